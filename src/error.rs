@@ -1,0 +1,163 @@
+//! The one error type of the crate. Every failure a caller can act on has its own variant;
+//! the Python bindings map each variant to one exception class.
+//!
+//! Messages say what failed, where, and what to do. They never carry a password or a token:
+//! URLs are redacted before they get here (see `http::redact_url`).
+
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// Bad input, found before anything was sent.
+    #[error("{0}")]
+    InvalidInput(String),
+
+    /// The server could not be reached, or the connection broke.
+    #[error("cannot reach {url}: {cause}")]
+    Transport { url: String, cause: String },
+
+    /// No answer in time.
+    #[error("{url} did not answer within {seconds:.1} s ({cause})")]
+    Timeout { url: String, seconds: f64, cause: String },
+
+    /// The TLS handshake failed: an untrusted certificate, a wrong host name, an old protocol.
+    #[error("TLS failed with {url}: {cause}")]
+    Tls { url: String, cause: String },
+
+    /// Sign-in failed, or the server wants a sign-in it did not get.
+    #[error("authentication failed at {url}: {message}")]
+    Authentication { url: String, message: String },
+
+    /// A fixed token (one the library cannot renew) has expired or was revoked.
+    #[error("the token was rejected by {url}: {message}")]
+    TokenExpired { url: String, message: String },
+
+    /// Signed in, but not allowed to do this.
+    #[error("permission denied at {url}: {message}")]
+    PermissionDenied { url: String, message: String },
+
+    /// The thing asked for does not exist (a user, a listing, an endpoint).
+    #[error("not found at {url}: {message}")]
+    NotFound { url: String, message: String },
+
+    /// The server understood the request and refused it, with its own code and message.
+    #[error("{}", server_error_text(.url, *.status, *.code, .message, .details))]
+    Server {
+        url: String,
+        status: Option<u16>,
+        code: Option<i64>,
+        message: String,
+        details: Vec<String>,
+    },
+
+    /// The reply is not what the protocol promises: HTML, garbage, truncated XML or JSON.
+    #[error("unreadable reply from {url} (HTTP {status}): {problem}; the reply starts with: {body_start:?}")]
+    UnreadableReply {
+        url: String,
+        status: u16,
+        problem: String,
+        body_start: String,
+    },
+}
+
+fn server_error_text(
+    url: &str,
+    status: Option<u16>,
+    code: Option<i64>,
+    message: &str,
+    details: &[String],
+) -> String {
+    let mut text = format!("{url} refused the request: {message}");
+    if let Some(code) = code {
+        text.push_str(&format!(" (code {code})"));
+    } else if let Some(status) = status {
+        text.push_str(&format!(" (HTTP {status})"));
+    }
+    let details: Vec<&str> = details
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !d.is_empty() && *d != message)
+        .collect();
+    if !details.is_empty() {
+        text.push_str(": ");
+        text.push_str(&details.join("; "));
+    }
+    text
+}
+
+impl Error {
+    pub fn invalid(message: impl fmt::Display) -> Self {
+        Error::InvalidInput(message.to_string())
+    }
+
+    /// The short name of the variant; the bindings and logs use it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidInput(_) => "invalid_input",
+            Error::Transport { .. } => "transport",
+            Error::Timeout { .. } => "timeout",
+            Error::Tls { .. } => "tls",
+            Error::Authentication { .. } => "authentication",
+            Error::TokenExpired { .. } => "token_expired",
+            Error::PermissionDenied { .. } => "permission_denied",
+            Error::NotFound { .. } => "not_found",
+            Error::Server { .. } => "server",
+            Error::UnreadableReply { .. } => "unreadable_reply",
+        }
+    }
+
+    /// The URL the failure happened at, when there is one.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Error::InvalidInput(_) => None,
+            Error::Transport { url, .. }
+            | Error::Timeout { url, .. }
+            | Error::Tls { url, .. }
+            | Error::Authentication { url, .. }
+            | Error::TokenExpired { url, .. }
+            | Error::PermissionDenied { url, .. }
+            | Error::NotFound { url, .. }
+            | Error::Server { url, .. }
+            | Error::UnreadableReply { url, .. } => Some(url),
+        }
+    }
+}
+
+/// The first `max` characters of a reply body, for error messages.
+pub fn body_start(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(max * 4)]);
+    let trimmed = text.trim_start();
+    let mut out: String = trimmed.chars().take(max).collect();
+    if trimmed.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_error_lists_code_and_details() {
+        let err = Error::Server {
+            url: "https://portal/sharing/rest/x".into(),
+            status: Some(200),
+            code: Some(400),
+            message: "Unable to generate token.".into(),
+            details: vec!["Invalid username or password.".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "https://portal/sharing/rest/x refused the request: Unable to generate token. (code 400): Invalid username or password."
+        );
+    }
+
+    #[test]
+    fn body_start_is_bounded_and_marks_truncation() {
+        assert_eq!(body_start(b"  <html>", 10), "<html>");
+        assert_eq!(body_start("ééééé".as_bytes(), 3), "ééé…");
+    }
+}

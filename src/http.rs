@@ -1,0 +1,586 @@
+//! The one HTTP layer every client shares: timeouts, TLS trust, retries with backoff,
+//! redaction, and turning transport failures into errors that name their real cause.
+
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use url::Url;
+
+use crate::error::{body_start, Error, Result};
+
+pub const USER_AGENT: &str = concat!("gislicense/", env!("CARGO_PKG_VERSION"));
+
+/// Longest pause between two attempts, whatever the backoff and Retry-After say.
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(30);
+
+/// How a client talks HTTP. The defaults are what a careful administrator would pick.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Longest wait for one whole request (connect, send, read the reply).
+    pub timeout: Duration,
+    /// Longest wait for the TCP and TLS connection.
+    pub connect_timeout: Duration,
+    /// Verify TLS certificates. Turning this off is for test machines only.
+    pub verify: bool,
+    /// A PEM file of extra CAs to trust beside the operating system's store.
+    pub ca_bundle: Option<PathBuf>,
+    /// Further attempts after a failure that is safe to retry.
+    pub retries: u32,
+    /// The first pause between attempts; it doubles each time (with jitter).
+    pub backoff: Duration,
+    /// Also retry requests that change something after failures where the server may
+    /// have acted (timeouts, dropped connections, 502/503/504). Connection failures,
+    /// where nothing reached the server, are retried for every request.
+    pub retry_writes: bool,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            verify: true,
+            ca_bundle: None,
+            retries: 2,
+            backoff: Duration::from_millis(200),
+            retry_writes: false,
+        }
+    }
+}
+
+/// Whether a request only reads (always safe to repeat) or changes something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Empty,
+    /// `application/x-www-form-urlencoded`, the Portal REST convention.
+    Form(Vec<(String, String)>),
+    /// An XML document, the OpenLM convention.
+    Xml(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: Url,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Body,
+    pub effect: Effect,
+}
+
+impl Request {
+    pub fn post(url: Url, body: Body, effect: Effect) -> Self {
+        Request {
+            method: reqwest::Method::POST,
+            url,
+            headers: Vec::new(),
+            body,
+            effect,
+        }
+    }
+
+    pub fn get(url: Url) -> Self {
+        Request {
+            method: reqwest::Method::GET,
+            url,
+            headers: Vec::new(),
+            body: Body::Empty,
+            effect: Effect::Read,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The request URL, redacted: safe for messages and logs.
+    pub url: String,
+    pub status: u16,
+    pub content_type: String,
+    pub location: Option<String>,
+    /// The server's Retry-After, in seconds, when it sent one.
+    pub retry_after: Option<u64>,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The error for a status that no protocol envelope explained.
+    pub fn status_error(&self) -> Error {
+        let url = self.url.clone();
+        let reason = reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let start = body_start(&self.body, 200);
+        match self.status {
+            300..=399 => Error::Server {
+                url,
+                status: Some(self.status),
+                code: None,
+                message: match &self.location {
+                    Some(to) => format!("redirected to {}; use that URL instead", redact_url(to)),
+                    None => format!("HTTP {} {reason} without a Location", self.status),
+                },
+                details: vec![],
+            },
+            401 => Error::Authentication {
+                url,
+                message: format!("HTTP 401 {reason}: the server wants credentials"),
+            },
+            403 => Error::PermissionDenied {
+                url,
+                message: format!("HTTP 403 {reason}"),
+            },
+            404 => Error::NotFound {
+                url,
+                message: "HTTP 404 Not Found: check the URL".into(),
+            },
+            _ => Error::Server {
+                url,
+                status: Some(self.status),
+                code: None,
+                message: format!("HTTP {} {reason}", self.status),
+                details: if start.is_empty() { vec![] } else { vec![start] },
+            },
+        }
+    }
+
+    /// An "unreadable reply" error with the start of this body.
+    pub fn unreadable(&self, problem: impl Into<String>) -> Error {
+        Error::UnreadableReply {
+            url: self.url.clone(),
+            status: self.status,
+            problem: problem.into(),
+            body_start: body_start(&self.body, 200),
+        }
+    }
+}
+
+/// An HTTP client: one connection pool and one set of options.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    options: HttpOptions,
+}
+
+impl Http {
+    pub fn new(options: HttpOptions) -> Result<Self> {
+        install_crypto_provider();
+        if options.timeout.is_zero() || options.connect_timeout.is_zero() {
+            return Err(Error::invalid("timeouts must be greater than zero"));
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            // Tokens travel in headers; never follow a redirect to another host with them.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_origin = attempt.previous().first().is_some_and(|first| {
+                    first.host_str() == attempt.url().host_str()
+                        && first.port_or_known_default() == attempt.url().port_or_known_default()
+                        && first.scheme() == attempt.url().scheme()
+                });
+                if same_origin && attempt.previous().len() < 5 {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .pool_idle_timeout(Duration::from_secs(60));
+        if let Some(path) = &options.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::invalid(format!("ca_bundle: cannot read {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::invalid(format!(
+                    "ca_bundle: {} is not a PEM certificate file: {e}",
+                    path.display()
+                ))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::invalid(format!(
+                    "ca_bundle: {} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        if !options.verify {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::invalid(format!("cannot set up HTTP: {}", error_chain(&e))))?;
+        Ok(Http { client, options })
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// Send a request, retrying what is safe to retry, and return the reply whatever its status.
+    pub async fn send(&self, request: &Request) -> Result<Response> {
+        let shown_url = redact_url(request.url.as_str());
+        let mut attempt: u32 = 0;
+        loop {
+            let started = Instant::now();
+            let outcome = self.send_once(request, &shown_url).await;
+            let elapsed_ms = started.elapsed().as_millis();
+            let retry = match &outcome {
+                Ok(reply) if matches!(reply.status, 502..=504) => {
+                    log::debug!(
+                        "{} {shown_url} -> {} in {elapsed_ms} ms",
+                        request.method,
+                        reply.status
+                    );
+                    self.may_retry(request.effect, Failure::GatewayStatus)
+                }
+                Ok(reply) => {
+                    log::debug!(
+                        "{} {shown_url} -> {} in {elapsed_ms} ms",
+                        request.method,
+                        reply.status
+                    );
+                    false
+                }
+                Err((failure, err)) => {
+                    log::debug!("{} {shown_url} failed in {elapsed_ms} ms: {err}", request.method);
+                    self.may_retry(request.effect, *failure)
+                }
+            };
+            if !retry || attempt >= self.options.retries {
+                return outcome.map_err(|(_, err)| err);
+            }
+            let pause = self.pause_before_retry(attempt, outcome.as_ref().ok());
+            log::info!(
+                "retrying {} {shown_url} in {} ms (attempt {} of {}): {}",
+                request.method,
+                pause.as_millis(),
+                attempt + 2,
+                self.options.retries + 1,
+                match &outcome {
+                    Ok(reply) => format!("HTTP {}", reply.status),
+                    Err((_, err)) => err.to_string(),
+                }
+            );
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &Request,
+        shown_url: &str,
+    ) -> std::result::Result<Response, (Failure, Error)> {
+        let mut builder = self
+            .client
+            .request(request.method.clone(), request.url.clone());
+        let mut headers = HeaderMap::new();
+        for (name, value) in &request.headers {
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                (
+                    Failure::NotSent,
+                    Error::invalid(format!("header {name} holds characters HTTP cannot carry")),
+                )
+            })?;
+            headers.insert(*name, value);
+        }
+        match &request.body {
+            Body::Empty => {}
+            Body::Form(fields) => {
+                let encoded = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish();
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+                builder = builder.body(encoded);
+            }
+            Body::Xml(xml) => {
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/xml; charset=utf-8"),
+                );
+                builder = builder.body(xml.clone());
+            }
+        }
+        let reply = builder
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| self.classify(&e, shown_url))?;
+        let status = reply.status().as_u16();
+        let header = |name| {
+            reply
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(CONTENT_TYPE).unwrap_or_default();
+        let location = header(reqwest::header::LOCATION);
+        let retry_after = header(RETRY_AFTER);
+        let body = reply
+            .bytes()
+            .await
+            .map_err(|e| self.classify(&e, shown_url))?;
+        Ok(Response {
+            url: shown_url.to_owned(),
+            status,
+            content_type,
+            location,
+            retry_after: retry_after.and_then(|v| v.trim().parse::<u64>().ok()),
+            body,
+        })
+    }
+
+    fn may_retry(&self, effect: Effect, failure: Failure) -> bool {
+        match failure {
+            Failure::NotSent => false,
+            Failure::Tls => false,
+            Failure::Connect => true,
+            Failure::Timeout | Failure::Broken | Failure::GatewayStatus => {
+                effect == Effect::Read || self.options.retry_writes
+            }
+        }
+    }
+
+    fn pause_before_retry(&self, attempt: u32, reply: Option<&Response>) -> Duration {
+        if let Some(seconds) = reply.and_then(|r| r.retry_after) {
+            return Duration::from_secs(seconds).min(MAX_RETRY_PAUSE);
+        }
+        let base = self.options.backoff.saturating_mul(1u32 << attempt.min(16));
+        // Full jitter between half and all of the base keeps many clients from retrying in step.
+        let jitter = 0.5 + rand::random::<f64>() * 0.5;
+        base.mul_f64(jitter).min(MAX_RETRY_PAUSE)
+    }
+
+    fn classify(&self, err: &reqwest::Error, url: &str) -> (Failure, Error) {
+        let cause = error_chain(err);
+        if let Some(tls) = tls_cause(err) {
+            return (
+                Failure::Tls,
+                Error::Tls {
+                    url: url.to_owned(),
+                    cause: tls,
+                },
+            );
+        }
+        if err.is_timeout() {
+            let (failure, seconds) = if err.is_connect() {
+                (Failure::Connect, self.options.connect_timeout)
+            } else {
+                (Failure::Timeout, self.options.timeout)
+            };
+            return (
+                failure,
+                Error::Timeout {
+                    url: url.to_owned(),
+                    seconds: seconds.as_secs_f64(),
+                    cause: if err.is_connect() {
+                        "while connecting".into()
+                    } else {
+                        "waiting for the reply".into()
+                    },
+                },
+            );
+        }
+        let failure = if err.is_connect() {
+            Failure::Connect
+        } else if err.is_builder() {
+            Failure::NotSent
+        } else {
+            Failure::Broken
+        };
+        (
+            failure,
+            Error::Transport {
+                url: url.to_owned(),
+                cause,
+            },
+        )
+    }
+}
+
+/// What went wrong with one attempt, for the retry decision.
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    /// The request could not even be built; retrying cannot help.
+    NotSent,
+    /// No connection was made, so the server never saw the request.
+    Connect,
+    Tls,
+    Timeout,
+    /// The connection broke after the request may have arrived.
+    Broken,
+    /// 502/503/504 from the server or a gateway in front of it.
+    GatewayStatus,
+}
+
+fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Fails only if another provider is already installed, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// The causes of an error, deepest first, without reqwest's own line (it repeats the URL).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut causes: Vec<String> = Vec::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !causes.iter().any(|c| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    if causes.is_empty() {
+        let text = err.to_string();
+        // reqwest puts the URL in parentheses at the end of its own message: drop it.
+        let text = match text.find(" for url (") {
+            Some(at) => text[..at].to_owned(),
+            None => text,
+        };
+        return text;
+    }
+    causes.reverse();
+    causes.join(" ← ")
+}
+
+/// A readable explanation when the failure was TLS, with what to do about it.
+fn tls_cause(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let rustls_err = cause.downcast_ref::<rustls::Error>().or_else(|| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(tls) = rustls_err {
+            return Some(explain_tls(tls));
+        }
+        source = cause.source();
+    }
+    None
+}
+
+fn explain_tls(err: &rustls::Error) -> String {
+    use rustls::{CertificateError, Error as E};
+    match err {
+        E::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "certificate not trusted: it was issued by an unknown CA; pass ca_bundle= with your organization's CA file".into()
+        }
+        E::InvalidCertificate(CertificateError::Expired)
+        | E::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {
+            "certificate expired".into()
+        }
+        E::InvalidCertificate(CertificateError::NotValidForName)
+        | E::InvalidCertificate(CertificateError::NotValidForNameContext { .. }) => {
+            "certificate is not valid for this host name".into()
+        }
+        E::InvalidCertificate(other) => format!("certificate not trusted: {other:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// A URL safe to show: no user info, and the values of secret-looking query fields hidden.
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = Url::parse(raw) else {
+        // Not a URL we can take apart: show only up to the query, where secrets would be.
+        return raw.split(['?', '#']).next().unwrap_or("").to_owned();
+    };
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = is_secret_field(&k);
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// Field names whose values are secrets.
+pub fn is_secret_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["token", "password", "pwd", "secret", "key", "code", "refresh"]
+        .iter()
+        .any(|s| name.contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_hides_user_info_and_secret_fields() {
+        assert_eq!(
+            redact_url("https://admin:hunter2@portal.example.com/portal/sharing/rest?f=json&token=abc"),
+            "https://portal.example.com/portal/sharing/rest?f=json&token=***"
+        );
+        assert_eq!(redact_url("not a url?password=x"), "not a url");
+    }
+
+    #[tokio::test]
+    async fn refused_connection_names_the_cause_and_the_url() {
+        // Bind and drop a listener so the port is (almost certainly) closed.
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let http = Http::new(HttpOptions {
+            retries: 0,
+            ..HttpOptions::default()
+        })
+        .unwrap();
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/OpenLMServer")).unwrap();
+        let err = http
+            .send(&Request::post(url, Body::Empty, Effect::Read))
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.kind(), "transport", "{text}");
+        assert!(text.contains(&format!("127.0.0.1:{port}/OpenLMServer")), "{text}");
+        assert!(text.to_lowercase().contains("refused"), "{text}");
+    }
+
+    #[test]
+    fn missing_ca_bundle_is_invalid_input() {
+        let err = Http::new(HttpOptions {
+            ca_bundle: Some("/nonexistent/ca.pem".into()),
+            ..HttpOptions::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input");
+        assert!(err.to_string().contains("/nonexistent/ca.pem"));
+    }
+}

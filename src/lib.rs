@@ -1,0 +1,15 @@
+//! gislicense: see and manage who holds GIS licenses.
+//!
+//! The Rust core knows nothing of Python; the `python` feature adds the bindings.
+
+pub mod bulk;
+pub mod error;
+pub mod http;
+pub mod openlm;
+pub mod runtime;
+pub mod sandbox;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{Error, Result};

@@ -1,0 +1,519 @@
+//! The OpenLM client: log in when the server asks for it, list the licenses in use,
+//! close applications. Async; the Python bindings run it on the shared runtime.
+
+use std::collections::hash_map::{Entry, HashMap};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use url::Url;
+
+use crate::bulk::{self, Outcome};
+use crate::error::{Error, Result};
+use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
+use crate::openlm::product::{ActiveProduct, CloseTarget, SessionKey};
+use crate::openlm::xml::{self, Message, Paging, RequestDoc};
+
+/// Default OpenLM Server port, the UI listener that serves the XML API.
+pub const DEFAULT_PORT: u16 = 7014;
+
+/// How many pages of a paged listing are fetched at once.
+const PAGE_CONCURRENCY: usize = 4;
+
+/// Session id of a server with permissions off.
+const NO_SESSION: &str = "0";
+
+// Whether the server answers GetActiveProducts2 (paged), learned from the first listing.
+const PAGING_UNKNOWN: u8 = 0;
+const PAGING_YES: u8 = 1;
+const PAGING_NO: u8 = 2;
+
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+pub struct OpenLm {
+    http: Http,
+    url: Url,
+    shown_url: String,
+    credentials: Option<Credentials>,
+    session: Mutex<Option<Arc<str>>>,
+    /// One login at a time: requests that find the session expired wait for one new login.
+    login_lock: tokio::sync::Mutex<()>,
+    paging: AtomicU8,
+}
+
+impl std::fmt::Debug for OpenLm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenLm")
+            .field("url", &self.shown_url)
+            .field("username", &self.username())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The server's URL from what an administrator types: `host`, `host:7014`,
+/// `http://host:7014`, or the full `http://host:7014/OpenLMServer`.
+pub fn server_url(raw: &str) -> Result<Url> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Error::invalid("the OpenLM URL is empty"));
+    }
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("http://{raw}")
+    };
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid OpenLM URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid(format!(
+            "{raw:?}: OpenLM speaks http (or https behind a proxy), not {}",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid(format!("{raw:?} names no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            "put the OpenLM user name and password in username= and password=, not in the URL",
+        ));
+    }
+    let bare = url.path() == "/" || url.path().is_empty();
+    if bare {
+        if url.port().is_none() && !raw.contains("://") {
+            let _ = url.set_port(Some(DEFAULT_PORT));
+        }
+        url.set_path("/OpenLMServer");
+    }
+    Ok(url)
+}
+
+impl OpenLm {
+    pub fn new(
+        url: &str,
+        username: Option<String>,
+        password: Option<String>,
+        options: HttpOptions,
+    ) -> Result<Self> {
+        let url = server_url(url)?;
+        let credentials = match (username, password) {
+            (Some(username), Some(password)) => {
+                if username.trim().is_empty() {
+                    return Err(Error::invalid("username is empty"));
+                }
+                xml::check_value("username", &username)?;
+                xml::check_value("password", &password)?;
+                Some(Credentials { username, password })
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(Error::invalid("a username was given without a password"))
+            }
+            (None, Some(_)) => {
+                return Err(Error::invalid("a password was given without a username"))
+            }
+        };
+        Ok(OpenLm {
+            http: Http::new(options)?,
+            shown_url: crate::http::redact_url(url.as_str()),
+            url,
+            credentials,
+            session: Mutex::new(None),
+            login_lock: tokio::sync::Mutex::new(()),
+            paging: AtomicU8::new(PAGING_UNKNOWN),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.shown_url
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        self.credentials.as_ref().map(|c| c.username.as_str())
+    }
+
+    fn current_session(&self) -> Option<Arc<str>> {
+        self.session.lock().map(|s| s.clone()).unwrap_or(None)
+    }
+
+    fn set_session(&self, id: Arc<str>) {
+        if let Ok(mut session) = self.session.lock() {
+            *session = Some(id);
+        }
+    }
+
+    /// Post one document and read the reply. No session handling here.
+    async fn post(&self, xml: String, effect: Effect) -> Result<Message> {
+        let request = Request::post(self.url.clone(), Body::Xml(xml), effect);
+        let response = self.http.send(&request).await?;
+        read_reply(&response)
+    }
+
+    /// A session id: the current one, or a new login.
+    async fn session_id(&self) -> Result<Arc<str>> {
+        match self.current_session() {
+            Some(id) => Ok(id),
+            None => self.login(None).await,
+        }
+    }
+
+    /// Log in, unless another request already replaced the `stale` session.
+    async fn login(&self, stale: Option<&Arc<str>>) -> Result<Arc<str>> {
+        let _one_at_a_time = self.login_lock.lock().await;
+        if let Some(current) = self.current_session() {
+            if stale.is_none_or(|stale| !Arc::ptr_eq(stale, &current)) {
+                return Ok(current);
+            }
+        }
+        let settings = RequestDoc {
+            message_type: "GetLoginFormSettings",
+            session_id: NO_SESSION,
+            ..Default::default()
+        };
+        let reply = self.post(settings.to_xml()?, Effect::Read).await?;
+        if reply.kind.eq_ignore_ascii_case("Error") {
+            return Err(self.error_reply(&reply));
+        }
+        let id: Arc<str> = if reply.kind.eq_ignore_ascii_case("ShowLoginForm") {
+            let Some(credentials) = &self.credentials else {
+                return Err(Error::Authentication {
+                    url: self.shown_url.clone(),
+                    message: "this OpenLM server requires a login: pass username= and password=".into(),
+                });
+            };
+            let login = RequestDoc {
+                message_type: "UserAuthentication",
+                session_id: NO_SESSION,
+                credentials: Some((&credentials.username, &credentials.password)),
+                ..Default::default()
+            };
+            let reply = self.post(login.to_xml()?, Effect::Read).await?;
+            match reply.session_id.as_deref() {
+                Some(id) if !reply.kind.eq_ignore_ascii_case("Error") && !id.is_empty() => {
+                    log::info!("logged in to {} as {}", self.shown_url, credentials.username);
+                    Arc::from(id)
+                }
+                _ => {
+                    let why = if reply.text.is_empty() {
+                        format!("the server replied {:?} without a session id", reply.kind)
+                    } else {
+                        reply.text.clone()
+                    };
+                    return Err(Error::Authentication {
+                        url: self.shown_url.clone(),
+                        message: format!("login as {:?} failed: {why}", credentials.username),
+                    });
+                }
+            }
+        } else {
+            // SkipLoginForm (or a server that does not know the question): permissions are off.
+            Arc::from(NO_SESSION)
+        };
+        self.set_session(id.clone());
+        Ok(id)
+    }
+
+    /// Send a request that needs a session; log in again once if the session has expired.
+    /// An `Error` reply becomes an error.
+    async fn call(
+        &self,
+        effect: Effect,
+        build: impl Fn(&str) -> Result<String>,
+    ) -> Result<Message> {
+        let mut logged_in_again = false;
+        loop {
+            let session = self.session_id().await?;
+            let reply = self.post(build(&session)?, effect).await?;
+            if is_session_expired(&reply) {
+                if !logged_in_again {
+                    log::info!("OpenLM session expired at {}; logging in again", self.shown_url);
+                    self.login(Some(&session)).await?;
+                    logged_in_again = true;
+                    continue;
+                }
+                return Err(Error::Authentication {
+                    url: self.shown_url.clone(),
+                    message: format!(
+                        "the server rejected the session right after a new login: {}",
+                        reply.text
+                    ),
+                });
+            }
+            if reply.kind.eq_ignore_ascii_case("Error") {
+                return Err(self.error_reply(&reply));
+            }
+            return Ok(reply);
+        }
+    }
+
+    fn error_reply(&self, reply: &Message) -> Error {
+        error_from_reply(&self.shown_url, None, reply)
+    }
+
+    /// Every license in use. Pages through GetActiveProducts2 when the server has it
+    /// (`page_size` rows per request, pages after the first fetched concurrently), and
+    /// falls back to the unpaged GetActiveProducts when it does not. `page_size` 0 asks
+    /// for the unpaged request straight away.
+    pub async fn get_active_products(&self, page_size: u64) -> Result<Vec<ActiveProduct>> {
+        if page_size == 0 || self.paging.load(Ordering::Relaxed) == PAGING_NO {
+            return self.unpaged_products().await;
+        }
+        let first = match self.page(0, page_size).await {
+            Ok(reply) => {
+                self.paging.store(PAGING_YES, Ordering::Relaxed);
+                reply
+            }
+            Err(Error::Server { message, .. })
+                if self.paging.load(Ordering::Relaxed) == PAGING_UNKNOWN =>
+            {
+                log::info!(
+                    "{} refused GetActiveProducts2 ({message}); using GetActiveProducts",
+                    self.shown_url
+                );
+                self.paging.store(PAGING_NO, Ordering::Relaxed);
+                return self.unpaged_products().await;
+            }
+            Err(err) => return Err(err),
+        };
+        let total = first.total();
+        let mut products = ActiveProduct::from_records(first.records);
+        let received = products.len() as u64;
+        match total {
+            Some(total) if total > received => {
+                let starts: Vec<u64> = (1..total.div_ceil(page_size)).map(|n| n * page_size).collect();
+                let pages = bulk::run_ordered(starts, PAGE_CONCURRENCY, |start| self.page(start, page_size)).await;
+                for page in pages {
+                    products.extend(ActiveProduct::from_records(page?.records));
+                }
+            }
+            Some(_) => {}
+            None => {
+                // No total in the reply: read on until a page comes back short.
+                let mut start = page_size;
+                let mut last = received;
+                while last == page_size {
+                    let page = ActiveProduct::from_records(self.page(start, page_size).await?.records);
+                    last = page.len() as u64;
+                    products.extend(page);
+                    start += page_size;
+                }
+            }
+        }
+        Ok(products)
+    }
+
+    async fn page(&self, start: u64, size: u64) -> Result<Message> {
+        self.call(Effect::Read, |session| {
+            RequestDoc {
+                message_type: "GetActiveProducts2",
+                session_id: session,
+                paging: Some(Paging {
+                    start,
+                    end: start + size - 1,
+                    dir: "ASC".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+            .to_xml()
+        })
+        .await
+    }
+
+    async fn unpaged_products(&self) -> Result<Vec<ActiveProduct>> {
+        let reply = self
+            .call(Effect::Read, |session| {
+                RequestDoc {
+                    message_type: "GetActiveProducts",
+                    session_id: session,
+                    ..Default::default()
+                }
+                .to_xml()
+            })
+            .await?;
+        Ok(ActiveProduct::from_records(reply.records))
+    }
+
+    /// Ask the OpenLM Agent on the target's workstation to close the application
+    /// holding the license. The server may queue the request rather than finish it.
+    pub async fn close_application(&self, target: &CloseTarget) -> Result<()> {
+        target.validate()?;
+        let reply = self
+            .call(Effect::Write, |session| {
+                RequestDoc {
+                    message_type: "CloseApplication",
+                    session_id: session,
+                    params: target.params().to_vec(),
+                    ..Default::default()
+                }
+                .to_xml()
+            })
+            .await?;
+        if !reply.kind.eq_ignore_ascii_case("Success") {
+            log::debug!("CloseApplication answered {:?}; taken as done", reply.kind);
+        }
+        Ok(())
+    }
+
+    /// Close many applications, `concurrency` at a time. Every item gets an outcome, in
+    /// order: closed (or would_close in a dry run), skipped (the same session as an earlier
+    /// item), or failed with the reason. Items that could not be made into a target arrive
+    /// as errors and fail without being sent.
+    pub async fn close_applications(
+        &self,
+        items: Vec<Result<CloseTarget>>,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        let mut first_of_session: HashMap<SessionKey, usize> = HashMap::new();
+        let planned: Vec<std::result::Result<CloseTarget, Outcome>> = items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let target = item.and_then(|t| t.validate().map(|()| t)).map_err(Outcome::Failed)?;
+                match first_of_session.entry(target.session_key()) {
+                    Entry::Occupied(first) => Err(Outcome::Skipped(format!(
+                        "the same session as item {}, which closes it",
+                        first.get()
+                    ))),
+                    Entry::Vacant(slot) => {
+                        slot.insert(index);
+                        Ok(target)
+                    }
+                }
+            })
+            .collect();
+        if dry_run {
+            return Ok(planned
+                .into_iter()
+                .map(|p| p.map_or_else(|outcome| outcome, |_| Outcome::WouldDo("would_close")))
+                .collect());
+        }
+        Ok(bulk::run_ordered(planned, concurrency, |entry| async move {
+            match entry {
+                Err(outcome) => outcome,
+                Ok(target) => match self.close_application(&target).await {
+                    Ok(()) => Outcome::Done("closed"),
+                    Err(err) => Outcome::Failed(err),
+                },
+            }
+        })
+        .await)
+    }
+}
+
+/// Read an OpenLM reply whatever its HTTP status: an XML `Error` explains a failure
+/// better than the status does.
+fn read_reply(response: &Response) -> Result<Message> {
+    match xml::read(&response.body) {
+        Ok(message) if response.is_success() => Ok(message),
+        Ok(message) if message.kind.eq_ignore_ascii_case("Error") => {
+            Err(error_from_reply(&response.url, Some(response.status), &message))
+        }
+        Ok(_) => Err(response.status_error()),
+        Err(problem) if response.is_success() => Err(response.unreadable(problem.0)),
+        Err(_) => Err(response.status_error()),
+    }
+}
+
+/// The error an `Error` reply stands for.
+fn error_from_reply(url: &str, status: Option<u16>, reply: &Message) -> Error {
+    let text = reply.text.trim();
+    let lower = text.to_lowercase();
+    let message = if text.is_empty() {
+        "the server replied Error without a message".to_owned()
+    } else {
+        text.to_owned()
+    };
+    if ["permission", "not authorized", "unauthorized", "access denied", "not allowed"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return Error::PermissionDenied {
+            url: url.to_owned(),
+            message,
+        };
+    }
+    Error::Server {
+        url: url.to_owned(),
+        status,
+        code: reply
+            .param("code")
+            .or_else(|| reply.message_attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("code")).map(|(_, v)| v.as_str()))
+            .and_then(|c| c.trim().parse().ok()),
+        message,
+        details: reply
+            .params
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("code"))
+            .map(|(name, value)| format!("{name}: {value}"))
+            .collect(),
+    }
+}
+
+/// Whether a reply says the session is gone. How a real server says it is unverified,
+/// so the plausible forms are all taken.
+fn is_session_expired(reply: &Message) -> bool {
+    let kind = reply.kind.to_ascii_lowercase();
+    if matches!(
+        kind.as_str(),
+        "sessionexpired" | "showloginform" | "loginrequired" | "notauthenticated" | "invalidsession"
+    ) {
+        return true;
+    }
+    if kind != "error" {
+        return false;
+    }
+    let text = reply.text.to_lowercase();
+    (text.contains("session")
+        && ["expired", "invalid", "not valid", "unknown", "timed out", "timeout"]
+            .iter()
+            .any(|w| text.contains(w)))
+        || text.contains("not logged in")
+        || text.contains("login required")
+        || text.contains("please log in")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_completed_the_way_administrators_type_them() {
+        assert_eq!(server_url("lic01").unwrap().as_str(), "http://lic01:7014/OpenLMServer");
+        assert_eq!(server_url("lic01:8080").unwrap().as_str(), "http://lic01:8080/OpenLMServer");
+        assert_eq!(server_url("http://lic01:7014").unwrap().as_str(), "http://lic01:7014/OpenLMServer");
+        assert_eq!(
+            server_url("http://lic01:7014/OpenLMServer/").unwrap().as_str(),
+            "http://lic01:7014/OpenLMServer/"
+        );
+        assert!(server_url("").is_err());
+        assert!(server_url("ftp://lic01").is_err());
+        assert!(server_url("http://admin:pw@lic01:7014").unwrap_err().to_string().contains("username="));
+    }
+
+    #[test]
+    fn session_expiry_is_recognised_in_its_plausible_forms() {
+        let reply = |kind: &str, text: &str| Message {
+            kind: kind.into(),
+            text: text.into(),
+            ..Default::default()
+        };
+        assert!(is_session_expired(&reply("Error", "Session expired. Please log in again.")));
+        assert!(is_session_expired(&reply("Error", "Invalid session id")));
+        assert!(is_session_expired(&reply("SessionExpired", "")));
+        assert!(!is_session_expired(&reply("Error", "Server Error")));
+        assert!(!is_session_expired(&reply("Success", "session expired")));
+    }
+
+    #[test]
+    fn credentials_must_come_in_pairs_and_never_show_in_debug() {
+        assert!(OpenLm::new("lic01", Some("admin".into()), None, HttpOptions::default()).is_err());
+        let client = OpenLm::new("lic01", Some("admin".into()), Some("s3cret!".into()), HttpOptions::default()).unwrap();
+        let shown = format!("{client:?}");
+        assert!(shown.contains("admin") && !shown.contains("s3cret!"), "{shown}");
+    }
+}

@@ -1,0 +1,8 @@
+//! OpenLM Server's XML API: the protocol, the records, the client.
+
+pub mod client;
+pub mod product;
+pub mod xml;
+
+pub use client::OpenLm;
+pub use product::{ActiveProduct, CloseTarget, Field, FilterValue, ProductFilter};

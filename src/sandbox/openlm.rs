@@ -1,0 +1,509 @@
+//! An emulated OpenLM Server: the XML API of `spec/openlm-xml.md` over a seeded site.
+//!
+//! Choices where the spec says "unverified" (the client tolerates other forms):
+//! PRODUCT attributes are `product username workstation server_name vendor feature version
+//! start_time duration idle_time handle num_licenses borrowed close_enabled user_full_name
+//! group_name project_name host_ip` (times in ms since 1970 UTC, durations in seconds);
+//! a paged reply carries `<PAGING ... total_records="N"/>`; an expired session gets
+//! `<MESSAGE type="Error">Session expired. Please log in again.</MESSAGE>`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::error::{Error, Result};
+use crate::openlm::xml::{Message, XmlOut};
+use crate::sandbox::seed;
+
+#[derive(Debug, Clone)]
+pub struct OpenLmOptions {
+    /// Licenses in use at start.
+    pub sessions: usize,
+    /// People at the site; by default enough for the sessions (at least 300).
+    pub users: Option<usize>,
+    /// Login required (`ShowLoginForm`), with `username` / `password`.
+    pub permissions: bool,
+    pub username: String,
+    pub password: String,
+    /// How long a login session lasts without use.
+    pub login_lifetime: Duration,
+    /// Whether GetActiveProducts2 (paged) is understood; older servers do not have it.
+    pub paging: bool,
+}
+
+impl Default for OpenLmOptions {
+    fn default() -> Self {
+        OpenLmOptions {
+            sessions: 500,
+            users: None,
+            permissions: false,
+            username: "admin".into(),
+            password: "sandbox-password".into(),
+            login_lifetime: Duration::from_secs(30 * 60),
+            paging: true,
+        }
+    }
+}
+
+/// One license in use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkout {
+    pub handle: u64,
+    pub product: String,
+    pub username: String,
+    pub workstation: String,
+    /// The license server's descriptive name.
+    pub server: String,
+    pub vendor: String,
+    pub feature: String,
+    pub version: String,
+    pub start_ms: i64,
+    pub idle_seconds: u64,
+    pub licenses: u32,
+    pub borrowed: bool,
+    pub full_name: String,
+    pub group: String,
+    pub project: String,
+    pub host_ip: String,
+}
+
+impl Checkout {
+    fn attributes(&self, now_ms: i64, closable: bool) -> [(&'static str, String); 18] {
+        [
+            ("product", self.product.clone()),
+            ("username", self.username.clone()),
+            ("workstation", self.workstation.clone()),
+            ("server_name", self.server.clone()),
+            ("vendor", self.vendor.clone()),
+            ("feature", self.feature.clone()),
+            ("version", self.version.clone()),
+            ("start_time", self.start_ms.to_string()),
+            ("duration", ((now_ms - self.start_ms).max(0) / 1000).to_string()),
+            ("idle_time", self.idle_seconds.to_string()),
+            ("handle", self.handle.to_string()),
+            ("num_licenses", self.licenses.to_string()),
+            ("borrowed", self.borrowed.to_string()),
+            ("close_enabled", closable.to_string()),
+            ("user_full_name", self.full_name.clone()),
+            ("group_name", self.group.clone()),
+            ("project_name", self.project.clone()),
+            ("host_ip", self.host_ip.clone()),
+        ]
+    }
+}
+
+struct SiteState {
+    checkouts: Vec<Checkout>,
+    /// Workstations (lower case) without the OpenLM Agent: closing there fails.
+    no_agent: HashSet<String>,
+    /// Login session id → when it was last used.
+    logins: HashMap<String, Instant>,
+    next_handle: u64,
+    rng: SmallRng,
+}
+
+pub struct OpenLmSite {
+    options: OpenLmOptions,
+    state: Mutex<SiteState>,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl OpenLmSite {
+    pub fn seeded(options: OpenLmOptions, seed: u64) -> Result<OpenLmSite> {
+        if options.permissions && (options.username.is_empty() || options.password.is_empty()) {
+            return Err(Error::invalid(
+                "permissions mode needs a non-empty OpenLM username and password",
+            ));
+        }
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let user_count = options
+            .users
+            .unwrap_or_else(|| (options.sessions / 3).max(300))
+            .max(1);
+        let people = seed::people(user_count, &mut rng);
+        // Each person has a main workstation and sometimes a laptop.
+        let mut workstations: Vec<Vec<(String, String)>> = Vec::with_capacity(people.len());
+        let mut no_agent = HashSet::new();
+        let mut count = 0;
+        for _ in &people {
+            let mut own = Vec::new();
+            for _ in 0..if rng.random_bool(0.2) { 2 } else { 1 } {
+                let name = seed::workstation_name(count, &mut rng);
+                let ip = format!("10.{}.{}.{}", 10 + count / 60_000, (count / 250) % 250, count % 250 + 2);
+                if rng.random_bool(0.1) {
+                    no_agent.insert(name.to_lowercase());
+                }
+                own.push((name, ip));
+                count += 1;
+            }
+            workstations.push(own);
+        }
+        let now = now_ms();
+        let mut checkouts: Vec<Checkout> = Vec::with_capacity(options.sessions);
+        let mut taken: HashSet<(usize, usize, &'static str, &'static str)> = HashSet::new();
+        let mut handle = 100;
+        let mut attempts = 0;
+        while checkouts.len() < options.sessions && attempts < options.sessions * 20 {
+            attempts += 1;
+            let who = rng.random_range(0..people.len());
+            let which = rng.random_range(0..workstations[who].len());
+            let feature = seed::pick_feature(&mut rng);
+            let server = seed::pick_server(feature.vendor, &mut rng);
+            // One checkout per person, workstation, server and feature: a second would be
+            // the same session to OpenLM.
+            if !taken.insert((who, which, server.name, feature.feature)) {
+                continue;
+            }
+            let person = &people[who];
+            let (workstation, ip) = &workstations[who][which];
+            handle += rng.random_range(1..40);
+            checkouts.push(Checkout {
+                handle,
+                product: feature.product.into(),
+                username: person.username.clone(),
+                workstation: workstation.clone(),
+                server: server.name.into(),
+                vendor: feature.vendor.into(),
+                feature: feature.feature.into(),
+                version: feature.version.into(),
+                start_ms: now - rng.random_range(60_000..10 * 3_600_000),
+                idle_seconds: if rng.random_bool(0.3) { rng.random_range(0..7_200) } else { 0 },
+                licenses: if rng.random_bool(0.03) { 2 } else { 1 },
+                borrowed: rng.random_bool(0.02),
+                full_name: person.full_name.clone(),
+                group: person.department.into(),
+                project: seed::pick_project(&mut rng).into(),
+                host_ip: ip.clone(),
+            });
+        }
+        Ok(OpenLmSite {
+            options,
+            state: Mutex::new(SiteState {
+                checkouts,
+                no_agent,
+                logins: HashMap::new(),
+                next_handle: handle + 1,
+                rng,
+            }),
+        })
+    }
+
+    pub fn options(&self) -> &OpenLmOptions {
+        &self.options
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, SiteState> {
+        // A panic while holding the lock cannot leave the data half-changed in a way that
+        // matters for a test server; keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The licenses in use now.
+    pub fn checkouts(&self) -> Vec<Checkout> {
+        self.state().checkouts.clone()
+    }
+
+    pub fn checkout_count(&self) -> usize {
+        self.state().checkouts.len()
+    }
+
+    /// Add a license in use (tests use this for hostile names); returns its handle.
+    pub fn add_checkout(&self, mut checkout: Checkout) -> u64 {
+        let mut state = self.state();
+        if checkout.handle == 0 {
+            checkout.handle = state.next_handle;
+            state.next_handle += 1;
+        }
+        let handle = checkout.handle;
+        state.checkouts.push(checkout);
+        handle
+    }
+
+    pub fn workstations_without_agent(&self) -> Vec<String> {
+        let state = self.state();
+        let mut names: Vec<String> = state
+            .checkouts
+            .iter()
+            .filter(|c| state.no_agent.contains(&c.workstation.to_lowercase()))
+            .map(|c| c.workstation.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    pub fn set_agent(&self, workstation: &str, installed: bool) {
+        let mut state = self.state();
+        if installed {
+            state.no_agent.remove(&workstation.to_lowercase());
+        } else {
+            state.no_agent.insert(workstation.to_lowercase());
+        }
+    }
+
+    /// End every login session, as a server restart or a long idle would.
+    pub fn expire_logins(&self) {
+        self.state().logins.clear();
+    }
+
+    pub fn error_reply(text: &str) -> String {
+        let mut out = XmlOut::default();
+        out.open("ULM", []);
+        out.text_element("MESSAGE", [("type", "Error")], text);
+        out.close("ULM");
+        out.finish()
+    }
+
+    fn kind_reply(kind: &str) -> String {
+        let mut out = XmlOut::default();
+        out.open("ULM", []);
+        out.empty("MESSAGE", [("type", kind)]);
+        out.close("ULM");
+        out.finish()
+    }
+
+    /// The reply to one request.
+    pub fn respond(&self, request: &Message) -> String {
+        let kind = request.kind.as_str();
+        let is = |name: &str| kind.eq_ignore_ascii_case(name);
+        if is("GetLoginFormSettings") {
+            return Self::kind_reply(if self.options.permissions {
+                "ShowLoginForm"
+            } else {
+                "SkipLoginForm"
+            });
+        }
+        if is("UserAuthentication") {
+            return self.authenticate(request);
+        }
+        if let Err(text) = self.check_session(request) {
+            return Self::error_reply(text);
+        }
+        if is("GetActiveProducts") {
+            self.products_reply(kind, None)
+        } else if is("GetActiveProducts2") && self.options.paging {
+            self.products_reply(kind, Some(request))
+        } else if is("CloseApplication") {
+            self.close(request)
+        } else if kind.is_empty() {
+            Self::error_reply("The request has no MESSAGE type")
+        } else {
+            Self::error_reply(&format!("Unknown message type: {kind}"))
+        }
+    }
+
+    fn authenticate(&self, request: &Message) -> String {
+        let name = request.text_of("NAME").unwrap_or("");
+        let password = request.text_of("PWD").unwrap_or("");
+        if !self.options.permissions {
+            return Self::error_reply("User authentication is disabled on this server");
+        }
+        if name != self.options.username || password != self.options.password {
+            return Self::error_reply("Invalid user name or password");
+        }
+        let mut state = self.state();
+        let id = format!("{:016x}", state.rng.random::<u64>());
+        state.logins.insert(id.clone(), Instant::now());
+        drop(state);
+        let mut out = XmlOut::default();
+        out.open("ULM", []);
+        out.empty("MESSAGE", [("type", "SessionAuthenticationID")]);
+        out.text_element("SESSIONID", [], &id);
+        out.close("ULM");
+        out.finish()
+    }
+
+    fn check_session(&self, request: &Message) -> std::result::Result<(), &'static str> {
+        if !self.options.permissions {
+            return Ok(());
+        }
+        let id = request.session_id.as_deref().unwrap_or("");
+        let mut state = self.state();
+        match state.logins.get_mut(id) {
+            Some(last_use) if last_use.elapsed() < self.options.login_lifetime => {
+                *last_use = Instant::now();
+                Ok(())
+            }
+            Some(_) => {
+                state.logins.remove(id);
+                Err("Session expired. Please log in again.")
+            }
+            None => Err("Invalid session. Please log in."),
+        }
+    }
+
+    fn products_reply(&self, kind: &str, paged: Option<&Message>) -> String {
+        let state = self.state();
+        let mut rows: Vec<&Checkout> = state.checkouts.iter().collect();
+        let mut window = None;
+        if let Some(request) = paged {
+            let paging = request.paging.clone().unwrap_or_default();
+            let search = paging.search.trim().to_lowercase();
+            if !search.is_empty() {
+                rows.retain(|c| {
+                    [&c.product, &c.username, &c.workstation, &c.server, &c.feature, &c.full_name]
+                        .iter()
+                        .any(|v| v.to_lowercase().contains(&search))
+                });
+            }
+            sort_rows(&mut rows, &paging.sort);
+            if paging.dir.eq_ignore_ascii_case("DESC") {
+                rows.reverse();
+            }
+            let total = rows.len();
+            let start = (paging.start as usize).min(total);
+            let end = if paging.end == 0 && paging.start == 0 {
+                total
+            } else {
+                (paging.end as usize).saturating_add(1).min(total).max(start)
+            };
+            rows = rows[start..end].to_vec();
+            window = Some((paging.start, paging.end, total));
+        }
+        let now = now_ms();
+        let mut out = XmlOut::with_capacity(256 + rows.len() * 420);
+        out.open("ULM", []);
+        out.empty("MESSAGE", [("type", kind)]);
+        if let Some((start, end, total)) = window {
+            let (start, end, total) = (start.to_string(), end.to_string(), total.to_string());
+            out.empty(
+                "PAGING",
+                [
+                    ("start_record", start.as_str()),
+                    ("end_record", end.as_str()),
+                    ("total_records", total.as_str()),
+                ],
+            );
+        }
+        for checkout in rows {
+            let closable = !state.no_agent.contains(&checkout.workstation.to_lowercase());
+            let attrs = checkout.attributes(now, closable);
+            out.empty("PRODUCT", attrs.iter().map(|(n, v)| (*n, v.as_str())));
+        }
+        out.close("ULM");
+        out.finish()
+    }
+
+    fn close(&self, request: &Message) -> String {
+        let mut values = Vec::with_capacity(5);
+        for name in ["username", "workstation", "server", "vendor", "feature"] {
+            match request.param(name) {
+                Some(value) if !value.is_empty() => values.push(value),
+                _ => return Self::error_reply(&format!("Missing parameter: {name}")),
+            }
+        }
+        let (username, workstation, server, vendor, feature) =
+            (values[0], values[1], values[2], values[3], values[4]);
+        let mut state = self.state();
+        let matches = |c: &Checkout| {
+            c.username == username
+                && c.workstation.eq_ignore_ascii_case(workstation)
+                && c.server.eq_ignore_ascii_case(server)
+                && c.vendor.eq_ignore_ascii_case(vendor)
+                && c.feature.eq_ignore_ascii_case(feature)
+        };
+        if !state.checkouts.iter().any(matches) {
+            return Self::error_reply(&format!(
+                "No {vendor} {feature} license from {server} is in use by {username} on {workstation}"
+            ));
+        }
+        if state.no_agent.contains(&workstation.to_lowercase()) {
+            return Self::error_reply(&format!(
+                "The OpenLM Agent is not installed or not responding on workstation {workstation}"
+            ));
+        }
+        state.checkouts.retain(|c| !matches(c));
+        Self::kind_reply("Success")
+    }
+}
+
+fn sort_rows(rows: &mut [&Checkout], column: &str) {
+    match crate::openlm::xml::normalize_name(column).as_str() {
+        "" | "handle" => rows.sort_by_key(|c| c.handle),
+        "starttime" | "start" => rows.sort_by_key(|c| (c.start_ms, c.handle)),
+        "username" | "user" => rows.sort_by(|a, b| a.username.cmp(&b.username).then(a.handle.cmp(&b.handle))),
+        "workstation" => rows.sort_by(|a, b| a.workstation.cmp(&b.workstation).then(a.handle.cmp(&b.handle))),
+        "product" => rows.sort_by(|a, b| a.product.cmp(&b.product).then(a.handle.cmp(&b.handle))),
+        "feature" => rows.sort_by(|a, b| a.feature.cmp(&b.feature).then(a.handle.cmp(&b.handle))),
+        "servername" | "server" => rows.sort_by(|a, b| a.server.cmp(&b.server).then(a.handle.cmp(&b.handle))),
+        _ => rows.sort_by_key(|c| c.handle),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openlm::xml::{read, RequestDoc};
+
+    fn ask(site: &OpenLmSite, doc: RequestDoc<'_>) -> Message {
+        let request = read(doc.to_xml().unwrap().as_bytes()).unwrap();
+        read(site.respond(&request).as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn seeds_a_realistic_repeatable_site() {
+        let options = OpenLmOptions { sessions: 2_000, ..Default::default() };
+        // Start times follow the clock; everything else is the same for the same seed.
+        let seeded = |options| {
+            let mut checkouts = OpenLmSite::seeded(options, 9).unwrap().checkouts();
+            checkouts.iter_mut().for_each(|c| c.start_ms = 0);
+            checkouts
+        };
+        let (a, b) = (seeded(options.clone()), seeded(options));
+        assert_eq!(a.len(), 2_000);
+        assert!(a == b, "the same seed gave two different sites");
+        for vendor in ["ARCGIS", "adskflex", "MLM"] {
+            assert!(a.iter().any(|c| c.vendor == vendor), "{vendor}");
+        }
+        for feature in ["Editor", "Viewer", "ARC/INFO", "desktopAdvP"] {
+            assert!(a.iter().any(|c| c.feature == feature), "{feature}");
+        }
+        let servers: HashSet<_> = a.iter().map(|c| c.server.as_str()).collect();
+        assert!(servers.len() >= 3);
+    }
+
+    #[test]
+    fn paging_reports_the_total() {
+        let site = OpenLmSite::seeded(OpenLmOptions { sessions: 250, ..Default::default() }, 1).unwrap();
+        let reply = ask(&site, RequestDoc {
+            message_type: "GetActiveProducts2",
+            session_id: "0",
+            paging: Some(crate::openlm::xml::Paging { start: 200, end: 299, ..Default::default() }),
+            ..Default::default()
+        });
+        assert_eq!(reply.total(), Some(250));
+        assert_eq!(reply.records.len(), 50);
+    }
+
+    #[test]
+    fn permissions_mode_wants_a_login() {
+        let site = OpenLmSite::seeded(OpenLmOptions { sessions: 5, permissions: true, ..Default::default() }, 1).unwrap();
+        let reply = ask(&site, RequestDoc { message_type: "GetActiveProducts", session_id: "0", ..Default::default() });
+        assert_eq!(reply.kind, "Error");
+        let reply = ask(&site, RequestDoc {
+            message_type: "UserAuthentication",
+            session_id: "0",
+            credentials: Some(("admin", "wrong")),
+            ..Default::default()
+        });
+        assert_eq!(reply.text, "Invalid user name or password");
+        let reply = ask(&site, RequestDoc {
+            message_type: "UserAuthentication",
+            session_id: "0",
+            credentials: Some(("admin", "sandbox-password")),
+            ..Default::default()
+        });
+        let id = reply.session_id.unwrap();
+        let reply = ask(&site, RequestDoc { message_type: "GetActiveProducts", session_id: &id, ..Default::default() });
+        assert_eq!(reply.records.len(), 5);
+    }
+}
