@@ -38,7 +38,7 @@ impl Outcome {
         match self {
             Outcome::Done(_) | Outcome::WouldDo(_) => None,
             Outcome::Unchanged(reason) | Outcome::Skipped(reason) => Some(reason.clone()),
-            Outcome::Failed(err) => Some(err.to_string()),
+            Outcome::Failed(err) => Some(err.reason()),
         }
     }
 }

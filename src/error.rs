@@ -20,7 +20,11 @@ pub enum Error {
 
     /// No answer in time.
     #[error("{url} did not answer within {seconds:.1} s ({cause})")]
-    Timeout { url: String, seconds: f64, cause: String },
+    Timeout {
+        url: String,
+        seconds: f64,
+        cause: String,
+    },
 
     /// The TLS handshake failed: an untrusted certificate, a wrong host name, an old protocol.
     #[error("TLS failed with {url}: {cause}")]
@@ -43,7 +47,7 @@ pub enum Error {
     NotFound { url: String, message: String },
 
     /// The server understood the request and refused it, with its own code and message.
-    #[error("{}", server_error_text(.url, *.status, *.code, .message, .details))]
+    #[error("{}", server_error_text(Some(.url), *.status, *.code, .message, .details))]
     Server {
         url: String,
         status: Option<u16>,
@@ -63,13 +67,16 @@ pub enum Error {
 }
 
 fn server_error_text(
-    url: &str,
+    url: Option<&str>,
     status: Option<u16>,
     code: Option<i64>,
     message: &str,
     details: &[String],
 ) -> String {
-    let mut text = format!("{url} refused the request: {message}");
+    let mut text = match url {
+        Some(url) => format!("{url} refused the request: {message}"),
+        None => message.to_owned(),
+    };
     if let Some(code) = code {
         text.push_str(&format!(" (code {code})"));
     } else if let Some(status) = status {
@@ -105,6 +112,31 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Server { .. } => "server",
             Error::UnreadableReply { .. } => "unreadable_reply",
+        }
+    }
+
+    /// The error without the URL, for per-item reasons in bulk reports (where every item
+    /// went to the same server).
+    pub fn reason(&self) -> String {
+        match self {
+            Error::InvalidInput(message) => message.clone(),
+            Error::Transport { cause, .. } => format!("cannot reach the server: {cause}"),
+            Error::Timeout { seconds, cause, .. } => {
+                format!("no answer within {seconds:.1} s ({cause})")
+            }
+            Error::Tls { cause, .. } => format!("TLS failed: {cause}"),
+            Error::Authentication { message, .. } => format!("authentication failed: {message}"),
+            Error::TokenExpired { message, .. } => format!("the token was rejected: {message}"),
+            Error::PermissionDenied { message, .. } => format!("permission denied: {message}"),
+            Error::NotFound { message, .. } => format!("not found: {message}"),
+            Error::Server {
+                status,
+                code,
+                message,
+                details,
+                ..
+            } => server_error_text(None, *status, *code, message, details),
+            Error::UnreadableReply { problem, .. } => format!("unreadable reply: {problem}"),
         }
     }
 

@@ -156,7 +156,11 @@ impl Response {
                 status: Some(self.status),
                 code: None,
                 message: format!("HTTP {} {reason}", self.status),
-                details: if start.is_empty() { vec![] } else { vec![start] },
+                details: if start.is_empty() {
+                    vec![]
+                } else {
+                    vec![start]
+                },
             },
         }
     }
@@ -260,7 +264,10 @@ impl Http {
                     false
                 }
                 Err((failure, err)) => {
-                    log::debug!("{} {shown_url} failed in {elapsed_ms} ms: {err}", request.method);
+                    log::debug!(
+                        "{} {shown_url} failed in {elapsed_ms} ms: {err}",
+                        request.method
+                    );
                     self.may_retry(request.effect, *failure)
                 }
             };
@@ -532,9 +539,11 @@ pub fn redact_url(raw: &str) -> String {
 /// Field names whose values are secrets.
 pub fn is_secret_field(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    ["token", "password", "pwd", "secret", "key", "code", "refresh"]
-        .iter()
-        .any(|s| name.contains(s))
+    [
+        "token", "password", "pwd", "secret", "key", "code", "refresh",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
 }
 
 #[cfg(test)]
@@ -544,7 +553,9 @@ mod tests {
     #[test]
     fn redaction_hides_user_info_and_secret_fields() {
         assert_eq!(
-            redact_url("https://admin:hunter2@portal.example.com/portal/sharing/rest?f=json&token=abc"),
+            redact_url(
+                "https://admin:hunter2@portal.example.com/portal/sharing/rest?f=json&token=abc"
+            ),
             "https://portal.example.com/portal/sharing/rest?f=json&token=***"
         );
         assert_eq!(redact_url("not a url?password=x"), "not a url");
@@ -569,7 +580,10 @@ mod tests {
             .unwrap_err();
         let text = err.to_string();
         assert_eq!(err.kind(), "transport", "{text}");
-        assert!(text.contains(&format!("127.0.0.1:{port}/OpenLMServer")), "{text}");
+        assert!(
+            text.contains(&format!("127.0.0.1:{port}/OpenLMServer")),
+            "{text}"
+        );
         assert!(text.to_lowercase().contains("refused"), "{text}");
     }
 

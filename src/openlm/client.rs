@@ -180,7 +180,8 @@ impl OpenLm {
             let Some(credentials) = &self.credentials else {
                 return Err(Error::Authentication {
                     url: self.shown_url.clone(),
-                    message: "this OpenLM server requires a login: pass username= and password=".into(),
+                    message: "this OpenLM server requires a login: pass username= and password="
+                        .into(),
                 });
             };
             let login = RequestDoc {
@@ -192,7 +193,11 @@ impl OpenLm {
             let reply = self.post(login.to_xml()?, Effect::Read).await?;
             match reply.session_id.as_deref() {
                 Some(id) if !reply.kind.eq_ignore_ascii_case("Error") && !id.is_empty() => {
-                    log::info!("logged in to {} as {}", self.shown_url, credentials.username);
+                    log::info!(
+                        "logged in to {} as {}",
+                        self.shown_url,
+                        credentials.username
+                    );
                     Arc::from(id)
                 }
                 _ => {
@@ -222,17 +227,27 @@ impl OpenLm {
         effect: Effect,
         build: impl Fn(&str) -> Result<String>,
     ) -> Result<Message> {
+        let reply = self.exchange(effect, build).await?;
+        if reply.kind.eq_ignore_ascii_case("Error") {
+            return Err(self.error_reply(&reply));
+        }
+        Ok(reply)
+    }
+
+    /// Like `call`, but an `Error` reply is returned as it came.
+    async fn exchange(
+        &self,
+        effect: Effect,
+        build: impl Fn(&str) -> Result<String>,
+    ) -> Result<Message> {
         let mut logged_in_again = false;
         loop {
             let session = self.session_id().await?;
             let reply = self.post(build(&session)?, effect).await?;
-            if is_session_expired(&reply) {
-                if !logged_in_again {
-                    log::info!("OpenLM session expired at {}; logging in again", self.shown_url);
-                    self.login(Some(&session)).await?;
-                    logged_in_again = true;
-                    continue;
-                }
+            if !is_session_expired(&reply) {
+                return Ok(reply);
+            }
+            if logged_in_again {
                 return Err(Error::Authentication {
                     url: self.shown_url.clone(),
                     message: format!(
@@ -241,10 +256,12 @@ impl OpenLm {
                     ),
                 });
             }
-            if reply.kind.eq_ignore_ascii_case("Error") {
-                return Err(self.error_reply(&reply));
-            }
-            return Ok(reply);
+            log::info!(
+                "OpenLM session expired at {}; logging in again",
+                self.shown_url
+            );
+            self.login(Some(&session)).await?;
+            logged_in_again = true;
         }
     }
 
@@ -260,30 +277,35 @@ impl OpenLm {
         if page_size == 0 || self.paging.load(Ordering::Relaxed) == PAGING_NO {
             return self.unpaged_products().await;
         }
-        let first = match self.page(0, page_size).await {
-            Ok(reply) => {
-                self.paging.store(PAGING_YES, Ordering::Relaxed);
-                reply
-            }
-            Err(Error::Server { message, .. })
-                if self.paging.load(Ordering::Relaxed) == PAGING_UNKNOWN =>
-            {
+        let first = self
+            .exchange(Effect::Read, |session| page_request(session, 0, page_size))
+            .await?;
+        if first.kind.eq_ignore_ascii_case("Error") {
+            if self.paging.load(Ordering::Relaxed) == PAGING_UNKNOWN {
+                // Servers before GetActiveProducts2 answer it with an Error reply.
                 log::info!(
-                    "{} refused GetActiveProducts2 ({message}); using GetActiveProducts",
-                    self.shown_url
+                    "{} refused GetActiveProducts2 ({}); using GetActiveProducts",
+                    self.shown_url,
+                    first.text
                 );
                 self.paging.store(PAGING_NO, Ordering::Relaxed);
                 return self.unpaged_products().await;
             }
-            Err(err) => return Err(err),
-        };
+            return Err(self.error_reply(&first));
+        }
+        self.paging.store(PAGING_YES, Ordering::Relaxed);
         let total = first.total();
         let mut products = ActiveProduct::from_records(first.records);
         let received = products.len() as u64;
         match total {
             Some(total) if total > received => {
-                let starts: Vec<u64> = (1..total.div_ceil(page_size)).map(|n| n * page_size).collect();
-                let pages = bulk::run_ordered(starts, PAGE_CONCURRENCY, |start| self.page(start, page_size)).await;
+                let starts: Vec<u64> = (1..total.div_ceil(page_size))
+                    .map(|n| n * page_size)
+                    .collect();
+                let pages = bulk::run_ordered(starts, PAGE_CONCURRENCY, |start| {
+                    self.page(start, page_size)
+                })
+                .await;
                 for page in pages {
                     products.extend(ActiveProduct::from_records(page?.records));
                 }
@@ -294,7 +316,8 @@ impl OpenLm {
                 let mut start = page_size;
                 let mut last = received;
                 while last == page_size {
-                    let page = ActiveProduct::from_records(self.page(start, page_size).await?.records);
+                    let page =
+                        ActiveProduct::from_records(self.page(start, page_size).await?.records);
                     last = page.len() as u64;
                     products.extend(page);
                     start += page_size;
@@ -305,21 +328,8 @@ impl OpenLm {
     }
 
     async fn page(&self, start: u64, size: u64) -> Result<Message> {
-        self.call(Effect::Read, |session| {
-            RequestDoc {
-                message_type: "GetActiveProducts2",
-                session_id: session,
-                paging: Some(Paging {
-                    start,
-                    end: start + size - 1,
-                    dir: "ASC".into(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }
-            .to_xml()
-        })
-        .await
+        self.call(Effect::Read, |session| page_request(session, start, size))
+            .await
     }
 
     async fn unpaged_products(&self) -> Result<Vec<ActiveProduct>> {
@@ -373,7 +383,9 @@ impl OpenLm {
             .into_iter()
             .enumerate()
             .map(|(index, item)| {
-                let target = item.and_then(|t| t.validate().map(|()| t)).map_err(Outcome::Failed)?;
+                let target = item
+                    .and_then(|t| t.validate().map(|()| t))
+                    .map_err(Outcome::Failed)?;
                 match first_of_session.entry(target.session_key()) {
                     Entry::Occupied(first) => Err(Outcome::Skipped(format!(
                         "the same session as item {}, which closes it",
@@ -405,14 +417,31 @@ impl OpenLm {
     }
 }
 
+fn page_request(session: &str, start: u64, size: u64) -> Result<String> {
+    RequestDoc {
+        message_type: "GetActiveProducts2",
+        session_id: session,
+        paging: Some(Paging {
+            start,
+            end: start + size - 1,
+            dir: "ASC".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .to_xml()
+}
+
 /// Read an OpenLM reply whatever its HTTP status: an XML `Error` explains a failure
 /// better than the status does.
 fn read_reply(response: &Response) -> Result<Message> {
     match xml::read(&response.body) {
         Ok(message) if response.is_success() => Ok(message),
-        Ok(message) if message.kind.eq_ignore_ascii_case("Error") => {
-            Err(error_from_reply(&response.url, Some(response.status), &message))
-        }
+        Ok(message) if message.kind.eq_ignore_ascii_case("Error") => Err(error_from_reply(
+            &response.url,
+            Some(response.status),
+            &message,
+        )),
         Ok(_) => Err(response.status_error()),
         Err(problem) if response.is_success() => Err(response.unreadable(problem.0)),
         Err(_) => Err(response.status_error()),
@@ -428,9 +457,15 @@ fn error_from_reply(url: &str, status: Option<u16>, reply: &Message) -> Error {
     } else {
         text.to_owned()
     };
-    if ["permission", "not authorized", "unauthorized", "access denied", "not allowed"]
-        .iter()
-        .any(|w| lower.contains(w))
+    if [
+        "permission",
+        "not authorized",
+        "unauthorized",
+        "access denied",
+        "not allowed",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
     {
         return Error::PermissionDenied {
             url: url.to_owned(),
@@ -442,7 +477,13 @@ fn error_from_reply(url: &str, status: Option<u16>, reply: &Message) -> Error {
         status,
         code: reply
             .param("code")
-            .or_else(|| reply.message_attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("code")).map(|(_, v)| v.as_str()))
+            .or_else(|| {
+                reply
+                    .message_attrs
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("code"))
+                    .map(|(_, v)| v.as_str())
+            })
             .and_then(|c| c.trim().parse().ok()),
         message,
         details: reply
@@ -460,7 +501,11 @@ fn is_session_expired(reply: &Message) -> bool {
     let kind = reply.kind.to_ascii_lowercase();
     if matches!(
         kind.as_str(),
-        "sessionexpired" | "showloginform" | "loginrequired" | "notauthenticated" | "invalidsession"
+        "sessionexpired"
+            | "showloginform"
+            | "loginrequired"
+            | "notauthenticated"
+            | "invalidsession"
     ) {
         return true;
     }
@@ -469,9 +514,16 @@ fn is_session_expired(reply: &Message) -> bool {
     }
     let text = reply.text.to_lowercase();
     (text.contains("session")
-        && ["expired", "invalid", "not valid", "unknown", "timed out", "timeout"]
-            .iter()
-            .any(|w| text.contains(w)))
+        && [
+            "expired",
+            "invalid",
+            "not valid",
+            "unknown",
+            "timed out",
+            "timeout",
+        ]
+        .iter()
+        .any(|w| text.contains(w)))
         || text.contains("not logged in")
         || text.contains("login required")
         || text.contains("please log in")
@@ -483,16 +535,30 @@ mod tests {
 
     #[test]
     fn urls_are_completed_the_way_administrators_type_them() {
-        assert_eq!(server_url("lic01").unwrap().as_str(), "http://lic01:7014/OpenLMServer");
-        assert_eq!(server_url("lic01:8080").unwrap().as_str(), "http://lic01:8080/OpenLMServer");
-        assert_eq!(server_url("http://lic01:7014").unwrap().as_str(), "http://lic01:7014/OpenLMServer");
         assert_eq!(
-            server_url("http://lic01:7014/OpenLMServer/").unwrap().as_str(),
+            server_url("lic01").unwrap().as_str(),
+            "http://lic01:7014/OpenLMServer"
+        );
+        assert_eq!(
+            server_url("lic01:8080").unwrap().as_str(),
+            "http://lic01:8080/OpenLMServer"
+        );
+        assert_eq!(
+            server_url("http://lic01:7014").unwrap().as_str(),
+            "http://lic01:7014/OpenLMServer"
+        );
+        assert_eq!(
+            server_url("http://lic01:7014/OpenLMServer/")
+                .unwrap()
+                .as_str(),
             "http://lic01:7014/OpenLMServer/"
         );
         assert!(server_url("").is_err());
         assert!(server_url("ftp://lic01").is_err());
-        assert!(server_url("http://admin:pw@lic01:7014").unwrap_err().to_string().contains("username="));
+        assert!(server_url("http://admin:pw@lic01:7014")
+            .unwrap_err()
+            .to_string()
+            .contains("username="));
     }
 
     #[test]
@@ -502,7 +568,10 @@ mod tests {
             text: text.into(),
             ..Default::default()
         };
-        assert!(is_session_expired(&reply("Error", "Session expired. Please log in again.")));
+        assert!(is_session_expired(&reply(
+            "Error",
+            "Session expired. Please log in again."
+        )));
         assert!(is_session_expired(&reply("Error", "Invalid session id")));
         assert!(is_session_expired(&reply("SessionExpired", "")));
         assert!(!is_session_expired(&reply("Error", "Server Error")));
@@ -512,8 +581,17 @@ mod tests {
     #[test]
     fn credentials_must_come_in_pairs_and_never_show_in_debug() {
         assert!(OpenLm::new("lic01", Some("admin".into()), None, HttpOptions::default()).is_err());
-        let client = OpenLm::new("lic01", Some("admin".into()), Some("s3cret!".into()), HttpOptions::default()).unwrap();
+        let client = OpenLm::new(
+            "lic01",
+            Some("admin".into()),
+            Some("s3cret!".into()),
+            HttpOptions::default(),
+        )
+        .unwrap();
         let shown = format!("{client:?}");
-        assert!(shown.contains("admin") && !shown.contains("s3cret!"), "{shown}");
+        assert!(
+            shown.contains("admin") && !shown.contains("s3cret!"),
+            "{shown}"
+        );
     }
 }

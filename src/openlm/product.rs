@@ -74,7 +74,11 @@ impl Field {
     }
 
     pub fn names() -> String {
-        Field::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+        Field::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -91,9 +95,10 @@ impl FieldIndex {
         let positions = Field::ALL
             .iter()
             .map(|field| {
-                field.aliases().iter().find_map(|alias| {
-                    normalized.iter().position(|n| n == alias).map(|i| i as u16)
-                })
+                field
+                    .aliases()
+                    .iter()
+                    .find_map(|alias| normalized.iter().position(|n| n == alias).map(|i| i as u16))
             })
             .collect();
         FieldIndex {
@@ -201,9 +206,12 @@ impl ActiveProduct {
     /// Milliseconds since 1970 UTC.
     pub fn time_ms(&self, field: Field) -> Option<i64> {
         let text = self.text(field)?;
-        text.parse::<i64>()
-            .ok()
-            .or_else(|| text.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f as i64))
+        text.parse::<i64>().ok().or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| f as i64)
+        })
     }
 
     pub fn seconds(&self, field: Field) -> Option<f64> {
@@ -348,9 +356,19 @@ enum Target {
     Attribute(String),
 }
 
+/// Equal text, ignoring letter case and surrounding spaces.
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.eq_ignore_ascii_case(b)
+        || (!a.is_ascii() || !b.is_ascii())
+            && a.chars()
+                .flat_map(char::to_lowercase)
+                .eq(b.chars().flat_map(char::to_lowercase))
+}
+
 #[derive(Debug, Clone)]
 enum Matcher {
-    /// Any of these, compared without regard to letter case.
+    /// Any of these, compared without regard to letter case or surrounding spaces.
     Text(Vec<String>),
     Int(Vec<i64>),
     Bool(bool),
@@ -373,17 +391,18 @@ impl ProductFilter {
             ))
         })?;
         if values.is_empty() {
-            return Err(Error::invalid(format!("the filter on {name} lists no value")));
+            return Err(Error::invalid(format!(
+                "the filter on {name} lists no value"
+            )));
         }
-        let wrong = |expected: &str| {
-            Error::invalid(format!("the filter on {name} takes {expected}"))
-        };
+        let wrong =
+            |expected: &str| Error::invalid(format!("the filter on {name} takes {expected}"));
         let matcher = match field.kind() {
             Kind::Text => Matcher::Text(
                 values
                     .into_iter()
                     .map(|v| match v {
-                        FilterValue::Text(t) => Ok(t.to_lowercase()),
+                        FilterValue::Text(t) => Ok(t),
                         FilterValue::Int(i) => Ok(i.to_string()),
                         FilterValue::Bool(_) => Err(wrong("text")),
                     })
@@ -420,10 +439,8 @@ impl ProductFilter {
                 "the filter on attribute {name:?} lists no value"
             )));
         }
-        self.conditions.push((
-            Target::Attribute(name.to_owned()),
-            Matcher::Text(values.into_iter().map(|v| v.to_lowercase()).collect()),
-        ));
+        self.conditions
+            .push((Target::Attribute(name.to_owned()), Matcher::Text(values)));
         Ok(())
     }
 
@@ -436,11 +453,15 @@ impl ProductFilter {
             let text = match target {
                 Target::Field(field) => match field.kind() {
                     Kind::Int => {
-                        let Matcher::Int(wanted) = matcher else { return false };
+                        let Matcher::Int(wanted) = matcher else {
+                            return false;
+                        };
                         return wanted.contains(&product.licenses());
                     }
                     Kind::Bool => {
-                        let Matcher::Bool(wanted) = matcher else { return false };
+                        let Matcher::Bool(wanted) = matcher else {
+                            return false;
+                        };
                         let value = match field {
                             Field::Borrowed => Some(product.borrowed()),
                             _ => product.flag(*field),
@@ -452,10 +473,7 @@ impl ProductFilter {
                 Target::Attribute(name) => product.record().get(name),
             };
             match (text, matcher) {
-                (Some(text), Matcher::Text(wanted)) => {
-                    let text = text.trim();
-                    wanted.iter().any(|w| w.as_str() == text.to_lowercase())
-                }
+                (Some(text), Matcher::Text(wanted)) => wanted.iter().any(|w| same_text(w, text)),
                 _ => false,
             }
         })
@@ -518,13 +536,23 @@ mod tests {
         ]);
         let mut filter = ProductFilter::default();
         filter
-            .field("username", vec![FilterValue::Text("jsmith".into()), FilterValue::Text("x".into())])
+            .field(
+                "username",
+                vec![
+                    FilterValue::Text("jsmith".into()),
+                    FilterValue::Text("x".into()),
+                ],
+            )
             .unwrap();
         filter.field("licenses", vec![FilterValue::Int(2)]).unwrap();
-        filter.field("borrowed", vec![FilterValue::Bool(false)]).unwrap();
+        filter
+            .field("borrowed", vec![FilterValue::Bool(false)])
+            .unwrap();
         filter.attribute("custom", vec!["blue".into()]).unwrap();
         assert!(filter.matches(&p));
-        filter.field("feature", vec![FilterValue::Text("Viewer".into())]).unwrap();
+        filter
+            .field("feature", vec![FilterValue::Text("Viewer".into())])
+            .unwrap();
         assert!(!filter.matches(&p));
     }
 
@@ -535,19 +563,33 @@ mod tests {
             .field("usernme", vec![FilterValue::Text("x".into())])
             .unwrap_err();
         assert!(err.to_string().contains("workstation"), "{err}");
-        assert!(filter.field("start_time", vec![FilterValue::Int(1)]).is_err());
-        assert!(filter.field("borrowed", vec![FilterValue::Text("yes".into())]).is_err());
+        assert!(filter
+            .field("start_time", vec![FilterValue::Int(1)])
+            .is_err());
+        assert!(filter
+            .field("borrowed", vec![FilterValue::Text("yes".into())])
+            .is_err());
         assert!(filter.field("product", vec![]).is_err());
     }
 
     #[test]
     fn close_target_needs_every_field() {
-        let p = product(&[("product", "Editor"), ("username", "u"), ("workstation", "w")]);
+        let p = product(&[
+            ("product", "Editor"),
+            ("username", "u"),
+            ("workstation", "w"),
+        ]);
         let err = p.close_target(None, Some("ARCGIS")).unwrap_err();
         assert!(err.to_string().contains("server"), "{err}");
-        let target = p.close_target(Some("GIS Licenses"), Some("ARCGIS")).unwrap();
+        let target = p
+            .close_target(Some("GIS Licenses"), Some("ARCGIS"))
+            .unwrap();
         assert_eq!(target.feature, "Editor");
-        let blank = product(&[("product", "Editor"), ("username", " "), ("workstation", "w")]);
+        let blank = product(&[
+            ("product", "Editor"),
+            ("username", " "),
+            ("workstation", "w"),
+        ]);
         assert!(blank.close_target(Some("s"), Some("v")).is_err());
     }
 }

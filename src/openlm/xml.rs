@@ -73,7 +73,10 @@ impl XmlOut {
         }
     }
 
-    fn start<'a>(tag: &'a str, attrs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BytesStart<'a> {
+    fn start<'a>(
+        tag: &'a str,
+        attrs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> BytesStart<'a> {
         let mut start = BytesStart::new(tag);
         for (name, value) in attrs {
             // `Attribute::from` escapes <, >, &, quotes, and \t \r \n as character references.
@@ -257,7 +260,11 @@ impl Record {
     }
 
     pub fn value(&self, index: usize) -> &str {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
+        let start = if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] as usize
+        };
         &self.values[start..self.ends[index] as usize]
     }
 
@@ -319,7 +326,13 @@ impl Message {
     /// The total number of records the server has, when a paged reply says it.
     /// Where it is said is unverified, so every plausible place is looked at.
     pub fn total(&self) -> Option<u64> {
-        const NAMES: [&str; 5] = ["total", "totalrecords", "totalcount", "recordcount", "totalrows"];
+        const NAMES: [&str; 5] = [
+            "total",
+            "totalrecords",
+            "totalcount",
+            "recordcount",
+            "totalrows",
+        ];
         let named = |name: &str| NAMES.contains(&normalize_name(name).as_str());
         self.envelope_attrs
             .iter()
@@ -387,7 +400,10 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let decl = head.strip_prefix("<?xml")?;
     let decl = &decl[..decl.find("?>")?];
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
     let rest = &rest[1..];
     Some(rest[..rest.find(quote)?].to_owned())
@@ -445,7 +461,11 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
     if !parser.stack.is_empty() {
         return Err(XmlError(format!(
             "the document ends before </{}> (truncated reply)",
-            parser.stack.last().map(|(tag, _, _)| tag.as_str()).unwrap_or("")
+            parser
+                .stack
+                .last()
+                .map(|(tag, _, _)| tag.as_str())
+                .unwrap_or("")
         )));
     }
     if !parser.seen_root {
@@ -474,12 +494,19 @@ struct Parser {
 }
 
 impl Parser {
-    fn start(&mut self, start: &BytesStart<'_>, empty: bool, message: &mut Message) -> Result<(), XmlError> {
+    fn start(
+        &mut self,
+        start: &BytesStart<'_>,
+        empty: bool,
+        message: &mut Message,
+    ) -> Result<(), XmlError> {
         let tag = start.name();
         let tag = tag.as_ref();
         if self.stack.is_empty() {
             if self.seen_root {
-                return Err(XmlError(format!("a second root element <{tag}> after </ULM>")));
+                return Err(XmlError(format!(
+                    "a second root element <{tag}> after </ULM>"
+                )));
             }
             if !tag.eq_ignore_ascii_case("ULM") {
                 return Err(XmlError(format!(
@@ -513,7 +540,9 @@ impl Parser {
                 if name.eq_ignore_ascii_case("sessionid") {
                     self.session_attr = Some(value.trim().to_owned());
                 } else {
-                    message.envelope_attrs.push((format!("SESSION@{name}"), value));
+                    message
+                        .envelope_attrs
+                        .push((format!("SESSION@{name}"), value));
                 }
             }
             Open::Other
@@ -528,13 +557,17 @@ impl Parser {
                     "search" => paging.search = value.clone(),
                     _ => {}
                 }
-                message.envelope_attrs.push((format!("PAGING@{name}"), value));
+                message
+                    .envelope_attrs
+                    .push((format!("PAGING@{name}"), value));
             }
             message.paging = Some(paging);
             Open::Other
         } else if tag.eq_ignore_ascii_case("ULM") || tag.eq_ignore_ascii_case("PARAMETERS") {
             for (name, value) in attributes(start)? {
-                message.envelope_attrs.push((format!("{tag}@{name}"), value));
+                message
+                    .envelope_attrs
+                    .push((format!("{tag}@{name}"), value));
             }
             Open::Other
         } else {
@@ -548,7 +581,12 @@ impl Parser {
     }
 
     /// Keep a data element's attributes as a record (elements without attributes are containers or text).
-    fn record(&mut self, tag: &str, start: &BytesStart<'_>, message: &mut Message) -> Result<(), XmlError> {
+    fn record(
+        &mut self,
+        tag: &str,
+        start: &BytesStart<'_>,
+        message: &mut Message,
+    ) -> Result<(), XmlError> {
         self.names.clear();
         self.values.clear();
         self.ends.clear();
@@ -667,7 +705,16 @@ mod tests {
 
     #[test]
     fn hostile_values_survive_a_round_trip() {
-        for value in [r#"a<b&"c"#, "]]>", "x]]>y<![CDATA[z", "Ünïcødé 名前 🙂", "", " padded ", "tab\there\r\nline", &"L".repeat(100_000)] {
+        for value in [
+            r#"a<b&"c"#,
+            "]]>",
+            "x]]>y<![CDATA[z",
+            "Ünïcødé 名前 🙂",
+            "",
+            " padded ",
+            "tab\there\r\nline",
+            &"L".repeat(100_000),
+        ] {
             let message = read(request_with_param(value).as_bytes()).unwrap();
             assert_eq!(message.param("username"), Some(value));
         }
@@ -698,7 +745,10 @@ mod tests {
         }
         .to_xml()
         .unwrap();
-        assert!(xml.contains("<NAME>admin</NAME><PWD><![CDATA[p]]]]><![CDATA[>w<d]]></PWD>"), "{xml}");
+        assert!(
+            xml.contains("<NAME>admin</NAME><PWD><![CDATA[p]]]]><![CDATA[>w<d]]></PWD>"),
+            "{xml}"
+        );
         let message = read(xml.as_bytes()).unwrap();
         assert_eq!(message.text_of("NAME"), Some("admin"));
         assert_eq!(message.text_of("PWD"), Some("p]]>w<d"));
@@ -718,7 +768,11 @@ mod tests {
         let message = read(xml).unwrap();
         assert_eq!(message.kind, "GetActiveProducts");
         assert_eq!(message.session_id.as_deref(), Some("42"));
-        let products: Vec<&Record> = message.records.iter().filter(|r| r.tag() == "PRODUCT").collect();
+        let products: Vec<&Record> = message
+            .records
+            .iter()
+            .filter(|r| r.tag() == "PRODUCT")
+            .collect();
         assert_eq!(products.len(), 3);
         assert_eq!(products[0].get("extra"), Some("kept & unescaped"));
         assert_eq!(products[1].get("username"), Some("akhan"));
@@ -726,7 +780,9 @@ mod tests {
         assert!(Arc::ptr_eq(products[0].schema(), products[1].schema()));
         assert!(!Arc::ptr_eq(products[0].schema(), products[2].schema()));
         assert!(message.records.iter().any(|r| r.tag() == "NESTED"));
-        assert!(message.envelope_attrs.contains(&("ULM@version".into(), "2".into())));
+        assert!(message
+            .envelope_attrs
+            .contains(&("ULM@version".into(), "2".into())));
     }
 
     #[test]
@@ -740,7 +796,10 @@ mod tests {
 
     #[test]
     fn session_id_from_a_sessionid_element() {
-        let message = read(b"<ULM><MESSAGE type='SessionAuthenticationID'/><SESSIONID> 9f3 </SESSIONID></ULM>").unwrap();
+        let message = read(
+            b"<ULM><MESSAGE type='SessionAuthenticationID'/><SESSIONID> 9f3 </SESSIONID></ULM>",
+        )
+        .unwrap();
         assert_eq!(message.session_id.as_deref(), Some("9f3"));
     }
 
@@ -760,7 +819,10 @@ mod tests {
         let err = read(b"<html><body>Proxy error</body></html>").unwrap_err();
         assert!(err.0.contains("<html>"), "{err}");
         assert!(read(b"").is_err());
-        assert!(read(b"<ULM><PRODUCT a='1'/>").unwrap_err().0.contains("truncated"));
+        assert!(read(b"<ULM><PRODUCT a='1'/>")
+            .unwrap_err()
+            .0
+            .contains("truncated"));
         assert!(read(b"\xff\xfe\xff").is_err());
     }
 

@@ -194,14 +194,27 @@ mod tests {
             },
             7,
         );
-        let drops = (0..10_000).filter(|_| faults.next("x") == Some(FaultKind::Drop)).count();
+        let drops = (0..10_000)
+            .filter(|_| faults.next("x") == Some(FaultKind::Drop))
+            .count();
         assert!((2_200..2_800).contains(&drops), "{drops}");
     }
 
     #[test]
     fn bad_rates_are_refused() {
-        assert!(FaultRates { error: 1.5, ..FaultRates::default() }.check().is_err());
-        assert!(FaultRates { error: 0.6, drop: 0.6, ..FaultRates::default() }.check().is_err());
+        assert!(FaultRates {
+            error: 1.5,
+            ..FaultRates::default()
+        }
+        .check()
+        .is_err());
+        assert!(FaultRates {
+            error: 0.6,
+            drop: 0.6,
+            ..FaultRates::default()
+        }
+        .check()
+        .is_err());
         assert!(FaultKind::parse("explode").is_err());
     }
 }

@@ -132,7 +132,12 @@ impl Sandbox {
             .local_addr()
             .map_err(|e| Error::invalid(format!("the sandbox has no local address: {e}")))?;
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, Service::OpenLm, shared.clone(), stopped));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            Service::OpenLm,
+            shared.clone(),
+            stopped,
+        ));
         log::info!("sandbox OpenLM listening on http://{openlm_addr}/OpenLMServer");
         Ok(Sandbox {
             shared,
@@ -244,7 +249,9 @@ fn reply(status: u16, content_type: &str, body: impl Into<Bytes>) -> Reply {
     let mut response = hyper::Response::new(Full::new(body.into()));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
     if let Ok(value) = hyper::header::HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
     }
     response
 }
@@ -266,7 +273,10 @@ fn parse_openlm(body: &[u8]) -> Parsed {
             let mut params = message.params.clone();
             for (tag, text) in &message.texts {
                 let secret = crate::http::is_secret_field(tag) || tag.eq_ignore_ascii_case("PWD");
-                params.push((tag.clone(), if secret { "***".into() } else { text.clone() }));
+                params.push((
+                    tag.clone(),
+                    if secret { "***".into() } else { text.clone() },
+                ));
             }
             Parsed {
                 operation: message.kind.clone(),
@@ -305,7 +315,13 @@ async fn handle(
     let path = request.uri().path().to_owned();
     let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return Ok(reply(413, HTML, "<html><body>Request too large</body></html>")),
+        Err(_) => {
+            return Ok(reply(
+                413,
+                HTML,
+                "<html><body>Request too large</body></html>",
+            ))
+        }
     };
     let parsed = parse_openlm(&body);
     let fault = lock(&shared.faults).next(&parsed.operation);
@@ -352,12 +368,23 @@ async fn handle(
     outcome
 }
 
-fn route(shared: &Shared, service: Service, method: &str, path: &str, parsed: &Parsed, body: &[u8]) -> Reply {
+fn route(
+    shared: &Shared,
+    service: Service,
+    method: &str,
+    path: &str,
+    parsed: &Parsed,
+    body: &[u8],
+) -> Reply {
     let path = normalize_path(path);
     match service {
         Service::OpenLm => {
             if !matches!(path.as_str(), "/openlmserver" | "/openlmserver/" | "/") {
-                return reply(404, HTML, "<html><body><h1>404 Not Found</h1></body></html>");
+                return reply(
+                    404,
+                    HTML,
+                    "<html><body><h1>404 Not Found</h1></body></html>",
+                );
             }
             if method != "POST" {
                 return reply(
@@ -373,7 +400,11 @@ fn route(shared: &Shared, service: Service, method: &str, path: &str, parsed: &P
                         Err(e) => e.0,
                         Ok(_) => "unreadable request".into(),
                     };
-                    reply(200, XML, OpenLmSite::error_reply(&format!("Bad request: {problem}")))
+                    reply(
+                        200,
+                        XML,
+                        OpenLmSite::error_reply(&format!("Bad request: {problem}")),
+                    )
                 }
             }
         }

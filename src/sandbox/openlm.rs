@@ -81,7 +81,10 @@ impl Checkout {
             ("feature", self.feature.clone()),
             ("version", self.version.clone()),
             ("start_time", self.start_ms.to_string()),
-            ("duration", ((now_ms - self.start_ms).max(0) / 1000).to_string()),
+            (
+                "duration",
+                ((now_ms - self.start_ms).max(0) / 1000).to_string(),
+            ),
             ("idle_time", self.idle_seconds.to_string()),
             ("handle", self.handle.to_string()),
             ("num_licenses", self.licenses.to_string()),
@@ -138,7 +141,12 @@ impl OpenLmSite {
             let mut own = Vec::new();
             for _ in 0..if rng.random_bool(0.2) { 2 } else { 1 } {
                 let name = seed::workstation_name(count, &mut rng);
-                let ip = format!("10.{}.{}.{}", 10 + count / 60_000, (count / 250) % 250, count % 250 + 2);
+                let ip = format!(
+                    "10.{}.{}.{}",
+                    10 + count / 60_000,
+                    (count / 250) % 250,
+                    count % 250 + 2
+                );
                 if rng.random_bool(0.1) {
                     no_agent.insert(name.to_lowercase());
                 }
@@ -176,7 +184,11 @@ impl OpenLmSite {
                 feature: feature.feature.into(),
                 version: feature.version.into(),
                 start_ms: now - rng.random_range(60_000..10 * 3_600_000),
-                idle_seconds: if rng.random_bool(0.3) { rng.random_range(0..7_200) } else { 0 },
+                idle_seconds: if rng.random_bool(0.3) {
+                    rng.random_range(0..7_200)
+                } else {
+                    0
+                },
                 licenses: if rng.random_bool(0.03) { 2 } else { 1 },
                 borrowed: rng.random_bool(0.02),
                 full_name: person.full_name.clone(),
@@ -350,9 +362,16 @@ impl OpenLmSite {
             let search = paging.search.trim().to_lowercase();
             if !search.is_empty() {
                 rows.retain(|c| {
-                    [&c.product, &c.username, &c.workstation, &c.server, &c.feature, &c.full_name]
-                        .iter()
-                        .any(|v| v.to_lowercase().contains(&search))
+                    [
+                        &c.product,
+                        &c.username,
+                        &c.workstation,
+                        &c.server,
+                        &c.feature,
+                        &c.full_name,
+                    ]
+                    .iter()
+                    .any(|v| v.to_lowercase().contains(&search))
                 });
             }
             sort_rows(&mut rows, &paging.sort);
@@ -364,7 +383,10 @@ impl OpenLmSite {
             let end = if paging.end == 0 && paging.start == 0 {
                 total
             } else {
-                (paging.end as usize).saturating_add(1).min(total).max(start)
+                (paging.end as usize)
+                    .saturating_add(1)
+                    .min(total)
+                    .max(start)
             };
             rows = rows[start..end].to_vec();
             window = Some((paging.start, paging.end, total));
@@ -385,7 +407,9 @@ impl OpenLmSite {
             );
         }
         for checkout in rows {
-            let closable = !state.no_agent.contains(&checkout.workstation.to_lowercase());
+            let closable = !state
+                .no_agent
+                .contains(&checkout.workstation.to_lowercase());
             let attrs = checkout.attributes(now, closable);
             out.empty("PRODUCT", attrs.iter().map(|(n, v)| (*n, v.as_str())));
         }
@@ -430,11 +454,19 @@ fn sort_rows(rows: &mut [&Checkout], column: &str) {
     match crate::openlm::xml::normalize_name(column).as_str() {
         "" | "handle" => rows.sort_by_key(|c| c.handle),
         "starttime" | "start" => rows.sort_by_key(|c| (c.start_ms, c.handle)),
-        "username" | "user" => rows.sort_by(|a, b| a.username.cmp(&b.username).then(a.handle.cmp(&b.handle))),
-        "workstation" => rows.sort_by(|a, b| a.workstation.cmp(&b.workstation).then(a.handle.cmp(&b.handle))),
+        "username" | "user" => {
+            rows.sort_by(|a, b| a.username.cmp(&b.username).then(a.handle.cmp(&b.handle)))
+        }
+        "workstation" => rows.sort_by(|a, b| {
+            a.workstation
+                .cmp(&b.workstation)
+                .then(a.handle.cmp(&b.handle))
+        }),
         "product" => rows.sort_by(|a, b| a.product.cmp(&b.product).then(a.handle.cmp(&b.handle))),
         "feature" => rows.sort_by(|a, b| a.feature.cmp(&b.feature).then(a.handle.cmp(&b.handle))),
-        "servername" | "server" => rows.sort_by(|a, b| a.server.cmp(&b.server).then(a.handle.cmp(&b.handle))),
+        "servername" | "server" => {
+            rows.sort_by(|a, b| a.server.cmp(&b.server).then(a.handle.cmp(&b.handle)))
+        }
         _ => rows.sort_by_key(|c| c.handle),
     }
 }
@@ -451,7 +483,10 @@ mod tests {
 
     #[test]
     fn seeds_a_realistic_repeatable_site() {
-        let options = OpenLmOptions { sessions: 2_000, ..Default::default() };
+        let options = OpenLmOptions {
+            sessions: 2_000,
+            ..Default::default()
+        };
         // Start times follow the clock; everything else is the same for the same seed.
         let seeded = |options| {
             let mut checkouts = OpenLmSite::seeded(options, 9).unwrap().checkouts();
@@ -473,37 +508,79 @@ mod tests {
 
     #[test]
     fn paging_reports_the_total() {
-        let site = OpenLmSite::seeded(OpenLmOptions { sessions: 250, ..Default::default() }, 1).unwrap();
-        let reply = ask(&site, RequestDoc {
-            message_type: "GetActiveProducts2",
-            session_id: "0",
-            paging: Some(crate::openlm::xml::Paging { start: 200, end: 299, ..Default::default() }),
-            ..Default::default()
-        });
+        let site = OpenLmSite::seeded(
+            OpenLmOptions {
+                sessions: 250,
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        let reply = ask(
+            &site,
+            RequestDoc {
+                message_type: "GetActiveProducts2",
+                session_id: "0",
+                paging: Some(crate::openlm::xml::Paging {
+                    start: 200,
+                    end: 299,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        );
         assert_eq!(reply.total(), Some(250));
         assert_eq!(reply.records.len(), 50);
     }
 
     #[test]
     fn permissions_mode_wants_a_login() {
-        let site = OpenLmSite::seeded(OpenLmOptions { sessions: 5, permissions: true, ..Default::default() }, 1).unwrap();
-        let reply = ask(&site, RequestDoc { message_type: "GetActiveProducts", session_id: "0", ..Default::default() });
+        let site = OpenLmSite::seeded(
+            OpenLmOptions {
+                sessions: 5,
+                permissions: true,
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        let reply = ask(
+            &site,
+            RequestDoc {
+                message_type: "GetActiveProducts",
+                session_id: "0",
+                ..Default::default()
+            },
+        );
         assert_eq!(reply.kind, "Error");
-        let reply = ask(&site, RequestDoc {
-            message_type: "UserAuthentication",
-            session_id: "0",
-            credentials: Some(("admin", "wrong")),
-            ..Default::default()
-        });
+        let reply = ask(
+            &site,
+            RequestDoc {
+                message_type: "UserAuthentication",
+                session_id: "0",
+                credentials: Some(("admin", "wrong")),
+                ..Default::default()
+            },
+        );
         assert_eq!(reply.text, "Invalid user name or password");
-        let reply = ask(&site, RequestDoc {
-            message_type: "UserAuthentication",
-            session_id: "0",
-            credentials: Some(("admin", "sandbox-password")),
-            ..Default::default()
-        });
+        let reply = ask(
+            &site,
+            RequestDoc {
+                message_type: "UserAuthentication",
+                session_id: "0",
+                credentials: Some(("admin", "sandbox-password")),
+                ..Default::default()
+            },
+        );
         let id = reply.session_id.unwrap();
-        let reply = ask(&site, RequestDoc { message_type: "GetActiveProducts", session_id: &id, ..Default::default() });
+        let reply = ask(
+            &site,
+            RequestDoc {
+                message_type: "GetActiveProducts",
+                session_id: &id,
+                ..Default::default()
+            },
+        );
         assert_eq!(reply.records.len(), 5);
     }
 }

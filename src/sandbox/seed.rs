@@ -6,29 +6,127 @@ use rand::seq::IndexedRandom;
 use rand::Rng;
 
 const FIRST_NAMES: &[&str] = &[
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-    "Charles", "Karen", "Ayesha", "Mateo", "Priya", "Kenji", "Olga", "Tariq", "Ingrid", "Diego",
-    "Mei", "Kwame", "Sofia", "Lars", "Fatima", "Hiroshi", "Amara", "Nikolai", "Chloé", "Rahul",
-    "Zainab", "Björn", "Lucía", "Tomasz", "Aroha", "Emeka", "Hana", "Santiago", "Leilani", "Omar",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Ayesha",
+    "Mateo",
+    "Priya",
+    "Kenji",
+    "Olga",
+    "Tariq",
+    "Ingrid",
+    "Diego",
+    "Mei",
+    "Kwame",
+    "Sofia",
+    "Lars",
+    "Fatima",
+    "Hiroshi",
+    "Amara",
+    "Nikolai",
+    "Chloé",
+    "Rahul",
+    "Zainab",
+    "Björn",
+    "Lucía",
+    "Tomasz",
+    "Aroha",
+    "Emeka",
+    "Hana",
+    "Santiago",
+    "Leilani",
+    "Omar",
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
-    "Jackson", "Martin", "Khan", "Nakamura", "Okafor", "Ivanova", "Singh", "Müller", "Haddad",
-    "Kowalski", "Nguyen", "Larsen", "Rossi", "Silva", "Papadopoulos", "Dubois", "O'Brien", "Chen",
-    "Tanaka", "Mensah", "Novak", "Fernández", "Kaur", "Andersson", "Walker", "Young", "Allen",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Khan",
+    "Nakamura",
+    "Okafor",
+    "Ivanova",
+    "Singh",
+    "Müller",
+    "Haddad",
+    "Kowalski",
+    "Nguyen",
+    "Larsen",
+    "Rossi",
+    "Silva",
+    "Papadopoulos",
+    "Dubois",
+    "O'Brien",
+    "Chen",
+    "Tanaka",
+    "Mensah",
+    "Novak",
+    "Fernández",
+    "Kaur",
+    "Andersson",
+    "Walker",
+    "Young",
+    "Allen",
 ];
 
 pub const DEPARTMENTS: &[&str] = &[
-    "GIS", "Planning", "Engineering", "Survey", "Utilities", "Environment", "Transportation",
-    "Parks", "Assessor", "Public Works",
+    "GIS",
+    "Planning",
+    "Engineering",
+    "Survey",
+    "Utilities",
+    "Environment",
+    "Transportation",
+    "Parks",
+    "Assessor",
+    "Public Works",
 ];
 
 const PROJECTS: &[&str] = &[
-    "", "", "Roads 2026", "Water Network Model", "Parcel Fabric Migration", "Flood Risk Study",
-    "Street Tree Inventory", "Zoning Update", "Stormwater Asset Audit",
+    "",
+    "",
+    "Roads 2026",
+    "Water Network Model",
+    "Parcel Fabric Migration",
+    "Flood Risk Study",
+    "Street Tree Inventory",
+    "Zoning Update",
+    "Stormwater Asset Audit",
 ];
 
 /// A person of the seeded organization.
@@ -95,10 +193,30 @@ pub struct LicenseServer {
 }
 
 pub const LICENSE_SERVERS: &[LicenseServer] = &[
-    LicenseServer { name: "GIS License Server", host: "gislic01", port: 27000, vendor: "ARCGIS" },
-    LicenseServer { name: "GIS License Server (DR)", host: "gislic02", port: 27000, vendor: "ARCGIS" },
-    LicenseServer { name: "Autodesk Network License Manager", host: "adsklic01", port: 2080, vendor: "adskflex" },
-    LicenseServer { name: "MATLAB License Server", host: "mathlic01", port: 27010, vendor: "MLM" },
+    LicenseServer {
+        name: "GIS License Server",
+        host: "gislic01",
+        port: 27000,
+        vendor: "ARCGIS",
+    },
+    LicenseServer {
+        name: "GIS License Server (DR)",
+        host: "gislic02",
+        port: 27000,
+        vendor: "ARCGIS",
+    },
+    LicenseServer {
+        name: "Autodesk Network License Manager",
+        host: "adsklic01",
+        port: 2080,
+        vendor: "adskflex",
+    },
+    LicenseServer {
+        name: "MATLAB License Server",
+        host: "mathlic01",
+        port: 27010,
+        vendor: "MLM",
+    },
 ];
 
 /// A licensed feature and how often it is in use, relative to the others.
@@ -112,20 +230,104 @@ pub struct Feature {
 }
 
 pub const FEATURES: &[Feature] = &[
-    Feature { vendor: "ARCGIS", product: "Editor", feature: "Editor", version: "10.1", weight: 30 },
-    Feature { vendor: "ARCGIS", product: "Viewer", feature: "Viewer", version: "10.1", weight: 16 },
-    Feature { vendor: "ARCGIS", product: "ARC/INFO", feature: "ARC/INFO", version: "10.1", weight: 10 },
-    Feature { vendor: "ARCGIS", product: "desktopAdvP", feature: "desktopAdvP", version: "10.1", weight: 9 },
-    Feature { vendor: "ARCGIS", product: "desktopStdP", feature: "desktopStdP", version: "10.1", weight: 8 },
-    Feature { vendor: "ARCGIS", product: "desktopBasicP", feature: "desktopBasicP", version: "10.1", weight: 6 },
-    Feature { vendor: "ARCGIS", product: "Spatial", feature: "Spatial", version: "10.1", weight: 5 },
-    Feature { vendor: "ARCGIS", product: "3DAnalyst", feature: "3DAnalyst", version: "10.1", weight: 3 },
-    Feature { vendor: "ARCGIS", product: "Network", feature: "Network", version: "10.1", weight: 2 },
-    Feature { vendor: "adskflex", product: "AutoCAD 2024", feature: "87545ACD_2024_0F", version: "1.000", weight: 7 },
-    Feature { vendor: "adskflex", product: "Civil 3D 2024", feature: "87547CIV3D_2024_0F", version: "1.000", weight: 4 },
-    Feature { vendor: "MLM", product: "MATLAB", feature: "MATLAB", version: "44", weight: 5 },
-    Feature { vendor: "MLM", product: "Mapping Toolbox", feature: "Mapping_Toolbox", version: "44", weight: 2 },
-    Feature { vendor: "MLM", product: "Signal Processing Toolbox", feature: "Signal_Toolbox", version: "44", weight: 1 },
+    Feature {
+        vendor: "ARCGIS",
+        product: "Editor",
+        feature: "Editor",
+        version: "10.1",
+        weight: 30,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "Viewer",
+        feature: "Viewer",
+        version: "10.1",
+        weight: 16,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "ARC/INFO",
+        feature: "ARC/INFO",
+        version: "10.1",
+        weight: 10,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "desktopAdvP",
+        feature: "desktopAdvP",
+        version: "10.1",
+        weight: 9,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "desktopStdP",
+        feature: "desktopStdP",
+        version: "10.1",
+        weight: 8,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "desktopBasicP",
+        feature: "desktopBasicP",
+        version: "10.1",
+        weight: 6,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "Spatial",
+        feature: "Spatial",
+        version: "10.1",
+        weight: 5,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "3DAnalyst",
+        feature: "3DAnalyst",
+        version: "10.1",
+        weight: 3,
+    },
+    Feature {
+        vendor: "ARCGIS",
+        product: "Network",
+        feature: "Network",
+        version: "10.1",
+        weight: 2,
+    },
+    Feature {
+        vendor: "adskflex",
+        product: "AutoCAD 2024",
+        feature: "87545ACD_2024_0F",
+        version: "1.000",
+        weight: 7,
+    },
+    Feature {
+        vendor: "adskflex",
+        product: "Civil 3D 2024",
+        feature: "87547CIV3D_2024_0F",
+        version: "1.000",
+        weight: 4,
+    },
+    Feature {
+        vendor: "MLM",
+        product: "MATLAB",
+        feature: "MATLAB",
+        version: "44",
+        weight: 5,
+    },
+    Feature {
+        vendor: "MLM",
+        product: "Mapping Toolbox",
+        feature: "Mapping_Toolbox",
+        version: "44",
+        weight: 2,
+    },
+    Feature {
+        vendor: "MLM",
+        product: "Signal Processing Toolbox",
+        feature: "Signal_Toolbox",
+        version: "44",
+        weight: 1,
+    },
 ];
 
 pub fn pick_feature(rng: &mut SmallRng) -> &'static Feature {
@@ -141,7 +343,10 @@ pub fn pick_feature(rng: &mut SmallRng) -> &'static Feature {
 }
 
 pub fn pick_server(vendor: &str, rng: &mut SmallRng) -> &'static LicenseServer {
-    let servers: Vec<&LicenseServer> = LICENSE_SERVERS.iter().filter(|s| s.vendor == vendor).collect();
+    let servers: Vec<&LicenseServer> = LICENSE_SERVERS
+        .iter()
+        .filter(|s| s.vendor == vendor)
+        .collect();
     // Most ArcGIS seats come from the primary server.
     if servers.len() > 1 && rng.random_bool(0.8) {
         return servers[0];
@@ -174,6 +379,8 @@ mod tests {
         let names: std::collections::HashSet<_> = a.iter().map(|p| &p.username).collect();
         assert_eq!(names.len(), 2_000);
         assert!(a.iter().zip(&b).all(|(x, y)| x.username == y.username));
-        assert!(a.iter().all(|p| p.username.chars().all(|c| c.is_ascii_alphanumeric())));
+        assert!(a
+            .iter()
+            .all(|p| p.username.chars().all(|c| c.is_ascii_alphanumeric())));
     }
 }

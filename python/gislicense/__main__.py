@@ -1,0 +1,65 @@
+"""Command line: ``python -m gislicense sandbox`` runs the sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from gislicense import Sandbox, __version__
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    sandbox = Sandbox(
+        sessions=args.sessions,
+        seed=args.seed,
+        permissions=args.permissions,
+        latency=args.latency,
+        host=args.host,
+        openlm_port=args.openlm_port,
+        paging=not args.no_paging,
+    )
+    if any((args.error_rate, args.http500_rate, args.http503_rate, args.drop_rate)):
+        sandbox.set_faults(
+            error=args.error_rate,
+            http500=args.http500_rate,
+            http503=args.http503_rate,
+            drop=args.drop_rate,
+        )
+    print(f"gislicense {__version__} sandbox running", flush=True)
+    print(f"  OpenLM: {sandbox.openlm_url}", flush=True)
+    if args.permissions:
+        print(f"  OpenLM login: {sandbox.openlm_username} / {sandbox.openlm_password}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gislicense", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"gislicense {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sandbox = commands.add_parser("sandbox", help="run the emulated license servers")
+    sandbox.add_argument("--sessions", type=int, default=500, help="licenses in use (500)")
+    sandbox.add_argument("--seed", type=int, default=1, help="seed of the generated site (1)")
+    sandbox.add_argument("--permissions", action="store_true", help="OpenLM wants a login")
+    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    sandbox.add_argument("--openlm-port", type=int, default=0, help="OpenLM port (any free one)")
+    sandbox.add_argument("--no-paging", action="store_true", help="no GetActiveProducts2")
+    for fault in ("error", "http500", "http503", "drop"):
+        sandbox.add_argument(f"--{fault}-rate", type=float, default=0.0, metavar="RATE")
+    args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        return _sandbox(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

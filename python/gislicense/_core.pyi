@@ -1,0 +1,308 @@
+"""The Rust extension: protocol clients, records and the sandbox.
+
+Users import these through :mod:`gislicense`; the client classes here are wrapped by the
+Python facade (:class:`gislicense.OpenLM`), the records and the sandbox are used directly.
+"""
+
+import datetime
+from collections.abc import Awaitable, Sequence
+from types import TracebackType
+from typing import Any
+
+from gislicense.exceptions import GisLicenseError
+
+__version__: str
+#: The User-Agent every request carries.
+USER_AGENT: str
+
+_Scalar = str | int | bool
+_Result = tuple[str, str | None, GisLicenseError | None]
+
+class HttpOptions:
+    """How a client talks HTTP (built by the facade from its keyword arguments)."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        verify: bool,
+        ca_bundle: str | None,
+        retries: int,
+        backoff: float,
+        retry_writes: bool,
+    ) -> None: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def verify(self) -> bool: ...
+
+class ActiveProduct:
+    """A license in use, from a GetActiveProducts reply.
+
+    Typed attributes for the fields OpenLM reports (found under any of the spellings
+    OpenLM versions use); :attr:`attributes` keeps every attribute exactly as received.
+    Comparing two products compares their attributes.
+    """
+
+    @property
+    def product(self) -> str:
+        """The product name (for ArcGIS, the feature: ``Editor``, ``Viewer``, ``ARC/INFO``)."""
+    @property
+    def username(self) -> str:
+        """The user holding the license."""
+    @property
+    def workstation(self) -> str:
+        """The workstation the license is used on."""
+    @property
+    def server(self) -> str | None:
+        """The license server's descriptive name in OpenLM (what CloseApplication wants)."""
+    @property
+    def vendor(self) -> str | None:
+        """The vendor daemon: ``ARCGIS``, ``adskflex``, ``MLM``..."""
+    @property
+    def feature(self) -> str:
+        """The license feature; the product name when the server reports no feature."""
+    @property
+    def version(self) -> str | None:
+        """The feature version."""
+    @property
+    def start_time(self) -> datetime.datetime | None:
+        """When the license was checked out, timezone-aware UTC."""
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        """How long the license has been in use, as the server reported it."""
+    @property
+    def idle_time(self) -> datetime.timedelta | None:
+        """How long the application has been idle."""
+    @property
+    def handle(self) -> str | None:
+        """The FlexNet license handle."""
+    @property
+    def licenses(self) -> int:
+        """How many licenses this session holds (1 unless the server says otherwise)."""
+    @property
+    def borrowed(self) -> bool:
+        """Whether the license is borrowed for offline use."""
+    @property
+    def closable(self) -> bool | None:
+        """Whether OpenLM can close it (its Agent is on the workstation); None if not said."""
+    @property
+    def full_name(self) -> str | None:
+        """The user's full name."""
+    @property
+    def group(self) -> str | None:
+        """The user's group in OpenLM."""
+    @property
+    def project(self) -> str | None:
+        """The project the usage is booked to."""
+    @property
+    def host_ip(self) -> str | None:
+        """The workstation's IP address."""
+    @property
+    def attributes(self) -> dict[str, str]:
+        """Every attribute of the PRODUCT element exactly as received, in order."""
+    def to_dict(self) -> dict[str, Any]:
+        """The typed fields as a dict, for tables and JSON."""
+    def __eq__(self, other: object) -> bool: ...
+
+def parse_active_products(data: bytes) -> list[ActiveProduct]:
+    """Read a GetActiveProducts reply (the XML bytes) into ActiveProduct objects.
+
+    Raises:
+        UnreadableReplyError: The bytes are not an OpenLM reply.
+    """
+
+def active_product_fields() -> list[tuple[str, str]]:
+    """The typed fields of ActiveProduct with their kinds (text, time, seconds, int, bool)."""
+
+class OpenLMClient:
+    """The OpenLM protocol client behind :class:`gislicense.OpenLM`."""
+
+    def __init__(
+        self, url: str, username: str | None, password: str | None, options: HttpOptions
+    ) -> None: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+    def get_active_products(
+        self,
+        page_size: int,
+        fields: Sequence[tuple[str, Sequence[_Scalar]]],
+        attributes: Sequence[tuple[str, Sequence[str]]],
+    ) -> list[ActiveProduct]: ...
+    def get_active_products_async(
+        self,
+        page_size: int,
+        fields: Sequence[tuple[str, Sequence[_Scalar]]],
+        attributes: Sequence[tuple[str, Sequence[str]]],
+    ) -> Awaitable[list[ActiveProduct]]: ...
+    def close_application(
+        self, username: str, workstation: str, server: str, vendor: str, feature: str
+    ) -> None: ...
+    def close_application_async(
+        self, username: str, workstation: str, server: str, vendor: str, feature: str
+    ) -> Awaitable[None]: ...
+    def close_applications(
+        self,
+        items: Sequence[Any],
+        server: str | None,
+        vendor: str | None,
+        dry_run: bool,
+        concurrency: int,
+    ) -> list[_Result]: ...
+    def close_applications_async(
+        self,
+        items: Sequence[Any],
+        server: str | None,
+        vendor: str | None,
+        dry_run: bool,
+        concurrency: int,
+    ) -> Awaitable[list[_Result]]: ...
+
+class SandboxRequest:
+    """One request the sandbox received."""
+
+    @property
+    def time(self) -> float:
+        """Seconds since the sandbox started."""
+    @property
+    def service(self) -> str:
+        """Which emulator answered: ``"openlm"``."""
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def operation(self) -> str:
+        """The OpenLM message type (``GetActiveProducts``, ``CloseApplication``...)."""
+    @property
+    def params(self) -> list[tuple[str, str]]:
+        """The request's parameters; secrets show as ``***``."""
+    @property
+    def session(self) -> str | None:
+        """The session id the request carried."""
+    @property
+    def status(self) -> int:
+        """HTTP status of the reply; 0 when the connection was dropped."""
+    @property
+    def fault(self) -> str | None:
+        """The injected fault, if any: ``error``, ``http500``, ``http503``, ``drop``, ``slow``."""
+
+class Sandbox:
+    """Emulated license servers on loopback, speaking the same wire as the real ones.
+
+    A script written against a real OpenLM server works against :attr:`openlm_url`
+    unchanged. The site is seeded (the same ``seed`` gives the same people, workstations and
+    sessions): several license servers, ArcGIS, AutoCAD and MATLAB sessions, and some
+    workstations without the OpenLM Agent, where closing fails.
+
+    It starts when made and stops with :meth:`stop` or at the end of a ``with`` block::
+
+        with gislicense.Sandbox(sessions=1000) as sb:
+            openlm = gislicense.OpenLM(sb.openlm_url)
+
+    Args:
+        sessions: Licenses in use at start.
+        users: People at the site (default: enough for the sessions, at least 300).
+        seed: Seed of the generated site and of random faults.
+        permissions: OpenLM wants a login (``openlm_username`` / ``openlm_password``).
+        login_lifetime: Seconds an idle OpenLM login session lasts.
+        paging: Whether OpenLM understands the paged GetActiveProducts2.
+        latency: Seconds added to every request.
+        host: Address to listen on.
+        openlm_port: Port for OpenLM; 0 picks a free one.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: int = 500,
+        users: int | None = None,
+        seed: int = 1,
+        permissions: bool = False,
+        openlm_username: str = "admin",
+        openlm_password: str = "sandbox-password",
+        login_lifetime: float = 1800.0,
+        paging: bool = True,
+        latency: float = 0.0,
+        host: str = "127.0.0.1",
+        openlm_port: int = 0,
+    ) -> None: ...
+    def __enter__(self) -> Sandbox: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+    @property
+    def running(self) -> bool: ...
+    @property
+    def openlm_url(self) -> str:
+        """``http://127.0.0.1:<port>/OpenLMServer``."""
+    @property
+    def openlm_username(self) -> str: ...
+    @property
+    def openlm_password(self) -> str:
+        """The sandbox's test password (not a secret)."""
+    @property
+    def latency(self) -> float:
+        """Seconds added to every request; settable."""
+    @latency.setter
+    def latency(self, seconds: float) -> None: ...
+    def set_faults(
+        self,
+        *,
+        error: float = 0.0,
+        http500: float = 0.0,
+        http503: float = 0.0,
+        drop: float = 0.0,
+        slow: float = 0.0,
+        slow_seconds: float = 2.0,
+    ) -> None:
+        """Inject faults at random, each at its rate (0 to 1, adding up to at most 1).
+
+        ``error`` is a protocol error reply, ``http500``/``http503`` an HTML error page with
+        that status, ``drop`` a connection closed without reply, ``slow`` a reply
+        ``slow_seconds`` late.
+        """
+    def fail_next(self, fault: str, count: int = 1, *, operation: str | None = None) -> None:
+        """Inject ``fault`` into the next ``count`` requests (to ``operation`` only, if given)."""
+    def clear_faults(self) -> None:
+        """No more faults, queued or random."""
+    def requests(
+        self, *, service: str | None = None, operation: str | None = None
+    ) -> list[SandboxRequest]:
+        """The requests received so far, oldest first."""
+    def clear_requests(self) -> None: ...
+    def openlm_sessions(self) -> list[dict[str, Any]]:
+        """The licenses in use now, as dicts."""
+    def openlm_session_count(self) -> int: ...
+    def add_openlm_session(
+        self,
+        *,
+        product: str,
+        username: str,
+        workstation: str,
+        server: str = "GIS License Server",
+        vendor: str = "ARCGIS",
+        feature: str | None = None,
+        version: str = "10.1",
+        licenses: int = 1,
+        borrowed: bool = False,
+        full_name: str = "",
+        group: str = "",
+        project: str = "",
+        host_ip: str = "",
+    ) -> int:
+        """Add a license in use (the feature defaults to the product); returns its handle."""
+    def workstations_without_agent(self) -> list[str]:
+        """Workstations holding licenses where the OpenLM Agent is missing."""
+    def set_agent(self, workstation: str, installed: bool = True) -> None:
+        """Install or remove the OpenLM Agent on a workstation."""
+    def expire_openlm_logins(self) -> None:
+        """End every OpenLM login session, as a server restart would."""
+    def stop(self) -> None:
+        """Stop listening. Safe to call twice."""

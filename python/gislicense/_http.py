@@ -1,0 +1,46 @@
+"""HTTP options shared by every client: one place for defaults, checks and the insecure warning."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from gislicense import _core
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 2
+DEFAULT_BACKOFF = 0.2
+
+
+class InsecureConnectionWarning(UserWarning):
+    """TLS certificate verification was turned off with ``verify=False``."""
+
+
+def http_options(
+    *,
+    timeout: float,
+    connect_timeout: float,
+    verify: bool,
+    ca_bundle: str | os.PathLike[str] | None,
+    retries: int,
+    backoff: float,
+    retry_writes: bool,
+) -> _core.HttpOptions:
+    if not verify:
+        warnings.warn(
+            "verify=False: TLS certificates are not checked, so anyone on the network path can "
+            "read and change this traffic, tokens and passwords included. Pass ca_bundle= with "
+            "your organization's CA file instead.",
+            InsecureConnectionWarning,
+            stacklevel=3,
+        )
+    return _core.HttpOptions(
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        verify=verify,
+        ca_bundle=os.fspath(ca_bundle) if ca_bundle is not None else None,
+        retries=retries,
+        backoff=backoff,
+        retry_writes=retry_writes,
+    )

@@ -1,0 +1,112 @@
+"""Outcomes of bulk operations: every item ends succeeded, skipped, or failed with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
+
+from gislicense.exceptions import BulkOperationError, GisLicenseError
+
+T = TypeVar("T")
+
+__all__ = ["BulkReport", "Outcome"]
+
+#: Statuses that mean the item was not done.
+FAILED = "failed"
+SKIPPED = "skipped"
+
+
+class Outcome(Generic[T]):
+    """What happened to one item of a bulk operation.
+
+    Attributes:
+        item: The item as it was given.
+        status: What happened: an action (``"closed"``, ``"changed"``...), its dry-run form
+            (``"would_close"``...), ``"unchanged"``, ``"skipped"`` or ``"failed"``.
+        reason: Why it was skipped, unchanged or failed; None when it was done.
+        error: The exception for a failed item, else None.
+    """
+
+    __slots__ = ("error", "item", "reason", "status")
+
+    def __init__(
+        self,
+        item: T,
+        status: str,
+        reason: str | None = None,
+        error: GisLicenseError | None = None,
+    ) -> None:
+        self.item = item
+        self.status = status
+        self.reason = reason
+        self.error = error
+
+    @property
+    def ok(self) -> bool:
+        """True unless the item failed."""
+        return self.status != FAILED
+
+    def __repr__(self) -> str:
+        reason = f", reason={self.reason!r}" if self.reason else ""
+        return f"Outcome(status={self.status!r}, item={self.item!r}{reason})"
+
+
+class BulkReport(list[Outcome[T]]):
+    """One :class:`Outcome` per item, in the order the items were given."""
+
+    @classmethod
+    def from_results(
+        cls, items: Iterable[T], results: Iterable[tuple[str, str | None, GisLicenseError | None]]
+    ) -> BulkReport[T]:
+        return cls(
+            Outcome(item, status, reason, error)
+            for item, (status, reason, error) in zip(items, results)
+        )
+
+    @property
+    def failed(self) -> list[Outcome[T]]:
+        return [o for o in self if o.status == FAILED]
+
+    @property
+    def skipped(self) -> list[Outcome[T]]:
+        return [o for o in self if o.status == SKIPPED]
+
+    @property
+    def succeeded(self) -> list[Outcome[T]]:
+        """Items done, would be done (dry run), or already as asked."""
+        return [o for o in self if o.status not in (FAILED, SKIPPED)]
+
+    def counts(self) -> dict[str, int]:
+        """How many items ended in each status, in order of first appearance."""
+        counts: dict[str, int] = {}
+        for outcome in self:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in self.counts().items())
+        noun = "item" if len(self) == 1 else "items"
+        return f"{len(self)} {noun}" + (f": {parts}" if parts else "")
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One dict per item (``item``, ``status``, ``reason``), for tables and CSV files."""
+        return [{"item": o.item, "status": o.status, "reason": o.reason} for o in self]
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`BulkOperationError` if any item failed."""
+        failed = self.failed
+        if failed:
+            first = failed[0].reason or "no reason given"
+            raise BulkOperationError(
+                f"{len(failed)} of {len(self)} items failed; the first: {first}", report=self
+            )
+
+    def __repr__(self) -> str:
+        return f"<BulkReport {self.summary()}>"
+
+    def __str__(self) -> str:
+        lines = [self.summary()]
+        for outcome in self:
+            if outcome.status in (FAILED, SKIPPED):
+                lines.append(f"  {outcome.status}: {outcome.item!r}: {outcome.reason}")
+        return "\n".join(lines)

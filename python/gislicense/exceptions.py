@@ -1,0 +1,138 @@
+"""The exceptions gislicense raises, all under :class:`GisLicenseError`.
+
+The Rust core raises these classes (it looks them up here). Every message says what failed
+and where, and never contains a password or a token.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gislicense.bulk import BulkReport
+
+__all__ = [
+    "AuthenticationError",
+    "BulkOperationError",
+    "GisLicenseError",
+    "InvalidInputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RequestTimeoutError",
+    "ServerError",
+    "TLSError",
+    "TokenExpiredError",
+    "TransportError",
+    "UnreadableReplyError",
+]
+
+
+class GisLicenseError(Exception):
+    """Base class of every gislicense error.
+
+    Attributes:
+        message: The full message, as ``str(error)`` gives it.
+        url: The URL the failure happened at (redacted), or None for bad input.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, **_: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+
+
+class InvalidInputError(GisLicenseError, ValueError):
+    """Bad input, found before anything was sent."""
+
+
+class TransportError(GisLicenseError):
+    """The server could not be reached, or the connection broke."""
+
+
+class RequestTimeoutError(TransportError):
+    """The server did not answer in time (``timeout=`` / ``connect_timeout=``)."""
+
+
+class TLSError(TransportError):
+    """The TLS handshake failed: an untrusted or expired certificate, a wrong host name.
+
+    For a portal whose certificate comes from your organization's CA, pass ``ca_bundle=``.
+    """
+
+
+class AuthenticationError(GisLicenseError):
+    """Sign-in failed, or the server wants a sign-in it did not get."""
+
+
+class TokenExpiredError(AuthenticationError):
+    """A token given with ``token=`` expired or was revoked; gislicense cannot renew it."""
+
+
+class PermissionDeniedError(GisLicenseError):
+    """Signed in, but not allowed to do this (often: the operation needs an administrator)."""
+
+
+class NotFoundError(GisLicenseError, LookupError):
+    """What was asked for does not exist: a user, a listing, an endpoint."""
+
+
+class ServerError(GisLicenseError):
+    """The server refused the request with its own message.
+
+    Attributes:
+        status: The HTTP status, if known.
+        code: The server's error code, if it gave one.
+        server_message: The server's message as it gave it.
+        details: The server's details.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        code: int | None = None,
+        server_message: str | None = None,
+        details: list[str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message, url=url, **extra)
+        self.status = status
+        self.code = code
+        self.server_message = server_message if server_message is not None else message
+        self.details = list(details or [])
+
+
+class UnreadableReplyError(GisLicenseError):
+    """The reply is not what the protocol promises (HTML, garbage, truncated data).
+
+    Attributes:
+        status: The HTTP status of the reply.
+        body_start: The first characters of the reply, to see what came instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        body_start: str = "",
+        **extra: Any,
+    ) -> None:
+        super().__init__(message, url=url, **extra)
+        self.status = status
+        self.body_start = body_start
+
+
+class BulkOperationError(GisLicenseError):
+    """Raised by :meth:`BulkReport.raise_for_failures` when items failed.
+
+    Attributes:
+        report: The whole report, every item with its outcome.
+    """
+
+    def __init__(self, message: str, *, report: BulkReport[Any]) -> None:
+        super().__init__(message)
+        self.report = report

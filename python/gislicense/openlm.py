@@ -1,0 +1,249 @@
+"""The OpenLM client: which licenses are in use, and closing the applications that hold them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable, Union
+
+from gislicense import _core
+from gislicense._core import ActiveProduct
+from gislicense._credentials import password_for
+from gislicense._http import (
+    DEFAULT_BACKOFF,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    http_options,
+)
+from gislicense.bulk import BulkReport
+from gislicense.exceptions import InvalidInputError
+
+__all__ = ["ActiveProduct", "OpenLM"]
+
+Scalar = Union[str, int, bool]
+#: A filter: a value, several values (any matches), or a function of the field's value.
+FilterValue = Union[Scalar, Iterable[Scalar], Callable[[Any], bool]]
+#: What :meth:`OpenLM.close_applications` takes: products, or mappings with the five keys.
+CloseItem = Union[ActiveProduct, Mapping[str, Any]]
+
+_FIELDS = dict(_core.active_product_fields())
+
+
+def _split_filters(
+    filters: Mapping[str, FilterValue],
+) -> tuple[list[tuple[str, list[Scalar]]], list[tuple[str, Callable[[Any], bool]]]]:
+    """Equality filters for the core (fast, before Python objects exist) and predicates."""
+    fields: list[tuple[str, list[Scalar]]] = []
+    predicates: list[tuple[str, Callable[[Any], bool]]] = []
+    for name, value in filters.items():
+        if callable(value):
+            if name not in _FIELDS:
+                raise InvalidInputError(
+                    f"cannot filter on {name!r}: not a field of an active product. "
+                    f"Fields: {', '.join(_FIELDS)}"
+                )
+            predicates.append((name, value))
+        elif isinstance(value, (str, int, bool)):
+            fields.append((name, [value]))
+        elif isinstance(value, Iterable):
+            fields.append((name, list(value)))
+        else:
+            raise InvalidInputError(
+                f"the filter on {name} must be a value, a list of values or a function, "
+                f"not {type(value).__name__}"
+            )
+    return fields, predicates
+
+
+def _attribute_filters(
+    attributes: Mapping[str, str | Iterable[str]] | None,
+) -> list[tuple[str, list[str]]]:
+    if attributes is None:
+        return []
+    return [(name, [v] if isinstance(v, str) else list(v)) for name, v in attributes.items()]
+
+
+def _apply(
+    products: list[ActiveProduct], predicates: list[tuple[str, Callable[[Any], bool]]]
+) -> list[ActiveProduct]:
+    for name, predicate in predicates:
+        products = [p for p in products if predicate(getattr(p, name))]
+    return products
+
+
+class OpenLM:
+    """A client for OpenLM Server's XML API (OpenLM 1.x to 4.x, port 7014).
+
+    Args:
+        url: The server, as ``http://host:7014/OpenLMServer``; ``host`` or ``host:port``
+            alone are completed to that.
+        username: OpenLM user, when the server has permissions on. Without ``password``,
+            the password is asked for on the terminal.
+        password: Its password.
+        timeout: Seconds to wait for a whole request.
+        connect_timeout: Seconds to wait for the connection.
+        verify: Check TLS certificates (OpenLM behind an HTTPS proxy). Turn off only for tests.
+        ca_bundle: A PEM file of extra CAs to trust beside the operating system's store.
+        retries: Further attempts after a failure that is safe to retry.
+        backoff: First pause between attempts, in seconds; it doubles each time.
+        retry_writes: Also retry CloseApplication after timeouts, dropped connections and
+            502/503/504, where the server may already have acted.
+
+    The client logs in when the server asks for it and logs in again once when its session
+    expires. Every method has an ``_async`` twin for asyncio.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        verify: bool = True,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
+        retry_writes: bool = False,
+    ) -> None:
+        options = http_options(
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            verify=verify,
+            ca_bundle=ca_bundle,
+            retries=retries,
+            backoff=backoff,
+            retry_writes=retry_writes,
+        )
+        password = password_for(username, password, url)
+        self._client = _core.OpenLMClient(url, username, password, options)
+
+    @property
+    def url(self) -> str:
+        """The server URL in use."""
+        return self._client.url
+
+    @property
+    def username(self) -> str | None:
+        return self._client.username
+
+    def __repr__(self) -> str:
+        user = f", username={self.username!r}" if self.username else ""
+        return f"OpenLM({self.url!r}{user})"
+
+    def get_active_products(
+        self,
+        *,
+        page_size: int = 5000,
+        attributes: Mapping[str, str | Iterable[str]] | None = None,
+        **filters: FilterValue,
+    ) -> list[ActiveProduct]:
+        """The licenses in use right now.
+
+        Args:
+            page_size: Rows per request when the server pages (GetActiveProducts2); pages
+                after the first are fetched concurrently. 0 asks for everything in one
+                GetActiveProducts request.
+            attributes: Filters on raw attributes by their wire name, e.g.
+                ``{"group_name": "Planning"}``.
+            **filters: Filters on fields: a value (``product="Editor"``; text is compared
+                without regard to case), several values (``vendor=["ARCGIS", "MLM"]``), or a
+                function of the field's value (``start_time=lambda t: t < cutoff``).
+
+        Raises:
+            InvalidInputError: An unknown field or a value of the wrong kind, before sending.
+            AuthenticationError: The server wants a login that failed or was not given.
+        """
+        fields, predicates = _split_filters(filters)
+        products = self._client.get_active_products(
+            page_size, fields, _attribute_filters(attributes)
+        )
+        return _apply(products, predicates)
+
+    async def get_active_products_async(
+        self,
+        *,
+        page_size: int = 5000,
+        attributes: Mapping[str, str | Iterable[str]] | None = None,
+        **filters: FilterValue,
+    ) -> list[ActiveProduct]:
+        """Async form of :meth:`get_active_products`."""
+        fields, predicates = _split_filters(filters)
+        products = await self._client.get_active_products_async(
+            page_size, fields, _attribute_filters(attributes)
+        )
+        return _apply(products, predicates)
+
+    def close_application(
+        self, *, username: str, workstation: str, server: str, vendor: str, feature: str
+    ) -> None:
+        """Ask the OpenLM Agent on a workstation to close the application holding a license.
+
+        Args:
+            username: The user holding the license.
+            workstation: The workstation it is used on.
+            server: The license server's descriptive name as configured in OpenLM (not
+                ``port@host``).
+            vendor: The vendor daemon, ``ARCGIS`` for Esri.
+            feature: The feature, e.g. ``Editor``.
+
+        The Agent must be installed on the workstation; OpenLM may queue the request, so the
+        license can stay in use for a moment after this returns.
+
+        Raises:
+            InvalidInputError: An empty value, or one XML cannot carry, before sending.
+            ServerError: OpenLM refused (no such session, no Agent on the workstation...).
+        """
+        self._client.close_application(username, workstation, server, vendor, feature)
+
+    async def close_application_async(
+        self, *, username: str, workstation: str, server: str, vendor: str, feature: str
+    ) -> None:
+        """Async form of :meth:`close_application`."""
+        await self._client.close_application_async(username, workstation, server, vendor, feature)
+
+    def close_applications(
+        self,
+        products: Iterable[CloseItem],
+        *,
+        server: str | None = None,
+        vendor: str | None = None,
+        dry_run: bool = False,
+        concurrency: int = 16,
+    ) -> BulkReport[CloseItem]:
+        """Close the applications holding many licenses, ``concurrency`` at a time.
+
+        Args:
+            products: ActiveProduct objects (from :meth:`get_active_products`), or mappings
+                with ``username``, ``workstation``, ``server``, ``vendor``, ``feature``.
+            server: Use this license server name instead of each product's own.
+            vendor: Use this vendor instead of each product's own.
+            dry_run: Check and report what would be closed; send nothing.
+            concurrency: Requests in flight at once (1 to 256).
+
+        Returns:
+            One outcome per product, in order: ``closed`` (``would_close`` in a dry run),
+            ``skipped`` (the same session as an earlier item), or ``failed`` with the reason.
+            One failure never stops the others.
+        """
+        items = list(products)
+        results = self._client.close_applications(items, server, vendor, dry_run, concurrency)
+        return BulkReport.from_results(items, results)
+
+    async def close_applications_async(
+        self,
+        products: Iterable[CloseItem],
+        *,
+        server: str | None = None,
+        vendor: str | None = None,
+        dry_run: bool = False,
+        concurrency: int = 16,
+    ) -> BulkReport[CloseItem]:
+        """Async form of :meth:`close_applications`."""
+        items = list(products)
+        results = await self._client.close_applications_async(
+            items, server, vendor, dry_run, concurrency
+        )
+        return BulkReport.from_results(items, results)

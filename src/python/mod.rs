@@ -1,0 +1,36 @@
+//! PyO3 bindings: the `gislicense._core` extension module. Thin wrappers only: they convert
+//! types and errors at the edge and release the GIL around every network wait.
+
+mod errors;
+mod openlm;
+mod options;
+mod sandbox;
+mod wait;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Every future, sync or async, runs on the crate's one runtime.
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(crate::runtime::runtime());
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("USER_AGENT", crate::http::USER_AGENT)?;
+    m.add_class::<options::HttpOptions>()?;
+    m.add_class::<openlm::OpenLMClient>()?;
+    m.add_class::<openlm::ActiveProduct>()?;
+    m.add_function(wrap_pyfunction!(openlm::parse_active_products, m)?)?;
+    m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
+    m.add_class::<sandbox::Sandbox>()?;
+    m.add_class::<sandbox::SandboxRequest>()?;
+    Ok(())
+}
+
+/// Route the crate's log lines to Python's `logging`, once, when the first client or
+/// sandbox is made (not at import: importing `logging` costs start-up time).
+pub(crate) fn ensure_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only if another logger is installed already; then that one gets the lines.
+        let _ = pyo3_log::try_init();
+    });
+}

@@ -1,0 +1,596 @@
+//! Bindings for the OpenLM client and its records.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyTuple};
+
+use crate::bulk::Outcome;
+use crate::error::Error;
+use crate::openlm::product::Kind;
+use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductFilter};
+use crate::python::errors::to_pyerr;
+use crate::python::options::HttpOptions;
+use crate::python::wait::{awaitable, wait};
+
+// ---------------------------------------------------------------------------------------------
+// Times: built through Python's datetime module (the C datetime API is not in the stable ABI).
+
+struct DateTimeTools {
+    epoch: Py<PyAny>,
+    timedelta: Py<PyAny>,
+}
+
+fn datetime_tools(py: Python<'_>) -> PyResult<&DateTimeTools> {
+    static TOOLS: PyOnceLock<DateTimeTools> = PyOnceLock::new();
+    TOOLS.get_or_try_init(py, || {
+        let datetime = py.import("datetime")?;
+        let utc = datetime.getattr("timezone")?.getattr("utc")?;
+        let epoch = datetime
+            .getattr("datetime")?
+            .call((1970, 1, 1, 0, 0, 0, 0, utc), None)?;
+        Ok(DateTimeTools {
+            epoch: epoch.unbind(),
+            timedelta: datetime.getattr("timedelta")?.unbind(),
+        })
+    })
+}
+
+fn utc_datetime(py: Python<'_>, ms: i64) -> PyResult<Py<PyAny>> {
+    let tools = datetime_tools(py)?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("milliseconds", ms)?;
+    let delta = tools.timedelta.bind(py).call((), Some(&kwargs))?;
+    Ok(tools.epoch.bind(py).add(delta)?.unbind())
+}
+
+fn timedelta(py: Python<'_>, seconds: f64) -> PyResult<Py<PyAny>> {
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("seconds", seconds)?;
+    Ok(datetime_tools(py)?
+        .timedelta
+        .bind(py)
+        .call((), Some(&kwargs))?
+        .unbind())
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A license in use, from a GetActiveProducts reply.
+///
+/// Typed attributes for the fields OpenLM reports; ``attributes`` holds every attribute
+/// exactly as received, including ones this version of gislicense does not know.
+#[pyclass(frozen, eq, module = "gislicense", name = "ActiveProduct")]
+#[derive(PartialEq)]
+pub struct ActiveProduct {
+    pub inner: core::ActiveProduct,
+}
+
+impl ActiveProduct {
+    fn field_value(&self, py: Python<'_>, field: Field) -> PyResult<Py<PyAny>> {
+        let p = &self.inner;
+        Ok(match field.kind() {
+            Kind::Text => match field {
+                Field::Product | Field::Username | Field::Workstation | Field::Feature => p
+                    .text_field(field)
+                    .unwrap_or("")
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind(),
+                _ => p.text_field(field).into_pyobject(py)?.unbind(),
+            },
+            Kind::Time => match p.time_ms(field) {
+                Some(ms) => utc_datetime(py, ms)?,
+                None => py.None(),
+            },
+            Kind::Seconds => match p.seconds(field) {
+                Some(s) => timedelta(py, s)?,
+                None => py.None(),
+            },
+            Kind::Int => p.licenses().into_pyobject(py)?.into_any().unbind(),
+            Kind::Bool => match field {
+                Field::Borrowed => p
+                    .borrowed()
+                    .into_pyobject(py)?
+                    .to_owned()
+                    .into_any()
+                    .unbind(),
+                _ => p.flag(field).into_pyobject(py)?.unbind(),
+            },
+        })
+    }
+}
+
+#[pymethods]
+impl ActiveProduct {
+    /// The product name (for ArcGIS, the feature: ``Editor``, ``Viewer``, ``ARC/INFO``).
+    #[getter]
+    fn product(&self) -> &str {
+        self.inner.product()
+    }
+    /// The user holding the license.
+    #[getter]
+    fn username(&self) -> &str {
+        self.inner.username()
+    }
+    /// The workstation the license is used on.
+    #[getter]
+    fn workstation(&self) -> &str {
+        self.inner.workstation()
+    }
+    /// The license server's descriptive name in OpenLM, or None.
+    #[getter]
+    fn server(&self) -> Option<&str> {
+        self.inner.server()
+    }
+    /// The vendor daemon (``ARCGIS``, ``adskflex``, ``MLM``), or None.
+    #[getter]
+    fn vendor(&self) -> Option<&str> {
+        self.inner.vendor()
+    }
+    /// The license feature; the product name when the server reports no feature.
+    #[getter]
+    fn feature(&self) -> &str {
+        self.inner.feature()
+    }
+    #[getter]
+    fn version(&self) -> Option<&str> {
+        self.inner.text_field(Field::Version)
+    }
+    /// When the license was checked out (timezone-aware UTC), or None.
+    #[getter]
+    fn start_time(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field_value(py, Field::StartTime)
+    }
+    /// How long the license has been in use, as the server reported it, or None.
+    #[getter]
+    fn duration(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field_value(py, Field::Duration)
+    }
+    /// How long the application has been idle, or None.
+    #[getter]
+    fn idle_time(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field_value(py, Field::IdleTime)
+    }
+    /// The FlexNet license handle, or None.
+    #[getter]
+    fn handle(&self) -> Option<&str> {
+        self.inner.text_field(Field::Handle)
+    }
+    /// Number of licenses this session holds (1 unless the server says otherwise).
+    #[getter]
+    fn licenses(&self) -> i64 {
+        self.inner.licenses()
+    }
+    /// Whether the license is borrowed (checked out for offline use).
+    #[getter]
+    fn borrowed(&self) -> bool {
+        self.inner.borrowed()
+    }
+    /// Whether OpenLM can close this session (its Agent is on the workstation), or None if unknown.
+    #[getter]
+    fn closable(&self) -> Option<bool> {
+        self.inner.flag(Field::Closable)
+    }
+    #[getter]
+    fn full_name(&self) -> Option<&str> {
+        self.inner.text_field(Field::FullName)
+    }
+    #[getter]
+    fn group(&self) -> Option<&str> {
+        self.inner.text_field(Field::Group)
+    }
+    #[getter]
+    fn project(&self) -> Option<&str> {
+        self.inner.text_field(Field::Project)
+    }
+    #[getter]
+    fn host_ip(&self) -> Option<&str> {
+        self.inner.text_field(Field::HostIp)
+    }
+
+    /// Every attribute exactly as received, in order.
+    #[getter]
+    fn attributes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, value) in self.inner.record().iter() {
+            if !dict.contains(name)? {
+                dict.set_item(name, value)?;
+            }
+        }
+        Ok(dict)
+    }
+
+    /// The typed fields as a dict (for tables and JSON).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for field in Field::ALL {
+            dict.set_item(field.name(), self.field_value(py, *field)?)?;
+        }
+        Ok(dict)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ActiveProduct(product={:?}, username={:?}, workstation={:?}, server={:?})",
+            self.inner.product(),
+            self.inner.username(),
+            self.inner.workstation(),
+            self.inner.server().unwrap_or("")
+        )
+    }
+}
+
+fn to_python_products(
+    py: Python<'_>,
+    products: Vec<core::ActiveProduct>,
+) -> PyResult<Bound<'_, PyList>> {
+    let objects = products
+        .into_iter()
+        .map(|inner| Bound::new(py, ActiveProduct { inner }))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, objects)
+}
+
+/// Read a GetActiveProducts reply (bytes of XML) into ActiveProduct objects.
+#[pyfunction]
+pub fn parse_active_products<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyBytes>,
+) -> PyResult<Bound<'py, PyList>> {
+    let bytes = data.as_bytes();
+    let parsed =
+        py.detach(|| xml::read(bytes).map(|m| core::ActiveProduct::from_records(m.records)));
+    let products = parsed.map_err(|problem| {
+        to_pyerr(Error::UnreadableReply {
+            url: "(bytes)".into(),
+            status: 200,
+            problem: problem.0,
+            body_start: crate::error::body_start(bytes, 200),
+        })
+    })?;
+    to_python_products(py, products)
+}
+
+/// The typed fields of ActiveProduct, with their kinds: (name, kind) pairs.
+#[pyfunction]
+pub fn active_product_fields() -> Vec<(&'static str, &'static str)> {
+    Field::ALL
+        .iter()
+        .map(|f| {
+            let kind = match f.kind() {
+                Kind::Text => "text",
+                Kind::Time => "time",
+                Kind::Seconds => "seconds",
+                Kind::Int => "int",
+                Kind::Bool => "bool",
+            };
+            (f.name(), kind)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A value of a filter, from Python: str, int or bool.
+fn filter_value(value: &Bound<'_, PyAny>) -> PyResult<FilterValue> {
+    // bool before int: True is an int in Python.
+    if let Ok(b) = value.cast::<pyo3::types::PyBool>() {
+        return Ok(FilterValue::Bool(b.is_true()));
+    }
+    if let Ok(i) = value.extract::<i64>() {
+        return Ok(FilterValue::Int(i));
+    }
+    if let Ok(s) = value.extract::<String>() {
+        return Ok(FilterValue::Text(s));
+    }
+    Err(to_pyerr(Error::invalid(format!(
+        "a filter value must be text, a whole number or True/False, not {}",
+        value.get_type().name()?
+    ))))
+}
+
+fn build_filter(
+    fields: Vec<(String, Vec<Bound<'_, PyAny>>)>,
+    attributes: Vec<(String, Vec<String>)>,
+) -> PyResult<ProductFilter> {
+    let mut filter = ProductFilter::default();
+    for (name, values) in fields {
+        let values = values
+            .iter()
+            .map(filter_value)
+            .collect::<PyResult<Vec<_>>>()?;
+        filter.field(&name, values).map_err(to_pyerr)?;
+    }
+    for (name, values) in attributes {
+        filter.attribute(&name, values).map_err(to_pyerr)?;
+    }
+    Ok(filter)
+}
+
+fn check_page_size(page_size: u64) -> PyResult<u64> {
+    if page_size > 1_000_000 {
+        return Err(to_pyerr(Error::invalid(format!(
+            "page_size must be at most 1000000 (0 for no paging), not {page_size}"
+        ))));
+    }
+    Ok(page_size)
+}
+
+/// A CloseTarget from one item handed to close_applications: an ActiveProduct or a mapping.
+fn close_target(
+    index: usize,
+    item: &Bound<'_, PyAny>,
+    server: Option<&str>,
+    vendor: Option<&str>,
+) -> PyResult<Result<CloseTarget, Error>> {
+    if let Ok(product) = item.cast::<ActiveProduct>() {
+        return Ok(product.get().inner.close_target(server, vendor));
+    }
+    let Ok(mapping) = item.cast::<PyMapping>() else {
+        return Ok(Err(Error::invalid(format!(
+            "item {index} is a {}, not an ActiveProduct or a mapping",
+            item.get_type().name()?
+        ))));
+    };
+    let mut values: Vec<String> = Vec::with_capacity(5);
+    for (key, given) in [
+        ("username", None),
+        ("workstation", None),
+        ("server", server),
+        ("vendor", vendor),
+        ("feature", None),
+    ] {
+        let value = match given {
+            Some(v) => Some(v.to_owned()),
+            None => match mapping.get_item(key) {
+                Ok(v) if !v.is_none() => Some(v.extract::<String>().map_err(|_| {
+                    to_pyerr(Error::invalid(format!("item {index}: {key} must be text")))
+                })?),
+                _ => None,
+            },
+        };
+        match value {
+            Some(v) => values.push(v),
+            None => return Ok(Err(Error::invalid(format!("item {index} has no {key}")))),
+        }
+    }
+    let mut values = values.into_iter();
+    let mut next = || values.next().unwrap_or_default();
+    let target = CloseTarget {
+        username: next(),
+        workstation: next(),
+        server: next(),
+        vendor: next(),
+        feature: next(),
+    };
+    Ok(target.validate().map(|()| target))
+}
+
+/// One bulk outcome as a Python tuple: (status, reason, exception or None).
+fn outcome_tuple<'py>(py: Python<'py>, outcome: Outcome) -> PyResult<Bound<'py, PyTuple>> {
+    let status = outcome.status();
+    let reason = outcome.reason();
+    let error = match outcome {
+        Outcome::Failed(err) => to_pyerr(err).into_value(py).into_any(),
+        _ => py.None(),
+    };
+    PyTuple::new(
+        py,
+        [
+            status.into_pyobject(py)?.into_any().unbind(),
+            reason.into_pyobject(py)?.unbind(),
+            error,
+        ],
+    )
+}
+
+struct Outcomes(Vec<Outcome>);
+
+impl<'py> IntoPyObject<'py> for Outcomes {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let tuples = self
+            .0
+            .into_iter()
+            .map(|o| outcome_tuple(py, o))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, tuples)
+    }
+}
+
+struct Products(Vec<core::ActiveProduct>);
+
+impl<'py> IntoPyObject<'py> for Products {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        to_python_products(py, self.0)
+    }
+}
+
+/// The OpenLM client behind ``gislicense.OpenLM``.
+#[pyclass(frozen, module = "gislicense._core")]
+pub struct OpenLMClient {
+    client: Arc<core::OpenLm>,
+}
+
+#[pymethods]
+impl OpenLMClient {
+    #[new]
+    #[pyo3(signature = (url, username, password, options))]
+    fn new(
+        url: &str,
+        username: Option<String>,
+        password: Option<String>,
+        options: &HttpOptions,
+    ) -> PyResult<Self> {
+        crate::python::ensure_logging();
+        let client =
+            core::OpenLm::new(url, username, password, options.inner.clone()).map_err(to_pyerr)?;
+        Ok(OpenLMClient {
+            client: Arc::new(client),
+        })
+    }
+
+    #[getter]
+    fn url(&self) -> &str {
+        self.client.url()
+    }
+
+    #[getter]
+    fn username(&self) -> Option<&str> {
+        self.client.username()
+    }
+
+    #[pyo3(signature = (page_size, fields, attributes))]
+    fn get_active_products<'py>(
+        &self,
+        py: Python<'py>,
+        page_size: u64,
+        fields: Vec<(String, Vec<Bound<'py, PyAny>>)>,
+        attributes: Vec<(String, Vec<String>)>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let filter = build_filter(fields, attributes)?;
+        let page_size = check_page_size(page_size)?;
+        let client = self.client.clone();
+        let products = wait(py, async move {
+            let products = client.get_active_products(page_size).await?;
+            Ok(filtered(products, &filter))
+        })?;
+        to_python_products(py, products)
+    }
+
+    #[pyo3(signature = (page_size, fields, attributes))]
+    fn get_active_products_async<'py>(
+        &self,
+        py: Python<'py>,
+        page_size: u64,
+        fields: Vec<(String, Vec<Bound<'py, PyAny>>)>,
+        attributes: Vec<(String, Vec<String>)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filter = build_filter(fields, attributes)?;
+        let page_size = check_page_size(page_size)?;
+        let client = self.client.clone();
+        awaitable(py, async move {
+            let products = client.get_active_products(page_size).await?;
+            Ok(Products(filtered(products, &filter)))
+        })
+    }
+
+    fn close_application(
+        &self,
+        py: Python<'_>,
+        username: String,
+        workstation: String,
+        server: String,
+        vendor: String,
+        feature: String,
+    ) -> PyResult<()> {
+        let target = CloseTarget {
+            username,
+            workstation,
+            server,
+            vendor,
+            feature,
+        };
+        target.validate().map_err(to_pyerr)?;
+        let client = self.client.clone();
+        wait(py, async move { client.close_application(&target).await })
+    }
+
+    fn close_application_async<'py>(
+        &self,
+        py: Python<'py>,
+        username: String,
+        workstation: String,
+        server: String,
+        vendor: String,
+        feature: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target = CloseTarget {
+            username,
+            workstation,
+            server,
+            vendor,
+            feature,
+        };
+        target.validate().map_err(to_pyerr)?;
+        let client = self.client.clone();
+        awaitable(py, async move { client.close_application(&target).await })
+    }
+
+    #[pyo3(signature = (items, server, vendor, dry_run, concurrency))]
+    fn close_applications<'py>(
+        &self,
+        py: Python<'py>,
+        items: Vec<Bound<'py, PyAny>>,
+        server: Option<String>,
+        vendor: Option<String>,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let targets = targets(&items, server.as_deref(), vendor.as_deref())?;
+        let client = self.client.clone();
+        let outcomes = wait(py, async move {
+            client
+                .close_applications(targets, dry_run, concurrency)
+                .await
+        })?;
+        Outcomes(outcomes).into_pyobject(py)
+    }
+
+    #[pyo3(signature = (items, server, vendor, dry_run, concurrency))]
+    fn close_applications_async<'py>(
+        &self,
+        py: Python<'py>,
+        items: Vec<Bound<'py, PyAny>>,
+        server: Option<String>,
+        vendor: Option<String>,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let targets = targets(&items, server.as_deref(), vendor.as_deref())?;
+        let client = self.client.clone();
+        awaitable(py, async move {
+            Ok(Outcomes(
+                client
+                    .close_applications(targets, dry_run, concurrency)
+                    .await?,
+            ))
+        })
+    }
+}
+
+fn targets(
+    items: &[Bound<'_, PyAny>],
+    server: Option<&str>,
+    vendor: Option<&str>,
+) -> PyResult<Vec<Result<CloseTarget, Error>>> {
+    for (what, value) in [("server", server), ("vendor", vendor)] {
+        if value.is_some_and(|v| v.trim().is_empty()) {
+            return Err(to_pyerr(Error::invalid(format!("{what}= is empty"))));
+        }
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| close_target(index, item, server, vendor))
+        .collect()
+}
+
+fn filtered(
+    products: Vec<core::ActiveProduct>,
+    filter: &ProductFilter,
+) -> Vec<core::ActiveProduct> {
+    if filter.is_empty() {
+        return products;
+    }
+    products.into_iter().filter(|p| filter.matches(p)).collect()
+}

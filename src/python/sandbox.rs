@@ -1,0 +1,382 @@
+//! Bindings for the sandbox.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::error::Error;
+use crate::python::errors::to_pyerr;
+use crate::runtime::runtime;
+use crate::sandbox::{
+    self as core, Checkout, FaultKind, FaultRates, OpenLmOptions, SandboxOptions,
+};
+
+/// One request the sandbox received.
+#[pyclass(frozen, get_all, module = "gislicense")]
+pub struct SandboxRequest {
+    /// Seconds since the sandbox started.
+    time: f64,
+    /// ``"openlm"``.
+    service: &'static str,
+    method: String,
+    path: String,
+    /// The OpenLM message type.
+    operation: String,
+    /// Parameters of the request; secrets show as ``***``.
+    params: Vec<(String, String)>,
+    session: Option<String>,
+    /// HTTP status of the reply, 0 when the connection was dropped.
+    status: u16,
+    /// The injected fault (``"error"``, ``"http500"``, ``"http503"``, ``"drop"``, ``"slow"``) or None.
+    fault: Option<&'static str>,
+}
+
+#[pymethods]
+impl SandboxRequest {
+    fn __repr__(&self) -> String {
+        format!(
+            "SandboxRequest({} {} {:?} -> {}{})",
+            self.method,
+            self.path,
+            self.operation,
+            self.status,
+            self.fault
+                .map(|f| format!(", fault={f}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    if value.is_finite() && (0.0..=3600.0).contains(&value) {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(to_pyerr(Error::invalid(format!(
+            "{name} must be between 0 and 3600 seconds, not {value}"
+        ))))
+    }
+}
+
+/// Emulated license servers on loopback, speaking the real wire protocols.
+#[pyclass(frozen, module = "gislicense")]
+pub struct Sandbox {
+    running: Mutex<Option<core::Sandbox>>,
+    openlm_credentials: (String, String),
+}
+
+impl Sandbox {
+    fn with<T>(&self, f: impl FnOnce(&core::Sandbox) -> T) -> PyResult<T> {
+        let guard = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(sandbox) => Ok(f(sandbox)),
+            None => Err(to_pyerr(Error::invalid("the sandbox is stopped"))),
+        }
+    }
+}
+
+#[pymethods]
+impl Sandbox {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        sessions = 500,
+        users = None,
+        seed = 1,
+        permissions = false,
+        openlm_username = "admin".to_owned(),
+        openlm_password = "sandbox-password".to_owned(),
+        login_lifetime = 1800.0,
+        paging = true,
+        latency = 0.0,
+        host = "127.0.0.1".to_owned(),
+        openlm_port = 0,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        sessions: usize,
+        users: Option<usize>,
+        seed: u64,
+        permissions: bool,
+        openlm_username: String,
+        openlm_password: String,
+        login_lifetime: f64,
+        paging: bool,
+        latency: f64,
+        host: String,
+        openlm_port: u16,
+    ) -> PyResult<Self> {
+        crate::python::ensure_logging();
+        if sessions > 2_000_000 {
+            return Err(to_pyerr(Error::invalid("sessions must be at most 2000000")));
+        }
+        let options = SandboxOptions {
+            seed,
+            host,
+            openlm_port,
+            openlm: OpenLmOptions {
+                sessions,
+                users,
+                permissions,
+                username: openlm_username,
+                password: openlm_password,
+                login_lifetime: seconds("login_lifetime", login_lifetime)?,
+                paging,
+            },
+            latency: seconds("latency", latency)?,
+            faults: FaultRates::default(),
+        };
+        let credentials = (
+            options.openlm.username.clone(),
+            options.openlm.password.clone(),
+        );
+        let sandbox = py
+            .detach(|| runtime().block_on(core::Sandbox::start(options)))
+            .map_err(to_pyerr)?;
+        Ok(Sandbox {
+            running: Mutex::new(Some(sandbox)),
+            openlm_credentials: credentials,
+        })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) {
+        self.stop(py);
+    }
+
+    fn __repr__(&self) -> String {
+        match self.with(|s| s.openlm_url()) {
+            Ok(url) => format!("Sandbox(openlm_url={url:?})"),
+            Err(_) => "Sandbox(stopped)".into(),
+        }
+    }
+
+    /// The user name OpenLM accepts in permissions mode.
+    #[getter]
+    fn openlm_username(&self) -> &str {
+        &self.openlm_credentials.0
+    }
+
+    /// The password OpenLM accepts in permissions mode (a test credential, shown on purpose).
+    #[getter]
+    fn openlm_password(&self) -> &str {
+        &self.openlm_credentials.1
+    }
+
+    #[getter]
+    fn running(&self) -> bool {
+        self.running.lock().map(|g| g.is_some()).unwrap_or(false)
+    }
+
+    #[getter]
+    fn openlm_url(&self) -> PyResult<String> {
+        self.with(|s| s.openlm_url())
+    }
+
+    #[getter]
+    fn latency(&self) -> PyResult<f64> {
+        self.with(|s| s.latency().as_secs_f64())
+    }
+
+    #[setter]
+    fn set_latency(&self, seconds_: f64) -> PyResult<()> {
+        let latency = seconds("latency", seconds_)?;
+        self.with(|s| s.set_latency(latency))
+    }
+
+    #[pyo3(signature = (*, error = 0.0, http500 = 0.0, http503 = 0.0, drop = 0.0, slow = 0.0, slow_seconds = 2.0))]
+    fn set_faults(
+        &self,
+        error: f64,
+        http500: f64,
+        http503: f64,
+        drop: f64,
+        slow: f64,
+        slow_seconds: f64,
+    ) -> PyResult<()> {
+        let rates = FaultRates {
+            error,
+            http500,
+            http503,
+            drop,
+            slow,
+            slow_delay: seconds("slow_seconds", slow_seconds)?,
+        };
+        self.with(|s| s.set_fault_rates(rates))?.map_err(to_pyerr)
+    }
+
+    #[pyo3(signature = (fault, count = 1, *, operation = None))]
+    fn fail_next(&self, fault: &str, count: usize, operation: Option<String>) -> PyResult<()> {
+        let kind = FaultKind::parse(fault).map_err(to_pyerr)?;
+        self.with(|s| s.fail_next(kind, count, operation))
+    }
+
+    fn clear_faults(&self) -> PyResult<()> {
+        self.with(|s| s.clear_faults())
+    }
+
+    #[pyo3(signature = (*, service = None, operation = None))]
+    fn requests(
+        &self,
+        service: Option<String>,
+        operation: Option<String>,
+    ) -> PyResult<Vec<SandboxRequest>> {
+        self.with(|s| {
+            s.requests()
+                .into_iter()
+                .filter(|r| service.as_deref().is_none_or(|want| r.service == want))
+                .filter(|r| {
+                    operation
+                        .as_deref()
+                        .is_none_or(|want| r.operation.eq_ignore_ascii_case(want))
+                })
+                .map(|r| SandboxRequest {
+                    time: r.time,
+                    service: r.service,
+                    method: r.method,
+                    path: r.path,
+                    operation: r.operation,
+                    params: r.params,
+                    session: r.session,
+                    status: r.status,
+                    fault: r.fault,
+                })
+                .collect()
+        })
+    }
+
+    fn clear_requests(&self) -> PyResult<()> {
+        self.with(|s| s.clear_requests())
+    }
+
+    /// The licenses in use now, as dicts.
+    fn openlm_sessions<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let checkouts = self.with(|s| s.shared().openlm.checkouts())?;
+        checkouts
+            .into_iter()
+            .map(|c| {
+                let d = PyDict::new(py);
+                d.set_item("handle", c.handle)?;
+                d.set_item("product", c.product)?;
+                d.set_item("username", c.username)?;
+                d.set_item("workstation", c.workstation)?;
+                d.set_item("server", c.server)?;
+                d.set_item("vendor", c.vendor)?;
+                d.set_item("feature", c.feature)?;
+                d.set_item("version", c.version)?;
+                d.set_item("start_ms", c.start_ms)?;
+                d.set_item("licenses", c.licenses)?;
+                d.set_item("borrowed", c.borrowed)?;
+                d.set_item("full_name", c.full_name)?;
+                d.set_item("group", c.group)?;
+                d.set_item("project", c.project)?;
+                d.set_item("host_ip", c.host_ip)?;
+                Ok(d)
+            })
+            .collect()
+    }
+
+    fn openlm_session_count(&self) -> PyResult<usize> {
+        self.with(|s| s.shared().openlm.checkout_count())
+    }
+
+    #[pyo3(signature = (
+        *,
+        product,
+        username,
+        workstation,
+        server = "GIS License Server".to_owned(),
+        vendor = "ARCGIS".to_owned(),
+        feature = None,
+        version = "10.1".to_owned(),
+        licenses = 1,
+        borrowed = false,
+        full_name = String::new(),
+        group = String::new(),
+        project = String::new(),
+        host_ip = String::new(),
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_openlm_session(
+        &self,
+        product: String,
+        username: String,
+        workstation: String,
+        server: String,
+        vendor: String,
+        feature: Option<String>,
+        version: String,
+        licenses: u32,
+        borrowed: bool,
+        full_name: String,
+        group: String,
+        project: String,
+        host_ip: String,
+    ) -> PyResult<u64> {
+        let feature = feature.unwrap_or_else(|| product.clone());
+        for (name, value) in [
+            ("product", &product),
+            ("username", &username),
+            ("workstation", &workstation),
+            ("server", &server),
+            ("vendor", &vendor),
+            ("feature", &feature),
+            ("version", &version),
+            ("full_name", &full_name),
+            ("group", &group),
+            ("project", &project),
+            ("host_ip", &host_ip),
+        ] {
+            crate::openlm::xml::check_value(name, value).map_err(to_pyerr)?;
+        }
+        let checkout = Checkout {
+            handle: 0,
+            product,
+            username,
+            workstation,
+            server,
+            vendor,
+            feature,
+            version,
+            start_ms: crate::sandbox::openlm::now_ms(),
+            idle_seconds: 0,
+            licenses,
+            borrowed,
+            full_name,
+            group,
+            project,
+            host_ip,
+        };
+        self.with(|s| s.shared().openlm.add_checkout(checkout))
+    }
+
+    fn workstations_without_agent(&self) -> PyResult<Vec<String>> {
+        self.with(|s| s.shared().openlm.workstations_without_agent())
+    }
+
+    #[pyo3(signature = (workstation, installed = true))]
+    fn set_agent(&self, workstation: &str, installed: bool) -> PyResult<()> {
+        self.with(|s| s.shared().openlm.set_agent(workstation, installed))
+    }
+
+    fn expire_openlm_logins(&self) -> PyResult<()> {
+        self.with(|s| s.shared().openlm.expire_logins())
+    }
+
+    fn stop(&self, py: Python<'_>) {
+        let taken = self.running.lock().map(|mut g| g.take()).unwrap_or(None);
+        if let Some(mut sandbox) = taken {
+            py.detach(|| {
+                // Dropped inside the runtime so its tasks are aborted cleanly.
+                let _guard = runtime().enter();
+                sandbox.stop();
+            });
+        }
+    }
+}

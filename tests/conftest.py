@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import http.server
+import socketserver
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+import gislicense
+
+
+@pytest.fixture
+def sandbox() -> Iterator[gislicense.Sandbox]:
+    with gislicense.Sandbox(sessions=300) as sb:
+        yield sb
+
+
+@pytest.fixture
+def openlm(sandbox: gislicense.Sandbox) -> gislicense.OpenLM:
+    # Short backoff keeps retry tests quick; the retry policy itself is unchanged.
+    return gislicense.OpenLM(sandbox.openlm_url, backoff=0.01)
+
+
+class _CannedHandler(http.server.BaseHTTPRequestHandler):
+    status = 200
+    body = b""
+    content_type = "text/html"
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        self.rfile.read(length)
+        self.send_response(self.status)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def canned_server() -> Iterator[type[_CannedHandler]]:
+    """A server that answers every request with a fixed status and body (set on the class)."""
+
+    class Handler(_CannedHandler):
+        pass
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Handler.url = f"http://127.0.0.1:{server.server_address[1]}/OpenLMServer"  # type: ignore[attr-defined]
+    try:
+        yield Handler
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,233 @@
+//! The OpenLM client against the sandbox, end to end over HTTP, without Python.
+
+use std::time::Duration;
+
+use gislicense::http::HttpOptions;
+use gislicense::openlm::{CloseTarget, OpenLm};
+use gislicense::sandbox::{Checkout, FaultKind, OpenLmOptions, Sandbox, SandboxOptions};
+
+fn quick_retries() -> HttpOptions {
+    HttpOptions {
+        backoff: Duration::from_millis(5),
+        ..HttpOptions::default()
+    }
+}
+
+async fn sandbox(openlm: OpenLmOptions) -> Sandbox {
+    Sandbox::start(SandboxOptions {
+        openlm,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn lists_every_product_and_pages_large_sites() {
+    let sb = sandbox(OpenLmOptions {
+        sessions: 2_345,
+        ..Default::default()
+    })
+    .await;
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    let products = client.get_active_products(500).await.unwrap();
+    assert_eq!(products.len(), 2_345);
+    let handles: std::collections::HashSet<_> = products
+        .iter()
+        .map(|p| p.record().get("handle").unwrap().to_owned())
+        .collect();
+    assert_eq!(handles.len(), 2_345, "pages overlap or miss rows");
+    let pages = sb
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "GetActiveProducts2")
+        .count();
+    assert_eq!(pages, 5);
+}
+
+#[tokio::test]
+async fn falls_back_to_the_unpaged_request_on_old_servers() {
+    let sb = sandbox(OpenLmOptions {
+        sessions: 50,
+        paging: false,
+        ..Default::default()
+    })
+    .await;
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    assert_eq!(client.get_active_products(10).await.unwrap().len(), 50);
+    assert_eq!(client.get_active_products(10).await.unwrap().len(), 50);
+    let kinds: Vec<String> = sb.requests().into_iter().map(|r| r.operation).collect();
+    assert_eq!(
+        kinds,
+        [
+            "GetLoginFormSettings",
+            "GetActiveProducts2",
+            "GetActiveProducts",
+            "GetActiveProducts"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn closes_a_session_and_only_that_one() {
+    let sb = sandbox(OpenLmOptions::default()).await;
+    let hostile = "a<b&\"c</PARAM><PARAM name=\"username\">*";
+    let victim = sb.shared().openlm.checkouts()[0].clone();
+    sb.shared().openlm.add_checkout(Checkout {
+        handle: 0,
+        username: hostile.into(),
+        ..victim.clone()
+    });
+    let before = sb.shared().openlm.checkout_count();
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    let target = CloseTarget {
+        username: hostile.into(),
+        workstation: victim.workstation.clone(),
+        server: victim.server.clone(),
+        vendor: victim.vendor.clone(),
+        feature: victim.feature.clone(),
+    };
+    client.close_application(&target).await.unwrap();
+    let after = sb.shared().openlm.checkouts();
+    assert_eq!(after.len(), before - 1);
+    assert!(
+        after.contains(&victim),
+        "the hostile name closed someone else's session"
+    );
+    // Closing again: the server says there is no such session.
+    let err = client.close_application(&target).await.unwrap_err();
+    assert_eq!(err.kind(), "server");
+}
+
+#[tokio::test]
+async fn logs_in_and_logs_in_again_when_the_session_expires() {
+    let sb = sandbox(OpenLmOptions {
+        sessions: 20,
+        permissions: true,
+        ..Default::default()
+    })
+    .await;
+    let anonymous = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    assert_eq!(
+        anonymous.get_active_products(100).await.unwrap_err().kind(),
+        "authentication"
+    );
+    let wrong = OpenLm::new(
+        &sb.openlm_url(),
+        Some("admin".into()),
+        Some("nope".into()),
+        quick_retries(),
+    )
+    .unwrap();
+    let err = wrong.get_active_products(100).await.unwrap_err();
+    assert_eq!(err.kind(), "authentication");
+    assert!(!err.to_string().contains("nope"), "{err}");
+
+    let client = OpenLm::new(
+        &sb.openlm_url(),
+        Some("admin".into()),
+        Some("sandbox-password".into()),
+        quick_retries(),
+    )
+    .unwrap();
+    assert_eq!(client.get_active_products(100).await.unwrap().len(), 20);
+    sb.shared().openlm.expire_logins();
+    assert_eq!(client.get_active_products(100).await.unwrap().len(), 20);
+    let logins = sb
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "UserAuthentication")
+        .count();
+    assert_eq!(logins, 3, "one failed login, one login, one after expiry");
+    assert!(sb
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "UserAuthentication")
+        .all(|r| r.params.iter().any(|(k, v)| k == "PWD" && v == "***")));
+}
+
+#[tokio::test]
+async fn reads_are_retried_through_faults() {
+    let sb = sandbox(OpenLmOptions {
+        sessions: 10,
+        ..Default::default()
+    })
+    .await;
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    sb.fail_next(FaultKind::Http503, 1, None);
+    sb.fail_next(FaultKind::Drop, 1, None);
+    assert_eq!(client.get_active_products(100).await.unwrap().len(), 10);
+    // The login check takes the first fault, the listing the second; both are retried.
+    let seen: Vec<_> = sb
+        .requests()
+        .iter()
+        .map(|r| (r.operation.clone(), r.fault))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GetLoginFormSettings".to_owned(), Some("http503")),
+            ("GetLoginFormSettings".to_owned(), Some("drop")),
+            ("GetLoginFormSettings".to_owned(), None),
+            ("GetActiveProducts2".to_owned(), None),
+        ]
+    );
+
+    sb.fail_next(FaultKind::Http500, 1, None);
+    let err = client.get_active_products(100).await.unwrap_err();
+    assert_eq!(err.kind(), "server");
+    assert!(err.to_string().contains("500"), "{err}");
+}
+
+#[tokio::test]
+async fn writes_are_not_retried_after_the_server_may_have_acted() {
+    let sb = sandbox(OpenLmOptions {
+        sessions: 10,
+        ..Default::default()
+    })
+    .await;
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    let products = client.get_active_products(100).await.unwrap();
+    let target = products[0].close_target(None, None).unwrap();
+    sb.fail_next(FaultKind::Drop, 1, Some("CloseApplication".into()));
+    assert_eq!(
+        client.close_application(&target).await.unwrap_err().kind(),
+        "transport"
+    );
+    let closes = sb
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "CloseApplication")
+        .count();
+    assert_eq!(closes, 1);
+}
+
+#[tokio::test]
+async fn bulk_close_reports_every_item() {
+    let sb = sandbox(OpenLmOptions {
+        sessions: 300,
+        ..Default::default()
+    })
+    .await;
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    let products = client.get_active_products(1000).await.unwrap();
+    let no_agent = sb.shared().openlm.workstations_without_agent();
+    let mut items: Vec<_> = products
+        .iter()
+        .map(|p| p.close_target(None, None))
+        .collect();
+    items.push(products[0].close_target(None, None)); // a duplicate
+    items.push(products[0].close_target(Some(""), None)); // invalid
+    let outcomes = client.close_applications(items, false, 16).await.unwrap();
+    assert_eq!(outcomes.len(), products.len() + 2);
+    let count = |status: &str| outcomes.iter().filter(|o| o.status() == status).count();
+    let expected_failures = products
+        .iter()
+        .filter(|p| no_agent.contains(&p.workstation().to_owned()))
+        .count();
+    assert!(expected_failures > 0);
+    assert_eq!(count("failed"), expected_failures + 1);
+    assert_eq!(count("skipped"), 1);
+    assert_eq!(count("closed"), products.len() - expected_failures);
+    assert_eq!(sb.shared().openlm.checkout_count(), expected_failures);
+}

@@ -1,0 +1,49 @@
+"""The example scripts run against the sandbox with no arguments."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_close_editor_sessions_dry_run() -> None:
+    result = run("close_editor_sessions.py", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "built-in sandbox" in result.stdout
+    assert "Editor sessions in use" in result.stdout
+    assert "would close" in result.stdout
+    assert " closed " not in result.stdout
+
+
+def test_close_editor_sessions_closes_and_reports_failures() -> None:
+    result = run("close_editor_sessions.py")
+    # Some sandbox workstations have no OpenLM Agent: those sessions fail, and the exit says so.
+    assert result.returncode == 1, result.stderr
+    assert " closed " in result.stdout
+    assert "OpenLM Agent is not installed" in result.stdout
+    summary = [line for line in result.stdout.splitlines() if " items: " in line][-1]
+    assert "closed" in summary and "failed" in summary
+
+
+def test_close_editor_sessions_with_nothing_to_close() -> None:
+    result = run("close_editor_sessions.py", "--feature", "NoSuchFeature")
+    assert result.returncode == 0, result.stderr
+    assert "No one is using the ARCGIS NoSuchFeature license." in result.stdout
+
+
+def test_close_editor_sessions_reports_an_unreachable_server() -> None:
+    result = run("close_editor_sessions.py", "--url", "http://127.0.0.1:9/OpenLMServer")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot reach http://127.0.0.1:9/OpenLMServer")
