@@ -14,6 +14,8 @@ from gislicense.exceptions import GisLicenseError
 __version__: str
 #: The User-Agent every request carries.
 USER_AGENT: str
+#: True for a debug build of the extension (slower; not for benchmarks).
+DEBUG_BUILD: bool
 
 _Scalar = str | int | bool
 _Result = tuple[str, str | None, GisLicenseError | None]

@@ -211,7 +211,7 @@ class OpenLM:
         server: str | None = None,
         vendor: str | None = None,
         dry_run: bool = False,
-        concurrency: int = 16,
+        concurrency: int = 32,
     ) -> BulkReport[CloseItem]:
         """Close the applications holding many licenses, ``concurrency`` at a time.
 
@@ -239,7 +239,7 @@ class OpenLM:
         server: str | None = None,
         vendor: str | None = None,
         dry_run: bool = False,
-        concurrency: int = 16,
+        concurrency: int = 32,
     ) -> BulkReport[CloseItem]:
         """Async form of :meth:`close_applications`."""
         items = list(products)

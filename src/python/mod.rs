@@ -15,6 +15,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let _ = pyo3_async_runtimes::tokio::init_with_runtime(crate::runtime::runtime());
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("USER_AGENT", crate::http::USER_AGENT)?;
+    // Benchmarks refuse to measure a debug build.
+    m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add_class::<options::HttpOptions>()?;
     m.add_class::<openlm::OpenLMClient>()?;
     m.add_class::<openlm::ActiveProduct>()?;
