@@ -184,7 +184,10 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(options: HttpOptions) -> Result<Self> {
+    /// A client for one server. Proxies come from the environment (and the system settings
+    /// on Windows and macOS), except for a server on this machine: a corporate proxy cannot
+    /// reach the sandbox on 127.0.0.1.
+    pub fn new(options: HttpOptions, server: &Url) -> Result<Self> {
         install_crypto_provider();
         if options.timeout.is_zero() || options.connect_timeout.is_zero() {
             return Err(Error::invalid("timeouts must be greater than zero"));
@@ -227,6 +230,9 @@ impl Http {
         }
         if !options.verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        if is_loopback(server) {
+            builder = builder.no_proxy();
         }
         let client = builder
             .build()
@@ -427,6 +433,15 @@ impl Http {
     }
 }
 
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// What went wrong with one attempt, for the retry decision.
 #[derive(Debug, Clone, Copy)]
 enum Failure {
@@ -476,20 +491,24 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// A readable explanation when the failure was TLS, with what to do about it.
 fn tls_cause(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let rustls_err = cause.downcast_ref::<rustls::Error>().or_else(|| {
-            cause
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(tls) = rustls_err {
-            return Some(explain_tls(tls));
-        }
-        source = cause.source();
+    find_rustls_error(err).map(explain_tls)
+}
+
+/// The rustls error somewhere in a chain. I/O errors hide their inner error from `source()`,
+/// so they are opened too (tokio-rustls wraps rustls errors in I/O errors, sometimes twice).
+fn find_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
     }
-    None
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if let Some(tls) = find_rustls_error(inner) {
+            return Some(tls);
+        }
+    }
+    err.source().and_then(find_rustls_error)
 }
 
 fn explain_tls(err: &rustls::Error) -> String {
@@ -568,12 +587,12 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
         };
-        let http = Http::new(HttpOptions {
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/OpenLMServer")).unwrap();
+        let options = HttpOptions {
             retries: 0,
             ..HttpOptions::default()
-        })
-        .unwrap();
-        let url = Url::parse(&format!("http://127.0.0.1:{port}/OpenLMServer")).unwrap();
+        };
+        let http = Http::new(options, &url).unwrap();
         let err = http
             .send(&Request::post(url, Body::Empty, Effect::Read))
             .await
@@ -589,11 +608,12 @@ mod tests {
 
     #[test]
     fn missing_ca_bundle_is_invalid_input() {
-        let err = Http::new(HttpOptions {
+        let options = HttpOptions {
             ca_bundle: Some("/nonexistent/ca.pem".into()),
             ..HttpOptions::default()
-        })
-        .unwrap_err();
+        };
+        let err =
+            Http::new(options, &Url::parse("https://portal.example.com").unwrap()).unwrap_err();
         assert_eq!(err.kind(), "invalid_input");
         assert!(err.to_string().contains("/nonexistent/ca.pem"));
     }

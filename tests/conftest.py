@@ -26,8 +26,11 @@ class _CannedHandler(http.server.BaseHTTPRequestHandler):
     status = 200
     body = b""
     content_type = "text/html"
+    #: The request lines received (a proxy sees absolute URLs here).
+    seen: list[str]
 
     def do_POST(self) -> None:
+        self.seen.append(f"{self.command} {self.path}")
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
         self.send_response(self.status)
@@ -47,7 +50,7 @@ def canned_server() -> Iterator[type[_CannedHandler]]:
     """A server that answers every request with a fixed status and body (set on the class)."""
 
     class Handler(_CannedHandler):
-        pass
+        seen: list[str] = []  # noqa: RUF012
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

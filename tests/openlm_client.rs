@@ -231,3 +231,38 @@ async fn bulk_close_reports_every_item() {
     assert_eq!(count("closed"), products.len() - expected_failures);
     assert_eq!(sb.shared().openlm.checkout_count(), expected_failures);
 }
+
+#[tokio::test]
+async fn tls_trust_comes_from_the_system_or_a_ca_bundle() {
+    let sb = Sandbox::start(SandboxOptions {
+        openlm_tls: true,
+        openlm: OpenLmOptions {
+            sessions: 5,
+            ..Default::default()
+        },
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    assert!(sb.openlm_url().starts_with("https://127.0.0.1:"));
+
+    let untrusted = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    let err = untrusted.get_active_products(100).await.unwrap_err();
+    assert_eq!(err.kind(), "tls", "{err}");
+    assert!(err.to_string().contains("certificate not trusted"), "{err}");
+    assert!(err.to_string().contains("ca_bundle="), "{err}");
+
+    let trusting = HttpOptions {
+        ca_bundle: Some(sb.ca_file()),
+        ..quick_retries()
+    };
+    let client = OpenLm::new(&sb.openlm_url(), None, None, trusting).unwrap();
+    assert_eq!(client.get_active_products(100).await.unwrap().len(), 5);
+
+    let unverified = HttpOptions {
+        verify: false,
+        ..quick_retries()
+    };
+    let client = OpenLm::new(&sb.openlm_url(), None, None, unverified).unwrap();
+    assert_eq!(client.get_active_products(100).await.unwrap().len(), 5);
+}

@@ -418,6 +418,26 @@ def test_http_errors_with_an_xml_error_body_keep_the_servers_message(canned_serv
     assert caught.value.status == 500
 
 
+def test_proxies_come_from_the_environment(
+    canned_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canned_server.body = b'<ULM><MESSAGE type="SkipLoginForm"/><PRODUCT product="Editor"/></ULM>'
+    proxy = canned_server.url.rsplit("/", 1)[0]
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    products = OpenLM("http://openlm.example.invalid:7014/OpenLMServer").get_active_products()
+    assert [p.product for p in products] == ["Editor"]
+    assert canned_server.seen[0] == "POST http://openlm.example.invalid:7014/OpenLMServer"
+
+
+def test_servers_on_this_machine_bypass_the_proxy(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    assert len(OpenLM(sandbox.openlm_url).get_active_products()) == 300
+
+
 def test_bad_urls_and_options_fail_at_once() -> None:
     for url in ["", "ftp://host", "http://user:pw@host:7014"]:
         with pytest.raises(InvalidInputError):
@@ -429,9 +449,16 @@ def test_bad_urls_and_options_fail_at_once() -> None:
     assert OpenLM("openlm01").url == "http://openlm01:7014/OpenLMServer"
 
 
-def test_verify_false_warns() -> None:
-    with pytest.warns(UserWarning, match="verify=False"):
-        OpenLM("https://openlm01/OpenLMServer", verify=False)
+def test_tls_trust_and_its_errors() -> None:
+    with Sandbox(sessions=7, openlm_tls=True) as sb:
+        assert sb.openlm_url.startswith("https://")
+        with pytest.raises(gislicense.TLSError, match="certificate not trusted") as caught:
+            OpenLM(sb.openlm_url).get_active_products()
+        assert "ca_bundle=" in str(caught.value)
+        assert len(OpenLM(sb.openlm_url, ca_bundle=sb.ca_file).get_active_products()) == 7
+        with pytest.warns(UserWarning, match="verify=False"):
+            insecure = OpenLM(sb.openlm_url, verify=False)
+        assert len(insecure.get_active_products()) == 7
 
 
 # --- sync and async ---------------------------------------------------------------------------

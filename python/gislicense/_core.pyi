@@ -5,6 +5,7 @@ Python facade (:class:`gislicense.OpenLM`), the records and the sandbox are used
 """
 
 import datetime
+import os
 from collections.abc import Awaitable, Sequence
 from types import TracebackType
 from typing import Any
@@ -215,6 +216,8 @@ class Sandbox:
         latency: Seconds added to every request.
         host: Address to listen on.
         openlm_port: Port for OpenLM; 0 picks a free one.
+        openlm_tls: Serve OpenLM over HTTPS (as behind a TLS proxy) with a certificate from a
+            CA made at start; trust it with ``ca_bundle=sb.ca_file``.
     """
 
     def __init__(
@@ -231,6 +234,7 @@ class Sandbox:
         latency: float = 0.0,
         host: str = "127.0.0.1",
         openlm_port: int = 0,
+        openlm_tls: bool = False,
     ) -> None: ...
     def __enter__(self) -> Sandbox: ...
     def __exit__(
@@ -244,6 +248,9 @@ class Sandbox:
     @property
     def openlm_url(self) -> str:
         """``http://127.0.0.1:<port>/OpenLMServer``."""
+    @property
+    def ca_file(self) -> os.PathLike[str]:
+        """The sandbox CA's certificate, a PEM file: ``ca_bundle=sb.ca_file`` trusts its HTTPS."""
     @property
     def openlm_username(self) -> str: ...
     @property

@@ -116,7 +116,7 @@ impl OpenLm {
             }
         };
         Ok(OpenLm {
-            http: Http::new(options)?,
+            http: Http::new(options, &url)?,
             shown_url: crate::http::redact_url(url.as_str()),
             url,
             credentials,

@@ -92,6 +92,7 @@ impl Sandbox {
         latency = 0.0,
         host = "127.0.0.1".to_owned(),
         openlm_port = 0,
+        openlm_tls = false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -107,6 +108,7 @@ impl Sandbox {
         latency: f64,
         host: String,
         openlm_port: u16,
+        openlm_tls: bool,
     ) -> PyResult<Self> {
         crate::python::ensure_logging();
         if sessions > 2_000_000 {
@@ -116,6 +118,7 @@ impl Sandbox {
             seed,
             host,
             openlm_port,
+            openlm_tls,
             openlm: OpenLmOptions {
                 sessions,
                 users,
@@ -177,6 +180,12 @@ impl Sandbox {
     #[getter]
     fn openlm_url(&self) -> PyResult<String> {
         self.with(|s| s.openlm_url())
+    }
+
+    /// The sandbox CA's certificate (PEM file): ``ca_bundle=sb.ca_file`` trusts its HTTPS.
+    #[getter]
+    fn ca_file(&self) -> PyResult<std::path::PathBuf> {
+        self.with(|s| s.ca_file())
     }
 
     #[getter]

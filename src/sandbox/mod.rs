@@ -4,6 +4,7 @@
 pub mod faults;
 pub mod openlm;
 pub mod seed;
+pub mod tls;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -38,6 +39,8 @@ pub struct SandboxOptions {
     pub host: String,
     /// Port for OpenLM; 0 picks a free one.
     pub openlm_port: u16,
+    /// Serve OpenLM over HTTPS, as behind a TLS proxy (plain HTTP otherwise, as OpenLM does).
+    pub openlm_tls: bool,
     pub openlm: OpenLmOptions,
     /// Added to every request before it is answered.
     pub latency: Duration,
@@ -50,6 +53,7 @@ impl Default for SandboxOptions {
             seed: 1,
             host: "127.0.0.1".into(),
             openlm_port: 0,
+            openlm_tls: false,
             openlm: OpenLmOptions::default(),
             latency: Duration::ZERO,
             faults: FaultRates::default(),
@@ -104,7 +108,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A running sandbox. Dropping it stops it.
 pub struct Sandbox {
     shared: Arc<Shared>,
+    tls: tls::Tls,
     openlm_addr: SocketAddr,
+    openlm_scheme: &'static str,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -131,24 +137,35 @@ impl Sandbox {
         let openlm_addr = listener
             .local_addr()
             .map_err(|e| Error::invalid(format!("the sandbox has no local address: {e}")))?;
+        let tls = tls::Tls::generate(&options.host)?;
         let (stop, stopped) = watch::channel(false);
+        let acceptor = options.openlm_tls.then(|| tls.acceptor.clone());
         let task = tokio::spawn(accept_loop(
             listener,
+            acceptor,
             Service::OpenLm,
             shared.clone(),
             stopped,
         ));
-        log::info!("sandbox OpenLM listening on http://{openlm_addr}/OpenLMServer");
-        Ok(Sandbox {
+        let sandbox = Sandbox {
             shared,
+            tls,
             openlm_addr,
+            openlm_scheme: if options.openlm_tls { "https" } else { "http" },
             stop,
             tasks: vec![task],
-        })
+        };
+        log::info!("sandbox OpenLM listening on {}", sandbox.openlm_url());
+        Ok(sandbox)
     }
 
     pub fn openlm_url(&self) -> String {
-        format!("http://{}/OpenLMServer", self.openlm_addr)
+        format!("{}://{}/OpenLMServer", self.openlm_scheme, self.openlm_addr)
+    }
+
+    /// The sandbox CA's certificate file: pass it as `ca_bundle=` to trust the sandbox's HTTPS.
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        self.tls.ca_file()
     }
 
     pub fn shared(&self) -> &Shared {
@@ -205,6 +222,7 @@ impl Drop for Sandbox {
 
 async fn accept_loop(
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     service: Service,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,
@@ -217,18 +235,34 @@ async fn accept_loop(
                 let Ok((stream, _peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
+                let tls = tls.clone();
                 connections.spawn(async move {
-                    let handler = service_fn(move |request| handle(shared.clone(), service, request));
-                    // A dropped connection (fault injection) ends here with an error; that is the point.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), handler)
-                        .await;
+                    match tls {
+                        // A client that does not trust the CA ends the handshake; nothing to do.
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve(stream, shared, service).await;
+                            }
+                        }
+                        None => serve(stream, shared, service).await,
+                    }
                 });
                 while connections.try_join_next().is_some() {}
             }
         }
     }
     connections.abort_all();
+}
+
+async fn serve<S>(stream: S, shared: Arc<Shared>, service: Service)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let handler = service_fn(move |request| handle(shared.clone(), service, request));
+    // A dropped connection (fault injection) ends here with an error; that is the point.
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), handler)
+        .await;
 }
 
 /// Returned by the handler to close the connection without a reply.
