@@ -514,3 +514,46 @@ async def test_async_login_and_faults() -> None:
         assert len(await openlm.get_active_products_async()) == 30
         sb.expire_openlm_logins()
         assert len(await openlm.get_active_products_async()) == 30
+
+
+def test_log_lines_reach_python_logging(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="gislicense")
+    openlm = OpenLM(sandbox.openlm_url, backoff=0.01)
+    sandbox.fail_next("http503", 1, operation="GetActiveProducts2")
+    openlm.get_active_products()
+    retries = [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert retries and retries[0].name == "gislicense.http"
+    assert retries[0].levelno == logging.INFO
+    assert "HTTP 503" in retries[0].getMessage()
+    assert any(r.levelno == logging.DEBUG and "-> 200" in r.getMessage() for r in caplog.records)
+
+
+def test_ctrl_c_interrupts_a_waiting_call(tmp_path: Any) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "wait.py"
+    script.write_text(
+        "import sys, gislicense\n"
+        "sb = gislicense.Sandbox(sessions=1, latency=60)\n"
+        "openlm = gislicense.OpenLM(sb.openlm_url)\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    openlm.get_active_products()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "    sys.exit(0)\n"
+        "sys.exit(1)\n"
+    )
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=10) == 0
+    assert process.stdout.read().strip() == "interrupted"
+    assert time.monotonic() - started < 5

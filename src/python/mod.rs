@@ -27,12 +27,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Route the crate's log lines to Python's `logging`, once, when the first client or
-/// sandbox is made (not at import: importing `logging` costs start-up time).
+/// Route the crate's log lines to Python's `logging`. Installed when the first client or
+/// sandbox is made (not at import: importing `logging` costs start-up time). Levels are
+/// cached for speed, so the cache is refreshed each time a client is made: levels set
+/// before making a client apply to it.
 pub(crate) fn ensure_logging() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Fails only if another logger is installed already; then that one gets the lines.
-        let _ = pyo3_log::try_init();
-    });
+    static HANDLE: std::sync::OnceLock<Option<pyo3_log::ResetHandle>> = std::sync::OnceLock::new();
+    // Installing fails only if another logger is installed already; then that one gets the lines.
+    if let Some(handle) = HANDLE.get_or_init(|| pyo3_log::try_init().ok()) {
+        handle.reset();
+    }
 }
