@@ -51,10 +51,14 @@ impl Default for HttpOptions {
     }
 }
 
-/// Whether a request only reads (always safe to repeat) or changes something.
+/// What a request does to the server, which decides whether repeating it is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
+    /// Only reads.
     Read,
+    /// Sets something to a given state (a user type, a role): doing it twice is doing it once.
+    Idempotent,
+    /// Changes something where a repeat may differ (closing an application).
     Write,
 }
 
@@ -371,7 +375,7 @@ impl Http {
             Failure::Tls => false,
             Failure::Connect => true,
             Failure::Timeout | Failure::Broken | Failure::GatewayStatus => {
-                effect == Effect::Read || self.options.retry_writes
+                effect != Effect::Write || self.options.retry_writes
             }
         }
     }

@@ -1,0 +1,567 @@
+//! The Portal client: its URLs, signing in, tokens, and the one request path every Portal
+//! operation goes through.
+//!
+//! Tokens travel in the POST body (`token`) and the `X-Esri-Authorization` header, never in
+//! a URL, with the Referer the token was made for. A token from username and password is
+//! renewed before it expires and again, once, when the portal rejects it (498/499): long
+//! bulk jobs outlive their tokens.
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::http::{Body, Effect, Http, HttpOptions, Request};
+use crate::portal::envelope;
+
+/// Which API a path is under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    /// `<portal>/sharing/rest`: users, user types, licenses, tokens.
+    Sharing,
+    /// `<portal>/portaladmin`: the classic Portal Administrator API.
+    PortalAdmin,
+    /// `<portal>/admin`: the Enterprise Administrator API (ArcGIS Enterprise on Kubernetes).
+    Admin,
+}
+
+/// How the client proves who it is.
+pub enum Credentials {
+    Anonymous,
+    /// Signs in with generateToken and renews the token as needed.
+    Password {
+        username: String,
+        password: String,
+    },
+    /// A token (or API key) made elsewhere; it cannot be renewed here.
+    Token {
+        token: String,
+        expires_ms: Option<i64>,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Anonymous => f.write_str("Anonymous"),
+            Credentials::Password { username, .. } => write!(f, "Password({username:?}, ***)"),
+            Credentials::Token { .. } => f.write_str("Token(***)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PortalOptions {
+    /// The Referer tokens are made for and sent with.
+    pub referer: String,
+    /// Minutes a generated token should last.
+    pub expiration_minutes: u32,
+    /// Allow `http://` portals (a password would travel in clear).
+    pub allow_insecure_http: bool,
+}
+
+impl Default for PortalOptions {
+    fn default() -> Self {
+        PortalOptions {
+            referer: "gislicense".into(),
+            expiration_minutes: 60,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Token {
+    value: Arc<str>,
+    /// When the portal says it expires (ms since 1970), if it said.
+    expires_ms: Option<i64>,
+    /// When it was made here (ms since 1970), to renew early by its lifetime.
+    issued_ms: i64,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Token {
+    /// Renew when less than a tenth of its life (at least 30 s, at most 5 min) is left.
+    fn needs_renewal(&self) -> bool {
+        let Some(expires) = self.expires_ms else {
+            return false;
+        };
+        let life = (expires - self.issued_ms).max(0);
+        let margin = (life / 10).clamp(30_000, 300_000).min(life / 2);
+        now_ms() >= expires - margin
+    }
+}
+
+/// A portal URL from what an administrator types: `https://host/portal`, an Online org,
+/// or the same with `/sharing/rest...` or `/home...` pasted from a browser.
+pub fn portal_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Error::invalid("the portal URL is empty"));
+    }
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("https://{raw}")
+    };
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid portal URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http => {}
+        "http" => {
+            return Err(Error::invalid(format!(
+                "{raw} is plain http: the password and tokens would travel in clear. Use https, \
+                 or pass allow_insecure_http=True for a test portal"
+            )))
+        }
+        other => {
+            return Err(Error::invalid(format!(
+                "{raw:?}: a portal URL starts with https://, not {other}://"
+            )))
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid(format!("{raw:?} names no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            "put the user name and password in username= and password=, not in the URL",
+        ));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    let path = url.path().trim_end_matches('/').to_owned();
+    let lower = path.to_ascii_lowercase();
+    let cut = [
+        "/sharing/rest",
+        "/sharing",
+        "/home",
+        "/portaladmin",
+        "/admin",
+    ]
+    .iter()
+    .filter_map(|suffix| lower.find(suffix))
+    .min();
+    let path = match cut {
+        Some(at) => path[..at].to_owned(),
+        None => path,
+    };
+    url.set_path(&path);
+    Ok(url)
+}
+
+pub struct Portal {
+    http: Http,
+    url: Url,
+    shown_url: String,
+    credentials: Credentials,
+    options: PortalOptions,
+    token: Mutex<Option<Token>>,
+    /// One renewal at a time; requests that find the token stale wait for it.
+    renew_lock: tokio::sync::Mutex<()>,
+    properties: OnceCell<Arc<Map<String, Value>>>,
+}
+
+impl std::fmt::Debug for Portal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Portal")
+            .field("url", &self.shown_url)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Portal {
+    pub fn new(
+        url: &str,
+        credentials: Credentials,
+        options: PortalOptions,
+        http: HttpOptions,
+    ) -> Result<Portal> {
+        let url = portal_url(url, options.allow_insecure_http)?;
+        match &credentials {
+            Credentials::Password { username, .. } if username.trim().is_empty() => {
+                return Err(Error::invalid("username is empty"))
+            }
+            Credentials::Token { token, .. } if token.trim().is_empty() => {
+                return Err(Error::invalid("token is empty"))
+            }
+            _ => {}
+        }
+        if options.referer.trim().is_empty() {
+            return Err(Error::invalid("referer is empty"));
+        }
+        if !(1..=20_160).contains(&options.expiration_minutes) {
+            return Err(Error::invalid(format!(
+                "expiration must be between 1 and 20160 minutes (14 days), not {}",
+                options.expiration_minutes
+            )));
+        }
+        let token = match &credentials {
+            Credentials::Token { token, expires_ms } => Some(Token {
+                value: Arc::from(token.as_str()),
+                expires_ms: *expires_ms,
+                issued_ms: now_ms(),
+            }),
+            _ => None,
+        };
+        Ok(Portal {
+            http: Http::new(http, &url)?,
+            shown_url: crate::http::redact_url(url.as_str()),
+            url,
+            credentials,
+            options,
+            token: Mutex::new(token),
+            renew_lock: tokio::sync::Mutex::new(()),
+            properties: OnceCell::new(),
+        })
+    }
+
+    /// The portal URL, without a trailing slash.
+    pub fn url(&self) -> &str {
+        self.shown_url.trim_end_matches('/')
+    }
+
+    /// The user signing in with a password, if that is how this client signs in.
+    pub fn username(&self) -> Option<&str> {
+        match &self.credentials {
+            Credentials::Password { username, .. } => Some(username),
+            _ => None,
+        }
+    }
+
+    pub fn endpoint(&self, root: Root, path: &str) -> Result<Url> {
+        let base = self.url.as_str().trim_end_matches('/');
+        let root = match root {
+            Root::Sharing => "sharing/rest",
+            Root::PortalAdmin => "portaladmin",
+            Root::Admin => "admin",
+        };
+        let path = path.trim_start_matches('/');
+        let joined = if path.is_empty() {
+            format!("{base}/{root}")
+        } else {
+            format!("{base}/{root}/{path}")
+        };
+        Url::parse(&joined).map_err(|e| Error::invalid(format!("bad endpoint {joined}: {e}")))
+    }
+
+    fn current_token(&self) -> Option<Token> {
+        self.token.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// A token to use now, made or renewed if needed; None when anonymous.
+    async fn token_for_request(&self) -> Result<Option<Arc<str>>> {
+        match (&self.credentials, self.current_token()) {
+            (Credentials::Anonymous, _) => Ok(None),
+            (Credentials::Token { .. }, Some(token)) => Ok(Some(token.value)),
+            (Credentials::Password { .. }, Some(token)) if !token.needs_renewal() => {
+                Ok(Some(token.value))
+            }
+            (Credentials::Password { .. }, stale) => {
+                self.renew(stale.map(|t| t.value)).await.map(Some)
+            }
+            (Credentials::Token { .. }, None) => Err(Error::invalid("no token")),
+        }
+    }
+
+    /// Sign in with the password, unless another request already replaced `stale`.
+    async fn renew(&self, stale: Option<Arc<str>>) -> Result<Arc<str>> {
+        let _one_at_a_time = self.renew_lock.lock().await;
+        if let Some(current) = self.current_token() {
+            let replaced = stale
+                .as_ref()
+                .is_none_or(|s| !Arc::ptr_eq(s, &current.value));
+            if replaced && !current.needs_renewal() {
+                return Ok(current.value);
+            }
+        }
+        let Credentials::Password { username, password } = &self.credentials else {
+            return Err(Error::invalid(
+                "only a client with a password can sign in again",
+            ));
+        };
+        let url = self.endpoint(Root::Sharing, "generateToken")?;
+        let fields = vec![
+            ("username".to_owned(), username.clone()),
+            ("password".to_owned(), password.clone()),
+            ("client".to_owned(), "referer".to_owned()),
+            ("referer".to_owned(), self.options.referer.clone()),
+            (
+                "expiration".to_owned(),
+                self.options.expiration_minutes.to_string(),
+            ),
+            ("f".to_owned(), "json".to_owned()),
+        ];
+        let request = Request::post(url, Body::Form(fields), Effect::Read)
+            .header("Referer", self.options.referer.clone());
+        let issued_ms = now_ms();
+        let response = self.http.send(&request).await?;
+        let reply = envelope::check(&response).map_err(|err| match err {
+            Error::Server {
+                url,
+                message,
+                details,
+                ..
+            } => Error::Authentication {
+                url,
+                message: if details.is_empty() {
+                    format!("sign-in as {username:?} failed: {message}")
+                } else {
+                    format!(
+                        "sign-in as {username:?} failed: {message} {}",
+                        details.join(" ")
+                    )
+                },
+            },
+            other => other,
+        })?;
+        let value = reply
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| response.unreadable("generateToken replied without a token"))?;
+        let token = Token {
+            value: Arc::from(value),
+            expires_ms: reply.get("expires").and_then(Value::as_i64),
+            issued_ms,
+        };
+        log::info!("signed in to {} as {username}", self.url());
+        if let Ok(mut slot) = self.token.lock() {
+            *slot = Some(token.clone());
+        }
+        Ok(token.value)
+    }
+
+    /// Check the credentials now (otherwise the first request signs in).
+    pub async fn sign_in(&self) -> Result<()> {
+        match self.credentials {
+            Credentials::Password { .. } => self.renew(None).await.map(|_| ()),
+            _ => self.properties().await.map(|_| ()),
+        }
+    }
+
+    /// POST a request to a Portal endpoint and return the reply's JSON object: the one path
+    /// every Portal operation takes. A rejected token is renewed and the request repeated,
+    /// once; a token that cannot be renewed is a TokenExpired error.
+    pub async fn call(
+        &self,
+        root: Root,
+        path: &str,
+        params: &[(&str, String)],
+        effect: Effect,
+    ) -> Result<Map<String, Value>> {
+        let url = self.endpoint(root, path)?;
+        let mut renewed = false;
+        loop {
+            let token = self.token_for_request().await?;
+            let mut fields: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect();
+            fields.push(("f".into(), "json".into()));
+            let mut request = Request::post(url.clone(), Body::Form(Vec::new()), effect)
+                .header("Referer", self.options.referer.clone());
+            if let Some(token) = &token {
+                fields.push(("token".into(), token.to_string()));
+                request = request.header("X-Esri-Authorization", format!("Bearer {token}"));
+            }
+            request.body = Body::Form(fields);
+            let response = self.http.send(&request).await?;
+            match envelope::check(&response) {
+                Err(Error::TokenExpired { url, message }) => match (&self.credentials, renewed) {
+                    (Credentials::Password { .. }, false) => {
+                        log::info!("{} rejected the token ({message}); signing in again", self.url());
+                        self.renew(token).await?;
+                        renewed = true;
+                    }
+                    (Credentials::Anonymous, _) => {
+                        return Err(Error::Authentication {
+                            url,
+                            message: format!("{message}: this needs a signed-in user; pass username= and password=, or token="),
+                        })
+                    }
+                    (Credentials::Token { .. }, _) => {
+                        return Err(Error::TokenExpired {
+                            url,
+                            message: format!("{message}: the token given with token= has expired or was revoked; get a new one"),
+                        })
+                    }
+                    (Credentials::Password { .. }, true) => {
+                        return Err(Error::Authentication {
+                            url,
+                            message: format!("{message}, even with a token made just now"),
+                        })
+                    }
+                },
+                other => return other,
+            }
+        }
+    }
+
+    /// `portals/self`: the organization, and the signed-in user under `user`. Fetched once.
+    pub async fn properties(&self) -> Result<Arc<Map<String, Value>>> {
+        self.properties
+            .get_or_try_init(|| async {
+                self.call(Root::Sharing, "portals/self", &[], Effect::Read)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The organization id (`portals/self` → `id`).
+    pub async fn org_id(&self) -> Result<String> {
+        let properties = self.properties().await?;
+        properties
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::UnreadableReply {
+                url: self.url().to_owned(),
+                status: 200,
+                problem: "portals/self has no organization id".into(),
+                body_start: String::new(),
+            })
+    }
+
+    /// The portal's REST version (`<sharing>?f=json` → `currentVersion`).
+    pub async fn version(&self) -> Result<String> {
+        let reply = self.call(Root::Sharing, "", &[], Effect::Read).await?;
+        Ok(match reply.get("currentVersion") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        })
+    }
+
+    pub(crate) fn is_token_auth(&self) -> bool {
+        !matches!(self.credentials, Credentials::Anonymous)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_cleaned_and_http_refused() {
+        let url = |raw| portal_url(raw, false).map(|u| u.to_string());
+        assert_eq!(
+            url("https://gis.example.com/portal/").unwrap(),
+            "https://gis.example.com/portal"
+        );
+        assert_eq!(
+            url("gis.example.com/portal").unwrap(),
+            "https://gis.example.com/portal"
+        );
+        assert_eq!(
+            url("https://gis.example.com/portal/sharing/rest/portals/self?f=json").unwrap(),
+            "https://gis.example.com/portal"
+        );
+        assert_eq!(
+            url("https://gis.example.com/portal/home/index.html").unwrap(),
+            "https://gis.example.com/portal"
+        );
+        assert_eq!(
+            url("https://org.maps.arcgis.com").unwrap(),
+            "https://org.maps.arcgis.com/"
+        );
+        let err = url("http://gis.example.com/portal").unwrap_err();
+        assert!(err.to_string().contains("allow_insecure_http"), "{err}");
+        assert!(portal_url("http://gis.example.com/portal", true).is_ok());
+        assert!(url("https://admin:pw@gis.example.com/portal").is_err());
+        assert!(url("ftp://gis.example.com").is_err());
+    }
+
+    #[test]
+    fn endpoints_join_without_double_slashes() {
+        let portal = Portal::new(
+            "https://gis.example.com/portal/",
+            Credentials::Anonymous,
+            PortalOptions::default(),
+            HttpOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            portal
+                .endpoint(Root::Sharing, "/portals/self")
+                .unwrap()
+                .as_str(),
+            "https://gis.example.com/portal/sharing/rest/portals/self"
+        );
+        assert_eq!(
+            portal
+                .endpoint(Root::PortalAdmin, "license")
+                .unwrap()
+                .as_str(),
+            "https://gis.example.com/portal/portaladmin/license"
+        );
+        assert_eq!(
+            portal.endpoint(Root::Sharing, "").unwrap().as_str(),
+            "https://gis.example.com/portal/sharing/rest"
+        );
+    }
+
+    #[test]
+    fn tokens_renew_early_by_their_lifetime() {
+        let now = now_ms();
+        let fresh = Token {
+            value: Arc::from("t"),
+            expires_ms: Some(now + 3_600_000),
+            issued_ms: now,
+        };
+        assert!(!fresh.needs_renewal());
+        let late = Token {
+            value: Arc::from("t"),
+            expires_ms: Some(now + 60_000),
+            issued_ms: now - 3_540_000,
+        };
+        assert!(late.needs_renewal());
+        let short = Token {
+            value: Arc::from("t"),
+            expires_ms: Some(now + 4_000),
+            issued_ms: now - 1_000,
+        };
+        assert!(
+            !short.needs_renewal(),
+            "a 5 s token is used for half its life"
+        );
+        let forever = Token {
+            value: Arc::from("t"),
+            expires_ms: None,
+            issued_ms: now,
+        };
+        assert!(!forever.needs_renewal());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let portal = Portal::new(
+            "https://gis.example.com/portal",
+            Credentials::Password {
+                username: "admin".into(),
+                password: "hunter2".into(),
+            },
+            PortalOptions::default(),
+            HttpOptions::default(),
+        )
+        .unwrap();
+        let shown = format!("{portal:?}");
+        assert!(
+            shown.contains("admin") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! The one place that reads Portal replies: JSON or not, and the two error envelopes.
+//!
+//! Sharing API: `{"error": {"code", "message", "messageCode"?, "details"?}}`, usually with
+//! HTTP 200 (the body decides, not the status). Admin APIs: `{"status": "error",
+//! "messages": [...], "code"?}`. Anything else that is not JSON (a web adaptor error page, a
+//! SAML or IWA login page, a proxy) is an unreadable reply that shows its first characters.
+
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::http::Response;
+
+/// Hint added to a 403: the seed's case, where a member who is not an administrator tried.
+const ADMIN_HINT: &str =
+    "this operation needs an administrator of the organization (or a role with the privilege for it)";
+
+/// The JSON object of a successful reply, or the error the reply stands for.
+pub fn check(response: &Response) -> Result<Map<String, Value>, Error> {
+    let json: Value = match serde_json::from_slice(&response.body) {
+        Ok(value) => value,
+        Err(parse_error) => return Err(not_json(response, &parse_error)),
+    };
+    let Value::Object(object) = json else {
+        return Err(response.unreadable("the reply is JSON but not an object"));
+    };
+    if let Some(error) = object.get("error") {
+        return Err(sharing_error(response, error));
+    }
+    if object
+        .get("status")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.eq_ignore_ascii_case("error"))
+    {
+        return Err(admin_error(response, &object));
+    }
+    if !response.is_success() {
+        return Err(response.status_error());
+    }
+    Ok(object)
+}
+
+fn not_json(response: &Response, parse_error: &serde_json::Error) -> Error {
+    if !response.is_success() {
+        return response.status_error();
+    }
+    let start =
+        String::from_utf8_lossy(&response.body[..response.body.len().min(2048)]).to_lowercase();
+    let problem = if start.contains("<form")
+        && (start.contains("password") || start.contains("saml"))
+    {
+        "a login page came instead of JSON: the portal (or a proxy before it) wants a browser sign-in (SAML, IWA or web-tier authentication); use a token from ArcGIS Pro with GIS(\"pro\") or token="
+            .to_owned()
+    } else if start.trim_start().starts_with('<') {
+        "HTML came instead of JSON: check that the URL is the portal (https://host/portal), not a web page or an ArcGIS Server site".to_owned()
+    } else {
+        format!("not JSON ({parse_error})")
+    };
+    response.unreadable(problem)
+}
+
+fn text_list(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            })
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => vec![],
+    }
+}
+
+fn code_of(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn sharing_error(response: &Response, error: &Value) -> Error {
+    let code = code_of(error.get("code"));
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("the portal replied with an error and no message")
+        .to_owned();
+    let mut details = text_list(error.get("details"));
+    if let Some(message_code) = error.get("messageCode").and_then(Value::as_str) {
+        details.push(format!("messageCode {message_code}"));
+    }
+    classify(response, code, message, details)
+}
+
+fn admin_error(response: &Response, object: &Map<String, Value>) -> Error {
+    let messages = text_list(object.get("messages"));
+    let message = match messages.first() {
+        Some(first) => first.clone(),
+        None => "the portal replied with status error and no message".to_owned(),
+    };
+    let details = messages.into_iter().skip(1).collect();
+    classify(response, code_of(object.get("code")), message, details)
+}
+
+/// Map a portal error code to the error a caller can act on.
+fn classify(
+    response: &Response,
+    code: Option<i64>,
+    message: String,
+    details: Vec<String>,
+) -> Error {
+    let url = response.url.clone();
+    let lower = message.to_lowercase();
+    match code {
+        Some(498 | 499) => Error::TokenExpired { url, message },
+        Some(403) => Error::PermissionDenied {
+            url,
+            message: format!("{message} ({ADMIN_HINT})"),
+        },
+        Some(401) => Error::Authentication { url, message },
+        Some(404) => Error::NotFound { url, message },
+        Some(400)
+            if lower.contains("does not exist")
+                || lower.contains("not found")
+                || lower.contains("inaccessible") =>
+        {
+            Error::NotFound {
+                url,
+                message: join(&message, &details),
+            }
+        }
+        _ => Error::Server {
+            url,
+            status: Some(response.status),
+            code,
+            message,
+            details,
+        },
+    }
+}
+
+fn join(message: &str, details: &[String]) -> String {
+    let extra: Vec<&str> = details
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !d.is_empty() && *d != message)
+        .collect();
+    if extra.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{message} ({})", extra.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn reply(status: u16, body: &str) -> Response {
+        Response {
+            url: "https://portal.example.com/portal/sharing/rest/x".into(),
+            status,
+            content_type: "application/json".into(),
+            location: None,
+            retry_after: None,
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn the_error_envelope_decides_not_the_status() {
+        let err = check(&reply(200, r#"{"error":{"code":403,"message":"You do not have permissions to access this resource or perform this operation.","details":[]}}"#)).unwrap_err();
+        assert_eq!(err.kind(), "permission_denied");
+        assert!(err.to_string().contains("needs an administrator"), "{err}");
+
+        let err = check(&reply(200, r#"{"error":{"code":400,"message":"User does not exist or is inaccessible.","details":[]}}"#)).unwrap_err();
+        assert_eq!(err.kind(), "not_found");
+
+        let err = check(&reply(
+            200,
+            r#"{"error":{"code":498,"message":"Invalid token.","details":[]}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(err.kind(), "token_expired");
+
+        let err = check(&reply(200, r#"{"error":{"code":400,"message":"Unable to generate token.","details":["Invalid username or password."]}}"#)).unwrap_err();
+        let Error::Server { code, details, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (*code, details.as_slice()),
+            (Some(400), &["Invalid username or password.".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn the_admin_envelope() {
+        let err = check(&reply(200, r#"{"status":"error","messages":["User 'x' has no license checked out.","second"],"code":500}"#)).unwrap_err();
+        assert_eq!(err.kind(), "server");
+        assert!(
+            err.to_string().contains("has no license checked out"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("second"), "{err}");
+        assert!(check(&reply(200, r#"{"status":"success"}"#)).is_ok());
+    }
+
+    #[test]
+    fn html_and_login_pages_are_named() {
+        let err = check(&reply(
+            200,
+            "<html><form action='/saml'><input name='password'></form></html>",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("login page"), "{err}");
+        let err = check(&reply(200, "<!DOCTYPE html><html>Welcome</html>")).unwrap_err();
+        assert!(
+            err.to_string().contains("HTML came instead of JSON"),
+            "{err}"
+        );
+        let err = check(&reply(502, "<html>Bad Gateway</html>")).unwrap_err();
+        assert_eq!(err.kind(), "server");
+        assert!(err.to_string().contains("502"), "{err}");
+    }
+}

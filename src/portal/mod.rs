@@ -1,0 +1,9 @@
+//! ArcGIS Portal / Enterprise: signing in, the sharing API (users, user types, roles), and
+//! the administrator APIs.
+
+pub mod client;
+pub mod envelope;
+pub mod users;
+
+pub use client::{Credentials, Portal, PortalOptions, Root};
+pub use users::{Member, Role, User, UserQuery, UserType};

@@ -1,0 +1,944 @@
+//! Members of the organization: records, lookup, listing, user types, roles, and changing them
+//! one at a time or in bulk.
+
+use std::collections::hash_map::{Entry, HashMap};
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde_json::{Map, Value};
+
+use crate::bulk::{self, Outcome};
+use crate::error::{Error, Result};
+use crate::http::Effect;
+use crate::portal::client::{Portal, Root};
+
+/// Characters escaped in a URL path segment (a user name may hold `@`, `.`, spaces, `/`...).
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+/// The largest page the portal serves.
+pub const PAGE_SIZE: usize = 100;
+/// Pages fetched at once after the first.
+pub const PAGE_CONCURRENCY: usize = 10;
+
+fn number(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A member of the organization, as the portal described it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    raw: Map<String, Value>,
+}
+
+impl User {
+    pub fn from_json(raw: Map<String, Value>) -> User {
+        User { raw }
+    }
+
+    pub fn raw(&self) -> &Map<String, Value> {
+        &self.raw
+    }
+
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.raw.get(key).and_then(Value::as_str)
+    }
+
+    pub fn username(&self) -> &str {
+        self.text("username").unwrap_or("")
+    }
+
+    /// `userLicenseTypeId`: the user type.
+    pub fn user_type(&self) -> Option<&str> {
+        self.text("userLicenseTypeId")
+    }
+
+    pub fn role(&self) -> Option<&str> {
+        self.text("role")
+    }
+
+    /// The role id: a custom role's id, or the built-in role's name.
+    pub fn role_id(&self) -> Option<&str> {
+        self.text("roleId").or_else(|| self.role())
+    }
+
+    pub fn level(&self) -> Option<i64> {
+        number(self.raw.get("level"))
+    }
+
+    /// Last sign-in, ms since 1970; None for never (-1) or not reported.
+    pub fn last_login_ms(&self) -> Option<i64> {
+        number(self.raw.get("lastLogin")).filter(|ms| *ms > 0)
+    }
+
+    pub fn time_ms(&self, key: &str) -> Option<i64> {
+        number(self.raw.get(key)).filter(|ms| *ms > 0)
+    }
+
+    pub fn disabled(&self) -> bool {
+        self.raw
+            .get("disabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    pub fn set(&mut self, key: &str, value: Value) {
+        self.raw.insert(key.to_owned(), value);
+    }
+}
+
+/// A user type (named-user license type) of the portal, with its seats when known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserType {
+    pub id: String,
+    pub name: String,
+    /// Seats: (in use, maximum), from the portaladmin license when the user may read it.
+    pub seats: Option<(i64, i64)>,
+    pub raw: Map<String, Value>,
+}
+
+/// A role: a built-in one or a custom one from `portals/self/roles`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// The built-in roles every organization has, with the names people use for them.
+const BUILT_IN_ROLES: &[(&str, &str, &[&str])] = &[
+    (
+        "org_admin",
+        "Administrator",
+        &["administrator", "admin", "org_admin"],
+    ),
+    (
+        "org_publisher",
+        "Publisher",
+        &["publisher", "org_publisher"],
+    ),
+    ("org_user", "User", &["user", "org_user"]),
+    ("iAAAAAAAAAAAAAAA", "Viewer", &["viewer"]),
+    (
+        "iBBBBBBBBBBBBBBB",
+        "Data Editor",
+        &["data editor", "dataeditor", "data_editor", "editor role"],
+    ),
+];
+
+/// Friendly user type names, as administrators say them, to ids. The ids stayed when Esri
+/// renamed the types in 2024 (Editor → Contributor, Field Worker → Mobile Worker).
+const USER_TYPE_NAMES: &[(&str, &[&str])] = &[
+    ("viewerUT", &["viewer"]),
+    ("editorUT", &["contributor", "editor"]),
+    (
+        "fieldWorkerUT",
+        &[
+            "mobile worker",
+            "mobileworker",
+            "mobile_worker",
+            "field worker",
+            "fieldworker",
+        ],
+    ),
+    ("creatorUT", &["creator"]),
+    (
+        "GISProfessionalStdUT",
+        &[
+            "professional",
+            "gis professional",
+            "gis professional standard",
+        ],
+    ),
+    (
+        "GISProfessionalAdvUT",
+        &[
+            "professional plus",
+            "professionalplus",
+            "professional_plus",
+            "gis professional advanced",
+        ],
+    ),
+    (
+        "GISProfessionalBasicUT",
+        &["gis professional basic", "professional basic"],
+    ),
+];
+
+fn squash(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The id of a user type given by id, friendly name or the portal's own name.
+pub fn resolve_user_type(types: &[UserType], wanted: &str) -> Result<String> {
+    let key = squash(wanted);
+    if key.is_empty() {
+        return Err(Error::invalid("the user type is empty"));
+    }
+    let found = types
+        .iter()
+        .find(|t| t.id.eq_ignore_ascii_case(wanted.trim()))
+        .or_else(|| {
+            let by_friendly = USER_TYPE_NAMES
+                .iter()
+                .find(|(_, names)| names.contains(&key.as_str()))
+                .and_then(|(id, _)| types.iter().find(|t| t.id == *id));
+            by_friendly.or_else(|| types.iter().find(|t| squash(&t.name) == key))
+        });
+    match found {
+        Some(t) => Ok(t.id.clone()),
+        None => Err(Error::invalid(format!(
+            "unknown user type {wanted:?}; this portal's user types are: {}",
+            types
+                .iter()
+                .map(|t| format!("{} ({})", t.id, t.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The id of a role given by id, by name (built-in or custom), or by a friendly name.
+pub fn resolve_role(custom: &[Role], wanted: &str) -> Result<String> {
+    let key = squash(wanted);
+    if key.is_empty() {
+        return Err(Error::invalid("the role is empty"));
+    }
+    let built_in = BUILT_IN_ROLES
+        .iter()
+        .find(|(id, _, names)| {
+            id.eq_ignore_ascii_case(wanted.trim()) || names.contains(&key.as_str())
+        })
+        .map(|(id, _, _)| (*id).to_owned());
+    let custom_match = || {
+        custom
+            .iter()
+            .find(|r| r.id == wanted.trim() || squash(&r.name) == key)
+            .map(|r| r.id.clone())
+    };
+    built_in.or_else(custom_match).ok_or_else(|| {
+        let mut names: Vec<String> = BUILT_IN_ROLES
+            .iter()
+            .map(|(_, name, _)| name.to_lowercase())
+            .collect();
+        names.extend(
+            custom
+                .iter()
+                .filter(|r| !BUILT_IN_ROLES.iter().any(|(id, _, _)| *id == r.id))
+                .map(|r| r.name.clone()),
+        );
+        Error::invalid(format!(
+            "unknown role {wanted:?}; roles are: {} (or a role id)",
+            names.join(", ")
+        ))
+    })
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// A search (`community/users` q syntax); None lists the organization's members.
+    pub query: Option<String>,
+    /// Only members of this user type (an id).
+    pub user_type: Option<String>,
+    /// Only members with this role (an id or built-in role name).
+    pub role: Option<String>,
+    pub max_users: Option<usize>,
+}
+
+/// A member to change, and what they are now when the caller knows it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub username: String,
+    pub current: Option<String>,
+}
+
+impl Member {
+    pub fn named(username: impl Into<String>) -> Member {
+        Member {
+            username: username.into(),
+            current: None,
+        }
+    }
+}
+
+fn check_username(username: &str) -> Result<()> {
+    if username.trim().is_empty() {
+        return Err(Error::invalid("the user name is empty"));
+    }
+    if username.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "the user name {username:?} holds control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Ask `path` for `start`, `num` pages: the first page gives `total`, and the others are
+/// fetched concurrently, in the server's order. Stops at `max` items.
+async fn paged(
+    portal: &Portal,
+    path: &str,
+    params: &[(&str, String)],
+    list_key: &str,
+    max: Option<usize>,
+) -> Result<Vec<Map<String, Value>>> {
+    let page = |start: usize| {
+        let mut fields: Vec<(&str, String)> = params.to_vec();
+        fields.push(("start", start.to_string()));
+        fields.push(("num", PAGE_SIZE.to_string()));
+        async move {
+            portal
+                .call(Root::Sharing, path, &fields, Effect::Read)
+                .await
+        }
+    };
+    let items = |reply: &Map<String, Value>| -> Vec<Map<String, Value>> {
+        match reply.get(list_key) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_object().cloned())
+                .collect(),
+            _ => vec![],
+        }
+    };
+    let first = page(1).await?;
+    let mut all = items(&first);
+    let total = number(first.get("total")).map(|t| t.max(0) as usize);
+    let wanted = match (total, max) {
+        (Some(total), Some(max)) => Some(total.min(max)),
+        (total, None) => total,
+        (None, max) => max,
+    };
+    match total {
+        Some(total) => {
+            let limit = wanted.unwrap_or(total);
+            let starts: Vec<usize> = (1..limit.div_ceil(PAGE_SIZE))
+                .map(|n| 1 + n * PAGE_SIZE)
+                .collect();
+            for reply in bulk::run_ordered(starts, PAGE_CONCURRENCY, page).await {
+                all.extend(items(&reply?));
+            }
+        }
+        None => {
+            // No total: follow nextStart (-1 on the last page) one page after another.
+            let mut next = number(first.get("nextStart"));
+            while let Some(start) = next.filter(|s| *s > 0) {
+                if max.is_some_and(|m| all.len() >= m) {
+                    break;
+                }
+                let reply = page(start as usize).await?;
+                let got = items(&reply);
+                if got.is_empty() {
+                    break;
+                }
+                all.extend(got);
+                next = number(reply.get("nextStart"));
+            }
+        }
+    }
+    if let Some(max) = max {
+        all.truncate(max);
+    }
+    Ok(all)
+}
+
+impl Portal {
+    /// A member by user name (or user id).
+    pub async fn get_user(&self, username: &str) -> Result<User> {
+        check_username(username)?;
+        let path = format!("community/users/{}", utf8_percent_encode(username, SEGMENT));
+        let reply = self.call(Root::Sharing, &path, &[], Effect::Read).await?;
+        if reply.get("username").is_none() {
+            return Err(Error::NotFound {
+                url: self.url().to_owned(),
+                message: format!("the portal has no user {username:?}"),
+            });
+        }
+        Ok(User::from_json(reply))
+    }
+
+    /// The signed-in user.
+    pub async fn me(&self) -> Result<User> {
+        if !self.is_token_auth() {
+            return Err(Error::invalid(
+                "no one is signed in: pass username= and password=, or token=",
+            ));
+        }
+        let reply = self
+            .call(Root::Sharing, "community/self", &[], Effect::Read)
+            .await?;
+        Ok(User::from_json(reply))
+    }
+
+    /// Members, in the server's order (by user name).
+    pub async fn search_users(&self, query: &UserQuery) -> Result<Vec<User>> {
+        if query.max_users == Some(0) {
+            return Ok(vec![]);
+        }
+        let mut params: Vec<(&str, String)> = Vec::new();
+        let (path, key) = match &query.query {
+            None => {
+                params.push(("sortField", "username".into()));
+                params.push(("sortOrder", "asc".into()));
+                params.push(("excludeSystemUsers", "true".into()));
+                if let Some(user_type) = &query.user_type {
+                    params.push(("userLicenseType", user_type.clone()));
+                }
+                if let Some(role) = &query.role {
+                    params.push(("role", role.clone()));
+                }
+                ("portals/self/users", "users")
+            }
+            Some(text) => {
+                let org = self.org_id().await?;
+                let mut q = format!("({text}) AND orgid:{org}");
+                if let Some(user_type) = &query.user_type {
+                    q.push_str(&format!(" AND userlicensetype:{user_type}"));
+                }
+                if let Some(role) = &query.role {
+                    q.push_str(&format!(" AND role:{role}"));
+                }
+                params.push(("q", q));
+                params.push(("sortField", "username".into()));
+                params.push(("sortOrder", "asc".into()));
+                ("community/users", "results")
+            }
+        };
+        let found = paged(self, path, &params, key, query.max_users).await?;
+        Ok(found.into_iter().map(User::from_json).collect())
+    }
+
+    /// The portal's user types, with seats when the signed-in user may read them.
+    pub async fn user_types(&self) -> Result<Vec<UserType>> {
+        let listed = paged(
+            self,
+            "portals/self/userLicenseTypes",
+            &[],
+            "userLicenseTypes",
+            None,
+        )
+        .await?;
+        let seats = self.user_type_seats().await;
+        Ok(listed
+            .into_iter()
+            .filter_map(|raw| {
+                let id = raw.get("id")?.as_str()?.to_owned();
+                let name = raw
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&id)
+                    .to_owned();
+                Some(UserType {
+                    seats: seats.get(&id).copied(),
+                    id,
+                    name,
+                    raw,
+                })
+            })
+            .collect())
+    }
+
+    /// Seats per user type from `portaladmin/license`: (in use, maximum). Empty when the
+    /// signed-in user is not an administrator (or the portal has no portaladmin).
+    async fn user_type_seats(&self) -> HashMap<String, (i64, i64)> {
+        let Ok(license) = self
+            .call(Root::PortalAdmin, "license", &[], Effect::Read)
+            .await
+        else {
+            return HashMap::new();
+        };
+        let mut seats = HashMap::new();
+        if let Some(Value::Array(types)) = license.get("userTypes") {
+            for t in types {
+                if let (Some(id), Some(max)) = (
+                    t.get("id").and_then(Value::as_str),
+                    number(t.get("maximumRegisteredMembers")),
+                ) {
+                    let current = number(t.get("currentRegisteredMembers")).unwrap_or(0);
+                    seats.insert(id.to_owned(), (current, max));
+                }
+            }
+        }
+        seats
+    }
+
+    /// The organization's roles: the built-in ones and the custom ones.
+    pub async fn roles(&self) -> Result<Vec<Role>> {
+        let custom = paged(self, "portals/self/roles", &[], "roles", None).await?;
+        let mut roles: Vec<Role> = BUILT_IN_ROLES
+            .iter()
+            .map(|(id, name, _)| Role {
+                id: (*id).to_owned(),
+                name: (*name).to_owned(),
+                description: String::new(),
+            })
+            .collect();
+        for raw in custom {
+            let Some(id) = raw.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let role = Role {
+                id: id.to_owned(),
+                name: raw
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(id)
+                    .to_owned(),
+                description: raw
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+            };
+            match roles.iter_mut().find(|r| r.id == role.id) {
+                Some(existing) => *existing = role,
+                None => roles.push(role),
+            }
+        }
+        Ok(roles)
+    }
+
+    /// Change the user type of up to a batch of members in one request; one result each.
+    pub async fn update_license_type(
+        &self,
+        usernames: &[String],
+        user_type: &str,
+    ) -> Result<Vec<(String, Result<()>)>> {
+        let users = serde_json::to_string(usernames).map_err(|e| Error::invalid(e.to_string()))?;
+        let reply = self
+            .call(
+                Root::Sharing,
+                "portals/self/updateUserLicenseType",
+                &[("users", users), ("userLicenseType", user_type.to_owned())],
+                Effect::Idempotent,
+            )
+            .await?;
+        let mut by_name: HashMap<String, Result<()>> = HashMap::new();
+        if let Some(Value::Array(results)) = reply.get("results") {
+            for result in results {
+                let Some(name) = result.get("username").and_then(Value::as_str) else {
+                    continue;
+                };
+                let ok = result
+                    .get("status")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                    || result
+                        .get("success")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                let outcome = if ok {
+                    Ok(())
+                } else {
+                    Err(result_error(
+                        self.url(),
+                        result,
+                        "the portal did not change this user's type",
+                    ))
+                };
+                by_name.insert(name.to_lowercase(), outcome);
+            }
+        }
+        Ok(usernames
+            .iter()
+            .map(|name| {
+                let outcome = by_name.remove(&name.to_lowercase()).unwrap_or_else(|| {
+                    Err(Error::Server {
+                        url: self.url().to_owned(),
+                        status: None,
+                        code: None,
+                        message: "the portal's reply did not mention this user".into(),
+                        details: vec![],
+                    })
+                });
+                (name.clone(), outcome)
+            })
+            .collect())
+    }
+
+    pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
+        check_username(username)?;
+        let reply = self
+            .call(
+                Root::Sharing,
+                "portals/self/updateUserRole",
+                &[("user", username.to_owned()), ("role", role.to_owned())],
+                Effect::Idempotent,
+            )
+            .await?;
+        success(self.url(), &reply, "the portal did not change the role")
+    }
+
+    /// The user level (1 or 2), for portals before 10.7; newer ones derive it from the user type.
+    pub async fn update_level(&self, username: &str, level: i64) -> Result<()> {
+        check_username(username)?;
+        if !(1..=2).contains(&level) {
+            return Err(Error::invalid(format!(
+                "a user level is 1 or 2, not {level}"
+            )));
+        }
+        let reply = self
+            .call(
+                Root::Sharing,
+                "portals/self/updateUserLevel",
+                // The documentation says userName, the official client sends user: send both.
+                &[
+                    ("user", username.to_owned()),
+                    ("userName", username.to_owned()),
+                    ("level", level.to_string()),
+                ],
+                Effect::Idempotent,
+            )
+            .await?;
+        success(self.url(), &reply, "the portal did not change the level")
+    }
+
+    /// Who of `members` already has `current` according to the portal: those the caller
+    /// did not describe are looked up with one filtered listing.
+    async fn known_current(
+        &self,
+        members: &[Result<Member>],
+        filter: impl FnOnce(&mut UserQuery),
+        field: fn(&User) -> Option<&str>,
+    ) -> Result<HashMap<String, Option<String>>> {
+        let mut known: HashMap<String, Option<String>> = HashMap::new();
+        let mut unknown = false;
+        for member in members.iter().flatten() {
+            match &member.current {
+                Some(current) => {
+                    known.insert(member.username.to_lowercase(), Some(current.clone()));
+                }
+                None => unknown = true,
+            }
+        }
+        if unknown {
+            let mut query = UserQuery::default();
+            filter(&mut query);
+            for user in self.search_users(&query).await? {
+                known
+                    .entry(user.username().to_lowercase())
+                    .or_insert_with(|| field(&user).map(str::to_owned));
+            }
+        }
+        Ok(known)
+    }
+
+    /// Change the user type of many members: batches of `batch_size` in one request each,
+    /// `concurrency` requests at a time. One outcome per member, in order: changed,
+    /// unchanged (already that type), would_change (dry run), skipped (listed twice), or
+    /// failed with the portal's reason.
+    pub async fn bulk_update_license_type(
+        &self,
+        members: Vec<Result<Member>>,
+        user_type: &str,
+        dry_run: bool,
+        batch_size: usize,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        if !(1..=PAGE_SIZE).contains(&batch_size) {
+            return Err(Error::invalid(format!(
+                "batch_size must be between 1 and {PAGE_SIZE}, not {batch_size}"
+            )));
+        }
+        let types = self.user_types().await?;
+        let target = resolve_user_type(&types, user_type)?;
+        let target_for_filter = target.clone();
+        let known = self
+            .known_current(
+                &members,
+                |q| q.user_type = Some(target_for_filter),
+                User::user_type,
+            )
+            .await?;
+        let plan = plan(members, |username| {
+            known
+                .get(&username.to_lowercase())
+                .and_then(|c| c.as_deref())
+                .is_some_and(|current| current.eq_ignore_ascii_case(&target))
+        });
+        if dry_run {
+            return Ok(finish_dry_run(plan, "would_change"));
+        }
+        // Batches of the members to change; results land back in item order.
+        let to_change: Vec<(usize, String)> = plan
+            .iter()
+            .enumerate()
+            .filter_map(|(i, step)| match step {
+                Step::Send(name) => Some((i, name.clone())),
+                _ => None,
+            })
+            .collect();
+        let batches: Vec<Vec<(usize, String)>> =
+            to_change.chunks(batch_size).map(<[_]>::to_vec).collect();
+        let target = &target;
+        let results = bulk::run_ordered(batches, concurrency, |batch| async move {
+            let names: Vec<String> = batch.iter().map(|(_, n)| n.clone()).collect();
+            let outcomes: Vec<(usize, Outcome)> =
+                match self.update_license_type(&names, target).await {
+                    Ok(per_user) => batch
+                        .iter()
+                        .zip(per_user)
+                        .map(|((i, _), (_, result))| {
+                            (
+                                *i,
+                                result.map_or_else(Outcome::Failed, |()| Outcome::Done("changed")),
+                            )
+                        })
+                        .collect(),
+                    Err(err) => batch
+                        .iter()
+                        .map(|(i, _)| (*i, Outcome::Failed(err.clone())))
+                        .collect(),
+                };
+            outcomes
+        })
+        .await;
+        Ok(settle(plan, results.into_iter().flatten()))
+    }
+
+    /// Change the role of many members, one request each, `concurrency` at a time.
+    pub async fn bulk_update_role(
+        &self,
+        members: Vec<Result<Member>>,
+        role: &str,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        let target = resolve_role(&self.roles().await?, role)?;
+        let target_for_filter = target.clone();
+        let known = self
+            .known_current(
+                &members,
+                |q| q.role = Some(target_for_filter),
+                User::role_id,
+            )
+            .await?;
+        let plan = plan(members, |username| {
+            known
+                .get(&username.to_lowercase())
+                .and_then(|c| c.as_deref())
+                .is_some_and(|current| current == target)
+        });
+        if dry_run {
+            return Ok(finish_dry_run(plan, "would_change"));
+        }
+        let to_change: Vec<(usize, String)> = plan
+            .iter()
+            .enumerate()
+            .filter_map(|(i, step)| match step {
+                Step::Send(name) => Some((i, name.clone())),
+                _ => None,
+            })
+            .collect();
+        let target = &target;
+        let results = bulk::run_ordered(to_change, concurrency, |(i, name)| async move {
+            let outcome = match self.update_role(&name, target).await {
+                Ok(()) => Outcome::Done("changed"),
+                Err(err) => Outcome::Failed(err),
+            };
+            (i, outcome)
+        })
+        .await;
+        Ok(settle(plan, results))
+    }
+}
+
+fn result_error(url: &str, result: &Value, fallback: &str) -> Error {
+    let error = result.get("error");
+    let message = error
+        .and_then(|e| e.get("message"))
+        .or_else(|| result.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or(fallback)
+        .to_owned();
+    Error::Server {
+        url: url.to_owned(),
+        status: None,
+        code: error.and_then(|e| number(e.get("code"))),
+        message,
+        details: error
+            .and_then(|e| e.get("details"))
+            .and_then(Value::as_array)
+            .map(|d| {
+                d.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<()> {
+    if reply.get("success").and_then(Value::as_bool) == Some(false) {
+        return Err(result_error(url, &Value::Object(reply.clone()), fallback));
+    }
+    Ok(())
+}
+
+/// What to do with one item of a bulk change.
+enum Step {
+    Send(String),
+    Done(Outcome),
+}
+
+/// Check each member: refused ones fail, repeats are skipped, those already as asked are
+/// unchanged, and the rest are to be sent.
+fn plan(members: Vec<Result<Member>>, already: impl Fn(&str) -> bool) -> Vec<Step> {
+    let mut first_of: HashMap<String, usize> = HashMap::new();
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(index, member)| {
+            let member = match member.and_then(|m| check_username(&m.username).map(|()| m)) {
+                Ok(m) => m,
+                Err(err) => return Step::Done(Outcome::Failed(err)),
+            };
+            match first_of.entry(member.username.to_lowercase()) {
+                Entry::Occupied(first) => Step::Done(Outcome::Skipped(format!(
+                    "listed before, as item {}",
+                    first.get()
+                ))),
+                Entry::Vacant(slot) => {
+                    slot.insert(index);
+                    if already(&member.username) {
+                        Step::Done(Outcome::Unchanged("already so".into()))
+                    } else {
+                        Step::Send(member.username)
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+fn finish_dry_run(plan: Vec<Step>, word: &'static str) -> Vec<Outcome> {
+    plan.into_iter()
+        .map(|step| match step {
+            Step::Send(_) => Outcome::WouldDo(word),
+            Step::Done(outcome) => outcome,
+        })
+        .collect()
+}
+
+/// Put the results of the sent items back in their places.
+fn settle(plan: Vec<Step>, results: impl IntoIterator<Item = (usize, Outcome)>) -> Vec<Outcome> {
+    let mut results: HashMap<usize, Outcome> = results.into_iter().collect();
+    plan.into_iter()
+        .enumerate()
+        .map(|(i, step)| match step {
+            Step::Done(outcome) => outcome,
+            Step::Send(_) => results.remove(&i).unwrap_or_else(|| {
+                Outcome::Failed(Error::invalid("internal: this item got no result"))
+            }),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types() -> Vec<UserType> {
+        [
+            ("viewerUT", "Viewer"),
+            ("editorUT", "Contributor"),
+            ("fieldWorkerUT", "Mobile Worker"),
+            ("creatorUT", "Creator"),
+            ("GISProfessionalStdUT", "Professional"),
+            ("GISProfessionalAdvUT", "Professional Plus"),
+        ]
+        .iter()
+        .map(|(id, name)| UserType {
+            id: (*id).into(),
+            name: (*name).into(),
+            seats: None,
+            raw: Map::new(),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn friendly_user_type_names_map_to_ids() {
+        let t = types();
+        for (given, id) in [
+            ("viewer", "viewerUT"),
+            ("Contributor", "editorUT"),
+            ("mobile  worker", "fieldWorkerUT"),
+            ("creator", "creatorUT"),
+            ("Professional", "GISProfessionalStdUT"),
+            ("professional plus", "GISProfessionalAdvUT"),
+            ("GISProfessionalAdvUT", "GISProfessionalAdvUT"),
+            ("creatorut", "creatorUT"),
+        ] {
+            assert_eq!(resolve_user_type(&t, given).unwrap(), id, "{given}");
+        }
+        let err = resolve_user_type(&t, "contributorUT").unwrap_err();
+        assert!(err.to_string().contains("editorUT (Contributor)"), "{err}");
+        assert!(resolve_user_type(&t, "  ").is_err());
+    }
+
+    #[test]
+    fn roles_by_id_name_or_friendly_name() {
+        let custom = vec![Role {
+            id: "xyz123".into(),
+            name: "Analyst".into(),
+            description: String::new(),
+        }];
+        assert_eq!(resolve_role(&custom, "viewer").unwrap(), "iAAAAAAAAAAAAAAA");
+        assert_eq!(resolve_role(&custom, "Administrator").unwrap(), "org_admin");
+        assert_eq!(
+            resolve_role(&custom, "org_publisher").unwrap(),
+            "org_publisher"
+        );
+        assert_eq!(resolve_role(&custom, "analyst").unwrap(), "xyz123");
+        assert_eq!(resolve_role(&custom, "xyz123").unwrap(), "xyz123");
+        let err = resolve_role(&custom, "boss").unwrap_err();
+        assert!(err.to_string().contains("Analyst"), "{err}");
+    }
+
+    #[test]
+    fn plans_skip_repeats_and_keep_order() {
+        let members = vec![
+            Ok(Member::named("ann")),
+            Ok(Member::named("ANN")),
+            Ok(Member::named("bob")),
+            Err(Error::invalid("not a user")),
+            Ok(Member::named("")),
+        ];
+        let steps = plan(members, |name| name == "bob");
+        let statuses: Vec<&str> = steps
+            .iter()
+            .map(|s| match s {
+                Step::Send(_) => "send",
+                Step::Done(o) => o.status(),
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            ["send", "skipped", "unchanged", "failed", "failed"]
+        );
+    }
+}
