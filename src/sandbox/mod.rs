@@ -3,6 +3,7 @@
 
 pub mod faults;
 pub mod openlm;
+pub mod portal;
 pub mod seed;
 pub mod tls;
 
@@ -25,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::openlm::xml;
 pub use faults::{FaultKind, FaultRates};
 pub use openlm::{Checkout, OpenLmOptions, OpenLmSite};
+pub use portal::{PortalMember, PortalSite, PortalSiteOptions};
 
 /// Largest request body the sandbox reads.
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -42,6 +44,11 @@ pub struct SandboxOptions {
     /// Serve OpenLM over HTTPS, as behind a TLS proxy (plain HTTP otherwise, as OpenLM does).
     pub openlm_tls: bool,
     pub openlm: OpenLmOptions,
+    /// Port for the portal; 0 picks a free one.
+    pub portal_port: u16,
+    /// Serve the portal over HTTPS (as real portals do); plain HTTP otherwise.
+    pub portal_tls: bool,
+    pub portal: PortalSiteOptions,
     /// Added to every request before it is answered.
     pub latency: Duration,
     pub faults: FaultRates,
@@ -55,6 +62,9 @@ impl Default for SandboxOptions {
             openlm_port: 0,
             openlm_tls: false,
             openlm: OpenLmOptions::default(),
+            portal_port: 0,
+            portal_tls: true,
+            portal: PortalSiteOptions::default(),
             latency: Duration::ZERO,
             faults: FaultRates::default(),
         }
@@ -69,11 +79,18 @@ pub struct LoggedRequest {
     pub service: &'static str,
     pub method: String,
     pub path: String,
-    /// The OpenLM message type.
+    /// The query string, secrets replaced by `***` (a token here would be a leak).
+    pub query: String,
+    /// The OpenLM message type, or the last part of a portal path (`updateUserLicenseType`).
     pub operation: String,
-    /// Request parameters; secrets are replaced by `***`.
+    /// Request parameters (query and body); secrets are replaced by `***`.
     pub params: Vec<(String, String)>,
+    /// The OpenLM session id, or the portal user the token belongs to.
     pub session: Option<String>,
+    /// Where a portal token came in: `"body"`, `"query"`, `"x-esri-authorization"`, `"authorization"`.
+    pub token_in: Option<&'static str>,
+    /// The Referer header.
+    pub referer: Option<String>,
     pub status: u16,
     /// The injected fault, if any.
     pub fault: Option<&'static str>,
@@ -83,18 +100,21 @@ pub struct LoggedRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Service {
     OpenLm,
+    Portal,
 }
 
 impl Service {
     fn name(self) -> &'static str {
         match self {
             Service::OpenLm => "openlm",
+            Service::Portal => "portal",
         }
     }
 }
 
 pub struct Shared {
     pub openlm: OpenLmSite,
+    pub portal: PortalSite,
     faults: Mutex<faults::Faults>,
     latency: Mutex<Duration>,
     log: Mutex<VecDeque<LoggedRequest>>,
@@ -111,6 +131,8 @@ pub struct Sandbox {
     tls: tls::Tls,
     openlm_addr: SocketAddr,
     openlm_scheme: &'static str,
+    portal_addr: SocketAddr,
+    portal_scheme: &'static str,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -121,46 +143,58 @@ impl Sandbox {
         options.faults.check()?;
         let shared = Arc::new(Shared {
             openlm: OpenLmSite::seeded(options.openlm.clone(), options.seed)?,
+            portal: PortalSite::seeded(options.portal.clone(), options.seed)?,
             faults: Mutex::new(faults::Faults::new(options.faults.clone(), options.seed)),
             latency: Mutex::new(options.latency),
             log: Mutex::new(VecDeque::new()),
             started: Instant::now(),
         });
-        let listener = TcpListener::bind((options.host.as_str(), options.openlm_port))
-            .await
-            .map_err(|e| {
-                Error::invalid(format!(
-                    "the sandbox cannot listen on {}:{}: {e}",
-                    options.host, options.openlm_port
-                ))
-            })?;
-        let openlm_addr = listener
-            .local_addr()
-            .map_err(|e| Error::invalid(format!("the sandbox has no local address: {e}")))?;
+        let (openlm_listener, openlm_addr) = listen(&options.host, options.openlm_port).await?;
+        let (portal_listener, portal_addr) = listen(&options.host, options.portal_port).await?;
         let tls = tls::Tls::generate(&options.host)?;
         let (stop, stopped) = watch::channel(false);
-        let acceptor = options.openlm_tls.then(|| tls.acceptor.clone());
-        let task = tokio::spawn(accept_loop(
-            listener,
-            acceptor,
-            Service::OpenLm,
-            shared.clone(),
-            stopped,
-        ));
+        let tasks = vec![
+            tokio::spawn(accept_loop(
+                openlm_listener,
+                options.openlm_tls.then(|| tls.acceptor.clone()),
+                Service::OpenLm,
+                shared.clone(),
+                stopped.clone(),
+            )),
+            tokio::spawn(accept_loop(
+                portal_listener,
+                options.portal_tls.then(|| tls.acceptor.clone()),
+                Service::Portal,
+                shared.clone(),
+                stopped,
+            )),
+        ];
+        let scheme = |tls: bool| if tls { "https" } else { "http" };
         let sandbox = Sandbox {
             shared,
             tls,
             openlm_addr,
-            openlm_scheme: if options.openlm_tls { "https" } else { "http" },
+            openlm_scheme: scheme(options.openlm_tls),
+            portal_addr,
+            portal_scheme: scheme(options.portal_tls),
             stop,
-            tasks: vec![task],
+            tasks,
         };
-        log::info!("sandbox OpenLM listening on {}", sandbox.openlm_url());
+        log::info!(
+            "sandbox listening: OpenLM {}, portal {}",
+            sandbox.openlm_url(),
+            sandbox.portal_url()
+        );
         Ok(sandbox)
     }
 
     pub fn openlm_url(&self) -> String {
         format!("{}://{}/OpenLMServer", self.openlm_scheme, self.openlm_addr)
+    }
+
+    /// The portal URL, as users type it: `https://127.0.0.1:<port>/portal`.
+    pub fn portal_url(&self) -> String {
+        format!("{}://{}/portal", self.portal_scheme, self.portal_addr)
     }
 
     /// The sandbox CA's certificate file: pass it as `ca_bundle=` to trust the sandbox's HTTPS.
@@ -220,6 +254,16 @@ impl Drop for Sandbox {
     }
 }
 
+async fn listen(host: &str, port: u16) -> Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind((host, port))
+        .await
+        .map_err(|e| Error::invalid(format!("the sandbox cannot listen on {host}:{port}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::invalid(format!("the sandbox has no local address: {e}")))?;
+    Ok((listener, addr))
+}
+
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -241,10 +285,10 @@ async fn accept_loop(
                         // A client that does not trust the CA ends the handshake; nothing to do.
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {
-                                serve(stream, shared, service).await;
+                                serve(stream, shared, service, "https").await;
                             }
                         }
-                        None => serve(stream, shared, service).await,
+                        None => serve(stream, shared, service, "http").await,
                     }
                 });
                 while connections.try_join_next().is_some() {}
@@ -254,11 +298,11 @@ async fn accept_loop(
     connections.abort_all();
 }
 
-async fn serve<S>(stream: S, shared: Arc<Shared>, service: Service)
+async fn serve<S>(stream: S, shared: Arc<Shared>, service: Service, scheme: &'static str)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let handler = service_fn(move |request| handle(shared.clone(), service, request));
+    let handler = service_fn(move |request| handle(shared.clone(), service, scheme, request));
     // A dropped connection (fault injection) ends here with an error; that is the point.
     let _ = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), handler)
@@ -296,35 +340,139 @@ const XML: &str = "application/xml; charset=utf-8";
 /// What the sandbox understood of a request, before answering it.
 struct Parsed {
     operation: String,
+    /// For the log: secrets replaced by `***`.
     params: Vec<(String, String)>,
+    query: String,
     session: Option<String>,
+    token_in: Option<&'static str>,
+    referer: Option<String>,
     message: Option<xml::Message>,
+    /// Portal parameters as received (query, then form body).
+    portal_params: Vec<(String, String)>,
+    header_token: Option<String>,
 }
 
 fn parse_openlm(body: &[u8]) -> Parsed {
-    match xml::read(body) {
-        Ok(message) => {
-            let mut params = message.params.clone();
-            for (tag, text) in &message.texts {
-                let secret = crate::http::is_secret_field(tag) || tag.eq_ignore_ascii_case("PWD");
-                params.push((
-                    tag.clone(),
-                    if secret { "***".into() } else { text.clone() },
-                ));
-            }
-            Parsed {
-                operation: message.kind.clone(),
-                params,
-                session: message.session_id.clone(),
-                message: Some(message),
-            }
+    let mut parsed = Parsed {
+        operation: String::new(),
+        params: vec![],
+        query: String::new(),
+        session: None,
+        token_in: None,
+        referer: None,
+        message: None,
+        portal_params: vec![],
+        header_token: None,
+    };
+    if let Ok(message) = xml::read(body) {
+        let mut params = message.params.clone();
+        for (tag, text) in &message.texts {
+            let secret = crate::http::is_secret_field(tag) || tag.eq_ignore_ascii_case("PWD");
+            params.push((
+                tag.clone(),
+                if secret { "***".into() } else { text.clone() },
+            ));
         }
-        Err(_) => Parsed {
-            operation: String::new(),
-            params: vec![],
-            session: None,
-            message: None,
-        },
+        parsed.operation = message.kind.clone();
+        parsed.params = params;
+        parsed.session = message.session_id.clone();
+        parsed.message = Some(message);
+    }
+    parsed
+}
+
+fn redacted(params: &[(String, String)]) -> Vec<(String, String)> {
+    params
+        .iter()
+        .map(|(k, v)| {
+            let value = if crate::http::is_secret_field(k) {
+                "***".to_owned()
+            } else {
+                v.clone()
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+/// A portal request: parameters from the query and the form body, the token and where it
+/// came from, and the operation (the path's last part).
+fn parse_portal(shared: &Shared, parts: &hyper::http::request::Parts, body: &[u8]) -> Parsed {
+    let query = parts.uri.query().unwrap_or("");
+    let from_query: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let mut params = from_query.clone();
+    let is_form = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if is_form && !body.is_empty() {
+        params.extend(url::form_urlencoded::parse(body).into_owned());
+    }
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let bearer = |value: String| {
+        let value = value.trim();
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or(value);
+        Some(token.trim().to_owned()).filter(|t| !t.is_empty())
+    };
+    let esri = header("x-esri-authorization").and_then(bearer);
+    let authorization = header("authorization").and_then(bearer);
+    let in_query = from_query
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("token"));
+    let in_body = params.len() > from_query.len()
+        && params[from_query.len()..]
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("token"));
+    let token_in = if in_body {
+        Some("body")
+    } else if in_query {
+        Some("query")
+    } else if esri.is_some() {
+        Some("x-esri-authorization")
+    } else if authorization.is_some() {
+        Some("authorization")
+    } else {
+        None
+    };
+    let header_token = esri.or(authorization);
+    let token = params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("token"))
+        .map(|(_, v)| v.clone())
+        .filter(|t| !t.is_empty())
+        .or_else(|| header_token.clone());
+    let shown_query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(redacted(&from_query))
+        .finish();
+    Parsed {
+        operation: parts
+            .uri
+            .path()
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_owned(),
+        params: redacted(&params),
+        query: shown_query,
+        session: token.and_then(|t| shared.portal.token_user(&t)),
+        token_in,
+        referer: header("referer"),
+        message: None,
+        portal_params: params,
+        header_token,
     }
 }
 
@@ -342,12 +490,14 @@ fn normalize_path(path: &str) -> String {
 async fn handle(
     shared: Arc<Shared>,
     service: Service,
+    scheme: &'static str,
     request: hyper::Request<Incoming>,
 ) -> std::result::Result<Reply, DropConnection> {
     let received = shared.started.elapsed().as_secs_f64();
-    let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
-    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+    let (parts, body) = request.into_parts();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_owned();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             return Ok(reply(
@@ -357,7 +507,10 @@ async fn handle(
             ))
         }
     };
-    let parsed = parse_openlm(&body);
+    let parsed = match service {
+        Service::OpenLm => parse_openlm(&body),
+        Service::Portal => parse_portal(&shared, &parts, &body),
+    };
     let fault = lock(&shared.faults).next(&parsed.operation);
     let mut delay = *lock(&shared.latency);
     if fault == Some(FaultKind::Slow) {
@@ -378,17 +531,47 @@ async fn handle(
             HTML,
             "<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>",
         )),
-        Some(FaultKind::Error) => Ok(reply(200, XML, OpenLmSite::error_reply("Server Error"))),
-        Some(FaultKind::Slow) | None => Ok(route(&shared, service, &method, &path, &parsed, &body)),
+        Some(FaultKind::Error) => Ok(match service {
+            Service::OpenLm => reply(200, XML, OpenLmSite::error_reply("Server Error")),
+            Service::Portal => {
+                let (status, content_type, body) = portal::fault_reply(&normalize_path(&path));
+                reply(status, content_type, body)
+            }
+        }),
+        Some(FaultKind::Slow) | None => Ok(match service {
+            Service::OpenLm => route_openlm(&shared, &method, &path, &parsed, &body),
+            Service::Portal => {
+                let host = parts
+                    .headers
+                    .get(hyper::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("127.0.0.1");
+                let origin = format!("{scheme}://{host}");
+                let normalized = normalize_path(&path);
+                let request = portal::PortalRequest {
+                    method: &method,
+                    path: normalized.trim_end_matches('/'),
+                    params: &parsed.portal_params,
+                    header_token: parsed.header_token.as_deref(),
+                    referer: parsed.referer.as_deref(),
+                    origin: &origin,
+                };
+                let (status, content_type, body) = shared.portal.respond(&request);
+                reply(status, content_type, body)
+            }
+        }),
     };
     let entry = LoggedRequest {
         time: received,
         service: service.name(),
         method,
         path,
+        query: parsed.query,
         operation: parsed.operation,
         params: parsed.params,
         session: parsed.session,
+        token_in: parsed.token_in,
+        referer: parsed.referer,
         status: outcome.as_ref().map(|r| r.status().as_u16()).unwrap_or(0),
         fault: fault.map(FaultKind::name),
     };
@@ -402,45 +585,34 @@ async fn handle(
     outcome
 }
 
-fn route(
-    shared: &Shared,
-    service: Service,
-    method: &str,
-    path: &str,
-    parsed: &Parsed,
-    body: &[u8],
-) -> Reply {
+fn route_openlm(shared: &Shared, method: &str, path: &str, parsed: &Parsed, body: &[u8]) -> Reply {
     let path = normalize_path(path);
-    match service {
-        Service::OpenLm => {
-            if !matches!(path.as_str(), "/openlmserver" | "/openlmserver/" | "/") {
-                return reply(
-                    404,
-                    HTML,
-                    "<html><body><h1>404 Not Found</h1></body></html>",
-                );
-            }
-            if method != "POST" {
-                return reply(
-                    405,
-                    HTML,
-                    "<html><body>The OpenLM API takes POST requests with an XML body</body></html>",
-                );
-            }
-            match &parsed.message {
-                Some(message) => reply(200, XML, shared.openlm.respond(message)),
-                None => {
-                    let problem = match xml::read(body) {
-                        Err(e) => e.0,
-                        Ok(_) => "unreadable request".into(),
-                    };
-                    reply(
-                        200,
-                        XML,
-                        OpenLmSite::error_reply(&format!("Bad request: {problem}")),
-                    )
-                }
-            }
+    if !matches!(path.as_str(), "/openlmserver" | "/openlmserver/" | "/") {
+        return reply(
+            404,
+            HTML,
+            "<html><body><h1>404 Not Found</h1></body></html>",
+        );
+    }
+    if method != "POST" {
+        return reply(
+            405,
+            HTML,
+            "<html><body>The OpenLM API takes POST requests with an XML body</body></html>",
+        );
+    }
+    match &parsed.message {
+        Some(message) => reply(200, XML, shared.openlm.respond(message)),
+        None => {
+            let problem = match xml::read(body) {
+                Err(e) => e.0,
+                Ok(_) => "unreadable request".into(),
+            };
+            reply(
+                200,
+                XML,
+                OpenLmSite::error_reply(&format!("Bad request: {problem}")),
+            )
         }
     }
 }
