@@ -1,7 +1,8 @@
 """gislicense: see and manage who holds your GIS licenses.
 
 OpenLM sessions (which licenses are in use, closing the applications that hold them),
-with a built-in sandbox that emulates the servers for scripts and tests.
+ArcGIS Portal / Enterprise members, user types and roles, and a built-in sandbox that
+emulates the servers for scripts and tests.
 """
 
 from gislicense._core import (
@@ -27,8 +28,10 @@ from gislicense.exceptions import (
     UnreadableReplyError,
 )
 from gislicense.openlm import OpenLM
+from gislicense.portal import GIS, Role, User, UserType
 
 __all__ = [
+    "GIS",
     "ActiveProduct",
     "AuthenticationError",
     "BulkOperationError",
@@ -40,6 +43,7 @@ __all__ = [
     "Outcome",
     "PermissionDeniedError",
     "RequestTimeoutError",
+    "Role",
     "Sandbox",
     "SandboxRequest",
     "ServerError",
@@ -47,6 +51,8 @@ __all__ = [
     "TokenExpiredError",
     "TransportError",
     "UnreadableReplyError",
+    "User",
+    "UserType",
     "__version__",
     "parse_active_products",
 ]

@@ -18,6 +18,10 @@ def _sandbox(args: argparse.Namespace) -> int:
         host=args.host,
         openlm_port=args.openlm_port,
         paging=not args.no_paging,
+        portal_members=args.members,
+        portal_port=args.portal_port,
+        portal_tls=not args.portal_http,
+        token_lifetime=args.token_lifetime,
     )
     if any((args.error_rate, args.http500_rate, args.http503_rate, args.drop_rate)):
         sandbox.set_faults(
@@ -30,6 +34,11 @@ def _sandbox(args: argparse.Namespace) -> int:
     print(f"  OpenLM: {sandbox.openlm_url}", flush=True)
     if args.permissions:
         print(f"  OpenLM login: {sandbox.openlm_username} / {sandbox.openlm_password}", flush=True)
+    print(f"  Portal: {sandbox.portal_url}", flush=True)
+    print(f"    administrator: {sandbox.admin_username} / {sandbox.admin_password}", flush=True)
+    print(f"    member:        {sandbox.user_username} / {sandbox.user_password}", flush=True)
+    if not args.portal_http:
+        print(f"    CA certificate (ca_bundle=): {sandbox.ca_file}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         while True:
@@ -53,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     sandbox.add_argument("--openlm-port", type=int, default=0, help="OpenLM port (any free one)")
     sandbox.add_argument("--no-paging", action="store_true", help="no GetActiveProducts2")
+    sandbox.add_argument("--members", type=int, default=300, help="portal members (300)")
+    sandbox.add_argument("--portal-port", type=int, default=0, help="portal port (any free one)")
+    sandbox.add_argument("--portal-http", action="store_true", help="portal over plain HTTP")
+    sandbox.add_argument(
+        "--token-lifetime", type=float, default=1_209_600.0, help="longest token life, seconds"
+    )
     for fault in ("error", "http500", "http503", "drop"):
         sandbox.add_argument(f"--{fault}-rate", type=float, default=0.0, metavar="RATE")
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 """The Rust extension: protocol clients, records and the sandbox.
 
 Users import these through :mod:`gislicense`; the client classes here are wrapped by the
-Python facade (:class:`gislicense.OpenLM`), the records and the sandbox are used directly.
+Python facade (:class:`gislicense.OpenLM`, :class:`gislicense.GIS`), the records and the
+sandbox are used directly.
 """
 
 import datetime
@@ -164,6 +165,89 @@ class OpenLMClient:
         concurrency: int,
     ) -> Awaitable[list[_Result]]: ...
 
+class PortalClient:
+    """The Portal client behind :class:`gislicense.GIS`. Records come back as dicts of the
+    portal's JSON; the facade wraps them."""
+
+    def __init__(
+        self,
+        url: str,
+        username: str | None,
+        password: str | None,
+        token: str | None,
+        token_expires: int | None,
+        referer: str,
+        expiration: int,
+        allow_insecure_http: bool,
+        options: HttpOptions,
+    ) -> None: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+    def sign_in(self) -> None: ...
+    def sign_in_async(self) -> Awaitable[None]: ...
+    def properties(self) -> dict[str, Any]: ...
+    def properties_async(self) -> Awaitable[dict[str, Any]]: ...
+    def version(self) -> str: ...
+    def version_async(self) -> Awaitable[str]: ...
+    def org_id(self) -> str: ...
+    def org_id_async(self) -> Awaitable[str]: ...
+    def get_user(self, username: str) -> dict[str, Any]: ...
+    def get_user_async(self, username: str) -> Awaitable[dict[str, Any]]: ...
+    def me(self) -> dict[str, Any]: ...
+    def me_async(self) -> Awaitable[dict[str, Any]]: ...
+    def search_users(
+        self, query: str | None, user_type: str | None, role: str | None, max_users: int | None
+    ) -> list[dict[str, Any]]: ...
+    def search_users_async(
+        self, query: str | None, user_type: str | None, role: str | None, max_users: int | None
+    ) -> Awaitable[list[dict[str, Any]]]: ...
+    def user_types(self) -> list[dict[str, Any]]:
+        """Dicts with ``id``, ``name``, ``in_use``, ``maximum`` and ``raw``."""
+    def user_types_async(self) -> Awaitable[list[dict[str, Any]]]: ...
+    def roles(self) -> list[dict[str, str]]:
+        """Dicts with ``id``, ``name`` and ``description``."""
+    def roles_async(self) -> Awaitable[list[dict[str, str]]]: ...
+    def update_license_type(self, username: str, user_type: str) -> None: ...
+    def update_license_type_async(self, username: str, user_type: str) -> Awaitable[None]: ...
+    def update_role(self, username: str, role: str) -> None: ...
+    def update_role_async(self, username: str, role: str) -> Awaitable[None]: ...
+    def update_level(self, username: str, level: int) -> None: ...
+    def update_level_async(self, username: str, level: int) -> Awaitable[None]: ...
+    def bulk_update_license_type(
+        self,
+        items: Sequence[tuple[str | None, str | None]],
+        user_type: str,
+        dry_run: bool,
+        batch_size: int,
+        concurrency: int,
+    ) -> list[_Result]:
+        """Items are (username or None, current user type or None)."""
+    def bulk_update_license_type_async(
+        self,
+        items: Sequence[tuple[str | None, str | None]],
+        user_type: str,
+        dry_run: bool,
+        batch_size: int,
+        concurrency: int,
+    ) -> Awaitable[list[_Result]]: ...
+    def bulk_update_role(
+        self,
+        items: Sequence[tuple[str | None, str | None]],
+        role: str,
+        dry_run: bool,
+        concurrency: int,
+    ) -> list[_Result]:
+        """Items are (username or None, current role id or None)."""
+    def bulk_update_role_async(
+        self,
+        items: Sequence[tuple[str | None, str | None]],
+        role: str,
+        dry_run: bool,
+        concurrency: int,
+    ) -> Awaitable[list[_Result]]: ...
+
 class SandboxRequest:
     """One request the sandbox received."""
 
@@ -172,20 +256,31 @@ class SandboxRequest:
         """Seconds since the sandbox started."""
     @property
     def service(self) -> str:
-        """Which emulator answered: ``"openlm"``."""
+        """Which emulator answered: ``"openlm"`` or ``"portal"``."""
     @property
     def method(self) -> str: ...
     @property
     def path(self) -> str: ...
     @property
+    def query(self) -> str:
+        """The query string; secrets show as ``***``."""
+    @property
     def operation(self) -> str:
-        """The OpenLM message type (``GetActiveProducts``, ``CloseApplication``...)."""
+        """The OpenLM message type (``GetActiveProducts``, ``CloseApplication``...), or the
+        last part of a portal path (``generateToken``, ``updateUserLicenseType``...)."""
     @property
     def params(self) -> list[tuple[str, str]]:
-        """The request's parameters; secrets show as ``***``."""
+        """The request's parameters (query and body); secrets show as ``***``."""
     @property
     def session(self) -> str | None:
-        """The session id the request carried."""
+        """The OpenLM session id the request carried, or the portal user its token is for."""
+    @property
+    def token_in(self) -> str | None:
+        """Where a portal token came in: ``"body"``, ``"query"``, ``"x-esri-authorization"``,
+        ``"authorization"``; None without one."""
+    @property
+    def referer(self) -> str | None:
+        """The Referer header."""
     @property
     def status(self) -> int:
         """HTTP status of the reply; 0 when the connection was dropped."""
@@ -200,6 +295,14 @@ class Sandbox:
     unchanged. The site is seeded (the same ``seed`` gives the same people, workstations and
     sessions): several license servers, ArcGIS, AutoCAD and MATLAB sessions, and some
     workstations without the OpenLM Agent, where closing fails.
+
+    Beside it runs an ArcGIS Enterprise portal (:attr:`portal_url`, HTTPS with a CA made at
+    start: ``ca_bundle=sb.ca_file``) with a seeded organization: members across the user
+    types and roles, seats per user type, and some members whose ArcGIS Pro license is
+    checked out for offline use. It enforces what a real portal does: seat limits, roles
+    compatible with user types, offline members blocked, administrators only for changes,
+    expiring tokens. Accounts: :attr:`admin_username` (an administrator) and
+    :attr:`user_username` (an ordinary member).
 
     It starts when made and stops with :meth:`stop` or at the end of a ``with`` block::
 
@@ -218,6 +321,13 @@ class Sandbox:
         openlm_port: Port for OpenLM; 0 picks a free one.
         openlm_tls: Serve OpenLM over HTTPS (as behind a TLS proxy) with a certificate from a
             CA made at start; trust it with ``ca_bundle=sb.ca_file``.
+        portal_members: Members of the portal's organization (the two accounts included).
+        portal_offline: Members with an ArcGIS Pro license checked out for offline use.
+        portal_version: The portal's ``currentVersion``.
+        token_lifetime: The longest a portal token lasts, in seconds, whatever the client
+            asks for (short ones test renewal).
+        portal_port: Port for the portal; 0 picks a free one.
+        portal_tls: Serve the portal over HTTPS (plain HTTP when False).
     """
 
     def __init__(
@@ -235,6 +345,12 @@ class Sandbox:
         host: str = "127.0.0.1",
         openlm_port: int = 0,
         openlm_tls: bool = False,
+        portal_members: int = 300,
+        portal_offline: int = 5,
+        portal_version: str = "2024.1",
+        token_lifetime: float = 1_209_600.0,
+        portal_port: int = 0,
+        portal_tls: bool = True,
     ) -> None: ...
     def __enter__(self) -> Sandbox: ...
     def __exit__(
@@ -248,6 +364,21 @@ class Sandbox:
     @property
     def openlm_url(self) -> str:
         """``http://127.0.0.1:<port>/OpenLMServer``."""
+    @property
+    def portal_url(self) -> str:
+        """``https://127.0.0.1:<port>/portal``."""
+    @property
+    def admin_username(self) -> str:
+        """An administrator of the portal's organization."""
+    @property
+    def admin_password(self) -> str:
+        """The sandbox's test password (not a secret)."""
+    @property
+    def user_username(self) -> str:
+        """An ordinary member (role User) of the portal's organization."""
+    @property
+    def user_password(self) -> str:
+        """The sandbox's test password (not a secret)."""
     @property
     def ca_file(self) -> os.PathLike[str]:
         """The sandbox CA's certificate, a PEM file: ``ca_bundle=sb.ca_file`` trusts its HTTPS."""
@@ -313,5 +444,15 @@ class Sandbox:
         """Install or remove the OpenLM Agent on a workstation."""
     def expire_openlm_logins(self) -> None:
         """End every OpenLM login session, as a server restart would."""
+    def portal_users(self) -> list[dict[str, Any]]:
+        """Every portal member as the REST API describes them, plus ``proOffline``."""
+    def portal_user(self, username: str) -> dict[str, Any]:
+        """One portal member, by user name or id."""
+    def set_pro_offline(self, username: str, offline: bool = True) -> None:
+        """Check a member's ArcGIS Pro license out for offline use (or back in)."""
+    def set_seats(self, user_type: str, seats: int) -> None:
+        """Set how many members a user type may have."""
+    def expire_portal_tokens(self) -> None:
+        """Revoke every portal token now: the next request with one gets 498."""
     def stop(self) -> None:
         """Stop listening. Safe to call twice."""

@@ -16,6 +16,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request};
 use crate::portal::envelope;
+use crate::portal::users::{Role, UserType};
 
 /// Which API a path is under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +171,9 @@ pub struct Portal {
     /// One renewal at a time; requests that find the token stale wait for it.
     renew_lock: tokio::sync::Mutex<()>,
     properties: OnceCell<Arc<Map<String, Value>>>,
+    /// User types and roles, to resolve names given for single changes; fetched once.
+    pub(crate) user_type_names: OnceCell<Vec<UserType>>,
+    pub(crate) role_names: OnceCell<Vec<Role>>,
 }
 
 impl std::fmt::Debug for Portal {
@@ -224,6 +228,8 @@ impl Portal {
             token: Mutex::new(token),
             renew_lock: tokio::sync::Mutex::new(()),
             properties: OnceCell::new(),
+            user_type_names: OnceCell::new(),
+            role_names: OnceCell::new(),
         })
     }
 

@@ -92,7 +92,13 @@ fn sharing_error(response: &Response, error: &Value) -> Error {
     if let Some(message_code) = error.get("messageCode").and_then(Value::as_str) {
         details.push(format!("messageCode {message_code}"));
     }
-    classify(response, code, message, details)
+    classify(
+        response.url.clone(),
+        Some(response.status),
+        code,
+        message,
+        details,
+    )
 }
 
 fn admin_error(response: &Response, object: &Map<String, Value>) -> Error {
@@ -102,17 +108,43 @@ fn admin_error(response: &Response, object: &Map<String, Value>) -> Error {
         None => "the portal replied with status error and no message".to_owned(),
     };
     let details = messages.into_iter().skip(1).collect();
-    classify(response, code_of(object.get("code")), message, details)
+    classify(
+        response.url.clone(),
+        Some(response.status),
+        code_of(object.get("code")),
+        message,
+        details,
+    )
+}
+
+/// An error object inside a successful reply (one user's result in a batch):
+/// `{"error": {"code", "message", "details"}}`, or a `message` beside the result.
+pub fn item_error(url: &str, result: &Value, fallback: &str) -> Error {
+    let error = result.get("error").unwrap_or(result);
+    let message = error
+        .get("message")
+        .or_else(|| result.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or(fallback)
+        .to_owned();
+    let details = text_list(error.get("details"));
+    classify(
+        url.to_owned(),
+        None,
+        code_of(error.get("code")),
+        message,
+        details,
+    )
 }
 
 /// Map a portal error code to the error a caller can act on.
 fn classify(
-    response: &Response,
+    url: String,
+    status: Option<u16>,
     code: Option<i64>,
     message: String,
     details: Vec<String>,
 ) -> Error {
-    let url = response.url.clone();
     let lower = message.to_lowercase();
     match code {
         Some(498 | 499) => Error::TokenExpired { url, message },
@@ -134,7 +166,7 @@ fn classify(
         }
         _ => Error::Server {
             url,
-            status: Some(response.status),
+            status,
             code,
             message,
             details,

@@ -10,6 +10,7 @@ use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{Portal, Root};
+use crate::portal::envelope;
 
 /// Characters escaped in a URL path segment (a user name may hold `@`, `.`, spaces, `/`...).
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -54,6 +55,10 @@ impl User {
 
     pub fn raw(&self) -> &Map<String, Value> {
         &self.raw
+    }
+
+    pub fn into_json(self) -> Map<String, Value> {
+        self.raw
     }
 
     pub fn text(&self, key: &str) -> Option<&str> {
@@ -550,7 +555,7 @@ impl Portal {
                 let outcome = if ok {
                     Ok(())
                 } else {
-                    Err(result_error(
+                    Err(envelope::item_error(
                         self.url(),
                         result,
                         "the portal did not change this user's type",
@@ -574,6 +579,41 @@ impl Portal {
                 (name.clone(), outcome)
             })
             .collect())
+    }
+
+    /// The id of a user type given by id or name (the portal's types are fetched once).
+    pub async fn resolve_user_type(&self, wanted: &str) -> Result<String> {
+        let types = self
+            .user_type_names
+            .get_or_try_init(|| self.user_types())
+            .await?;
+        resolve_user_type(types, wanted)
+    }
+
+    /// The id of a role given by id or name (the portal's roles are fetched once).
+    pub async fn resolve_role(&self, wanted: &str) -> Result<String> {
+        let roles = self.role_names.get_or_try_init(|| self.roles()).await?;
+        resolve_role(roles, wanted)
+    }
+
+    /// Change one member's user type, given by id or name; the portal's refusal is the error.
+    pub async fn set_user_type(&self, username: &str, user_type: &str) -> Result<()> {
+        check_username(username)?;
+        let id = self.resolve_user_type(user_type).await?;
+        let mut results = self
+            .update_license_type(&[username.to_owned()], &id)
+            .await?;
+        match results.pop() {
+            Some((_, result)) => result,
+            None => Ok(()),
+        }
+    }
+
+    /// Change one member's role, given by id or name.
+    pub async fn set_role(&self, username: &str, role: &str) -> Result<()> {
+        check_username(username)?;
+        let id = self.resolve_role(role).await?;
+        self.update_role(username, &id).await
     }
 
     pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
@@ -765,35 +805,13 @@ impl Portal {
     }
 }
 
-fn result_error(url: &str, result: &Value, fallback: &str) -> Error {
-    let error = result.get("error");
-    let message = error
-        .and_then(|e| e.get("message"))
-        .or_else(|| result.get("message"))
-        .and_then(Value::as_str)
-        .unwrap_or(fallback)
-        .to_owned();
-    Error::Server {
-        url: url.to_owned(),
-        status: None,
-        code: error.and_then(|e| number(e.get("code"))),
-        message,
-        details: error
-            .and_then(|e| e.get("details"))
-            .and_then(Value::as_array)
-            .map(|d| {
-                d.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
-}
-
 fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<()> {
     if reply.get("success").and_then(Value::as_bool) == Some(false) {
-        return Err(result_error(url, &Value::Object(reply.clone()), fallback));
+        return Err(envelope::item_error(
+            url,
+            &Value::Object(reply.clone()),
+            fallback,
+        ));
     }
     Ok(())
 }

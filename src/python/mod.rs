@@ -1,9 +1,12 @@
 //! PyO3 bindings: the `gislicense._core` extension module. Thin wrappers only: they convert
 //! types and errors at the edge and release the GIL around every network wait.
 
+mod bulk;
 mod errors;
+mod json;
 mod openlm;
 mod options;
+mod portal;
 mod sandbox;
 mod wait;
 
@@ -22,6 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<openlm::ActiveProduct>()?;
     m.add_function(wrap_pyfunction!(openlm::parse_active_products, m)?)?;
     m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
+    m.add_class::<portal::PortalClient>()?;
     m.add_class::<sandbox::Sandbox>()?;
     m.add_class::<sandbox::SandboxRequest>()?;
     Ok(())

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping};
 
-use crate::bulk::Outcome;
 use crate::error::Error;
 use crate::openlm::product::Kind;
 use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductFilter};
+use crate::python::bulk::Outcomes;
 use crate::python::errors::to_pyerr;
 use crate::python::options::HttpOptions;
 use crate::python::wait::{awaitable, wait};
@@ -366,41 +366,6 @@ fn close_target(
         feature: next(),
     };
     Ok(target.validate().map(|()| target))
-}
-
-/// One bulk outcome as a Python tuple: (status, reason, exception or None).
-fn outcome_tuple<'py>(py: Python<'py>, outcome: Outcome) -> PyResult<Bound<'py, PyTuple>> {
-    let status = outcome.status();
-    let reason = outcome.reason();
-    let error = match outcome {
-        Outcome::Failed(err) => to_pyerr(err).into_value(py).into_any(),
-        _ => py.None(),
-    };
-    PyTuple::new(
-        py,
-        [
-            status.into_pyobject(py)?.into_any().unbind(),
-            reason.into_pyobject(py)?.unbind(),
-            error,
-        ],
-    )
-}
-
-struct Outcomes(Vec<Outcome>);
-
-impl<'py> IntoPyObject<'py> for Outcomes {
-    type Target = PyList;
-    type Output = Bound<'py, PyList>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let tuples = self
-            .0
-            .into_iter()
-            .map(|o| outcome_tuple(py, o))
-            .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, tuples)
-    }
 }
 
 struct Products(Vec<core::ActiveProduct>);

@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::python::errors::to_pyerr;
 use crate::runtime::runtime;
 use crate::sandbox::{
-    self as core, Checkout, FaultKind, FaultRates, OpenLmOptions, SandboxOptions,
+    self as core, portal, Checkout, FaultKind, FaultRates, OpenLmOptions, PortalSiteOptions,
+    SandboxOptions,
 };
 
 /// One request the sandbox received.
@@ -18,15 +19,23 @@ use crate::sandbox::{
 pub struct SandboxRequest {
     /// Seconds since the sandbox started.
     time: f64,
-    /// ``"openlm"``.
+    /// ``"openlm"`` or ``"portal"``.
     service: &'static str,
     method: String,
     path: String,
-    /// The OpenLM message type.
+    /// The query string; secrets show as ``***``.
+    query: String,
+    /// The OpenLM message type, or the last part of the portal path (``updateUserLicenseType``).
     operation: String,
-    /// Parameters of the request; secrets show as ``***``.
+    /// Parameters of the request (query and body); secrets show as ``***``.
     params: Vec<(String, String)>,
+    /// The OpenLM session id, or the portal user the token belongs to.
     session: Option<String>,
+    /// Where a portal token came in: ``"body"``, ``"query"``, ``"x-esri-authorization"``,
+    /// ``"authorization"``, or None.
+    token_in: Option<&'static str>,
+    /// The Referer header.
+    referer: Option<String>,
     /// HTTP status of the reply, 0 when the connection was dropped.
     status: u16,
     /// The injected fault (``"error"``, ``"http500"``, ``"http503"``, ``"drop"``, ``"slow"``) or None.
@@ -64,6 +73,7 @@ fn seconds(name: &str, value: f64) -> PyResult<Duration> {
 pub struct Sandbox {
     running: Mutex<Option<core::Sandbox>>,
     openlm_credentials: (String, String),
+    portal: PortalSiteOptions,
 }
 
 impl Sandbox {
@@ -93,6 +103,12 @@ impl Sandbox {
         host = "127.0.0.1".to_owned(),
         openlm_port = 0,
         openlm_tls = false,
+        portal_members = 300,
+        portal_offline = 5,
+        portal_version = "2024.1".to_owned(),
+        token_lifetime = 1_209_600.0,
+        portal_port = 0,
+        portal_tls = true,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -109,11 +125,34 @@ impl Sandbox {
         host: String,
         openlm_port: u16,
         openlm_tls: bool,
+        portal_members: usize,
+        portal_offline: usize,
+        portal_version: String,
+        token_lifetime: f64,
+        portal_port: u16,
+        portal_tls: bool,
     ) -> PyResult<Self> {
         crate::python::ensure_logging();
         if sessions > 2_000_000 {
             return Err(to_pyerr(Error::invalid("sessions must be at most 2000000")));
         }
+        if portal_members > 1_000_000 {
+            return Err(to_pyerr(Error::invalid(
+                "portal_members must be at most 1000000",
+            )));
+        }
+        if !(token_lifetime.is_finite() && (1.0..=1_209_600.0).contains(&token_lifetime)) {
+            return Err(to_pyerr(Error::invalid(format!(
+                "token_lifetime must be between 1 second and 14 days (1209600 s), not {token_lifetime}"
+            ))));
+        }
+        let portal = PortalSiteOptions {
+            members: portal_members,
+            offline_members: portal_offline,
+            version: portal_version,
+            token_lifetime: Duration::from_secs_f64(token_lifetime),
+            ..PortalSiteOptions::default()
+        };
         let options = SandboxOptions {
             seed,
             host,
@@ -128,6 +167,9 @@ impl Sandbox {
                 login_lifetime: seconds("login_lifetime", login_lifetime)?,
                 paging,
             },
+            portal_port,
+            portal_tls,
+            portal: portal.clone(),
             latency: seconds("latency", latency)?,
             faults: FaultRates::default(),
         };
@@ -141,6 +183,7 @@ impl Sandbox {
         Ok(Sandbox {
             running: Mutex::new(Some(sandbox)),
             openlm_credentials: credentials,
+            portal,
         })
     }
 
@@ -154,8 +197,10 @@ impl Sandbox {
     }
 
     fn __repr__(&self) -> String {
-        match self.with(|s| s.openlm_url()) {
-            Ok(url) => format!("Sandbox(openlm_url={url:?})"),
+        match self.with(|s| (s.openlm_url(), s.portal_url())) {
+            Ok((openlm, portal)) => {
+                format!("Sandbox(openlm_url={openlm:?}, portal_url={portal:?})")
+            }
             Err(_) => "Sandbox(stopped)".into(),
         }
     }
@@ -170,6 +215,74 @@ impl Sandbox {
     #[getter]
     fn openlm_password(&self) -> &str {
         &self.openlm_credentials.1
+    }
+
+    /// An administrator of the sandbox portal's organization.
+    #[getter]
+    fn admin_username(&self) -> &str {
+        &self.portal.admin_username
+    }
+
+    /// The administrator's password (a test credential, shown on purpose).
+    #[getter]
+    fn admin_password(&self) -> &str {
+        &self.portal.admin_password
+    }
+
+    /// An ordinary member (role User, user type Creator) of the sandbox portal.
+    #[getter]
+    fn user_username(&self) -> &str {
+        &self.portal.user_username
+    }
+
+    /// The ordinary member's password (a test credential, shown on purpose).
+    #[getter]
+    fn user_password(&self) -> &str {
+        &self.portal.user_password
+    }
+
+    /// The portal, as ``https://127.0.0.1:<port>/portal``; trust it with ``ca_bundle=sb.ca_file``.
+    #[getter]
+    fn portal_url(&self) -> PyResult<String> {
+        self.with(|s| s.portal_url())
+    }
+
+    /// Every member of the sandbox portal, as dicts (the REST fields plus ``proOffline``).
+    fn portal_users<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let members = self.with(|s| s.shared().portal.members())?;
+        members
+            .iter()
+            .map(|m| crate::python::json::dict(py, &portal::member_map(m)))
+            .collect()
+    }
+
+    /// One member of the sandbox portal, by user name or id, as a dict.
+    fn portal_user<'py>(&self, py: Python<'py>, username: &str) -> PyResult<Bound<'py, PyDict>> {
+        let member = self.with(|s| s.shared().portal.member(username))?;
+        match member {
+            Some(m) => crate::python::json::dict(py, &portal::member_map(&m)),
+            None => Err(to_pyerr(Error::invalid(format!(
+                "the sandbox portal has no member {username:?}"
+            )))),
+        }
+    }
+
+    /// Check a member's ArcGIS Pro license out for offline use (or back in).
+    #[pyo3(signature = (username, offline = true))]
+    fn set_pro_offline(&self, username: &str, offline: bool) -> PyResult<()> {
+        self.with(|s| s.shared().portal.set_pro_offline(username, offline))?
+            .map_err(to_pyerr)
+    }
+
+    /// Set how many members a user type may have.
+    fn set_seats(&self, user_type: &str, seats: i64) -> PyResult<()> {
+        self.with(|s| s.shared().portal.set_seats(user_type, seats))?
+            .map_err(to_pyerr)
+    }
+
+    /// Revoke every portal token now, as a portal restart or an administrator would.
+    fn expire_portal_tokens(&self) -> PyResult<()> {
+        self.with(|s| s.shared().portal.expire_tokens())
     }
 
     #[getter]
@@ -250,9 +363,12 @@ impl Sandbox {
                     service: r.service,
                     method: r.method,
                     path: r.path,
+                    query: r.query,
                     operation: r.operation,
                     params: r.params,
                     session: r.session,
+                    token_in: r.token_in,
+                    referer: r.referer,
                     status: r.status,
                     fault: r.fault,
                 })

@@ -1,0 +1,566 @@
+"""ArcGIS Portal / Enterprise: signing in, members, user types and roles.
+
+Names follow the official ArcGIS API for Python (``GIS``, ``gis.users.get``,
+``user.update_license_type``) so scripts move over with few changes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from gislicense import _core
+from gislicense._credentials import password_for
+from gislicense._http import (
+    DEFAULT_BACKOFF,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    http_options,
+)
+from gislicense.bulk import BulkReport
+from gislicense.exceptions import InvalidInputError
+
+__all__ = ["GIS", "Role", "User", "UserManager", "UserType"]
+
+#: What bulk changes take: user names or :class:`User` objects.
+UserItem = Union[str, "User"]
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _utc(ms: Any) -> _dt.datetime | None:
+    """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage."""
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms <= 0:
+        return None
+    return _EPOCH + _dt.timedelta(milliseconds=ms)
+
+
+class User:
+    """A member of the organization.
+
+    Attributes are typed views over :attr:`raw`, the user exactly as the portal described
+    it; any other portal field is readable as an attribute too (``user.fullName``) or by
+    key (``user["fullName"]``), as with the official client.
+    """
+
+    __slots__ = ("_gis", "_raw")
+
+    def __init__(self, gis: GIS, raw: dict[str, Any]) -> None:
+        self._gis = gis
+        self._raw = raw
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """Every field as received."""
+        return self._raw
+
+    @property
+    def username(self) -> str:
+        return str(self._raw.get("username", ""))
+
+    @property
+    def full_name(self) -> str | None:
+        return self._raw.get("fullName")
+
+    @property
+    def email(self) -> str | None:
+        """Visible to administrators and to the user themself."""
+        return self._raw.get("email")
+
+    @property
+    def role(self) -> str | None:
+        """``org_admin``, ``org_publisher`` or ``org_user`` (custom roles report ``org_user``)."""
+        return self._raw.get("role")
+
+    @property
+    def role_id(self) -> str | None:
+        """A custom role's id (Viewer ``iAAAAAAAAAAAAAAA``...), else the built-in role's name."""
+        return self._raw.get("roleId") or self._raw.get("role")
+
+    @property
+    def user_type(self) -> str | None:
+        """The user type id (``userLicenseTypeId``), e.g. ``creatorUT``."""
+        return self._raw.get("userLicenseTypeId")
+
+    @property
+    def level(self) -> int | None:
+        level = self._raw.get("level")
+        try:
+            return int(level) if level is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def last_login(self) -> _dt.datetime | None:
+        """Last sign-in (UTC), or None if the member never signed in."""
+        return _utc(self._raw.get("lastLogin"))
+
+    @property
+    def created(self) -> _dt.datetime | None:
+        return _utc(self._raw.get("created"))
+
+    @property
+    def modified(self) -> _dt.datetime | None:
+        return _utc(self._raw.get("modified"))
+
+    @property
+    def disabled(self) -> bool:
+        return bool(self._raw.get("disabled", False))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._raw[key]
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names that are not attributes: portal fields, arcgis-style.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._raw[name]
+        except KeyError:
+            raise AttributeError(f"a User has no attribute or portal field {name!r}") from None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, User) and other._raw == self._raw
+
+    def __hash__(self) -> int:
+        return hash(self.username.lower())
+
+    def __repr__(self) -> str:
+        return f"<User {self.username!r} type={self.user_type!r} role={self.role_id!r}>"
+
+    def refresh(self) -> None:
+        """Read the member again from the portal."""
+        self._raw = self._gis._core.get_user(self.username)
+
+    async def refresh_async(self) -> None:
+        """Async form of :meth:`refresh`."""
+        self._raw = await self._gis._core.get_user_async(self.username)
+
+    def update_license_type(self, user_type: str) -> None:
+        """Change this member's user type, then re-read the member.
+
+        Args:
+            user_type: An id (``creatorUT``) or a name: "viewer", "contributor", "mobile
+                worker", "creator", "professional", "professional plus", or the portal's own.
+
+        Raises:
+            InvalidInputError: An unknown user type (the valid ones are listed), before sending.
+            PermissionDeniedError: The signed-in user is not an administrator.
+            ServerError: The portal refused, with its reason (no seats left, a role the user
+                type cannot hold, an ArcGIS Pro license checked out for offline use...).
+        """
+        self._gis._core.update_license_type(self.username, user_type)
+        self.refresh()
+
+    async def update_license_type_async(self, user_type: str) -> None:
+        """Async form of :meth:`update_license_type`."""
+        await self._gis._core.update_license_type_async(self.username, user_type)
+        await self.refresh_async()
+
+    def update_role(self, role: str) -> None:
+        """Change this member's role, then re-read the member.
+
+        Args:
+            role: ``org_admin``/"administrator", ``org_publisher``/"publisher",
+                ``org_user``/"user", "viewer", "data editor", or a custom role's name or id.
+        """
+        self._gis._core.update_role(self.username, role)
+        self.refresh()
+
+    async def update_role_async(self, role: str) -> None:
+        """Async form of :meth:`update_role`."""
+        await self._gis._core.update_role_async(self.username, role)
+        await self.refresh_async()
+
+    def update_level(self, level: int) -> None:
+        """Change the user level (1 or 2): portals before 10.7 only; newer ones derive the
+        level from the user type and refuse other levels."""
+        self._gis._core.update_level(self.username, level)
+        self.refresh()
+
+    async def update_level_async(self, level: int) -> None:
+        """Async form of :meth:`update_level`."""
+        await self._gis._core.update_level_async(self.username, level)
+        await self.refresh_async()
+
+
+@dataclass(frozen=True)
+class UserType:
+    """A user type (named-user license type) of the portal.
+
+    Attributes:
+        id: The id the REST API uses (``creatorUT``).
+        name: The name the portal shows ("Creator").
+        in_use: Members who have it, when the signed-in user may read the license (admins).
+        maximum: Seats bought, likewise.
+        raw: Every field as received.
+    """
+
+    id: str
+    name: str
+    in_use: int | None = None
+    maximum: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def available(self) -> int | None:
+        """Seats left, when known."""
+        if self.in_use is None or self.maximum is None:
+            return None
+        return max(self.maximum - self.in_use, 0)
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role: a built-in one (``org_admin``...) or a custom one (Viewer, Data Editor...)."""
+
+    id: str
+    name: str
+    description: str = ""
+
+
+def _member(item: object) -> tuple[str | None, str | None, str | None]:
+    """(username, current user type, current role id) of a bulk item; None when it is not one."""
+    if isinstance(item, User):
+        return item.username, item.user_type, item.role_id
+    if isinstance(item, str):
+        return item, None, None
+    return None, None, None
+
+
+class UserManager:
+    """The organization's members: ``gis.users``."""
+
+    def __init__(self, gis: GIS) -> None:
+        self._gis = gis
+
+    def _users(self, raws: list[dict[str, Any]]) -> list[User]:
+        return [User(self._gis, raw) for raw in raws]
+
+    def get(self, username: str) -> User:
+        """A member by user name (or user id).
+
+        Raises:
+            NotFoundError: No such member (or one the signed-in user may not see).
+        """
+        return User(self._gis, self._gis._core.get_user(username))
+
+    async def get_async(self, username: str) -> User:
+        """Async form of :meth:`get`."""
+        return User(self._gis, await self._gis._core.get_user_async(username))
+
+    @property
+    def me(self) -> User:
+        """The signed-in user."""
+        return User(self._gis, self._gis._core.me())
+
+    async def me_async(self) -> User:
+        """Async form of :attr:`me`."""
+        return User(self._gis, await self._gis._core.me_async())
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        user_type: str | None = None,
+        role: str | None = None,
+        max_users: int | None = None,
+    ) -> list[User]:
+        """Members of the organization, in user name order.
+
+        Without ``query`` this lists the organization (``portals/self/users``, which needs
+        an administrator); after the first page, which tells the total, the other pages are
+        fetched concurrently. With ``query`` it searches (``community/users`` syntax:
+        ``"smith"``, ``"username:j*"``, ``"fullname:Ann*"``) within the organization.
+
+        Args:
+            query: A search; None lists every member.
+            user_type: Only members of this user type (id or name, as for
+                :meth:`User.update_license_type`).
+            role: Only members with this role (id or name).
+            max_users: Stop after this many; None for all.
+        """
+        _check_max(max_users)
+        raws = self._gis._core.search_users(query, user_type, role, max_users)
+        return self._users(raws)
+
+    async def search_async(
+        self,
+        query: str | None = None,
+        *,
+        user_type: str | None = None,
+        role: str | None = None,
+        max_users: int | None = None,
+    ) -> list[User]:
+        """Async form of :meth:`search`."""
+        _check_max(max_users)
+        raws = await self._gis._core.search_users_async(query, user_type, role, max_users)
+        return self._users(raws)
+
+    @property
+    def license_types(self) -> list[UserType]:
+        """The portal's user types, with seats when the signed-in user is an administrator."""
+        return [_user_type(t) for t in self._gis._core.user_types()]
+
+    async def license_types_async(self) -> list[UserType]:
+        """Async form of :attr:`license_types`."""
+        return [_user_type(t) for t in await self._gis._core.user_types_async()]
+
+    @property
+    def roles(self) -> list[Role]:
+        """The built-in roles and the organization's custom roles."""
+        return [Role(**r) for r in self._gis._core.roles()]
+
+    async def roles_async(self) -> list[Role]:
+        """Async form of :attr:`roles`."""
+        return [Role(**r) for r in await self._gis._core.roles_async()]
+
+    def update_license_type(
+        self,
+        users: Iterable[UserItem],
+        user_type: str,
+        *,
+        dry_run: bool = False,
+        batch_size: int = 25,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Change the user type of many members: ``batch_size`` users per request,
+        ``concurrency`` requests at a time.
+
+        Args:
+            users: User names or :class:`User` objects (whose current type saves a lookup).
+            user_type: Id or name, as for :meth:`User.update_license_type`; an unknown one
+                is refused before anything is sent, with the valid ones listed.
+            dry_run: Report what would change; change nothing.
+            batch_size: Users per request (1 to 100).
+            concurrency: Requests in flight at once (1 to 256).
+
+        Returns:
+            One outcome per item, in order: ``changed`` (``would_change`` in a dry run),
+            ``unchanged`` (already that type), ``skipped`` (listed before), or ``failed``
+            with the portal's reason. A failed request fails only its own batch, and an
+            expired token is renewed without losing any member.
+        """
+        items = list(users)
+        members = [_member(u)[:2] for u in items]
+        results = self._gis._core.bulk_update_license_type(
+            members, user_type, dry_run, batch_size, concurrency
+        )
+        return BulkReport.from_results(items, results)
+
+    async def update_license_type_async(
+        self,
+        users: Iterable[UserItem],
+        user_type: str,
+        *,
+        dry_run: bool = False,
+        batch_size: int = 25,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Async form of :meth:`update_license_type`."""
+        items = list(users)
+        members = [_member(u)[:2] for u in items]
+        results = await self._gis._core.bulk_update_license_type_async(
+            members, user_type, dry_run, batch_size, concurrency
+        )
+        return BulkReport.from_results(items, results)
+
+    def update_role(
+        self,
+        users: Iterable[UserItem],
+        role: str,
+        *,
+        dry_run: bool = False,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Change the role of many members, ``concurrency`` requests at a time (the portal
+        takes one member per request). Outcomes as for :meth:`update_license_type`."""
+        items = list(users)
+        members = [(name, current) for name, _, current in map(_member, items)]
+        results = self._gis._core.bulk_update_role(members, role, dry_run, concurrency)
+        return BulkReport.from_results(items, results)
+
+    async def update_role_async(
+        self,
+        users: Iterable[UserItem],
+        role: str,
+        *,
+        dry_run: bool = False,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Async form of :meth:`update_role`."""
+        items = list(users)
+        members = [(name, current) for name, _, current in map(_member, items)]
+        results = await self._gis._core.bulk_update_role_async(members, role, dry_run, concurrency)
+        return BulkReport.from_results(items, results)
+
+
+def _check_max(max_users: int | None) -> None:
+    if max_users is not None and (isinstance(max_users, bool) or max_users < 0):
+        raise InvalidInputError(f"max_users must be None or 0 or more, not {max_users!r}")
+
+
+def _user_type(t: dict[str, Any]) -> UserType:
+    return UserType(
+        id=t["id"], name=t["name"], in_use=t["in_use"], maximum=t["maximum"], raw=t["raw"]
+    )
+
+
+def _from_arcgis_pro() -> tuple[str, str, int | None, str]:
+    """The portal ArcGIS Pro is signed in to: (url, token, expires in ms or None, referer)."""
+    try:
+        import arcpy  # type: ignore[import-not-found]
+    except ImportError:
+        raise InvalidInputError(
+            'GIS("pro") takes the portal and sign-in of ArcGIS Pro, so it works only in '
+            "ArcGIS Pro's Python (where arcpy can be imported). Elsewhere pass the portal "
+            "URL with username= and password=, or token="
+        ) from None
+    url = arcpy.GetActivePortalURL()
+    info = arcpy.GetSigninToken()
+    if not url or not info or not info.get("token"):
+        raise InvalidInputError(
+            "ArcGIS Pro is not signed in to a portal: sign in from Pro's Settings > Portals"
+        )
+    expires = info.get("expires")
+    expires_ms = int(expires * 1000) if isinstance(expires, (int, float)) else None
+    return str(url), str(info["token"]), expires_ms, str(info.get("referer") or "")
+
+
+class GIS:
+    """A connection to an ArcGIS Enterprise portal or ArcGIS Online organization.
+
+    Args:
+        url: The portal, as ``https://host/portal`` (a browser URL with ``/home`` or
+            ``/sharing/rest`` is trimmed), or ``"pro"`` for the portal ArcGIS Pro is signed
+            in to (inside ArcGIS Pro's Python).
+        username: Signs in with generateToken. Without ``password``, the password is asked
+            for on the terminal (an error when there is none).
+        password: Its password.
+        token: A token or API key made elsewhere, instead of username and password. It
+            cannot be renewed here: when it expires, calls raise :class:`TokenExpiredError`.
+        referer: The Referer the token is made for and sent with.
+        expiration: Minutes a token should last (1 to 20160). Tokens are renewed before they
+            expire, and once more if the portal rejects one (498/499), so long jobs go on.
+        allow_insecure_http: Accept an ``http://`` portal, where the password would travel
+            in clear. For test portals only.
+        verify, ca_bundle, timeout, connect_timeout, retries, backoff, retry_writes: As for
+            :class:`gislicense.OpenLM`. Setting a user type or role is safe to repeat, so it
+            is retried like a read.
+
+    Nothing is sent until the first call (or :meth:`sign_in`). Every network method has an
+    ``_async`` twin.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        token: str | None = None,
+        referer: str = "gislicense",
+        expiration: int = 60,
+        allow_insecure_http: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        verify: bool = True,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
+        retry_writes: bool = False,
+    ) -> None:
+        if not isinstance(url, str):
+            raise InvalidInputError(f"url must be a string, not {type(url).__name__}")
+        if token is not None and (username is not None or password is not None):
+            raise InvalidInputError("pass token= or username= and password=, not both")
+        if isinstance(expiration, bool) or not 1 <= expiration <= 20160:
+            raise InvalidInputError(
+                f"expiration must be 1 to 20160 minutes (14 days), not {expiration!r}"
+            )
+        token_expires: int | None = None
+        if url.strip().lower() == "pro":
+            if username is not None or password is not None or token is not None:
+                raise InvalidInputError('GIS("pro") takes no username, password or token')
+            url, token, token_expires, pro_referer = _from_arcgis_pro()
+            referer = pro_referer or referer
+        options = http_options(
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            verify=verify,
+            ca_bundle=ca_bundle,
+            retries=retries,
+            backoff=backoff,
+            retry_writes=retry_writes,
+        )
+        password = password_for(username, password, url)
+        self._core = _core.PortalClient(
+            url,
+            username,
+            password,
+            token,
+            token_expires,
+            referer,
+            expiration,
+            allow_insecure_http,
+            options,
+        )
+        self.users = UserManager(self)
+
+    @property
+    def url(self) -> str:
+        """The portal URL in use (``https://host/portal``)."""
+        return self._core.url
+
+    @property
+    def username(self) -> str | None:
+        """The user signing in with a password, if that is how this connection signs in."""
+        return self._core.username
+
+    def __repr__(self) -> str:
+        user = f", username={self.username!r}" if self.username else ""
+        return f"GIS({self.url!r}{user})"
+
+    def sign_in(self) -> None:
+        """Check the credentials now (otherwise the first call signs in).
+
+        Raises:
+            AuthenticationError: Wrong user name or password, with the portal's reason.
+        """
+        self._core.sign_in()
+
+    async def sign_in_async(self) -> None:
+        """Async form of :meth:`sign_in`."""
+        await self._core.sign_in_async()
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """The organization (``portals/self``), with the signed-in user under ``user``.
+        Read once and kept."""
+        return self._core.properties()
+
+    async def properties_async(self) -> dict[str, Any]:
+        """Async form of :attr:`properties`."""
+        return await self._core.properties_async()
+
+    @property
+    def version(self) -> str:
+        """The portal's REST API version (``currentVersion``), e.g. ``"2024.1"``."""
+        return self._core.version()
+
+    async def version_async(self) -> str:
+        """Async form of :attr:`version`."""
+        return await self._core.version_async()
+
+    @property
+    def org_id(self) -> str:
+        """The organization id."""
+        return self._core.org_id()
+
+    async def org_id_async(self) -> str:
+        """Async form of :attr:`org_id`."""
+        return await self._core.org_id_async()
