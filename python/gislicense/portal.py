@@ -310,6 +310,36 @@ class UserManager:
         """Async form of :attr:`license_types`."""
         return [_user_type(t) for t in await self._gis._core.user_types_async()]
 
+    def license_type(self, user_type: str) -> UserType:
+        """One user type, by id or by name ("viewer", "contributor", "mobile worker",
+        "creator", "professional", "professional plus", or the portal's own name).
+
+        Raises:
+            InvalidInputError: No such user type; the message lists the portal's.
+        """
+        wanted = self._gis._core.resolve_user_type(user_type)
+        return next(t for t in self.license_types if t.id == wanted)
+
+    async def license_type_async(self, user_type: str) -> UserType:
+        """Async form of :meth:`license_type`."""
+        wanted = await self._gis._core.resolve_user_type_async(user_type)
+        return next(t for t in await self.license_types_async() if t.id == wanted)
+
+    def role(self, role: str) -> Role:
+        """One role, by id or name ("administrator", "publisher", "user", "viewer", "data
+        editor", or a custom role's name).
+
+        Raises:
+            InvalidInputError: No such role; the message lists the organization's.
+        """
+        wanted = self._gis._core.resolve_role(role)
+        return next(r for r in self.roles if r.id == wanted)
+
+    async def role_async(self, role: str) -> Role:
+        """Async form of :meth:`role`."""
+        wanted = await self._gis._core.resolve_role_async(role)
+        return next(r for r in await self.roles_async() if r.id == wanted)
+
     @property
     def roles(self) -> list[Role]:
         """The built-in roles and the organization's custom roles."""

@@ -247,6 +247,36 @@ impl PortalClient {
         })
     }
 
+    /// The id of a user type given by id or name.
+    fn resolve_user_type(&self, py: Python<'_>, wanted: String) -> PyResult<String> {
+        let client = self.client.clone();
+        wait(py, async move { client.resolve_user_type(&wanted).await })
+    }
+
+    fn resolve_user_type_async<'py>(
+        &self,
+        py: Python<'py>,
+        wanted: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        awaitable(py, async move { client.resolve_user_type(&wanted).await })
+    }
+
+    /// The id of a role given by id or name.
+    fn resolve_role(&self, py: Python<'_>, wanted: String) -> PyResult<String> {
+        let client = self.client.clone();
+        wait(py, async move { client.resolve_role(&wanted).await })
+    }
+
+    fn resolve_role_async<'py>(
+        &self,
+        py: Python<'py>,
+        wanted: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        awaitable(py, async move { client.resolve_role(&wanted).await })
+    }
+
     fn update_license_type(
         &self,
         py: Python<'_>,
