@@ -660,7 +660,7 @@ impl Portal {
         members: &[Result<Member>],
         filter: impl FnOnce(&mut UserQuery),
         field: fn(&User) -> Option<&str>,
-    ) -> Result<HashMap<String, Option<String>>> {
+    ) -> HashMap<String, Option<String>> {
         let mut known: HashMap<String, Option<String>> = HashMap::new();
         let mut unknown = false;
         for member in members.iter().flatten() {
@@ -674,13 +674,22 @@ impl Portal {
         if unknown {
             let mut query = UserQuery::default();
             filter(&mut query);
-            for user in self.search_users(&query).await? {
-                known
-                    .entry(user.username().to_lowercase())
-                    .or_insert_with(|| field(&user).map(str::to_owned));
+            // Without the listing (a member who may not list the organization, a failing
+            // portal) every member is sent: the portal itself reports who it cannot change.
+            match self.search_users(&query).await {
+                Ok(users) => {
+                    for user in users {
+                        known
+                            .entry(user.username().to_lowercase())
+                            .or_insert_with(|| field(&user).map(str::to_owned));
+                    }
+                }
+                Err(err) => {
+                    log::warn!("cannot tell who is already as asked ({err}); sending every member")
+                }
             }
         }
-        Ok(known)
+        known
     }
 
     /// Change the user type of many members: batches of `batch_size` in one request each,
@@ -710,7 +719,7 @@ impl Portal {
                 |q| q.user_type = Some(target_for_filter),
                 User::user_type,
             )
-            .await?;
+            .await;
         let plan = plan(members, |username| {
             known
                 .get(&username.to_lowercase())
@@ -774,7 +783,7 @@ impl Portal {
                 |q| q.role = Some(target_for_filter),
                 User::role_id,
             )
-            .await?;
+            .await;
         let plan = plan(members, |username| {
             known
                 .get(&username.to_lowercase())
