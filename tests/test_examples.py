@@ -53,3 +53,37 @@ def test_close_editor_sessions_reports_an_unreachable_server() -> None:
     result = run("close_editor_sessions.py", "--url", "http://127.0.0.1:9/OpenLMServer")
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot reach http://127.0.0.1:9/OpenLMServer")
+
+
+def test_change_user_license_type_plans_by_default() -> None:
+    result = run("change_user_license_type.py", "--days", "90")
+    assert result.returncode == 0, result.stderr
+    assert "built-in sandbox" in result.stdout
+    assert "have not signed in since" in result.stdout
+    assert "would change" in result.stdout
+    assert not any(line.startswith("  changed") for line in result.stdout.splitlines())
+    assert "Nothing was changed" in result.stdout
+
+
+def test_change_user_license_type_applies_within_the_seats() -> None:
+    result = run("change_user_license_type.py", "--apply")
+    assert result.returncode == 0, result.stderr
+    # The sandbox has fewer free Viewer seats than idle Creators: only that many move.
+    assert "free seats" in result.stdout
+    summaries = [line for line in result.stdout.splitlines() if " items: " in line]
+    assert len(summaries) == 2  # role first, then user type
+    assert all("changed" in s and "failed" not in s for s in summaries)
+
+
+def test_change_user_license_type_upwards_keeps_roles() -> None:
+    result = run("change_user_license_type.py", "--from", "viewer", "--to", "creator", "--apply")
+    assert result.returncode == 0, result.stderr
+    assert "Role ->" not in result.stdout
+    assert "User type -> Creator:" in result.stdout
+
+
+def test_change_user_license_type_rejects_an_unknown_type() -> None:
+    result = run("change_user_license_type.py", "--to", "gold")
+    assert result.returncode == 2
+    assert "unknown user type" in result.stderr
+    assert "viewerUT (Viewer)" in result.stderr

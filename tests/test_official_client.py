@@ -1,0 +1,93 @@
+"""The official ArcGIS API for Python works against the sandbox portal unchanged.
+
+It runs in its own environment (``arcgis`` is large and slow to import): set
+``GISLICENSE_ARCGIS_PYTHON`` to a Python that has ``arcgis`` installed; ``.ci/run`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+
+import gislicense
+
+ARCGIS_PYTHON = os.environ.get("GISLICENSE_ARCGIS_PYTHON")
+
+pytestmark = pytest.mark.skipif(
+    not ARCGIS_PYTHON, reason="GISLICENSE_ARCGIS_PYTHON (a Python with arcgis) is not set"
+)
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    from arcgis.gis import GIS
+
+    url, username, password, change = sys.argv[1:5]
+    # The official client signs in with generateToken when asked to (its default is an
+    # OAuth sign-in page flow that the sandbox does not emulate).
+    gis = GIS(url, username, password, use_gen_token=True)
+    user = gis.users.get(change)
+    before = user.userLicenseTypeId
+    changed = user.update_license_type("editorUT")
+    role = gis.users.get(change).update_role("iBBBBBBBBBBBBBBB")
+    print(json.dumps({
+        "me": gis.users.me.username,
+        "org": gis.properties.id,
+        "members": len(gis.users.search(max_users=10000)),
+        "types": sorted(t["id"] for t in gis.users.license_types),
+        "before": before,
+        "changed": changed,
+        "role": role,
+        "after": gis.users.get(change).userLicenseTypeId,
+    }))
+    """
+)
+
+
+@pytest.fixture
+def sb() -> Iterator[gislicense.Sandbox]:
+    with gislicense.Sandbox(sessions=10, portal_members=250) as sandbox:
+        yield sandbox
+
+
+def test_the_official_client_signs_in_lists_and_changes_a_user_type(
+    sb: gislicense.Sandbox,
+) -> None:
+    assert ARCGIS_PYTHON is not None
+    viewer = next(
+        u["username"]
+        for u in sb.portal_users()
+        if u["userLicenseTypeId"] == "viewerUT" and not u["proOffline"]
+    )
+    env = {
+        **os.environ,
+        "REQUESTS_CA_BUNDLE": os.fspath(sb.ca_file),
+        "SSL_CERT_FILE": os.fspath(sb.ca_file),
+    }
+    result = subprocess.run(
+        [ARCGIS_PYTHON, "-c", SCRIPT, sb.portal_url, sb.admin_username, sb.admin_password, viewer],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["me"] == sb.admin_username
+    assert seen["org"] == "0123456789ABCDEF"
+    assert seen["members"] == 250
+    assert "creatorUT" in seen["types"]
+    assert (seen["before"], seen["changed"], seen["role"], seen["after"]) == (
+        "viewerUT",
+        True,
+        True,
+        "editorUT",
+    )
+    assert sb.portal_user(viewer)["roleId"] == "iBBBBBBBBBBBBBBB"
+    assert sb.requests(operation="generateToken")
+    assert sb.requests(operation="updateUserLicenseType")
