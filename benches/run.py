@@ -1,7 +1,10 @@
 """Run the benchmarks side by side and write BENCHMARKS.md.
 
     pip install . lxml          # a release build: benchmarks refuse a debug build
-    python benches/run.py       # all; or --only parse,close,import
+    python benches/run.py       # all; or --only parse,close,import,list,change
+
+The portal benchmarks also run the official ArcGIS API for Python when --arcgis-python (or
+GISLICENSE_ARCGIS_PYTHON) names a Python that has it installed (pip install arcgis==2.4.4).
 
 Every contender runs in its own process, on this machine, in this run; the report gives
 each one's time and its ratio to gislicense, against the targets of the issues.
@@ -29,10 +32,8 @@ DATA = HERE / ".data"
 WORKERS = HERE / "workers.py"
 
 
-def worker(*args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, str(WORKERS), *args], check=True, capture_output=True, text=True
-    )
+def worker(*args: str, python: str = sys.executable) -> dict[str, Any]:
+    out = subprocess.run([python, str(WORKERS), *args], check=True, capture_output=True, text=True)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -47,12 +48,35 @@ class SandboxProcess:
             text=True,
         )
         assert self.process.stdout is not None
-        for _ in range(5):
-            match = re.search(r"OpenLM: (\S+)", self.process.stdout.readline())
-            if match:
-                self.openlm_url = match.group(1)
-                return
-        raise RuntimeError("the sandbox did not print its URL")
+        printed = ""
+        for _ in range(8):
+            printed += self.process.stdout.readline()
+        found = {
+            key: re.search(pattern, printed)
+            for key, pattern in {
+                "openlm": r"OpenLM: (\S+)",
+                "portal": r"Portal: (\S+)",
+                "admin": r"administrator: (\S+) / (\S+)",
+                "ca": r"\(ca_bundle=\): (\S+)",
+            }.items()
+        }
+        if not all(found.values()):
+            raise RuntimeError(f"the sandbox did not print its URLs: {printed}")
+        self.openlm_url = found["openlm"].group(1)  # type: ignore[union-attr]
+        admin = found["admin"]
+        assert admin is not None
+        self.portal = {
+            "url": found["portal"].group(1),  # type: ignore[union-attr]
+            "ca_file": found["ca"].group(1),  # type: ignore[union-attr]
+            "username": admin.group(1),
+            "password": admin.group(2),
+        }
+
+    def portal_file(self) -> str:
+        DATA.mkdir(exist_ok=True)
+        path = DATA / "portal.json"
+        path.write_text(json.dumps(self.portal))
+        return str(path)
 
     def __enter__(self) -> SandboxProcess:
         return self
@@ -96,6 +120,62 @@ def bench_close(sessions: int, latency: float, runs: int) -> dict[str, Any]:
                 measured += result["times"]
         results[contender] = {"times": measured}
     return {"sessions": sessions, "latency": latency, "results": results}
+
+
+def portal_contenders(arcgis_python: str | None) -> list[tuple[str, str]]:
+    """(contender, python) pairs: the official client only when its Python is given."""
+    contenders = [("sequential", sys.executable)]
+    if arcgis_python:
+        contenders.append(("official", arcgis_python))
+    return [*contenders, ("gislicense", sys.executable)]
+
+
+def bench_list(members: int, latency: float, runs: int, arcgis: str | None) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    args = ("--members", str(members), "--latency", str(latency), "--sessions", "10")
+    for contender, python in portal_contenders(arcgis):
+        measured: list[float] = []
+        with SandboxProcess(*args) as sb:
+            portal = sb.portal_file()
+            for _ in range(runs if contender == "gislicense" else 1):
+                result = worker("list", contender, portal, python=python)
+                assert result["rows"] == members, result
+                measured += result["times"]
+        results[contender] = {"times": measured}
+    return {"members": members, "latency": latency, "results": results}
+
+
+def bench_change(count: int, latency: float, runs: int, arcgis: str | None) -> dict[str, Any]:
+    # Creator holds any role, and the seats are raised: every member can change.
+    members = count * 2
+    args = (
+        *("--members", str(members), "--latency", str(latency), "--sessions", "10"),
+        *("--offline", "0", "--seats", f"creatorUT={members}"),
+    )
+    results: dict[str, Any] = {}
+    for contender, python in portal_contenders(arcgis):
+        measured: list[float] = []
+        for _ in range(runs if contender == "gislicense" else 1):
+            with SandboxProcess(*args) as sb:  # a fresh organization for every run
+                portal = sb.portal_file()
+                names_file = DATA / "names.json"
+                names_file.write_text(json.dumps(not_creators(sb.portal, count)))
+                result = worker("change", contender, portal, str(names_file), python=python)
+                assert result["rows"] == count, result
+                measured += result["times"]
+        results[contender] = {"times": measured}
+    return {"count": count, "latency": latency, "results": results}
+
+
+def not_creators(portal: dict[str, str], count: int) -> list[str]:
+    import gislicense
+
+    gis = gislicense.GIS(
+        portal["url"], portal["username"], portal["password"], ca_bundle=portal["ca_file"]
+    )
+    names = [u.username for u in gis.users.search() if u.user_type != "creatorUT"]
+    assert len(names) >= count, len(names)
+    return names[:count]
 
 
 def bench_import(runs: int) -> dict[str, Any]:
@@ -203,6 +283,76 @@ def report(results: dict[str, Any]) -> str:
             f"{'met' if seed / ours >= 15 else 'NOT MET'}.",
             "",
         ]
+    names = {
+        "sequential": "by hand with urllib, one page / one member after another",
+        "official": "the official ArcGIS API for Python 2.4.4",
+        "gislicense": "gislicense",
+    }
+    if "list" in results:
+        li = results["list"]
+        r = li["results"]
+        ours = statistics.median(r["gislicense"]["times"])
+        lines += [
+            f"## Listing {li['members']:,} members with {li['latency'] * 1000:.0f} ms latency "
+            "per request",
+            "",
+            "Against the sandbox portal run as its own process (HTTPS), signed in beforehand. "
+            "The official client and the urllib loop fetch `portals/self/users` 100 at a time, "
+            "one page after another; `gis.users.search()` fetches the first page, learns the "
+            "total, then the rest 10 at a time.",
+            "",
+            "| contender | time | x gislicense time |",
+            "|---|---|---|",
+        ]
+        for name in ("sequential", "official"):
+            if name in r:
+                t = statistics.median(r[name]["times"])
+                lines.append(f"| {names[name]} | {t:.2f} s | {t / ours:.1f}x |")
+        lines.append(
+            f"| `gis.users.search()`, median of {len(r['gislicense']['times'])} "
+            f"| {ours:.2f} s | 1.0x |"
+        )
+        baseline = "official" if "official" in r else "sequential"
+        ratio = statistics.median(r[baseline]["times"]) / ours
+        lines += [
+            "",
+            f"Target: at least 5x faster than paging one request after another "
+            f"({names[baseline]}). Result: {ratio:.1f}x: {'met' if ratio >= 5 else 'NOT MET'}.",
+            "",
+        ]
+    if "change" in results:
+        ch = results["change"]
+        r = ch["results"]
+        ours = statistics.median(r["gislicense"]["times"])
+        lines += [
+            f"## Changing the user type of {ch['count']:,} members with "
+            f"{ch['latency'] * 1000:.0f} ms latency per request",
+            "",
+            "Against the sandbox portal run as its own process (HTTPS), a fresh organization for "
+            "every run, signed in beforehand. The official client calls `user.update_license_type` "
+            "for each member (one request, then one more to re-read the member); the urllib loop "
+            "sends one `updateUserLicenseType` per member; `gis.users.update_license_type` looks "
+            "up who is already Creator, then sends batches of 25, 8 at a time.",
+            "",
+            "| contender | time | x gislicense time |",
+            "|---|---|---|",
+        ]
+        for name in ("sequential", "official"):
+            if name in r:
+                t = statistics.median(r[name]["times"])
+                lines.append(f"| {names[name]} | {t:.2f} s | {t / ours:.1f}x |")
+        lines.append(
+            f'| `gis.users.update_license_type(names, "creatorUT")`, median of '
+            f"{len(r['gislicense']['times'])} | {ours:.2f} s | 1.0x |"
+        )
+        baseline = "official" if "official" in r else "sequential"
+        ratio = statistics.median(r[baseline]["times"]) / ours
+        lines += [
+            "",
+            f"Target: at least 30x faster than one request per member one after another "
+            f"({names[baseline]}). Result: {ratio:.1f}x: {'met' if ratio >= 30 else 'NOT MET'}.",
+            "",
+        ]
     if "import" in results:
         i = results["import"]
         lines += [
@@ -220,7 +370,12 @@ def report(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="parse,close,import")
+    parser.add_argument("--only", default="parse,close,import,list,change")
+    parser.add_argument(
+        "--arcgis-python",
+        default=os.environ.get("GISLICENSE_ARCGIS_PYTHON"),
+        help="a Python with the official arcgis package, to run it as a contender",
+    )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
     import gislicense._core as core
@@ -233,6 +388,10 @@ def main() -> None:
         results["parse"] = bench_parse(rows=100_000, repeats=5)
     if "close" in wanted:
         results["close"] = bench_close(sessions=1_000, latency=0.020, runs=3)
+    if "list" in wanted:
+        results["list"] = bench_list(10_000, 0.010, runs=3, arcgis=args.arcgis_python)
+    if "change" in wanted:
+        results["change"] = bench_change(5_000, 0.010, runs=3, arcgis=args.arcgis_python)
     if "import" in wanted:
         results["import"] = bench_import(runs=30)
     text = report(results)

@@ -2,6 +2,11 @@
 
     python benches/workers.py parse <etree|lxml|gislicense> FILE REPEATS
     python benches/workers.py close <seed|gislicense> OPENLM_URL
+    python benches/workers.py list <sequential|official|gislicense> PORTAL.json
+    python benches/workers.py change <sequential|official|gislicense> PORTAL.json NAMES.json
+
+PORTAL.json holds the sandbox portal's url, ca_file, username and password. The "official"
+contender runs in a Python that has the official ArcGIS API for Python (arcgis).
 
 Prints one JSON object: the times of the runs in seconds, and for parsing the peak memory
 the first run added (bytes), and how many rows it read.
@@ -159,12 +164,128 @@ def run_close(contender: str, url: str) -> dict[str, Any]:
     return {"times": [time.perf_counter() - start], "rows": sent}
 
 
+# ---------------------------------------------------------------------------------------------
+# Portal: listing members and changing user types
+
+
+class Urllib:
+    """The sharing API by hand, one request after another, as the official client pages."""
+
+    def __init__(self, portal: dict[str, str]) -> None:
+        import ssl
+
+        self.root = portal["url"] + "/sharing/rest"
+        self.context = ssl.create_default_context(cafile=portal["ca_file"])
+        reply = self.post(
+            "generateToken",
+            username=portal["username"],
+            password=portal["password"],
+            client="referer",
+            referer="bench",
+        )
+        self.token = reply["token"]
+
+    def post(self, path: str, **fields: str) -> dict[str, Any]:
+        import urllib.parse
+
+        fields = {**fields, "f": "json"}
+        if getattr(self, "token", None):
+            fields["token"] = self.token
+        request = urllib.request.Request(
+            f"{self.root}/{path}",
+            data=urllib.parse.urlencode(fields).encode(),
+            headers={"Referer": "bench"},
+        )
+        with urllib.request.urlopen(request, context=self.context) as reply:
+            result: dict[str, Any] = json.loads(reply.read())
+        if "error" in result:
+            raise RuntimeError(result["error"])
+        return result
+
+
+def official_gis(portal: dict[str, str]) -> Any:
+    import os
+
+    os.environ["REQUESTS_CA_BUNDLE"] = portal["ca_file"]
+    from arcgis.gis import GIS
+
+    return GIS(portal["url"], portal["username"], portal["password"], use_gen_token=True)
+
+
+def gislicense_gis(portal: dict[str, str]) -> Any:
+    import gislicense
+
+    gis = gislicense.GIS(
+        portal["url"], portal["username"], portal["password"], ca_bundle=portal["ca_file"]
+    )
+    gis.sign_in()
+    return gis
+
+
+def run_list(contender: str, portal: dict[str, str]) -> dict[str, Any]:
+    """Every member of the organization; signing in is not timed."""
+    if contender == "sequential":
+        api = Urllib(portal)
+        start = time.perf_counter()
+        users: list[Any] = []
+        next_start = 1
+        while next_start > 0:
+            page = api.post("portals/self/users", start=str(next_start), num="100")
+            users += page["users"]
+            next_start = page["nextStart"]
+    elif contender == "official":
+        gis = official_gis(portal)
+        start = time.perf_counter()
+        users = gis.users.search(max_users=1_000_000)
+    else:
+        gis = gislicense_gis(portal)
+        start = time.perf_counter()
+        users = gis.users.search()
+    return {"times": [time.perf_counter() - start], "rows": len(users)}
+
+
+def run_change(contender: str, portal: dict[str, str], names: list[str]) -> dict[str, Any]:
+    """Change the user type of every member named to Creator; signing in is not timed."""
+    changed = 0
+    if contender == "sequential":
+        api = Urllib(portal)
+        start = time.perf_counter()
+        for name in names:
+            reply = api.post(
+                "portals/self/updateUserLicenseType",
+                users=json.dumps([name]),
+                userLicenseType="creatorUT",
+            )
+            changed += all(r["status"] for r in reply["results"])
+    elif contender == "official":
+        gis = official_gis(portal)
+        wanted = set(names)
+        users = [u for u in gis.users.search(max_users=1_000_000) if u.username in wanted]
+        start = time.perf_counter()
+        for user in users:
+            changed += user.update_license_type("creatorUT") is True
+    else:
+        gis = gislicense_gis(portal)
+        start = time.perf_counter()
+        report = gis.users.update_license_type(names, "creatorUT")
+        changed = report.counts().get("changed", 0)
+    return {"times": [time.perf_counter() - start], "rows": changed}
+
+
 def main() -> None:
     kind, contender = sys.argv[1], sys.argv[2]
     if kind == "parse":
         result = run_parse(contender, sys.argv[3], int(sys.argv[4]))
-    else:
+    elif kind == "close":
         result = run_close(contender, sys.argv[3])
+    else:
+        with open(sys.argv[3]) as f:
+            portal = json.load(f)
+        if kind == "list":
+            result = run_list(contender, portal)
+        else:
+            with open(sys.argv[4]) as f:
+                result = run_change(contender, portal, json.load(f))
     print(json.dumps(result))
 
 

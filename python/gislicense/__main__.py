@@ -19,10 +19,13 @@ def _sandbox(args: argparse.Namespace) -> int:
         openlm_port=args.openlm_port,
         paging=not args.no_paging,
         portal_members=args.members,
+        portal_offline=args.offline,
         portal_port=args.portal_port,
         portal_tls=not args.portal_http,
         token_lifetime=args.token_lifetime,
     )
+    for user_type, seats in args.seats:
+        sandbox.set_seats(user_type, seats)
     if any((args.error_rate, args.http500_rate, args.http503_rate, args.drop_rate)):
         sandbox.set_faults(
             error=args.error_rate,
@@ -50,6 +53,13 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seats(text: str) -> tuple[str, int]:
+    user_type, _, seats = text.partition("=")
+    if not user_type or not seats.isdigit():
+        raise argparse.ArgumentTypeError(f"expected TYPE=N, like creatorUT=5000, not {text!r}")
+    return user_type, int(seats)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gislicense", description=__doc__)
     parser.add_argument("--version", action="version", version=f"gislicense {__version__}")
@@ -63,6 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--openlm-port", type=int, default=0, help="OpenLM port (any free one)")
     sandbox.add_argument("--no-paging", action="store_true", help="no GetActiveProducts2")
     sandbox.add_argument("--members", type=int, default=300, help="portal members (300)")
+    sandbox.add_argument(
+        "--offline", type=int, default=5, help="members with ArcGIS Pro checked out offline (5)"
+    )
+    sandbox.add_argument(
+        "--seats",
+        type=_seats,
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="seats of a user type, e.g. creatorUT=5000 (repeatable)",
+    )
     sandbox.add_argument("--portal-port", type=int, default=0, help="portal port (any free one)")
     sandbox.add_argument("--portal-http", action="store_true", help="portal over plain HTTP")
     sandbox.add_argument(
