@@ -49,8 +49,11 @@ class SandboxProcess:
         )
         assert self.process.stdout is not None
         printed = ""
-        for _ in range(8):
-            printed += self.process.stdout.readline()
+        while "Ctrl-C" not in printed:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the sandbox stopped before it was ready: {printed}")
+            printed += line
         found = {
             key: re.search(pattern, printed)
             for key, pattern in {

@@ -206,7 +206,7 @@ class Urllib:
 def official_gis(portal: dict[str, str]) -> Any:
     import os
 
-    os.environ["REQUESTS_CA_BUNDLE"] = portal["ca_file"]
+    os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = portal["ca_file"]
     from arcgis.gis import GIS
 
     return GIS(portal["url"], portal["username"], portal["password"], use_gen_token=True)

@@ -6,11 +6,9 @@ Names follow the official ArcGIS API for Python (``GIS``, ``gis.users.get``,
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
 from gislicense._credentials import password_for
@@ -24,19 +22,24 @@ from gislicense._http import (
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
+if TYPE_CHECKING:
+    import datetime as _dt
+
 __all__ = ["GIS", "Role", "User", "UserManager", "UserType"]
 
 #: What bulk changes take: user names or :class:`User` objects.
 UserItem = Union[str, "User"]
-
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 
 def _utc(ms: Any) -> _dt.datetime | None:
     """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage."""
     if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms <= 0:
         return None
-    return _EPOCH + _dt.timedelta(milliseconds=ms)
+    # Imported here: datetime is only needed once a user is read, not at `import gislicense`.
+    import datetime
+
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    return epoch + datetime.timedelta(milliseconds=ms)
 
 
 class User:
@@ -188,7 +191,6 @@ class User:
         await self.refresh_async()
 
 
-@dataclass(frozen=True)
 class UserType:
     """A user type (named-user license type) of the portal.
 
@@ -200,11 +202,36 @@ class UserType:
         raw: Every field as received.
     """
 
-    id: str
-    name: str
-    in_use: int | None = None
-    maximum: int | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("id", "in_use", "maximum", "name", "raw")
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        in_use: int | None = None,
+        maximum: int | None = None,
+        raw: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.in_use = in_use
+        self.maximum = maximum
+        self.raw: Mapping[str, Any] = raw if raw is not None else {}
+
+    def _key(self) -> tuple[str, str, int | None, int | None]:
+        return (self.id, self.name, self.in_use, self.maximum)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UserType) and other._key() == self._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"UserType(id={self.id!r}, name={self.name!r}, in_use={self.in_use!r}, "
+            f"maximum={self.maximum!r})"
+        )
 
     @property
     def available(self) -> int | None:
@@ -214,13 +241,24 @@ class UserType:
         return max(self.maximum - self.in_use, 0)
 
 
-@dataclass(frozen=True)
 class Role:
     """A role: a built-in one (``org_admin``...) or a custom one (Viewer, Data Editor...)."""
 
-    id: str
-    name: str
-    description: str = ""
+    __slots__ = ("description", "id", "name")
+
+    def __init__(self, id: str, name: str, description: str = "") -> None:
+        self.id = id
+        self.name = name
+        self.description = description
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Role) and (other.id, other.name) == (self.id, self.name)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.name))
+
+    def __repr__(self) -> str:
+        return f"Role(id={self.id!r}, name={self.name!r})"
 
 
 def _member(item: object) -> tuple[str | None, str | None, str | None]:
