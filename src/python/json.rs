@@ -1,10 +1,20 @@
 //! JSON from a server to Python objects (dict, list, str, int, float, bool, None).
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use std::collections::HashMap;
+
+use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::{Map, Value};
 
-pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+/// Key strings made once per conversion: 10,000 users share some 30 field names, and a
+/// reused key object also keeps its hash.
+type Keys<'a, 'py> = HashMap<&'a str, Bound<'py, PyString>>;
+
+fn convert<'a, 'py>(
+    py: Python<'py>,
+    value: &'a Value,
+    keys: &mut Keys<'a, 'py>,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
@@ -17,18 +27,30 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
         Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
-                list.append(to_py(py, item)?)?;
+                list.append(convert(py, item, keys)?)?;
             }
             list.into_any()
         }
-        Value::Object(map) => dict(py, map)?.into_any(),
+        Value::Object(map) => dict_with(py, map, keys)?.into_any(),
     })
 }
 
 pub fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    dict_with(py, map, &mut HashMap::new())
+}
+
+fn dict_with<'a, 'py>(
+    py: Python<'py>,
+    map: &'a Map<String, Value>,
+    keys: &mut Keys<'a, 'py>,
+) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, value) in map {
-        dict.set_item(key, to_py(py, value)?)?;
+        let key_object = keys
+            .entry(key.as_str())
+            .or_insert_with(|| PyString::new(py, key))
+            .clone();
+        dict.set_item(key_object, convert(py, value, keys)?)?;
     }
     Ok(dict)
 }
@@ -55,11 +77,22 @@ impl<'py> IntoPyObject<'py> for JsonObjects {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        // Making 10,000 dicts would run Python's cycle collector again and again over
+        // objects that cannot form cycles; it is paused meanwhile.
+        let gc = py.import("gc")?;
+        let pause = self.0.len() > 1000 && gc.call_method0("isenabled")?.is_truthy()?;
+        if pause {
+            gc.call_method0("disable")?;
+        }
+        let mut keys = HashMap::new();
         let dicts = self
             .0
             .iter()
-            .map(|m| dict(py, m))
-            .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, dicts)
+            .map(|m| dict_with(py, m, &mut keys))
+            .collect::<PyResult<Vec<_>>>();
+        if pause {
+            gc.call_method0("enable")?;
+        }
+        PyList::new(py, dicts?)
     }
 }
