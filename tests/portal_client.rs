@@ -114,19 +114,19 @@ async fn bulk_changes_report_every_member() {
     let members = sb.shared().portal.members();
     let offline = members
         .iter()
-        .find(|m| m.pro_offline)
+        .find(|m| m.pro_offline())
         .unwrap()
         .username
         .clone();
     let creators: Vec<String> = members
         .iter()
-        .filter(|m| m.user_type == "creatorUT" && !m.pro_offline)
+        .filter(|m| m.user_type == "creatorUT" && !m.pro_offline())
         .take(30)
         .map(|m| m.username.clone())
         .collect();
     let already = members
         .iter()
-        .find(|m| m.user_type == "GISProfessionalStdUT" && !m.pro_offline)
+        .find(|m| m.user_type == "GISProfessionalStdUT" && !m.pro_offline())
         .unwrap()
         .username
         .clone();
@@ -173,7 +173,7 @@ async fn bulk_changes_report_every_member() {
     // The seats are used up now: one more is refused with the portal's reason.
     let another = members
         .iter()
-        .find(|m| m.user_type == "creatorUT" && !creators.contains(&m.username) && !m.pro_offline)
+        .find(|m| m.user_type == "creatorUT" && !creators.contains(&m.username) && !m.pro_offline())
         .unwrap();
     let outcomes = portal
         .bulk_update_license_type(
@@ -190,4 +190,121 @@ async fn bulk_changes_report_every_member() {
         "{:?}",
         outcomes[0].reason()
     );
+}
+
+/// Members with ArcGIS Pro checked out, per the sandbox.
+fn pro_offline(sb: &Sandbox) -> Vec<String> {
+    sb.shared()
+        .portal
+        .members()
+        .into_iter()
+        .filter(|m| m.pro_offline())
+        .map(|m| m.username)
+        .collect()
+}
+
+#[tokio::test]
+async fn releases_on_every_deployment_and_version() {
+    use gislicense::sandbox::portal::Deployment;
+    for (deployment, version, path) in [
+        (
+            Deployment::Classic,
+            "2024.1",
+            "/portal/portaladmin/license/releaseLicense",
+        ),
+        (
+            Deployment::Classic,
+            "6.4",
+            "/portal/portaladmin/system/licenses/releaseLicense",
+        ),
+        (
+            Deployment::Kubernetes,
+            "2024.1",
+            "/portal/admin/orgs/0123456789ABCDEF/license/releaseLicense",
+        ),
+    ] {
+        let sb = sandbox(PortalSiteOptions {
+            deployment,
+            version: version.into(),
+            ..Default::default()
+        })
+        .await;
+        let portal = admin(&sb);
+        let offline = pro_offline(&sb);
+        assert_eq!(offline.len(), 5);
+        let members = offline
+            .iter()
+            .cloned()
+            .map(|n| Ok(Member::named(n)))
+            .collect();
+        let outcomes = portal.bulk_release(members, "pro", false, 4).await.unwrap();
+        assert!(
+            outcomes.iter().all(|o| o.status() == "released"),
+            "{version}: {outcomes:?}"
+        );
+        assert!(pro_offline(&sb).is_empty(), "{version}");
+        let releases: Vec<String> = sb
+            .requests()
+            .into_iter()
+            .filter(|r| r.operation == "releaseLicense")
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(releases.len(), 5, "{version}");
+        assert!(
+            releases.iter().all(|p| p == path),
+            "{version}: {releases:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn entitlements_are_provisioned_in_batches_of_25() {
+    use gislicense::portal::Change;
+    let sb = sandbox(PortalSiteOptions::default()).await;
+    sb.shared()
+        .portal
+        .set_entitlement_seats("desktopBasicN", 500)
+        .unwrap();
+    let viewers: Vec<String> = sb
+        .shared()
+        .portal
+        .members()
+        .into_iter()
+        .filter(|m| m.user_type == "viewerUT")
+        .map(|m| m.username)
+        .take(51)
+        .collect();
+    let portal = admin(&sb);
+    let members = viewers
+        .iter()
+        .cloned()
+        .map(|n| Ok(Member::named(n)))
+        .collect();
+    let outcomes = portal
+        .bulk_provision(
+            "ArcGIS Pro",
+            members,
+            Change::Set(vec!["desktopbasicn".into()]),
+            false,
+            25,
+            3,
+        )
+        .await
+        .unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.status() == "assigned"),
+        "{outcomes:?}"
+    );
+    let batches = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation == "provisionUserEntitlements")
+        .count();
+    assert_eq!(batches, 3);
+    let pro = portal.license("pro").await.unwrap();
+    let holders = portal.user_entitlements(&pro.item_id).await.unwrap();
+    for name in &viewers {
+        let holder = holders.iter().find(|h| &h.username == name).unwrap();
+        assert_eq!(holder.entitlements, ["desktopBasicN"]);
+    }
 }

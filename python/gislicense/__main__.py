@@ -23,6 +23,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         portal_port=args.portal_port,
         portal_tls=not args.portal_http,
         token_lifetime=args.token_lifetime,
+        portal_version=args.portal_version,
+        portal_deployment="kubernetes" if args.kubernetes else "classic",
     )
     for user_type, seats in args.seats:
         sandbox.set_seats(user_type, seats)
@@ -86,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     sandbox.add_argument("--portal-port", type=int, default=0, help="portal port (any free one)")
     sandbox.add_argument("--portal-http", action="store_true", help="portal over plain HTTP")
+    sandbox.add_argument(
+        "--portal-version", default="2024.1", help="the portal's REST version (2024.1 = 11.3)"
+    )
+    sandbox.add_argument(
+        "--kubernetes", action="store_true", help="ArcGIS Enterprise on Kubernetes (admin API)"
+    )
     sandbox.add_argument(
         "--token-lifetime", type=float, default=1_209_600.0, help="longest token life, seconds"
     )

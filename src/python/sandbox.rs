@@ -109,6 +109,7 @@ impl Sandbox {
         token_lifetime = 1_209_600.0,
         portal_port = 0,
         portal_tls = true,
+        portal_deployment = "classic".to_owned(),
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -131,6 +132,7 @@ impl Sandbox {
         token_lifetime: f64,
         portal_port: u16,
         portal_tls: bool,
+        portal_deployment: String,
     ) -> PyResult<Self> {
         crate::python::ensure_logging();
         if sessions > 2_000_000 {
@@ -146,7 +148,17 @@ impl Sandbox {
                 "token_lifetime must be between 1 second and 14 days (1209600 s), not {token_lifetime}"
             ))));
         }
+        let deployment = match portal_deployment.to_ascii_lowercase().as_str() {
+            "classic" => portal::Deployment::Classic,
+            "kubernetes" => portal::Deployment::Kubernetes,
+            other => {
+                return Err(to_pyerr(Error::invalid(format!(
+                    "portal_deployment is \"classic\" or \"kubernetes\", not {other:?}"
+                ))))
+            }
+        };
         let portal = PortalSiteOptions {
+            deployment,
             members: portal_members,
             offline_members: portal_offline,
             version: portal_version,
@@ -271,6 +283,20 @@ impl Sandbox {
     #[pyo3(signature = (username, offline = true))]
     fn set_pro_offline(&self, username: &str, offline: bool) -> PyResult<()> {
         self.with(|s| s.shared().portal.set_pro_offline(username, offline))?
+            .map_err(to_pyerr)
+    }
+
+    /// Check a member's license of ``app`` (``arcgisprodesktop``, ``drone2map``,
+    /// ``arcgisallsource``) out for offline use (or back in).
+    #[pyo3(signature = (username, app = "arcgisprodesktop", offline = true))]
+    fn set_offline(&self, username: &str, app: &str, offline: bool) -> PyResult<()> {
+        self.with(|s| s.shared().portal.set_offline(username, app, offline))?
+            .map_err(to_pyerr)
+    }
+
+    /// Set how many of an entitlement (``desktopAdvN``...) the organization bought.
+    fn set_entitlement_seats(&self, entitlement: &str, seats: i64) -> PyResult<()> {
+        self.with(|s| s.shared().portal.set_entitlement_seats(entitlement, seats))?
             .map_err(to_pyerr)
     }
 

@@ -19,6 +19,10 @@ use crate::error::{Error, Result};
 use crate::sandbox::openlm::now_ms;
 use crate::sandbox::seed;
 
+mod licenses;
+
+pub use licenses::{Deployment, LISTINGS, PRO_ITEM_ID};
+
 /// The organization id Enterprise portals commonly have.
 pub const ORG_ID: &str = "0123456789ABCDEF";
 pub const VIEWER_ROLE: &str = "iAAAAAAAAAAAAAAA";
@@ -27,6 +31,8 @@ pub const DATA_EDITOR_ROLE: &str = "iBBBBBBBBBBBBBBB";
 pub const ANALYST_ROLE: &str = "aNaLySt0000RoLe1";
 /// The most users one updateUserLicenseType request may name.
 pub const MAX_BATCH: usize = 100;
+/// The privilege releaseLicense and entitlement changes need ("Manage Licenses").
+const MANAGE_LICENSES: &str = "portal:admin:manageLicenses";
 const FAILED_LOGINS_BEFORE_LOCK: u32 = 5;
 const LOCK_TIME: Duration = Duration::from_secs(15 * 60);
 
@@ -44,6 +50,8 @@ pub struct PortalSiteOptions {
     pub admin_password: String,
     pub user_username: String,
     pub user_password: String,
+    /// Classic Enterprise (portaladmin) or Enterprise on Kubernetes (the `admin` API).
+    pub deployment: Deployment,
 }
 
 impl Default for PortalSiteOptions {
@@ -57,6 +65,7 @@ impl Default for PortalSiteOptions {
             admin_password: "sandbox-admin-password".into(),
             user_username: "member".into(),
             user_password: "sandbox-member-password".into(),
+            deployment: Deployment::Classic,
         }
     }
 }
@@ -278,8 +287,10 @@ pub struct PortalMember {
     pub created: i64,
     pub modified: i64,
     pub disabled: bool,
-    /// ArcGIS Pro license checked out for offline use.
-    pub pro_offline: bool,
+    /// Apps (`arcgisprodesktop`, `drone2map`...) whose license is checked out for offline use.
+    pub offline: Vec<&'static str>,
+    /// Entitlements per listing of `LISTINGS`, in its order.
+    pub licenses: Vec<Vec<String>>,
 }
 
 impl PortalMember {
@@ -287,46 +298,90 @@ impl PortalMember {
         role_def(&self.role_id).unwrap_or(&ROLES[2])
     }
 
+    pub fn pro_offline(&self) -> bool {
+        self.offline.contains(&"arcgisprodesktop")
+    }
+
+    fn has_privilege(&self, privilege: &str) -> bool {
+        self.role().privileges.contains(&privilege)
+    }
+
     fn is_admin(&self) -> bool {
-        self.role().privileges.contains(&"portal:admin:updateUsers")
+        self.has_privilege("portal:admin:updateUsers")
     }
 
     /// The user as `community/users/<name>` describes it; `full` adds what only the user
     /// and administrators see.
     pub fn to_json(&self, full: bool) -> Value {
-        let role = self.role();
-        let mut user = json!({
-            "username": self.username,
-            "id": self.id,
-            "fullName": self.full_name,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "description": format!("{} department", self.department),
-            "orgId": ORG_ID,
-            "role": role.role,
-            "roleId": role.id,
-            "level": level_of(&self.user_type),
-            "userLicenseTypeId": self.user_type,
-            "disabled": self.disabled,
-            "lastLogin": self.last_login,
-            "created": self.created,
-            "modified": self.modified,
-            "provider": "arcgis",
-            "userType": "arcgisonly",
-            "access": "org",
-            "culture": "en",
-            "region": "US",
-            "units": "english",
-            "tags": [self.department],
-            "thumbnail": null,
-            "mfaEnabled": false,
-        });
-        if full {
-            user["email"] = json!(self.email);
-            user["privileges"] = json!(role.privileges);
-        }
-        user
+        serde_json::to_value(self.view(full)).unwrap_or(Value::Null)
     }
+
+    /// The user's JSON fields, borrowed: a page of members is written without building
+    /// JSON values first.
+    fn view(&self, full: bool) -> MemberView<'_> {
+        let role = self.role();
+        MemberView {
+            username: &self.username,
+            id: &self.id,
+            full_name: &self.full_name,
+            first_name: &self.first_name,
+            last_name: &self.last_name,
+            description: format!("{} department", self.department),
+            org_id: ORG_ID,
+            role: role.role,
+            role_id: role.id,
+            level: level_of(&self.user_type),
+            user_license_type_id: &self.user_type,
+            disabled: self.disabled,
+            last_login: self.last_login,
+            created: self.created,
+            modified: self.modified,
+            provider: "arcgis",
+            user_type: "arcgisonly",
+            access: "org",
+            culture: "en",
+            region: "US",
+            units: "english",
+            tags: [&self.department],
+            thumbnail: None,
+            mfa_enabled: false,
+            email: full.then_some(self.email.as_str()),
+            privileges: full.then_some(role.privileges),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberView<'a> {
+    username: &'a str,
+    id: &'a str,
+    full_name: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    description: String,
+    org_id: &'static str,
+    role: &'static str,
+    role_id: &'static str,
+    level: &'static str,
+    user_license_type_id: &'a str,
+    disabled: bool,
+    last_login: i64,
+    created: i64,
+    modified: i64,
+    provider: &'static str,
+    user_type: &'static str,
+    access: &'static str,
+    culture: &'static str,
+    region: &'static str,
+    units: &'static str,
+    tags: [&'a str; 1],
+    thumbnail: Option<&'static str>,
+    mfa_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    privileges: Option<&'static [&'static str]>,
 }
 
 struct IssuedToken {
@@ -341,6 +396,8 @@ struct PortalState {
     index: HashMap<String, usize>,
     /// Seats per user type.
     seats: HashMap<&'static str, i64>,
+    /// Purchased count per entitlement, per listing of `LISTINGS`.
+    license_seats: Vec<HashMap<&'static str, i64>>,
     tokens: HashMap<String, IssuedToken>,
     /// Failed sign-ins per lower-case user name: how many, and when the last was.
     failed_logins: HashMap<String, (u32, Instant)>,
@@ -511,8 +568,16 @@ fn number_param(request: &PortalRequest<'_>, name: &str, default: usize) -> usiz
         .map_or(default, |n| n.max(0) as usize)
 }
 
-/// A page of `items` as the sharing API pages: 1-based `start`, at most 100 per page.
-/// Only the page's items are turned into JSON: a listing of 10,000 members stays cheap.
+/// The window a listing asks for, as the sharing API pages: 1-based `start`, and `num`
+/// (at most 100).
+fn window(request: &PortalRequest<'_>) -> (usize, usize) {
+    let start = number_param(request, "start", 1).max(1);
+    let num = number_param(request, "num", 10).min(100);
+    (start, num)
+}
+
+/// A page of `items` as the sharing API pages. Only the page's items are turned into JSON:
+/// a listing of 10,000 members stays cheap.
 fn page<T>(
     request: &PortalRequest<'_>,
     items: Vec<T>,
@@ -520,21 +585,42 @@ fn page<T>(
     to_json: impl Fn(T) -> Value,
 ) -> Value {
     let total = items.len();
-    let start = number_param(request, "start", 1).max(1);
-    let num = number_param(request, "num", 10).min(100);
+    let (start, num) = window(request);
     let chosen: Vec<Value> = items
         .into_iter()
         .skip(start - 1)
         .take(num)
         .map(to_json)
         .collect();
-    let end = start - 1 + chosen.len();
+    page_json(key, total, start, num, chosen)
+}
+
+/// The reply for a page: `items` are the window (`start`, `num`) of `total`.
+fn page_json(key: &str, total: usize, start: usize, num: usize, chosen: Vec<Value>) -> Value {
+    let (next, num) = next_start(total, start, num, chosen.len());
+    json!({"total": total, "start": start, "num": num, "nextStart": next, key: chosen})
+}
+
+/// `nextStart` (-1 on the last page) and `num` of a page of `count` items.
+fn next_start(total: usize, start: usize, num: usize, count: usize) -> (i64, usize) {
+    let end = start - 1 + count;
     let next = if end < total && num > 0 {
         (end + 1) as i64
     } else {
         -1
     };
-    json!({"total": total, "start": start, "num": num, "nextStart": next, key: chosen})
+    (next, num)
+}
+
+/// A page of `portals/self/users`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsersPage<'a> {
+    total: usize,
+    start: usize,
+    num: usize,
+    next_start: i64,
+    users: Vec<MemberView<'a>>,
 }
 
 impl PortalSite {
@@ -589,7 +675,8 @@ impl PortalSite {
                 created,
                 modified: created,
                 disabled: false,
-                pro_offline: false,
+                offline: Vec::new(),
+                licenses: vec![Vec::new(); LISTINGS.len()],
             }
         };
         let mut admin = make(
@@ -663,16 +750,18 @@ impl PortalSite {
                 break;
             }
             if m.user_type.starts_with("GISProfessional") && !m.disabled {
-                m.pro_offline = true;
+                m.offline.push("arcgisprodesktop");
                 offline += 1;
             }
         }
+        licenses::seed_entitlements(&mut members, seed_value);
         members.sort_by_key(|m| m.username.to_lowercase());
         let mut index = HashMap::with_capacity(members.len() * 2);
         for (i, m) in members.iter().enumerate() {
             index.insert(m.username.to_lowercase(), i);
             index.insert(m.id.clone(), i);
         }
+        let license_seats = licenses::initial_seats(&members);
         let mut seats = HashMap::new();
         for t in USER_TYPES {
             let used = members.iter().filter(|m| m.user_type == t.id).count() as i64;
@@ -689,6 +778,7 @@ impl PortalSite {
                 members,
                 index,
                 seats,
+                license_seats,
                 tokens: HashMap::new(),
                 failed_logins: HashMap::new(),
                 rng,
@@ -727,12 +817,7 @@ impl PortalSite {
 
     /// Check a member's ArcGIS Pro license out for offline use, or back in.
     pub fn set_pro_offline(&self, username: &str, offline: bool) -> Result<()> {
-        let mut state = self.state();
-        let i = state.find(username).ok_or_else(|| {
-            Error::invalid(format!("the sandbox portal has no member {username:?}"))
-        })?;
-        state.members[i].pro_offline = offline;
-        Ok(())
+        self.set_offline(username, "arcgisprodesktop", offline)
     }
 
     /// Set the seats of a user type.
@@ -777,7 +862,19 @@ impl PortalSite {
                 if let Some(sharing) = rest.strip_prefix("/sharing/rest/") {
                     self.sharing(request, sharing)
                 } else if rest == "/portaladmin" || rest.starts_with("/portaladmin/") {
-                    self.portal_admin(request, rest.trim_start_matches("/portaladmin"))
+                    match self.options.deployment {
+                        Deployment::Classic => {
+                            self.portal_admin(request, rest.trim_start_matches("/portaladmin"))
+                        }
+                        Deployment::Kubernetes => not_found_page(),
+                    }
+                } else if rest == "/admin" || rest.starts_with("/admin/") {
+                    match self.options.deployment {
+                        Deployment::Kubernetes => {
+                            self.kubernetes_admin(request, rest.trim_start_matches("/admin"))
+                        }
+                        Deployment::Classic => not_found_page(),
+                    }
                 } else {
                     not_found_page()
                 }
@@ -904,8 +1001,18 @@ impl PortalSite {
     }
 
     fn admin(&self, request: &PortalRequest<'_>, api: Api) -> std::result::Result<usize, Answer> {
+        self.privileged(request, api, "portal:admin:updateUsers")
+    }
+
+    /// The caller, if signed in with `privilege`; a 403 in the envelope of `api` otherwise.
+    fn privileged(
+        &self,
+        request: &PortalRequest<'_>,
+        api: Api,
+        privilege: &str,
+    ) -> std::result::Result<usize, Answer> {
         let i = self.signed_in(request, api)?;
-        if self.state().members[i].is_admin() {
+        if self.state().members[i].has_privilege(privilege) {
             Ok(i)
         } else {
             Err(error_answer(
@@ -929,6 +1036,9 @@ impl PortalSite {
             "portals/self/updateuserlicensetype" => self.update_license_type(request),
             "portals/self/updateuserrole" => self.update_role(request),
             "portals/self/updateuserlevel" => self.update_level(request),
+            "portals/self/purchases" => self
+                .privileged(request, api, MANAGE_LICENSES)
+                .map(|_| self.purchases(request)),
             "community/self" => self.signed_in(request, api).map(|i| {
                 let state = self.state();
                 formatted(request, &state.members[i].to_json(true))
@@ -936,10 +1046,15 @@ impl PortalSite {
             "community/users" => self
                 .signed_in(request, api)
                 .map(|i| self.search(request, i)),
-            _ => match path.strip_prefix("community/users/") {
-                Some(rest) => self.one_user(request, rest),
-                None => Ok(error_answer(api, 400, "Invalid URL", &["Invalid URL"])),
-            },
+            _ => {
+                if let Some(rest) = path.strip_prefix("community/users/") {
+                    self.one_user(request, rest)
+                } else if let Some(rest) = path.strip_prefix("content/listings/") {
+                    self.listing(request, rest)
+                } else {
+                    Ok(error_answer(api, 400, "Invalid URL", &["Invalid URL"]))
+                }
+            }
         };
         result.unwrap_or_else(|answer| answer)
     }
@@ -964,6 +1079,9 @@ impl PortalSite {
         });
         if let Some(i) = caller {
             portal["user"] = state.members[i].to_json(true);
+        }
+        if self.options.deployment == Deployment::Kubernetes {
+            portal["portalDeploymentType"] = json!("ArcGISEnterpriseOnKubernetes");
         }
         Ok(formatted(request, &portal))
     }
@@ -1001,30 +1119,55 @@ impl PortalSite {
     }
 
     fn list_users(&self, request: &PortalRequest<'_>) -> Answer {
-        let state = self.state();
-        let user_type = request.param("userLicenseType").filter(|s| !s.is_empty());
-        let role = request.param("role").filter(|s| !s.is_empty());
-        let provider = request.param("provider").filter(|s| !s.is_empty());
-        let mut chosen: Vec<&PortalMember> = state
-            .members
-            .iter()
-            .filter(|m| user_type.is_none_or(|t| m.user_type.eq_ignore_ascii_case(t)))
-            .filter(|m| {
-                role.is_none_or(|r| {
-                    m.role_id.eq_ignore_ascii_case(r) || m.role().role.eq_ignore_ascii_case(r)
+        let (start, num) = window(request);
+        // The page's members are copied out so that JSON is made without holding the lock:
+        // concurrent page requests then run side by side.
+        let (total, members) = {
+            let state = self.state();
+            let user_type = request.param("userLicenseType").filter(|s| !s.is_empty());
+            let role = request.param("role").filter(|s| !s.is_empty());
+            let provider = request.param("provider").filter(|s| !s.is_empty());
+            let mut chosen: Vec<&PortalMember> = state
+                .members
+                .iter()
+                .filter(|m| user_type.is_none_or(|t| m.user_type.eq_ignore_ascii_case(t)))
+                .filter(|m| {
+                    role.is_none_or(|r| {
+                        m.role_id.eq_ignore_ascii_case(r) || m.role().role.eq_ignore_ascii_case(r)
+                    })
                 })
-            })
-            .filter(|_| provider.is_none_or(|p| p.eq_ignore_ascii_case("arcgis")))
-            .collect();
-        sort_members(
-            &mut chosen,
-            request.param("sortField"),
-            request.param("sortOrder"),
-        );
-        formatted(
-            request,
-            &page(request, chosen, "users", |m| m.to_json(true)),
-        )
+                .filter(|_| provider.is_none_or(|p| p.eq_ignore_ascii_case("arcgis")))
+                .collect();
+            sort_members(
+                &mut chosen,
+                request.param("sortField"),
+                request.param("sortOrder"),
+            );
+            let total = chosen.len();
+            let window: Vec<PortalMember> = chosen
+                .into_iter()
+                .skip(start - 1)
+                .take(num)
+                .cloned()
+                .collect();
+            (total, window)
+        };
+        let (next, num) = next_start(total, start, num, members.len());
+        let page = UsersPage {
+            total,
+            start,
+            num,
+            next_start: next,
+            users: members.iter().map(|m| m.view(true)).collect(),
+        };
+        if request
+            .param("f")
+            .is_some_and(|f| f.eq_ignore_ascii_case("json"))
+        {
+            // The common case, written straight from the members.
+            return (200, JSON, serde_json::to_string(&page).unwrap_or_default());
+        }
+        formatted(request, &serde_json::to_value(&page).unwrap_or(Value::Null))
     }
 
     /// `community/users` search: `field:value` terms (orgid, username, fullname, email, role,
@@ -1185,10 +1328,11 @@ impl PortalSite {
         if member.user_type == target.id {
             return Ok(());
         }
-        if member.pro_offline {
+        if let Some(app) = member.offline.first() {
             return Err(format!(
-                "Unable to change the user type of '{}': their ArcGIS Pro license is checked out for offline use. Release the license first.",
-                member.username
+                "Unable to change the user type of '{}': their {} license is checked out for offline use. Release the license first.",
+                member.username,
+                licenses::app_title(app)
             ));
         }
         let role = member.role();
@@ -1299,6 +1443,14 @@ impl PortalSite {
                 )
             }),
             "/license" => self.admin(request, Api::Admin).map(|_| self.license(request)),
+            "/license/releaselicense" if licenses::at_least(&self.options.version, (7, 1)) => {
+                self.release_license(request, true)
+            }
+            "/system/licenses/releaselicense"
+                if !licenses::at_least(&self.options.version, (7, 1)) =>
+            {
+                self.release_license(request, false)
+            }
             _ => Ok(error_answer(Api::Admin, 404, "Resource not found.", &[])),
         };
         result.unwrap_or_else(|answer| answer)
@@ -1374,7 +1526,14 @@ pub fn member_map(member: &PortalMember) -> Map<String, Value> {
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    map.insert("proOffline".into(), json!(member.pro_offline));
+    map.insert("proOffline".into(), json!(member.pro_offline()));
+    map.insert("offlineApps".into(), json!(member.offline));
+    let entitlements: Map<String, Value> = LISTINGS
+        .iter()
+        .zip(&member.licenses)
+        .map(|(listing, held)| (listing.title.to_owned(), json!(held)))
+        .collect();
+    map.insert("entitlements".into(), Value::Object(entitlements));
     map
 }
 
@@ -1427,7 +1586,7 @@ mod tests {
         for t in USER_TYPES {
             assert!(members.iter().any(|m| m.user_type == t.id), "{}", t.id);
         }
-        assert_eq!(members.iter().filter(|m| m.pro_offline).count(), 5);
+        assert_eq!(members.iter().filter(|m| m.pro_offline()).count(), 5);
         for m in &members {
             let t = user_type_def(&m.user_type).unwrap();
             assert!(m.role().rank <= t.max_rank, "{m:?}");
@@ -1471,10 +1630,10 @@ mod tests {
         let options = PortalSiteOptions::default();
         let token = sign_in(&site, &options.admin_username, &options.admin_password);
         let members = site.members();
-        let offline = members.iter().find(|m| m.pro_offline).unwrap();
+        let offline = members.iter().find(|m| m.pro_offline()).unwrap();
         let publisher = members
             .iter()
-            .find(|m| m.role_id == "org_publisher" && !m.pro_offline)
+            .find(|m| m.role_id == "org_publisher" && !m.pro_offline())
             .unwrap();
         let viewer = members.iter().find(|m| m.user_type == "viewerUT").unwrap();
         let users = json!([
