@@ -1,7 +1,8 @@
 """gislicense: see and manage who holds your GIS licenses.
 
 OpenLM sessions (which licenses are in use, closing the applications that hold them),
-ArcGIS Portal / Enterprise members, user types and roles, and a built-in sandbox that
+ArcGIS Portal / Enterprise members, user types, roles and named-user licenses (ArcGIS Pro
+entitlements, offline check-outs), and a built-in sandbox that
 emulates the servers for scripts and tests.
 """
 
@@ -27,6 +28,7 @@ from gislicense.exceptions import (
     TransportError,
     UnreadableReplyError,
 )
+from gislicense.licenses import EntitlementCount, License, UserEntitlement
 from gislicense.openlm import OpenLM
 from gislicense.portal import GIS, Role, User, UserType
 
@@ -36,8 +38,10 @@ __all__ = [
     "AuthenticationError",
     "BulkOperationError",
     "BulkReport",
+    "EntitlementCount",
     "GisLicenseError",
     "InvalidInputError",
+    "License",
     "NotFoundError",
     "OpenLM",
     "Outcome",
@@ -52,6 +56,7 @@ __all__ = [
     "TransportError",
     "UnreadableReplyError",
     "User",
+    "UserEntitlement",
     "UserType",
     "__version__",
     "parse_active_products",

@@ -185,6 +185,8 @@ class PortalClient:
     def url(self) -> str: ...
     @property
     def username(self) -> str | None: ...
+    def license_admin(self) -> LicenseAdmin:
+        """The license operations of this connection."""
     def sign_in(self) -> None: ...
     def sign_in_async(self) -> Awaitable[None]: ...
     def properties(self) -> dict[str, Any]: ...
@@ -251,6 +253,92 @@ class PortalClient:
         dry_run: bool,
         concurrency: int,
     ) -> Awaitable[list[_Result]]: ...
+
+# One step of a multi-step operation: (step name, status, reason, error).
+_Step = tuple[str, str, str | None, GisLicenseError | None]
+_StepResult = tuple[str, str | None, GisLicenseError | None, list[_Step]]
+
+class LicenseAdmin:
+    """Named-user licenses of one portal connection (``gis.admin.license``). Licenses come
+    back as dicts ``{item_id, title, entitlements: {id: number bought}, raw}``, members'
+    entitlements as ``{username, entitlements, disconnected, last_login (ms or None), raw}``.
+    Bulk items are ``(username or None, None)``."""
+
+    def licenses(self) -> list[dict[str, Any]]:
+        """Active purchases and trials (``portals/self/purchases``)."""
+    def licenses_async(self) -> Awaitable[list[dict[str, Any]]]: ...
+    def license(self, name: str) -> dict[str, Any]:
+        """A license by title, friendly name ("pro", "drone2map", "allsource") or item id."""
+    def license_async(self, name: str) -> Awaitable[dict[str, Any]]: ...
+    def users(self, item_id: str) -> list[dict[str, Any]]:
+        """Every member's entitlements under the listing (pages fetched concurrently)."""
+    def users_async(self, item_id: str) -> Awaitable[list[dict[str, Any]]]: ...
+    def user(self, item_id: str, username: str) -> dict[str, Any] | None:
+        """One member's entitlements; None when they hold none."""
+    def user_async(self, item_id: str, username: str) -> Awaitable[dict[str, Any] | None]: ...
+    def report(self, license: str) -> list[dict[str, Any]]:
+        """Rows ``{entitlement, total, assigned, remaining}``."""
+    def report_async(self, license: str) -> Awaitable[list[dict[str, Any]]]: ...
+    def provision(
+        self,
+        license: str,
+        items: Sequence[tuple[str | None, None]],
+        mode: str,
+        entitlements: Sequence[str],
+        dry_run: bool,
+        batch_size: int,
+        concurrency: int,
+    ) -> list[_Result]:
+        """``mode``: "set" (exactly these; [] revokes all), "add" or "remove"."""
+    def provision_async(
+        self,
+        license: str,
+        items: Sequence[tuple[str | None, None]],
+        mode: str,
+        entitlements: Sequence[str],
+        dry_run: bool,
+        batch_size: int,
+        concurrency: int,
+    ) -> Awaitable[list[_Result]]: ...
+    def release(self, username: str, app: str) -> None:
+        """releaseLicense on the endpoint of the portal's deployment and version."""
+    def release_async(self, username: str, app: str) -> Awaitable[None]: ...
+    def release_many(
+        self,
+        items: Sequence[tuple[str | None, None]],
+        app: str,
+        dry_run: bool,
+        concurrency: int,
+    ) -> list[_Result]: ...
+    def release_many_async(
+        self,
+        items: Sequence[tuple[str | None, None]],
+        app: str,
+        dry_run: bool,
+        concurrency: int,
+    ) -> Awaitable[list[_Result]]: ...
+    def release_and_update(
+        self,
+        items: Sequence[tuple[str | None, None]],
+        app: str,
+        user_type: str | None,
+        license: str,
+        entitlements: Sequence[str] | None,
+        dry_run: bool,
+        concurrency: int,
+    ) -> list[_StepResult]:
+        """Each member's (status, reason, error, steps); a step is (name, status, reason,
+        error)."""
+    def release_and_update_async(
+        self,
+        items: Sequence[tuple[str | None, None]],
+        app: str,
+        user_type: str | None,
+        license: str,
+        entitlements: Sequence[str] | None,
+        dry_run: bool,
+        concurrency: int,
+    ) -> Awaitable[list[_StepResult]]: ...
 
 class SandboxRequest:
     """One request the sandbox received."""
@@ -332,6 +420,8 @@ class Sandbox:
             asks for (short ones test renewal).
         portal_port: Port for the portal; 0 picks a free one.
         portal_tls: Serve the portal over HTTPS (plain HTTP when False).
+        portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``)
+            or ``"kubernetes"`` (Enterprise Administrator API under ``/admin``).
     """
 
     def __init__(
@@ -355,6 +445,7 @@ class Sandbox:
         token_lifetime: float = 1_209_600.0,
         portal_port: int = 0,
         portal_tls: bool = True,
+        portal_deployment: str = "classic",
     ) -> None: ...
     def __enter__(self) -> Sandbox: ...
     def __exit__(
@@ -449,11 +540,20 @@ class Sandbox:
     def expire_openlm_logins(self) -> None:
         """End every OpenLM login session, as a server restart would."""
     def portal_users(self) -> list[dict[str, Any]]:
-        """Every portal member as the REST API describes them, plus ``proOffline``."""
+        """Every portal member as the REST API describes them, plus ``proOffline``,
+        ``offlineApps`` (app ids checked out) and ``entitlements`` (listing title to the
+        member's entitlement ids)."""
     def portal_user(self, username: str) -> dict[str, Any]:
         """One portal member, by user name or id."""
     def set_pro_offline(self, username: str, offline: bool = True) -> None:
         """Check a member's ArcGIS Pro license out for offline use (or back in)."""
+    def set_offline(
+        self, username: str, app: str = "arcgisprodesktop", offline: bool = True
+    ) -> None:
+        """Check a member's license of ``app`` (``arcgisprodesktop``, ``drone2map``,
+        ``arcgisallsource``) out for offline use (or back in)."""
+    def set_entitlement_seats(self, entitlement: str, seats: int) -> None:
+        """Set how many of an entitlement (``desktopAdvN``...) the organization bought."""
     def set_seats(self, user_type: str, seats: int) -> None:
         """Set how many members a user type may have."""
     def expire_portal_tokens(self) -> None:

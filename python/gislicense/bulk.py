@@ -25,9 +25,11 @@ class Outcome(Generic[T]):
             (``"would_close"``...), ``"unchanged"``, ``"skipped"`` or ``"failed"``.
         reason: Why it was skipped, unchanged or failed; None when it was done.
         error: The exception for a failed item, else None.
+        steps: For operations of several steps, each step's outcome (its ``item`` is the
+            step's name, such as ``"release"``); empty otherwise.
     """
 
-    __slots__ = ("error", "item", "reason", "status")
+    __slots__ = ("error", "item", "reason", "status", "steps")
 
     def __init__(
         self,
@@ -35,11 +37,13 @@ class Outcome(Generic[T]):
         status: str,
         reason: str | None = None,
         error: GisLicenseError | None = None,
+        steps: list[Outcome[str]] | None = None,
     ) -> None:
         self.item = item
         self.status = status
         self.reason = reason
         self.error = error
+        self.steps: list[Outcome[str]] = steps if steps is not None else []
 
     @property
     def ok(self) -> bool:
@@ -55,13 +59,15 @@ class BulkReport(list[Outcome[T]]):
     """One :class:`Outcome` per item, in the order the items were given."""
 
     @classmethod
-    def from_results(
-        cls, items: Iterable[T], results: Iterable[tuple[str, str | None, GisLicenseError | None]]
-    ) -> BulkReport[T]:
-        return cls(
-            Outcome(item, status, reason, error)
-            for item, (status, reason, error) in zip(items, results)
-        )
+    def from_results(cls, items: Iterable[T], results: Iterable[tuple[Any, ...]]) -> BulkReport[T]:
+        """Pair items with the core's ``(status, reason, error)`` tuples, which may carry a
+        fourth element: ``(step, status, reason, error)`` tuples of each step."""
+        report: BulkReport[T] = cls()
+        for item, result in zip(items, results):
+            status, reason, error = result[:3]
+            steps = [Outcome(*step) for step in result[3]] if len(result) > 3 else None
+            report.append(Outcome(item, status, reason, error, steps))
+        return report
 
     @property
     def failed(self) -> list[Outcome[T]]:
@@ -109,4 +115,8 @@ class BulkReport(list[Outcome[T]]):
         for outcome in self:
             if outcome.status in (FAILED, SKIPPED):
                 lines.append(f"  {outcome.status}: {outcome.item!r}: {outcome.reason}")
+                lines.extend(
+                    f"    {step.item}: {step.status}" + (f" ({step.reason})" if step.reason else "")
+                    for step in outcome.steps
+                )
         return "\n".join(lines)

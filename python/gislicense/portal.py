@@ -25,6 +25,8 @@ from gislicense.exceptions import InvalidInputError
 if TYPE_CHECKING:
     import datetime as _dt
 
+    from gislicense.licenses import AdminManager
+
 __all__ = ["GIS", "Role", "User", "UserManager", "UserType"]
 
 #: What bulk changes take: user names or :class:`User` objects.
@@ -578,6 +580,17 @@ class GIS:
             options,
         )
         self.users = UserManager(self)
+        self._admin: AdminManager | None = None
+
+    @property
+    def admin(self) -> AdminManager:
+        """Administration: ``gis.admin.license`` for ArcGIS Pro and other named-user
+        licenses, offline check-outs and releasing them."""
+        if self._admin is None:
+            from gislicense.licenses import AdminManager
+
+            self._admin = AdminManager(self)
+        return self._admin
 
     @property
     def url(self) -> str:

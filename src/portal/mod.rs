@@ -3,7 +3,9 @@
 
 pub mod client;
 pub mod envelope;
+pub mod licenses;
 pub mod users;
 
 pub use client::{Credentials, Portal, PortalOptions, Root};
+pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

@@ -13,7 +13,7 @@ use crate::portal::client::{Portal, Root};
 use crate::portal::envelope;
 
 /// Characters escaped in a URL path segment (a user name may hold `@`, `.`, spaces, `/`...).
-const SEGMENT: &AsciiSet = &CONTROLS
+pub(crate) const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
@@ -32,7 +32,7 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// The largest page the portal serves.
 pub const PAGE_SIZE: usize = 100;
 /// Pages fetched at once after the first.
-pub const PAGE_CONCURRENCY: usize = 10;
+pub const PAGE_CONCURRENCY: usize = 25;
 
 fn number(value: Option<&Value>) -> Option<i64> {
     match value? {
@@ -286,7 +286,7 @@ impl Member {
     }
 }
 
-fn check_username(username: &str) -> Result<()> {
+pub(crate) fn check_username(username: &str) -> Result<()> {
     if username.trim().is_empty() {
         return Err(Error::invalid("the user name is empty"));
     }
@@ -300,7 +300,7 @@ fn check_username(username: &str) -> Result<()> {
 
 /// Ask `path` for `start`, `num` pages: the first page gives `total`, and the others are
 /// fetched concurrently, in the server's order. Stops at `max` items.
-async fn paged(
+pub(crate) async fn paged(
     portal: &Portal,
     path: &str,
     params: &[(&str, String)],
@@ -317,17 +317,21 @@ async fn paged(
                 .await
         }
     };
-    let items = |reply: &Map<String, Value>| -> Vec<Map<String, Value>> {
-        match reply.get(list_key) {
+    // Taken out of the reply, not copied: a listing of 10,000 members is 10 MB of JSON.
+    let items = |reply: &mut Map<String, Value>| -> Vec<Map<String, Value>> {
+        match reply.remove(list_key) {
             Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| v.as_object().cloned())
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Object(item) => Some(item),
+                    _ => None,
+                })
                 .collect(),
             _ => vec![],
         }
     };
-    let first = page(1).await?;
-    let mut all = items(&first);
+    let mut first = page(1).await?;
+    let mut all = items(&mut first);
     let total = number(first.get("total")).map(|t| t.max(0) as usize);
     let wanted = match (total, max) {
         (Some(total), Some(max)) => Some(total.min(max)),
@@ -341,7 +345,7 @@ async fn paged(
                 .map(|n| 1 + n * PAGE_SIZE)
                 .collect();
             for reply in bulk::run_ordered(starts, PAGE_CONCURRENCY, page).await {
-                all.extend(items(&reply?));
+                all.extend(items(&mut reply?));
             }
         }
         None => {
@@ -351,8 +355,8 @@ async fn paged(
                 if max.is_some_and(|m| all.len() >= m) {
                     break;
                 }
-                let reply = page(start as usize).await?;
-                let got = items(&reply);
+                let mut reply = page(start as usize).await?;
+                let got = items(&mut reply);
                 if got.is_empty() {
                     break;
                 }
@@ -720,12 +724,16 @@ impl Portal {
                 User::user_type,
             )
             .await;
-        let plan = plan(members, |username| {
-            known
-                .get(&username.to_lowercase())
-                .and_then(|c| c.as_deref())
-                .is_some_and(|current| current.eq_ignore_ascii_case(&target))
-        });
+        let plan = plan(
+            members,
+            |username| {
+                known
+                    .get(&username.to_lowercase())
+                    .and_then(|c| c.as_deref())
+                    .is_some_and(|current| current.eq_ignore_ascii_case(&target))
+            },
+            "already that user type",
+        );
         if dry_run {
             return Ok(finish_dry_run(plan, "would_change"));
         }
@@ -784,12 +792,16 @@ impl Portal {
                 User::role_id,
             )
             .await;
-        let plan = plan(members, |username| {
-            known
-                .get(&username.to_lowercase())
-                .and_then(|c| c.as_deref())
-                .is_some_and(|current| current == target)
-        });
+        let plan = plan(
+            members,
+            |username| {
+                known
+                    .get(&username.to_lowercase())
+                    .and_then(|c| c.as_deref())
+                    .is_some_and(|current| current == target)
+            },
+            "already that role",
+        );
         if dry_run {
             return Ok(finish_dry_run(plan, "would_change"));
         }
@@ -814,7 +826,7 @@ impl Portal {
     }
 }
 
-fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<()> {
+pub(crate) fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<()> {
     if reply.get("success").and_then(Value::as_bool) == Some(false) {
         return Err(envelope::item_error(
             url,
@@ -826,14 +838,18 @@ fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<()> 
 }
 
 /// What to do with one item of a bulk change.
-enum Step {
+pub(crate) enum Step {
     Send(String),
     Done(Outcome),
 }
 
 /// Check each member: refused ones fail, repeats are skipped, those already as asked are
 /// unchanged, and the rest are to be sent.
-fn plan(members: Vec<Result<Member>>, already: impl Fn(&str) -> bool) -> Vec<Step> {
+pub(crate) fn plan(
+    members: Vec<Result<Member>>,
+    already: impl Fn(&str) -> bool,
+    unchanged: &str,
+) -> Vec<Step> {
     let mut first_of: HashMap<String, usize> = HashMap::new();
     members
         .into_iter()
@@ -851,7 +867,7 @@ fn plan(members: Vec<Result<Member>>, already: impl Fn(&str) -> bool) -> Vec<Ste
                 Entry::Vacant(slot) => {
                     slot.insert(index);
                     if already(&member.username) {
-                        Step::Done(Outcome::Unchanged("already so".into()))
+                        Step::Done(Outcome::Unchanged(unchanged.to_owned()))
                     } else {
                         Step::Send(member.username)
                     }
@@ -861,7 +877,7 @@ fn plan(members: Vec<Result<Member>>, already: impl Fn(&str) -> bool) -> Vec<Ste
         .collect()
 }
 
-fn finish_dry_run(plan: Vec<Step>, word: &'static str) -> Vec<Outcome> {
+pub(crate) fn finish_dry_run(plan: Vec<Step>, word: &'static str) -> Vec<Outcome> {
     plan.into_iter()
         .map(|step| match step {
             Step::Send(_) => Outcome::WouldDo(word),
@@ -871,7 +887,10 @@ fn finish_dry_run(plan: Vec<Step>, word: &'static str) -> Vec<Outcome> {
 }
 
 /// Put the results of the sent items back in their places.
-fn settle(plan: Vec<Step>, results: impl IntoIterator<Item = (usize, Outcome)>) -> Vec<Outcome> {
+pub(crate) fn settle(
+    plan: Vec<Step>,
+    results: impl IntoIterator<Item = (usize, Outcome)>,
+) -> Vec<Outcome> {
     let mut results: HashMap<usize, Outcome> = results.into_iter().collect();
     plan.into_iter()
         .enumerate()
@@ -955,7 +974,7 @@ mod tests {
             Err(Error::invalid("not a user")),
             Ok(Member::named("")),
         ];
-        let steps = plan(members, |name| name == "bob");
+        let steps = plan(members, |name| name == "bob", "already so");
         let statuses: Vec<&str> = steps
             .iter()
             .map(|s| match s {

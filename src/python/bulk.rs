@@ -7,22 +7,66 @@ use pyo3::types::{PyList, PyTuple};
 use crate::bulk::Outcome;
 use crate::python::errors::to_pyerr;
 
-/// One bulk outcome as a Python tuple: (status, reason, exception or None).
-fn outcome_tuple<'py>(py: Python<'py>, outcome: Outcome) -> PyResult<Bound<'py, PyTuple>> {
-    let status = outcome.status();
-    let reason = outcome.reason();
+/// The status, reason and exception (or None) of one outcome, as Python objects.
+fn outcome_parts(py: Python<'_>, outcome: Outcome) -> PyResult<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> {
+    let status = outcome.status().into_pyobject(py)?.into_any().unbind();
+    let reason = outcome.reason().into_pyobject(py)?.unbind();
     let error = match outcome {
         Outcome::Failed(err) => to_pyerr(err).into_value(py).into_any(),
         _ => py.None(),
     };
-    PyTuple::new(
-        py,
-        [
-            status.into_pyobject(py)?.into_any().unbind(),
-            reason.into_pyobject(py)?.unbind(),
-            error,
-        ],
-    )
+    Ok((status, reason, error))
+}
+
+/// One bulk outcome as a Python tuple: (status, reason, exception or None).
+fn outcome_tuple<'py>(py: Python<'py>, outcome: Outcome) -> PyResult<Bound<'py, PyTuple>> {
+    let (status, reason, error) = outcome_parts(py, outcome)?;
+    PyTuple::new(py, [status, reason, error])
+}
+
+/// Each member's outcome and the outcomes of its steps: `(status, reason, error, steps)`,
+/// where each step is `(name, status, reason, error)`.
+pub struct StepOutcomesList(pub Vec<crate::portal::licenses::StepOutcomes>);
+
+impl<'py> IntoPyObject<'py> for StepOutcomesList {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let rows = self
+            .0
+            .into_iter()
+            .map(|(overall, steps)| {
+                let steps = steps
+                    .into_iter()
+                    .map(|(name, outcome)| {
+                        let (status, reason, error) = outcome_parts(py, outcome)?;
+                        PyTuple::new(
+                            py,
+                            [
+                                name.into_pyobject(py)?.into_any().unbind(),
+                                status,
+                                reason,
+                                error,
+                            ],
+                        )
+                    })
+                    .collect::<PyResult<Vec<_>>>()?;
+                let (status, reason, error) = outcome_parts(py, overall)?;
+                PyTuple::new(
+                    py,
+                    [
+                        status,
+                        reason,
+                        error,
+                        PyList::new(py, steps)?.into_any().unbind(),
+                    ],
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, rows)
+    }
 }
 
 pub struct Outcomes(pub Vec<Outcome>);

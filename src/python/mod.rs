@@ -4,6 +4,7 @@
 mod bulk;
 mod errors;
 mod json;
+mod licenses;
 mod openlm;
 mod options;
 mod portal;
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(openlm::parse_active_products, m)?)?;
     m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
     m.add_class::<portal::PortalClient>()?;
+    m.add_class::<licenses::LicenseAdmin>()?;
     m.add_class::<sandbox::Sandbox>()?;
     m.add_class::<sandbox::SandboxRequest>()?;
     Ok(())

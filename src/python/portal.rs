@@ -44,7 +44,7 @@ fn role_map(r: core::Role) -> Map<String, Value> {
 
 /// Members for a bulk change: `(username, current value or None)`; a missing user name is
 /// an item that fails with its reason rather than stopping the run.
-fn members(items: Vec<(Option<String>, Option<String>)>) -> Vec<Result<Member, Error>> {
+pub(crate) fn members(items: Vec<(Option<String>, Option<String>)>) -> Vec<Result<Member, Error>> {
     items
         .into_iter()
         .map(|(username, current)| match username {
@@ -103,6 +103,11 @@ impl PortalClient {
     #[getter]
     fn url(&self) -> &str {
         self.client.url()
+    }
+
+    /// The license operations of this connection.
+    fn license_admin(&self) -> crate::python::licenses::LicenseAdmin {
+        crate::python::licenses::LicenseAdmin::new(self.client.clone())
     }
 
     #[getter]

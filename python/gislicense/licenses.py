@@ -1,0 +1,453 @@
+"""Named-user licenses: ArcGIS Pro and other apps bought for the organization, who holds
+which entitlements, and releasing licenses checked out for offline use.
+
+Reached as ``gis.admin.license``, as in the official ArcGIS API for Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+from gislicense.bulk import BulkReport
+from gislicense.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    import datetime as _dt
+
+    from gislicense.portal import GIS, User
+
+__all__ = [
+    "AdminManager",
+    "EntitlementCount",
+    "License",
+    "LicenseManager",
+    "UserEntitlement",
+]
+
+#: What bulk license operations take: user names or :class:`~gislicense.User` objects.
+UserItem = Union[str, "User"]
+
+#: Apps whose license can be checked out for offline use, by appId.
+APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
+
+
+def _names(users: Iterable[UserItem]) -> tuple[list[UserItem], list[tuple[str | None, None]]]:
+    """The items as given, and (username or None, None) for each: None fails that item."""
+    from gislicense.portal import User
+
+    if isinstance(users, str):
+        raise InvalidInputError("pass a list of user names, not one string")
+    items = list(users)
+    names: list[tuple[str | None, None]] = []
+    for item in items:
+        if isinstance(item, User):
+            names.append((item.username, None))
+        elif isinstance(item, str):
+            names.append((item, None))
+        else:
+            names.append((None, None))
+    return items, names
+
+
+def _username(user: UserItem) -> str:
+    from gislicense.portal import User
+
+    if isinstance(user, User):
+        return user.username
+    if isinstance(user, str):
+        return user
+    raise InvalidInputError(f"expected a user name or a User, not {type(user).__name__}")
+
+
+def _entitlement_list(entitlements: str | Sequence[str]) -> list[str]:
+    if isinstance(entitlements, str):
+        return [e.strip() for e in entitlements.split(",") if e.strip()]
+    return [str(e) for e in entitlements]
+
+
+class UserEntitlement:
+    """One member's entitlements under a license.
+
+    Attributes:
+        username: The member.
+        entitlements: Entitlement ids (``desktopAdvN``, ``spatialAnalystN``...).
+        disconnected: True when the member has the app checked out for offline use.
+        raw: Every field as received.
+    """
+
+    __slots__ = ("_last_login", "disconnected", "entitlements", "raw", "username")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.username: str = data["username"]
+        self.entitlements: list[str] = list(data["entitlements"])
+        self.disconnected: bool = bool(data["disconnected"])
+        self._last_login: int | None = data["last_login"]
+        self.raw: dict[str, Any] = data["raw"]
+
+    @property
+    def last_login(self) -> _dt.datetime | None:
+        """Last sign-in (UTC), or None if never."""
+        from gislicense.portal import _utc
+
+        return _utc(self._last_login)
+
+    def __repr__(self) -> str:
+        offline = ", disconnected=True" if self.disconnected else ""
+        return f"UserEntitlement({self.username!r}, {self.entitlements!r}{offline})"
+
+
+class EntitlementCount:
+    """One row of :attr:`License.report`: bought, assigned and left of an entitlement."""
+
+    __slots__ = ("assigned", "entitlement", "remaining", "total")
+
+    def __init__(self, entitlement: str, total: int, assigned: int, remaining: int) -> None:
+        self.entitlement = entitlement
+        self.total = total
+        self.assigned = assigned
+        self.remaining = remaining
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entitlement": self.entitlement,
+            "total": self.total,
+            "assigned": self.assigned,
+            "remaining": self.remaining,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EntitlementCount) and other.as_dict() == self.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.as_dict().values()))
+
+    def __repr__(self) -> str:
+        return (
+            f"EntitlementCount({self.entitlement!r}, total={self.total}, "
+            f"assigned={self.assigned}, remaining={self.remaining})"
+        )
+
+
+class License:
+    """A license the organization bought (``ArcGIS Pro``, ``ArcGIS Drone2Map``...).
+
+    Attributes:
+        title: The listing's title.
+        item_id: The listing's item id.
+        entitlements: Entitlement id to the number bought, in the portal's order.
+        raw: The purchase as received.
+    """
+
+    def __init__(self, admin: LicenseManager, data: dict[str, Any]) -> None:
+        self._admin = admin
+        self.title: str = data["title"]
+        self.item_id: str = data["item_id"]
+        self.entitlements: dict[str, int] = dict(data["entitlements"])
+        self.raw: dict[str, Any] = data["raw"]
+
+    def __repr__(self) -> str:
+        return f"<License {self.title!r} item_id={self.item_id!r}>"
+
+    @property
+    def _core(self) -> Any:
+        return self._admin._core
+
+    def users(self) -> list[UserEntitlement]:
+        """Every member holding an entitlement (or the app offline); pages after the first
+        are fetched concurrently."""
+        return [UserEntitlement(u) for u in self._core.users(self.item_id)]
+
+    async def users_async(self) -> list[UserEntitlement]:
+        """Async form of :meth:`users`."""
+        return [UserEntitlement(u) for u in await self._core.users_async(self.item_id)]
+
+    def user_entitlement(self, username: UserItem) -> UserEntitlement | None:
+        """One member's entitlements; None when they hold none."""
+        found = self._core.user(self.item_id, _username(username))
+        return UserEntitlement(found) if found is not None else None
+
+    async def user_entitlement_async(self, username: UserItem) -> UserEntitlement | None:
+        """Async form of :meth:`user_entitlement`."""
+        found = await self._core.user_async(self.item_id, _username(username))
+        return UserEntitlement(found) if found is not None else None
+
+    @property
+    def report(self) -> list[EntitlementCount]:
+        """Bought, assigned and left of each entitlement, read now.
+        ``pandas.DataFrame(r.as_dict() for r in lic.report)`` makes a table of it."""
+        return [EntitlementCount(**row) for row in self._core.report(self.item_id)]
+
+    async def report_async(self) -> list[EntitlementCount]:
+        """Async form of :attr:`report`."""
+        return [EntitlementCount(**row) for row in await self._core.report_async(self.item_id)]
+
+    @property
+    def offline(self) -> list[UserEntitlement]:
+        """Members who have this app checked out for offline use."""
+        return [u for u in self.users() if u.disconnected]
+
+    async def offline_async(self) -> list[UserEntitlement]:
+        """Async form of :attr:`offline`."""
+        return [u for u in await self.users_async() if u.disconnected]
+
+    def _provision_args(
+        self,
+        users: Iterable[UserItem],
+        mode: str,
+        entitlements: list[str],
+        dry_run: bool,
+        batch_size: int,
+        concurrency: int,
+    ) -> tuple[list[UserItem], tuple[Any, ...]]:
+        items, names = _names(users)
+        args = (self.item_id, names, mode, entitlements, dry_run, batch_size, concurrency)
+        return items, args
+
+    @staticmethod
+    def _assign_mode(entitlements: str | Sequence[str], overwrite: bool) -> tuple[str, list[str]]:
+        wanted = _entitlement_list(entitlements)
+        if not wanted:
+            raise InvalidInputError("name at least one entitlement to assign (revoke() takes away)")
+        return ("set" if overwrite else "add"), wanted
+
+    def assign(
+        self,
+        users: Iterable[UserItem],
+        entitlements: str | Sequence[str],
+        *,
+        overwrite: bool = True,
+        dry_run: bool = False,
+        batch_size: int = 25,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Give members entitlements.
+
+        Args:
+            users: User names or :class:`~gislicense.User` objects.
+            entitlements: Entitlement ids (``["desktopAdvN", "spatialAnalystN"]`` or
+                ``"desktopAdvN,spatialAnalystN"``); unknown ones are refused before anything
+                is sent, with the license's listed.
+            overwrite: True (as the official client) makes these a member's only
+                entitlements; False adds them to what the member has.
+            dry_run: Report what would change; change nothing.
+            batch_size: Members per request (at most 25, the portal's limit).
+            concurrency: Requests at once.
+
+        Returns:
+            One outcome per member: ``assigned`` (``would_assign``), ``unchanged`` (already
+            has them), ``skipped`` (listed before) or ``failed`` with the reason. Members
+            with the app checked out for offline use, and members beyond the seats left,
+            fail before anything is sent; one member the portal refuses does not fail the
+            others of their request.
+        """
+        mode, wanted = self._assign_mode(entitlements, overwrite)
+        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
+        return BulkReport.from_results(items, self._core.provision(*args))
+
+    async def assign_async(
+        self,
+        users: Iterable[UserItem],
+        entitlements: str | Sequence[str],
+        *,
+        overwrite: bool = True,
+        dry_run: bool = False,
+        batch_size: int = 25,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Async form of :meth:`assign`."""
+        mode, wanted = self._assign_mode(entitlements, overwrite)
+        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
+        return BulkReport.from_results(items, await self._core.provision_async(*args))
+
+    @staticmethod
+    def _revoke_mode(entitlements: str | Sequence[str]) -> tuple[str, list[str]]:
+        if entitlements == "*":
+            return "set", []
+        wanted = _entitlement_list(entitlements)
+        if not wanted:
+            raise InvalidInputError('name the entitlements to revoke, or "*" for all')
+        return "remove", wanted
+
+    def revoke(
+        self,
+        users: Iterable[UserItem],
+        entitlements: str | Sequence[str] = "*",
+        *,
+        dry_run: bool = False,
+        batch_size: int = 25,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Take entitlements away: ``"*"`` (the default) all of this license, or the ones
+        named. Outcomes as for :meth:`assign` (``revoked`` / ``would_revoke``)."""
+        mode, wanted = self._revoke_mode(entitlements)
+        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
+        return BulkReport.from_results(items, self._core.provision(*args))
+
+    async def revoke_async(
+        self,
+        users: Iterable[UserItem],
+        entitlements: str | Sequence[str] = "*",
+        *,
+        dry_run: bool = False,
+        batch_size: int = 25,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Async form of :meth:`revoke`."""
+        mode, wanted = self._revoke_mode(entitlements)
+        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
+        return BulkReport.from_results(items, await self._core.provision_async(*args))
+
+
+class LicenseManager:
+    """The organization's named-user licenses: ``gis.admin.license``."""
+
+    def __init__(self, gis: GIS) -> None:
+        self._gis = gis
+        self._core = gis._core.license_admin()
+
+    def all(self) -> list[License]:
+        """Every active license (purchases and trials)."""
+        return [License(self, data) for data in self._core.licenses()]
+
+    async def all_async(self) -> list[License]:
+        """Async form of :meth:`all`."""
+        return [License(self, data) for data in await self._core.licenses_async()]
+
+    def get(self, name: str) -> License:
+        """A license by title (``"ArcGIS Pro"``), friendly name (``"pro"``,
+        ``"drone2map"``, ``"allsource"``) or listing item id.
+
+        Raises:
+            NotFoundError: No such license; the message lists the organization's.
+        """
+        return License(self, self._core.license(name))
+
+    async def get_async(self, name: str) -> License:
+        """Async form of :meth:`get`."""
+        return License(self, await self._core.license_async(name))
+
+    def release(self, username: UserItem, app: str = "arcgisprodesktop") -> None:
+        """Release the license of ``app`` that a member checked out for offline use.
+
+        The right endpoint is picked for the deployment: classic ArcGIS Enterprise 10.7+
+        (``portaladmin/license/releaseLicense``), before 10.7
+        (``portaladmin/system/licenses/releaseLicense``), or Enterprise on Kubernetes
+        (``admin/orgs/<orgID>/license/releaseLicense``, the org id found automatically).
+
+        Args:
+            username: The member (user name or :class:`~gislicense.User`).
+            app: ``arcgisprodesktop`` ("pro"), ``drone2map`` or ``arcgisallsource``
+                ("allsource"); refused before sending when unknown or when the portal is
+                too old for it.
+
+        Raises:
+            InvalidInputError: Unknown app, a portal too old for it, or ArcGIS Online.
+            PermissionDeniedError: The signed-in user lacks the "Manage Licenses" privilege.
+            NotFoundError: The portal has no such member.
+            ServerError: The portal refused otherwise, with its messages.
+        """
+        self._core.release(_username(username), app)
+
+    async def release_async(self, username: UserItem, app: str = "arcgisprodesktop") -> None:
+        """Async form of :meth:`release`."""
+        await self._core.release_async(_username(username), app)
+
+    def release_many(
+        self,
+        users: Iterable[UserItem],
+        app: str = "arcgisprodesktop",
+        *,
+        dry_run: bool = False,
+        concurrency: int = 16,
+    ) -> BulkReport[UserItem]:
+        """Release the offline licenses of many members, ``concurrency`` (16) at a time.
+
+        Returns:
+            One outcome per member: ``released`` (``would_release``), ``unchanged`` (the
+            license shows nothing checked out), ``skipped`` (listed before) or ``failed``
+            with the portal's reason.
+        """
+        items, names = _names(users)
+        return BulkReport.from_results(
+            items, self._core.release_many(names, app, dry_run, concurrency)
+        )
+
+    async def release_many_async(
+        self,
+        users: Iterable[UserItem],
+        app: str = "arcgisprodesktop",
+        *,
+        dry_run: bool = False,
+        concurrency: int = 16,
+    ) -> BulkReport[UserItem]:
+        """Async form of :meth:`release_many`."""
+        items, names = _names(users)
+        results = await self._core.release_many_async(names, app, dry_run, concurrency)
+        return BulkReport.from_results(items, results)
+
+    def release_and_update(
+        self,
+        users: Iterable[UserItem],
+        *,
+        user_type: str | None = None,
+        entitlements: str | Sequence[str] | None = None,
+        license: str = "ArcGIS Pro",
+        app: str = "arcgisprodesktop",
+        dry_run: bool = False,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Release each member's offline license of ``app``, then change their user type
+        and/or set their entitlements under ``license`` (``[]`` or ``"*"`` revokes them
+        all): the change the check-out would otherwise block.
+
+        Returns:
+            One outcome per member (``changed`` / ``would_change`` / ``unchanged`` /
+            ``skipped`` / ``failed``), each with ``steps``: the outcomes of ``release``,
+            ``user_type`` and ``entitlements``. A member whose step fails goes no further.
+        """
+        items, names = _names(users)
+        wanted = None if entitlements is None else _wanted(entitlements)
+        results = self._core.release_and_update(
+            names, app, user_type, license, wanted, dry_run, concurrency
+        )
+        return BulkReport.from_results(items, results)
+
+    async def release_and_update_async(
+        self,
+        users: Iterable[UserItem],
+        *,
+        user_type: str | None = None,
+        entitlements: str | Sequence[str] | None = None,
+        license: str = "ArcGIS Pro",
+        app: str = "arcgisprodesktop",
+        dry_run: bool = False,
+        concurrency: int = 8,
+    ) -> BulkReport[UserItem]:
+        """Async form of :meth:`release_and_update`."""
+        items, names = _names(users)
+        wanted = None if entitlements is None else _wanted(entitlements)
+        results = await self._core.release_and_update_async(
+            names, app, user_type, license, wanted, dry_run, concurrency
+        )
+        return BulkReport.from_results(items, results)
+
+
+def _wanted(entitlements: str | Sequence[str]) -> list[str]:
+    """Entitlements to end with; ``"*"`` or ``[]`` for none."""
+    return [] if entitlements == "*" else _entitlement_list(entitlements)
+
+
+class AdminManager:
+    """Administration of the organization: ``gis.admin``."""
+
+    def __init__(self, gis: GIS) -> None:
+        self._gis = gis
+        self._license: LicenseManager | None = None
+
+    @property
+    def license(self) -> LicenseManager:
+        """Named-user licenses: ArcGIS Pro entitlements, offline check-outs, releases."""
+        if self._license is None:
+            self._license = LicenseManager(self._gis)
+        return self._license

@@ -1,0 +1,1093 @@
+//! Named-user licenses: the organization's purchases (ArcGIS Pro, Drone2Map...), each
+//! member's entitlements and their provisioning, and releasing a license that a member
+//! checked out for offline use, on whichever deployment the portal is.
+//!
+//! releaseLicense lives in a different place per deployment: classic Enterprise 10.7+
+//! `portaladmin/license/releaseLicense` (username, appId), classic before 10.7
+//! `portaladmin/system/licenses/releaseLicense` (username; ArcGIS Pro only), and Enterprise
+//! on Kubernetes 11.3+ `admin/orgs/<orgID>/license/releaseLicense` (username, appId).
+
+use std::collections::{HashMap, HashSet};
+
+use percent_encoding::utf8_percent_encode;
+use serde_json::{Map, Value};
+
+use crate::bulk::{self, Outcome};
+use crate::error::{Error, Result};
+use crate::http::Effect;
+use crate::portal::client::{Portal, Root};
+use crate::portal::envelope;
+use crate::portal::users::{
+    check_username, finish_dry_run, paged, plan, settle, Member, Step, SEGMENT,
+};
+
+/// The most users one provisionUserEntitlements request may name (the portal's limit).
+pub const MAX_PROVISION_BATCH: usize = 25;
+
+/// `currentVersion` as (major, minor): "2024.1" → (2024, 1), "7.1" → (7, 1).
+pub fn parse_version(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.trim().split('.');
+    let major = parts.next()?.trim().parse().ok()?;
+    let minor = match parts.next() {
+        Some(minor) => minor.trim().parse().ok()?,
+        None => 0,
+    };
+    Some((major, minor))
+}
+
+/// Whether a REST version is `wanted` or newer. A version that cannot be read counts as new:
+/// the portal then answers for itself.
+pub fn version_at_least(version: &str, wanted: (u32, u32)) -> bool {
+    parse_version(version).is_none_or(|v| v >= wanted)
+}
+
+/// An app whose license a member can check out for offline use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    Pro,
+    Drone2Map,
+    AllSource,
+}
+
+impl App {
+    /// The app from its appId or a friendly name ("pro", "drone2map", "allsource", or the
+    /// listing title); an unknown one is refused with the valid ones listed.
+    pub fn parse(text: &str) -> Result<App> {
+        let key: String = text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase();
+        let found = match key.as_str() {
+            "arcgisprodesktop" | "pro" | "arcgispro" => Some(App::Pro),
+            "drone2map" | "arcgisdrone2map" => Some(App::Drone2Map),
+            "arcgisallsource" | "allsource" => Some(App::AllSource),
+            _ => None,
+        };
+        found.ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown app {text:?}: releaseLicense takes arcgisprodesktop (\"pro\"), \
+                 drone2map or arcgisallsource (\"allsource\")"
+            ))
+        })
+    }
+
+    /// The `appId` releaseLicense takes.
+    pub fn id(self) -> &'static str {
+        match self {
+            App::Pro => "arcgisprodesktop",
+            App::Drone2Map => "drone2map",
+            App::AllSource => "arcgisallsource",
+        }
+    }
+
+    /// The title of its listing among the purchases.
+    pub fn title(self) -> &'static str {
+        match self {
+            App::Pro => "ArcGIS Pro",
+            App::Drone2Map => "ArcGIS Drone2Map",
+            App::AllSource => "ArcGIS AllSource",
+        }
+    }
+
+    /// The REST version releaseLicense first took this appId at, and that release's name.
+    fn since(self) -> ((u32, u32), &'static str) {
+        match self {
+            App::Pro => ((0, 0), "10.3"),
+            App::Drone2Map => ((7, 1), "10.7"),
+            App::AllSource => ((2025, 1), "11.5"),
+        }
+    }
+}
+
+/// Where releaseLicense is on this portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deployment {
+    /// ArcGIS Enterprise with the Portal Administrator API; `version` is the REST version.
+    Classic { version: String },
+    /// ArcGIS Enterprise on Kubernetes with the Enterprise Administrator API.
+    Kubernetes { version: String },
+    /// ArcGIS Online: no administrator API for licenses.
+    Online,
+}
+
+/// A license the organization bought: a listing with entitlements and their counts.
+#[derive(Debug, Clone)]
+pub struct License {
+    pub item_id: String,
+    pub title: String,
+    /// Entitlement id and the number bought, in the portal's order.
+    pub entitlements: Vec<(String, i64)>,
+    /// The purchase as received.
+    pub raw: Map<String, Value>,
+}
+
+impl License {
+    fn from_purchase(raw: Map<String, Value>) -> Option<License> {
+        let listing = raw.get("listing")?;
+        let provision = raw.get("provision");
+        let item_id = listing
+            .get("itemId")
+            .or_else(|| provision.and_then(|p| p.get("itemId")))?
+            .as_str()?
+            .to_owned();
+        let title = listing
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or(&item_id)
+            .to_owned();
+        let entitlements = match provision.and_then(|p| p.pointer("/orgEntitlements/entitlements"))
+        {
+            Some(Value::Object(counts)) => counts
+                .iter()
+                .map(|(id, count)| {
+                    let num = count
+                        .get("num")
+                        .and_then(|n| n.as_i64().or_else(|| n.as_str()?.trim().parse().ok()))
+                        .unwrap_or(0);
+                    (id.clone(), num)
+                })
+                .collect(),
+            _ => vec![],
+        };
+        Some(License {
+            item_id,
+            title,
+            entitlements,
+            raw,
+        })
+    }
+
+    /// Ended purchases are left out, as the portal's own pages do.
+    fn expired(&self, now_ms: i64) -> bool {
+        let end = self
+            .raw
+            .get("provision")
+            .and_then(|p| p.get("endDate"))
+            .and_then(Value::as_i64)
+            .unwrap_or(-1);
+        end > 0 && end < now_ms
+    }
+
+    /// The license's own spelling of an entitlement id given in any case.
+    fn entitlement(&self, wanted: &str) -> Result<String> {
+        let wanted = wanted.trim();
+        self.entitlements
+            .iter()
+            .find(|(id, _)| id.eq_ignore_ascii_case(wanted))
+            .map(|(id, _)| id.clone())
+            .ok_or_else(|| {
+                let ids: Vec<&str> = self
+                    .entitlements
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                Error::invalid(format!(
+                    "{wanted:?} is not an entitlement of {}; its entitlements are: {}",
+                    self.title,
+                    ids.join(", ")
+                ))
+            })
+    }
+
+    fn entitlements_named(&self, wanted: &[String]) -> Result<Vec<String>> {
+        let mut ids = Vec::with_capacity(wanted.len());
+        for w in wanted {
+            let id = self.entitlement(w)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// One member's entitlements under a license.
+#[derive(Debug, Clone)]
+pub struct UserEntitlement {
+    pub username: String,
+    pub entitlements: Vec<String>,
+    /// The app is checked out for offline use.
+    pub disconnected: bool,
+    pub last_login_ms: Option<i64>,
+    pub raw: Map<String, Value>,
+}
+
+impl UserEntitlement {
+    fn from_json(raw: Map<String, Value>) -> Option<UserEntitlement> {
+        let username = raw.get("username")?.as_str()?.to_owned();
+        let entitlements = match raw.get("entitlements") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => vec![],
+        };
+        let disconnected = match raw.get("disconnected") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        let last_login_ms = raw
+            .get("lastLogin")
+            .and_then(Value::as_i64)
+            .filter(|ms| *ms > 0);
+        Some(UserEntitlement {
+            username,
+            entitlements,
+            disconnected,
+            last_login_ms,
+            raw,
+        })
+    }
+}
+
+/// Bought, assigned and left of one entitlement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitlementCount {
+    pub entitlement: String,
+    pub total: i64,
+    pub assigned: i64,
+    pub remaining: i64,
+}
+
+/// The counts of every entitlement of `license`, from its members' entitlements.
+pub fn entitlement_report(license: &License, users: &[UserEntitlement]) -> Vec<EntitlementCount> {
+    license
+        .entitlements
+        .iter()
+        .map(|(id, total)| {
+            let assigned = users
+                .iter()
+                .filter(|u| u.entitlements.iter().any(|e| e.eq_ignore_ascii_case(id)))
+                .count() as i64;
+            EntitlementCount {
+                entitlement: id.clone(),
+                total: *total,
+                assigned,
+                remaining: (total - assigned).max(0),
+            }
+        })
+        .collect()
+}
+
+/// What a bulk entitlement change does to each member's entitlements.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Exactly these (an empty list revokes all).
+    Set(Vec<String>),
+    /// These besides what the member has.
+    Add(Vec<String>),
+    /// Take these away.
+    Remove(Vec<String>),
+}
+
+impl Change {
+    fn target(&self, current: &[String]) -> Vec<String> {
+        let mut target: Vec<String> = match self {
+            Change::Set(ids) => ids.clone(),
+            Change::Add(ids) => {
+                let mut all = current.to_vec();
+                all.extend(ids.iter().filter(|id| !current.contains(id)).cloned());
+                all
+            }
+            Change::Remove(ids) => current
+                .iter()
+                .filter(|e| !ids.iter().any(|id| id.eq_ignore_ascii_case(e)))
+                .cloned()
+                .collect(),
+        };
+        target.sort();
+        target.dedup();
+        target
+    }
+
+    fn word(&self) -> (&'static str, &'static str) {
+        match self {
+            Change::Set(ids) if ids.is_empty() => ("revoked", "would_revoke"),
+            Change::Remove(_) => ("revoked", "would_revoke"),
+            _ => ("assigned", "would_assign"),
+        }
+    }
+
+    fn unchanged_reason(&self) -> &'static str {
+        match self {
+            Change::Set(ids) if ids.is_empty() => "holds none of this license's entitlements",
+            Change::Remove(_) => "holds none of those entitlements",
+            _ => "already has those entitlements",
+        }
+    }
+
+    fn canonical(self, license: &License) -> Result<Change> {
+        Ok(match self {
+            Change::Set(ids) => Change::Set(license.entitlements_named(&ids)?),
+            Change::Add(ids) => Change::Add(license.entitlements_named(&ids)?),
+            Change::Remove(ids) => Change::Remove(license.entitlements_named(&ids)?),
+        })
+    }
+}
+
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut items = items.to_vec();
+    items.sort();
+    items
+}
+
+/// An error about the member or the request that sending each member alone would pin down.
+fn per_member_error(err: &Error) -> bool {
+    match err {
+        Error::NotFound { .. } => true,
+        Error::Server { code, .. } => matches!(code, Some(400 | 404 | 409)),
+        _ => false,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Members (their index among the items, and name) who end with the same entitlements.
+type Batch = (Vec<String>, Vec<(usize, String)>);
+
+/// One member's result of the release-then-change workflow: the overall outcome and each
+/// step's (`release`, `user_type`, `entitlements`).
+pub type StepOutcomes = (Outcome, Vec<(&'static str, Outcome)>);
+
+impl Portal {
+    /// The organization's active purchases (`portals/self/purchases`), trials included.
+    pub async fn licenses(&self) -> Result<Vec<License>> {
+        let mut reply = self
+            .call(
+                Root::Sharing,
+                "portals/self/purchases",
+                &[("status", "active".into())],
+                Effect::Read,
+            )
+            .await?;
+        let now = now_ms();
+        let mut licenses = Vec::new();
+        for key in ["purchases", "trials"] {
+            if let Some(Value::Array(items)) = reply.remove(key) {
+                for item in items {
+                    if let Value::Object(purchase) = item {
+                        match License::from_purchase(purchase) {
+                            Some(license) if !license.expired(now) => licenses.push(license),
+                            Some(_) => {}
+                            None => log::debug!("a purchase without a listing was left out"),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(licenses)
+    }
+
+    /// A license by title ("ArcGIS Pro"), friendly name ("pro", "drone2map", "allsource")
+    /// or listing item id.
+    pub async fn license(&self, name: &str) -> Result<License> {
+        let wanted = name.trim();
+        if wanted.is_empty() {
+            return Err(Error::invalid("the license name is empty"));
+        }
+        let title: &str = App::parse(wanted).map_or(wanted, |app| app.title());
+        let mut licenses = self.licenses().await?;
+        match licenses.iter().position(|l| {
+            l.title.eq_ignore_ascii_case(title) || l.item_id.eq_ignore_ascii_case(wanted)
+        }) {
+            Some(i) => Ok(licenses.swap_remove(i)),
+            None => {
+                let titles: Vec<&str> = licenses.iter().map(|l| l.title.as_str()).collect();
+                Err(Error::NotFound {
+                    url: self.url().to_owned(),
+                    message: format!(
+                        "the organization has no license {name:?}; its licenses are: {}",
+                        if titles.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            titles.join(", ")
+                        }
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Every member's entitlements under a license; pages after the first are fetched
+    /// concurrently.
+    pub async fn user_entitlements(&self, item_id: &str) -> Result<Vec<UserEntitlement>> {
+        let path = format!(
+            "content/listings/{}/userEntitlements",
+            utf8_percent_encode(item_id, SEGMENT)
+        );
+        let items = paged(self, &path, &[], "userEntitlements", None).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(UserEntitlement::from_json)
+            .collect())
+    }
+
+    /// One member's entitlements under a license; None when they hold none.
+    pub async fn user_entitlement(
+        &self,
+        item_id: &str,
+        username: &str,
+    ) -> Result<Option<UserEntitlement>> {
+        check_username(username)?;
+        let path = format!(
+            "content/listings/{}/userEntitlements/{}",
+            utf8_percent_encode(item_id, SEGMENT),
+            utf8_percent_encode(username, SEGMENT)
+        );
+        let mut reply = self.call(Root::Sharing, &path, &[], Effect::Read).await?;
+        Ok(match reply.remove("userEntitlements") {
+            Some(Value::Object(one)) => UserEntitlement::from_json(one),
+            _ => None,
+        })
+    }
+
+    /// Set the entitlements of up to 25 members in one request (an empty list revokes).
+    pub async fn provision(
+        &self,
+        item_id: &str,
+        usernames: &[String],
+        entitlements: &[String],
+    ) -> Result<()> {
+        if usernames.is_empty() || usernames.len() > MAX_PROVISION_BATCH {
+            return Err(Error::invalid(format!(
+                "provisionUserEntitlements takes 1 to {MAX_PROVISION_BATCH} users, not {}",
+                usernames.len()
+            )));
+        }
+        let body = serde_json::json!({"users": usernames, "entitlements": entitlements});
+        let path = format!(
+            "content/listings/{}/provisionUserEntitlements",
+            utf8_percent_encode(item_id, SEGMENT)
+        );
+        let reply = self
+            .call(
+                Root::Sharing,
+                &path,
+                &[
+                    ("userEntitlements", body.to_string()),
+                    ("suppressCustomerEmail", "true".into()),
+                ],
+                Effect::Idempotent,
+            )
+            .await?;
+        crate::portal::users::success(
+            self.url(),
+            &reply,
+            "the portal did not change the entitlements",
+        )
+    }
+
+    /// Change the entitlements of many members under the license `license`: members are
+    /// grouped by the entitlements they end with, sent 25 (or `batch_size`) a request,
+    /// `concurrency` requests at a time. Members with the app checked out for offline use,
+    /// and members beyond the seats left, fail before anything is sent.
+    pub async fn bulk_provision(
+        &self,
+        license: &str,
+        members: Vec<Result<Member>>,
+        change: Change,
+        dry_run: bool,
+        batch_size: usize,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        if !(1..=MAX_PROVISION_BATCH).contains(&batch_size) {
+            return Err(Error::invalid(format!(
+                "batch_size must be between 1 and {MAX_PROVISION_BATCH}, not {batch_size}"
+            )));
+        }
+        let license = self.license(license).await?;
+        let change = change.canonical(&license)?;
+        if matches!(&change, Change::Add(ids) | Change::Remove(ids) if ids.is_empty()) {
+            return Err(Error::invalid("name at least one entitlement"));
+        }
+        let holders = self.user_entitlements(&license.item_id).await?;
+        self.provision_planned(
+            &license,
+            &holders,
+            members,
+            &change,
+            &HashSet::new(),
+            dry_run,
+            batch_size,
+            concurrency,
+        )
+        .await
+    }
+
+    /// The body of `bulk_provision`, with what is known: members in `released` count as
+    /// connected (their check-out is released by an earlier step).
+    #[allow(clippy::too_many_arguments)]
+    async fn provision_planned(
+        &self,
+        license: &License,
+        holders: &[UserEntitlement],
+        members: Vec<Result<Member>>,
+        change: &Change,
+        released: &HashSet<String>,
+        dry_run: bool,
+        batch_size: usize,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let by_name: HashMap<String, &UserEntitlement> = holders
+            .iter()
+            .map(|h| (h.username.to_lowercase(), h))
+            .collect();
+        let current = |name: &str| -> Vec<String> {
+            by_name
+                .get(&name.to_lowercase())
+                .map(|h| sorted(&h.entitlements))
+                .unwrap_or_default()
+        };
+        let mut steps = plan(
+            members,
+            |name| change.target(&current(name)) == current(name),
+            change.unchanged_reason(),
+        );
+        // Seats left now; each member who gains an entitlement takes one, in order.
+        let mut left: HashMap<String, i64> = entitlement_report(license, holders)
+            .into_iter()
+            .map(|c| (c.entitlement, c.total - c.assigned))
+            .collect();
+        let mut targets: HashMap<usize, Vec<String>> = HashMap::new();
+        for (i, step) in steps.iter_mut().enumerate() {
+            let Step::Send(name) = step else { continue };
+            let key = name.to_lowercase();
+            let holder = by_name.get(&key);
+            if holder.is_some_and(|h| h.disconnected) && !released.contains(&key) {
+                *step = Step::Done(Outcome::Failed(Error::invalid(format!(
+                    "{name}'s {} license is checked out for offline use: release it first \
+                     (gis.admin.license.release)",
+                    license.title
+                ))));
+                continue;
+            }
+            let now = current(name);
+            let target = change.target(&now);
+            let gains: Vec<&String> = target.iter().filter(|e| !now.contains(e)).collect();
+            if let Some(short) = gains
+                .iter()
+                .find(|e| left.get(**e).copied().unwrap_or(0) <= 0)
+            {
+                let total = license
+                    .entitlements
+                    .iter()
+                    .find(|(id, _)| id == *short)
+                    .map_or(0, |(_, n)| *n);
+                *step = Step::Done(Outcome::Failed(Error::invalid(format!(
+                    "no {short} license left to give {name} ({total} bought, all assigned)"
+                ))));
+                continue;
+            }
+            for e in gains {
+                if let Some(n) = left.get_mut(e) {
+                    *n -= 1;
+                }
+            }
+            targets.insert(i, target);
+        }
+        let (done, would) = change.word();
+        if dry_run {
+            return Ok(finish_dry_run(steps, would));
+        }
+        // Members ending with the same entitlements share requests.
+        let mut groups: Vec<Batch> = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            let Step::Send(name) = step else { continue };
+            let target = targets.remove(&i).unwrap_or_default();
+            match groups.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, names)) => names.push((i, name.clone())),
+                None => groups.push((target, vec![(i, name.clone())])),
+            }
+        }
+        let batches: Vec<Batch> = groups
+            .into_iter()
+            .flat_map(|(target, names)| {
+                names
+                    .chunks(batch_size)
+                    .map(|chunk| (target.clone(), chunk.to_vec()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let item_id = &license.item_id;
+        let results = bulk::run_ordered(batches, concurrency, |(target, batch)| async move {
+            let names: Vec<String> = batch.iter().map(|(_, n)| n.clone()).collect();
+            match self.provision(item_id, &names, &target).await {
+                Ok(()) => batch
+                    .iter()
+                    .map(|(i, _)| (*i, Outcome::Done(done)))
+                    .collect::<Vec<_>>(),
+                // One member the portal refuses fails the whole request: send each alone
+                // so that every member gets their own answer.
+                Err(err) if batch.len() > 1 && per_member_error(&err) => {
+                    let mut alone = Vec::with_capacity(batch.len());
+                    for (i, name) in &batch {
+                        let result = self
+                            .provision(item_id, std::slice::from_ref(name), &target)
+                            .await;
+                        alone.push((
+                            *i,
+                            result.map_or_else(Outcome::Failed, |()| Outcome::Done(done)),
+                        ));
+                    }
+                    alone
+                }
+                Err(err) => batch
+                    .iter()
+                    .map(|(i, _)| (*i, Outcome::Failed(err.clone())))
+                    .collect(),
+            }
+        })
+        .await;
+        Ok(settle(steps, results.into_iter().flatten()))
+    }
+
+    /// Which deployment the portal is, from `portals/self`.
+    pub async fn deployment(&self) -> Result<Deployment> {
+        let properties = self.properties().await?;
+        if properties.get("isPortal").and_then(Value::as_bool) == Some(false) {
+            return Ok(Deployment::Online);
+        }
+        let version = match properties.get("currentVersion") {
+            Some(Value::String(v)) => v.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => self.version().await?,
+        };
+        let kubernetes = properties
+            .get("portalDeploymentType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("ArcGISEnterpriseOnKubernetes"));
+        Ok(if kubernetes {
+            Deployment::Kubernetes { version }
+        } else {
+            Deployment::Classic { version }
+        })
+    }
+
+    /// The organization id the Enterprise Administrator API wants: `portals/self` → `id`,
+    /// or the first of `admin/orgs`.
+    async fn admin_org_id(&self) -> Result<String> {
+        if let Ok(id) = self.org_id().await {
+            return Ok(id);
+        }
+        let reply = self.call(Root::Admin, "orgs", &[], Effect::Read).await?;
+        reply
+            .get("organizations")
+            .and_then(Value::as_array)
+            .and_then(|orgs| orgs.first())
+            .and_then(|org| org.as_str().or_else(|| org.get("id")?.as_str()))
+            .map(str::to_owned)
+            .ok_or_else(|| Error::UnreadableReply {
+                url: self.url().to_owned(),
+                status: 200,
+                problem: "admin/orgs names no organization".into(),
+                body_start: String::new(),
+            })
+    }
+
+    /// Where to release `app` on this portal: root, path and whether it takes `appId`; a
+    /// portal too old for the app (or ArcGIS Online) is refused before anything is sent.
+    async fn release_endpoint(&self, app: App) -> Result<(Root, String, bool)> {
+        let (since, release) = app.since();
+        let too_old = |version: &str, what: &str| {
+            Error::invalid(format!(
+                "this portal ({what}, REST version {version}) cannot release {} licenses: \
+                 releaseLicense takes appId {} from ArcGIS Enterprise {release}",
+                app.title(),
+                app.id()
+            ))
+        };
+        match self.deployment().await? {
+            Deployment::Online => Err(Error::invalid(
+                "this is ArcGIS Online: releaseLicense is an ArcGIS Enterprise administrator \
+                 operation, not available here",
+            )),
+            Deployment::Kubernetes { version } => {
+                if !version_at_least(&version, (2024, 1)) {
+                    return Err(Error::invalid(format!(
+                        "this portal (ArcGIS Enterprise on Kubernetes, REST version {version}) \
+                         has no releaseLicense: it came with 11.3"
+                    )));
+                }
+                if !version_at_least(&version, since) {
+                    return Err(too_old(&version, "ArcGIS Enterprise on Kubernetes"));
+                }
+                let org = self.admin_org_id().await?;
+                let path = format!(
+                    "orgs/{}/license/releaseLicense",
+                    utf8_percent_encode(&org, SEGMENT)
+                );
+                Ok((Root::Admin, path, true))
+            }
+            Deployment::Classic { version } => {
+                if !version_at_least(&version, since) {
+                    return Err(too_old(&version, "ArcGIS Enterprise"));
+                }
+                if version_at_least(&version, (7, 1)) {
+                    Ok((Root::PortalAdmin, "license/releaseLicense".into(), true))
+                } else {
+                    // Before 10.7 the operation frees ArcGIS Pro and takes no appId.
+                    Ok((
+                        Root::PortalAdmin,
+                        "system/licenses/releaseLicense".into(),
+                        false,
+                    ))
+                }
+            }
+        }
+    }
+
+    async fn send_release(
+        &self,
+        endpoint: &(Root, String, bool),
+        username: &str,
+        app: App,
+    ) -> Result<()> {
+        let (root, path, with_app_id) = endpoint;
+        let mut params = vec![("username", username.to_owned())];
+        if *with_app_id {
+            params.push(("appId", app.id().to_owned()));
+        }
+        let reply = self.call(*root, path, &params, Effect::Idempotent).await?;
+        let status = reply.get("status").and_then(Value::as_str);
+        let success = reply.get("success").and_then(Value::as_bool);
+        match (status, success) {
+            (Some(s), _) if s.eq_ignore_ascii_case("success") => Ok(()),
+            (_, Some(true)) => Ok(()),
+            (None, None) => Ok(()),
+            _ => Err(envelope::item_error(
+                self.url(),
+                &Value::Object(reply),
+                "the portal did not release the license",
+            )),
+        }
+    }
+
+    /// Release the license of `app` that `username` checked out for offline use.
+    pub async fn release_license(&self, username: &str, app: &str) -> Result<()> {
+        check_username(username)?;
+        let app = App::parse(app)?;
+        let endpoint = self.release_endpoint(app).await?;
+        self.send_release(&endpoint, username, app).await
+    }
+
+    /// Who has `app` checked out, from the app's license (lower-case user names), when the
+    /// portal lets us read it.
+    async fn checked_out(&self, app: App) -> Option<(License, Vec<UserEntitlement>)> {
+        let found = async {
+            let license = self.license(app.title()).await?;
+            let holders = self.user_entitlements(&license.item_id).await?;
+            Ok::<_, Error>((license, holders))
+        };
+        match found.await {
+            Ok(found) => Some(found),
+            Err(err) => {
+                log::warn!(
+                    "cannot tell who has {} checked out ({err}); releasing for every member named",
+                    app.title()
+                );
+                None
+            }
+        }
+    }
+
+    /// Release the license of `app` for many members, `concurrency` at a time. Members
+    /// known to have nothing checked out are `unchanged`.
+    pub async fn bulk_release(
+        &self,
+        members: Vec<Result<Member>>,
+        app: &str,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        let app = App::parse(app)?;
+        let endpoint = self.release_endpoint(app).await?;
+        let known = self.checked_out(app).await.map(|(_, holders)| holders);
+        self.release_planned(
+            &endpoint,
+            app,
+            known.as_deref(),
+            members,
+            dry_run,
+            concurrency,
+        )
+        .await
+    }
+
+    async fn release_planned(
+        &self,
+        endpoint: &(Root, String, bool),
+        app: App,
+        holders: Option<&[UserEntitlement]>,
+        members: Vec<Result<Member>>,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let offline: Option<HashSet<String>> = holders.map(|holders| {
+            holders
+                .iter()
+                .filter(|h| h.disconnected)
+                .map(|h| h.username.to_lowercase())
+                .collect()
+        });
+        let nothing_out = format!("no {} license checked out", app.title());
+        let steps = plan(
+            members,
+            |name| {
+                offline
+                    .as_ref()
+                    .is_some_and(|out| !out.contains(&name.to_lowercase()))
+            },
+            &nothing_out,
+        );
+        if dry_run {
+            return Ok(finish_dry_run(steps, "would_release"));
+        }
+        let to_release: Vec<(usize, String)> = steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, step)| match step {
+                Step::Send(name) => Some((i, name.clone())),
+                Step::Done(_) => None,
+            })
+            .collect();
+        let results = bulk::run_ordered(to_release, concurrency, |(i, name)| async move {
+            let outcome = match self.send_release(endpoint, &name, app).await {
+                Ok(()) => Outcome::Done("released"),
+                Err(err) => Outcome::Failed(err),
+            };
+            (i, outcome)
+        })
+        .await;
+        Ok(settle(steps, results))
+    }
+
+    /// The workflow administrators do: release each member's offline license of `app`,
+    /// then change their user type and/or set their entitlements under `license`
+    /// (`Some(vec![])` revokes them all). Every step is reported; a member whose step fails
+    /// goes no further.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn release_and_update(
+        &self,
+        members: Vec<Result<Member>>,
+        app: &str,
+        user_type: Option<&str>,
+        license: &str,
+        entitlements: Option<Vec<String>>,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> Result<Vec<StepOutcomes>> {
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        if user_type.is_none() && entitlements.is_none() {
+            return Err(Error::invalid(
+                "say what to change after the release: user_type=, entitlements=, or both",
+            ));
+        }
+        let app = App::parse(app)?;
+        let endpoint = self.release_endpoint(app).await?;
+        // Everything that can be refused is checked before the first release is sent.
+        let user_type = match user_type {
+            Some(wanted) => Some(self.resolve_user_type(wanted).await?),
+            None => None,
+        };
+        let entitlement_plan = match entitlements {
+            Some(ids) => {
+                let license = self.license(license).await?;
+                let change = Change::Set(ids).canonical(&license)?;
+                let holders = self.user_entitlements(&license.item_id).await?;
+                Some((license, change, holders))
+            }
+            None => None,
+        };
+        let app_holders = match &entitlement_plan {
+            Some((license, _, holders)) if license.title.eq_ignore_ascii_case(app.title()) => {
+                Some(holders.clone())
+            }
+            _ => self.checked_out(app).await.map(|(_, holders)| holders),
+        };
+
+        let released = self
+            .release_planned(
+                &endpoint,
+                app,
+                app_holders.as_deref(),
+                members.clone(),
+                dry_run,
+                concurrency,
+            )
+            .await?;
+        let mut steps: Vec<Vec<(&'static str, Outcome)>> =
+            released.into_iter().map(|o| vec![("release", o)]).collect();
+        let released_names: HashSet<String> = members
+            .iter()
+            .zip(&steps)
+            .filter_map(|(m, s)| match (m, &s[0].1) {
+                (Ok(m), Outcome::Done(_) | Outcome::WouldDo(_)) => Some(m.username.to_lowercase()),
+                _ => None,
+            })
+            .collect();
+
+        if let Some(user_type) = &user_type {
+            let (going, indexes) = still_going(&members, &steps);
+            let outcomes = self
+                .bulk_update_license_type(going, user_type, dry_run, 25, concurrency)
+                .await?;
+            record(&mut steps, indexes, outcomes, "user_type");
+        }
+        if let Some((license, change, holders)) = &entitlement_plan {
+            let (going, indexes) = still_going(&members, &steps);
+            let outcomes = self
+                .provision_planned(
+                    license,
+                    holders,
+                    going,
+                    change,
+                    &released_names,
+                    dry_run,
+                    MAX_PROVISION_BATCH,
+                    concurrency,
+                )
+                .await?;
+            record(&mut steps, indexes, outcomes, "entitlements");
+        }
+        Ok(steps
+            .into_iter()
+            .map(|member_steps| (overall(&member_steps, dry_run), member_steps))
+            .collect())
+    }
+}
+
+/// The members whose steps so far all went through, and their indexes.
+fn still_going(
+    members: &[Result<Member>],
+    steps: &[Vec<(&'static str, Outcome)>],
+) -> (Vec<Result<Member>>, Vec<usize>) {
+    members
+        .iter()
+        .zip(steps)
+        .enumerate()
+        .filter(|(_, (_, s))| {
+            s.iter()
+                .all(|(_, o)| !matches!(o, Outcome::Failed(_) | Outcome::Skipped(_)))
+        })
+        .map(|(i, (m, _))| (m.clone(), i))
+        .unzip()
+}
+
+/// Add a step's outcomes: members it ran for get theirs, the others are skipped.
+fn record(
+    steps: &mut [Vec<(&'static str, Outcome)>],
+    indexes: Vec<usize>,
+    outcomes: Vec<Outcome>,
+    step: &'static str,
+) {
+    let mut ran: HashMap<usize, Outcome> = indexes.into_iter().zip(outcomes).collect();
+    for (i, member_steps) in steps.iter_mut().enumerate() {
+        let outcome = ran
+            .remove(&i)
+            .unwrap_or_else(|| Outcome::Skipped("an earlier step did not go through".into()));
+        member_steps.push((step, outcome));
+    }
+}
+
+/// One outcome for a member's steps: the first failure or skip, else changed when any step
+/// did something, else unchanged.
+fn overall(steps: &[(&'static str, Outcome)], dry_run: bool) -> Outcome {
+    if let Some((step, outcome)) = steps
+        .iter()
+        .find(|(_, o)| matches!(o, Outcome::Failed(_) | Outcome::Skipped(_)))
+    {
+        return match outcome {
+            Outcome::Failed(err) => Outcome::Failed(err.clone()),
+            other => Outcome::Skipped(format!("{step}: {}", other.reason().unwrap_or_default())),
+        };
+    }
+    let acted = steps
+        .iter()
+        .any(|(_, o)| matches!(o, Outcome::Done(_) | Outcome::WouldDo(_)));
+    match (acted, dry_run) {
+        (true, false) => Outcome::Done("changed"),
+        (true, true) => Outcome::WouldDo("would_change"),
+        (false, _) => Outcome::Unchanged("nothing to do".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_by_number() {
+        assert_eq!(parse_version("2024.1"), Some((2024, 1)));
+        assert_eq!(parse_version("7.1"), Some((7, 1)));
+        assert_eq!(parse_version("11"), Some((11, 0)));
+        assert!(version_at_least("2024.1", (7, 1)));
+        assert!(version_at_least("10.3", (7, 1)));
+        assert!(!version_at_least("6.4", (7, 1)));
+        assert!(!version_at_least("2024.2", (2025, 1)));
+        assert!(version_at_least("not a version", (2025, 1)));
+    }
+
+    #[test]
+    fn apps_by_id_or_friendly_name() {
+        for (given, app) in [
+            ("pro", App::Pro),
+            ("ArcGIS Pro", App::Pro),
+            ("arcgisprodesktop", App::Pro),
+            ("Drone2Map", App::Drone2Map),
+            ("allsource", App::AllSource),
+            ("arcgisallsource", App::AllSource),
+        ] {
+            assert_eq!(App::parse(given).unwrap(), app, "{given}");
+        }
+        let err = App::parse("arcmap").unwrap_err();
+        assert!(err.to_string().contains("arcgisprodesktop"), "{err}");
+    }
+
+    #[test]
+    fn changes_compute_each_members_target() {
+        let now = vec!["desktopStdN".to_owned(), "3DAnalystN".to_owned()];
+        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            Change::Set(ids(&["desktopAdvN"])).target(&now),
+            ids(&["desktopAdvN"])
+        );
+        assert_eq!(
+            Change::Add(ids(&["spatialAnalystN"])).target(&now),
+            ids(&["3DAnalystN", "desktopStdN", "spatialAnalystN"])
+        );
+        assert_eq!(
+            Change::Remove(ids(&["3DAnalystN"])).target(&now),
+            ids(&["desktopStdN"])
+        );
+        assert!(Change::Set(vec![]).target(&now).is_empty());
+    }
+
+    #[test]
+    fn purchases_are_read_tolerantly() {
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"listing": {"itemId": "abc", "title": "ArcGIS Pro"},
+                "provision": {"endDate": -1, "orgEntitlements": {"entitlements":
+                    {"desktopAdvN": {"num": 5}, "3DAnalystN": {"num": "2"}}}},
+                "unknown": 1}"#,
+        )
+        .unwrap();
+        let license = License::from_purchase(raw).unwrap();
+        assert_eq!(license.title, "ArcGIS Pro");
+        assert!(license.entitlements.contains(&("3DAnalystN".into(), 2)));
+        assert_eq!(license.entitlement("desktopadvn").unwrap(), "desktopAdvN");
+        let err = license.entitlement("desktopBasicN").unwrap_err();
+        assert!(err.to_string().contains("desktopAdvN"), "{err}");
+        assert!(!license.expired(now_ms()));
+        assert!(License::from_purchase(Map::new()).is_none());
+    }
+}
