@@ -87,3 +87,29 @@ def test_change_user_license_type_rejects_an_unknown_type() -> None:
     assert result.returncode == 2
     assert "unknown user type" in result.stderr
     assert "viewerUT (Viewer)" in result.stderr
+
+
+def test_release_offline_pro_license_lists_then_releases() -> None:
+    listing = run("release_offline_pro_license.py")
+    assert listing.returncode == 0, listing.stderr
+    assert "5 members have ArcGIS Pro checked out for offline use" in listing.stdout
+    assert "Name members to release" in listing.stdout
+
+    plan = run("release_offline_pro_license.py", "--all", "--dry-run")
+    assert plan.returncode == 0, plan.stderr
+    assert "5 items: 5 would release" in plan.stdout
+    assert "Nothing was released" in plan.stdout
+
+    done = run("release_offline_pro_license.py", "--all")
+    assert done.returncode == 0, done.stderr
+    assert "5 items: 5 released" in done.stdout
+
+
+def test_release_offline_pro_license_names_members() -> None:
+    result = run("release_offline_pro_license.py", "member", "nobody-here")
+    # The sandbox member has nothing checked out; an unknown name is not in the listing.
+    assert result.returncode == 0, result.stderr
+    assert "unchanged" in result.stdout and "no ArcGIS Pro license checked out" in result.stdout
+    bad = run("release_offline_pro_license.py", "--app", "arcmap")
+    assert bad.returncode == 2
+    assert 'no license "arcmap"' in bad.stderr and "ArcGIS Pro" in bad.stderr
