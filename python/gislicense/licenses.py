@@ -34,20 +34,12 @@ APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 def _names(users: Iterable[UserItem]) -> tuple[list[UserItem], list[tuple[str | None, None]]]:
     """The items as given, and (username or None, None) for each: None fails that item."""
-    from gislicense.portal import User
+    from gislicense.portal import _member
 
     if isinstance(users, str):
         raise InvalidInputError("pass a list of user names, not one string")
     items = list(users)
-    names: list[tuple[str | None, None]] = []
-    for item in items:
-        if isinstance(item, User):
-            names.append((item.username, None))
-        elif isinstance(item, str):
-            names.append((item, None))
-        else:
-            names.append((None, None))
-    return items, names
+    return items, [(_member(item)[0], None) for item in items]
 
 
 def _username(user: UserItem) -> str:

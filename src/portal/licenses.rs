@@ -15,10 +15,10 @@ use serde_json::{Map, Value};
 use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
 use crate::http::Effect;
-use crate::portal::client::{Portal, Root};
+use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
 use crate::portal::users::{
-    check_username, finish_dry_run, paged, plan, settle, Member, Step, SEGMENT,
+    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step, SEGMENT,
 };
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
@@ -343,13 +343,6 @@ fn per_member_error(err: &Error) -> bool {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// Members (their index among the items, and name) who end with the same entitlements.
 type Batch = (Vec<String>, Vec<(usize, String)>);
 
@@ -549,7 +542,10 @@ impl Portal {
         };
         let mut steps = plan(
             members,
-            |name| change.target(&current(name)) == current(name),
+            |name| {
+                let now = current(name);
+                change.target(&now) == now
+            },
             change.unchanged_reason(),
         );
         // Seats left now; each member who gains an entitlement takes one, in order.
@@ -852,14 +848,7 @@ impl Portal {
         if dry_run {
             return Ok(finish_dry_run(steps, "would_release"));
         }
-        let to_release: Vec<(usize, String)> = steps
-            .iter()
-            .enumerate()
-            .filter_map(|(i, step)| match step {
-                Step::Send(name) => Some((i, name.clone())),
-                Step::Done(_) => None,
-            })
-            .collect();
+        let to_release = to_send(&steps);
         let results = bulk::run_ordered(to_release, concurrency, |(i, name)| async move {
             let outcome = match self.send_release(endpoint, &name, app).await {
                 Ok(()) => Outcome::Done("released"),

@@ -738,14 +738,7 @@ impl Portal {
             return Ok(finish_dry_run(plan, "would_change"));
         }
         // Batches of the members to change; results land back in item order.
-        let to_change: Vec<(usize, String)> = plan
-            .iter()
-            .enumerate()
-            .filter_map(|(i, step)| match step {
-                Step::Send(name) => Some((i, name.clone())),
-                _ => None,
-            })
-            .collect();
+        let to_change = to_send(&plan);
         let batches: Vec<Vec<(usize, String)>> =
             to_change.chunks(batch_size).map(<[_]>::to_vec).collect();
         let target = &target;
@@ -805,14 +798,7 @@ impl Portal {
         if dry_run {
             return Ok(finish_dry_run(plan, "would_change"));
         }
-        let to_change: Vec<(usize, String)> = plan
-            .iter()
-            .enumerate()
-            .filter_map(|(i, step)| match step {
-                Step::Send(name) => Some((i, name.clone())),
-                _ => None,
-            })
-            .collect();
+        let to_change = to_send(&plan);
         let target = &target;
         let results = bulk::run_ordered(to_change, concurrency, |(i, name)| async move {
             let outcome = match self.update_role(&name, target).await {
@@ -873,6 +859,17 @@ pub(crate) fn plan(
                     }
                 }
             }
+        })
+        .collect()
+}
+
+/// The members a plan sends, with their places among the items.
+pub(crate) fn to_send(plan: &[Step]) -> Vec<(usize, String)> {
+    plan.iter()
+        .enumerate()
+        .filter_map(|(i, step)| match step {
+            Step::Send(name) => Some((i, name.clone())),
+            Step::Done(_) => None,
         })
         .collect()
 }

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use super::{
-    error_answer, formatted, only_post, page, user_missing, Answer, Api, PortalMember,
+    error_answer, forbidden, formatted, only_post, page, user_missing, Answer, Api, PortalMember,
     PortalRequest, PortalSite, MANAGE_LICENSES, ORG_ID,
 };
 use crate::error::{Error, Result};
@@ -88,10 +88,6 @@ fn release_apps(version: &str) -> Vec<&'static str> {
         apps.push("arcgisallsource");
     }
     apps
-}
-
-pub(super) fn at_least(version: &str, wanted: (u32, u32)) -> bool {
-    version_at_least(version, wanted)
 }
 
 /// Give members the entitlements their user types suggest: ArcGIS Pro with the
@@ -323,10 +319,7 @@ impl PortalSite {
                     };
                     // Members may read their own; others need Manage Licenses.
                     if i != caller && !state.members[caller].has_privilege(MANAGE_LICENSES) {
-                        drop(state);
-                        return self
-                            .privileged(request, api, MANAGE_LICENSES)
-                            .map(|_| error_answer(api, 403, "You do not have permissions.", &[]));
+                        return Ok(forbidden(api));
                     }
                     let member = &state.members[i];
                     let one = if member.licenses[l].is_empty()
@@ -352,7 +345,7 @@ impl PortalSite {
     ) -> std::result::Result<Answer, Answer> {
         let api = Api::Sharing;
         self.privileged(request, api, MANAGE_LICENSES)?;
-        only_post(request)?;
+        only_post(request, api)?;
         let fail = |message: &str| Ok(error_answer(api, 400, message, &[]));
         let (users, wanted) = match provision_request(request.param("userEntitlements")) {
             Ok(parsed) => parsed,
@@ -430,13 +423,8 @@ impl PortalSite {
     ) -> std::result::Result<Answer, Answer> {
         let api = Api::Admin;
         self.privileged(request, api, MANAGE_LICENSES)?;
-        if with_app_id && request.method != "POST" {
-            return Ok(error_answer(
-                api,
-                405,
-                "This operation is supported only with POST.",
-                &[],
-            ));
+        if with_app_id {
+            only_post(request, api)?;
         }
         let app = if with_app_id {
             request.param("appId").unwrap_or("arcgisprodesktop")
@@ -475,16 +463,9 @@ impl PortalSite {
                 ));
             }
             match tail {
-                "license/releaselicense" if at_least(&self.options.version, (2024, 1)) => {
+                "license/releaselicense" if version_at_least(&self.options.version, (2024, 1)) => {
                     self.privileged(request, api, MANAGE_LICENSES)?;
-                    if request.method != "POST" {
-                        return Ok(error_answer(
-                            api,
-                            405,
-                            "This operation is supported only with POST.",
-                            &[],
-                        ));
-                    }
+                    only_post(request, api)?;
                     let Some(app) = request.param("appId") else {
                         return Ok(error_answer(api, 400, "'appId' must be specified.", &[]));
                     };

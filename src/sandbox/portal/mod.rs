@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+use crate::portal::licenses::version_at_least;
 use crate::sandbox::openlm::now_ms;
 use crate::sandbox::seed;
 
@@ -1015,12 +1016,7 @@ impl PortalSite {
         if self.state().members[i].has_privilege(privilege) {
             Ok(i)
         } else {
-            Err(error_answer(
-                api,
-                403,
-                "You do not have permissions to access this resource or perform this operation.",
-                &[],
-            ))
+            Err(forbidden(api))
         }
     }
 
@@ -1273,7 +1269,7 @@ impl PortalSite {
         request: &PortalRequest<'_>,
     ) -> std::result::Result<Answer, Answer> {
         self.admin(request, Api::Sharing)?;
-        only_post(request)?;
+        only_post(request, Api::Sharing)?;
         let users = users_param(request.params);
         let wanted = request.param("userLicenseType").unwrap_or("").trim();
         let Some(target) = user_type_def(wanted) else {
@@ -1358,7 +1354,7 @@ impl PortalSite {
 
     fn update_role(&self, request: &PortalRequest<'_>) -> std::result::Result<Answer, Answer> {
         self.admin(request, Api::Sharing)?;
-        only_post(request)?;
+        only_post(request, Api::Sharing)?;
         let name = request
             .param("user")
             .or(request.param("username"))
@@ -1400,7 +1396,7 @@ impl PortalSite {
 
     fn update_level(&self, request: &PortalRequest<'_>) -> std::result::Result<Answer, Answer> {
         self.admin(request, Api::Sharing)?;
-        only_post(request)?;
+        only_post(request, Api::Sharing)?;
         let name = request
             .param("user")
             .or(request.param("userName"))
@@ -1443,11 +1439,11 @@ impl PortalSite {
                 )
             }),
             "/license" => self.admin(request, Api::Admin).map(|_| self.license(request)),
-            "/license/releaselicense" if licenses::at_least(&self.options.version, (7, 1)) => {
+            "/license/releaselicense" if version_at_least(&self.options.version, (7, 1)) => {
                 self.release_license(request, true)
             }
             "/system/licenses/releaselicense"
-                if !licenses::at_least(&self.options.version, (7, 1)) =>
+                if !version_at_least(&self.options.version, (7, 1)) =>
             {
                 self.release_license(request, false)
             }
@@ -1491,12 +1487,22 @@ fn user_missing() -> Answer {
     )
 }
 
-fn only_post(request: &PortalRequest<'_>) -> std::result::Result<(), Answer> {
+/// The 403 a signed-in member without the privilege gets, in the envelope of `api`.
+fn forbidden(api: Api) -> Answer {
+    error_answer(
+        api,
+        403,
+        "You do not have permissions to access this resource or perform this operation.",
+        &[],
+    )
+}
+
+fn only_post(request: &PortalRequest<'_>, api: Api) -> std::result::Result<(), Answer> {
     if request.method == "POST" {
         Ok(())
     } else {
         Err(error_answer(
-            Api::Sharing,
+            api,
             405,
             "This operation is supported only with POST.",
             &[],
