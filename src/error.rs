@@ -56,6 +56,14 @@ pub enum Error {
         details: Vec<String>,
     },
 
+    /// A request that changes something reached the server (or may have), and what the
+    /// server did is not known: its answer was lost, unreadable, or said neither yes nor no.
+    /// Only a re-read of the state can tell.
+    #[error(
+        "{url} may or may not have done it: {cause}; check the current state before repeating it"
+    )]
+    OutcomeUnknown { url: String, cause: String },
+
     /// The reply is not what the protocol promises: HTML, garbage, truncated XML or JSON.
     #[error("unreadable reply from {url} (HTTP {status}): {problem}; the reply starts with: {body_start:?}")]
     UnreadableReply {
@@ -112,6 +120,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Server { .. } => "server",
             Error::UnreadableReply { .. } => "unreadable_reply",
+            Error::OutcomeUnknown { .. } => "outcome_unknown",
         }
     }
 
@@ -137,6 +146,7 @@ impl Error {
                 ..
             } => server_error_text(None, *status, *code, message, details),
             Error::UnreadableReply { problem, .. } => format!("unreadable reply: {problem}"),
+            Error::OutcomeUnknown { cause, .. } => format!("result unknown: {cause}"),
         }
     }
 
@@ -152,7 +162,33 @@ impl Error {
             | Error::PermissionDenied { url, .. }
             | Error::NotFound { url, .. }
             | Error::Server { url, .. }
-            | Error::UnreadableReply { url, .. } => Some(url),
+            | Error::UnreadableReply { url, .. }
+            | Error::OutcomeUnknown { url, .. } => Some(url),
+        }
+    }
+}
+
+impl Error {
+    /// The same failure, for a request that changes something and may have reached the
+    /// server: what the server did is unknown.
+    pub fn unknown_outcome(self) -> Error {
+        match self {
+            Error::OutcomeUnknown { .. } => self,
+            other => Error::OutcomeUnknown {
+                url: other.url().unwrap_or_default().to_owned(),
+                cause: match &other {
+                    Error::Timeout { seconds, .. } => {
+                        format!("the request was sent, and no answer came within {seconds:.1} s")
+                    }
+                    Error::Transport { cause, .. } => {
+                        format!("the request was sent, and the connection broke before the answer ({cause})")
+                    }
+                    _ => format!(
+                        "the request was sent, and the answer was lost ({})",
+                        other.reason()
+                    ),
+                },
+            },
         }
     }
 }

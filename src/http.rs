@@ -32,10 +32,16 @@ pub struct HttpOptions {
     /// The first pause between attempts; it doubles each time (with jitter).
     pub backoff: Duration,
     /// Also retry requests that change something after failures where the server may
-    /// have acted (timeouts, dropped connections, 502/503/504). Connection failures,
+    /// have acted (timeouts, dropped connections, HTTP 500/502/503/504). Connection failures,
     /// where nothing reached the server, are retried for every request.
     pub retry_writes: bool,
+    /// The largest reply body read, in bytes; a longer one is an error while it streams in,
+    /// so a server that never stops sending cannot exhaust memory.
+    pub max_reply_bytes: u64,
 }
+
+/// 256 MiB: ten times the largest listing page a real server sends, far below what hurts.
+pub const DEFAULT_MAX_REPLY_BYTES: u64 = 256 * 1024 * 1024;
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -47,6 +53,7 @@ impl Default for HttpOptions {
             retries: 2,
             backoff: Duration::from_millis(200),
             retry_writes: false,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
     }
 }
@@ -117,6 +124,9 @@ pub struct Response {
     /// The server's Retry-After, in seconds, when it sent one.
     pub retry_after: Option<u64>,
     pub body: Bytes,
+    /// A change that is not idempotent was sent again after the answer to an earlier
+    /// attempt was lost: a refusal now may only mean the earlier attempt did it.
+    pub after_lost_answer: bool,
 }
 
 impl Response {
@@ -169,6 +179,32 @@ impl Response {
         }
     }
 
+    /// The error a reply stands for, judged by what the request did. For a change, a reply
+    /// that cannot be read says nothing of what the server did, and neither does a refusal
+    /// of a repeat whose first answer was lost (the first attempt may have done it).
+    pub fn judge(&self, effect: Effect, err: Error) -> Error {
+        if effect == Effect::Read {
+            return err;
+        }
+        match err {
+            Error::UnreadableReply { problem, .. } => Error::OutcomeUnknown {
+                url: self.url.clone(),
+                cause: format!(
+                    "the request was sent, and its answer could not be read ({problem})"
+                ),
+            },
+            err if self.after_lost_answer => Error::OutcomeUnknown {
+                url: self.url.clone(),
+                cause: format!(
+                    "the answer to the first attempt was lost, and the repeat was refused ({}), \
+                     perhaps because the first attempt had done it",
+                    err.reason()
+                ),
+            },
+            err => err,
+        }
+    }
+
     /// An "unreadable reply" error with the start of this body.
     pub fn unreadable(&self, problem: impl Into<String>) -> Error {
         Error::UnreadableReply {
@@ -195,6 +231,9 @@ impl Http {
         install_crypto_provider();
         if options.timeout.is_zero() || options.connect_timeout.is_zero() {
             return Err(Error::invalid("timeouts must be greater than zero"));
+        }
+        if options.max_reply_bytes == 0 {
+            return Err(Error::invalid("max_reply_bytes must be greater than zero"));
         }
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -252,12 +291,31 @@ impl Http {
     pub async fn send(&self, request: &Request) -> Result<Response> {
         let shown_url = redact_url(request.url.as_str());
         let mut attempt: u32 = 0;
+        // Whether an earlier attempt may have reached the server without its answer reaching us.
+        let mut lost_before = false;
         loop {
             let started = Instant::now();
-            let outcome = self.send_once(request, &shown_url).await;
+            // One deadline for the whole exchange, reading the body included: a server that
+            // trickles an endless reply is stopped by it too.
+            let outcome = match tokio::time::timeout(
+                self.options.timeout,
+                self.send_once(request, &shown_url),
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                Err(_elapsed) => Err((
+                    Failure::Timeout,
+                    Error::Timeout {
+                        url: shown_url.clone(),
+                        seconds: self.options.timeout.as_secs_f64(),
+                        cause: "waiting for the reply".into(),
+                    },
+                )),
+            };
             let elapsed_ms = started.elapsed().as_millis();
             let retry = match &outcome {
-                Ok(reply) if matches!(reply.status, 502..=504) => {
+                Ok(reply) if matches!(reply.status, 500 | 502..=504) => {
                     log::debug!(
                         "{} {shown_url} -> {} in {elapsed_ms} ms",
                         request.method,
@@ -282,8 +340,12 @@ impl Http {
                 }
             };
             if !retry || attempt >= self.options.retries {
-                return outcome.map_err(|(_, err)| err);
+                return finish(request.effect, outcome, lost_before);
             }
+            lost_before |= match &outcome {
+                Ok(reply) => answer_from_gateway(reply.status),
+                Err((failure, _)) => failure.may_have_acted(),
+            };
             let pause = self.pause_before_retry(attempt, outcome.as_ref().ok());
             log::info!(
                 "retrying {} {shown_url} in {} ms (attempt {} of {}): {}",
@@ -339,7 +401,7 @@ impl Http {
                 builder = builder.body(xml.clone());
             }
         }
-        let reply = builder
+        let mut reply = builder
             .headers(headers)
             .send()
             .await
@@ -355,10 +417,7 @@ impl Http {
         let content_type = header(CONTENT_TYPE).unwrap_or_default();
         let location = header(reqwest::header::LOCATION);
         let retry_after = header(RETRY_AFTER);
-        let body = reply
-            .bytes()
-            .await
-            .map_err(|e| self.classify(&e, shown_url))?;
+        let body = self.read_body(&mut reply, shown_url, status).await?;
         Ok(Response {
             url: shown_url.to_owned(),
             status,
@@ -366,13 +425,55 @@ impl Http {
             location,
             retry_after: retry_after.and_then(|v| v.trim().parse::<u64>().ok()),
             body,
+            after_lost_answer: false,
         })
+    }
+
+    /// The reply body, read chunk by chunk and refused once it passes `max_reply_bytes`
+    /// (at once when the server announces a longer one).
+    async fn read_body(
+        &self,
+        reply: &mut reqwest::Response,
+        shown_url: &str,
+        status: u16,
+    ) -> std::result::Result<Bytes, (Failure, Error)> {
+        let limit = self.options.max_reply_bytes;
+        let too_long = |what: String| {
+            (
+                Failure::TooLong,
+                Error::UnreadableReply {
+                    url: shown_url.to_owned(),
+                    status,
+                    problem: format!(
+                        "{what}, more than max_reply_bytes allows ({limit} bytes); \
+                         raise max_reply_bytes if this server's replies really are that large"
+                    ),
+                    body_start: String::new(),
+                },
+            )
+        };
+        if let Some(announced) = reply.content_length().filter(|n| *n > limit) {
+            return Err(too_long(format!("the reply announces {announced} bytes")));
+        }
+        let mut body = bytes::BytesMut::with_capacity(
+            reply.content_length().unwrap_or(0).min(limit).min(1 << 20) as usize,
+        );
+        while let Some(chunk) = reply
+            .chunk()
+            .await
+            .map_err(|e| self.classify(&e, shown_url))?
+        {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_long("the reply is longer".to_owned()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     fn may_retry(&self, effect: Effect, failure: Failure) -> bool {
         match failure {
-            Failure::NotSent => false,
-            Failure::Tls => false,
+            Failure::NotSent | Failure::Tls | Failure::TooLong => false,
             Failure::Connect => true,
             Failure::Timeout | Failure::Broken | Failure::GatewayStatus => {
                 effect != Effect::Write || self.options.retry_writes
@@ -437,12 +538,55 @@ impl Http {
     }
 }
 
+/// A 502 or 504: a gateway's answer, which says nothing of what the server behind it did.
+fn answer_from_gateway(status: u16) -> bool {
+    matches!(status, 502 | 504)
+}
+
+/// The result of the last attempt as the caller sees it. For a request that changes
+/// something, a failure after the request may have reached the server is an unknown
+/// outcome, not a failure: the change may have been made.
+fn finish(
+    effect: Effect,
+    outcome: std::result::Result<Response, (Failure, Error)>,
+    lost_before: bool,
+) -> Result<Response> {
+    if effect == Effect::Read {
+        return outcome.map_err(|(_, err)| err);
+    }
+    match outcome {
+        Err((failure, err)) if lost_before || failure.may_have_acted() => {
+            Err(err.unknown_outcome())
+        }
+        Err((_, err)) => Err(err),
+        Ok(reply) if answer_from_gateway(reply.status) => {
+            Err(reply.status_error().unknown_outcome())
+        }
+        Ok(mut reply) => {
+            // An idempotent change repeated gives the true answer; a repeated close does not
+            // (it finds the session the first attempt closed gone).
+            reply.after_lost_answer = lost_before && effect == Effect::Write;
+            Ok(reply)
+        }
+    }
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         None => false,
+    }
+}
+
+impl Failure {
+    /// Whether the server may have received the request and acted on it.
+    fn may_have_acted(self) -> bool {
+        match self {
+            Failure::Timeout | Failure::Broken | Failure::TooLong => true,
+            Failure::GatewayStatus | Failure::NotSent | Failure::Connect | Failure::Tls => false,
+        }
     }
 }
 
@@ -457,8 +601,10 @@ enum Failure {
     Timeout,
     /// The connection broke after the request may have arrived.
     Broken,
-    /// 502/503/504 from the server or a gateway in front of it.
+    /// 500, 502, 503 or 504 from the server or a gateway in front of it: often passing.
     GatewayStatus,
+    /// The reply passed `max_reply_bytes`; the next one would too.
+    TooLong,
 }
 
 fn install_crypto_provider() {

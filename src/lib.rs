@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod error;
 pub mod http;
 pub mod openlm;
+pub mod paging;
 pub mod portal;
 pub mod runtime;
 pub mod sandbox;

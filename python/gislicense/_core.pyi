@@ -35,6 +35,7 @@ class HttpOptions:
         retries: int,
         backoff: float,
         retry_writes: bool,
+        max_reply_bytes: int,
     ) -> None: ...
     @property
     def timeout(self) -> float: ...
@@ -378,7 +379,8 @@ class SandboxRequest:
         """HTTP status of the reply; 0 when the connection was dropped."""
     @property
     def fault(self) -> str | None:
-        """The injected fault, if any: ``error``, ``http500``, ``http503``, ``drop``, ``slow``."""
+        """The injected fault, if any: ``error``, ``http500``, ``http503``, ``drop``, ``slow``,
+        ``drop_after``."""
 
 class Sandbox:
     """Emulated license servers on loopback, speaking the same wire as the real ones.
@@ -504,7 +506,11 @@ class Sandbox:
         ``slow_seconds`` late.
         """
     def fail_next(self, fault: str, count: int = 1, *, operation: str | None = None) -> None:
-        """Inject ``fault`` into the next ``count`` requests (to ``operation`` only, if given)."""
+        """Inject ``fault`` into the next ``count`` requests (to ``operation`` only, if given).
+
+        Besides the faults of :meth:`set_faults`, ``drop_after`` does what was asked and
+        then closes the connection without a reply: a change made whose answer is lost.
+        """
     def clear_faults(self) -> None:
         """No more faults, queued or random."""
     def requests(

@@ -6,11 +6,14 @@ import os
 import warnings
 
 from gislicense import _core
+from gislicense.exceptions import InvalidInputError
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 2
 DEFAULT_BACKOFF = 0.2
+#: 256 MiB: far more than any real reply, far less than what would exhaust memory.
+DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 
 class InsecureConnectionWarning(UserWarning):
@@ -26,7 +29,17 @@ def http_options(
     retries: int,
     backoff: float,
     retry_writes: bool,
+    max_reply_bytes: int,
 ) -> _core.HttpOptions:
+    if (
+        isinstance(max_reply_bytes, bool)
+        or not isinstance(max_reply_bytes, int)
+        or not 1024 <= max_reply_bytes <= 2**48
+    ):
+        raise InvalidInputError(
+            f"max_reply_bytes must be a whole number of bytes from 1024 to 2**48, "
+            f"not {max_reply_bytes!r}"
+        )
     if not verify:
         warnings.warn(
             "verify=False: TLS certificates are not checked, so anyone on the network path can "
@@ -43,4 +56,5 @@ def http_options(
         retries=retries,
         backoff=backoff,
         retry_writes=retry_writes,
+        max_reply_bytes=max_reply_bytes,
     )

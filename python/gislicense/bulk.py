@@ -1,4 +1,5 @@
-"""Outcomes of bulk operations: every item ends succeeded, skipped, or failed with its reason."""
+"""Outcomes of bulk operations: every item ends succeeded, unchanged, skipped, failed with its
+reason, or unknown (the change was sent and its answer lost)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ __all__ = ["BulkReport", "Outcome"]
 #: Statuses that mean the item was not done.
 FAILED = "failed"
 SKIPPED = "skipped"
+#: The change was sent, its answer was lost, and a second look could not confirm it.
+UNKNOWN = "unknown"
 
 
 class Outcome(Generic[T]):
@@ -22,9 +25,14 @@ class Outcome(Generic[T]):
     Attributes:
         item: The item as it was given.
         status: What happened: an action (``"closed"``, ``"changed"``...), its dry-run form
-            (``"would_close"``...), ``"unchanged"``, ``"skipped"`` or ``"failed"``.
-        reason: Why it was skipped, unchanged or failed; None when it was done.
-        error: The exception for a failed item, else None.
+            (``"would_close"``...), ``"unchanged"``, ``"skipped"``, ``"failed"``, or
+            ``"unknown"``: the change was sent, its answer was lost (a timeout, a broken
+            connection, a reply that said neither yes nor no) and re-reading the state could
+            not confirm it. It may have happened; look before repeating it.
+        reason: Why it was skipped, unchanged, failed or unknown; for an action confirmed by
+            re-reading after its answer was lost, how it was confirmed; else None.
+        error: The exception for a failed item (:class:`OutcomeUnknownError` for an unknown
+            one), else None.
         steps: For operations of several steps, each step's outcome (its ``item`` is the
             step's name, such as ``"release"``); empty otherwise.
     """
@@ -47,8 +55,8 @@ class Outcome(Generic[T]):
 
     @property
     def ok(self) -> bool:
-        """True unless the item failed."""
-        return self.status != FAILED
+        """True unless the item failed or its outcome is unknown."""
+        return self.status not in (FAILED, UNKNOWN)
 
     def __repr__(self) -> str:
         reason = f", reason={self.reason!r}" if self.reason else ""
@@ -78,9 +86,14 @@ class BulkReport(list[Outcome[T]]):
         return [o for o in self if o.status == SKIPPED]
 
     @property
+    def unknown(self) -> list[Outcome[T]]:
+        """Items sent whose outcome is not known (see :attr:`Outcome.status`)."""
+        return [o for o in self if o.status == UNKNOWN]
+
+    @property
     def succeeded(self) -> list[Outcome[T]]:
         """Items done, would be done (dry run), or already as asked."""
-        return [o for o in self if o.status not in (FAILED, SKIPPED)]
+        return [o for o in self if o.status not in (FAILED, SKIPPED, UNKNOWN)]
 
     def counts(self) -> dict[str, int]:
         """How many items ended in each status, in order of first appearance."""
@@ -99,12 +112,13 @@ class BulkReport(list[Outcome[T]]):
         return [{"item": o.item, "status": o.status, "reason": o.reason} for o in self]
 
     def raise_for_failures(self) -> None:
-        """Raise :class:`BulkOperationError` if any item failed."""
-        failed = self.failed
+        """Raise :class:`BulkOperationError` if any item failed or its outcome is unknown."""
+        failed = [o for o in self if not o.ok]
         if failed:
             first = failed[0].reason or "no reason given"
             raise BulkOperationError(
-                f"{len(failed)} of {len(self)} items failed; the first: {first}", report=self
+                f"{len(failed)} of {len(self)} items failed or are unknown; the first: {first}",
+                report=self,
             )
 
     def __repr__(self) -> str:
@@ -113,7 +127,7 @@ class BulkReport(list[Outcome[T]]):
     def __str__(self) -> str:
         lines = [self.summary()]
         for outcome in self:
-            if outcome.status in (FAILED, SKIPPED):
+            if outcome.status in (FAILED, SKIPPED, UNKNOWN):
                 lines.append(f"  {outcome.status}: {outcome.item!r}: {outcome.reason}")
                 lines.extend(
                     f"    {step.item}: {step.status}" + (f" ({step.reason})" if step.reason else "")

@@ -126,6 +126,16 @@ class UnreadableReplyError(GisLicenseError):
         self.body_start = body_start
 
 
+class OutcomeUnknownError(GisLicenseError):
+    """A change was sent, and whether the server made it is not known.
+
+    Its answer was lost (a timeout or a broken connection after the request went out), could
+    not be read, or said neither done nor refused. The change may have happened: look at the
+    current state before repeating it. Bulk operations do that themselves and report
+    ``"unknown"`` only for the items a re-read could not settle.
+    """
+
+
 class BulkOperationError(GisLicenseError):
     """Raised by :meth:`BulkReport.raise_for_failures` when items failed.
 

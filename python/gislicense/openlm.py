@@ -11,6 +11,7 @@ from gislicense._core import ActiveProduct
 from gislicense._credentials import password_for
 from gislicense._http import (
     DEFAULT_BACKOFF,
+    DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -88,7 +89,12 @@ class OpenLM:
         retries: Further attempts after a failure that is safe to retry.
         backoff: First pause between attempts, in seconds; it doubles each time.
         retry_writes: Also retry CloseApplication after timeouts, dropped connections and
-            502/503/504, where the server may already have acted.
+            HTTP 500/502/503/504, where the server may already have acted. A close whose
+            answer was lost is reported ``"unknown"`` (or ``"closed"`` when the session is
+            gone on a second look), never "failed".
+        max_reply_bytes: The largest reply read, in bytes (default 256 MiB). A longer one
+            is an :class:`UnreadableReplyError` as soon as it passes the limit; ``timeout``
+            covers reading the whole reply.
 
     The client logs in when the server asks for it and logs in again once when its session
     expires. Every method has an ``_async`` twin for asyncio.
@@ -107,6 +113,7 @@ class OpenLM:
         retries: int = DEFAULT_RETRIES,
         backoff: float = DEFAULT_BACKOFF,
         retry_writes: bool = False,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         options = http_options(
             timeout=timeout,
@@ -116,6 +123,7 @@ class OpenLM:
             retries=retries,
             backoff=backoff,
             retry_writes=retry_writes,
+            max_reply_bytes=max_reply_bytes,
         )
         password = password_for(username, password, url)
         self._client = _core.OpenLMClient(url, username, password, options)

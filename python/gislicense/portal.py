@@ -14,6 +14,7 @@ from gislicense import _core
 from gislicense._credentials import password_for
 from gislicense._http import (
     DEFAULT_BACKOFF,
+    DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -518,7 +519,8 @@ class GIS:
             expire, and once more if the portal rejects one (498/499), so long jobs go on.
         allow_insecure_http: Accept an ``http://`` portal, where the password would travel
             in clear. For test portals only.
-        verify, ca_bundle, timeout, connect_timeout, retries, backoff, retry_writes: As for
+        verify, ca_bundle, timeout, connect_timeout, retries, backoff, retry_writes,
+        max_reply_bytes: As for
             :class:`gislicense.OpenLM`. Setting a user type or role is safe to repeat, so it
             is retried like a read.
 
@@ -543,6 +545,7 @@ class GIS:
         retries: int = DEFAULT_RETRIES,
         backoff: float = DEFAULT_BACKOFF,
         retry_writes: bool = False,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         if not isinstance(url, str):
             raise InvalidInputError(f"url must be a string, not {type(url).__name__}")
@@ -566,6 +569,7 @@ class GIS:
             retries=retries,
             backoff=backoff,
             retry_writes=retry_writes,
+            max_reply_bytes=max_reply_bytes,
         )
         password = password_for(username, password, url)
         self._core = _core.PortalClient(

@@ -2,22 +2,27 @@
 //! close applications. Async; the Python bindings run it on the shared runtime.
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use url::Url;
 
-use crate::bulk::{self, Outcome};
+use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
 use crate::openlm::product::{ActiveProduct, CloseTarget, SessionKey};
 use crate::openlm::xml::{self, Message, Paging, RequestDoc};
+use crate::paging;
 
 /// Default OpenLM Server port, the UI listener that serves the XML API.
 pub const DEFAULT_PORT: u16 = 7014;
 
 /// How many pages of a paged listing are fetched at once.
 const PAGE_CONCURRENCY: usize = 4;
+
+/// Rows a page when sessions are listed again to settle closes whose answer was lost.
+const REREAD_PAGE_SIZE: u64 = 1000;
 
 /// Session id of a server with permissions off.
 const NO_SESSION: &str = "0";
@@ -148,7 +153,15 @@ impl OpenLm {
     async fn post(&self, xml: String, effect: Effect) -> Result<Message> {
         let request = Request::post(self.url.clone(), Body::Xml(xml), effect);
         let response = self.http.send(&request).await?;
-        read_reply(&response)
+        let reply = read_reply(&response).map_err(|err| response.judge(effect, err))?;
+        if response.after_lost_answer
+            && reply.kind.eq_ignore_ascii_case("Error")
+            && !is_session_expired(&reply)
+        {
+            let refusal = error_from_reply(&response.url, Some(response.status), &reply);
+            return Err(response.judge(effect, refusal));
+        }
+        Ok(reply)
     }
 
     /// A session id: the current one, or a new login.
@@ -299,9 +312,7 @@ impl OpenLm {
         let received = products.len() as u64;
         match total {
             Some(total) if total > received => {
-                let starts: Vec<u64> = (1..total.div_ceil(page_size))
-                    .map(|n| n * page_size)
-                    .collect();
+                let starts = paging::later_starts(&self.shown_url, total, page_size, 0, None)?;
                 let pages = bulk::run_ordered(starts, PAGE_CONCURRENCY, |start| {
                     self.page(start, page_size)
                 })
@@ -312,15 +323,21 @@ impl OpenLm {
             }
             Some(_) => {}
             None => {
-                // No total in the reply: read on until a page comes back short.
+                // No total in the reply: read on while pages come back full and bring
+                // sessions not seen yet (a server may send the same full page forever).
+                let mut walk = paging::PageWalk::new(&self.shown_url, page_size, 0);
+                walk.brings_new(products.iter().map(row_key));
                 let mut start = page_size;
                 let mut last = received;
-                while last == page_size {
+                while last == page_size && walk.ask(start)? {
                     let page =
                         ActiveProduct::from_records(self.page(start, page_size).await?.records);
                     last = page.len() as u64;
+                    if !walk.brings_new(page.iter().map(row_key)) {
+                        break;
+                    }
                     products.extend(page);
-                    start += page_size;
+                    start = start.saturating_add(page_size);
                 }
             }
         }
@@ -361,8 +378,15 @@ impl OpenLm {
                 .to_xml()
             })
             .await?;
+        // Only Success says the server took the request; anything else is no evidence.
         if !reply.kind.eq_ignore_ascii_case("Success") {
-            log::debug!("CloseApplication answered {:?}; taken as done", reply.kind);
+            return Err(Error::OutcomeUnknown {
+                url: self.shown_url.clone(),
+                cause: format!(
+                    "the server answered {:?}, which says neither that it took the request nor that it refused it",
+                    reply.kind
+                ),
+            });
         }
         Ok(())
     }
@@ -404,17 +428,76 @@ impl OpenLm {
                 .map(|p| p.map_or_else(|outcome| outcome, |_| Outcome::WouldDo("would_close")))
                 .collect());
         }
-        Ok(bulk::run_ordered(planned, concurrency, |entry| async move {
+        let targets: Vec<Option<CloseTarget>> =
+            planned.iter().map(|p| p.as_ref().ok().cloned()).collect();
+        let mut outcomes = bulk::run_ordered(planned, concurrency, |entry| async move {
             match entry {
                 Err(outcome) => outcome,
-                Ok(target) => match self.close_application(&target).await {
-                    Ok(()) => Outcome::Done("closed"),
-                    Err(err) => Outcome::Failed(err),
-                },
+                Ok(target) => Outcome::of(self.close_application(&target).await, "closed"),
             }
         })
-        .await)
+        .await;
+        bulk::settle_unknown(
+            &mut outcomes,
+            |i| targets[i].clone(),
+            "closed",
+            |targets| self.reread_sessions(targets),
+        )
+        .await;
+        Ok(outcomes)
     }
+
+    /// Whether each target's session is gone, from one listing: closes whose answer was
+    /// lost are settled by it. A session still listed proves nothing either way (a server
+    /// may queue the close for the Agent), so it stays unknown.
+    async fn reread_sessions(&self, targets: Vec<CloseTarget>) -> Vec<Reread> {
+        let page_size = if self.paging.load(Ordering::Relaxed) == PAGING_NO {
+            0
+        } else {
+            REREAD_PAGE_SIZE
+        };
+        // By user, workstation and feature only: a listing may name the server differently
+        // (port@host) than a close does. A wider key can only keep an item unknown, never
+        // call a session closed that is open.
+        let key = |username: &str, workstation: &str, feature: &str| {
+            (
+                username.to_owned(),
+                workstation.to_lowercase(),
+                feature.to_lowercase(),
+            )
+        };
+        let open: HashSet<(String, String, String)> =
+            match self.get_active_products(page_size).await {
+                Ok(products) => products
+                    .iter()
+                    .map(|p| key(p.username(), p.workstation(), p.feature()))
+                    .collect(),
+                Err(err) => {
+                    return targets
+                        .iter()
+                        .map(|_| Reread::Failed(err.clone()))
+                        .collect()
+                }
+            };
+        targets
+            .iter()
+            .map(|target| {
+                if open.contains(&key(&target.username, &target.workstation, &target.feature)) {
+                    Reread::NotDone("the session still open (a queued close may yet end it)".into())
+                } else {
+                    Reread::Done
+                }
+            })
+            .collect()
+    }
+}
+
+/// A row as a whole, to tell a page of new rows from one already read.
+fn row_key(product: &ActiveProduct) -> Vec<(&str, &str)> {
+    let record = product.record();
+    (0..record.len())
+        .map(|i| (record.name(i), record.value(i)))
+        .collect()
 }
 
 fn page_request(session: &str, start: u64, size: u64) -> Result<String> {
@@ -423,7 +506,7 @@ fn page_request(session: &str, start: u64, size: u64) -> Result<String> {
         session_id: session,
         paging: Some(Paging {
             start,
-            end: start + size - 1,
+            end: start.saturating_add(size - 1),
             dir: "ASC".into(),
             ..Default::default()
         }),

@@ -254,6 +254,16 @@ impl Portal {
             Root::Admin => "admin",
         };
         let path = path.trim_start_matches('/');
+        // A "." or ".." segment (a user name, an id from a reply) would move the request to
+        // another path: URLs resolve them, written plainly or as %2e.
+        if path.split('/').any(|segment| {
+            let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+            segment == "." || segment == ".."
+        }) {
+            return Err(Error::invalid(format!(
+                "{path:?} holds a \".\" or \"..\" segment, which would change the URL's path"
+            )));
+        }
         let joined = if path.is_empty() {
             format!("{base}/{root}")
         } else {
@@ -314,12 +324,15 @@ impl Portal {
         let issued_ms = now_ms();
         let response = self.http.send(&request).await?;
         let reply = envelope::check(&response).map_err(|err| match err {
+            // A refusal of the credentials; a server failing (HTTP 5xx, or code 500 and up
+            // in the envelope) stays a server error: it says nothing of the password.
             Error::Server {
                 url,
                 message,
                 details,
-                ..
-            } => Error::Authentication {
+                status,
+                code,
+            } if code.unwrap_or(status.map_or(0, i64::from)) < 500 => Error::Authentication {
                 url,
                 message: if details.is_empty() {
                     format!("sign-in as {username:?} failed: {message}")
@@ -410,7 +423,7 @@ impl Portal {
                         })
                     }
                 },
-                other => return other,
+                other => return other.map_err(|err| response.judge(effect, err)),
             }
         }
     }
@@ -518,6 +531,18 @@ mod tests {
             portal.endpoint(Root::Sharing, "").unwrap().as_str(),
             "https://gis.example.com/portal/sharing/rest"
         );
+        for path in [
+            "community/users/..",
+            "community/users/.",
+            "orgs/%2E%2e/license",
+            "a/./b",
+        ] {
+            let err = portal.endpoint(Root::Sharing, path).unwrap_err();
+            assert_eq!(err.kind(), "invalid_input", "{path}");
+        }
+        assert!(portal
+            .endpoint(Root::Sharing, "community/users/john.smith..x")
+            .is_ok());
     }
 
     #[test]

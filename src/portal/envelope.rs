@@ -200,6 +200,7 @@ mod tests {
             location: None,
             retry_after: None,
             body: Bytes::from(body.to_owned()),
+            after_lost_answer: false,
         }
     }
 

@@ -12,13 +12,13 @@ use std::collections::{HashMap, HashSet};
 use percent_encoding::utf8_percent_encode;
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome};
+use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{now_ms, Portal, Root};
-use crate::portal::envelope;
 use crate::portal::users::{
-    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step, SEGMENT,
+    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step, REREAD_CONCURRENCY,
+    SEGMENT,
 };
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
@@ -613,6 +613,15 @@ impl Portal {
                     .collect::<Vec<_>>()
             })
             .collect();
+        // What each sent member should end with, to settle answers that get lost.
+        let wanted: HashMap<usize, (String, Vec<String>)> = batches
+            .iter()
+            .flat_map(|(target, names)| {
+                names
+                    .iter()
+                    .map(|(i, name)| (*i, (name.clone(), target.clone())))
+            })
+            .collect();
         let item_id = &license.item_id;
         let results = bulk::run_ordered(batches, concurrency, |(target, batch)| async move {
             let names: Vec<String> = batch.iter().map(|(_, n)| n.clone()).collect();
@@ -621,6 +630,10 @@ impl Portal {
                     .iter()
                     .map(|(i, _)| (*i, Outcome::Done(done)))
                     .collect::<Vec<_>>(),
+                Err(err @ Error::OutcomeUnknown { .. }) => batch
+                    .iter()
+                    .map(|(i, _)| (*i, Outcome::Unknown(err.clone())))
+                    .collect(),
                 // One member the portal refuses fails the whole request: send each alone
                 // so that every member gets their own answer.
                 Err(err) if batch.len() > 1 && per_member_error(&err) => {
@@ -629,10 +642,7 @@ impl Portal {
                         let result = self
                             .provision(item_id, std::slice::from_ref(name), &target)
                             .await;
-                        alone.push((
-                            *i,
-                            result.map_or_else(Outcome::Failed, |()| Outcome::Done(done)),
-                        ));
+                        alone.push((*i, Outcome::of(result, done)));
                     }
                     alone
                 }
@@ -643,7 +653,29 @@ impl Portal {
             }
         })
         .await;
-        Ok(settle(steps, results.into_iter().flatten()))
+        let mut outcomes = settle(steps, results.into_iter().flatten());
+        bulk::settle_unknown(
+            &mut outcomes,
+            |i| wanted.get(&i).cloned(),
+            done,
+            |members| {
+                bulk::run_ordered(members, REREAD_CONCURRENCY, |(name, target)| async move {
+                    match self.user_entitlement(item_id, &name).await {
+                        Ok(found) => {
+                            let now = found.map(|f| sorted(&f.entitlements)).unwrap_or_default();
+                            if now == target {
+                                Reread::Done
+                            } else {
+                                Reread::NotDone(format!("the member's entitlements are {now:?}"))
+                            }
+                        }
+                        Err(err) => Reread::Failed(err),
+                    }
+                })
+            },
+        )
+        .await;
+        Ok(outcomes)
     }
 
     /// Which deployment the portal is, from `portals/self`.
@@ -753,18 +785,7 @@ impl Portal {
             params.push(("appId", app.id().to_owned()));
         }
         let reply = self.call(*root, path, &params, Effect::Idempotent).await?;
-        let status = reply.get("status").and_then(Value::as_str);
-        let success = reply.get("success").and_then(Value::as_bool);
-        match (status, success) {
-            (Some(s), _) if s.eq_ignore_ascii_case("success") => Ok(()),
-            (_, Some(true)) => Ok(()),
-            (None, None) => Ok(()),
-            _ => Err(envelope::item_error(
-                self.url(),
-                &Value::Object(reply),
-                "the portal did not release the license",
-            )),
-        }
+        crate::portal::users::success(self.url(), &reply, "the portal did not release the license")
     }
 
     /// Release the license of `app` that `username` checked out for offline use.
@@ -772,7 +793,12 @@ impl Portal {
         check_username(username)?;
         let app = App::parse(app)?;
         let endpoint = self.release_endpoint(app).await?;
-        self.send_release(&endpoint, username, app).await
+        let result = self.send_release(&endpoint, username, app).await;
+        let mut outcomes = [Outcome::of(result, "released")];
+        self.reread_releases(&mut outcomes, &[(0, username.to_owned())], app)
+            .await;
+        let [outcome] = outcomes;
+        outcome.into_result()
     }
 
     /// Who has `app` checked out, from the app's license (lower-case user names), when the
@@ -849,15 +875,48 @@ impl Portal {
             return Ok(finish_dry_run(steps, "would_release"));
         }
         let to_release = to_send(&steps);
-        let results = bulk::run_ordered(to_release, concurrency, |(i, name)| async move {
-            let outcome = match self.send_release(endpoint, &name, app).await {
-                Ok(()) => Outcome::Done("released"),
-                Err(err) => Outcome::Failed(err),
-            };
-            (i, outcome)
+        let results = bulk::run_ordered(to_release.clone(), concurrency, |(i, name)| async move {
+            (
+                i,
+                Outcome::of(self.send_release(endpoint, &name, app).await, "released"),
+            )
         })
         .await;
-        Ok(settle(steps, results))
+        let mut outcomes = settle(steps, results);
+        if outcomes.iter().any(Outcome::is_unknown) {
+            self.reread_releases(&mut outcomes, &to_release, app).await;
+        }
+        Ok(outcomes)
+    }
+
+    /// Settle releases whose answer was lost: released when the member's license of `app`
+    /// is no longer checked out.
+    async fn reread_releases(&self, outcomes: &mut [Outcome], sent: &[(usize, String)], app: App) {
+        let license = self.license(app.title()).await;
+        let names: HashMap<usize, &str> = sent.iter().map(|(i, n)| (*i, n.as_str())).collect();
+        let license = &license;
+        bulk::settle_unknown(
+            outcomes,
+            |i| names.get(&i).map(|n| (*n).to_owned()),
+            "released",
+            |names| {
+                bulk::run_ordered(names, REREAD_CONCURRENCY, move |name| async move {
+                    let license = match license {
+                        Ok(license) => license,
+                        Err(err) => return Reread::Failed(err.clone()),
+                    };
+                    match self.user_entitlement(&license.item_id, &name).await {
+                        Ok(Some(holder)) if holder.disconnected => Reread::NotDone(format!(
+                            "the {} license still checked out",
+                            app.title()
+                        )),
+                        Ok(_) => Reread::Done,
+                        Err(err) => Reread::Failed(err),
+                    }
+                })
+            },
+        )
+        .await;
     }
 
     /// The workflow administrators do: release each member's offline license of `app`,
@@ -920,7 +979,9 @@ impl Portal {
             .iter()
             .zip(&steps)
             .filter_map(|(m, s)| match (m, &s[0].1) {
-                (Ok(m), Outcome::Done(_) | Outcome::WouldDo(_)) => Some(m.username.to_lowercase()),
+                (Ok(m), Outcome::Done(_) | Outcome::Confirmed(..) | Outcome::WouldDo(_)) => {
+                    Some(m.username.to_lowercase())
+                }
                 _ => None,
             })
             .collect();
@@ -964,12 +1025,18 @@ fn still_going(
         .iter()
         .zip(steps)
         .enumerate()
-        .filter(|(_, (_, s))| {
-            s.iter()
-                .all(|(_, o)| !matches!(o, Outcome::Failed(_) | Outcome::Skipped(_)))
-        })
+        .filter(|(_, (_, s))| s.iter().all(|(_, o)| !stops(o)))
         .map(|(i, (m, _))| (m.clone(), i))
         .unzip()
+}
+
+/// Whether a step's outcome keeps the member from the next steps: a failure, a skip, or
+/// an outcome that is not known (going on could leave the member half changed).
+fn stops(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Failed(_) | Outcome::Skipped(_) | Outcome::Unknown(_)
+    )
 }
 
 /// Add a step's outcomes: members it ran for get theirs, the others are skipped.
@@ -991,18 +1058,19 @@ fn record(
 /// One outcome for a member's steps: the first failure or skip, else changed when any step
 /// did something, else unchanged.
 fn overall(steps: &[(&'static str, Outcome)], dry_run: bool) -> Outcome {
-    if let Some((step, outcome)) = steps
-        .iter()
-        .find(|(_, o)| matches!(o, Outcome::Failed(_) | Outcome::Skipped(_)))
-    {
+    if let Some((step, outcome)) = steps.iter().find(|(_, o)| stops(o)) {
         return match outcome {
             Outcome::Failed(err) => Outcome::Failed(err.clone()),
+            Outcome::Unknown(err) => Outcome::Unknown(err.clone()),
             other => Outcome::Skipped(format!("{step}: {}", other.reason().unwrap_or_default())),
         };
     }
-    let acted = steps
-        .iter()
-        .any(|(_, o)| matches!(o, Outcome::Done(_) | Outcome::WouldDo(_)));
+    let acted = steps.iter().any(|(_, o)| {
+        matches!(
+            o,
+            Outcome::Done(_) | Outcome::Confirmed(..) | Outcome::WouldDo(_)
+        )
+    });
     match (acted, dry_run) {
         (true, false) => Outcome::Done("changed"),
         (true, true) => Outcome::WouldDo("would_change"),

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
 use crate::http::Effect;
+use crate::paging;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope;
 
@@ -33,6 +34,9 @@ pub(crate) const SEGMENT: &AsciiSet = &CONTROLS
 pub const PAGE_SIZE: usize = 100;
 /// Pages fetched at once after the first.
 pub const PAGE_CONCURRENCY: usize = 25;
+
+/// How many members are read at once to settle changes whose answer was lost.
+pub(crate) const REREAD_CONCURRENCY: usize = 8;
 
 fn number(value: Option<&Value>) -> Option<i64> {
     match value? {
@@ -286,9 +290,24 @@ impl Member {
     }
 }
 
+/// Longer than any user name a portal makes (Online allows 128 characters; names from an
+/// identity provider are e-mail addresses, at most 254).
+const MAX_USERNAME_CHARS: usize = 1024;
+
 pub(crate) fn check_username(username: &str) -> Result<()> {
     if username.trim().is_empty() {
         return Err(Error::invalid("the user name is empty"));
+    }
+    // These would change the URL's path instead of naming a member ("community/users/.."
+    // is "community/").
+    if username == "." || username == ".." {
+        return Err(Error::invalid(format!("{username:?} is not a user name")));
+    }
+    let chars = username.chars().count();
+    if chars > MAX_USERNAME_CHARS {
+        return Err(Error::invalid(format!(
+            "a user name of {chars} characters is longer than any portal allows (at most {MAX_USERNAME_CHARS})"
+        )));
     }
     if username.chars().any(char::is_control) {
         return Err(Error::invalid(format!(
@@ -296,6 +315,14 @@ pub(crate) fn check_username(username: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// What tells one listed item from another: its id or user name, else the whole item.
+fn item_key(item: &Map<String, Value>) -> String {
+    ["id", "username"]
+        .iter()
+        .find_map(|key| item.get(*key).and_then(Value::as_str))
+        .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
 }
 
 /// Ask `path` for `start`, `num` pages: the first page gives `total`, and the others are
@@ -332,32 +359,34 @@ pub(crate) async fn paged(
     };
     let mut first = page(1).await?;
     let mut all = items(&mut first);
-    let total = number(first.get("total")).map(|t| t.max(0) as usize);
-    let wanted = match (total, max) {
-        (Some(total), Some(max)) => Some(total.min(max)),
-        (total, None) => total,
-        (None, max) => max,
-    };
-    match total {
+    let url = portal.url();
+    match number(first.get("total")) {
         Some(total) => {
-            let limit = wanted.unwrap_or(total);
-            let starts: Vec<usize> = (1..limit.div_ceil(PAGE_SIZE))
-                .map(|n| 1 + n * PAGE_SIZE)
-                .collect();
+            let starts = paging::later_starts(
+                url,
+                total.max(0) as u64,
+                PAGE_SIZE as u64,
+                1,
+                max.map(|m| m as u64),
+            )?;
+            let starts: Vec<usize> = starts.into_iter().map(|s| s as usize).collect();
             for reply in bulk::run_ordered(starts, PAGE_CONCURRENCY, page).await {
                 all.extend(items(&mut reply?));
             }
         }
         None => {
-            // No total: follow nextStart (-1 on the last page) one page after another.
+            // No total: follow nextStart (-1 on the last page) one page after another, while
+            // it advances and the pages bring items not seen yet.
+            let mut walk = paging::PageWalk::new(url, PAGE_SIZE as u64, 1);
+            walk.brings_new(all.iter().map(item_key));
             let mut next = number(first.get("nextStart"));
             while let Some(start) = next.filter(|s| *s > 0) {
-                if max.is_some_and(|m| all.len() >= m) {
+                if max.is_some_and(|m| all.len() >= m) || !walk.ask(start as u64)? {
                     break;
                 }
                 let mut reply = page(start as usize).await?;
                 let got = items(&mut reply);
-                if got.is_empty() {
+                if got.is_empty() || !walk.brings_new(got.iter().map(item_key)) {
                     break;
                 }
                 all.extend(got);
@@ -572,12 +601,9 @@ impl Portal {
             .iter()
             .map(|name| {
                 let outcome = by_name.remove(&name.to_lowercase()).unwrap_or_else(|| {
-                    Err(Error::Server {
+                    Err(Error::OutcomeUnknown {
                         url: self.url().to_owned(),
-                        status: None,
-                        code: None,
-                        message: "the portal's reply did not mention this user".into(),
-                        details: vec![],
+                        cause: "the portal's reply did not mention this user".into(),
                     })
                 });
                 (name.clone(), outcome)
@@ -604,20 +630,50 @@ impl Portal {
     pub async fn set_user_type(&self, username: &str, user_type: &str) -> Result<()> {
         check_username(username)?;
         let id = self.resolve_user_type(user_type).await?;
-        let mut results = self
-            .update_license_type(&[username.to_owned()], &id)
-            .await?;
-        match results.pop() {
-            Some((_, result)) => result,
-            None => Ok(()),
-        }
+        let result = match self.update_license_type(&[username.to_owned()], &id).await {
+            Ok(mut results) => results.pop().map_or(Ok(()), |(_, result)| result),
+            Err(err) => Err(err),
+        };
+        self.confirm_one(username, result, |user| {
+            user.user_type()
+                .is_some_and(|now| now.eq_ignore_ascii_case(&id))
+        })
+        .await
+    }
+
+    /// A single change's result; when its answer was lost, settled by reading the member
+    /// again (`is_done` says whether they are as asked).
+    async fn confirm_one(
+        &self,
+        username: &str,
+        result: Result<()>,
+        is_done: impl Fn(&User) -> bool,
+    ) -> Result<()> {
+        let mut outcomes = [Outcome::of(result, "changed")];
+        self.reread_members(
+            &mut outcomes,
+            &[(0, username.to_owned())],
+            "changed",
+            |user| {
+                if is_done(user) {
+                    Ok(())
+                } else {
+                    Err("the member unchanged".to_owned())
+                }
+            },
+        )
+        .await;
+        let [outcome] = outcomes;
+        outcome.into_result()
     }
 
     /// Change one member's role, given by id or name.
     pub async fn set_role(&self, username: &str, role: &str) -> Result<()> {
         check_username(username)?;
         let id = self.resolve_role(role).await?;
-        self.update_role(username, &id).await
+        let result = self.update_role(username, &id).await;
+        self.confirm_one(username, result, |user| user.role_id() == Some(id.as_str()))
+            .await
     }
 
     pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
@@ -749,22 +805,59 @@ impl Portal {
                     Ok(per_user) => batch
                         .iter()
                         .zip(per_user)
-                        .map(|((i, _), (_, result))| {
-                            (
-                                *i,
-                                result.map_or_else(Outcome::Failed, |()| Outcome::Done("changed")),
-                            )
-                        })
+                        .map(|((i, _), (_, result))| (*i, Outcome::of(result, "changed")))
                         .collect(),
                     Err(err) => batch
                         .iter()
-                        .map(|(i, _)| (*i, Outcome::Failed(err.clone())))
+                        .map(|(i, _)| (*i, Outcome::of(Err(err.clone()), "changed")))
                         .collect(),
                 };
             outcomes
         })
         .await;
-        Ok(settle(plan, results.into_iter().flatten()))
+        let mut outcomes = settle(plan, results.into_iter().flatten());
+        self.reread_members(&mut outcomes, &to_change, "changed", |user| {
+            match user.user_type() {
+                Some(now) if now.eq_ignore_ascii_case(target) => Ok(()),
+                now => Err(format!(
+                    "the member's user type is {}",
+                    now.unwrap_or("not stated")
+                )),
+            }
+        })
+        .await;
+        Ok(outcomes)
+    }
+
+    /// Settle the unknown outcomes among `outcomes` (members `sent`) by reading each such
+    /// member again: `is_done` says whether the member is as the change asked, or what
+    /// the member is instead.
+    pub(crate) async fn reread_members(
+        &self,
+        outcomes: &mut [Outcome],
+        sent: &[(usize, String)],
+        word: &'static str,
+        is_done: impl Fn(&User) -> std::result::Result<(), String>,
+    ) {
+        let names: HashMap<usize, &str> = sent.iter().map(|(i, n)| (*i, n.as_str())).collect();
+        let is_done = &is_done;
+        bulk::settle_unknown(
+            outcomes,
+            |i| names.get(&i).map(|n| (*n).to_owned()),
+            word,
+            |names| {
+                bulk::run_ordered(names, REREAD_CONCURRENCY, move |name| async move {
+                    match self.get_user(&name).await {
+                        Ok(user) => match is_done(&user) {
+                            Ok(()) => bulk::Reread::Done,
+                            Err(state) => bulk::Reread::NotDone(state),
+                        },
+                        Err(err) => bulk::Reread::Failed(err),
+                    }
+                })
+            },
+        )
+        .await;
     }
 
     /// Change the role of many members, one request each, `concurrency` at a time.
@@ -800,27 +893,50 @@ impl Portal {
         }
         let to_change = to_send(&plan);
         let target = &target;
-        let results = bulk::run_ordered(to_change, concurrency, |(i, name)| async move {
-            let outcome = match self.update_role(&name, target).await {
-                Ok(()) => Outcome::Done("changed"),
-                Err(err) => Outcome::Failed(err),
-            };
-            (i, outcome)
+        let results = bulk::run_ordered(to_change.clone(), concurrency, |(i, name)| async move {
+            (
+                i,
+                Outcome::of(self.update_role(&name, target).await, "changed"),
+            )
         })
         .await;
-        Ok(settle(plan, results))
+        let mut outcomes = settle(plan, results);
+        self.reread_members(&mut outcomes, &to_change, "changed", |user| {
+            match user.role_id() {
+                Some(now) if now == target => Ok(()),
+                now => Err(format!(
+                    "the member's role is {}",
+                    now.unwrap_or("not stated")
+                )),
+            }
+        })
+        .await;
+        Ok(outcomes)
     }
 }
 
+/// The answer of a change: done only when the reply says so (`"success": true`, or an admin
+/// API's `"status": "success"`); a refusal with the portal's reason; anything else (`{}`)
+/// is no evidence either way.
 pub(crate) fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<()> {
-    if reply.get("success").and_then(Value::as_bool) == Some(false) {
-        return Err(envelope::item_error(
+    let success = reply.get("success").and_then(Value::as_bool);
+    let status = reply.get("status").and_then(Value::as_str);
+    match (success, status) {
+        (Some(true), _) => Ok(()),
+        (None, Some(status)) if status.eq_ignore_ascii_case("success") => Ok(()),
+        (Some(false), _) | (None, Some(_)) => Err(envelope::item_error(
             url,
             &Value::Object(reply.clone()),
             fallback,
-        ));
+        )),
+        (None, None) => Err(Error::OutcomeUnknown {
+            url: url.to_owned(),
+            cause: format!(
+                "the reply says neither done nor refused: {}",
+                crate::error::body_start(Value::Object(reply.clone()).to_string().as_bytes(), 200)
+            ),
+        }),
     }
-    Ok(())
 }
 
 /// What to do with one item of a bulk change.

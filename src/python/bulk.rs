@@ -12,7 +12,7 @@ fn outcome_parts(py: Python<'_>, outcome: Outcome) -> PyResult<(Py<PyAny>, Py<Py
     let status = outcome.status().into_pyobject(py)?.into_any().unbind();
     let reason = outcome.reason().into_pyobject(py)?.unbind();
     let error = match outcome {
-        Outcome::Failed(err) => to_pyerr(err).into_value(py).into_any(),
+        Outcome::Failed(err) | Outcome::Unknown(err) => to_pyerr(err).into_value(py).into_any(),
         _ => py.None(),
     };
     Ok((status, reason, error))

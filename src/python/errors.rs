@@ -27,6 +27,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::NotFound { .. } => "NotFoundError",
         Error::Server { .. } => "ServerError",
         Error::UnreadableReply { .. } => "UnreadableReplyError",
+        Error::OutcomeUnknown { .. } => "OutcomeUnknownError",
     }
 }
 

@@ -28,7 +28,7 @@ fn seconds(name: &str, value: f64) -> Result<Duration, Error> {
 #[pymethods]
 impl HttpOptions {
     #[new]
-    #[pyo3(signature = (*, timeout, connect_timeout, verify, ca_bundle, retries, backoff, retry_writes))]
+    #[pyo3(signature = (*, timeout, connect_timeout, verify, ca_bundle, retries, backoff, retry_writes, max_reply_bytes))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         timeout: f64,
@@ -38,6 +38,7 @@ impl HttpOptions {
         retries: u32,
         backoff: f64,
         retry_writes: bool,
+        max_reply_bytes: u64,
     ) -> PyResult<Self> {
         let build = || -> Result<http::HttpOptions, Error> {
             if retries > 10 {
@@ -58,6 +59,7 @@ impl HttpOptions {
                 retries,
                 backoff: Duration::from_secs_f64(backoff),
                 retry_writes,
+                max_reply_bytes,
             })
         };
         build().map(|inner| HttpOptions { inner }).map_err(to_pyerr)

@@ -21,15 +21,19 @@ pub enum FaultKind {
     Drop,
     /// The reply comes, but late (`slow_seconds`).
     Slow,
+    /// The server does what was asked, then the connection is closed before the reply:
+    /// the answer is lost though the change was made (only queued, with `fail_next`).
+    DropAfter,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 5] = [
+    pub const ALL: [FaultKind; 6] = [
         FaultKind::Error,
         FaultKind::Http500,
         FaultKind::Http503,
         FaultKind::Drop,
         FaultKind::Slow,
+        FaultKind::DropAfter,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +43,7 @@ impl FaultKind {
             FaultKind::Http503 => "http503",
             FaultKind::Drop => "drop",
             FaultKind::Slow => "slow",
+            FaultKind::DropAfter => "drop_after",
         }
     }
 
@@ -48,7 +53,7 @@ impl FaultKind {
             .find(|k| k.name() == name)
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "unknown fault {name:?}; faults are error, http500, http503, drop, slow"
+                    "unknown fault {name:?}; faults are error, http500, http503, drop, slow, drop_after"
                 ))
             })
     }

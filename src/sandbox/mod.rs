@@ -538,7 +538,7 @@ async fn handle(
                 reply(status, content_type, body)
             }
         }),
-        Some(FaultKind::Slow) | None => Ok(match service {
+        Some(FaultKind::Slow | FaultKind::DropAfter) | None => Ok(match service {
             Service::OpenLm => route_openlm(&shared, &method, &path, &parsed, &body),
             Service::Portal => {
                 let host = parts
@@ -560,6 +560,11 @@ async fn handle(
                 reply(status, content_type, body)
             }
         }),
+    };
+    // Done above; now the answer is lost.
+    let outcome = match (fault, outcome) {
+        (Some(FaultKind::DropAfter), Ok(_)) => Err(DropConnection),
+        (_, outcome) => outcome,
     };
     let entry = LoggedRequest {
         time: received,

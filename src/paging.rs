@@ -1,0 +1,160 @@
+//! Paging through listings, for every client: the numbers a server sends (totals, offsets)
+//! are bounded before they size anything, and a listing whose pages come without a total ends
+//! when the pages stop bringing anything new or the offsets stop advancing.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, Hash, RandomState};
+
+use crate::error::Error;
+
+/// The most items gislicense reads from one listing. No organization or license server
+/// comes near it; a server that claims more is not believed (a total of 2^64 - 1 once sized
+/// a vector of page offsets and ended the process).
+pub const MAX_LISTING_ITEMS: u64 = 5_000_000;
+
+fn too_long(url: &str, problem: String) -> Error {
+    Error::UnreadableReply {
+        url: url.to_owned(),
+        status: 200,
+        problem,
+        body_start: String::new(),
+    }
+}
+
+/// The starts of the pages after the first of a listing that says it has `total` items,
+/// for pages of `page_size` starting at `first_start` (0 for OpenLM, 1 for Portal). Reads
+/// at most `max_items` when given; a total beyond [`MAX_LISTING_ITEMS`] is an error.
+pub fn later_starts(
+    url: &str,
+    total: u64,
+    page_size: u64,
+    first_start: u64,
+    max_items: Option<u64>,
+) -> Result<Vec<u64>, Error> {
+    let page_size = page_size.max(1);
+    let wanted = max_items.map_or(total, |max| total.min(max));
+    if wanted > MAX_LISTING_ITEMS {
+        return Err(too_long(
+            url,
+            format!(
+                "the server says the listing has {total} items, more than any real one \
+                 (gislicense reads at most {MAX_LISTING_ITEMS}); the reply is not believable"
+            ),
+        ));
+    }
+    Ok((1..wanted.div_ceil(page_size))
+        .map(|n| first_start + n * page_size)
+        .collect())
+}
+
+/// Follows a listing one page after another when the server gives no total: each page must
+/// start further on than the one before and bring at least one item not seen yet, and there
+/// are at most as many pages as [`MAX_LISTING_ITEMS`] allows.
+pub struct PageWalk {
+    url: String,
+    max_pages: u64,
+    pages: u64,
+    last_start: u64,
+    seen: HashSet<u64>,
+    hasher: RandomState,
+}
+
+impl PageWalk {
+    /// A walk whose first page (already read) started at `first_start`.
+    pub fn new(url: &str, page_size: u64, first_start: u64) -> PageWalk {
+        PageWalk {
+            url: url.to_owned(),
+            max_pages: MAX_LISTING_ITEMS.div_ceil(page_size.max(1)),
+            pages: 1,
+            last_start: first_start,
+            seen: HashSet::new(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    /// Whether to ask for the page at `start`: no when it does not advance past the last
+    /// page (the listing is over, whatever the server says). An error past the page cap.
+    pub fn ask(&mut self, start: u64) -> Result<bool, Error> {
+        if start <= self.last_start {
+            log::warn!(
+                "{}: the next page would start at {start}, not after {}; the listing ends here",
+                self.url,
+                self.last_start
+            );
+            return Ok(false);
+        }
+        if self.pages >= self.max_pages {
+            return Err(too_long(
+                &self.url,
+                format!(
+                    "the server kept sending pages past {} items, more than any real listing \
+                     (gislicense reads at most {MAX_LISTING_ITEMS})",
+                    MAX_LISTING_ITEMS
+                ),
+            ));
+        }
+        self.pages += 1;
+        self.last_start = start;
+        Ok(true)
+    }
+
+    /// Remember a page's items by key; false when none of them is new (a server sending
+    /// the same page again and again), which ends the listing.
+    pub fn brings_new<K: Hash>(&mut self, keys: impl IntoIterator<Item = K>) -> bool {
+        let mut new = false;
+        for key in keys {
+            new |= self.seen.insert(self.hasher.hash_one(key));
+        }
+        if !new {
+            log::warn!(
+                "{}: a page brought nothing that earlier pages had not; the listing ends here",
+                self.url
+            );
+        }
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_totals_are_errors_not_allocations() {
+        for total in [u64::MAX, i64::MAX as u64, 1_000_000_000] {
+            let err = later_starts("u", total, 100, 1, None).unwrap_err();
+            assert_eq!(err.kind(), "unreadable_reply");
+            assert!(err.to_string().contains("not believable"), "{err}");
+        }
+        // A cap by the caller makes even an absurd total harmless.
+        assert_eq!(
+            later_starts("u", u64::MAX, 100, 1, Some(250)).unwrap(),
+            [101, 201]
+        );
+        assert_eq!(later_starts("u", 250, 100, 0, None).unwrap(), [100, 200]);
+        assert!(later_starts("u", 100, 100, 1, None).unwrap().is_empty());
+        assert!(later_starts("u", 0, 0, 1, None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn walks_end_when_offsets_stop_or_pages_repeat() {
+        let mut walk = PageWalk::new("u", 100, 1);
+        assert!(walk.brings_new(["a", "b"]));
+        assert!(walk.ask(101).unwrap());
+        assert!(walk.brings_new(["c"]));
+        assert!(!walk.ask(101).unwrap(), "the same start again");
+        assert!(!walk.ask(50).unwrap(), "going back");
+        assert!(walk.ask(201).unwrap());
+        assert!(!walk.brings_new(["a", "c"]), "nothing new");
+    }
+
+    #[test]
+    fn walks_stop_at_the_page_cap() {
+        // Four pages make the cap; the first is read before the walk begins.
+        let mut walk = PageWalk::new("u", MAX_LISTING_ITEMS / 4, 0);
+        assert!(walk.ask(1).unwrap());
+        assert!(walk.ask(2).unwrap());
+        assert!(walk.ask(3).unwrap());
+        assert_eq!(walk.ask(4).unwrap_err().kind(), "unreadable_reply");
+    }
+}
