@@ -257,7 +257,7 @@ impl Http {
             let pem = std::fs::read(path).map_err(|e| {
                 Error::invalid(format!("ca_bundle: cannot read {}: {e}", path.display()))
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            let certs = crate::http_trust::pem_certificates(&pem).map_err(|e| {
                 Error::invalid(format!(
                     "ca_bundle: {} is not a PEM certificate file: {e}",
                     path.display()
@@ -269,7 +269,14 @@ impl Http {
                     path.display()
                 )));
             }
-            builder = builder.tls_certs_merge(certs);
+            // With verify=False nothing is checked, so the bundle does not matter.
+            if options.verify {
+                // The bundle's CAs beside the system's, and a server presenting exactly one
+                // of the bundle's certificates (a self-signed one) trusted as such.
+                let tls = crate::http_trust::client_config(certs)
+                    .map_err(|e| Error::invalid(format!("ca_bundle: {}: {e}", path.display())))?;
+                builder = builder.tls_backend_preconfigured(tls);
+            }
         }
         if !options.verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
@@ -665,7 +672,12 @@ fn explain_tls(err: &rustls::Error) -> String {
     use rustls::{CertificateError, Error as E};
     match err {
         E::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            "certificate not trusted: it was issued by an unknown CA; pass ca_bundle= with your organization's CA file".into()
+            format!("certificate not trusted: it was issued by an unknown CA; {TRUST_HOW}")
+        }
+        E::InvalidCertificate(CertificateError::Other(other))
+            if other.0.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            format!("certificate not trusted: the server presents a CA certificate as its own, as self-signed ones do; {TRUST_HOW}")
         }
         E::InvalidCertificate(CertificateError::Expired)
         | E::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {
@@ -679,6 +691,9 @@ fn explain_tls(err: &rustls::Error) -> String {
         other => other.to_string(),
     }
 }
+
+/// What to do about a certificate no trusted CA vouches for.
+const TRUST_HOW: &str = "pass ca_bundle= with the server's certificate file (PEM): your organization's CA file, or, for a self-signed certificate, that certificate itself (a ca_bundle= already given holds neither)";
 
 /// A URL safe to show: no user info, and the values of secret-looking query fields hidden.
 pub fn redact_url(raw: &str) -> String {

@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod error;
 pub mod http;
+mod http_trust;
 pub mod openlm;
 pub mod paging;
 pub mod portal;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 
@@ -10,6 +11,8 @@ from gislicense import Sandbox, __version__
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    # Warnings (a sandbox reachable from other machines, say) go to stderr.
+    logging.basicConfig(level=logging.WARNING, format="gislicense: %(levelname)s: %(message)s")
     sandbox = Sandbox(
         sessions=args.sessions,
         seed=args.seed,
@@ -37,7 +40,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         )
     print(f"gislicense {__version__} sandbox running", flush=True)
     print(f"  OpenLM: {sandbox.openlm_url}", flush=True)
-    if args.permissions:
+    # Beyond loopback the passwords are random: this is where the person who started it sees them.
+    if args.permissions or sandbox.openlm_password != _WELL_KNOWN_OPENLM_PASSWORD:
         print(f"  OpenLM login: {sandbox.openlm_username} / {sandbox.openlm_password}", flush=True)
     print(f"  Portal: {sandbox.portal_url}", flush=True)
     print(f"    administrator: {sandbox.admin_username} / {sandbox.admin_password}", flush=True)
@@ -53,6 +57,9 @@ def _sandbox(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+_WELL_KNOWN_OPENLM_PASSWORD = "sandbox-password"
 
 
 def _seats(text: str) -> tuple[str, int]:
@@ -71,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--seed", type=int, default=1, help="seed of the generated site (1)")
     sandbox.add_argument("--permissions", action="store_true", help="OpenLM wants a login")
     sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    sandbox.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (127.0.0.1); any other is reachable from other machines, "
+        "so the sandbox then makes random passwords and prints them",
+    )
     sandbox.add_argument("--openlm-port", type=int, default=0, help="OpenLM port (any free one)")
     sandbox.add_argument("--no-paging", action="store_true", help="no GetActiveProducts2")
     sandbox.add_argument("--members", type=int, default=300, help="portal members (300)")

@@ -411,7 +411,10 @@ class Sandbox:
         login_lifetime: Seconds an idle OpenLM login session lasts.
         paging: Whether OpenLM understands the paged GetActiveProducts2.
         latency: Seconds added to every request.
-        host: Address to listen on.
+        host: Address to listen on. Anything but loopback (``"0.0.0.0"``, a LAN address)
+            makes the sandbox reachable from other machines: it logs a warning, and each
+            password left at its well-known default (``openlm_password``, ``admin_password``,
+            ``user_password``) is replaced by a random one; read them from the properties.
         openlm_port: Port for OpenLM; 0 picks a free one.
         openlm_tls: Serve OpenLM over HTTPS (as behind a TLS proxy) with a certificate from a
             CA made at start; trust it with ``ca_bundle=sb.ca_file``.
@@ -424,6 +427,10 @@ class Sandbox:
         portal_tls: Serve the portal over HTTPS (plain HTTP when False).
         portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``)
             or ``"kubernetes"`` (Enterprise Administrator API under ``/admin``).
+        admin_password: The portal administrator's password (default
+            ``"sandbox-admin-password"``; random beyond loopback).
+        user_password: The portal member's password (default ``"sandbox-member-password"``;
+            random beyond loopback).
     """
 
     def __init__(
@@ -448,6 +455,8 @@ class Sandbox:
         portal_port: int = 0,
         portal_tls: bool = True,
         portal_deployment: str = "classic",
+        admin_password: str | None = None,
+        user_password: str | None = None,
     ) -> None: ...
     def __enter__(self) -> Sandbox: ...
     def __exit__(
@@ -469,13 +478,13 @@ class Sandbox:
         """An administrator of the portal's organization."""
     @property
     def admin_password(self) -> str:
-        """The sandbox's test password (not a secret)."""
+        """The sandbox's test password (well known on loopback, random beyond it)."""
     @property
     def user_username(self) -> str:
         """An ordinary member (role User) of the portal's organization."""
     @property
     def user_password(self) -> str:
-        """The sandbox's test password (not a secret)."""
+        """The sandbox's test password (well known on loopback, random beyond it)."""
     @property
     def ca_file(self) -> os.PathLike[str]:
         """The sandbox CA's certificate, a PEM file: ``ca_bundle=sb.ca_file`` trusts its HTTPS."""
@@ -483,7 +492,7 @@ class Sandbox:
     def openlm_username(self) -> str: ...
     @property
     def openlm_password(self) -> str:
-        """The sandbox's test password (not a secret)."""
+        """The sandbox's test password (well known on loopback, random beyond it)."""
     @property
     def latency(self) -> float:
         """Seconds added to every request; settable."""

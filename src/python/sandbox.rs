@@ -110,6 +110,8 @@ impl Sandbox {
         portal_port = 0,
         portal_tls = true,
         portal_deployment = "classic".to_owned(),
+        admin_password = None,
+        user_password = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -133,6 +135,8 @@ impl Sandbox {
         portal_port: u16,
         portal_tls: bool,
         portal_deployment: String,
+        admin_password: Option<String>,
+        user_password: Option<String>,
     ) -> PyResult<Self> {
         crate::python::ensure_logging();
         if sessions > 2_000_000 {
@@ -157,13 +161,16 @@ impl Sandbox {
                 ))))
             }
         };
+        let defaults = PortalSiteOptions::default();
         let portal = PortalSiteOptions {
+            admin_password: admin_password.unwrap_or(defaults.admin_password),
+            user_password: user_password.unwrap_or(defaults.user_password),
             deployment,
             members: portal_members,
             offline_members: portal_offline,
             version: portal_version,
             token_lifetime: Duration::from_secs_f64(token_lifetime),
-            ..PortalSiteOptions::default()
+            ..defaults
         };
         let options = SandboxOptions {
             seed,
@@ -181,17 +188,19 @@ impl Sandbox {
             },
             portal_port,
             portal_tls,
-            portal: portal.clone(),
+            portal,
             latency: seconds("latency", latency)?,
             faults: FaultRates::default(),
         };
-        let credentials = (
-            options.openlm.username.clone(),
-            options.openlm.password.clone(),
-        );
         let sandbox = py
             .detach(|| runtime().block_on(core::Sandbox::start(options)))
             .map_err(to_pyerr)?;
+        // Read back: beyond loopback, random passwords replace the well-known ones.
+        let credentials = (
+            sandbox.options().openlm.username.clone(),
+            sandbox.options().openlm.password.clone(),
+        );
+        let portal = sandbox.options().portal.clone();
         Ok(Sandbox {
             running: Mutex::new(Some(sandbox)),
             openlm_credentials: credentials,

@@ -37,7 +37,9 @@ const LOG_CAPACITY: usize = 200_000;
 pub struct SandboxOptions {
     /// Makes the seeded data (and random faults) repeatable.
     pub seed: u64,
-    /// Address to listen on.
+    /// Address to listen on. Anything but loopback makes the sandbox reachable from other
+    /// machines: it then warns, and passwords left at their well-known defaults are replaced
+    /// by random ones (see [`Sandbox::options`] for the ones in force).
     pub host: String,
     /// Port for OpenLM; 0 picks a free one.
     pub openlm_port: u16,
@@ -127,6 +129,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A running sandbox. Dropping it stops it.
 pub struct Sandbox {
+    /// The options in force (passwords included, when random ones replaced the defaults).
+    options: SandboxOptions,
     shared: Arc<Shared>,
     tls: tls::Tls,
     openlm_addr: SocketAddr,
@@ -139,8 +143,22 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Seed the site and start listening. Must run inside a tokio runtime.
-    pub async fn start(options: SandboxOptions) -> Result<Sandbox> {
+    pub async fn start(mut options: SandboxOptions) -> Result<Sandbox> {
         options.faults.check()?;
+        if !is_loopback_host(&options.host) {
+            let replaced = replace_well_known_passwords(&mut options);
+            log::warn!(
+                "the sandbox listens on {}: it is reachable from other machines. It is a test \
+                 server with made-up data and test credentials; {}. Listen on 127.0.0.1 unless \
+                 other machines must reach it.",
+                options.host,
+                if replaced {
+                    "its well-known passwords were replaced by random ones"
+                } else {
+                    "it uses the passwords it was given"
+                }
+            );
+        }
         let shared = Arc::new(Shared {
             openlm: OpenLmSite::seeded(options.openlm.clone(), options.seed)?,
             portal: PortalSite::seeded(options.portal.clone(), options.seed)?,
@@ -171,12 +189,13 @@ impl Sandbox {
         ];
         let scheme = |tls: bool| if tls { "https" } else { "http" };
         let sandbox = Sandbox {
+            openlm_scheme: scheme(options.openlm_tls),
+            portal_scheme: scheme(options.portal_tls),
+            options,
             shared,
             tls,
             openlm_addr,
-            openlm_scheme: scheme(options.openlm_tls),
             portal_addr,
-            portal_scheme: scheme(options.portal_tls),
             stop,
             tasks,
         };
@@ -200,6 +219,11 @@ impl Sandbox {
     /// The sandbox CA's certificate file: pass it as `ca_bundle=` to trust the sandbox's HTTPS.
     pub fn ca_file(&self) -> std::path::PathBuf {
         self.tls.ca_file()
+    }
+
+    /// The options it runs with, passwords included.
+    pub fn options(&self) -> &SandboxOptions {
+        &self.options
     }
 
     pub fn shared(&self) -> &Shared {
@@ -252,6 +276,44 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Whether `host` (an address or a name, IPv6 with or without brackets) reaches only this
+/// machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Replace every password still at its well-known default (the same in every sandbox, and in
+/// the docs) by a random one. Says whether any was replaced.
+fn replace_well_known_passwords(options: &mut SandboxOptions) -> bool {
+    let openlm = OpenLmOptions::default();
+    let portal = PortalSiteOptions::default();
+    let mut replaced = false;
+    for (password, well_known) in [
+        (&mut options.openlm.password, &openlm.password),
+        (&mut options.portal.admin_password, &portal.admin_password),
+        (&mut options.portal.user_password, &portal.user_password),
+    ] {
+        if password == well_known {
+            *password = random_password();
+            replaced = true;
+        }
+    }
+    replaced
+}
+
+/// 20 letters and digits from the thread's CSPRNG (about 119 bits).
+fn random_password() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 20)
 }
 
 async fn listen(host: &str, port: u16) -> Result<(TcpListener, SocketAddr)> {
@@ -619,5 +681,84 @@ fn route_openlm(shared: &Shared, method: &str, path: &str, parsed: &Parsed, body
                 OpenLmSite::error_reply(&format!("Bad request: {problem}")),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "127.0.0.1",
+            "127.0.0.2",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "0.0.0.0",
+            "::",
+            "[::]",
+            "192.168.1.5",
+            "sandbox.example.com",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[tokio::test]
+    async fn beyond_loopback_the_well_known_passwords_are_replaced() {
+        let well_known = SandboxOptions::default();
+        let start = |options: SandboxOptions| async move {
+            Sandbox::start(SandboxOptions {
+                host: "0.0.0.0".into(),
+                ..options
+            })
+            .await
+            .unwrap()
+        };
+        let first = start(SandboxOptions::default()).await;
+        let second = start(SandboxOptions::default()).await;
+        for sb in [&first, &second] {
+            let o = sb.options();
+            assert_ne!(o.openlm.password, well_known.openlm.password);
+            assert_ne!(o.portal.admin_password, well_known.portal.admin_password);
+            assert_ne!(o.portal.user_password, well_known.portal.user_password);
+            assert!(o.openlm.password.len() >= 20);
+            assert_eq!(
+                sb.shared().portal.options().admin_password,
+                o.portal.admin_password
+            );
+        }
+        assert_ne!(
+            first.options().portal.admin_password,
+            second.options().portal.admin_password
+        );
+
+        // Passwords given explicitly are kept.
+        let mut given = SandboxOptions::default();
+        given.openlm.password = "chosen-openlm".into();
+        given.portal.admin_password = "chosen-admin".into();
+        let sb = start(given).await;
+        assert_eq!(sb.options().openlm.password, "chosen-openlm");
+        assert_eq!(sb.options().portal.admin_password, "chosen-admin");
+        assert_ne!(
+            sb.options().portal.user_password,
+            well_known.portal.user_password
+        );
+
+        // On loopback, the well-known ones stay (tests and docs use them).
+        let local = Sandbox::start(SandboxOptions::default()).await.unwrap();
+        assert_eq!(local.options().openlm.password, well_known.openlm.password);
+        assert_eq!(
+            local.options().portal.admin_password,
+            well_known.portal.admin_password
+        );
     }
 }

@@ -1,0 +1,378 @@
+//! TLS trust for `ca_bundle=`, kept in one place.
+//!
+//! A bundle's certificates are trusted as CAs beside the operating system's store, and the
+//! usual (webpki / platform) verification decides, as reqwest does by itself. One addition:
+//! when the server presents, as its own certificate, exactly (byte for byte) one of the
+//! bundle's certificates, it is trusted, provided it names the host and is within its dates.
+//! That is how an administrator trusts a server's self-signed certificate: the one
+//! `openssl req -x509` makes carries `CA:TRUE`, and webpki refuses a CA certificate used as
+//! the server's own ("CaUsedAsEndEntity").
+//!
+//! The server still proves it holds the certificate's private key: the handshake signature
+//! is checked by the normal verifier in every case.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+
+/// A client TLS configuration trusting the operating system's store, the CAs of `bundle`,
+/// and a server whose own certificate is one of `bundle`'s.
+pub fn client_config(
+    bundle: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let normal =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(bundle.clone(), provider.clone())?;
+    let verifier = PinnedOrNormal {
+        pinned: bundle,
+        normal: Arc::new(normal),
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    // What reqwest offers by itself (HTTP/2 and HTTP/1.1); a preconfigured TLS setup must say so.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The certificates of a PEM file, in order. Anything that is not a certificate is skipped.
+pub fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())
+}
+
+#[derive(Debug)]
+struct PinnedOrNormal {
+    pinned: Vec<CertificateDer<'static>>,
+    normal: Arc<dyn ServerCertVerifier>,
+}
+
+impl ServerCertVerifier for PinnedOrNormal {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if !self
+            .pinned
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            return self.normal.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            );
+        }
+        let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_name(&parsed, server_name)?;
+        let (not_before, not_after) =
+            validity(end_entity.as_ref()).ok_or(CertificateError::BadEncoding)?;
+        let now = now.as_secs();
+        if now < not_before {
+            return Err(CertificateError::NotValidYet.into());
+        }
+        if now > not_after {
+            return Err(CertificateError::Expired.into());
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.normal.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.normal.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.normal.supported_verify_schemes()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
+        self.normal.root_hint_subjects()
+    }
+}
+
+/// A certificate's notBefore and notAfter, in seconds since 1970, read from its DER:
+/// Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
+/// signature, issuer, validity SEQUENCE { notBefore, notAfter }, ... }, ... }.
+fn validity(der: &[u8]) -> Option<(u64, u64)> {
+    let (_, certificate, _) = read_tlv(der)?;
+    let (_, tbs, _) = read_tlv(certificate)?;
+    let mut rest = tbs;
+    if rest.first() == Some(&0xA0) {
+        rest = read_tlv(rest)?.2;
+    }
+    for _ in 0..3 {
+        // serialNumber, signature, issuer
+        rest = read_tlv(rest)?.2;
+    }
+    let (tag, validity, _) = read_tlv(rest)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, not_before, rest) = read_tlv(validity)?;
+    let not_before = der_time(tag, not_before)?;
+    let (tag, not_after, _) = read_tlv(rest)?;
+    Some((not_before, der_time(tag, not_after)?))
+}
+
+/// One DER element: its tag, its contents, and what follows it.
+fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let len = rest[..count]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (len, &rest[count..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+/// UTCTime (`YYMMDDHHMMSSZ`, tag 0x17) or GeneralizedTime (`YYYYMMDDHHMMSSZ`, tag 0x18).
+fn der_time(tag: u8, text: &[u8]) -> Option<u64> {
+    let digits = |s: &[u8]| -> Option<u64> {
+        s.iter().try_fold(0u64, |acc, &b| {
+            b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+        })
+    };
+    let (year, rest) = match (tag, text.len()) {
+        (0x17, 13) => {
+            let yy = digits(&text[..2])?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+        }
+        (0x18, 15) => (digits(&text[..4])?, &text[4..]),
+        _ => return None,
+    };
+    if rest.last() != Some(&b'Z') {
+        return None;
+    }
+    let month = digits(&rest[0..2])?;
+    let day = digits(&rest[2..4])?;
+    let hour = digits(&rest[4..6])?;
+    let minute = digits(&rest[6..8])?;
+    let second = digits(&rest[8..10])?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    let days = days_since_1970(year, month, day)?;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second.min(60))
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`); None before 1970.
+fn days_since_1970(year: u64, month: u64, day: u64) -> Option<u64> {
+    let year = i64::try_from(year).ok()? - i64::from(month <= 2);
+    let month = i64::try_from(month).ok()?;
+    let day = i64::try_from(day).ok()?;
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    u64::try_from(era * 146_097 + day_of_era - 719_468).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Body, Effect, Http, HttpOptions, Request};
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use url::Url;
+
+    /// A self-signed certificate as `openssl req -x509 -subj /CN=localhost -addext
+    /// subjectAltName=DNS:localhost,IP:127.0.0.1` makes it: CA:TRUE, used as the server's own.
+    fn self_signed() -> (CertificateDer<'static>, String, PrivateKeyDer<'static>) {
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let cert = params.self_signed(&key).unwrap();
+        let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        (cert.der().clone(), cert.pem(), private)
+    }
+
+    /// An HTTPS server on 127.0.0.1 presenting `cert` and answering every request with a
+    /// tiny OpenLM-like body. Returns its URL.
+    async fn serve(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> Url {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let body = "<ULM/>";
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tls.write_all(reply.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        Url::parse(&format!("https://127.0.0.1:{port}/OpenLMServer")).unwrap()
+    }
+
+    async fn fetch(url: &Url, ca_bundle: Option<std::path::PathBuf>) -> crate::error::Result<u16> {
+        let options = HttpOptions {
+            retries: 0,
+            ca_bundle,
+            ..HttpOptions::default()
+        };
+        let http = Http::new(options, url)?;
+        let reply = http
+            .send(&Request::post(url.clone(), Body::Empty, Effect::Read))
+            .await?;
+        Ok(reply.status)
+    }
+
+    fn write_pem(dir: &std::path::Path, name: &str, pem: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn a_self_signed_certificate_is_trusted_exactly_when_it_is_in_the_bundle() {
+        let (cert, pem, key) = self_signed();
+        let (_, other_pem, _) = self_signed();
+        let url = serve(cert, key).await;
+        let dir = std::env::temp_dir().join(format!(
+            "gislicense-trust-test-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir(&dir).unwrap();
+
+        let refused = fetch(&url, None).await.unwrap_err();
+        let text = refused.to_string();
+        assert_eq!(refused.kind(), "tls", "{text}");
+        assert!(text.contains("ca_bundle="), "{text}");
+        assert!(text.contains("self-signed"), "{text}");
+
+        let own = write_pem(&dir, "own.pem", &pem);
+        assert_eq!(fetch(&url, Some(own)).await.unwrap(), 200);
+
+        // Another certificate, and the server's own beside it in one bundle.
+        let other = write_pem(&dir, "other.pem", &other_pem);
+        let refused = fetch(&url, Some(other)).await.unwrap_err();
+        assert_eq!(refused.kind(), "tls", "{refused}");
+        let both = write_pem(&dir, "both.pem", &format!("{other_pem}{pem}"));
+        assert_eq!(fetch(&url, Some(both)).await.unwrap(), 200);
+
+        // The pinned certificate must still name the host asked for.
+        let by_name = Url::parse(&url.as_str().replace("127.0.0.1", "localhost")).unwrap();
+        let own = dir.join("own.pem");
+        assert_eq!(fetch(&by_name, Some(own.clone())).await.unwrap(), 200);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_pinned_certificate_must_name_the_host_and_be_within_its_dates() {
+        let (cert, _, _) = self_signed();
+        let verifier = PinnedOrNormal {
+            pinned: vec![cert.clone()],
+            normal: Arc::new(
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    vec![cert.clone()],
+                    Arc::new(rustls::crypto::ring::default_provider()),
+                )
+                .unwrap(),
+            ),
+        };
+        let name = |n: &str| ServerName::try_from(n.to_owned()).unwrap();
+        let now = UnixTime::now();
+        assert!(verifier
+            .verify_server_cert(&cert, &[], &name("localhost"), &[], now)
+            .is_ok());
+        assert!(verifier
+            .verify_server_cert(&cert, &[], &name("127.0.0.1"), &[], now)
+            .is_ok());
+        let wrong_name = verifier
+            .verify_server_cert(&cert, &[], &name("portal.example.com"), &[], now)
+            .unwrap_err();
+        assert!(
+            matches!(
+                wrong_name,
+                rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                        | CertificateError::NotValidForNameContext { .. }
+                )
+            ),
+            "{wrong_name:?}"
+        );
+        // rcgen's default validity is 1975-01-01 to 4096-01-01.
+        let (not_before, not_after) = validity(cert.as_ref()).unwrap();
+        assert_eq!(not_before, 157_766_400);
+        assert!(not_after > 4_000_000_000);
+        let before = UnixTime::since_unix_epoch(std::time::Duration::from_secs(100));
+        assert_eq!(
+            verifier
+                .verify_server_cert(&cert, &[], &name("localhost"), &[], before)
+                .unwrap_err(),
+            rustls::Error::InvalidCertificate(CertificateError::NotValidYet)
+        );
+    }
+
+    #[test]
+    fn der_times() {
+        assert_eq!(der_time(0x17, b"700101000000Z"), Some(0));
+        assert_eq!(der_time(0x17, b"000301000000Z"), Some(951_868_800));
+        assert_eq!(der_time(0x18, b"20380119031408Z"), Some(2_147_483_648));
+        assert_eq!(der_time(0x17, b"700101000000"), None);
+        assert_eq!(der_time(0x18, b"2038011903140Z"), None);
+        assert_eq!(der_time(0x18, b"19691231235959Z"), None);
+        assert_eq!(validity(b"\x30\x03\x30\x01"), None);
+    }
+}
