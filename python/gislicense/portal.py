@@ -34,14 +34,21 @@ UserItem = Union[str, "User"]
 
 
 def _utc(ms: Any) -> _dt.datetime | None:
-    """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage."""
-    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms <= 0:
+    """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage.
+
+    A time Python's datetime cannot hold (past year 9999, NaN, infinite) is None too: one bad
+    field from a server must not break a listing. The value as received stays in ``raw``.
+    """
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms > 0:
         return None
     # Imported here: datetime is only needed once a user is read, not at `import gislicense`.
     import datetime
 
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    return epoch + datetime.timedelta(milliseconds=ms)
+    try:
+        return epoch + datetime.timedelta(milliseconds=ms)
+    except (OverflowError, ValueError):
+        return None
 
 
 class User:

@@ -37,7 +37,19 @@ fn datetime_tools(py: Python<'_>) -> PyResult<&DateTimeTools> {
     })
 }
 
+/// Milliseconds from 1970 to the first and the last instant Python's datetime can hold
+/// (0001-01-01 and 9999-12-31 23:59:59.999 UTC).
+const DATETIME_MS: std::ops::RangeInclusive<i64> = -62_135_596_800_000..=253_402_300_799_999;
+
+/// The longest timedelta, in seconds (999,999,999 days).
+const TIMEDELTA_MAX_SECONDS: f64 = 999_999_999.0 * 86_400.0;
+
+/// A UTC datetime, or None when Python's datetime cannot hold the time (a server sent
+/// nonsense): the typed field reads as None and the raw value stays in ``attributes``.
 fn utc_datetime(py: Python<'_>, ms: i64) -> PyResult<Py<PyAny>> {
+    if !DATETIME_MS.contains(&ms) {
+        return Ok(py.None());
+    }
     let tools = datetime_tools(py)?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("milliseconds", ms)?;
@@ -45,7 +57,11 @@ fn utc_datetime(py: Python<'_>, ms: i64) -> PyResult<Py<PyAny>> {
     Ok(tools.epoch.bind(py).add(delta)?.unbind())
 }
 
+/// A timedelta, or None when Python's timedelta cannot hold it.
 fn timedelta(py: Python<'_>, seconds: f64) -> PyResult<Py<PyAny>> {
+    if !(seconds.is_finite() && seconds.abs() < TIMEDELTA_MAX_SECONDS) {
+        return Ok(py.None());
+    }
     let kwargs = PyDict::new(py);
     kwargs.set_item("seconds", seconds)?;
     Ok(datetime_tools(py)?
