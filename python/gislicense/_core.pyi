@@ -223,7 +223,7 @@ class PortalClient:
     def update_level_async(self, username: str, level: int) -> Awaitable[None]: ...
     def bulk_update_license_type(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         user_type: str,
         dry_run: bool,
         batch_size: int,
@@ -232,7 +232,7 @@ class PortalClient:
         """Items are (username or None, current user type or None)."""
     def bulk_update_license_type_async(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         user_type: str,
         dry_run: bool,
         batch_size: int,
@@ -240,7 +240,7 @@ class PortalClient:
     ) -> Awaitable[list[_Result]]: ...
     def bulk_update_role(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         role: str,
         dry_run: bool,
         concurrency: int,
@@ -248,7 +248,7 @@ class PortalClient:
         """Items are (username or None, current role id or None)."""
     def bulk_update_role_async(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         role: str,
         dry_run: bool,
         concurrency: int,
@@ -262,7 +262,7 @@ class LicenseAdmin:
     """Named-user licenses of one portal connection (``gis.admin.license``). Licenses come
     back as dicts ``{item_id, title, entitlements: {id: number bought}, raw}``, members'
     entitlements as ``{username, entitlements, disconnected, last_login (ms or None), raw}``.
-    Bulk items are ``(username or None, None)``."""
+    Bulk items are ``(username, None)``; an item that is not a str fails alone."""
 
     def licenses(self) -> list[dict[str, Any]]:
         """Active purchases and trials (``portals/self/purchases``)."""
@@ -282,7 +282,7 @@ class LicenseAdmin:
     def provision(
         self,
         license: str,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         mode: str,
         entitlements: Sequence[str],
         dry_run: bool,
@@ -293,7 +293,7 @@ class LicenseAdmin:
     def provision_async(
         self,
         license: str,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         mode: str,
         entitlements: Sequence[str],
         dry_run: bool,
@@ -305,21 +305,21 @@ class LicenseAdmin:
     def release_async(self, username: str, app: str) -> Awaitable[None]: ...
     def release_many(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         dry_run: bool,
         concurrency: int,
     ) -> list[_Result]: ...
     def release_many_async(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         dry_run: bool,
         concurrency: int,
     ) -> Awaitable[list[_Result]]: ...
     def release_and_update(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         user_type: str | None,
         license: str,
@@ -331,7 +331,7 @@ class LicenseAdmin:
         error)."""
     def release_and_update_async(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         user_type: str | None,
         license: str,

@@ -32,8 +32,9 @@ UserItem = Union[str, "User"]
 APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 
-def _names(users: Iterable[UserItem]) -> tuple[list[UserItem], list[tuple[str | None, None]]]:
-    """The items as given, and (username or None, None) for each: None fails that item."""
+def _names(users: Iterable[UserItem]) -> tuple[list[UserItem], list[tuple[object, None]]]:
+    """The items as given, and (username, None) for each; an item that is not a user name
+    or a User stays as it is, and the core fails that item alone."""
     from gislicense.portal import _member
 
     if isinstance(users, str):

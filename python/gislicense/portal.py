@@ -19,6 +19,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
+from gislicense._text import check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
@@ -270,13 +271,12 @@ class Role:
         return f"Role(id={self.id!r}, name={self.name!r})"
 
 
-def _member(item: object) -> tuple[str | None, str | None, str | None]:
-    """(username, current user type, current role id) of a bulk item; None when it is not one."""
+def _member(item: object) -> tuple[object, str | None, str | None]:
+    """(username, current user type, current role id) of a bulk item. Anything else comes
+    back as it is: the core fails that item alone, saying what it got instead."""
     if isinstance(item, User):
         return item.username, item.user_type, item.role_id
-    if isinstance(item, str):
-        return item, None, None
-    return None, None, None
+    return item, None, None
 
 
 class UserManager:
@@ -294,10 +294,12 @@ class UserManager:
         Raises:
             NotFoundError: No such member (or one the signed-in user may not see).
         """
+        check_text(username=username)
         return User(self._gis, self._gis._core.get_user(username))
 
     async def get_async(self, username: str) -> User:
         """Async form of :meth:`get`."""
+        check_text(username=username)
         return User(self._gis, await self._gis._core.get_user_async(username))
 
     @property
@@ -422,6 +424,7 @@ class UserManager:
             with the portal's reason. A failed request fails only its own batch, and an
             expired token is renewed without losing any member.
         """
+        check_text(user_type=user_type)
         items = list(users)
         members = [_member(u)[:2] for u in items]
         results = self._gis._core.bulk_update_license_type(
@@ -439,6 +442,7 @@ class UserManager:
         concurrency: int = 8,
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`update_license_type`."""
+        check_text(user_type=user_type)
         items = list(users)
         members = [_member(u)[:2] for u in items]
         results = await self._gis._core.bulk_update_license_type_async(
@@ -456,6 +460,7 @@ class UserManager:
     ) -> BulkReport[UserItem]:
         """Change the role of many members, ``concurrency`` requests at a time (the portal
         takes one member per request). Outcomes as for :meth:`update_license_type`."""
+        check_text(role=role)
         items = list(users)
         members = [(name, current) for name, _, current in map(_member, items)]
         results = self._gis._core.bulk_update_role(members, role, dry_run, concurrency)
@@ -470,6 +475,7 @@ class UserManager:
         concurrency: int = 8,
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`update_role`."""
+        check_text(role=role)
         items = list(users)
         members = [(name, current) for name, _, current in map(_member, items)]
         results = await self._gis._core.bulk_update_role_async(members, role, dry_run, concurrency)
@@ -553,6 +559,7 @@ class GIS:
     ) -> None:
         if not isinstance(url, str):
             raise InvalidInputError(f"url must be a string, not {type(url).__name__}")
+        check_text(url=url, username=username, password=password, token=token, referer=referer)
         if token is not None and (username is not None or password is not None):
             raise InvalidInputError("pass token= or username= and password=, not both")
         if isinstance(expiration, bool) or not 1 <= expiration <= 20160:

@@ -12,6 +12,7 @@ use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductF
 use crate::python::bulk::Outcomes;
 use crate::python::errors::to_pyerr;
 use crate::python::options::HttpOptions;
+use crate::python::text::text;
 use crate::python::wait::{awaitable, wait};
 
 // ---------------------------------------------------------------------------------------------
@@ -298,8 +299,10 @@ fn filter_value(value: &Bound<'_, PyAny>) -> PyResult<FilterValue> {
     if let Ok(i) = value.extract::<i64>() {
         return Ok(FilterValue::Int(i));
     }
-    if let Ok(s) = value.extract::<String>() {
-        return Ok(FilterValue::Text(s));
+    if value.is_instance_of::<pyo3::types::PyString>() {
+        return text("a filter value", value)
+            .map(FilterValue::Text)
+            .map_err(to_pyerr);
     }
     Err(to_pyerr(Error::invalid(format!(
         "a filter value must be text, a whole number or True/False, not {}",
@@ -345,9 +348,13 @@ fn close_target(
         return Ok(product.get().inner.close_target(server, vendor));
     }
     let Ok(mapping) = item.cast::<PyMapping>() else {
+        let type_name = item
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "an object".into());
         return Ok(Err(Error::invalid(format!(
-            "item {index} is a {}, not an ActiveProduct or a mapping",
-            item.get_type().name()?
+            "item {index} is a {type_name}, not an ActiveProduct or a mapping"
         ))));
     };
     let mut values: Vec<String> = Vec::with_capacity(5);
@@ -360,10 +367,12 @@ fn close_target(
     ] {
         let value = match given {
             Some(v) => Some(v.to_owned()),
+            // A mapping that fails to give a key (KeyError or otherwise) has no such value.
             None => match mapping.get_item(key) {
-                Ok(v) if !v.is_none() => Some(v.extract::<String>().map_err(|_| {
-                    to_pyerr(Error::invalid(format!("item {index}: {key} must be text")))
-                })?),
+                Ok(v) if !v.is_none() => match text(&format!("item {index}: {key}"), &v) {
+                    Ok(v) => Some(v),
+                    Err(err) => return Ok(Err(err)),
+                },
                 _ => None,
             },
         };
