@@ -166,11 +166,13 @@ class User:
             ServerError: The portal refused, with its reason (no seats left, a role the user
                 type cannot hold, an ArcGIS Pro license checked out for offline use...).
         """
+        check_text(user_type=user_type)
         self._gis._core.update_license_type(self.username, user_type)
         self.refresh()
 
     async def update_license_type_async(self, user_type: str) -> None:
         """Async form of :meth:`update_license_type`."""
+        check_text(user_type=user_type)
         await self._gis._core.update_license_type_async(self.username, user_type)
         await self.refresh_async()
 
@@ -181,11 +183,13 @@ class User:
             role: ``org_admin``/"administrator", ``org_publisher``/"publisher",
                 ``org_user``/"user", "viewer", "data editor", or a custom role's name or id.
         """
+        check_text(role=role)
         self._gis._core.update_role(self.username, role)
         self.refresh()
 
     async def update_role_async(self, role: str) -> None:
         """Async form of :meth:`update_role`."""
+        check_text(role=role)
         await self._gis._core.update_role_async(self.username, role)
         await self.refresh_async()
 
@@ -334,6 +338,7 @@ class UserManager:
             max_users: Stop after this many; None for all.
         """
         _check_max(max_users)
+        check_text(query=query, user_type=user_type, role=role)
         raws = self._gis._core.search_users(query, user_type, role, max_users)
         return self._users(raws)
 
@@ -366,11 +371,13 @@ class UserManager:
         Raises:
             InvalidInputError: No such user type; the message lists the portal's.
         """
+        check_text(user_type=user_type)
         wanted = self._gis._core.resolve_user_type(user_type)
         return next(t for t in self.license_types if t.id == wanted)
 
     async def license_type_async(self, user_type: str) -> UserType:
         """Async form of :meth:`license_type`."""
+        check_text(user_type=user_type)
         wanted = await self._gis._core.resolve_user_type_async(user_type)
         return next(t for t in await self.license_types_async() if t.id == wanted)
 
@@ -381,11 +388,13 @@ class UserManager:
         Raises:
             InvalidInputError: No such role; the message lists the organization's.
         """
+        check_text(role=role)
         wanted = self._gis._core.resolve_role(role)
         return next(r for r in self.roles if r.id == wanted)
 
     async def role_async(self, role: str) -> Role:
         """Async form of :meth:`role`."""
+        check_text(role=role)
         wanted = await self._gis._core.resolve_role_async(role)
         return next(r for r in await self.roles_async() if r.id == wanted)
 
