@@ -72,13 +72,15 @@ class ActiveProduct:
         """The feature version."""
     @property
     def start_time(self) -> datetime.datetime | None:
-        """When the license was checked out, timezone-aware UTC."""
+        """When the license was checked out, timezone-aware UTC; None when the server sent
+        none, or a time Python's datetime cannot hold (the raw value is in ``attributes``)."""
     @property
     def duration(self) -> datetime.timedelta | None:
-        """How long the license has been in use, as the server reported it."""
+        """How long the license has been in use, as the server reported it; None when
+        missing or beyond what a timedelta holds (the raw value is in ``attributes``)."""
     @property
     def idle_time(self) -> datetime.timedelta | None:
-        """How long the application has been idle."""
+        """How long the application has been idle; None as for :attr:`duration`."""
     @property
     def handle(self) -> str | None:
         """The FlexNet license handle."""
