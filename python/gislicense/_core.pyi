@@ -73,13 +73,15 @@ class ActiveProduct:
         """The feature version."""
     @property
     def start_time(self) -> datetime.datetime | None:
-        """When the license was checked out, timezone-aware UTC."""
+        """When the license was checked out, timezone-aware UTC; None when the server sent
+        none, or a time Python's datetime cannot hold (the raw value is in ``attributes``)."""
     @property
     def duration(self) -> datetime.timedelta | None:
-        """How long the license has been in use, as the server reported it."""
+        """How long the license has been in use, as the server reported it; None when
+        missing or beyond what a timedelta holds (the raw value is in ``attributes``)."""
     @property
     def idle_time(self) -> datetime.timedelta | None:
-        """How long the application has been idle."""
+        """How long the application has been idle; None as for :attr:`duration`."""
     @property
     def handle(self) -> str | None:
         """The FlexNet license handle."""
@@ -224,7 +226,7 @@ class PortalClient:
     def update_level_async(self, username: str, level: int) -> Awaitable[None]: ...
     def bulk_update_license_type(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         user_type: str,
         dry_run: bool,
         batch_size: int,
@@ -233,7 +235,7 @@ class PortalClient:
         """Items are (username or None, current user type or None)."""
     def bulk_update_license_type_async(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         user_type: str,
         dry_run: bool,
         batch_size: int,
@@ -241,7 +243,7 @@ class PortalClient:
     ) -> Awaitable[list[_Result]]: ...
     def bulk_update_role(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         role: str,
         dry_run: bool,
         concurrency: int,
@@ -249,7 +251,7 @@ class PortalClient:
         """Items are (username or None, current role id or None)."""
     def bulk_update_role_async(
         self,
-        items: Sequence[tuple[str | None, str | None]],
+        items: Sequence[tuple[object, str | None]],
         role: str,
         dry_run: bool,
         concurrency: int,
@@ -263,7 +265,7 @@ class LicenseAdmin:
     """Named-user licenses of one portal connection (``gis.admin.license``). Licenses come
     back as dicts ``{item_id, title, entitlements: {id: number bought}, raw}``, members'
     entitlements as ``{username, entitlements, disconnected, last_login (ms or None), raw}``.
-    Bulk items are ``(username or None, None)``."""
+    Bulk items are ``(username, None)``; an item that is not a str fails alone."""
 
     def licenses(self) -> list[dict[str, Any]]:
         """Active purchases and trials (``portals/self/purchases``)."""
@@ -283,7 +285,7 @@ class LicenseAdmin:
     def provision(
         self,
         license: str,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         mode: str,
         entitlements: Sequence[str],
         dry_run: bool,
@@ -294,7 +296,7 @@ class LicenseAdmin:
     def provision_async(
         self,
         license: str,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         mode: str,
         entitlements: Sequence[str],
         dry_run: bool,
@@ -306,21 +308,21 @@ class LicenseAdmin:
     def release_async(self, username: str, app: str) -> Awaitable[None]: ...
     def release_many(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         dry_run: bool,
         concurrency: int,
     ) -> list[_Result]: ...
     def release_many_async(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         dry_run: bool,
         concurrency: int,
     ) -> Awaitable[list[_Result]]: ...
     def release_and_update(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         user_type: str | None,
         license: str,
@@ -332,7 +334,7 @@ class LicenseAdmin:
         error)."""
     def release_and_update_async(
         self,
-        items: Sequence[tuple[str | None, None]],
+        items: Sequence[tuple[object, None]],
         app: str,
         user_type: str | None,
         license: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
+from gislicense._text import check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
@@ -32,8 +33,9 @@ UserItem = Union[str, "User"]
 APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 
-def _names(users: Iterable[UserItem]) -> tuple[list[UserItem], list[tuple[str | None, None]]]:
-    """The items as given, and (username or None, None) for each: None fails that item."""
+def _names(users: Iterable[UserItem]) -> tuple[list[UserItem], list[tuple[object, None]]]:
+    """The items as given, and (username, None) for each; an item that is not a user name
+    or a User stays as it is, and the core fails that item alone."""
     from gislicense.portal import _member
 
     if isinstance(users, str):
@@ -48,14 +50,18 @@ def _username(user: UserItem) -> str:
     if isinstance(user, User):
         return user.username
     if isinstance(user, str):
+        check_text(username=user)
         return user
     raise InvalidInputError(f"expected a user name or a User, not {type(user).__name__}")
 
 
 def _entitlement_list(entitlements: str | Sequence[str]) -> list[str]:
     if isinstance(entitlements, str):
+        check_text(entitlements=entitlements)
         return [e.strip() for e in entitlements.split(",") if e.strip()]
-    return [str(e) for e in entitlements]
+    listed = [str(e) for e in entitlements]
+    check_text(**{f"entitlement {i}": e for i, e in enumerate(listed)})
+    return listed
 
 
 class UserEntitlement:
@@ -313,10 +319,12 @@ class LicenseManager:
         Raises:
             NotFoundError: No such license; the message lists the organization's.
         """
+        check_text(name=name)
         return License(self, self._core.license(name))
 
     async def get_async(self, name: str) -> License:
         """Async form of :meth:`get`."""
+        check_text(name=name)
         return License(self, await self._core.license_async(name))
 
     def release(self, username: UserItem, app: str = "arcgisprodesktop") -> None:
@@ -339,10 +347,12 @@ class LicenseManager:
             NotFoundError: The portal has no such member.
             ServerError: The portal refused otherwise, with its messages.
         """
+        check_text(app=app)
         self._core.release(_username(username), app)
 
     async def release_async(self, username: UserItem, app: str = "arcgisprodesktop") -> None:
         """Async form of :meth:`release`."""
+        check_text(app=app)
         await self._core.release_async(_username(username), app)
 
     def release_many(
@@ -360,6 +370,7 @@ class LicenseManager:
             license shows nothing checked out), ``skipped`` (listed before) or ``failed``
             with the portal's reason.
         """
+        check_text(app=app)
         items, names = _names(users)
         return BulkReport.from_results(
             items, self._core.release_many(names, app, dry_run, concurrency)
@@ -374,6 +385,7 @@ class LicenseManager:
         concurrency: int = 16,
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`release_many`."""
+        check_text(app=app)
         items, names = _names(users)
         results = await self._core.release_many_async(names, app, dry_run, concurrency)
         return BulkReport.from_results(items, results)

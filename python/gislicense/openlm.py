@@ -17,6 +17,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
+from gislicense._text import check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
@@ -125,6 +126,7 @@ class OpenLM:
             retry_writes=retry_writes,
             max_reply_bytes=max_reply_bytes,
         )
+        check_text(url=url, username=username, password=password)
         password = password_for(username, password, url)
         self._client = _core.OpenLMClient(url, username, password, options)
 
@@ -204,12 +206,26 @@ class OpenLM:
             InvalidInputError: An empty value, or one XML cannot carry, before sending.
             ServerError: OpenLM refused (no such session, no Agent on the workstation...).
         """
+        check_text(
+            username=username,
+            workstation=workstation,
+            server=server,
+            vendor=vendor,
+            feature=feature,
+        )
         self._client.close_application(username, workstation, server, vendor, feature)
 
     async def close_application_async(
         self, *, username: str, workstation: str, server: str, vendor: str, feature: str
     ) -> None:
         """Async form of :meth:`close_application`."""
+        check_text(
+            username=username,
+            workstation=workstation,
+            server=server,
+            vendor=vendor,
+            feature=feature,
+        )
         await self._client.close_application_async(username, workstation, server, vendor, feature)
 
     def close_applications(
@@ -236,6 +252,7 @@ class OpenLM:
             ``skipped`` (the same session as an earlier item), or ``failed`` with the reason.
             One failure never stops the others.
         """
+        check_text(server=server, vendor=vendor)
         items = list(products)
         results = self._client.close_applications(items, server, vendor, dry_run, concurrency)
         return BulkReport.from_results(items, results)
@@ -250,6 +267,7 @@ class OpenLM:
         concurrency: int = 32,
     ) -> BulkReport[CloseItem]:
         """Async form of :meth:`close_applications`."""
+        check_text(server=server, vendor=vendor)
         items = list(products)
         results = await self._client.close_applications_async(
             items, server, vendor, dry_run, concurrency

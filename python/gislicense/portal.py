@@ -20,6 +20,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
+from gislicense._text import check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
@@ -35,14 +36,21 @@ UserItem = Union[str, "User"]
 
 
 def _utc(ms: Any) -> _dt.datetime | None:
-    """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage."""
-    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms <= 0:
+    """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage.
+
+    A time Python's datetime cannot hold (past year 9999, NaN, infinite) is None too: one bad
+    field from a server must not break a listing. The value as received stays in ``raw``.
+    """
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms > 0:
         return None
     # Imported here: datetime is only needed once a user is read, not at `import gislicense`.
     import datetime
 
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    return epoch + datetime.timedelta(milliseconds=ms)
+    try:
+        return epoch + datetime.timedelta(milliseconds=ms)
+    except (OverflowError, ValueError):
+        return None
 
 
 class User:
@@ -159,11 +167,13 @@ class User:
             ServerError: The portal refused, with its reason (no seats left, a role the user
                 type cannot hold, an ArcGIS Pro license checked out for offline use...).
         """
+        check_text(user_type=user_type)
         self._gis._core.update_license_type(self.username, user_type)
         self.refresh()
 
     async def update_license_type_async(self, user_type: str) -> None:
         """Async form of :meth:`update_license_type`."""
+        check_text(user_type=user_type)
         await self._gis._core.update_license_type_async(self.username, user_type)
         await self.refresh_async()
 
@@ -174,11 +184,13 @@ class User:
             role: ``org_admin``/"administrator", ``org_publisher``/"publisher",
                 ``org_user``/"user", "viewer", "data editor", or a custom role's name or id.
         """
+        check_text(role=role)
         self._gis._core.update_role(self.username, role)
         self.refresh()
 
     async def update_role_async(self, role: str) -> None:
         """Async form of :meth:`update_role`."""
+        check_text(role=role)
         await self._gis._core.update_role_async(self.username, role)
         await self.refresh_async()
 
@@ -264,13 +276,12 @@ class Role:
         return f"Role(id={self.id!r}, name={self.name!r})"
 
 
-def _member(item: object) -> tuple[str | None, str | None, str | None]:
-    """(username, current user type, current role id) of a bulk item; None when it is not one."""
+def _member(item: object) -> tuple[object, str | None, str | None]:
+    """(username, current user type, current role id) of a bulk item. Anything else comes
+    back as it is: the core fails that item alone, saying what it got instead."""
     if isinstance(item, User):
         return item.username, item.user_type, item.role_id
-    if isinstance(item, str):
-        return item, None, None
-    return None, None, None
+    return item, None, None
 
 
 class UserManager:
@@ -288,10 +299,12 @@ class UserManager:
         Raises:
             NotFoundError: No such member (or one the signed-in user may not see).
         """
+        check_text(username=username)
         return User(self._gis, self._gis._core.get_user(username))
 
     async def get_async(self, username: str) -> User:
         """Async form of :meth:`get`."""
+        check_text(username=username)
         return User(self._gis, await self._gis._core.get_user_async(username))
 
     @property
@@ -326,6 +339,7 @@ class UserManager:
             max_users: Stop after this many; None for all.
         """
         _check_max(max_users)
+        check_text(query=query, user_type=user_type, role=role)
         raws = self._gis._core.search_users(query, user_type, role, max_users)
         return self._users(raws)
 
@@ -358,11 +372,13 @@ class UserManager:
         Raises:
             InvalidInputError: No such user type; the message lists the portal's.
         """
+        check_text(user_type=user_type)
         wanted = self._gis._core.resolve_user_type(user_type)
         return next(t for t in self.license_types if t.id == wanted)
 
     async def license_type_async(self, user_type: str) -> UserType:
         """Async form of :meth:`license_type`."""
+        check_text(user_type=user_type)
         wanted = await self._gis._core.resolve_user_type_async(user_type)
         return next(t for t in await self.license_types_async() if t.id == wanted)
 
@@ -373,11 +389,13 @@ class UserManager:
         Raises:
             InvalidInputError: No such role; the message lists the organization's.
         """
+        check_text(role=role)
         wanted = self._gis._core.resolve_role(role)
         return next(r for r in self.roles if r.id == wanted)
 
     async def role_async(self, role: str) -> Role:
         """Async form of :meth:`role`."""
+        check_text(role=role)
         wanted = await self._gis._core.resolve_role_async(role)
         return next(r for r in await self.roles_async() if r.id == wanted)
 
@@ -416,6 +434,7 @@ class UserManager:
             with the portal's reason. A failed request fails only its own batch, and an
             expired token is renewed without losing any member.
         """
+        check_text(user_type=user_type)
         items = list(users)
         members = [_member(u)[:2] for u in items]
         results = self._gis._core.bulk_update_license_type(
@@ -433,6 +452,7 @@ class UserManager:
         concurrency: int = 8,
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`update_license_type`."""
+        check_text(user_type=user_type)
         items = list(users)
         members = [_member(u)[:2] for u in items]
         results = await self._gis._core.bulk_update_license_type_async(
@@ -450,6 +470,7 @@ class UserManager:
     ) -> BulkReport[UserItem]:
         """Change the role of many members, ``concurrency`` requests at a time (the portal
         takes one member per request). Outcomes as for :meth:`update_license_type`."""
+        check_text(role=role)
         items = list(users)
         members = [(name, current) for name, _, current in map(_member, items)]
         results = self._gis._core.bulk_update_role(members, role, dry_run, concurrency)
@@ -464,6 +485,7 @@ class UserManager:
         concurrency: int = 8,
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`update_role`."""
+        check_text(role=role)
         items = list(users)
         members = [(name, current) for name, _, current in map(_member, items)]
         results = await self._gis._core.bulk_update_role_async(members, role, dry_run, concurrency)
@@ -549,6 +571,7 @@ class GIS:
     ) -> None:
         if not isinstance(url, str):
             raise InvalidInputError(f"url must be a string, not {type(url).__name__}")
+        check_text(url=url, username=username, password=password, token=token, referer=referer)
         if token is not None and (username is not None or password is not None):
             raise InvalidInputError("pass token= or username= and password=, not both")
         if isinstance(expiration, bool) or not 1 <= expiration <= 20160:

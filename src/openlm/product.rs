@@ -4,6 +4,7 @@
 //! Only `product`, `username` and `workstation` are confirmed attribute names; the others
 //! vary between OpenLM versions, so each field is found under any of several spellings.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -86,7 +87,7 @@ impl Field {
 #[derive(Debug)]
 struct FieldIndex {
     schema: Schema,
-    positions: Vec<Option<u16>>,
+    positions: Vec<Option<u32>>,
 }
 
 impl FieldIndex {
@@ -98,7 +99,8 @@ impl FieldIndex {
                 field
                     .aliases()
                     .iter()
-                    .find_map(|alias| normalized.iter().position(|n| n == alias).map(|i| i as u16))
+                    .find_map(|alias| normalized.iter().position(|n| n == alias))
+                    .and_then(|i| u32::try_from(i).ok())
             })
             .collect();
         FieldIndex {
@@ -124,19 +126,23 @@ impl PartialEq for ActiveProduct {
 impl ActiveProduct {
     /// The PRODUCT records of a reply, in order.
     pub fn from_records(records: Vec<Record>) -> Vec<ActiveProduct> {
-        let mut indexes: Vec<Arc<FieldIndex>> = Vec::new();
+        // One index per schema, found by the schema's address (records keep their schemas
+        // alive, so an address stays theirs). Bounded like the reader's interning: a reply
+        // whose rows all have their own names gets an index per row, not a table search per row.
+        const MAX_INDEXES: usize = 1024;
+        let mut indexes: HashMap<*const [Box<str>], Arc<FieldIndex>> = HashMap::new();
         records
             .into_iter()
             .filter(|r| r.tag().eq_ignore_ascii_case("PRODUCT"))
             .map(|record| {
-                let index = match indexes
-                    .iter()
-                    .find(|i| Arc::ptr_eq(&i.schema, record.schema()))
-                {
+                let key = Arc::as_ptr(record.schema());
+                let index = match indexes.get(&key) {
                     Some(index) => index.clone(),
                     None => {
                         let index = Arc::new(FieldIndex::new(record.schema()));
-                        indexes.push(index.clone());
+                        if indexes.len() < MAX_INDEXES {
+                            indexes.insert(Arc::as_ptr(&index.schema), index.clone());
+                        }
                         index
                     }
                 };

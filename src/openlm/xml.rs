@@ -6,6 +6,7 @@
 //! On malformed input it returns an error; it never panics.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use quick_xml::events::attributes::Attribute;
@@ -464,7 +465,7 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
             parser
                 .stack
                 .last()
-                .map(|(tag, _, _)| tag.as_str())
+                .map(|open| open.tag.as_str())
                 .unwrap_or("")
         )));
     }
@@ -478,17 +479,38 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
     Ok(message)
 }
 
+/// How many distinct tags and attribute-name lists one document may intern. Real replies have
+/// a handful; a hostile one may give every row its own names, and then the rows past these
+/// bounds keep their names to themselves instead of growing the tables without end.
+const MAX_INTERNED: usize = 1024;
+
+/// How deep elements may nest. OpenLM documents are four levels deep; a reply nested deeper
+/// than this is refused rather than held open element by element.
+pub const MAX_DEPTH: usize = 256;
+
+/// An open element: its tag, what it is, the text read inside it so far, and whether an
+/// element opened inside it (then its whitespace is layout, not a value).
+struct OpenElement {
+    tag: String,
+    open: Open,
+    text: String,
+    has_children: bool,
+}
+
 #[derive(Default)]
 struct Parser {
-    /// Open elements, each with the text read inside it so far.
-    stack: Vec<(String, Open, String)>,
+    stack: Vec<OpenElement>,
     seen_root: bool,
     param_name: Option<String>,
     session_attr: Option<String>,
-    // Interning: records of one document share tags and attribute-name lists.
-    tags: Vec<Arc<str>>,
-    schemas: Vec<Schema>,
-    names: Vec<String>,
+    // Interning: records of one document share tags and attribute-name lists, found by hash
+    // so that the work per record does not grow with the records seen before it.
+    tags: HashMap<String, Arc<str>>,
+    schemas: HashMap<String, Schema>,
+    /// The attribute names of the record being read, as an unambiguous key:
+    /// each name preceded by its length.
+    schema_key: String,
+    names: Vec<(usize, usize)>,
     values: String,
     ends: Vec<u32>,
 }
@@ -574,8 +596,21 @@ impl Parser {
             self.record(tag, start, message)?;
             Open::Other
         };
+        if let Some(parent) = self.stack.last_mut() {
+            parent.has_children = true;
+        }
         if !empty {
-            self.stack.push((tag.to_owned(), open, String::new()));
+            if self.stack.len() >= MAX_DEPTH {
+                return Err(XmlError(format!(
+                    "elements nested more than {MAX_DEPTH} deep at <{tag}>: not an OpenLM document"
+                )));
+            }
+            self.stack.push(OpenElement {
+                tag: tag.to_owned(),
+                open,
+                text: String::new(),
+                has_children: false,
+            });
         }
         Ok(())
     }
@@ -588,6 +623,7 @@ impl Parser {
         message: &mut Message,
     ) -> Result<(), XmlError> {
         self.names.clear();
+        self.schema_key.clear();
         self.values.clear();
         self.ends.clear();
         let mut attrs = start.attributes();
@@ -597,32 +633,40 @@ impl Parser {
             let value = attr
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
-            self.names.push(attr.key.as_ref().to_owned());
+            let name: &str = attr.key.as_ref();
+            self.schema_key.push_str(&name.len().to_string());
+            self.schema_key.push(':');
+            let at = self.schema_key.len();
+            self.schema_key.push_str(name);
+            self.names.push((at, name.len()));
             self.values.push_str(&value);
             self.ends.push(self.values.len() as u32);
         }
         if self.names.is_empty() {
             return Ok(());
         }
-        let tag = match self.tags.iter().find(|t| &***t == tag) {
+        let tag = match self.tags.get(tag) {
             Some(t) => t.clone(),
             None => {
                 let t: Arc<str> = Arc::from(tag);
-                self.tags.push(t.clone());
+                if self.tags.len() < MAX_INTERNED {
+                    self.tags.insert(tag.to_owned(), t.clone());
+                }
                 t
             }
         };
-        let names = &self.names;
-        let schema = match self
-            .schemas
-            .iter()
-            .rev()
-            .find(|s| s.len() == names.len() && s.iter().zip(names).all(|(a, b)| &**a == b))
-        {
+        let schema = match self.schemas.get(self.schema_key.as_str()) {
             Some(s) => s.clone(),
             None => {
-                let s: Schema = names.iter().map(|n| Box::from(n.as_str())).collect();
-                self.schemas.push(s.clone());
+                let key = &self.schema_key;
+                let s: Schema = self
+                    .names
+                    .iter()
+                    .map(|&(at, len)| Box::from(&key[at..at + len]))
+                    .collect();
+                if self.schemas.len() < MAX_INTERNED {
+                    self.schemas.insert(key.clone(), s.clone());
+                }
                 s
             }
         };
@@ -636,13 +680,19 @@ impl Parser {
     }
 
     fn push_text(&mut self, text: &str) {
-        if let Some((_, _, open_text)) = self.stack.last_mut() {
-            open_text.push_str(text);
+        if let Some(open) = self.stack.last_mut() {
+            open.text.push_str(text);
         }
     }
 
     fn end(&mut self, name: QName<'_>, message: &mut Message) -> Result<(), XmlError> {
-        let Some((tag, open, text)) = self.stack.pop() else {
+        let Some(OpenElement {
+            tag,
+            open,
+            text,
+            has_children,
+        }) = self.stack.pop()
+        else {
             return Err(XmlError(format!("unexpected </{}>", name.as_ref())));
         };
         match open {
@@ -653,7 +703,15 @@ impl Parser {
                 }
             }
             Open::Other => {
-                if !text.trim().is_empty() {
+                // The text of an element with no element inside is a value (NAME, PWD): kept
+                // exactly, even when it is only spaces. Between child elements, only text
+                // that is more than layout is kept.
+                let value = if has_children {
+                    !text.trim().is_empty()
+                } else {
+                    !text.is_empty()
+                };
+                if value {
                     message.texts.push((tag, text));
                 }
             }
@@ -838,11 +896,129 @@ mod tests {
         assert_eq!(read(latin1).unwrap().text, "é");
     }
 
+    /// A GetActiveProducts reply of `rows` PRODUCT rows; with `distinct`, every row has its
+    /// own attribute names (as a hostile server may send).
+    fn products_reply(rows: usize, distinct: bool) -> String {
+        let mut xml = String::from(r#"<ULM><MESSAGE type="GetActiveProducts"/>"#);
+        for row in 0..rows {
+            let suffix = if distinct {
+                row.to_string()
+            } else {
+                String::new()
+            };
+            xml.push_str(&format!(
+                r#"<PRODUCT product{suffix}="Editor" username{suffix}="user{row}" workstation{suffix}="WS-{row}" start_time{suffix}="1700000000000"/>"#
+            ));
+        }
+        xml.push_str("</ULM>");
+        xml
+    }
+
+    /// The fastest of a few runs, so that a busy machine does not decide the result.
+    fn fastest(bytes: &[u8]) -> std::time::Duration {
+        (0..3)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                let message = read(bytes).unwrap();
+                let products = crate::openlm::ActiveProduct::from_records(message.records);
+                assert_eq!(products.len(), 40_000);
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn rows_with_their_own_attribute_names_parse_in_linear_time() {
+        let same = products_reply(40_000, false);
+        let distinct = products_reply(40_000, true);
+        // Warm up the allocator once, then compare. The quadratic reader took 1000x longer.
+        let _ = read(same.as_bytes());
+        let same_time = fastest(same.as_bytes());
+        let distinct_time = fastest(distinct.as_bytes());
+        eprintln!("40,000 rows: same names {same_time:?}, distinct names {distinct_time:?}");
+        assert!(
+            distinct_time <= same_time * 20 + std::time::Duration::from_millis(50),
+            "distinct names: {distinct_time:?}, same names: {same_time:?}"
+        );
+        // And every row still has its own names and values.
+        let message = read(distinct.as_bytes()).unwrap();
+        assert_eq!(
+            message.records[39_999].get("username39999"),
+            Some("user39999")
+        );
+        let products = crate::openlm::ActiveProduct::from_records(message.records);
+        let record = products[12_345].record();
+        assert_eq!(record.get("username12345"), Some("user12345"));
+        assert_eq!(record.get("workstation12345"), Some("WS-12345"));
+    }
+
+    #[test]
+    fn interning_tables_stay_bounded_whatever_the_names() {
+        let distinct = products_reply(5_000, true);
+        let text = decode(distinct.as_bytes()).unwrap();
+        let mut reader = Reader::from_str(&text);
+        let mut parser = Parser::default();
+        let mut message = Message::default();
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(start) => parser.start(&start, false, &mut message).unwrap(),
+                Event::Empty(start) => parser.start(&start, true, &mut message).unwrap(),
+                Event::End(end) => parser.end(end.name(), &mut message).unwrap(),
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(message.records.len(), 5_000);
+        assert!(parser.schemas.len() <= MAX_INTERNED);
+        assert!(parser.tags.len() <= MAX_INTERNED);
+        // Rows past the bound keep their own names.
+        assert_eq!(message.records[4_999].name(0), "product4999");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!(
+            "<ULM>{}{}</ULM>",
+            "<A>".repeat(10_000),
+            "</A>".repeat(10_000)
+        );
+        let err = read(deep.as_bytes()).unwrap_err();
+        assert!(err.0.contains("nested"), "{err}");
+        let ok = format!("<ULM>{}{}</ULM>", "<A>".repeat(100), "</A>".repeat(100));
+        assert!(read(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn whitespace_only_values_are_kept_exactly() {
+        for value in [" ", "   ", "\t", " \n "] {
+            let xml = RequestDoc {
+                message_type: "UserAuthentication",
+                session_id: "0",
+                params: vec![("username", value)],
+                credentials: Some((value, value)),
+                ..Default::default()
+            }
+            .to_xml()
+            .unwrap();
+            let message = read(xml.as_bytes()).unwrap();
+            assert_eq!(message.text_of("NAME"), Some(value), "{xml}");
+            assert_eq!(message.text_of("PWD"), Some(value), "{xml}");
+            assert_eq!(message.param("username"), Some(value), "{xml}");
+        }
+        // Layout between elements is still not a value.
+        let message =
+            read(b"<ULM>\n  <MESSAGE type='x'/>\n  <OUTER>\n <NAME> a </NAME>\n</OUTER>\n</ULM>")
+                .unwrap();
+        assert_eq!(message.texts, vec![("NAME".to_owned(), " a ".to_owned())]);
+    }
+
     /// Strings XML can carry: everything but the control characters it forbids.
     fn xml_string() -> impl Strategy<Value = String> {
         any::<String>().prop_map(|s| s.chars().filter(|c| is_xml_char(*c)).collect())
     }
 
+    // Cases: PROPTEST_CASES (CI sets 100000), else proptest's default.
     proptest! {
         #[test]
         fn any_string_survives_a_param_round_trip(value in xml_string(), name in xml_string()) {

@@ -205,6 +205,19 @@ impl Portal {
         if options.referer.trim().is_empty() {
             return Err(Error::invalid("referer is empty"));
         }
+        // The referer travels twice: in the Referer header of every request and in the
+        // generateToken `referer` field, which the portal compares with that header. A header
+        // value is visible ASCII (RFC 9110); other bytes would go out raw, as bytes the portal
+        // decodes its own way, and the token would not match. Percent-encoding it here would
+        // make a referer the user did not choose, so it is refused: an internationalized
+        // referer is given in its ASCII form (punycode host, percent-encoded path).
+        if let Some(c) = options.referer.chars().find(|c| !(' '..='~').contains(c)) {
+            return Err(Error::invalid(format!(
+                "referer contains {c:?} (U+{:04X}): a Referer header carries only visible ASCII; \
+                 give the ASCII form (punycode host, percent-encoded path)",
+                c as u32
+            )));
+        }
         if !(1..=20_160).contains(&options.expiration_minutes) {
             return Err(Error::invalid(format!(
                 "expiration must be between 1 and 20160 minutes (14 days), not {}",

@@ -191,16 +191,97 @@ fn join(message: &str, details: &[String]) -> String {
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
 
     fn reply(status: u16, body: &str) -> Response {
+        reply_bytes(status, body.as_bytes())
+    }
+
+    fn reply_bytes(status: u16, body: &[u8]) -> Response {
         Response {
             url: "https://portal.example.com/portal/sharing/rest/x".into(),
             status,
             content_type: "application/json".into(),
             location: None,
             retry_after: None,
-            body: Bytes::from(body.to_owned()),
+            body: Bytes::copy_from_slice(body),
             after_lost_answer: false,
+        }
+    }
+
+    /// The kinds of error `check` may give: a typed error a caller can act on.
+    const KINDS: [&str; 6] = [
+        "token_expired",
+        "permission_denied",
+        "authentication",
+        "not_found",
+        "server",
+        "unreadable_reply",
+    ];
+
+    /// Any JSON value, with the envelope's own keys likely to come up.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop_oneof![
+                Just("error".to_owned()),
+                Just("Error".to_owned()),
+                Just("498".to_owned()),
+                any::<String>()
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            let key = prop_oneof![
+                Just("error".to_owned()),
+                Just("status".to_owned()),
+                Just("messages".to_owned()),
+                Just("message".to_owned()),
+                Just("messageCode".to_owned()),
+                Just("code".to_owned()),
+                Just("details".to_owned()),
+                any::<String>(),
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(key, inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn check_is_ok_or_typed(response: &Response) -> Result<(), TestCaseError> {
+        if let Err(err) = check(response) {
+            prop_assert!(KINDS.contains(&err.kind()), "{:?}", err);
+            prop_assert!(!err.to_string().is_empty());
+        }
+        Ok(())
+    }
+
+    // Cases: PROPTEST_CASES (CI sets 100000), else proptest's default.
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_give_an_object_or_a_typed_error(
+            status in prop_oneof![Just(200u16), 100u16..600],
+            body in proptest::collection::vec(any::<u8>(), 0..512),
+        ) {
+            check_is_ok_or_typed(&reply_bytes(status, &body))?;
+        }
+
+        #[test]
+        fn arbitrary_json_gives_an_object_or_a_typed_error(
+            status in prop_oneof![Just(200u16), 100u16..600],
+            value in json(),
+        ) {
+            let body = serde_json::to_vec(&value).unwrap_or_default();
+            check_is_ok_or_typed(&reply_bytes(status, &body))?;
+            let err = item_error("https://portal.example.com/x", &value, "failed");
+            prop_assert!(KINDS.contains(&err.kind()), "{:?}", err);
         }
     }
 

@@ -14,10 +14,9 @@ use crate::portal::licenses::{entitlement_report, StepOutcomes};
 use crate::portal::{self as core, Change, License, UserEntitlement};
 use crate::python::bulk::{Outcomes, StepOutcomesList};
 use crate::python::json::{JsonObject, JsonObjects};
-use crate::python::portal::members;
 use crate::python::wait::{awaitable, wait};
 
-type Items = Vec<(Option<String>, Option<String>)>;
+type Items = crate::python::text::MemberItems;
 
 fn license_map(license: License) -> Map<String, Value> {
     let mut map = Map::new();
@@ -142,14 +141,7 @@ impl LicenseAdmin {
         async move {
             let change = change(&mode, entitlements)?;
             let outcomes = client
-                .bulk_provision(
-                    &license,
-                    members(items),
-                    change,
-                    dry_run,
-                    batch_size,
-                    concurrency,
-                )
+                .bulk_provision(&license, items.0, change, dry_run, batch_size, concurrency)
                 .await?;
             Ok(Outcomes(outcomes))
         }
@@ -174,7 +166,7 @@ impl LicenseAdmin {
         let client = self.client.clone();
         async move {
             let outcomes: Vec<Outcome> = client
-                .bulk_release(members(items), &app, dry_run, concurrency)
+                .bulk_release(items.0, &app, dry_run, concurrency)
                 .await?;
             Ok(Outcomes(outcomes))
         }
@@ -195,7 +187,7 @@ impl LicenseAdmin {
         async move {
             let outcomes: Vec<StepOutcomes> = client
                 .release_and_update(
-                    members(items),
+                    items.0,
                     &app,
                     user_type.as_deref(),
                     &license,

@@ -9,6 +9,7 @@ mod openlm;
 mod options;
 mod portal;
 mod sandbox;
+mod text;
 mod wait;
 
 use pyo3::prelude::*;

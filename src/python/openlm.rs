@@ -12,6 +12,7 @@ use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductF
 use crate::python::bulk::Outcomes;
 use crate::python::errors::to_pyerr;
 use crate::python::options::HttpOptions;
+use crate::python::text::text;
 use crate::python::wait::{awaitable, wait};
 
 // ---------------------------------------------------------------------------------------------
@@ -37,7 +38,19 @@ fn datetime_tools(py: Python<'_>) -> PyResult<&DateTimeTools> {
     })
 }
 
+/// Milliseconds from 1970 to the first and the last instant Python's datetime can hold
+/// (0001-01-01 and 9999-12-31 23:59:59.999 UTC).
+const DATETIME_MS: std::ops::RangeInclusive<i64> = -62_135_596_800_000..=253_402_300_799_999;
+
+/// The longest timedelta, in seconds (999,999,999 days).
+const TIMEDELTA_MAX_SECONDS: f64 = 999_999_999.0 * 86_400.0;
+
+/// A UTC datetime, or None when Python's datetime cannot hold the time (a server sent
+/// nonsense): the typed field reads as None and the raw value stays in ``attributes``.
 fn utc_datetime(py: Python<'_>, ms: i64) -> PyResult<Py<PyAny>> {
+    if !DATETIME_MS.contains(&ms) {
+        return Ok(py.None());
+    }
     let tools = datetime_tools(py)?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("milliseconds", ms)?;
@@ -45,7 +58,11 @@ fn utc_datetime(py: Python<'_>, ms: i64) -> PyResult<Py<PyAny>> {
     Ok(tools.epoch.bind(py).add(delta)?.unbind())
 }
 
+/// A timedelta, or None when Python's timedelta cannot hold it.
 fn timedelta(py: Python<'_>, seconds: f64) -> PyResult<Py<PyAny>> {
+    if !(seconds.is_finite() && seconds.abs() < TIMEDELTA_MAX_SECONDS) {
+        return Ok(py.None());
+    }
     let kwargs = PyDict::new(py);
     kwargs.set_item("seconds", seconds)?;
     Ok(datetime_tools(py)?
@@ -282,8 +299,10 @@ fn filter_value(value: &Bound<'_, PyAny>) -> PyResult<FilterValue> {
     if let Ok(i) = value.extract::<i64>() {
         return Ok(FilterValue::Int(i));
     }
-    if let Ok(s) = value.extract::<String>() {
-        return Ok(FilterValue::Text(s));
+    if value.is_instance_of::<pyo3::types::PyString>() {
+        return text("a filter value", value)
+            .map(FilterValue::Text)
+            .map_err(to_pyerr);
     }
     Err(to_pyerr(Error::invalid(format!(
         "a filter value must be text, a whole number or True/False, not {}",
@@ -329,9 +348,13 @@ fn close_target(
         return Ok(product.get().inner.close_target(server, vendor));
     }
     let Ok(mapping) = item.cast::<PyMapping>() else {
+        let type_name = item
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "an object".into());
         return Ok(Err(Error::invalid(format!(
-            "item {index} is a {}, not an ActiveProduct or a mapping",
-            item.get_type().name()?
+            "item {index} is a {type_name}, not an ActiveProduct or a mapping"
         ))));
     };
     let mut values: Vec<String> = Vec::with_capacity(5);
@@ -344,10 +367,12 @@ fn close_target(
     ] {
         let value = match given {
             Some(v) => Some(v.to_owned()),
+            // A mapping that fails to give a key (KeyError or otherwise) has no such value.
             None => match mapping.get_item(key) {
-                Ok(v) if !v.is_none() => Some(v.extract::<String>().map_err(|_| {
-                    to_pyerr(Error::invalid(format!("item {index}: {key} must be text")))
-                })?),
+                Ok(v) if !v.is_none() => match text(&format!("item {index}: {key}"), &v) {
+                    Ok(v) => Some(v),
+                    Err(err) => return Ok(Err(err)),
+                },
                 _ => None,
             },
         };

@@ -8,11 +8,12 @@ use pyo3::types::{PyDict, PyList};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::portal::{self as core, Credentials, Member, PortalOptions, UserQuery, UserType};
+use crate::portal::{self as core, Credentials, PortalOptions, UserQuery, UserType};
 use crate::python::bulk::Outcomes;
 use crate::python::errors::to_pyerr;
 use crate::python::json::{dict, JsonObject, JsonObjects};
 use crate::python::options::HttpOptions;
+use crate::python::text::MemberItems;
 use crate::python::wait::{awaitable, wait};
 
 fn users_to_maps(users: Vec<core::User>) -> Vec<Map<String, Value>> {
@@ -40,18 +41,6 @@ fn role_map(r: core::Role) -> Map<String, Value> {
     map.insert("name".into(), Value::String(r.name));
     map.insert("description".into(), Value::String(r.description));
     map
-}
-
-/// Members for a bulk change: `(username, current value or None)`; a missing user name is
-/// an item that fails with its reason rather than stopping the run.
-pub(crate) fn members(items: Vec<(Option<String>, Option<String>)>) -> Vec<Result<Member, Error>> {
-    items
-        .into_iter()
-        .map(|(username, current)| match username {
-            Some(username) => Ok(Member { username, current }),
-            None => Err(Error::invalid("not a user name or a User")),
-        })
-        .collect()
 }
 
 /// The Portal client behind ``gislicense.GIS``.
@@ -346,7 +335,7 @@ impl PortalClient {
     fn bulk_update_license_type<'py>(
         &self,
         py: Python<'py>,
-        items: Vec<(Option<String>, Option<String>)>,
+        items: MemberItems,
         user_type: String,
         dry_run: bool,
         batch_size: usize,
@@ -355,13 +344,7 @@ impl PortalClient {
         let client = self.client.clone();
         let outcomes = wait(py, async move {
             client
-                .bulk_update_license_type(
-                    members(items),
-                    &user_type,
-                    dry_run,
-                    batch_size,
-                    concurrency,
-                )
+                .bulk_update_license_type(items.0, &user_type, dry_run, batch_size, concurrency)
                 .await
         })?;
         Outcomes(outcomes).into_pyobject(py)
@@ -371,7 +354,7 @@ impl PortalClient {
     fn bulk_update_license_type_async<'py>(
         &self,
         py: Python<'py>,
-        items: Vec<(Option<String>, Option<String>)>,
+        items: MemberItems,
         user_type: String,
         dry_run: bool,
         batch_size: usize,
@@ -381,13 +364,7 @@ impl PortalClient {
         awaitable(py, async move {
             Ok(Outcomes(
                 client
-                    .bulk_update_license_type(
-                        members(items),
-                        &user_type,
-                        dry_run,
-                        batch_size,
-                        concurrency,
-                    )
+                    .bulk_update_license_type(items.0, &user_type, dry_run, batch_size, concurrency)
                     .await?,
             ))
         })
@@ -397,7 +374,7 @@ impl PortalClient {
     fn bulk_update_role<'py>(
         &self,
         py: Python<'py>,
-        items: Vec<(Option<String>, Option<String>)>,
+        items: MemberItems,
         role: String,
         dry_run: bool,
         concurrency: usize,
@@ -405,7 +382,7 @@ impl PortalClient {
         let client = self.client.clone();
         let outcomes = wait(py, async move {
             client
-                .bulk_update_role(members(items), &role, dry_run, concurrency)
+                .bulk_update_role(items.0, &role, dry_run, concurrency)
                 .await
         })?;
         Outcomes(outcomes).into_pyobject(py)
@@ -415,7 +392,7 @@ impl PortalClient {
     fn bulk_update_role_async<'py>(
         &self,
         py: Python<'py>,
-        items: Vec<(Option<String>, Option<String>)>,
+        items: MemberItems,
         role: String,
         dry_run: bool,
         concurrency: usize,
@@ -424,7 +401,7 @@ impl PortalClient {
         awaitable(py, async move {
             Ok(Outcomes(
                 client
-                    .bulk_update_role(members(items), &role, dry_run, concurrency)
+                    .bulk_update_role(items.0, &role, dry_run, concurrency)
                     .await?,
             ))
         })
