@@ -11,8 +11,8 @@ from gislicense._core import ActiveProduct
 from gislicense._credentials import password_for
 from gislicense._http import (
     DEFAULT_BACKOFF,
-    DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     http_options,

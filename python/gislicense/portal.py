@@ -14,8 +14,8 @@ from gislicense import _core
 from gislicense._credentials import password_for
 from gislicense._http import (
     DEFAULT_BACKOFF,
-    DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     http_options,

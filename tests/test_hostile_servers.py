@@ -1,0 +1,516 @@
+"""Broken and hostile servers: every reply below once crashed, exhausted, hung or misled
+gislicense. Each test runs a small server of its own (or the sandbox with a fault) and checks
+that the library answers with a typed error or an honest outcome, promptly."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import socketserver
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import gislicense
+from gislicense import (
+    GIS,
+    InvalidInputError,
+    OpenLM,
+    OutcomeUnknownError,
+    RequestTimeoutError,
+    Sandbox,
+    ServerError,
+    UnreadableReplyError,
+)
+
+# A tiny server: each test sets `answer(request) -> (status, content_type, body)` or, for a
+# streamed reply, `stream(handler)`.
+
+
+class Request:
+    def __init__(self, path: str, body: bytes) -> None:
+        self.path = path
+        self.body = body
+        self.text = body.decode("utf-8", "replace")
+        self.form = {k: v[0] for k, v in urllib.parse.parse_qs(self.text).items()}
+
+    @property
+    def openlm_type(self) -> str:
+        found = re.search(r'MESSAGE type="([^"]+)"', self.text)
+        return found.group(1) if found else ""
+
+
+Answer = Callable[[Request], "tuple[int, str, bytes]"]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    answer: Answer
+    stream: Callable[[_Handler], None] | None = None
+    seen: list[Request]
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        request = Request(self.path, self.rfile.read(length))
+        self.seen.append(request)
+        if self.stream is not None:
+            type(self).stream(self)  # type: ignore[misc]
+            return
+        status, content_type, body = type(self).answer(request)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class Server:
+    def __init__(self, handler: type[_Handler], url: str) -> None:
+        self.handler = handler
+        self.url = url
+
+    def answer(self, answer: Answer) -> None:
+        self.handler.answer = staticmethod(answer)  # type: ignore[assignment]
+
+    def stream(self, stream: Callable[[_Handler], None]) -> None:
+        self.handler.stream = staticmethod(stream)  # type: ignore[assignment]
+
+    @property
+    def seen(self) -> list[Request]:
+        return self.handler.seen
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    class Handler(_Handler):
+        seen: list[Request] = []  # noqa: RUF012
+
+    httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Server(Handler, f"http://127.0.0.1:{httpd.server_address[1]}")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def xml(kind: str, inner: str = "", paging: str = "") -> tuple[int, str, bytes]:
+    body = f'<ULM><MESSAGE type="{kind}" />{paging}{inner}</ULM>'
+    return 200, "application/xml", body.encode()
+
+
+def product(user: str, n: int = 0) -> str:
+    return (
+        f'<PRODUCT product="Editor" username="{user}" workstation="ws{n}" server="lic" '
+        f'vendor="ARCGIS" feature="Editor" />'
+    )
+
+
+def openlm_server(server: Server, products: Callable[[Request], tuple[int, str, bytes]]) -> OpenLM:
+    def answer(request: Request) -> tuple[int, str, bytes]:
+        if request.openlm_type == "GetLoginFormSettings":
+            return xml("SkipLoginForm")
+        return products(request)
+
+    server.answer(answer)
+    return OpenLM(server.url + "/OpenLMServer", retries=0)
+
+
+def as_json(value: Any, status: int = 200) -> tuple[int, str, bytes]:
+    return status, "application/json", json.dumps(value).encode()
+
+
+def member(name: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "username": name,
+        "id": name + "-id",
+        "role": "org_user",
+        "roleId": "org_user",
+        "userLicenseTypeId": "creatorUT",
+        **fields,
+    }
+
+
+def portal_server(server: Server, route: Callable[[str, Request], Any]) -> GIS:
+    """A portal whose replies come from `route(operation path, request)`; the few calls every
+    operation makes first (version, user types, roles) are answered here."""
+
+    def answer(request: Request) -> tuple[int, str, bytes]:
+        path = request.path.split("/sharing/rest", 1)[-1].strip("/")
+        reply = route(path, request)
+        if reply is not None:
+            return reply if isinstance(reply, tuple) else as_json(reply)
+        if path == "portals/self/userLicenseTypes":
+            types = [{"id": t, "name": t} for t in ("viewerUT", "creatorUT")]
+            return as_json({"userLicenseTypes": types, "total": 2, "nextStart": -1})
+        if path == "portals/self/roles":
+            return as_json({"roles": [], "total": 0, "nextStart": -1})
+        if path.startswith("community/users/"):
+            return as_json(member(urllib.parse.unquote(path.rsplit("/", 1)[-1])))
+        if path == "portals/self":
+            return as_json({"id": "0123456789ABCDEF", "isPortal": True, "currentVersion": "2024.1"})
+        return as_json({"error": {"code": 400, "message": f"no {path} here"}})
+
+    server.answer(answer)
+    return GIS(server.url + "/portal", token="t0ken", allow_insecure_http=True, retries=0)
+
+
+# 1. Paging totals ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("total", [18446744073709551615, 9223372036854775807, 1_000_000_000])
+def test_an_absurd_openlm_total_is_an_error_not_a_crash(server: Server, total: int) -> None:
+    paging = f'<PAGING start_record="0" end_record="999" total_records="{total}" />'
+    openlm = openlm_server(server, lambda r: xml("GetActiveProducts2", product("ann"), paging))
+    with pytest.raises(UnreadableReplyError, match="not believable"):
+        openlm.get_active_products()
+    # Nothing was planned from the number: one listing request, no others.
+    assert [r.openlm_type for r in server.seen] == ["GetLoginFormSettings", "GetActiveProducts2"]
+
+
+@pytest.mark.parametrize("listing", ["portals/self/users", "portals/self/roles"])
+def test_an_absurd_portal_total_is_an_error_not_a_crash(server: Server, listing: str) -> None:
+    key = "users" if listing.endswith("users") else "roles"
+    item = member("ann") if key == "users" else {"id": "r1", "name": "Analyst"}
+
+    def route(path: str, request: Request) -> Any:
+        if path == listing:
+            return {"total": 9223372036854775807, key: [item], "nextStart": 101}
+        return None
+
+    gis = portal_server(server, route)
+    with pytest.raises(UnreadableReplyError, match="not believable"):
+        if key == "users":
+            gis.users.search()
+        else:
+            gis.users.roles  # noqa: B018
+    assert sum(1 for r in server.seen if r.path.endswith(listing)) == 1
+
+
+# 2. Reply size and deadline ----------------------------------------------------------------------
+
+
+def _endless(handler: _Handler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/xml")
+    handler.end_headers()  # no length: the reply ends when the connection does
+    chunk = b"<ULM>" + b" " * 65536
+    try:
+        for _ in range(100_000):  # 6.5 GB at most; the client must stop long before
+            handler.wfile.write(chunk)
+    except OSError:
+        pass
+
+
+def test_an_endless_reply_stops_at_max_reply_bytes(server: Server) -> None:
+    server.stream(_endless)
+    openlm = OpenLM(server.url + "/OpenLMServer", retries=0, max_reply_bytes=4 * 1024 * 1024)
+    started = time.monotonic()
+    with pytest.raises(UnreadableReplyError, match="max_reply_bytes"):
+        openlm.get_active_products()
+    assert time.monotonic() - started < 20
+
+
+def test_an_announced_oversized_reply_is_refused_before_reading(server: Server) -> None:
+    def announce(handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(50 * 1024**3))
+        handler.end_headers()
+        handler.wfile.write(b"{")
+
+    server.stream(announce)
+    gis = GIS(server.url + "/portal", token="t", allow_insecure_http=True, retries=0)
+    with pytest.raises(UnreadableReplyError, match=r"announces 53687091200 bytes"):
+        gis.version  # noqa: B018
+
+
+def test_a_trickling_reply_ends_at_the_timeout(server: Server) -> None:
+    def trickle(handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/xml")
+        handler.end_headers()
+        try:
+            for _ in range(600):  # one byte every 50 ms: 30 s if nobody stops it
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+    server.stream(trickle)
+    openlm = OpenLM(server.url + "/OpenLMServer", retries=0, timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(RequestTimeoutError):
+        openlm.get_active_products()
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("value", [0, 1023, -1, True, 2**64, "1MB"])
+def test_max_reply_bytes_is_checked(value: Any) -> None:
+    with pytest.raises(InvalidInputError, match="max_reply_bytes"):
+        OpenLM("http://127.0.0.1:9/OpenLMServer", max_reply_bytes=value)
+
+
+# 3. Paging that never ends ----------------------------------------------------------------------
+
+
+def test_portal_pages_that_repeat_forever_end(server: Server) -> None:
+    def route(path: str, request: Request) -> Any:
+        if path == "portals/self/users":
+            start = int(request.form.get("start", "1"))
+            users = [member(f"user{i:03}") for i in range(100)]
+            return {"start": start, "num": 100, "nextStart": start + 100, "users": users}
+        return None
+
+    gis = portal_server(server, route)
+    users = gis.users.search()
+    assert len(users) == 100
+    assert sum(1 for r in server.seen if r.path.endswith("portals/self/users")) == 2
+
+
+def test_portal_next_start_that_does_not_advance_ends(server: Server) -> None:
+    def route(path: str, request: Request) -> Any:
+        if path == "portals/self/users":
+            start = int(request.form.get("start", "1"))
+            users = [member(f"user{start}-{i}") for i in range(100)]
+            return {"nextStart": 1, "users": users}
+        return None
+
+    gis = portal_server(server, route)
+    assert len(gis.users.search()) == 100
+    assert sum(1 for r in server.seen if r.path.endswith("portals/self/users")) == 1
+
+
+def test_openlm_full_pages_that_repeat_forever_end(server: Server) -> None:
+    rows = "".join(product(f"u{i}", i) for i in range(100))
+    openlm = openlm_server(server, lambda r: xml("GetActiveProducts2", rows))
+    products = openlm.get_active_products(page_size=100)
+    assert len(products) == 100
+    assert sum(1 for r in server.seen if r.openlm_type == "GetActiveProducts2") == 2
+
+
+# 4 and 5. Write outcomes -------------------------------------------------------------------------
+
+
+def test_a_close_done_then_dropped_is_confirmed_by_a_second_look() -> None:
+    with Sandbox(sessions=60) as sb:
+        openlm = OpenLM(sb.openlm_url, retries=0)
+        targets = [p for p in openlm.get_active_products() if p.closable][:5]
+        sb.fail_next("drop_after", 1, operation="CloseApplication")
+        report = openlm.close_applications(targets, concurrency=1)
+        assert report.counts() == {"closed": 5}
+        assert "re-reading the state showed it done" in (report[0].reason or "")
+        assert report[1].reason is None
+
+
+def test_a_close_dropped_before_the_server_acted_is_unknown_not_failed() -> None:
+    with Sandbox(sessions=60) as sb:
+        openlm = OpenLM(sb.openlm_url, retries=0)
+        target = next(p for p in openlm.get_active_products() if p.closable)
+        sb.fail_next("drop", 1, operation="CloseApplication")
+        report = openlm.close_applications([target])
+        assert [o.status for o in report] == ["unknown"]
+        assert isinstance(report[0].error, OutcomeUnknownError)
+        assert "still open" in (report[0].reason or "")
+        assert not report[0].ok and report.unknown == [report[0]]
+        with pytest.raises(gislicense.BulkOperationError, match="unknown"):
+            report.raise_for_failures()
+        # Single closes say the same, as an exception.
+        sb.fail_next("drop", 1, operation="CloseApplication")
+        with pytest.raises(OutcomeUnknownError, match="may or may not have done it"):
+            openlm.close_application(
+                username=target.username,
+                workstation=target.workstation,
+                server=target.server or "",
+                vendor=target.vendor or "",
+                feature=target.feature,
+            )
+
+
+def test_a_retried_close_that_finds_the_session_gone_is_not_a_failure() -> None:
+    with Sandbox(sessions=60) as sb:
+        openlm = OpenLM(sb.openlm_url, retry_writes=True, backoff=0.01)
+        target = next(p for p in openlm.get_active_products() if p.closable)
+        # The close is done and its answer lost; the repeat is refused (no such session).
+        sb.fail_next("drop_after", 1, operation="CloseApplication")
+        report = openlm.close_applications([target])
+        assert [o.status for o in report] == ["closed"], report[0].reason
+        assert "repeat was refused" in (report[0].reason or "")
+        closes = sb.requests(operation="CloseApplication")
+        assert [r.fault for r in closes] == ["drop_after", None]
+
+
+def test_a_close_answered_with_neither_yes_nor_no_is_unknown(server: Server) -> None:
+    def answer(request: Request) -> tuple[int, str, bytes]:
+        if request.openlm_type == "CloseApplication":
+            return xml("Queued")
+        return xml("GetActiveProducts2", product("ann"))
+
+    openlm = openlm_server(server, answer)
+    target = openlm.get_active_products()[0]
+    report = openlm.close_applications([target])
+    assert [o.status for o in report] == ["unknown"]
+    assert "neither" in (report[0].reason or "")
+
+
+@pytest.mark.parametrize("fault", ["drop_after", "drop"])
+def test_portal_changes_whose_answer_was_lost_are_settled_by_a_second_look(fault: str) -> None:
+    with Sandbox(portal_members=60) as sb:
+        gis = GIS(
+            sb.portal_url,
+            sb.admin_username,
+            sb.admin_password,
+            ca_bundle=sb.ca_file,
+            retries=0,
+        )
+        creators = [
+            u["username"]
+            for u in sb.portal_users()
+            if u["userLicenseTypeId"] == "creatorUT" and u["role"] == "org_user"
+        ][:6]
+        gis.users.license_types  # noqa: B018  (fetched before the fault is queued)
+        gis.users.roles  # noqa: B018
+        sb.fail_next(fault, 1, operation="updateUserLicenseType")
+        types = gis.users.update_license_type(creators[:3], "contributor", batch_size=3)
+        sb.fail_next(fault, 1, operation="updateUserRole")
+        roles = gis.users.update_role(creators[3:4], "publisher")
+        if fault == "drop_after":
+            assert types.counts() == {"changed": 3}
+            assert roles.counts() == {"changed": 1}
+            assert all("showed it done" in (o.reason or "") for o in [*types, *roles])
+        else:
+            assert types.counts() == {"unknown": 3}
+            assert "user type is creatorUT" in (types[0].reason or "")
+            assert roles.counts() == {"unknown": 1}
+            assert "role is org_user" in (roles[0].reason or "")
+        # A single change settles itself the same way (the three Contributor seats are
+        # taken now: Professional has room).
+        user = gis.users.get(creators[5])
+        sb.fail_next(fault, 1, operation="updateUserLicenseType")
+        if fault == "drop_after":
+            user.update_license_type("professional")
+            assert sb.portal_user(creators[5])["userLicenseTypeId"] == "GISProfessionalStdUT"
+        else:
+            with pytest.raises(OutcomeUnknownError, match="unchanged"):
+                user.update_license_type("professional")
+
+
+def test_a_release_whose_answer_was_lost_is_settled_by_a_second_look() -> None:
+    with Sandbox(portal_members=60) as sb:
+        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        offline = [o.username for o in gis.admin.license.get("pro").offline][:2]
+        assert len(offline) == 2
+        gis = GIS(
+            sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file, retries=0
+        )
+        sb.fail_next("drop_after", 1, operation="releaseLicense")
+        sb.fail_next("drop", 1, operation="releaseLicense")
+        report = gis.admin.license.release_many(offline, "pro", concurrency=1)
+        assert [o.status for o in report] == ["released", "unknown"]
+        assert "still checked out" in (report[1].reason or "")
+
+
+def test_replies_without_evidence_are_unknown(server: Server) -> None:
+    def route(path: str, request: Request) -> Any:
+        if path in ("portals/self/updateUserRole", "portals/self/updateUserLicenseType"):
+            return {}
+        return None
+
+    gis = portal_server(server, route)
+    roles = gis.users.update_role(["ann", "bob"], "org_publisher")
+    assert roles.counts() == {"unknown": 2}
+    assert "neither done nor refused" in (roles[0].reason or "")
+    assert "role is org_user" in (roles[0].reason or "")
+    types = gis.users.update_license_type(["ann"], "viewerUT")
+    assert types.counts() == {"unknown": 1}
+    assert "did not mention this user" in (types[0].reason or "")
+
+
+# 7. One slow reply in a bulk run ---------------------------------------------------------------
+
+
+def test_a_slow_close_does_not_hold_back_the_others(server: Server) -> None:
+    others_arrived = threading.Event()
+    closes: list[str] = []
+    lock = threading.Lock()
+
+    def answer(request: Request) -> tuple[int, str, bytes]:
+        if request.openlm_type != "CloseApplication":
+            rows = "".join(product(f"u{i}", i) for i in range(40))
+            return xml("GetActiveProducts2", rows)
+        user = re.search(r'name="username">([^<]+)<', request.text)
+        with lock:
+            closes.append(user.group(1) if user else "")
+            if len(closes) == 40:
+                others_arrived.set()
+        if user and user.group(1) == "u0":
+            # The first item's answer waits until every other close has arrived: with
+            # in-order collection they never would (the run would stall here for 10 s).
+            others_arrived.wait(10)
+        return xml("Success")
+
+    openlm = openlm_server(server, answer)
+    products = openlm.get_active_products()
+    started = time.monotonic()
+    report = openlm.close_applications(products, concurrency=4)
+    assert report.counts() == {"closed": 40}
+    assert others_arrived.is_set()
+    assert time.monotonic() - started < 8
+    assert [o.item.username for o in report] == [f"u{i}" for i in range(40)]
+
+
+# 9. Transient failures at sign-in -----------------------------------------------------------------
+
+
+def test_a_500_at_sign_in_is_retried_and_reported_as_a_server_error(server: Server) -> None:
+    fails = {"left": 1}
+
+    def answer(request: Request) -> tuple[int, str, bytes]:
+        if request.path.endswith("generateToken"):
+            if fails["left"] > 0:
+                fails["left"] -= 1
+                return 500, "text/html", b"<html><body>Internal Server Error</body></html>"
+            return as_json({"token": "t", "expires": int(time.time() * 1000) + 3_600_000})
+        return as_json({"currentVersion": "2024.1"})
+
+    server.answer(answer)
+    gis = GIS(server.url + "/portal", "admin", "pw", allow_insecure_http=True, backoff=0.01)
+    gis.sign_in()  # the one 500 is retried
+    fails["left"] = 100
+    gis = GIS(server.url + "/portal", "admin", "pw", allow_insecure_http=True, backoff=0.01)
+    with pytest.raises(ServerError) as caught:
+        gis.sign_in()
+    assert not isinstance(caught.value, gislicense.AuthenticationError)
+    assert caught.value.status == 500
+
+
+# 10 and 11. Names in URL paths -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["..", "."])
+def test_dot_names_never_reach_a_url(server: Server, name: str) -> None:
+    gis = portal_server(server, lambda path, request: None)
+    with pytest.raises(InvalidInputError, match="not a user name"):
+        gis.users.get(name)
+    assert server.seen == []
+
+
+def test_a_huge_user_name_is_refused_briefly(server: Server) -> None:
+    gis = portal_server(server, lambda path, request: None)
+    with pytest.raises(InvalidInputError) as caught:
+        gis.users.get("x" * 1_000_000)
+    assert len(str(caught.value)) < 300
+    assert server.seen == []
