@@ -96,9 +96,10 @@ impl Token {
         let Some(expires) = self.expires_ms else {
             return false;
         };
-        let life = (expires - self.issued_ms).max(0);
+        // Saturating: `expires` is the portal's number, whatever it is.
+        let life = expires.saturating_sub(self.issued_ms).max(0);
         let margin = (life / 10).clamp(30_000, 300_000).min(life / 2);
-        now_ms() >= expires - margin
+        now_ms() >= expires.saturating_sub(margin)
     }
 }
 
@@ -582,6 +583,14 @@ mod tests {
             !short.needs_renewal(),
             "a 5 s token is used for half its life"
         );
+        for expires in [i64::MIN, i64::MAX, -1] {
+            let odd = Token {
+                value: Arc::from("t"),
+                expires_ms: Some(expires),
+                issued_ms: now,
+            };
+            assert_eq!(odd.needs_renewal(), expires < now, "{expires}");
+        }
         let forever = Token {
             value: Arc::from("t"),
             expires_ms: None,

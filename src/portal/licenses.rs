@@ -266,7 +266,7 @@ pub fn entitlement_report(license: &License, users: &[UserEntitlement]) -> Vec<E
                 entitlement: id.clone(),
                 total: *total,
                 assigned,
-                remaining: (total - assigned).max(0),
+                remaining: total.saturating_sub(assigned).max(0),
             }
         })
         .collect()
@@ -551,7 +551,7 @@ impl Portal {
         // Seats left now; each member who gains an entitlement takes one, in order.
         let mut left: HashMap<String, i64> = entitlement_report(license, holders)
             .into_iter()
-            .map(|c| (c.entitlement, c.total - c.assigned))
+            .map(|c| (c.entitlement, c.total.saturating_sub(c.assigned)))
             .collect();
         let mut targets: HashMap<usize, Vec<String>> = HashMap::new();
         for (i, step) in steps.iter_mut().enumerate() {
