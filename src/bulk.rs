@@ -1,6 +1,7 @@
 //! Bounded-concurrency runner for bulk operations: every item ends with its own outcome,
 //! in the order the items were given, and one failure never stops the others.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use futures::stream::{self, StreamExt};
@@ -154,6 +155,51 @@ pub async fn settle_unknown<K, Fut>(
         let outcome = std::mem::replace(&mut outcomes[i], Outcome::Skipped(String::new()));
         outcomes[i] = outcome.settle(found, word);
     }
+}
+
+/// How many items are re-read at once to settle outcomes whose answer was lost.
+pub const REREAD_CONCURRENCY: usize = 8;
+
+/// [`settle_unknown`] for items re-read one at a time: `sent` names what to re-read for
+/// each item sent, and `read` re-reads one.
+pub async fn settle_each<K, Fut>(
+    outcomes: &mut [Outcome],
+    sent: &HashMap<usize, K>,
+    word: &'static str,
+    read: impl FnMut(K) -> Fut,
+) where
+    K: Clone,
+    Fut: Future<Output = Reread>,
+{
+    settle_unknown(
+        outcomes,
+        |i| sent.get(&i).cloned(),
+        word,
+        |keys| run_ordered(keys, REREAD_CONCURRENCY, read),
+    )
+    .await;
+}
+
+/// A single change's result, settled by `read` when its answer was lost: Ok when the
+/// change is done (or confirmed), else the error (`OutcomeUnknown` with what the re-read found).
+pub async fn settle_one<Fut>(
+    result: Result<(), Error>,
+    word: &'static str,
+    read: impl FnOnce() -> Fut,
+) -> Result<(), Error>
+where
+    Fut: Future<Output = Reread>,
+{
+    let mut outcomes = [Outcome::of(result, word)];
+    settle_unknown(
+        &mut outcomes,
+        |_| Some(()),
+        word,
+        |_| async move { vec![read().await] },
+    )
+    .await;
+    let [outcome] = outcomes;
+    outcome.into_result()
 }
 
 /// Check a concurrency setting given by a caller.

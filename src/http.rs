@@ -124,8 +124,8 @@ pub struct Response {
     /// The server's Retry-After, in seconds, when it sent one.
     pub retry_after: Option<u64>,
     pub body: Bytes,
-    /// A change that is not idempotent was sent again after the answer to an earlier
-    /// attempt was lost: a refusal now may only mean the earlier attempt did it.
+    /// A change was sent again after the answer to an earlier attempt was lost: a refusal
+    /// now may only mean the earlier attempt did it.
     pub after_lost_answer: bool,
 }
 
@@ -570,9 +570,10 @@ fn finish(
             Err(reply.status_error().unknown_outcome())
         }
         Ok(mut reply) => {
-            // An idempotent change repeated gives the true answer; a repeated close does not
-            // (it finds the session the first attempt closed gone).
-            reply.after_lost_answer = lost_before && effect == Effect::Write;
+            // A refusal of the repeat proves nothing: the first attempt may have made the
+            // change (a repeated close finds the session gone; a portal restarting after a
+            // change answers 503). `judge` turns such a refusal into an unknown outcome.
+            reply.after_lost_answer = lost_before;
             Ok(reply)
         }
     }

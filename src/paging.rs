@@ -3,7 +3,10 @@
 //! when the pages stop bringing anything new or the offsets stop advancing.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::hash::{BuildHasher, Hash, RandomState};
+
+use crate::bulk;
 
 use crate::error::Error;
 
@@ -45,6 +48,38 @@ pub fn later_starts(
     Ok((1..wanted.div_ceil(page_size))
         .map(|n| first_start + n * page_size)
         .collect())
+}
+
+/// Pages a wave: fetched `concurrency` at a time, a wave of this many times that.
+const WAVE: usize = 8;
+
+/// Fetch the pages at `starts` (from [`later_starts`]), `concurrency` at a time, in waves:
+/// a wave that brings an empty page ends the listing, so a total larger than the listing
+/// (a server's lie, or members removed meanwhile) costs at most one wave of requests.
+pub async fn fetch_pages<P, Fut>(
+    url: &str,
+    starts: Vec<u64>,
+    concurrency: usize,
+    mut fetch: impl FnMut(u64) -> Fut,
+    is_empty: impl Fn(&P) -> bool,
+) -> Result<Vec<P>, Error>
+where
+    Fut: Future<Output = Result<P, Error>>,
+{
+    let mut pages = Vec::with_capacity(starts.len());
+    for wave in starts.chunks(concurrency.max(1) * WAVE) {
+        let mut ended = false;
+        for page in bulk::run_ordered(wave.to_vec(), concurrency, &mut fetch).await {
+            let page = page?;
+            ended |= is_empty(&page);
+            pages.push(page);
+        }
+        if ended {
+            log::warn!("{url}: a page came back empty before the total the server gave; the listing ends here");
+            break;
+        }
+    }
+    Ok(pages)
 }
 
 /// Follows a listing one page after another when the server gives no total: each page must
@@ -134,6 +169,26 @@ mod tests {
         assert_eq!(later_starts("u", 250, 100, 0, None).unwrap(), [100, 200]);
         assert!(later_starts("u", 100, 100, 1, None).unwrap().is_empty());
         assert!(later_starts("u", 0, 0, 1, None).unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_total_larger_than_the_listing_costs_one_wave() {
+        let starts = later_starts("u", 4_000_000, 100, 1, None).unwrap();
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let pages = fetch_pages(
+            "u",
+            starts,
+            4,
+            |start| {
+                asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                async move { Ok::<_, Error>(if start < 1_000 { vec![start] } else { vec![] }) }
+            },
+            Vec::is_empty,
+        )
+        .await
+        .unwrap();
+        assert_eq!(asked.into_inner(), 32, "one wave of 4 x 8 pages");
+        assert_eq!(pages.iter().filter(|p| !p.is_empty()).count(), 9);
     }
 
     #[test]

@@ -514,3 +514,97 @@ def test_a_huge_user_name_is_refused_briefly(server: Server) -> None:
         gis.users.get("x" * 1_000_000)
     assert len(str(caught.value)) < 300
     assert server.seen == []
+
+
+# What the review found: a second look must never be kinder than the truth -----------------------
+
+
+def _close_then_drop(rows: str) -> Callable[[Request], tuple[int, str, bytes]]:
+    """An OpenLM server that lists `rows` and drops every close without acting."""
+
+    def answer(request: Request) -> tuple[int, str, bytes]:
+        if request.openlm_type == "CloseApplication":
+            raise ConnectionAbortedError("dropped")  # the handler dies: no reply at all
+        return xml("GetActiveProducts2", rows)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("username", "workstation"), [("ANN", "ws0"), ("ann", "ws0.corp.example.com")]
+)
+def test_a_session_spelled_otherwise_is_not_taken_for_closed(
+    server: Server, username: str, workstation: str
+) -> None:
+    openlm = openlm_server(server, _close_then_drop(product("ann", 0)))
+    target = {
+        "username": username,
+        "workstation": workstation,
+        "server": "lic",
+        "vendor": "ARCGIS",
+        "feature": "Editor",
+    }
+    report = openlm.close_applications([target])
+    assert [o.status for o in report] == ["unknown"], report[0].reason
+    assert "still open" in (report[0].reason or "")
+
+
+def test_a_change_made_before_the_portal_went_down_is_not_failed(server: Server) -> None:
+    state = {"role": "org_user", "attempts": 0}
+
+    def route(path: str, request: Request) -> Any:
+        if path == "portals/self/updateUserRole":
+            state["attempts"] += 1
+            if state["attempts"] == 1:
+                state["role"] = "org_publisher"  # done, but the answer comes too late
+                time.sleep(1.5)
+                return {"success": True}
+            return 503, "text/html", b"<html><body>Service Unavailable</body></html>"
+        if path == "community/users/ann":
+            return member("ann", role=state["role"], roleId=state["role"])
+        return None
+
+    portal_server(server, route)
+    gis = GIS(
+        server.url + "/portal",
+        token="t0ken",
+        allow_insecure_http=True,
+        timeout=0.5,
+        retries=2,
+        backoff=0.01,
+    )
+    report = gis.users.update_role(["ann"], "org_publisher")
+    assert [o.status for o in report] == ["changed"], report[0].reason
+    assert "showed it done" in (report[0].reason or "")
+
+
+def test_an_empty_entitlement_reply_does_not_confirm_a_release(server: Server) -> None:
+    pro = {
+        "listing": {"itemId": "proItem", "title": "ArcGIS Pro"},
+        "provision": {
+            "itemId": "proItem",
+            "orgId": "0123456789ABCDEF",
+            "startDate": 0,
+            "endDate": -1,
+            "orgEntitlements": {"entitlements": {"desktopAdvN": {"num": 5}}},
+        },
+    }
+    holder = {"username": "ann", "disconnected": True, "entitlements": ["desktopAdvN"]}
+
+    def route(path: str, request: Request) -> Any:
+        if path == "portals/self/purchases":
+            return {"purchases": [pro]}
+        if path == "content/listings/proItem/userEntitlements":
+            return {"userEntitlements": [holder], "total": 1, "nextStart": -1}
+        if path.startswith("content/listings/proItem/userEntitlements/"):
+            return {}  # says nothing: neither "none" nor a holder
+        if path.endswith("releaseLicense"):
+            return {}  # says neither released nor refused
+        return None
+
+    gis = portal_server(server, route)
+    report = gis.admin.license.release_many(["ann"], "pro")
+    assert [o.status for o in report] == ["unknown"], report[0].reason
+    assert "re-reading the state failed" in (report[0].reason or "")
+    with pytest.raises(OutcomeUnknownError):
+        gis.admin.license.release("ann", "pro")

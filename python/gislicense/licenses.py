@@ -346,6 +346,8 @@ class LicenseManager:
             PermissionDeniedError: The signed-in user lacks the "Manage Licenses" privilege.
             NotFoundError: The portal has no such member.
             ServerError: The portal refused otherwise, with its messages.
+            OutcomeUnknownError: The release was sent and its answer lost, and a second look
+                could not confirm it (the license is still checked out, or unreadable).
         """
         check_text(app=app)
         self._core.release(_username(username), app)

@@ -205,6 +205,8 @@ class OpenLM:
         Raises:
             InvalidInputError: An empty value, or one XML cannot carry, before sending.
             ServerError: OpenLM refused (no such session, no Agent on the workstation...).
+            OutcomeUnknownError: The close was sent and its answer lost, and the session is
+                still listed: the server may have queued the close, or never got it.
         """
         check_text(
             username=username,

@@ -166,6 +166,8 @@ class User:
             PermissionDeniedError: The signed-in user is not an administrator.
             ServerError: The portal refused, with its reason (no seats left, a role the user
                 type cannot hold, an ArcGIS Pro license checked out for offline use...).
+            OutcomeUnknownError: The change was sent and its answer lost, and re-reading the
+                member did not show it made.
         """
         check_text(user_type=user_type)
         self._gis._core.update_license_type(self.username, user_type)
@@ -183,6 +185,10 @@ class User:
         Args:
             role: ``org_admin``/"administrator", ``org_publisher``/"publisher",
                 ``org_user``/"user", "viewer", "data editor", or a custom role's name or id.
+
+        Raises:
+            OutcomeUnknownError: The change was sent and its answer lost, and re-reading the
+                member did not show it made.
         """
         check_text(role=role)
         self._gis._core.update_role(self.username, role)

@@ -313,12 +313,16 @@ impl OpenLm {
         match total {
             Some(total) if total > received => {
                 let starts = paging::later_starts(&self.shown_url, total, page_size, 0, None)?;
-                let pages = bulk::run_ordered(starts, PAGE_CONCURRENCY, |start| {
-                    self.page(start, page_size)
-                })
-                .await;
+                let pages = paging::fetch_pages(
+                    &self.shown_url,
+                    starts,
+                    PAGE_CONCURRENCY,
+                    |start| self.page(start, page_size),
+                    |page: &Message| page.records.is_empty(),
+                )
+                .await?;
                 for page in pages {
-                    products.extend(ActiveProduct::from_records(page?.records));
+                    products.extend(ActiveProduct::from_records(page.records));
                 }
             }
             Some(_) => {}
@@ -364,8 +368,19 @@ impl OpenLm {
     }
 
     /// Ask the OpenLM Agent on the target's workstation to close the application
-    /// holding the license. The server may queue the request rather than finish it.
+    /// holding the license. The server may queue the request rather than finish it. When the
+    /// answer is lost, the sessions are listed again: Ok if the session is gone, else an
+    /// `OutcomeUnknown` error.
     pub async fn close_application(&self, target: &CloseTarget) -> Result<()> {
+        let result = self.send_close(target).await;
+        bulk::settle_one(result, "closed", || async {
+            let mut found = self.reread_sessions(vec![target.clone()]).await;
+            found.pop().unwrap_or(Reread::NotDone("no listing".into()))
+        })
+        .await
+    }
+
+    async fn send_close(&self, target: &CloseTarget) -> Result<()> {
         target.validate()?;
         let reply = self
             .call(Effect::Write, |session| {
@@ -433,7 +448,7 @@ impl OpenLm {
         let mut outcomes = bulk::run_ordered(planned, concurrency, |entry| async move {
             match entry {
                 Err(outcome) => outcome,
-                Ok(target) => Outcome::of(self.close_application(&target).await, "closed"),
+                Ok(target) => Outcome::of(self.send_close(&target).await, "closed"),
             }
         })
         .await;
@@ -456,13 +471,15 @@ impl OpenLm {
         } else {
             REREAD_PAGE_SIZE
         };
-        // By user, workstation and feature only: a listing may name the server differently
-        // (port@host) than a close does. A wider key can only keep an item unknown, never
-        // call a session closed that is open.
+        // A key wider than a session's, so that a session spelled otherwise in the listing
+        // (the server as port@host, a user name's case, a host's short name or full name)
+        // still matches: a wider key can only keep a close unknown, never call an open
+        // session closed.
         let key = |username: &str, workstation: &str, feature: &str| {
+            let host = workstation.split('.').next().unwrap_or(workstation);
             (
-                username.to_owned(),
-                workstation.to_lowercase(),
+                username.to_lowercase(),
+                host.to_lowercase(),
                 feature.to_lowercase(),
             )
         };

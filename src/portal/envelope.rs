@@ -137,6 +137,28 @@ pub fn item_error(url: &str, result: &Value, fallback: &str) -> Error {
     )
 }
 
+/// The answer of a change: done only when the reply says so (`"success": true`, or an admin
+/// API's `"status": "success"`); a refusal with the portal's reason; anything else (`{}`)
+/// is no evidence either way.
+pub fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<(), Error> {
+    let success = reply.get("success").and_then(Value::as_bool);
+    let status = reply.get("status").and_then(Value::as_str);
+    match (success, status) {
+        (Some(true), _) => Ok(()),
+        (None, Some(status)) if status.eq_ignore_ascii_case("success") => Ok(()),
+        (Some(false), _) | (None, Some(_)) => {
+            Err(item_error(url, &Value::Object(reply.clone()), fallback))
+        }
+        (None, None) => Err(Error::OutcomeUnknown {
+            url: url.to_owned(),
+            cause: format!(
+                "the reply says neither done nor refused: {}",
+                crate::error::body_start(Value::Object(reply.clone()).to_string().as_bytes(), 200)
+            ),
+        }),
+    }
+}
+
 /// Map a portal error code to the error a caller can act on.
 fn classify(
     url: String,

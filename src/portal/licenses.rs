@@ -16,9 +16,9 @@ use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{now_ms, Portal, Root};
+use crate::portal::envelope;
 use crate::portal::users::{
-    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step, REREAD_CONCURRENCY,
-    SEGMENT,
+    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step, SEGMENT,
 };
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
@@ -436,10 +436,20 @@ impl Portal {
             utf8_percent_encode(username, SEGMENT)
         );
         let mut reply = self.call(Root::Sharing, &path, &[], Effect::Read).await?;
-        Ok(match reply.remove("userEntitlements") {
-            Some(Value::Object(one)) => UserEntitlement::from_json(one),
-            _ => None,
-        })
+        // `{"userEntitlements": {}}` says "none"; a reply without the key says nothing, and
+        // must not pass for "none" (a re-read would take it as a revoke or release done).
+        match reply.remove("userEntitlements") {
+            Some(Value::Object(one)) => Ok(UserEntitlement::from_json(one)),
+            _ => Err(Error::UnreadableReply {
+                url: self.url().to_owned(),
+                status: 200,
+                problem: format!("{username}'s entitlements reply has no userEntitlements object"),
+                body_start: crate::error::body_start(
+                    Value::Object(reply).to_string().as_bytes(),
+                    200,
+                ),
+            }),
+        }
     }
 
     /// Set the entitlements of up to 25 members in one request (an empty list revokes).
@@ -471,7 +481,7 @@ impl Portal {
                 Effect::Idempotent,
             )
             .await?;
-        crate::portal::users::success(
+        envelope::success(
             self.url(),
             &reply,
             "the portal did not change the entitlements",
@@ -654,26 +664,19 @@ impl Portal {
         })
         .await;
         let mut outcomes = settle(steps, results.into_iter().flatten());
-        bulk::settle_unknown(
-            &mut outcomes,
-            |i| wanted.get(&i).cloned(),
-            done,
-            |members| {
-                bulk::run_ordered(members, REREAD_CONCURRENCY, |(name, target)| async move {
-                    match self.user_entitlement(item_id, &name).await {
-                        Ok(found) => {
-                            let now = found.map(|f| sorted(&f.entitlements)).unwrap_or_default();
-                            if now == target {
-                                Reread::Done
-                            } else {
-                                Reread::NotDone(format!("the member's entitlements are {now:?}"))
-                            }
-                        }
-                        Err(err) => Reread::Failed(err),
+        bulk::settle_each(&mut outcomes, &wanted, done, |(name, target)| async move {
+            match self.user_entitlement(item_id, &name).await {
+                Ok(found) => {
+                    let now = found.map(|f| sorted(&f.entitlements)).unwrap_or_default();
+                    if now == target {
+                        Reread::Done
+                    } else {
+                        Reread::NotDone(format!("the member's entitlements are {now:?}"))
                     }
-                })
-            },
-        )
+                }
+                Err(err) => Reread::Failed(err),
+            }
+        })
         .await;
         Ok(outcomes)
     }
@@ -785,7 +788,7 @@ impl Portal {
             params.push(("appId", app.id().to_owned()));
         }
         let reply = self.call(*root, path, &params, Effect::Idempotent).await?;
-        crate::portal::users::success(self.url(), &reply, "the portal did not release the license")
+        envelope::success(self.url(), &reply, "the portal did not release the license")
     }
 
     /// Release the license of `app` that `username` checked out for offline use.
@@ -794,11 +797,24 @@ impl Portal {
         let app = App::parse(app)?;
         let endpoint = self.release_endpoint(app).await?;
         let result = self.send_release(&endpoint, username, app).await;
-        let mut outcomes = [Outcome::of(result, "released")];
-        self.reread_releases(&mut outcomes, &[(0, username.to_owned())], app)
-            .await;
-        let [outcome] = outcomes;
-        outcome.into_result()
+        bulk::settle_one(result, "released", || async {
+            match self.license(app.title()).await {
+                Ok(license) => self.reread_release(&license, username, app).await,
+                Err(err) => Reread::Failed(err),
+            }
+        })
+        .await
+    }
+
+    /// Whether `username` still has `app` checked out, to settle a release whose answer was lost.
+    async fn reread_release(&self, license: &License, username: &str, app: App) -> Reread {
+        match self.user_entitlement(&license.item_id, username).await {
+            Ok(Some(holder)) if holder.disconnected => {
+                Reread::NotDone(format!("the {} license still checked out", app.title()))
+            }
+            Ok(_) => Reread::Done,
+            Err(err) => Reread::Failed(err),
+        }
     }
 
     /// Who has `app` checked out, from the app's license (lower-case user names), when the
@@ -884,39 +900,19 @@ impl Portal {
         .await;
         let mut outcomes = settle(steps, results);
         if outcomes.iter().any(Outcome::is_unknown) {
-            self.reread_releases(&mut outcomes, &to_release, app).await;
+            // The license is read once, only when some answer was lost.
+            let license = self.license(app.title()).await;
+            let license = &license;
+            let sent: HashMap<usize, String> = to_release.into_iter().collect();
+            bulk::settle_each(&mut outcomes, &sent, "released", |name| async move {
+                match license {
+                    Ok(license) => self.reread_release(license, &name, app).await,
+                    Err(err) => Reread::Failed(err.clone()),
+                }
+            })
+            .await;
         }
         Ok(outcomes)
-    }
-
-    /// Settle releases whose answer was lost: released when the member's license of `app`
-    /// is no longer checked out.
-    async fn reread_releases(&self, outcomes: &mut [Outcome], sent: &[(usize, String)], app: App) {
-        let license = self.license(app.title()).await;
-        let names: HashMap<usize, &str> = sent.iter().map(|(i, n)| (*i, n.as_str())).collect();
-        let license = &license;
-        bulk::settle_unknown(
-            outcomes,
-            |i| names.get(&i).map(|n| (*n).to_owned()),
-            "released",
-            |names| {
-                bulk::run_ordered(names, REREAD_CONCURRENCY, move |name| async move {
-                    let license = match license {
-                        Ok(license) => license,
-                        Err(err) => return Reread::Failed(err.clone()),
-                    };
-                    match self.user_entitlement(&license.item_id, &name).await {
-                        Ok(Some(holder)) if holder.disconnected => Reread::NotDone(format!(
-                            "the {} license still checked out",
-                            app.title()
-                        )),
-                        Ok(_) => Reread::Done,
-                        Err(err) => Reread::Failed(err),
-                    }
-                })
-            },
-        )
-        .await;
     }
 
     /// The workflow administrators do: release each member's offline license of `app`,

@@ -6,7 +6,7 @@ use std::collections::hash_map::{Entry, HashMap};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome};
+use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::paging;
@@ -34,9 +34,6 @@ pub(crate) const SEGMENT: &AsciiSet = &CONTROLS
 pub const PAGE_SIZE: usize = 100;
 /// Pages fetched at once after the first.
 pub const PAGE_CONCURRENCY: usize = 25;
-
-/// How many members are read at once to settle changes whose answer was lost.
-pub(crate) const REREAD_CONCURRENCY: usize = 8;
 
 fn number(value: Option<&Value>) -> Option<i64> {
     match value? {
@@ -369,9 +366,18 @@ pub(crate) async fn paged(
                 1,
                 max.map(|m| m as u64),
             )?;
-            let starts: Vec<usize> = starts.into_iter().map(|s| s as usize).collect();
-            for reply in bulk::run_ordered(starts, PAGE_CONCURRENCY, page).await {
-                all.extend(items(&mut reply?));
+            let pages = paging::fetch_pages(
+                url,
+                starts,
+                PAGE_CONCURRENCY,
+                |start| page(start as usize),
+                |reply: &Map<String, Value>| {
+                    !matches!(reply.get(list_key), Some(Value::Array(a)) if !a.is_empty())
+                },
+            )
+            .await?;
+            for mut reply in pages {
+                all.extend(items(&mut reply));
             }
         }
         None => {
@@ -649,22 +655,16 @@ impl Portal {
         result: Result<()>,
         is_done: impl Fn(&User) -> bool,
     ) -> Result<()> {
-        let mut outcomes = [Outcome::of(result, "changed")];
-        self.reread_members(
-            &mut outcomes,
-            &[(0, username.to_owned())],
-            "changed",
-            |user| {
+        bulk::settle_one(result, "changed", || {
+            self.reread_member(username, move |user| {
                 if is_done(user) {
                     Ok(())
                 } else {
                     Err("the member unchanged".to_owned())
                 }
-            },
-        )
-        .await;
-        let [outcome] = outcomes;
-        outcome.into_result()
+            })
+        })
+        .await
     }
 
     /// Change one member's role, given by id or name.
@@ -686,7 +686,7 @@ impl Portal {
                 Effect::Idempotent,
             )
             .await?;
-        success(self.url(), &reply, "the portal did not change the role")
+        envelope::success(self.url(), &reply, "the portal did not change the role")
     }
 
     /// The user level (1 or 2), for portals before 10.7; newer ones derive it from the user type.
@@ -710,7 +710,7 @@ impl Portal {
                 Effect::Idempotent,
             )
             .await?;
-        success(self.url(), &reply, "the portal did not change the level")
+        envelope::success(self.url(), &reply, "the portal did not change the level")
     }
 
     /// Who of `members` already has `current` according to the portal: those the caller
@@ -839,25 +839,26 @@ impl Portal {
         word: &'static str,
         is_done: impl Fn(&User) -> std::result::Result<(), String>,
     ) {
-        let names: HashMap<usize, &str> = sent.iter().map(|(i, n)| (*i, n.as_str())).collect();
+        let sent: HashMap<usize, String> = sent.iter().cloned().collect();
         let is_done = &is_done;
-        bulk::settle_unknown(
-            outcomes,
-            |i| names.get(&i).map(|n| (*n).to_owned()),
-            word,
-            |names| {
-                bulk::run_ordered(names, REREAD_CONCURRENCY, move |name| async move {
-                    match self.get_user(&name).await {
-                        Ok(user) => match is_done(&user) {
-                            Ok(()) => bulk::Reread::Done,
-                            Err(state) => bulk::Reread::NotDone(state),
-                        },
-                        Err(err) => bulk::Reread::Failed(err),
-                    }
-                })
-            },
-        )
+        bulk::settle_each(outcomes, &sent, word, |name| async move {
+            self.reread_member(&name, is_done).await
+        })
         .await;
+    }
+
+    async fn reread_member(
+        &self,
+        username: &str,
+        is_done: impl Fn(&User) -> std::result::Result<(), String>,
+    ) -> Reread {
+        match self.get_user(username).await {
+            Ok(user) => match is_done(&user) {
+                Ok(()) => Reread::Done,
+                Err(state) => Reread::NotDone(state),
+            },
+            Err(err) => Reread::Failed(err),
+        }
     }
 
     /// Change the role of many members, one request each, `concurrency` at a time.
@@ -912,30 +913,6 @@ impl Portal {
         })
         .await;
         Ok(outcomes)
-    }
-}
-
-/// The answer of a change: done only when the reply says so (`"success": true`, or an admin
-/// API's `"status": "success"`); a refusal with the portal's reason; anything else (`{}`)
-/// is no evidence either way.
-pub(crate) fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<()> {
-    let success = reply.get("success").and_then(Value::as_bool);
-    let status = reply.get("status").and_then(Value::as_str);
-    match (success, status) {
-        (Some(true), _) => Ok(()),
-        (None, Some(status)) if status.eq_ignore_ascii_case("success") => Ok(()),
-        (Some(false), _) | (None, Some(_)) => Err(envelope::item_error(
-            url,
-            &Value::Object(reply.clone()),
-            fallback,
-        )),
-        (None, None) => Err(Error::OutcomeUnknown {
-            url: url.to_owned(),
-            cause: format!(
-                "the reply says neither done nor refused: {}",
-                crate::error::body_start(Value::Object(reply.clone()).to_string().as_bytes(), 200)
-            ),
-        }),
     }
 }
 
