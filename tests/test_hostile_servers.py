@@ -608,3 +608,27 @@ def test_an_empty_entitlement_reply_does_not_confirm_a_release(server: Server) -
     assert "re-reading the state failed" in (report[0].reason or "")
     with pytest.raises(OutcomeUnknownError):
         gis.admin.license.release("ann", "pro")
+
+
+# Every exception a user meets is a GisLicenseError: numbers out of any range ----------------------
+
+
+def test_numbers_out_of_range_are_invalid_input_not_overflow() -> None:
+    with Sandbox(sessions=5, portal_members=20) as sb:
+        openlm = OpenLM(sb.openlm_url)
+        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        pro = gis.admin.license.get("pro")
+        calls: dict[str, Callable[[], object]] = {
+            "concurrency": lambda: openlm.close_applications([], concurrency=2**70),
+            "page_size": lambda: openlm.get_active_products(page_size=-5),
+            "retries": lambda: OpenLM(sb.openlm_url, retries=2**40),
+            "timeout": lambda: OpenLM(sb.openlm_url, timeout="5"),  # type: ignore[arg-type]
+            "batch_size": lambda: gis.users.update_license_type(["a"], "viewer", batch_size=-1),
+            "level": lambda: gis.users.get(sb.admin_username).update_level(2**70),
+            "max_users": lambda: gis.users.search(max_users=2**70),
+            "concurrency ": lambda: gis.admin.license.release_many(["a"], concurrency=2**64),
+            "batch_size ": lambda: pro.assign(["a"], ["desktopAdvN"], batch_size=2**64),
+        }
+        for name, call in calls.items():
+            with pytest.raises(InvalidInputError, match=name.strip()):
+                call()

@@ -6,6 +6,7 @@ import os
 import warnings
 
 from gislicense import _core
+from gislicense._text import check_seconds, check_whole
 from gislicense.exceptions import InvalidInputError
 
 DEFAULT_TIMEOUT = 60.0
@@ -31,6 +32,8 @@ def http_options(
     retry_writes: bool,
     max_reply_bytes: int,
 ) -> _core.HttpOptions:
+    check_seconds(timeout=timeout, connect_timeout=connect_timeout, backoff=backoff)
+    check_whole(retries=retries)
     if (
         isinstance(max_reply_bytes, bool)
         or not isinstance(max_reply_bytes, int)

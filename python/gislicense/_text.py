@@ -1,4 +1,4 @@
-"""Text a person gives, checked before anything is sent."""
+"""Text and numbers a person gives, checked before anything is sent."""
 
 from __future__ import annotations
 
@@ -24,3 +24,27 @@ def check_text(**values: object) -> None:
                 "half of a character, which is not text and cannot be sent (it often comes "
                 'from reading bytes with errors="surrogateescape"); fix or re-decode the text'
             ) from None
+
+
+#: Larger than any count, size or level gislicense takes; the core checks each one's own range.
+_WHOLE_MAX = 2**31 - 1
+
+
+def check_whole(**values: object) -> None:
+    """Refuse a count (concurrency, batch size, page size, level...) that is not a whole
+    number from 0 to 2**31 - 1, naming the argument: Python's OverflowError or TypeError from
+    the conversion would say neither which argument nor what it takes."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _WHOLE_MAX:
+            raise InvalidInputError(
+                f"{name} must be a whole number from 0 to {_WHOLE_MAX}, not {value!r}"
+            )
+
+
+def check_seconds(**values: object) -> None:
+    """Refuse a time in seconds that is not a number (the core checks its range)."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInputError(f"{name} must be a number of seconds, not {value!r}")

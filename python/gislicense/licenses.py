@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
-from gislicense._text import check_text
+from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
@@ -199,6 +199,7 @@ class License:
         concurrency: int,
     ) -> tuple[list[UserItem], tuple[Any, ...]]:
         items, names = _names(users)
+        check_whole(batch_size=batch_size, concurrency=concurrency)
         args = (self.item_id, names, mode, entitlements, dry_run, batch_size, concurrency)
         return items, args
 
@@ -373,6 +374,7 @@ class LicenseManager:
             with the portal's reason.
         """
         check_text(app=app)
+        check_whole(concurrency=concurrency)
         items, names = _names(users)
         return BulkReport.from_results(
             items, self._core.release_many(names, app, dry_run, concurrency)
@@ -388,6 +390,7 @@ class LicenseManager:
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`release_many`."""
         check_text(app=app)
+        check_whole(concurrency=concurrency)
         items, names = _names(users)
         results = await self._core.release_many_async(names, app, dry_run, concurrency)
         return BulkReport.from_results(items, results)
@@ -412,6 +415,7 @@ class LicenseManager:
             ``skipped`` / ``failed``), each with ``steps``: the outcomes of ``release``,
             ``user_type`` and ``entitlements``. A member whose step fails goes no further.
         """
+        check_whole(concurrency=concurrency)
         items, names = _names(users)
         wanted = None if entitlements is None else _wanted(entitlements)
         results = self._core.release_and_update(
@@ -431,6 +435,7 @@ class LicenseManager:
         concurrency: int = 8,
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`release_and_update`."""
+        check_whole(concurrency=concurrency)
         items, names = _names(users)
         wanted = None if entitlements is None else _wanted(entitlements)
         results = await self._core.release_and_update_async(

@@ -17,7 +17,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
-from gislicense._text import check_text
+from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
@@ -167,6 +167,7 @@ class OpenLM:
             AuthenticationError: The server wants a login that failed or was not given.
         """
         fields, predicates = _split_filters(filters)
+        check_whole(page_size=page_size)
         products = self._client.get_active_products(
             page_size, fields, _attribute_filters(attributes)
         )
@@ -181,6 +182,8 @@ class OpenLM:
     ) -> list[ActiveProduct]:
         """Async form of :meth:`get_active_products`."""
         fields, predicates = _split_filters(filters)
+        check_whole(page_size=page_size)
+        check_whole(page_size=page_size)
         products = await self._client.get_active_products_async(
             page_size, fields, _attribute_filters(attributes)
         )
@@ -256,6 +259,7 @@ class OpenLM:
         """
         check_text(server=server, vendor=vendor)
         items = list(products)
+        check_whole(concurrency=concurrency)
         results = self._client.close_applications(items, server, vendor, dry_run, concurrency)
         return BulkReport.from_results(items, results)
 
@@ -271,6 +275,7 @@ class OpenLM:
         """Async form of :meth:`close_applications`."""
         check_text(server=server, vendor=vendor)
         items = list(products)
+        check_whole(concurrency=concurrency)
         results = await self._client.close_applications_async(
             items, server, vendor, dry_run, concurrency
         )

@@ -20,7 +20,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
-from gislicense._text import check_text
+from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 
@@ -203,11 +203,13 @@ class User:
     def update_level(self, level: int) -> None:
         """Change the user level (1 or 2): portals before 10.7 only; newer ones derive the
         level from the user type and refuse other levels."""
+        check_whole(level=level)
         self._gis._core.update_level(self.username, level)
         self.refresh()
 
     async def update_level_async(self, level: int) -> None:
         """Async form of :meth:`update_level`."""
+        check_whole(level=level)
         await self._gis._core.update_level_async(self.username, level)
         await self.refresh_async()
 
@@ -441,6 +443,7 @@ class UserManager:
             expired token is renewed without losing any member.
         """
         check_text(user_type=user_type)
+        check_whole(batch_size=batch_size, concurrency=concurrency)
         items = list(users)
         members = [_member(u)[:2] for u in items]
         results = self._gis._core.bulk_update_license_type(
@@ -459,6 +462,7 @@ class UserManager:
     ) -> BulkReport[UserItem]:
         """Async form of :meth:`update_license_type`."""
         check_text(user_type=user_type)
+        check_whole(batch_size=batch_size, concurrency=concurrency)
         items = list(users)
         members = [_member(u)[:2] for u in items]
         results = await self._gis._core.bulk_update_license_type_async(
@@ -479,6 +483,7 @@ class UserManager:
         check_text(role=role)
         items = list(users)
         members = [(name, current) for name, _, current in map(_member, items)]
+        check_whole(concurrency=concurrency)
         results = self._gis._core.bulk_update_role(members, role, dry_run, concurrency)
         return BulkReport.from_results(items, results)
 
@@ -494,6 +499,7 @@ class UserManager:
         check_text(role=role)
         items = list(users)
         members = [(name, current) for name, _, current in map(_member, items)]
+        check_whole(concurrency=concurrency)
         results = await self._gis._core.bulk_update_role_async(members, role, dry_run, concurrency)
         return BulkReport.from_results(items, results)
 
@@ -501,6 +507,7 @@ class UserManager:
 def _check_max(max_users: int | None) -> None:
     if max_users is not None and (isinstance(max_users, bool) or max_users < 0):
         raise InvalidInputError(f"max_users must be None or 0 or more, not {max_users!r}")
+    check_whole(max_users=max_users)
 
 
 def _user_type(t: dict[str, Any]) -> UserType:
