@@ -181,7 +181,7 @@ impl Error {
                         format!("the request was sent, and no answer came within {seconds:.1} s")
                     }
                     Error::Transport { cause, .. } => {
-                        format!("the request was sent, and the connection broke before the answer ({cause})")
+                        format!("the request was sent, and no answer came ({cause})")
                     }
                     _ => format!(
                         "the request was sent, and the answer was lost ({})",

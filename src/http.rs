@@ -535,6 +535,12 @@ impl Http {
         } else {
             Failure::Broken
         };
+        let cause = match failure {
+            Failure::Broken if closed_early(&cause) => {
+                "the server closed the connection before it answered".to_owned()
+            }
+            _ => cause,
+        };
         (
             failure,
             Error::Transport {
@@ -543,6 +549,21 @@ impl Http {
             },
         )
     }
+}
+
+/// Whether a broken exchange's causes say the server hung up without an answer; hyper and
+/// rustls say it in words meant for their own developers (with links to their manuals).
+fn closed_early(cause: &str) -> bool {
+    let cause = cause.to_ascii_lowercase();
+    [
+        "close_notify",
+        "unexpected eof",
+        "unexpected-eof",
+        "connection closed before message completed",
+        "incomplete message",
+    ]
+    .iter()
+    .any(|words| cause.contains(words))
 }
 
 /// A 502 or 504: a gateway's answer, which says nothing of what the server behind it did.

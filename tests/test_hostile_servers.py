@@ -325,6 +325,7 @@ def test_a_close_dropped_before_the_server_acted_is_unknown_not_failed() -> None
         assert [o.status for o in report] == ["unknown"]
         assert isinstance(report[0].error, OutcomeUnknownError)
         assert "still open" in (report[0].reason or "")
+        assert "closed the connection before it answered" in (report[0].reason or "")
         assert not report[0].ok and report.unknown == [report[0]]
         with pytest.raises(gislicense.BulkOperationError, match="unknown"):
             report.raise_for_failures()
