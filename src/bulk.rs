@@ -1,5 +1,6 @@
 //! Bounded-concurrency runner for bulk operations: every item ends with its own outcome,
-//! in the order the items were given, and one failure never stops the others.
+//! in the order the items were given, and one failure never stops the others. A change whose
+//! answer was lost ends `Unknown` until a re-read of the state settles it (`settle_unknown`).
 
 use std::collections::HashMap;
 use std::future::Future;
