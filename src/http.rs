@@ -302,24 +302,9 @@ impl Http {
         let mut lost_before = false;
         loop {
             let started = Instant::now();
-            // One deadline for the whole exchange, reading the body included: a server that
-            // trickles an endless reply is stopped by it too.
-            let outcome = match tokio::time::timeout(
-                self.options.timeout,
-                self.send_once(request, &shown_url),
-            )
-            .await
-            {
-                Ok(outcome) => outcome,
-                Err(_elapsed) => Err((
-                    Failure::Timeout,
-                    Error::Timeout {
-                        url: shown_url.clone(),
-                        seconds: self.options.timeout.as_secs_f64(),
-                        cause: "waiting for the reply".into(),
-                    },
-                )),
-            };
+            // reqwest's `timeout` runs until the body is read, so it also stops a server
+            // that trickles an endless reply.
+            let outcome = self.send_once(request, &shown_url).await;
             let elapsed_ms = started.elapsed().as_millis();
             let retry = match &outcome {
                 Ok(reply) if matches!(reply.status, 500 | 502..=504) => {
