@@ -153,10 +153,15 @@ pub fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<
             url: url.to_owned(),
             cause: format!(
                 "the reply says neither done nor refused: {}",
-                crate::error::body_start(Value::Object(reply.clone()).to_string().as_bytes(), 200)
+                json_start(reply)
             ),
         }),
     }
+}
+
+/// The first characters of a reply already read as JSON, for messages.
+pub fn json_start(reply: &Map<String, Value>) -> String {
+    crate::error::body_start(Value::Object(reply.clone()).to_string().as_bytes(), 200)
 }
 
 /// Map a portal error code to the error a caller can act on.

@@ -444,10 +444,7 @@ impl Portal {
                 url: self.url().to_owned(),
                 status: 200,
                 problem: format!("{username}'s entitlements reply has no userEntitlements object"),
-                body_start: crate::error::body_start(
-                    Value::Object(reply).to_string().as_bytes(),
-                    200,
-                ),
+                body_start: envelope::json_start(&reply),
             }),
         }
     }
@@ -640,10 +637,6 @@ impl Portal {
                     .iter()
                     .map(|(i, _)| (*i, Outcome::Done(done)))
                     .collect::<Vec<_>>(),
-                Err(err @ Error::OutcomeUnknown { .. }) => batch
-                    .iter()
-                    .map(|(i, _)| (*i, Outcome::Unknown(err.clone())))
-                    .collect(),
                 // One member the portal refuses fails the whole request: send each alone
                 // so that every member gets their own answer.
                 Err(err) if batch.len() > 1 && per_member_error(&err) => {
@@ -658,7 +651,7 @@ impl Portal {
                 }
                 Err(err) => batch
                     .iter()
-                    .map(|(i, _)| (*i, Outcome::Failed(err.clone())))
+                    .map(|(i, _)| (*i, Outcome::of(Err(err.clone()), done)))
                     .collect(),
             }
         })

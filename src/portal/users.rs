@@ -636,35 +636,22 @@ impl Portal {
     pub async fn set_user_type(&self, username: &str, user_type: &str) -> Result<()> {
         check_username(username)?;
         let id = self.resolve_user_type(user_type).await?;
-        let result = match self.update_license_type(&[username.to_owned()], &id).await {
-            Ok(mut results) => results.pop().map_or(Ok(()), |(_, result)| result),
-            Err(err) => Err(err),
-        };
-        self.confirm_one(username, result, |user| {
-            user.user_type()
-                .is_some_and(|now| now.eq_ignore_ascii_case(&id))
-        })
-        .await
+        let result = self
+            .update_license_type(&[username.to_owned()], &id)
+            .await
+            .and_then(|mut results| results.pop().map_or(Ok(()), |(_, result)| result));
+        self.confirm_one(username, result, has_user_type(&id)).await
     }
 
     /// A single change's result; when its answer was lost, settled by reading the member
-    /// again (`is_done` says whether they are as asked).
+    /// again (`is_done` says whether they are as asked, or what they are instead).
     async fn confirm_one(
         &self,
         username: &str,
         result: Result<()>,
-        is_done: impl Fn(&User) -> bool,
+        is_done: impl Fn(&User) -> std::result::Result<(), String>,
     ) -> Result<()> {
-        bulk::settle_one(result, "changed", || {
-            self.reread_member(username, move |user| {
-                if is_done(user) {
-                    Ok(())
-                } else {
-                    Err("the member unchanged".to_owned())
-                }
-            })
-        })
-        .await
+        bulk::settle_one(result, "changed", || self.reread_member(username, is_done)).await
     }
 
     /// Change one member's role, given by id or name.
@@ -672,8 +659,7 @@ impl Portal {
         check_username(username)?;
         let id = self.resolve_role(role).await?;
         let result = self.update_role(username, &id).await;
-        self.confirm_one(username, result, |user| user.role_id() == Some(id.as_str()))
-            .await
+        self.confirm_one(username, result, has_role(&id)).await
     }
 
     pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
@@ -816,16 +802,8 @@ impl Portal {
         })
         .await;
         let mut outcomes = settle(plan, results.into_iter().flatten());
-        self.reread_members(&mut outcomes, &to_change, "changed", |user| {
-            match user.user_type() {
-                Some(now) if now.eq_ignore_ascii_case(target) => Ok(()),
-                now => Err(format!(
-                    "the member's user type is {}",
-                    now.unwrap_or("not stated")
-                )),
-            }
-        })
-        .await;
+        self.reread_members(&mut outcomes, &to_change, "changed", has_user_type(target))
+            .await;
         Ok(outcomes)
     }
 
@@ -902,17 +880,31 @@ impl Portal {
         })
         .await;
         let mut outcomes = settle(plan, results);
-        self.reread_members(&mut outcomes, &to_change, "changed", |user| {
-            match user.role_id() {
-                Some(now) if now == target => Ok(()),
-                now => Err(format!(
-                    "the member's role is {}",
-                    now.unwrap_or("not stated")
-                )),
-            }
-        })
-        .await;
+        self.reread_members(&mut outcomes, &to_change, "changed", has_role(target))
+            .await;
         Ok(outcomes)
+    }
+}
+
+/// Whether a member re-read after a lost answer has the user type `wanted`, or what they have.
+fn has_user_type(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
+    move |user| match user.user_type() {
+        Some(now) if now.eq_ignore_ascii_case(wanted) => Ok(()),
+        now => Err(format!(
+            "the member unchanged: their user type is {}",
+            now.unwrap_or("not stated")
+        )),
+    }
+}
+
+/// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
+fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
+    move |user| match user.role_id() {
+        Some(now) if now == wanted => Ok(()),
+        now => Err(format!(
+            "the member unchanged: their role is {}",
+            now.unwrap_or("not stated")
+        )),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductF
 use crate::python::bulk::Outcomes;
 use crate::python::errors::to_pyerr;
 use crate::python::options::HttpOptions;
-use crate::python::text::text;
+use crate::python::text::{text, type_name};
 use crate::python::wait::{awaitable, wait};
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ fn filter_value(value: &Bound<'_, PyAny>) -> PyResult<FilterValue> {
     }
     Err(to_pyerr(Error::invalid(format!(
         "a filter value must be text, a whole number or True/False, not {}",
-        value.get_type().name()?
+        type_name(value)
     ))))
 }
 
@@ -348,13 +348,9 @@ fn close_target(
         return Ok(product.get().inner.close_target(server, vendor));
     }
     let Ok(mapping) = item.cast::<PyMapping>() else {
-        let type_name = item
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| "an object".into());
         return Ok(Err(Error::invalid(format!(
-            "item {index} is a {type_name}, not an ActiveProduct or a mapping"
+            "item {index} is a {}, not an ActiveProduct or a mapping",
+            type_name(item)
         ))));
     };
     let mut values: Vec<String> = Vec::with_capacity(5);

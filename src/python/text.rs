@@ -30,16 +30,21 @@ fn lone_surrogate(value: &Bound<'_, PyString>) -> Option<(usize, u32)> {
     None
 }
 
+/// The name of a Python value's type, for messages about a value of the wrong kind.
+pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "an object".into())
+}
+
 /// A Python str as Rust text; `what` names the value in the error ("the user name").
 pub(crate) fn text(what: &str, value: &Bound<'_, PyAny>) -> Result<String, Error> {
     let Ok(string) = value.cast::<PyString>() else {
-        let type_name = value
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| "an object".into());
         return Err(Error::invalid(format!(
-            "{what}: expected text (str), got {type_name}"
+            "{what}: expected text (str), got {}",
+            type_name(value)
         )));
     };
     match string.to_cow() {
@@ -72,13 +77,9 @@ impl MemberItems {
             Err(_) => (pair.clone(), pair.py().None().into_bound(pair.py())),
         };
         if !name.is_instance_of::<PyString>() {
-            let type_name = name
-                .get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|_| "an object".into());
             return Err(Error::invalid(format!(
-                "item {index} is not a user: expected a user name (str) or a User, got {type_name}"
+                "item {index} is not a user: expected a user name (str) or a User, got {}",
+                type_name(&name)
             )));
         }
         let username = text(&format!("item {index}: the user name"), &name)?;
