@@ -7,9 +7,9 @@ sandbox are used directly.
 
 import datetime
 import os
-from collections.abc import Awaitable, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from gislicense.exceptions import GisLicenseError
 
@@ -19,6 +19,7 @@ USER_AGENT: str
 #: True for a debug build of the extension (slower; not for benchmarks).
 DEBUG_BUILD: bool
 
+_T = TypeVar("_T")
 _Scalar = str | int | bool
 _Result = tuple[str, str | None, GisLicenseError | None]
 
@@ -123,8 +124,110 @@ def parse_active_products(data: bytes) -> list[ActiveProduct]:
 def active_product_fields() -> list[tuple[str, str]]:
     """The typed fields of ActiveProduct with their kinds (text, time, seconds, int, bool)."""
 
+class Call(Generic[_T]):
+    """A call to the core, not yet started: :meth:`wait` runs it and blocks (the GIL
+    released, Ctrl-C honoured); ``await call`` runs it on the asyncio loop. Once either."""
+
+    def wait(self) -> _T: ...
+    def __await__(self) -> Generator[Any, Any, _T]: ...
+
+def utc_from_ms(ms: object) -> datetime.datetime | None:
+    """A Portal time (ms since 1970) as a UTC datetime; None for never (-1), missing,
+    garbage, or a time Python's datetime cannot hold."""
+
+class UserType:
+    """A user type (named-user license type) of the portal.
+
+    Attributes:
+        id: The id the REST API uses (``creatorUT``).
+        name: The name the portal shows ("Creator").
+        in_use: Members who have it, when the signed-in user may read the license (admins).
+        maximum: Seats bought, likewise.
+        raw: Every field as received.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        in_use: int | None = None,
+        maximum: int | None = None,
+        raw: Mapping[str, Any] | None = None,
+    ) -> None: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def in_use(self) -> int | None: ...
+    @property
+    def maximum(self) -> int | None: ...
+    @property
+    def raw(self) -> Mapping[str, Any]: ...
+    @property
+    def available(self) -> int | None:
+        """Seats left, when known."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class Role:
+    """A role: a built-in one (``org_admin``...) or a custom one (Viewer, Data Editor...)."""
+
+    def __init__(self, id: str, name: str, description: str = "") -> None: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class UserEntitlement:
+    """One member's entitlements under a license.
+
+    Attributes:
+        username: The member.
+        entitlements: Entitlement ids (``desktopAdvN``, ``spatialAnalystN``...).
+        disconnected: True when the member has the app checked out for offline use.
+        raw: Every field as received.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        """From ``username``, ``entitlements``, ``disconnected``, ``last_login`` (ms since
+        1970 or None) and ``raw``."""
+    @property
+    def username(self) -> str: ...
+    @property
+    def entitlements(self) -> list[str]: ...
+    @property
+    def disconnected(self) -> bool: ...
+    @property
+    def last_login(self) -> datetime.datetime | None:
+        """Last sign-in (UTC), or None if never."""
+    @property
+    def raw(self) -> dict[str, Any]: ...
+
+class EntitlementCount:
+    """One row of :attr:`License.report`: bought, assigned and left of an entitlement."""
+
+    def __init__(self, entitlement: str, total: int, assigned: int, remaining: int) -> None: ...
+    @property
+    def entitlement(self) -> str: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def assigned(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+    def as_dict(self) -> dict[str, Any]:
+        """The row as a dict, for tables: ``pandas.DataFrame(r.as_dict() for r in report)``."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
 class OpenLMClient:
-    """The OpenLM protocol client behind :class:`gislicense.OpenLM`."""
+    """The OpenLM protocol client behind :class:`gislicense.OpenLM`. Each operation
+    returns a :class:`Call`."""
 
     def __init__(
         self, url: str, username: str | None, password: str | None, options: HttpOptions
@@ -138,19 +241,10 @@ class OpenLMClient:
         page_size: int,
         fields: Sequence[tuple[str, Sequence[_Scalar]]],
         attributes: Sequence[tuple[str, Sequence[str]]],
-    ) -> list[ActiveProduct]: ...
-    def get_active_products_async(
-        self,
-        page_size: int,
-        fields: Sequence[tuple[str, Sequence[_Scalar]]],
-        attributes: Sequence[tuple[str, Sequence[str]]],
-    ) -> Awaitable[list[ActiveProduct]]: ...
+    ) -> Call[list[ActiveProduct]]: ...
     def close_application(
         self, username: str, workstation: str, server: str, vendor: str, feature: str
-    ) -> None: ...
-    def close_application_async(
-        self, username: str, workstation: str, server: str, vendor: str, feature: str
-    ) -> Awaitable[None]: ...
+    ) -> Call[None]: ...
     def close_applications(
         self,
         items: Sequence[Any],
@@ -158,19 +252,12 @@ class OpenLMClient:
         vendor: str | None,
         dry_run: bool,
         concurrency: int,
-    ) -> list[_Result]: ...
-    def close_applications_async(
-        self,
-        items: Sequence[Any],
-        server: str | None,
-        vendor: str | None,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Awaitable[list[_Result]]: ...
+    ) -> Call[list[_Result]]: ...
 
 class PortalClient:
-    """The Portal client behind :class:`gislicense.GIS`. Records come back as dicts of the
-    portal's JSON; the facade wraps them."""
+    """The Portal client behind :class:`gislicense.GIS`. Each operation returns a
+    :class:`Call`. Members come back as dicts of the portal's JSON (the facade's ``User``
+    wraps them); user types and roles as their records."""
 
     def __init__(
         self,
@@ -190,40 +277,28 @@ class PortalClient:
     def username(self) -> str | None: ...
     def license_admin(self) -> LicenseAdmin:
         """The license operations of this connection."""
-    def sign_in(self) -> None: ...
-    def sign_in_async(self) -> Awaitable[None]: ...
-    def properties(self) -> dict[str, Any]: ...
-    def properties_async(self) -> Awaitable[dict[str, Any]]: ...
-    def version(self) -> str: ...
-    def version_async(self) -> Awaitable[str]: ...
-    def org_id(self) -> str: ...
-    def org_id_async(self) -> Awaitable[str]: ...
-    def get_user(self, username: str) -> dict[str, Any]: ...
-    def get_user_async(self, username: str) -> Awaitable[dict[str, Any]]: ...
-    def me(self) -> dict[str, Any]: ...
-    def me_async(self) -> Awaitable[dict[str, Any]]: ...
+    def sign_in(self) -> Call[None]: ...
+    def properties(self) -> Call[dict[str, Any]]: ...
+    def version(self) -> Call[str]: ...
+    def org_id(self) -> Call[str]: ...
+    def get_user(self, username: str) -> Call[dict[str, Any]]:
+        """A member as the raw dict ``gislicense.User`` wraps."""
+    def me(self) -> Call[dict[str, Any]]: ...
     def search_users(
         self, query: str | None, user_type: str | None, role: str | None, max_users: int | None
-    ) -> list[dict[str, Any]]: ...
-    def search_users_async(
-        self, query: str | None, user_type: str | None, role: str | None, max_users: int | None
-    ) -> Awaitable[list[dict[str, Any]]]: ...
-    def user_types(self) -> list[dict[str, Any]]:
-        """Dicts with ``id``, ``name``, ``in_use``, ``maximum`` and ``raw``."""
-    def user_types_async(self) -> Awaitable[list[dict[str, Any]]]: ...
-    def roles(self) -> list[dict[str, str]]:
-        """Dicts with ``id``, ``name`` and ``description``."""
-    def roles_async(self) -> Awaitable[list[dict[str, str]]]: ...
-    def resolve_user_type(self, wanted: str) -> str: ...
-    def resolve_user_type_async(self, wanted: str) -> Awaitable[str]: ...
-    def resolve_role(self, wanted: str) -> str: ...
-    def resolve_role_async(self, wanted: str) -> Awaitable[str]: ...
-    def update_license_type(self, username: str, user_type: str) -> None: ...
-    def update_license_type_async(self, username: str, user_type: str) -> Awaitable[None]: ...
-    def update_role(self, username: str, role: str) -> None: ...
-    def update_role_async(self, username: str, role: str) -> Awaitable[None]: ...
-    def update_level(self, username: str, level: int) -> None: ...
-    def update_level_async(self, username: str, level: int) -> Awaitable[None]: ...
+    ) -> Call[list[dict[str, Any]]]: ...
+    def user_types(self) -> Call[list[UserType]]: ...
+    def roles(self) -> Call[list[Role]]: ...
+    def user_type(self, wanted: str) -> Call[UserType]:
+        """The user type a name or id stands for, as its record."""
+    def role(self, wanted: str) -> Call[Role]:
+        """The role a name or id stands for, as its record."""
+    def update_license_type(self, username: str, user_type: str) -> Call[dict[str, Any]]:
+        """Set a member's user type, then read the member again."""
+    def update_role(self, username: str, role: str) -> Call[dict[str, Any]]:
+        """Set a member's role, then read the member again."""
+    def update_level(self, username: str, level: int) -> Call[dict[str, Any]]:
+        """Set a member's level, then read the member again."""
     def bulk_update_license_type(
         self,
         items: Sequence[tuple[object, str | None]],
@@ -231,57 +306,36 @@ class PortalClient:
         dry_run: bool,
         batch_size: int,
         concurrency: int,
-    ) -> list[_Result]:
+    ) -> Call[list[_Result]]:
         """Items are (username or None, current user type or None)."""
-    def bulk_update_license_type_async(
-        self,
-        items: Sequence[tuple[object, str | None]],
-        user_type: str,
-        dry_run: bool,
-        batch_size: int,
-        concurrency: int,
-    ) -> Awaitable[list[_Result]]: ...
     def bulk_update_role(
         self,
         items: Sequence[tuple[object, str | None]],
         role: str,
         dry_run: bool,
         concurrency: int,
-    ) -> list[_Result]:
+    ) -> Call[list[_Result]]:
         """Items are (username or None, current role id or None)."""
-    def bulk_update_role_async(
-        self,
-        items: Sequence[tuple[object, str | None]],
-        role: str,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Awaitable[list[_Result]]: ...
 
 # One step of a multi-step operation: (step name, status, reason, error).
 _Step = tuple[str, str, str | None, GisLicenseError | None]
 _StepResult = tuple[str, str | None, GisLicenseError | None, list[_Step]]
 
 class LicenseAdmin:
-    """Named-user licenses of one portal connection (``gis.admin.license``). Licenses come
-    back as dicts ``{item_id, title, entitlements: {id: number bought}, raw}``, members'
-    entitlements as ``{username, entitlements, disconnected, last_login (ms or None), raw}``.
-    Bulk items are ``(username, None)``; an item that is not a str fails alone."""
+    """Named-user licenses of one portal connection (``gis.admin.license``). Each operation
+    returns a :class:`Call`. Licenses come back as dicts ``{item_id, title, entitlements:
+    {id: number bought}, raw}``. Bulk items are ``(username, None)``; an item that is not a
+    str fails alone."""
 
-    def licenses(self) -> list[dict[str, Any]]:
+    def licenses(self) -> Call[list[dict[str, Any]]]:
         """Active purchases and trials (``portals/self/purchases``)."""
-    def licenses_async(self) -> Awaitable[list[dict[str, Any]]]: ...
-    def license(self, name: str) -> dict[str, Any]:
+    def license(self, name: str) -> Call[dict[str, Any]]:
         """A license by title, friendly name ("pro", "drone2map", "allsource") or item id."""
-    def license_async(self, name: str) -> Awaitable[dict[str, Any]]: ...
-    def users(self, item_id: str) -> list[dict[str, Any]]:
+    def users(self, item_id: str) -> Call[list[UserEntitlement]]:
         """Every member's entitlements under the listing (pages fetched concurrently)."""
-    def users_async(self, item_id: str) -> Awaitable[list[dict[str, Any]]]: ...
-    def user(self, item_id: str, username: str) -> dict[str, Any] | None:
+    def user(self, item_id: str, username: str) -> Call[UserEntitlement | None]:
         """One member's entitlements; None when they hold none."""
-    def user_async(self, item_id: str, username: str) -> Awaitable[dict[str, Any] | None]: ...
-    def report(self, license: str) -> list[dict[str, Any]]:
-        """Rows ``{entitlement, total, assigned, remaining}``."""
-    def report_async(self, license: str) -> Awaitable[list[dict[str, Any]]]: ...
+    def report(self, license: str) -> Call[list[EntitlementCount]]: ...
     def provision(
         self,
         license: str,
@@ -291,35 +345,17 @@ class LicenseAdmin:
         dry_run: bool,
         batch_size: int,
         concurrency: int,
-    ) -> list[_Result]:
+    ) -> Call[list[_Result]]:
         """``mode``: "set" (exactly these; [] revokes all), "add" or "remove"."""
-    def provision_async(
-        self,
-        license: str,
-        items: Sequence[tuple[object, None]],
-        mode: str,
-        entitlements: Sequence[str],
-        dry_run: bool,
-        batch_size: int,
-        concurrency: int,
-    ) -> Awaitable[list[_Result]]: ...
-    def release(self, username: str, app: str) -> None:
+    def release(self, username: str, app: str) -> Call[None]:
         """releaseLicense on the endpoint of the portal's deployment and version."""
-    def release_async(self, username: str, app: str) -> Awaitable[None]: ...
     def release_many(
         self,
         items: Sequence[tuple[object, None]],
         app: str,
         dry_run: bool,
         concurrency: int,
-    ) -> list[_Result]: ...
-    def release_many_async(
-        self,
-        items: Sequence[tuple[object, None]],
-        app: str,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Awaitable[list[_Result]]: ...
+    ) -> Call[list[_Result]]: ...
     def release_and_update(
         self,
         items: Sequence[tuple[object, None]],
@@ -329,19 +365,9 @@ class LicenseAdmin:
         entitlements: Sequence[str] | None,
         dry_run: bool,
         concurrency: int,
-    ) -> list[_StepResult]:
+    ) -> Call[list[_StepResult]]:
         """Each member's (status, reason, error, steps); a step is (name, status, reason,
         error)."""
-    def release_and_update_async(
-        self,
-        items: Sequence[tuple[object, None]],
-        app: str,
-        user_type: str | None,
-        license: str,
-        entitlements: Sequence[str] | None,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Awaitable[list[_StepResult]]: ...
 
 class SandboxRequest:
     """One request the sandbox received."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
+from gislicense._calls import Pending, Then
 from gislicense.exceptions import BulkOperationError, GisLicenseError
 
 T = TypeVar("T")
@@ -134,3 +135,8 @@ class BulkReport(list[Outcome[T]]):
                     for step in outcome.steps
                 )
         return "\n".join(lines)
+
+
+def report_of(items: list[T], call: Pending[list[tuple[Any, ...]]]) -> Then[Any, BulkReport[T]]:
+    """A bulk call whose outcomes come back paired with the items given."""
+    return Then(call, lambda results: BulkReport.from_results(items, results))

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
+from gislicense import _core
+from gislicense._calls import Pending, Then, awaiting, blocking
+from gislicense._core import EntitlementCount, UserEntitlement
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport
+from gislicense.bulk import BulkReport, report_of
 from gislicense.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
-    import datetime as _dt
-
     from gislicense.portal import GIS, User
 
 __all__ = [
@@ -64,69 +65,6 @@ def _entitlement_list(entitlements: str | Sequence[str]) -> list[str]:
     return listed
 
 
-class UserEntitlement:
-    """One member's entitlements under a license.
-
-    Attributes:
-        username: The member.
-        entitlements: Entitlement ids (``desktopAdvN``, ``spatialAnalystN``...).
-        disconnected: True when the member has the app checked out for offline use.
-        raw: Every field as received.
-    """
-
-    __slots__ = ("_last_login", "disconnected", "entitlements", "raw", "username")
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.username: str = data["username"]
-        self.entitlements: list[str] = list(data["entitlements"])
-        self.disconnected: bool = bool(data["disconnected"])
-        self._last_login: int | None = data["last_login"]
-        self.raw: dict[str, Any] = data["raw"]
-
-    @property
-    def last_login(self) -> _dt.datetime | None:
-        """Last sign-in (UTC), or None if never."""
-        from gislicense.portal import _utc
-
-        return _utc(self._last_login)
-
-    def __repr__(self) -> str:
-        offline = ", disconnected=True" if self.disconnected else ""
-        return f"UserEntitlement({self.username!r}, {self.entitlements!r}{offline})"
-
-
-class EntitlementCount:
-    """One row of :attr:`License.report`: bought, assigned and left of an entitlement."""
-
-    __slots__ = ("assigned", "entitlement", "remaining", "total")
-
-    def __init__(self, entitlement: str, total: int, assigned: int, remaining: int) -> None:
-        self.entitlement = entitlement
-        self.total = total
-        self.assigned = assigned
-        self.remaining = remaining
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "entitlement": self.entitlement,
-            "total": self.total,
-            "assigned": self.assigned,
-            "remaining": self.remaining,
-        }
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, EntitlementCount) and other.as_dict() == self.as_dict()
-
-    def __hash__(self) -> int:
-        return hash(tuple(self.as_dict().values()))
-
-    def __repr__(self) -> str:
-        return (
-            f"EntitlementCount({self.entitlement!r}, total={self.total}, "
-            f"assigned={self.assigned}, remaining={self.remaining})"
-        )
-
-
 class License:
     """A license the organization bought (``ArcGIS Pro``, ``ArcGIS Drone2Map``...).
 
@@ -148,46 +86,44 @@ class License:
         return f"<License {self.title!r} item_id={self.item_id!r}>"
 
     @property
-    def _core(self) -> Any:
+    def _core(self) -> _core.LicenseAdmin:
         return self._admin._core
 
-    def users(self) -> list[UserEntitlement]:
+    def _users(self) -> Pending[list[UserEntitlement]]:
         """Every member holding an entitlement (or the app offline); pages after the first
         are fetched concurrently."""
-        return [UserEntitlement(u) for u in self._core.users(self.item_id)]
+        return self._core.users(self.item_id)
 
-    async def users_async(self) -> list[UserEntitlement]:
-        """Async form of :meth:`users`."""
-        return [UserEntitlement(u) for u in await self._core.users_async(self.item_id)]
+    users = blocking(_users)
+    users_async = awaiting(_users)
 
-    def user_entitlement(self, username: UserItem) -> UserEntitlement | None:
+    def _user_entitlement(self, username: UserItem) -> Pending[UserEntitlement | None]:
         """One member's entitlements; None when they hold none."""
-        found = self._core.user(self.item_id, _username(username))
-        return UserEntitlement(found) if found is not None else None
+        return self._core.user(self.item_id, _username(username))
 
-    async def user_entitlement_async(self, username: UserItem) -> UserEntitlement | None:
-        """Async form of :meth:`user_entitlement`."""
-        found = await self._core.user_async(self.item_id, _username(username))
-        return UserEntitlement(found) if found is not None else None
+    user_entitlement = blocking(_user_entitlement)
+    user_entitlement_async = awaiting(_user_entitlement)
+
+    def _report(self) -> Pending[list[EntitlementCount]]:
+        return self._core.report(self.item_id)
 
     @property
     def report(self) -> list[EntitlementCount]:
         """Bought, assigned and left of each entitlement, read now.
         ``pandas.DataFrame(r.as_dict() for r in lic.report)`` makes a table of it."""
-        return [EntitlementCount(**row) for row in self._core.report(self.item_id)]
+        return self._report().wait()
 
-    async def report_async(self) -> list[EntitlementCount]:
-        """Async form of :attr:`report`."""
-        return [EntitlementCount(**row) for row in await self._core.report_async(self.item_id)]
+    report_async = awaiting(_report)
+
+    def _offline(self) -> Pending[list[UserEntitlement]]:
+        return Then(self._users(), _disconnected)
 
     @property
     def offline(self) -> list[UserEntitlement]:
         """Members who have this app checked out for offline use."""
-        return [u for u in self.users() if u.disconnected]
+        return self._offline().wait()
 
-    async def offline_async(self) -> list[UserEntitlement]:
-        """Async form of :attr:`offline`."""
-        return [u for u in await self.users_async() if u.disconnected]
+    offline_async = awaiting(_offline)
 
     def _provision_args(
         self,
@@ -210,7 +146,7 @@ class License:
             raise InvalidInputError("name at least one entitlement to assign (revoke() takes away)")
         return ("set" if overwrite else "add"), wanted
 
-    def assign(
+    def _assign(
         self,
         users: Iterable[UserItem],
         entitlements: str | Sequence[str],
@@ -219,7 +155,7 @@ class License:
         dry_run: bool = False,
         batch_size: int = 25,
         concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
+    ) -> Pending[BulkReport[UserItem]]:
         """Give members entitlements.
 
         Args:
@@ -242,22 +178,10 @@ class License:
         """
         mode, wanted = self._assign_mode(entitlements, overwrite)
         items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
-        return BulkReport.from_results(items, self._core.provision(*args))
+        return report_of(items, self._core.provision(*args))
 
-    async def assign_async(
-        self,
-        users: Iterable[UserItem],
-        entitlements: str | Sequence[str],
-        *,
-        overwrite: bool = True,
-        dry_run: bool = False,
-        batch_size: int = 25,
-        concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
-        """Async form of :meth:`assign`."""
-        mode, wanted = self._assign_mode(entitlements, overwrite)
-        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
-        return BulkReport.from_results(items, await self._core.provision_async(*args))
+    assign = blocking(_assign)
+    assign_async = awaiting(_assign)
 
     @staticmethod
     def _revoke_mode(entitlements: str | Sequence[str]) -> tuple[str, list[str]]:
@@ -268,7 +192,7 @@ class License:
             raise InvalidInputError('name the entitlements to revoke, or "*" for all')
         return "remove", wanted
 
-    def revoke(
+    def _revoke(
         self,
         users: Iterable[UserItem],
         entitlements: str | Sequence[str] = "*",
@@ -276,26 +200,19 @@ class License:
         dry_run: bool = False,
         batch_size: int = 25,
         concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
+    ) -> Pending[BulkReport[UserItem]]:
         """Take entitlements away: ``"*"`` (the default) all of this license, or the ones
         named. Outcomes as for :meth:`assign` (``revoked`` / ``would_revoke``)."""
         mode, wanted = self._revoke_mode(entitlements)
         items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
-        return BulkReport.from_results(items, self._core.provision(*args))
+        return report_of(items, self._core.provision(*args))
 
-    async def revoke_async(
-        self,
-        users: Iterable[UserItem],
-        entitlements: str | Sequence[str] = "*",
-        *,
-        dry_run: bool = False,
-        batch_size: int = 25,
-        concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
-        """Async form of :meth:`revoke`."""
-        mode, wanted = self._revoke_mode(entitlements)
-        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
-        return BulkReport.from_results(items, await self._core.provision_async(*args))
+    revoke = blocking(_revoke)
+    revoke_async = awaiting(_revoke)
+
+
+def _disconnected(users: list[UserEntitlement]) -> list[UserEntitlement]:
+    return [u for u in users if u.disconnected]
 
 
 class LicenseManager:
@@ -305,15 +222,20 @@ class LicenseManager:
         self._gis = gis
         self._core = gis._core.license_admin()
 
-    def all(self) -> list[License]:
+    def _license(self, data: dict[str, Any]) -> License:
+        return License(self, data)
+
+    def _licenses(self, found: list[dict[str, Any]]) -> list[License]:
+        return [License(self, data) for data in found]
+
+    def _all(self) -> Pending[list[License]]:
         """Every active license (purchases and trials)."""
-        return [License(self, data) for data in self._core.licenses()]
+        return Then(self._core.licenses(), self._licenses)
 
-    async def all_async(self) -> list[License]:
-        """Async form of :meth:`all`."""
-        return [License(self, data) for data in await self._core.licenses_async()]
+    all = blocking(_all)
+    all_async = awaiting(_all)
 
-    def get(self, name: str) -> License:
+    def _get(self, name: str) -> Pending[License]:
         """A license by title (``"ArcGIS Pro"``), friendly name (``"pro"``,
         ``"drone2map"``, ``"allsource"``) or listing item id.
 
@@ -321,14 +243,12 @@ class LicenseManager:
             NotFoundError: No such license; the message lists the organization's.
         """
         check_text(name=name)
-        return License(self, self._core.license(name))
+        return Then(self._core.license(name), self._license)
 
-    async def get_async(self, name: str) -> License:
-        """Async form of :meth:`get`."""
-        check_text(name=name)
-        return License(self, await self._core.license_async(name))
+    get = blocking(_get)
+    get_async = awaiting(_get)
 
-    def release(self, username: UserItem, app: str = "arcgisprodesktop") -> None:
+    def _release(self, username: UserItem, app: str = "arcgisprodesktop") -> Pending[None]:
         """Release the license of ``app`` that a member checked out for offline use.
 
         The right endpoint is picked for the deployment: classic ArcGIS Enterprise 10.7+
@@ -351,21 +271,19 @@ class LicenseManager:
                 could not confirm it (the license is still checked out, or unreadable).
         """
         check_text(app=app)
-        self._core.release(_username(username), app)
+        return self._core.release(_username(username), app)
 
-    async def release_async(self, username: UserItem, app: str = "arcgisprodesktop") -> None:
-        """Async form of :meth:`release`."""
-        check_text(app=app)
-        await self._core.release_async(_username(username), app)
+    release = blocking(_release)
+    release_async = awaiting(_release)
 
-    def release_many(
+    def _release_many(
         self,
         users: Iterable[UserItem],
         app: str = "arcgisprodesktop",
         *,
         dry_run: bool = False,
         concurrency: int = 16,
-    ) -> BulkReport[UserItem]:
+    ) -> Pending[BulkReport[UserItem]]:
         """Release the offline licenses of many members, ``concurrency`` (16) at a time.
 
         Returns:
@@ -376,26 +294,12 @@ class LicenseManager:
         check_text(app=app)
         check_whole(concurrency=concurrency)
         items, names = _names(users)
-        return BulkReport.from_results(
-            items, self._core.release_many(names, app, dry_run, concurrency)
-        )
+        return report_of(items, self._core.release_many(names, app, dry_run, concurrency))
 
-    async def release_many_async(
-        self,
-        users: Iterable[UserItem],
-        app: str = "arcgisprodesktop",
-        *,
-        dry_run: bool = False,
-        concurrency: int = 16,
-    ) -> BulkReport[UserItem]:
-        """Async form of :meth:`release_many`."""
-        check_text(app=app)
-        check_whole(concurrency=concurrency)
-        items, names = _names(users)
-        results = await self._core.release_many_async(names, app, dry_run, concurrency)
-        return BulkReport.from_results(items, results)
+    release_many = blocking(_release_many)
+    release_many_async = awaiting(_release_many)
 
-    def release_and_update(
+    def _release_and_update(
         self,
         users: Iterable[UserItem],
         *,
@@ -405,7 +309,7 @@ class LicenseManager:
         app: str = "arcgisprodesktop",
         dry_run: bool = False,
         concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
+    ) -> Pending[BulkReport[UserItem]]:
         """Release each member's offline license of ``app``, then change their user type
         and/or set their entitlements under ``license`` (``[]`` or ``"*"`` revokes them
         all): the change the check-out would otherwise block.
@@ -418,30 +322,13 @@ class LicenseManager:
         check_whole(concurrency=concurrency)
         items, names = _names(users)
         wanted = None if entitlements is None else _wanted(entitlements)
-        results = self._core.release_and_update(
+        call = self._core.release_and_update(
             names, app, user_type, license, wanted, dry_run, concurrency
         )
-        return BulkReport.from_results(items, results)
+        return report_of(items, call)
 
-    async def release_and_update_async(
-        self,
-        users: Iterable[UserItem],
-        *,
-        user_type: str | None = None,
-        entitlements: str | Sequence[str] | None = None,
-        license: str = "ArcGIS Pro",
-        app: str = "arcgisprodesktop",
-        dry_run: bool = False,
-        concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
-        """Async form of :meth:`release_and_update`."""
-        check_whole(concurrency=concurrency)
-        items, names = _names(users)
-        wanted = None if entitlements is None else _wanted(entitlements)
-        results = await self._core.release_and_update_async(
-            names, app, user_type, license, wanted, dry_run, concurrency
-        )
-        return BulkReport.from_results(items, results)
+    release_and_update = blocking(_release_and_update)
+    release_and_update_async = awaiting(_release_and_update)
 
 
 def _wanted(entitlements: str | Sequence[str]) -> list[str]:

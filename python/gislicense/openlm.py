@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Union
 
 from gislicense import _core
+from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import ActiveProduct
 from gislicense._credentials import password_for
 from gislicense._http import (
@@ -18,7 +19,7 @@ from gislicense._http import (
     http_options,
 )
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport
+from gislicense.bulk import BulkReport, report_of
 from gislicense.exceptions import InvalidInputError
 
 __all__ = ["ActiveProduct", "OpenLM"]
@@ -143,13 +144,14 @@ class OpenLM:
         user = f", username={self.username!r}" if self.username else ""
         return f"OpenLM({self.url!r}{user})"
 
-    def get_active_products(
+    def _get_active_products(
         self,
+        /,
         *,
         page_size: int = 5000,
         attributes: Mapping[str, str | Iterable[str]] | None = None,
         **filters: FilterValue,
-    ) -> list[ActiveProduct]:
+    ) -> Pending[list[ActiveProduct]]:
         """The licenses in use right now.
 
         Args:
@@ -168,30 +170,17 @@ class OpenLM:
         """
         fields, predicates = _split_filters(filters)
         check_whole(page_size=page_size)
-        products = self._client.get_active_products(
-            page_size, fields, _attribute_filters(attributes)
-        )
-        return _apply(products, predicates)
+        call = self._client.get_active_products(page_size, fields, _attribute_filters(attributes))
+        if not predicates:
+            return call
+        return Then(call, lambda products: _apply(products, predicates))
 
-    async def get_active_products_async(
-        self,
-        *,
-        page_size: int = 5000,
-        attributes: Mapping[str, str | Iterable[str]] | None = None,
-        **filters: FilterValue,
-    ) -> list[ActiveProduct]:
-        """Async form of :meth:`get_active_products`."""
-        fields, predicates = _split_filters(filters)
-        check_whole(page_size=page_size)
-        check_whole(page_size=page_size)
-        products = await self._client.get_active_products_async(
-            page_size, fields, _attribute_filters(attributes)
-        )
-        return _apply(products, predicates)
+    get_active_products = blocking(_get_active_products)
+    get_active_products_async = awaiting(_get_active_products)
 
-    def close_application(
+    def _close_application(
         self, *, username: str, workstation: str, server: str, vendor: str, feature: str
-    ) -> None:
+    ) -> Pending[None]:
         """Ask the OpenLM Agent on a workstation to close the application holding a license.
 
         Args:
@@ -218,22 +207,12 @@ class OpenLM:
             vendor=vendor,
             feature=feature,
         )
-        self._client.close_application(username, workstation, server, vendor, feature)
+        return self._client.close_application(username, workstation, server, vendor, feature)
 
-    async def close_application_async(
-        self, *, username: str, workstation: str, server: str, vendor: str, feature: str
-    ) -> None:
-        """Async form of :meth:`close_application`."""
-        check_text(
-            username=username,
-            workstation=workstation,
-            server=server,
-            vendor=vendor,
-            feature=feature,
-        )
-        await self._client.close_application_async(username, workstation, server, vendor, feature)
+    close_application = blocking(_close_application)
+    close_application_async = awaiting(_close_application)
 
-    def close_applications(
+    def _close_applications(
         self,
         products: Iterable[CloseItem],
         *,
@@ -241,7 +220,7 @@ class OpenLM:
         vendor: str | None = None,
         dry_run: bool = False,
         concurrency: int = 32,
-    ) -> BulkReport[CloseItem]:
+    ) -> Pending[BulkReport[CloseItem]]:
         """Close the applications holding many licenses, ``concurrency`` at a time.
 
         Args:
@@ -260,23 +239,8 @@ class OpenLM:
         check_text(server=server, vendor=vendor)
         items = list(products)
         check_whole(concurrency=concurrency)
-        results = self._client.close_applications(items, server, vendor, dry_run, concurrency)
-        return BulkReport.from_results(items, results)
+        call = self._client.close_applications(items, server, vendor, dry_run, concurrency)
+        return report_of(items, call)
 
-    async def close_applications_async(
-        self,
-        products: Iterable[CloseItem],
-        *,
-        server: str | None = None,
-        vendor: str | None = None,
-        dry_run: bool = False,
-        concurrency: int = 32,
-    ) -> BulkReport[CloseItem]:
-        """Async form of :meth:`close_applications`."""
-        check_text(server=server, vendor=vendor)
-        items = list(products)
-        check_whole(concurrency=concurrency)
-        results = await self._client.close_applications_async(
-            items, server, vendor, dry_run, concurrency
-        )
-        return BulkReport.from_results(items, results)
+    close_applications = blocking(_close_applications)
+    close_applications_async = awaiting(_close_applications)

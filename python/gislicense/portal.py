@@ -7,10 +7,12 @@ Names follow the official ArcGIS API for Python (``GIS``, ``gis.users.get``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
+from gislicense._calls import Pending, Then, awaiting, blocking
+from gislicense._core import Role, UserType
 from gislicense._credentials import password_for
 from gislicense._http import (
     DEFAULT_BACKOFF,
@@ -21,7 +23,7 @@ from gislicense._http import (
     http_options,
 )
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport
+from gislicense.bulk import BulkReport, report_of
 from gislicense.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -36,21 +38,10 @@ UserItem = Union[str, "User"]
 
 
 def _utc(ms: Any) -> _dt.datetime | None:
-    """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage.
-
-    A time Python's datetime cannot hold (past year 9999, NaN, infinite) is None too: one bad
-    field from a server must not break a listing. The value as received stays in ``raw``.
-    """
-    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms > 0:
-        return None
-    # Imported here: datetime is only needed once a user is read, not at `import gislicense`.
-    import datetime
-
-    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    try:
-        return epoch + datetime.timedelta(milliseconds=ms)
-    except (OverflowError, ValueError):
-        return None
+    """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage,
+    or a time Python's datetime cannot hold (one bad field from a server must not break a
+    listing; the value as received stays in ``raw``)."""
+    return _core.utc_from_ms(ms)
 
 
 class User:
@@ -146,15 +137,17 @@ class User:
     def __repr__(self) -> str:
         return f"<User {self.username!r} type={self.user_type!r} role={self.role_id!r}>"
 
-    def refresh(self) -> None:
+    def _set_raw(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+
+    def _refresh(self) -> Pending[None]:
         """Read the member again from the portal."""
-        self._raw = self._gis._core.get_user(self.username)
+        return Then(self._gis._core.get_user(self.username), self._set_raw)
 
-    async def refresh_async(self) -> None:
-        """Async form of :meth:`refresh`."""
-        self._raw = await self._gis._core.get_user_async(self.username)
+    refresh = blocking(_refresh)
+    refresh_async = awaiting(_refresh)
 
-    def update_license_type(self, user_type: str) -> None:
+    def _update_license_type(self, user_type: str) -> Pending[None]:
         """Change this member's user type, then re-read the member.
 
         Args:
@@ -170,16 +163,13 @@ class User:
                 member did not show it made.
         """
         check_text(user_type=user_type)
-        self._gis._core.update_license_type(self.username, user_type)
-        self.refresh()
+        call = self._gis._core.update_license_type(self.username, user_type)
+        return Then(call, self._set_raw)
 
-    async def update_license_type_async(self, user_type: str) -> None:
-        """Async form of :meth:`update_license_type`."""
-        check_text(user_type=user_type)
-        await self._gis._core.update_license_type_async(self.username, user_type)
-        await self.refresh_async()
+    update_license_type = blocking(_update_license_type)
+    update_license_type_async = awaiting(_update_license_type)
 
-    def update_role(self, role: str) -> None:
+    def _update_role(self, role: str) -> Pending[None]:
         """Change this member's role, then re-read the member.
 
         Args:
@@ -191,97 +181,19 @@ class User:
                 member did not show it made.
         """
         check_text(role=role)
-        self._gis._core.update_role(self.username, role)
-        self.refresh()
+        return Then(self._gis._core.update_role(self.username, role), self._set_raw)
 
-    async def update_role_async(self, role: str) -> None:
-        """Async form of :meth:`update_role`."""
-        check_text(role=role)
-        await self._gis._core.update_role_async(self.username, role)
-        await self.refresh_async()
+    update_role = blocking(_update_role)
+    update_role_async = awaiting(_update_role)
 
-    def update_level(self, level: int) -> None:
+    def _update_level(self, level: int) -> Pending[None]:
         """Change the user level (1 or 2): portals before 10.7 only; newer ones derive the
         level from the user type and refuse other levels."""
         check_whole(level=level)
-        self._gis._core.update_level(self.username, level)
-        self.refresh()
+        return Then(self._gis._core.update_level(self.username, level), self._set_raw)
 
-    async def update_level_async(self, level: int) -> None:
-        """Async form of :meth:`update_level`."""
-        check_whole(level=level)
-        await self._gis._core.update_level_async(self.username, level)
-        await self.refresh_async()
-
-
-class UserType:
-    """A user type (named-user license type) of the portal.
-
-    Attributes:
-        id: The id the REST API uses (``creatorUT``).
-        name: The name the portal shows ("Creator").
-        in_use: Members who have it, when the signed-in user may read the license (admins).
-        maximum: Seats bought, likewise.
-        raw: Every field as received.
-    """
-
-    __slots__ = ("id", "in_use", "maximum", "name", "raw")
-
-    def __init__(
-        self,
-        id: str,
-        name: str,
-        in_use: int | None = None,
-        maximum: int | None = None,
-        raw: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.id = id
-        self.name = name
-        self.in_use = in_use
-        self.maximum = maximum
-        self.raw: Mapping[str, Any] = raw if raw is not None else {}
-
-    def _key(self) -> tuple[str, str, int | None, int | None]:
-        return (self.id, self.name, self.in_use, self.maximum)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, UserType) and other._key() == self._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"UserType(id={self.id!r}, name={self.name!r}, in_use={self.in_use!r}, "
-            f"maximum={self.maximum!r})"
-        )
-
-    @property
-    def available(self) -> int | None:
-        """Seats left, when known."""
-        if self.in_use is None or self.maximum is None:
-            return None
-        return max(self.maximum - self.in_use, 0)
-
-
-class Role:
-    """A role: a built-in one (``org_admin``...) or a custom one (Viewer, Data Editor...)."""
-
-    __slots__ = ("description", "id", "name")
-
-    def __init__(self, id: str, name: str, description: str = "") -> None:
-        self.id = id
-        self.name = name
-        self.description = description
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Role) and (other.id, other.name) == (self.id, self.name)
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.name))
-
-    def __repr__(self) -> str:
-        return f"Role(id={self.id!r}, name={self.name!r})"
+    update_level = blocking(_update_level)
+    update_level_async = awaiting(_update_level)
 
 
 def _member(item: object) -> tuple[object, str | None, str | None]:
@@ -298,40 +210,42 @@ class UserManager:
     def __init__(self, gis: GIS) -> None:
         self._gis = gis
 
+    def _user(self, raw: dict[str, Any]) -> User:
+        return User(self._gis, raw)
+
     def _users(self, raws: list[dict[str, Any]]) -> list[User]:
         return [User(self._gis, raw) for raw in raws]
 
-    def get(self, username: str) -> User:
+    def _get(self, username: str) -> Pending[User]:
         """A member by user name (or user id).
 
         Raises:
             NotFoundError: No such member (or one the signed-in user may not see).
         """
         check_text(username=username)
-        return User(self._gis, self._gis._core.get_user(username))
+        return Then(self._gis._core.get_user(username), self._user)
 
-    async def get_async(self, username: str) -> User:
-        """Async form of :meth:`get`."""
-        check_text(username=username)
-        return User(self._gis, await self._gis._core.get_user_async(username))
+    get = blocking(_get)
+    get_async = awaiting(_get)
+
+    def _me(self) -> Pending[User]:
+        return Then(self._gis._core.me(), self._user)
 
     @property
     def me(self) -> User:
         """The signed-in user."""
-        return User(self._gis, self._gis._core.me())
+        return self._me().wait()
 
-    async def me_async(self) -> User:
-        """Async form of :attr:`me`."""
-        return User(self._gis, await self._gis._core.me_async())
+    me_async = awaiting(_me)
 
-    def search(
+    def _search(
         self,
         query: str | None = None,
         *,
         user_type: str | None = None,
         role: str | None = None,
         max_users: int | None = None,
-    ) -> list[User]:
+    ) -> Pending[list[User]]:
         """Members of the organization, in user name order.
 
         Without ``query`` this lists the organization (``portals/self/users``, which needs
@@ -348,32 +262,23 @@ class UserManager:
         """
         _check_max(max_users)
         check_text(query=query, user_type=user_type, role=role)
-        raws = self._gis._core.search_users(query, user_type, role, max_users)
-        return self._users(raws)
+        call = self._gis._core.search_users(query, user_type, role, max_users)
+        return Then(call, self._users)
 
-    async def search_async(
-        self,
-        query: str | None = None,
-        *,
-        user_type: str | None = None,
-        role: str | None = None,
-        max_users: int | None = None,
-    ) -> list[User]:
-        """Async form of :meth:`search`."""
-        _check_max(max_users)
-        raws = await self._gis._core.search_users_async(query, user_type, role, max_users)
-        return self._users(raws)
+    search = blocking(_search)
+    search_async = awaiting(_search)
+
+    def _license_types(self) -> Pending[list[UserType]]:
+        return self._gis._core.user_types()
 
     @property
     def license_types(self) -> list[UserType]:
         """The portal's user types, with seats when the signed-in user is an administrator."""
-        return [_user_type(t) for t in self._gis._core.user_types()]
+        return self._license_types().wait()
 
-    async def license_types_async(self) -> list[UserType]:
-        """Async form of :attr:`license_types`."""
-        return [_user_type(t) for t in await self._gis._core.user_types_async()]
+    license_types_async = awaiting(_license_types)
 
-    def license_type(self, user_type: str) -> UserType:
+    def _license_type(self, user_type: str) -> Pending[UserType]:
         """One user type, by id or by name ("viewer", "contributor", "mobile worker",
         "creator", "professional", "professional plus", or the portal's own name).
 
@@ -381,16 +286,12 @@ class UserManager:
             InvalidInputError: No such user type; the message lists the portal's.
         """
         check_text(user_type=user_type)
-        wanted = self._gis._core.resolve_user_type(user_type)
-        return next(t for t in self.license_types if t.id == wanted)
+        return self._gis._core.user_type(user_type)
 
-    async def license_type_async(self, user_type: str) -> UserType:
-        """Async form of :meth:`license_type`."""
-        check_text(user_type=user_type)
-        wanted = await self._gis._core.resolve_user_type_async(user_type)
-        return next(t for t in await self.license_types_async() if t.id == wanted)
+    license_type = blocking(_license_type)
+    license_type_async = awaiting(_license_type)
 
-    def role(self, role: str) -> Role:
+    def _role(self, role: str) -> Pending[Role]:
         """One role, by id or name ("administrator", "publisher", "user", "viewer", "data
         editor", or a custom role's name).
 
@@ -398,25 +299,22 @@ class UserManager:
             InvalidInputError: No such role; the message lists the organization's.
         """
         check_text(role=role)
-        wanted = self._gis._core.resolve_role(role)
-        return next(r for r in self.roles if r.id == wanted)
+        return self._gis._core.role(role)
 
-    async def role_async(self, role: str) -> Role:
-        """Async form of :meth:`role`."""
-        check_text(role=role)
-        wanted = await self._gis._core.resolve_role_async(role)
-        return next(r for r in await self.roles_async() if r.id == wanted)
+    role = blocking(_role)
+    role_async = awaiting(_role)
+
+    def _roles(self) -> Pending[list[Role]]:
+        return self._gis._core.roles()
 
     @property
     def roles(self) -> list[Role]:
         """The built-in roles and the organization's custom roles."""
-        return [Role(**r) for r in self._gis._core.roles()]
+        return self._roles().wait()
 
-    async def roles_async(self) -> list[Role]:
-        """Async form of :attr:`roles`."""
-        return [Role(**r) for r in await self._gis._core.roles_async()]
+    roles_async = awaiting(_roles)
 
-    def update_license_type(
+    def _update_license_type(
         self,
         users: Iterable[UserItem],
         user_type: str,
@@ -424,7 +322,7 @@ class UserManager:
         dry_run: bool = False,
         batch_size: int = 25,
         concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
+    ) -> Pending[BulkReport[UserItem]]:
         """Change the user type of many members: ``batch_size`` users per request,
         ``concurrency`` requests at a time.
 
@@ -446,74 +344,40 @@ class UserManager:
         check_whole(batch_size=batch_size, concurrency=concurrency)
         items = list(users)
         members = [_member(u)[:2] for u in items]
-        results = self._gis._core.bulk_update_license_type(
+        call = self._gis._core.bulk_update_license_type(
             members, user_type, dry_run, batch_size, concurrency
         )
-        return BulkReport.from_results(items, results)
+        return report_of(items, call)
 
-    async def update_license_type_async(
-        self,
-        users: Iterable[UserItem],
-        user_type: str,
-        *,
-        dry_run: bool = False,
-        batch_size: int = 25,
-        concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
-        """Async form of :meth:`update_license_type`."""
-        check_text(user_type=user_type)
-        check_whole(batch_size=batch_size, concurrency=concurrency)
-        items = list(users)
-        members = [_member(u)[:2] for u in items]
-        results = await self._gis._core.bulk_update_license_type_async(
-            members, user_type, dry_run, batch_size, concurrency
-        )
-        return BulkReport.from_results(items, results)
+    update_license_type = blocking(_update_license_type)
+    update_license_type_async = awaiting(_update_license_type)
 
-    def update_role(
+    def _update_role(
         self,
         users: Iterable[UserItem],
         role: str,
         *,
         dry_run: bool = False,
         concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
+    ) -> Pending[BulkReport[UserItem]]:
         """Change the role of many members, ``concurrency`` requests at a time (the portal
         takes one member per request). Outcomes as for :meth:`update_license_type`."""
         check_text(role=role)
         items = list(users)
         members = [(name, current) for name, _, current in map(_member, items)]
         check_whole(concurrency=concurrency)
-        results = self._gis._core.bulk_update_role(members, role, dry_run, concurrency)
-        return BulkReport.from_results(items, results)
+        return report_of(
+            items, self._gis._core.bulk_update_role(members, role, dry_run, concurrency)
+        )
 
-    async def update_role_async(
-        self,
-        users: Iterable[UserItem],
-        role: str,
-        *,
-        dry_run: bool = False,
-        concurrency: int = 8,
-    ) -> BulkReport[UserItem]:
-        """Async form of :meth:`update_role`."""
-        check_text(role=role)
-        items = list(users)
-        members = [(name, current) for name, _, current in map(_member, items)]
-        check_whole(concurrency=concurrency)
-        results = await self._gis._core.bulk_update_role_async(members, role, dry_run, concurrency)
-        return BulkReport.from_results(items, results)
+    update_role = blocking(_update_role)
+    update_role_async = awaiting(_update_role)
 
 
 def _check_max(max_users: int | None) -> None:
     if max_users is not None and (isinstance(max_users, bool) or max_users < 0):
         raise InvalidInputError(f"max_users must be None or 0 or more, not {max_users!r}")
     check_whole(max_users=max_users)
-
-
-def _user_type(t: dict[str, Any]) -> UserType:
-    return UserType(
-        id=t["id"], name=t["name"], in_use=t["in_use"], maximum=t["maximum"], raw=t["raw"]
-    )
 
 
 def _from_arcgis_pro() -> tuple[str, str, int | None, str]:
@@ -646,42 +510,44 @@ class GIS:
         user = f", username={self.username!r}" if self.username else ""
         return f"GIS({self.url!r}{user})"
 
-    def sign_in(self) -> None:
+    def _sign_in(self) -> Pending[None]:
         """Check the credentials now (otherwise the first call signs in).
 
         Raises:
             AuthenticationError: Wrong user name or password, with the portal's reason.
         """
-        self._core.sign_in()
+        return self._core.sign_in()
 
-    async def sign_in_async(self) -> None:
-        """Async form of :meth:`sign_in`."""
-        await self._core.sign_in_async()
+    sign_in = blocking(_sign_in)
+    sign_in_async = awaiting(_sign_in)
+
+    def _properties(self) -> Pending[dict[str, Any]]:
+        return self._core.properties()
 
     @property
     def properties(self) -> dict[str, Any]:
         """The organization (``portals/self``), with the signed-in user under ``user``.
         Read once and kept."""
-        return self._core.properties()
+        return self._properties().wait()
 
-    async def properties_async(self) -> dict[str, Any]:
-        """Async form of :attr:`properties`."""
-        return await self._core.properties_async()
+    properties_async = awaiting(_properties)
+
+    def _version(self) -> Pending[str]:
+        return self._core.version()
 
     @property
     def version(self) -> str:
         """The portal's REST API version (``currentVersion``), e.g. ``"2024.1"``."""
-        return self._core.version()
+        return self._version().wait()
 
-    async def version_async(self) -> str:
-        """Async form of :attr:`version`."""
-        return await self._core.version_async()
+    version_async = awaiting(_version)
+
+    def _org_id(self) -> Pending[str]:
+        return self._core.org_id()
 
     @property
     def org_id(self) -> str:
         """The organization id."""
-        return self._core.org_id()
+        return self._org_id().wait()
 
-    async def org_id_async(self) -> str:
-        """Async form of :attr:`org_id`."""
-        return await self._core.org_id_async()
+    org_id_async = awaiting(_org_id)

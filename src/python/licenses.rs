@@ -1,45 +1,40 @@
-//! Bindings for named-user licenses (`gis.admin.license`). Records travel as dicts; the
-//! facade (`gislicense.licenses`) wraps them. Each operation is one future that the sync
-//! method waits for and the `_async` method returns as an awaitable.
+//! Bindings for named-user licenses (`gis.admin.license`). Each operation is one entry
+//! returning a `Call`; member entitlements and counts reach Python as their record classes,
+//! a license as the dict `gislicense.License` is made from.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use serde_json::{Map, Value};
+use pyo3::types::PyDict;
 
-use crate::bulk::Outcome;
 use crate::error::Error;
-use crate::portal::licenses::{entitlement_report, StepOutcomes};
-use crate::portal::{self as core, Change, License, UserEntitlement};
+use crate::portal::licenses::entitlement_report;
+use crate::portal::{self as core, Change, License};
 use crate::python::bulk::{Outcomes, StepOutcomesList};
-use crate::python::json::{JsonObject, JsonObjects};
-use crate::python::wait::{awaitable, wait};
+use crate::python::json::dict;
+use crate::python::wait::Call;
 
 type Items = crate::python::text::MemberItems;
 
-fn license_map(license: License) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("item_id".into(), Value::String(license.item_id));
-    map.insert("title".into(), Value::String(license.title));
-    let counts: Map<String, Value> = license
-        .entitlements
-        .into_iter()
-        .map(|(id, num)| (id, Value::from(num)))
-        .collect();
-    map.insert("entitlements".into(), Value::Object(counts));
-    map.insert("raw".into(), Value::Object(license.raw));
-    map
-}
+/// A license reaches Python as the dict `gislicense.License` is made from: its item id,
+/// title, entitlement counts in the portal's order, and the purchase as received.
+impl<'py> IntoPyObject<'py> for License {
+    type Target = PyDict;
+    type Output = Bound<'py, PyDict>;
+    type Error = PyErr;
 
-fn user_entitlement_map(user: UserEntitlement) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("username".into(), Value::String(user.username));
-    map.insert("entitlements".into(), Value::from(user.entitlements));
-    map.insert("disconnected".into(), Value::Bool(user.disconnected));
-    map.insert("last_login".into(), Value::from(user.last_login_ms));
-    map.insert("raw".into(), Value::Object(user.raw));
-    map
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let data = PyDict::new(py);
+        data.set_item("item_id", self.item_id)?;
+        data.set_item("title", self.title)?;
+        let counts = PyDict::new(py);
+        for (id, number) in self.entitlements {
+            counts.set_item(id, number)?;
+        }
+        data.set_item("entitlements", counts)?;
+        data.set_item("raw", dict(py, &self.raw)?)?;
+        Ok(data)
+    }
 }
 
 fn change(mode: &str, entitlements: Vec<String>) -> Result<Change, Error> {
@@ -61,71 +56,40 @@ impl LicenseAdmin {
     pub fn new(client: Arc<core::Portal>) -> Self {
         LicenseAdmin { client }
     }
+}
 
-    fn licenses(&self) -> impl Future<Output = Result<JsonObjects, Error>> + Send + 'static {
+#[pymethods]
+impl LicenseAdmin {
+    fn licenses(&self) -> Call {
         let client = self.client.clone();
-        async move {
-            let licenses = client.licenses().await?;
-            Ok(JsonObjects(licenses.into_iter().map(license_map).collect()))
-        }
+        Call::new(async move { client.licenses().await })
     }
 
-    fn license(
-        &self,
-        name: String,
-    ) -> impl Future<Output = Result<JsonObject, Error>> + Send + 'static {
+    fn license(&self, name: String) -> Call {
         let client = self.client.clone();
-        async move { Ok(JsonObject(license_map(client.license(&name).await?))) }
+        Call::new(async move { client.license(&name).await })
     }
 
-    fn users(
-        &self,
-        item_id: String,
-    ) -> impl Future<Output = Result<JsonObjects, Error>> + Send + 'static {
+    fn users(&self, item_id: String) -> Call {
         let client = self.client.clone();
-        async move {
-            let users = client.user_entitlements(&item_id).await?;
-            Ok(JsonObjects(
-                users.into_iter().map(user_entitlement_map).collect(),
-            ))
-        }
+        Call::new(async move { client.user_entitlements(&item_id).await })
     }
 
-    fn user(
-        &self,
-        item_id: String,
-        username: String,
-    ) -> impl Future<Output = Result<Option<JsonObject>, Error>> + Send + 'static {
+    fn user(&self, item_id: String, username: String) -> Call {
         let client = self.client.clone();
-        async move {
-            let one = client.user_entitlement(&item_id, &username).await?;
-            Ok(one.map(|u| JsonObject(user_entitlement_map(u))))
-        }
+        Call::new(async move { client.user_entitlement(&item_id, &username).await })
     }
 
-    fn report(
-        &self,
-        license: String,
-    ) -> impl Future<Output = Result<JsonObjects, Error>> + Send + 'static {
+    fn report(&self, license: String) -> Call {
         let client = self.client.clone();
-        async move {
+        Call::new(async move {
             let license = client.license(&license).await?;
             let users = client.user_entitlements(&license.item_id).await?;
-            let rows = entitlement_report(&license, &users)
-                .into_iter()
-                .map(|c| {
-                    let mut row = Map::new();
-                    row.insert("entitlement".into(), Value::String(c.entitlement));
-                    row.insert("total".into(), Value::from(c.total));
-                    row.insert("assigned".into(), Value::from(c.assigned));
-                    row.insert("remaining".into(), Value::from(c.remaining));
-                    row
-                })
-                .collect();
-            Ok(JsonObjects(rows))
-        }
+            Ok(entitlement_report(&license, &users))
+        })
     }
 
+    #[pyo3(signature = (license, items, mode, entitlements, dry_run, batch_size, concurrency))]
     #[allow(clippy::too_many_arguments)]
     fn provision(
         &self,
@@ -136,42 +100,33 @@ impl LicenseAdmin {
         dry_run: bool,
         batch_size: usize,
         concurrency: usize,
-    ) -> impl Future<Output = Result<Outcomes, Error>> + Send + 'static {
+    ) -> Call {
         let client = self.client.clone();
-        async move {
+        Call::new(async move {
             let change = change(&mode, entitlements)?;
             let outcomes = client
                 .bulk_provision(&license, items.0, change, dry_run, batch_size, concurrency)
                 .await?;
             Ok(Outcomes(outcomes))
-        }
+        })
     }
 
-    fn release(
-        &self,
-        username: String,
-        app: String,
-    ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+    fn release(&self, username: String, app: String) -> Call {
         let client = self.client.clone();
-        async move { client.release_license(&username, &app).await }
+        Call::new(async move { client.release_license(&username, &app).await })
     }
 
-    fn release_many(
-        &self,
-        items: Items,
-        app: String,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> impl Future<Output = Result<Outcomes, Error>> + Send + 'static {
+    fn release_many(&self, items: Items, app: String, dry_run: bool, concurrency: usize) -> Call {
         let client = self.client.clone();
-        async move {
-            let outcomes: Vec<Outcome> = client
+        Call::new(async move {
+            let outcomes = client
                 .bulk_release(items.0, &app, dry_run, concurrency)
                 .await?;
             Ok(Outcomes(outcomes))
-        }
+        })
     }
 
+    #[pyo3(signature = (items, app, user_type, license, entitlements, dry_run, concurrency))]
     #[allow(clippy::too_many_arguments)]
     fn release_and_update(
         &self,
@@ -182,10 +137,10 @@ impl LicenseAdmin {
         entitlements: Option<Vec<String>>,
         dry_run: bool,
         concurrency: usize,
-    ) -> impl Future<Output = Result<StepOutcomesList, Error>> + Send + 'static {
+    ) -> Call {
         let client = self.client.clone();
-        async move {
-            let outcomes: Vec<StepOutcomes> = client
+        Call::new(async move {
+            let outcomes = client
                 .release_and_update(
                     items.0,
                     &app,
@@ -197,206 +152,6 @@ impl LicenseAdmin {
                 )
                 .await?;
             Ok(StepOutcomesList(outcomes))
-        }
-    }
-}
-
-#[pymethods]
-impl LicenseAdmin {
-    #[pyo3(name = "licenses")]
-    fn py_licenses<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(wait(py, self.licenses())?.into_pyobject(py)?.into_any())
-    }
-
-    fn licenses_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.licenses())
-    }
-
-    #[pyo3(name = "license")]
-    fn py_license<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
-        Ok(wait(py, self.license(name))?.into_pyobject(py)?.into_any())
-    }
-
-    fn license_async<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.license(name))
-    }
-
-    #[pyo3(name = "users")]
-    fn py_users<'py>(&self, py: Python<'py>, item_id: String) -> PyResult<Bound<'py, PyAny>> {
-        Ok(wait(py, self.users(item_id))?.into_pyobject(py)?.into_any())
-    }
-
-    fn users_async<'py>(&self, py: Python<'py>, item_id: String) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.users(item_id))
-    }
-
-    #[pyo3(name = "user")]
-    fn py_user<'py>(
-        &self,
-        py: Python<'py>,
-        item_id: String,
-        username: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(wait(py, self.user(item_id, username))?
-            .into_pyobject(py)?
-            .into_any())
-    }
-
-    fn user_async<'py>(
-        &self,
-        py: Python<'py>,
-        item_id: String,
-        username: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.user(item_id, username))
-    }
-
-    #[pyo3(name = "report")]
-    fn py_report<'py>(&self, py: Python<'py>, license: String) -> PyResult<Bound<'py, PyAny>> {
-        Ok(wait(py, self.report(license))?
-            .into_pyobject(py)?
-            .into_any())
-    }
-
-    fn report_async<'py>(&self, py: Python<'py>, license: String) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.report(license))
-    }
-
-    #[pyo3(name = "provision", signature = (license, items, mode, entitlements, dry_run, batch_size, concurrency))]
-    #[allow(clippy::too_many_arguments)]
-    fn py_provision<'py>(
-        &self,
-        py: Python<'py>,
-        license: String,
-        items: Items,
-        mode: String,
-        entitlements: Vec<String>,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let future = self.provision(
-            license,
-            items,
-            mode,
-            entitlements,
-            dry_run,
-            batch_size,
-            concurrency,
-        );
-        Ok(wait(py, future)?.into_pyobject(py)?.into_any())
-    }
-
-    #[pyo3(signature = (license, items, mode, entitlements, dry_run, batch_size, concurrency))]
-    #[allow(clippy::too_many_arguments)]
-    fn provision_async<'py>(
-        &self,
-        py: Python<'py>,
-        license: String,
-        items: Items,
-        mode: String,
-        entitlements: Vec<String>,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let future = self.provision(
-            license,
-            items,
-            mode,
-            entitlements,
-            dry_run,
-            batch_size,
-            concurrency,
-        );
-        awaitable(py, future)
-    }
-
-    #[pyo3(name = "release")]
-    fn py_release(&self, py: Python<'_>, username: String, app: String) -> PyResult<()> {
-        wait(py, self.release(username, app))
-    }
-
-    fn release_async<'py>(
-        &self,
-        py: Python<'py>,
-        username: String,
-        app: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.release(username, app))
-    }
-
-    #[pyo3(name = "release_many")]
-    fn py_release_many<'py>(
-        &self,
-        py: Python<'py>,
-        items: Items,
-        app: String,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let future = self.release_many(items, app, dry_run, concurrency);
-        Ok(wait(py, future)?.into_pyobject(py)?.into_any())
-    }
-
-    fn release_many_async<'py>(
-        &self,
-        py: Python<'py>,
-        items: Items,
-        app: String,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.release_many(items, app, dry_run, concurrency))
-    }
-
-    #[pyo3(name = "release_and_update", signature = (items, app, user_type, license, entitlements, dry_run, concurrency))]
-    #[allow(clippy::too_many_arguments)]
-    fn py_release_and_update<'py>(
-        &self,
-        py: Python<'py>,
-        items: Items,
-        app: String,
-        user_type: Option<String>,
-        license: String,
-        entitlements: Option<Vec<String>>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let future = self.release_and_update(
-            items,
-            app,
-            user_type,
-            license,
-            entitlements,
-            dry_run,
-            concurrency,
-        );
-        Ok(wait(py, future)?.into_pyobject(py)?.into_any())
-    }
-
-    #[pyo3(signature = (items, app, user_type, license, entitlements, dry_run, concurrency))]
-    #[allow(clippy::too_many_arguments)]
-    fn release_and_update_async<'py>(
-        &self,
-        py: Python<'py>,
-        items: Items,
-        app: String,
-        user_type: Option<String>,
-        license: String,
-        entitlements: Option<Vec<String>>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let future = self.release_and_update(
-            items,
-            app,
-            user_type,
-            license,
-            entitlements,
-            dry_run,
-            concurrency,
-        );
-        awaitable(py, future)
+        })
     }
 }

@@ -8,8 +8,10 @@ mod licenses;
 mod openlm;
 mod options;
 mod portal;
+mod records;
 mod sandbox;
 mod text;
+mod time;
 mod wait;
 
 use pyo3::prelude::*;
@@ -29,6 +31,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
     m.add_class::<portal::PortalClient>()?;
     m.add_class::<licenses::LicenseAdmin>()?;
+    m.add_class::<wait::Call>()?;
+    m.add_class::<records::UserType>()?;
+    m.add_class::<records::Role>()?;
+    m.add_class::<records::UserEntitlement>()?;
+    m.add_class::<records::EntitlementCount>()?;
+    m.add_function(wrap_pyfunction!(time::utc_from_ms, m)?)?;
     m.add_class::<sandbox::Sandbox>()?;
     m.add_class::<sandbox::SandboxRequest>()?;
     Ok(())

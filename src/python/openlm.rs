@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping};
 
 use crate::error::Error;
@@ -13,66 +12,8 @@ use crate::python::bulk::Outcomes;
 use crate::python::errors::to_pyerr;
 use crate::python::options::HttpOptions;
 use crate::python::text::{text, type_name};
-use crate::python::wait::{awaitable, wait};
-
-// ---------------------------------------------------------------------------------------------
-// Times: built through Python's datetime module (the C datetime API is not in the stable ABI).
-
-struct DateTimeTools {
-    epoch: Py<PyAny>,
-    timedelta: Py<PyAny>,
-}
-
-fn datetime_tools(py: Python<'_>) -> PyResult<&DateTimeTools> {
-    static TOOLS: PyOnceLock<DateTimeTools> = PyOnceLock::new();
-    TOOLS.get_or_try_init(py, || {
-        let datetime = py.import("datetime")?;
-        let utc = datetime.getattr("timezone")?.getattr("utc")?;
-        let epoch = datetime
-            .getattr("datetime")?
-            .call((1970, 1, 1, 0, 0, 0, 0, utc), None)?;
-        Ok(DateTimeTools {
-            epoch: epoch.unbind(),
-            timedelta: datetime.getattr("timedelta")?.unbind(),
-        })
-    })
-}
-
-/// Milliseconds from 1970 to the first and the last instant Python's datetime can hold
-/// (0001-01-01 and 9999-12-31 23:59:59.999 UTC).
-const DATETIME_MS: std::ops::RangeInclusive<i64> = -62_135_596_800_000..=253_402_300_799_999;
-
-/// The longest timedelta, in seconds (999,999,999 days).
-const TIMEDELTA_MAX_SECONDS: f64 = 999_999_999.0 * 86_400.0;
-
-/// A UTC datetime, or None when Python's datetime cannot hold the time (a server sent
-/// nonsense): the typed field reads as None and the raw value stays in ``attributes``.
-fn utc_datetime(py: Python<'_>, ms: i64) -> PyResult<Py<PyAny>> {
-    if !DATETIME_MS.contains(&ms) {
-        return Ok(py.None());
-    }
-    let tools = datetime_tools(py)?;
-    let kwargs = PyDict::new(py);
-    kwargs.set_item("milliseconds", ms)?;
-    let delta = tools.timedelta.bind(py).call((), Some(&kwargs))?;
-    Ok(tools.epoch.bind(py).add(delta)?.unbind())
-}
-
-/// A timedelta, or None when Python's timedelta cannot hold it.
-fn timedelta(py: Python<'_>, seconds: f64) -> PyResult<Py<PyAny>> {
-    if !(seconds.is_finite() && seconds.abs() < TIMEDELTA_MAX_SECONDS) {
-        return Ok(py.None());
-    }
-    let kwargs = PyDict::new(py);
-    kwargs.set_item("seconds", seconds)?;
-    Ok(datetime_tools(py)?
-        .timedelta
-        .bind(py)
-        .call((), Some(&kwargs))?
-        .unbind())
-}
-
-// ---------------------------------------------------------------------------------------------
+use crate::python::time::{timedelta, utc_datetime};
+use crate::python::wait::Call;
 
 /// A license in use, from a GetActiveProducts reply.
 ///
@@ -436,49 +377,29 @@ impl OpenLMClient {
     }
 
     #[pyo3(signature = (page_size, fields, attributes))]
-    fn get_active_products<'py>(
+    fn get_active_products(
         &self,
-        py: Python<'py>,
         page_size: u64,
-        fields: Vec<(String, Vec<Bound<'py, PyAny>>)>,
+        fields: Vec<(String, Vec<Bound<'_, PyAny>>)>,
         attributes: Vec<(String, Vec<String>)>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<Call> {
         let filter = build_filter(fields, attributes)?;
         let page_size = check_page_size(page_size)?;
         let client = self.client.clone();
-        let products = wait(py, async move {
-            let products = client.get_active_products(page_size).await?;
-            Ok(filtered(products, &filter))
-        })?;
-        to_python_products(py, products)
-    }
-
-    #[pyo3(signature = (page_size, fields, attributes))]
-    fn get_active_products_async<'py>(
-        &self,
-        py: Python<'py>,
-        page_size: u64,
-        fields: Vec<(String, Vec<Bound<'py, PyAny>>)>,
-        attributes: Vec<(String, Vec<String>)>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let filter = build_filter(fields, attributes)?;
-        let page_size = check_page_size(page_size)?;
-        let client = self.client.clone();
-        awaitable(py, async move {
+        Ok(Call::new(async move {
             let products = client.get_active_products(page_size).await?;
             Ok(Products(filtered(products, &filter)))
-        })
+        }))
     }
 
     fn close_application(
         &self,
-        py: Python<'_>,
         username: String,
         workstation: String,
         server: String,
         vendor: String,
         feature: String,
-    ) -> PyResult<()> {
+    ) -> PyResult<Call> {
         let target = CloseTarget {
             username,
             workstation,
@@ -488,69 +409,28 @@ impl OpenLMClient {
         };
         target.validate().map_err(to_pyerr)?;
         let client = self.client.clone();
-        wait(py, async move { client.close_application(&target).await })
-    }
-
-    fn close_application_async<'py>(
-        &self,
-        py: Python<'py>,
-        username: String,
-        workstation: String,
-        server: String,
-        vendor: String,
-        feature: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let target = CloseTarget {
-            username,
-            workstation,
-            server,
-            vendor,
-            feature,
-        };
-        target.validate().map_err(to_pyerr)?;
-        let client = self.client.clone();
-        awaitable(py, async move { client.close_application(&target).await })
+        Ok(Call::new(
+            async move { client.close_application(&target).await },
+        ))
     }
 
     #[pyo3(signature = (items, server, vendor, dry_run, concurrency))]
-    fn close_applications<'py>(
+    fn close_applications(
         &self,
-        py: Python<'py>,
-        items: Vec<Bound<'py, PyAny>>,
+        items: Vec<Bound<'_, PyAny>>,
         server: Option<String>,
         vendor: Option<String>,
         dry_run: bool,
         concurrency: usize,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<Call> {
         let targets = targets(&items, server.as_deref(), vendor.as_deref())?;
         let client = self.client.clone();
-        let outcomes = wait(py, async move {
-            client
+        Ok(Call::new(async move {
+            let outcomes = client
                 .close_applications(targets, dry_run, concurrency)
-                .await
-        })?;
-        Outcomes(outcomes).into_pyobject(py)
-    }
-
-    #[pyo3(signature = (items, server, vendor, dry_run, concurrency))]
-    fn close_applications_async<'py>(
-        &self,
-        py: Python<'py>,
-        items: Vec<Bound<'py, PyAny>>,
-        server: Option<String>,
-        vendor: Option<String>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let targets = targets(&items, server.as_deref(), vendor.as_deref())?;
-        let client = self.client.clone();
-        awaitable(py, async move {
-            Ok(Outcomes(
-                client
-                    .close_applications(targets, dry_run, concurrency)
-                    .await?,
-            ))
-        })
+                .await?;
+            Ok(Outcomes(outcomes))
+        }))
     }
 }
 

@@ -1,10 +1,15 @@
-//! Running core futures from Python: sync calls wait with the GIL released (and stay
-//! interruptible with Ctrl-C); async calls return an awaitable.
+//! Running core futures from Python. Every binding returns a [`Call`]: a pending call that
+//! the facade either waits for (sync: GIL released, interruptible with Ctrl-C) or awaits
+//! (asyncio). So each operation is bound once, and its sync and async forms cannot drift.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
 
 use crate::error::Error;
 use crate::python::errors::{internal, to_pyerr};
@@ -12,6 +17,76 @@ use crate::runtime::runtime;
 
 /// How often a waiting sync call looks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// Makes the Python value of a finished call; runs with the GIL held.
+type Convert = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
+
+type Pending = Pin<Box<dyn Future<Output = Result<Ready, Error>> + Send>>;
+
+/// A finished call's result, made into a Python value only once the GIL is held.
+struct Ready(Convert);
+
+impl<'py> IntoPyObject<'py> for Ready {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (self.0)(py)
+    }
+}
+
+/// A call to the core, not yet started: ``call.wait()`` runs it and blocks, ``await call``
+/// runs it on the asyncio loop. Either may be done once.
+#[pyclass(frozen, module = "gislicense._core")]
+pub struct Call {
+    pending: Mutex<Option<Pending>>,
+}
+
+impl Call {
+    /// A call whose result becomes a Python value through `IntoPyObject`.
+    pub fn new<F, T>(future: F) -> Call
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: for<'py> IntoPyObject<'py> + Send + 'static,
+    {
+        let pending: Pending = Box::pin(async move {
+            let value = future.await?;
+            let convert: Convert = Box::new(move |py| value.into_bound_py_any(py));
+            Ok(Ready(convert))
+        });
+        Call {
+            pending: Mutex::new(Some(pending)),
+        }
+    }
+
+    /// A call that fails at once, for input refused before anything is sent.
+    pub fn failed(error: Error) -> Call {
+        Call::new(async move { Err::<(), Error>(error) })
+    }
+
+    fn take(&self) -> PyResult<Pending> {
+        let mut slot = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        slot.take()
+            .ok_or_else(|| PyRuntimeError::new_err("this call was already run; make it again"))
+    }
+}
+
+#[pymethods]
+impl Call {
+    /// Run the call and wait for its result.
+    pub fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        wait(py, self.take()?)?.into_pyobject(py)
+    }
+
+    fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pending = self.take()?;
+        let future = pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            pending.await.map_err(to_pyerr)
+        })?;
+        future.call_method0("__await__")
+    }
+}
 
 /// Run a future to completion on the shared runtime, without holding the GIL.
 pub fn wait<F, T>(py: Python<'_>, future: F) -> PyResult<T>
@@ -35,13 +110,4 @@ where
             }
         }
     }
-}
-
-/// An awaitable for the running asyncio loop.
-pub fn awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = Result<T, Error>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { future.await.map_err(to_pyerr) })
 }

@@ -1,0 +1,83 @@
+"""Each network operation is written once, as a method that returns a pending call;
+:func:`blocking` and :func:`awaiting` make its sync and ``_async`` forms.
+
+A pending call is a ``_core.Call`` (``call.wait()`` blocks with the GIL released and
+Ctrl-C honoured; ``await call`` runs it on the asyncio loop), or :class:`Then` over one
+when the facade shapes the result (pairing outcomes with the items given, say).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from typing import Concatenate, ParamSpec
+
+    P = ParamSpec("P")
+
+T = TypeVar("T")
+U = TypeVar("U")
+S = TypeVar("S")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pending(Protocol[T_co]):
+    """A call not yet run: wait for it, or await it, once."""
+
+    def wait(self) -> T_co: ...
+
+    def __await__(self) -> Generator[Any, Any, T_co]: ...
+
+
+class Then(Generic[T, U]):
+    """A pending call whose result ``then`` shapes, in both forms alike."""
+
+    __slots__ = ("_call", "_then")
+
+    def __init__(self, call: Pending[T], then: Callable[[T], U]) -> None:
+        self._call = call
+        self._then = then
+
+    def wait(self) -> U:
+        return self._then(self._call.wait())
+
+    def __await__(self) -> Generator[Any, Any, U]:
+        result = yield from self._call.__await__()
+        return self._then(result)
+
+
+def _public(op: Callable[..., Any]) -> str:
+    return op.__name__.lstrip("_")
+
+
+def _name(run: Callable[..., Any], op: Callable[..., Any], name: str) -> None:
+    run.__name__ = name
+    owner = op.__qualname__.rpartition(".")[0]
+    run.__qualname__ = f"{owner}.{name}" if owner else name
+
+
+def blocking(op: Callable[Concatenate[S, P], Pending[T]]) -> Callable[Concatenate[S, P], T]:
+    """The sync form of an operation: run it and wait for the result."""
+
+    @functools.wraps(op)
+    def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return op(self, *args, **kwargs).wait()
+
+    _name(run, op, _public(op))
+    return run
+
+
+def awaiting(
+    op: Callable[Concatenate[S, P], Pending[T]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """The ``_async`` form of an operation: a coroutine for asyncio."""
+
+    @functools.wraps(op)
+    async def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await op(self, *args, **kwargs)
+
+    _name(run, op, _public(op) + "_async")
+    run.__doc__ = f"Async form of :meth:`{_public(op)}`."
+    return run

@@ -1,0 +1,117 @@
+"""Each operation is bound once: a pending core call that the sync form waits for and the
+async form awaits. These tests hold the two forms together."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import pickle
+
+import pytest
+
+import gislicense
+from gislicense import GIS, EntitlementCount, OpenLM, Role, Sandbox, UserEntitlement, UserType
+from gislicense.licenses import License, LicenseManager
+from gislicense.portal import User, UserManager
+
+FACADES = [GIS, UserManager, User, License, LicenseManager, OpenLM]
+
+
+def admin(sb: Sandbox) -> GIS:
+    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+
+
+@pytest.mark.parametrize("cls", FACADES, ids=lambda c: c.__name__)
+def test_every_async_form_has_its_sync_form_with_the_same_parameters(cls: type) -> None:
+    asyncs = [name for name in vars(cls) if name.endswith("_async")]
+    assert asyncs, cls
+    for name in asyncs:
+        sync = getattr(cls, name.removesuffix("_async"))
+        run = getattr(cls, name)
+        assert inspect.iscoroutinefunction(run), name
+        assert run.__doc__.startswith("Async form of"), name
+        if isinstance(sync, property):
+            continue
+        assert sync.__name__ == name.removesuffix("_async")
+        assert sync.__doc__ and not sync.__doc__.startswith("Async form")
+        assert inspect.signature(sync) == inspect.signature(run), name
+
+
+def test_a_call_runs_once(sandbox: Sandbox) -> None:
+    call = admin(sandbox)._core.version()
+    assert call.wait() == admin(sandbox).version
+    with pytest.raises(RuntimeError, match="already run"):
+        call.wait()
+
+
+async def test_a_call_can_be_awaited_and_not_then_waited(sandbox: Sandbox) -> None:
+    gis = admin(sandbox)
+    call = gis._core.org_id()
+    assert await call == gis.org_id
+    with pytest.raises(RuntimeError, match="already run"):
+        call.wait()
+    assert await asyncio.gather(gis.version_async(), gis.org_id_async()) == [
+        gis.version,
+        gis.org_id,
+    ]
+
+
+def test_a_call_not_run_sends_nothing(sandbox: Sandbox) -> None:
+    gis = admin(sandbox)
+    gis.sign_in()
+    sandbox.clear_requests()
+    gis._core.update_license_type("nobody", "viewer")
+    assert sandbox.requests() == []
+
+
+def test_sync_and_async_forms_agree(sandbox: Sandbox) -> None:
+    gis = admin(sandbox)
+    pro = gis.admin.license.get("pro")
+
+    async def both() -> tuple[object, ...]:
+        return (
+            await gis.users.license_types_async(),
+            await gis.users.roles_async(),
+            await pro.report_async(),
+            [u.username for u in await pro.users_async()],
+        )
+
+    assert asyncio.run(both()) == (
+        gis.users.license_types,
+        gis.users.roles,
+        pro.report,
+        [u.username for u in pro.users()],
+    )
+
+
+def test_records_pickle_and_compare() -> None:
+    records = [
+        UserType("creatorUT", "Creator", 3, 10, {"id": "creatorUT"}),
+        Role("org_admin", "Administrator", "All"),
+        EntitlementCount("desktopAdvN", 10, 3, 7),
+    ]
+    for record in records:
+        copy = pickle.loads(pickle.dumps(record))
+        assert copy == record and hash(copy) == hash(record)
+        assert type(copy).__module__ == "gislicense"
+    entitlement = UserEntitlement(
+        {
+            "username": "ann",
+            "entitlements": ["desktopAdvN"],
+            "disconnected": True,
+            "last_login": 1_700_000_000_000,
+            "raw": {"username": "ann"},
+        }
+    )
+    copy = pickle.loads(pickle.dumps(entitlement))
+    assert (copy.username, copy.entitlements, copy.disconnected, copy.last_login, copy.raw) == (
+        "ann",
+        ["desktopAdvN"],
+        True,
+        entitlement.last_login,
+        {"username": "ann"},
+    )
+    assert entitlement.last_login is not None and entitlement.last_login.year == 2023
+    assert UserType("a", "A", 5, 3).available == 0
+    assert UserType("a", "A").available is None
+    assert gislicense.UserType is UserType
