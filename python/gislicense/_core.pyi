@@ -9,9 +9,32 @@ import datetime
 import os
 from collections.abc import Generator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, final
+
+from typing_extensions import Self
 
 from gislicense.exceptions import GisLicenseError
+
+__all__ = [
+    "DEBUG_BUILD",
+    "USER_AGENT",
+    "ActiveProduct",
+    "Call",
+    "EntitlementCount",
+    "HttpOptions",
+    "LicenseAdmin",
+    "OpenLMClient",
+    "PortalClient",
+    "Role",
+    "Sandbox",
+    "SandboxRequest",
+    "UserEntitlement",
+    "UserType",
+    "__version__",
+    "active_product_fields",
+    "parse_active_products",
+    "utc_from_ms",
+]
 
 __version__: str
 #: The User-Agent every request carries.
@@ -23,11 +46,12 @@ _T = TypeVar("_T")
 _Scalar = str | int | bool
 _Result = tuple[str, str | None, GisLicenseError | None]
 
+@final
 class HttpOptions:
     """How a client talks HTTP (built by the facade from its keyword arguments)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout: float,
         connect_timeout: float,
@@ -37,12 +61,13 @@ class HttpOptions:
         backoff: float,
         retry_writes: bool,
         max_reply_bytes: int,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def timeout(self) -> float: ...
     @property
     def verify(self) -> bool: ...
 
+@final
 class ActiveProduct:
     """A license in use, from a GetActiveProducts reply.
 
@@ -112,7 +137,7 @@ class ActiveProduct:
         """Every attribute of the PRODUCT element exactly as received, in order."""
     def to_dict(self) -> dict[str, Any]:
         """The typed fields as a dict, for tables and JSON."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 def parse_active_products(data: bytes) -> list[ActiveProduct]:
     """Read a GetActiveProducts reply (the XML bytes) into ActiveProduct objects.
@@ -124,6 +149,7 @@ def parse_active_products(data: bytes) -> list[ActiveProduct]:
 def active_product_fields() -> list[tuple[str, str]]:
     """The typed fields of ActiveProduct with their kinds (text, time, seconds, int, bool)."""
 
+@final
 class Call(Generic[_T]):
     """A call to the core, not yet started: :meth:`wait` runs it and blocks (the GIL
     released, Ctrl-C honoured); ``await call`` runs it on the asyncio loop. Once either."""
@@ -135,6 +161,7 @@ def utc_from_ms(ms: object) -> datetime.datetime | None:
     """A Portal time (ms since 1970) as a UTC datetime; None for never (-1), missing,
     garbage, or a time Python's datetime cannot hold."""
 
+@final
 class UserType:
     """A user type (named-user license type) of the portal.
 
@@ -146,14 +173,14 @@ class UserType:
         raw: Every field as received.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         id: str,
         name: str,
         in_use: int | None = None,
         maximum: int | None = None,
         raw: Mapping[str, Any] | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def id(self) -> str: ...
     @property
@@ -167,22 +194,24 @@ class UserType:
     @property
     def available(self) -> int | None:
         """Seats left, when known."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
 class Role:
     """A role: a built-in one (``org_admin``...) or a custom one (Viewer, Data Editor...)."""
 
-    def __init__(self, id: str, name: str, description: str = "") -> None: ...
+    def __new__(cls, id: str, name: str, description: str = "") -> Self: ...
     @property
     def id(self) -> str: ...
     @property
     def name(self) -> str: ...
     @property
     def description(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
 class UserEntitlement:
     """One member's entitlements under a license.
 
@@ -193,7 +222,7 @@ class UserEntitlement:
         raw: Every field as received.
     """
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __new__(cls, data: Mapping[str, Any]) -> Self:
         """From ``username``, ``entitlements``, ``disconnected``, ``last_login`` (ms since
         1970 or None) and ``raw``."""
     @property
@@ -208,10 +237,11 @@ class UserEntitlement:
     @property
     def raw(self) -> dict[str, Any]: ...
 
+@final
 class EntitlementCount:
     """One row of :attr:`License.report`: bought, assigned and left of an entitlement."""
 
-    def __init__(self, entitlement: str, total: int, assigned: int, remaining: int) -> None: ...
+    def __new__(cls, entitlement: str, total: int, assigned: int, remaining: int) -> Self: ...
     @property
     def entitlement(self) -> str: ...
     @property
@@ -222,16 +252,17 @@ class EntitlementCount:
     def remaining(self) -> int: ...
     def as_dict(self) -> dict[str, Any]:
         """The row as a dict, for tables: ``pandas.DataFrame(r.as_dict() for r in report)``."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
 class OpenLMClient:
     """The OpenLM protocol client behind :class:`gislicense.OpenLM`. Each operation
     returns a :class:`Call`."""
 
-    def __init__(
-        self, url: str, username: str | None, password: str | None, options: HttpOptions
-    ) -> None: ...
+    def __new__(
+        cls, url: str, username: str | None, password: str | None, options: HttpOptions
+    ) -> Self: ...
     @property
     def url(self) -> str: ...
     @property
@@ -254,13 +285,14 @@ class OpenLMClient:
         concurrency: int,
     ) -> Call[list[_Result]]: ...
 
+@final
 class PortalClient:
     """The Portal client behind :class:`gislicense.GIS`. Each operation returns a
     :class:`Call`. Members come back as dicts of the portal's JSON (the facade's ``User``
     wraps them); user types and roles as their records."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         url: str,
         username: str | None,
         password: str | None,
@@ -270,7 +302,7 @@ class PortalClient:
         expiration: int,
         allow_insecure_http: bool,
         options: HttpOptions,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def url(self) -> str: ...
     @property
@@ -321,6 +353,7 @@ class PortalClient:
 _Step = tuple[str, str, str | None, GisLicenseError | None]
 _StepResult = tuple[str, str | None, GisLicenseError | None, list[_Step]]
 
+@final
 class LicenseAdmin:
     """Named-user licenses of one portal connection (``gis.admin.license``). Each operation
     returns a :class:`Call`. Licenses come back as dicts ``{item_id, title, entitlements:
@@ -369,6 +402,7 @@ class LicenseAdmin:
         """Each member's (status, reason, error, steps); a step is (name, status, reason,
         error)."""
 
+@final
 class SandboxRequest:
     """One request the sandbox received."""
 
@@ -410,6 +444,7 @@ class SandboxRequest:
         """The injected fault, if any: ``error``, ``http500``, ``http503``, ``drop``, ``slow``,
         ``drop_after``."""
 
+@final
 class Sandbox:
     """Emulated license servers on loopback, speaking the same wire as the real ones.
 
@@ -461,8 +496,8 @@ class Sandbox:
             random beyond loopback).
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         sessions: int = 500,
         users: int | None = None,
@@ -485,7 +520,7 @@ class Sandbox:
         portal_deployment: str = "classic",
         admin_password: str | None = None,
         user_password: str | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     def __enter__(self) -> Sandbox: ...
     def __exit__(
         self,

@@ -135,12 +135,12 @@ impl From<CoreRole> for Role {
 #[pymethods]
 impl Role {
     #[new]
-    #[pyo3(signature = (id, name, description=String::new()))]
-    fn new(id: String, name: String, description: String) -> Self {
+    #[pyo3(signature = (id, name, description=""))]
+    fn new(id: String, name: String, description: &str) -> Self {
         Role {
             id,
             name,
-            description,
+            description: description.to_owned(),
         }
     }
 

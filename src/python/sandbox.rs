@@ -95,21 +95,21 @@ impl Sandbox {
         users = None,
         seed = 1,
         permissions = false,
-        openlm_username = "admin".to_owned(),
-        openlm_password = "sandbox-password".to_owned(),
+        openlm_username = "admin",
+        openlm_password = "sandbox-password",
         login_lifetime = 1800.0,
         paging = true,
         latency = 0.0,
-        host = "127.0.0.1".to_owned(),
+        host = "127.0.0.1",
         openlm_port = 0,
         openlm_tls = false,
         portal_members = 300,
         portal_offline = 5,
-        portal_version = "2024.1".to_owned(),
+        portal_version = "2024.1",
         token_lifetime = 1_209_600.0,
         portal_port = 0,
         portal_tls = true,
-        portal_deployment = "classic".to_owned(),
+        portal_deployment = "classic",
         admin_password = None,
         user_password = None,
     ))]
@@ -120,24 +120,29 @@ impl Sandbox {
         users: Option<usize>,
         seed: u64,
         permissions: bool,
-        openlm_username: String,
-        openlm_password: String,
+        openlm_username: &str,
+        openlm_password: &str,
         login_lifetime: f64,
         paging: bool,
         latency: f64,
-        host: String,
+        host: &str,
         openlm_port: u16,
         openlm_tls: bool,
         portal_members: usize,
         portal_offline: usize,
-        portal_version: String,
+        portal_version: &str,
         token_lifetime: f64,
         portal_port: u16,
         portal_tls: bool,
-        portal_deployment: String,
+        portal_deployment: &str,
         admin_password: Option<String>,
         user_password: Option<String>,
     ) -> PyResult<Self> {
+        let openlm_username = openlm_username.to_owned();
+        let openlm_password = openlm_password.to_owned();
+        let host = host.to_owned();
+        let portal_version = portal_version.to_owned();
+        let portal_deployment = portal_deployment.to_owned();
         crate::python::ensure_logging();
         if sessions > 2_000_000 {
             return Err(to_pyerr(Error::invalid("sessions must be at most 2000000")));
@@ -451,16 +456,16 @@ impl Sandbox {
         product,
         username,
         workstation,
-        server = "GIS License Server".to_owned(),
-        vendor = "ARCGIS".to_owned(),
+        server = "GIS License Server",
+        vendor = "ARCGIS",
         feature = None,
-        version = "10.1".to_owned(),
+        version = "10.1",
         licenses = 1,
         borrowed = false,
-        full_name = String::new(),
-        group = String::new(),
-        project = String::new(),
-        host_ip = String::new(),
+        full_name = "",
+        group = "",
+        project = "",
+        host_ip = "",
     ))]
     #[allow(clippy::too_many_arguments)]
     fn add_openlm_session(
@@ -468,17 +473,24 @@ impl Sandbox {
         product: String,
         username: String,
         workstation: String,
-        server: String,
-        vendor: String,
+        server: &str,
+        vendor: &str,
         feature: Option<String>,
-        version: String,
+        version: &str,
         licenses: u32,
         borrowed: bool,
-        full_name: String,
-        group: String,
-        project: String,
-        host_ip: String,
+        full_name: &str,
+        group: &str,
+        project: &str,
+        host_ip: &str,
     ) -> PyResult<u64> {
+        let server = server.to_owned();
+        let vendor = vendor.to_owned();
+        let version = version.to_owned();
+        let full_name = full_name.to_owned();
+        let group = group.to_owned();
+        let project = project.to_owned();
+        let host_ip = host_ip.to_owned();
         let feature = feature.unwrap_or_else(|| product.clone());
         for (name, value) in [
             ("product", &product),
