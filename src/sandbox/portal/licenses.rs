@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 
 use super::org::{PortalMember, MANAGE_LICENSES, ORG_ID};
 use super::wire::{
-    error_answer, forbidden, formatted, only_post, page, user_missing, Answer, Api, PortalRequest,
+    error_answer, forbidden, formatted, only_post, page, path_segment, user_missing, Answer, Api,
+    PortalRequest,
 };
 use super::PortalSite;
 use crate::error::{Error, Result};
@@ -319,7 +320,7 @@ impl PortalSite {
             _ => match tail.strip_prefix("userentitlements/") {
                 Some(name) => {
                     let caller = self.signed_in(request, api)?;
-                    let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+                    let name = path_segment(name);
                     let state = self.state();
                     let Some(i) = state.find(&name) else {
                         return Ok(user_missing());

@@ -1,6 +1,8 @@
 //! The member endpoints of the sharing API: listing and searching members, one member, the
 //! user types and roles on offer, and changing a member's user type, role or level.
 
+use std::sync::MutexGuard;
+
 use serde_json::{json, Value};
 
 use super::licenses;
@@ -9,8 +11,8 @@ use super::org::{
     ROLES, USER_TYPES,
 };
 use super::wire::{
-    error_answer, formatted, next_start, only_post, page, user_missing, window, Answer, Api,
-    PortalRequest, JSON,
+    error_answer, formatted, next_start, only_post, page, path_segment, user_missing, window,
+    Answer, Api, PortalRequest, JSON,
 };
 use super::PortalSite;
 use crate::sandbox::openlm::now_ms;
@@ -210,9 +212,7 @@ impl PortalSite {
             Some((name, tail)) => (name, Some(tail)),
             None => (rest, None),
         };
-        let name = percent_encoding::percent_decode_str(name)
-            .decode_utf8_lossy()
-            .to_string();
+        let name = path_segment(name);
         let state = self.state();
         let Some(i) = state.find(&name) else {
             return Ok(user_missing());
@@ -325,21 +325,31 @@ impl PortalSite {
         Ok(())
     }
 
-    pub(super) fn update_role(
+    /// The member that a change of one member names (`user`, or `username`), once the caller
+    /// is known to be an administrator and the request a POST.
+    fn member_to_change(
         &self,
         request: &PortalRequest<'_>,
-    ) -> std::result::Result<Answer, Answer> {
+    ) -> std::result::Result<(MutexGuard<'_, PortalState>, usize), Answer> {
         self.admin(request, Api::Sharing)?;
         only_post(request, Api::Sharing)?;
         let name = request
             .param("user")
             .or(request.param("username"))
             .unwrap_or("");
+        let state = self.state();
+        match state.find(name) {
+            Some(i) => Ok((state, i)),
+            None => Err(user_missing()),
+        }
+    }
+
+    pub(super) fn update_role(
+        &self,
+        request: &PortalRequest<'_>,
+    ) -> std::result::Result<Answer, Answer> {
+        let (mut state, i) = self.member_to_change(request)?;
         let wanted = request.param("role").unwrap_or("").trim();
-        let mut state = self.state();
-        let Some(i) = state.find(name) else {
-            return Ok(user_missing());
-        };
         let Some(role) = role_def(wanted) else {
             return Ok(error_answer(
                 Api::Sharing,
@@ -363,28 +373,15 @@ impl PortalSite {
         }
         member.role_id = role.id.into();
         member.modified = now_ms();
-        let username = member.username.clone();
-        Ok(formatted(
-            request,
-            &json!({"success": true, "username": username}),
-        ))
+        Ok(changed(request, &member.username))
     }
 
     pub(super) fn update_level(
         &self,
         request: &PortalRequest<'_>,
     ) -> std::result::Result<Answer, Answer> {
-        self.admin(request, Api::Sharing)?;
-        only_post(request, Api::Sharing)?;
-        let name = request
-            .param("user")
-            .or(request.param("userName"))
-            .unwrap_or("");
+        let (state, i) = self.member_to_change(request)?;
         let level = request.param("level").unwrap_or("").trim();
-        let state = self.state();
-        let Some(i) = state.find(name) else {
-            return Ok(user_missing());
-        };
         if level != "1" && level != "2" {
             return Ok(error_answer(
                 Api::Sharing,
@@ -402,12 +399,13 @@ impl PortalSite {
                 &["Change the user type instead."],
             ));
         }
-        let username = member.username.clone();
-        Ok(formatted(
-            request,
-            &json!({"success": true, "username": username}),
-        ))
+        Ok(changed(request, &member.username))
     }
+}
+
+/// The reply to a change of one member.
+fn changed(request: &PortalRequest<'_>, username: &str) -> Answer {
+    formatted(request, &json!({"success": true, "username": username}))
 }
 
 fn sort_members(members: &mut [&PortalMember], field: Option<&str>, order: Option<&str>) {

@@ -112,6 +112,11 @@ fn number_param(request: &PortalRequest<'_>, name: &str, default: usize) -> usiz
         .map_or(default, |n| n.max(0) as usize)
 }
 
+/// A name from a URL path segment (`community/users/<name>`), percent-decoded.
+pub(super) fn path_segment(segment: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy()
+}
+
 /// The window a listing asks for, as the sharing API pages: 1-based `start`, and `num`
 /// (at most 100).
 pub(super) fn window(request: &PortalRequest<'_>) -> (usize, usize) {
