@@ -23,7 +23,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
-use crate::openlm::xml;
 pub use faults::{FaultKind, FaultRates};
 pub use openlm::{Checkout, OpenLmOptions, OpenLmSite};
 pub use portal::{PortalMember, PortalSite, PortalSiteOptions};
@@ -408,7 +407,8 @@ struct Parsed {
     session: Option<String>,
     token_in: Option<&'static str>,
     referer: Option<String>,
-    message: Option<xml::Message>,
+    /// The OpenLM request, or why it could not be read; `None` for the portal.
+    openlm: Option<std::result::Result<openlm::Request, String>>,
     /// Portal parameters as received (query, then form body).
     portal_params: Vec<(String, String)>,
     header_token: Option<String>,
@@ -422,24 +422,25 @@ fn parse_openlm(body: &[u8]) -> Parsed {
         session: None,
         token_in: None,
         referer: None,
-        message: None,
+        openlm: None,
         portal_params: vec![],
         header_token: None,
     };
-    if let Ok(message) = xml::read(body) {
-        let mut params = message.params.clone();
-        for (tag, text) in &message.texts {
+    let request = openlm::read_request(body);
+    if let Ok(request) = &request {
+        let mut params = request.params.clone();
+        for (tag, text) in &request.texts {
             let secret = crate::http::is_secret_field(tag) || tag.eq_ignore_ascii_case("PWD");
             params.push((
                 tag.clone(),
                 if secret { "***".into() } else { text.clone() },
             ));
         }
-        parsed.operation = message.kind.clone();
+        parsed.operation = request.kind.clone();
         parsed.params = params;
-        parsed.session = message.session_id.clone();
-        parsed.message = Some(message);
+        parsed.session = request.session_id.clone();
     }
+    parsed.openlm = Some(request);
     parsed
 }
 
@@ -532,7 +533,7 @@ fn parse_portal(shared: &Shared, parts: &hyper::http::request::Parts, body: &[u8
         session: token.and_then(|t| shared.portal.token_user(&t)),
         token_in,
         referer: header("referer"),
-        message: None,
+        openlm: None,
         portal_params: params,
         header_token,
     }
@@ -594,14 +595,14 @@ async fn handle(
             "<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>",
         )),
         Some(FaultKind::Error) => Ok(match service {
-            Service::OpenLm => reply(200, XML, OpenLmSite::error_reply("Server Error")),
+            Service::OpenLm => reply(200, XML, openlm::error_reply("Server Error")),
             Service::Portal => {
                 let (status, content_type, body) = portal::fault_reply(&normalize_path(&path));
                 reply(status, content_type, body)
             }
         }),
         Some(FaultKind::Slow | FaultKind::DropAfter) | None => Ok(match service {
-            Service::OpenLm => route_openlm(&shared, &method, &path, &parsed, &body),
+            Service::OpenLm => route_openlm(&shared, &method, &path, &parsed),
             Service::Portal => {
                 let host = parts
                     .headers
@@ -652,7 +653,7 @@ async fn handle(
     outcome
 }
 
-fn route_openlm(shared: &Shared, method: &str, path: &str, parsed: &Parsed, body: &[u8]) -> Reply {
+fn route_openlm(shared: &Shared, method: &str, path: &str, parsed: &Parsed) -> Reply {
     let path = normalize_path(path);
     if !matches!(path.as_str(), "/openlmserver" | "/openlmserver/" | "/") {
         return reply(
@@ -668,17 +669,17 @@ fn route_openlm(shared: &Shared, method: &str, path: &str, parsed: &Parsed, body
             "<html><body>The OpenLM API takes POST requests with an XML body</body></html>",
         );
     }
-    match &parsed.message {
-        Some(message) => reply(200, XML, shared.openlm.respond(message)),
-        None => {
-            let problem = match xml::read(body) {
-                Err(e) => e.0,
-                Ok(_) => "unreadable request".into(),
+    match &parsed.openlm {
+        Some(Ok(request)) => reply(200, XML, shared.openlm.respond(request)),
+        unread => {
+            let problem = match unread {
+                Some(Err(problem)) => problem.as_str(),
+                _ => "unreadable request",
             };
             reply(
                 200,
                 XML,
-                OpenLmSite::error_reply(&format!("Bad request: {problem}")),
+                openlm::error_reply(&format!("Bad request: {problem}")),
             )
         }
     }

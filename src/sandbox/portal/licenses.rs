@@ -14,12 +14,15 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use super::{
-    error_answer, forbidden, formatted, only_post, page, user_missing, Answer, Api, PortalMember,
-    PortalRequest, PortalSite, MANAGE_LICENSES, ORG_ID,
+use super::org::{PortalMember, MANAGE_LICENSES, ORG_ID};
+use super::wire::{
+    error_answer, forbidden, formatted, only_post, page, path_segment, user_missing, Answer, Api,
+    PortalRequest,
 };
+use super::PortalSite;
 use crate::error::{Error, Result};
 use crate::portal::licenses::version_at_least;
+use crate::sandbox::openlm::now_ms;
 
 /// Where the portal's administration lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +196,11 @@ fn provision_request(raw: Option<&str>) -> std::result::Result<(Vec<String>, Vec
 }
 
 impl PortalSite {
+    /// Check a member's ArcGIS Pro license out for offline use, or back in.
+    pub fn set_pro_offline(&self, username: &str, offline: bool) -> Result<()> {
+        self.set_offline(username, "arcgisprodesktop", offline)
+    }
+
     /// Check a member's license of `app` out for offline use, or back in.
     pub fn set_offline(&self, username: &str, app: &str, offline: bool) -> Result<()> {
         let app: &'static str = ["arcgisprodesktop", "drone2map", "arcgisallsource"]
@@ -312,7 +320,7 @@ impl PortalSite {
             _ => match tail.strip_prefix("userentitlements/") {
                 Some(name) => {
                     let caller = self.signed_in(request, api)?;
-                    let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+                    let name = path_segment(name);
                     let state = self.state();
                     let Some(i) = state.find(&name) else {
                         return Ok(user_missing());
@@ -513,7 +521,7 @@ impl PortalSite {
             None => return Ok(error_answer(api, 400, "'username' must be specified.", &[])),
         };
         state.members[i].offline.retain(|a| a != app);
-        state.members[i].modified = crate::sandbox::openlm::now_ms();
+        state.members[i].modified = now_ms();
         Ok(formatted(request, &json!({"status": "success"})))
     }
 }

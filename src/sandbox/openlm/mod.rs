@@ -6,6 +6,8 @@
 //! group_name project_name host_ip` (times in ms since 1970 UTC, durations in seconds);
 //! a paged reply carries `<PAGING ... total_records="N"/>`; an expired session gets
 //! `<MESSAGE type="Error">Session expired. Please log in again.</MESSAGE>`.
+//!
+//! Requests are read and replies written by `wire`, the emulator's own codec.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -15,8 +17,12 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
-use crate::openlm::xml::{Message, XmlOut};
 use crate::sandbox::seed;
+
+mod wire;
+
+pub use wire::{error_reply, read_request, Request};
+use wire::{kind_reply, Reply};
 
 #[derive(Debug, Clone)]
 pub struct OpenLmOptions {
@@ -267,28 +273,12 @@ impl OpenLmSite {
         self.state().logins.clear();
     }
 
-    pub fn error_reply(text: &str) -> String {
-        let mut out = XmlOut::default();
-        out.open("ULM", []);
-        out.text_element("MESSAGE", [("type", "Error")], text);
-        out.close("ULM");
-        out.finish()
-    }
-
-    fn kind_reply(kind: &str) -> String {
-        let mut out = XmlOut::default();
-        out.open("ULM", []);
-        out.empty("MESSAGE", [("type", kind)]);
-        out.close("ULM");
-        out.finish()
-    }
-
     /// The reply to one request.
-    pub fn respond(&self, request: &Message) -> String {
+    pub fn respond(&self, request: &Request) -> String {
         let kind = request.kind.as_str();
         let is = |name: &str| kind.eq_ignore_ascii_case(name);
         if is("GetLoginFormSettings") {
-            return Self::kind_reply(if self.options.permissions {
+            return kind_reply(if self.options.permissions {
                 "ShowLoginForm"
             } else {
                 "SkipLoginForm"
@@ -298,7 +288,7 @@ impl OpenLmSite {
             return self.authenticate(request);
         }
         if let Err(text) = self.check_session(request) {
-            return Self::error_reply(text);
+            return error_reply(text);
         }
         if is("GetActiveProducts") {
             self.products_reply(kind, None)
@@ -307,34 +297,32 @@ impl OpenLmSite {
         } else if is("CloseApplication") {
             self.close(request)
         } else if kind.is_empty() {
-            Self::error_reply("The request has no MESSAGE type")
+            error_reply("The request has no MESSAGE type")
         } else {
-            Self::error_reply(&format!("Unknown message type: {kind}"))
+            error_reply(&format!("Unknown message type: {kind}"))
         }
     }
 
-    fn authenticate(&self, request: &Message) -> String {
-        let name = request.text_of("NAME").unwrap_or("");
-        let password = request.text_of("PWD").unwrap_or("");
+    fn authenticate(&self, request: &Request) -> String {
+        let name = request.text("NAME").unwrap_or("");
+        let password = request.text("PWD").unwrap_or("");
         if !self.options.permissions {
-            return Self::error_reply("User authentication is disabled on this server");
+            return error_reply("User authentication is disabled on this server");
         }
         if name != self.options.username || password != self.options.password {
-            return Self::error_reply("Invalid user name or password");
+            return error_reply("Invalid user name or password");
         }
         let mut state = self.state();
         let id = format!("{:016x}", state.rng.random::<u64>());
         state.logins.insert(id.clone(), Instant::now());
         drop(state);
-        let mut out = XmlOut::default();
-        out.open("ULM", []);
-        out.empty("MESSAGE", [("type", "SessionAuthenticationID")]);
-        out.text_element("SESSIONID", [], &id);
-        out.close("ULM");
-        out.finish()
+        let mut reply = Reply::with_capacity(128);
+        reply.empty("MESSAGE", [("type", "SessionAuthenticationID")]);
+        reply.text_element("SESSIONID", [], &id);
+        reply.finish()
     }
 
-    fn check_session(&self, request: &Message) -> std::result::Result<(), &'static str> {
+    fn check_session(&self, request: &Request) -> std::result::Result<(), &'static str> {
         if !self.options.permissions {
             return Ok(());
         }
@@ -353,7 +341,7 @@ impl OpenLmSite {
         }
     }
 
-    fn products_reply(&self, kind: &str, paged: Option<&Message>) -> String {
+    fn products_reply(&self, kind: &str, paged: Option<&Request>) -> String {
         let state = self.state();
         let mut rows: Vec<&Checkout> = state.checkouts.iter().collect();
         let mut window = None;
@@ -392,12 +380,11 @@ impl OpenLmSite {
             window = Some((paging.start, paging.end, total));
         }
         let now = now_ms();
-        let mut out = XmlOut::with_capacity(256 + rows.len() * 420);
-        out.open("ULM", []);
-        out.empty("MESSAGE", [("type", kind)]);
+        let mut reply = Reply::with_capacity(256 + rows.len() * 420);
+        reply.empty("MESSAGE", [("type", kind)]);
         if let Some((start, end, total)) = window {
             let (start, end, total) = (start.to_string(), end.to_string(), total.to_string());
-            out.empty(
+            reply.empty(
                 "PAGING",
                 [
                     ("start_record", start.as_str()),
@@ -411,18 +398,17 @@ impl OpenLmSite {
                 .no_agent
                 .contains(&checkout.workstation.to_lowercase());
             let attrs = checkout.attributes(now, closable);
-            out.empty("PRODUCT", attrs.iter().map(|(n, v)| (*n, v.as_str())));
+            reply.empty("PRODUCT", attrs.iter().map(|(n, v)| (*n, v.as_str())));
         }
-        out.close("ULM");
-        out.finish()
+        reply.finish()
     }
 
-    fn close(&self, request: &Message) -> String {
+    fn close(&self, request: &Request) -> String {
         let mut values = Vec::with_capacity(5);
         for name in ["username", "workstation", "server", "vendor", "feature"] {
             match request.param(name) {
                 Some(value) if !value.is_empty() => values.push(value),
-                _ => return Self::error_reply(&format!("Missing parameter: {name}")),
+                _ => return error_reply(&format!("Missing parameter: {name}")),
             }
         }
         let (username, workstation, server, vendor, feature) =
@@ -436,22 +422,32 @@ impl OpenLmSite {
                 && c.feature.eq_ignore_ascii_case(feature)
         };
         if !state.checkouts.iter().any(matches) {
-            return Self::error_reply(&format!(
+            return error_reply(&format!(
                 "No {vendor} {feature} license from {server} is in use by {username} on {workstation}"
             ));
         }
         if state.no_agent.contains(&workstation.to_lowercase()) {
-            return Self::error_reply(&format!(
+            return error_reply(&format!(
                 "The OpenLM Agent is not installed or not responding on workstation {workstation}"
             ));
         }
         state.checkouts.retain(|c| !matches(c));
-        Self::kind_reply("Success")
+        kind_reply("Success")
     }
 }
 
+/// A sort column's name as compared: lower case, without `_`, `-` or spaces
+/// (`start_time`, `StartTime` and `start-time` are one column).
+fn column_key(column: &str) -> String {
+    column
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 fn sort_rows(rows: &mut [&Checkout], column: &str) {
-    match crate::openlm::xml::normalize_name(column).as_str() {
+    match column_key(column).as_str() {
         "" | "handle" => rows.sort_by_key(|c| c.handle),
         "starttime" | "start" => rows.sort_by_key(|c| (c.start_ms, c.handle)),
         "username" | "user" => {
@@ -474,10 +470,12 @@ fn sort_rows(rows: &mut [&Checkout], column: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openlm::xml::{read, RequestDoc};
+    use crate::openlm::xml::{read, Message, RequestDoc};
 
+    /// The client's writer makes the request and the client's reader reads the reply, so the
+    /// emulator's codec meets the client's on both sides.
     fn ask(site: &OpenLmSite, doc: RequestDoc<'_>) -> Message {
-        let request = read(doc.to_xml().unwrap().as_bytes()).unwrap();
+        let request = read_request(doc.to_xml().unwrap().as_bytes()).unwrap();
         read(site.respond(&request).as_bytes()).unwrap()
     }
 

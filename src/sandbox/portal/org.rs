@@ -1,0 +1,640 @@
+//! The emulated organization: its user types, roles and privileges, its members, their seats,
+//! and the seeding that makes a realistic organization from a number.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Map, Value};
+
+use super::auth::IssuedToken;
+use super::licenses::{self, Deployment, LISTINGS};
+use super::wire::{formatted, Answer, Api, PortalRequest};
+use super::{PortalSite, PortalSiteOptions};
+use crate::error::{Error, Result};
+use crate::sandbox::openlm::now_ms;
+use crate::sandbox::seed;
+
+/// The organization id Enterprise portals commonly have.
+pub const ORG_ID: &str = "0123456789ABCDEF";
+pub const VIEWER_ROLE: &str = "iAAAAAAAAAAAAAAA";
+pub const DATA_EDITOR_ROLE: &str = "iBBBBBBBBBBBBBBB";
+/// The custom role the seeded organization has besides the templates.
+pub const ANALYST_ROLE: &str = "aNaLySt0000RoLe1";
+
+/// The privilege releaseLicense and entitlement changes need ("Manage Licenses").
+pub(super) const MANAGE_LICENSES: &str = "portal:admin:manageLicenses";
+/// The privilege that makes a member an administrator here: changing other members.
+pub(super) const UPDATE_USERS: &str = "portal:admin:updateUsers";
+
+/// A user type: id, name, the highest role rank it allows, and its apps.
+pub(super) struct UserTypeDef {
+    pub(super) id: &'static str,
+    pub(super) name: &'static str,
+    pub(super) max_rank: u8,
+    pub(super) apps: &'static [&'static str],
+    /// Share of the seeded members, in percent.
+    share: u32,
+}
+
+pub(super) const USER_TYPES: &[UserTypeDef] = &[
+    UserTypeDef {
+        id: "viewerUT",
+        name: "Viewer",
+        max_rank: 0,
+        apps: &[],
+        share: 30,
+    },
+    UserTypeDef {
+        id: "editorUT",
+        name: "Contributor",
+        max_rank: 2,
+        apps: &["arcgisFieldMaps", "arcgisSurvey123"],
+        share: 25,
+    },
+    UserTypeDef {
+        id: "fieldWorkerUT",
+        name: "Mobile Worker",
+        max_rank: 2,
+        apps: &[
+            "arcgisFieldMaps",
+            "arcgisSurvey123",
+            "arcgisWorkforce",
+            "arcgisQuickCapture",
+        ],
+        share: 10,
+    },
+    UserTypeDef {
+        id: "creatorUT",
+        name: "Creator",
+        max_rank: 4,
+        apps: &[
+            "arcgisFieldMaps",
+            "arcgisSurvey123",
+            "arcgisWorkforce",
+            "arcgisQuickCapture",
+        ],
+        share: 25,
+    },
+    UserTypeDef {
+        id: "GISProfessionalStdUT",
+        name: "Professional",
+        max_rank: 4,
+        apps: &[
+            "arcgisFieldMaps",
+            "arcgisSurvey123",
+            "arcgisWorkforce",
+            "arcgisprodesktop",
+        ],
+        share: 7,
+    },
+    UserTypeDef {
+        id: "GISProfessionalAdvUT",
+        name: "Professional Plus",
+        max_rank: 4,
+        apps: &[
+            "arcgisFieldMaps",
+            "arcgisSurvey123",
+            "arcgisWorkforce",
+            "arcgisprodesktop",
+        ],
+        share: 3,
+    },
+];
+
+/// A role: id, the `role` it reports, its name, its rank (what user types may hold it), privileges.
+pub(super) struct RoleDef {
+    pub(super) id: &'static str,
+    pub(super) role: &'static str,
+    pub(super) name: &'static str,
+    pub(super) rank: u8,
+    pub(super) privileges: &'static [&'static str],
+}
+
+const VIEW: &[&str] = &[
+    "portal:user:joinGroup",
+    "portal:user:viewOrgGroups",
+    "portal:user:viewOrgItems",
+];
+const EDIT: &[&str] = &[
+    "features:user:edit",
+    "portal:user:joinGroup",
+    "portal:user:viewOrgGroups",
+    "portal:user:viewOrgItems",
+];
+const USE: &[&str] = &[
+    "features:user:edit",
+    "portal:user:createGroup",
+    "portal:user:createItem",
+    "portal:user:joinGroup",
+    "portal:user:shareToGroup",
+    "portal:user:viewOrgGroups",
+    "portal:user:viewOrgItems",
+];
+const ANALYSE: &[&str] = &[
+    "features:user:edit",
+    "portal:user:createItem",
+    "portal:user:joinGroup",
+    "portal:user:viewOrgItems",
+    "premium:user:spatialanalysis",
+];
+const PUBLISH: &[&str] = &[
+    "features:user:edit",
+    "portal:publisher:publishFeatures",
+    "portal:publisher:publishTiles",
+    "portal:user:createGroup",
+    "portal:user:createItem",
+    "portal:user:joinGroup",
+    "portal:user:shareToGroup",
+    "portal:user:viewOrgGroups",
+    "portal:user:viewOrgItems",
+];
+const ADMINISTER: &[&str] = &[
+    "features:user:edit",
+    "portal:admin:assignToGroups",
+    "portal:admin:changeUserRoles",
+    "portal:admin:deleteUsers",
+    "portal:admin:manageLicenses",
+    "portal:admin:updateUsers",
+    "portal:admin:viewUsers",
+    "portal:publisher:publishFeatures",
+    "portal:user:createGroup",
+    "portal:user:createItem",
+    "portal:user:joinGroup",
+    "portal:user:shareToGroup",
+    "portal:user:viewOrgGroups",
+    "portal:user:viewOrgItems",
+];
+
+pub(super) const ROLES: &[RoleDef] = &[
+    RoleDef {
+        id: VIEWER_ROLE,
+        role: "org_user",
+        name: "Viewer",
+        rank: 0,
+        privileges: VIEW,
+    },
+    RoleDef {
+        id: DATA_EDITOR_ROLE,
+        role: "org_user",
+        name: "Data Editor",
+        rank: 1,
+        privileges: EDIT,
+    },
+    RoleDef {
+        id: "org_user",
+        role: "org_user",
+        name: "User",
+        rank: 2,
+        privileges: USE,
+    },
+    RoleDef {
+        id: ANALYST_ROLE,
+        role: "org_user",
+        name: "Analyst",
+        rank: 2,
+        privileges: ANALYSE,
+    },
+    RoleDef {
+        id: "org_publisher",
+        role: "org_publisher",
+        name: "Publisher",
+        rank: 3,
+        privileges: PUBLISH,
+    },
+    RoleDef {
+        id: "org_admin",
+        role: "org_admin",
+        name: "Administrator",
+        rank: 4,
+        privileges: ADMINISTER,
+    },
+];
+
+pub(super) fn role_def(id: &str) -> Option<&'static RoleDef> {
+    ROLES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+pub(super) fn user_type_def(id: &str) -> Option<&'static UserTypeDef> {
+    USER_TYPES.iter().find(|t| t.id.eq_ignore_ascii_case(id))
+}
+
+pub(super) fn level_of(user_type: &str) -> &'static str {
+    if user_type == "viewerUT" {
+        "1"
+    } else {
+        "2"
+    }
+}
+
+/// A member of the organization.
+#[derive(Debug, Clone)]
+pub struct PortalMember {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub department: String,
+    pub role_id: String,
+    pub user_type: String,
+    /// ms since 1970; -1 for never.
+    pub last_login: i64,
+    pub created: i64,
+    pub modified: i64,
+    pub disabled: bool,
+    /// Apps (`arcgisprodesktop`, `drone2map`...) whose license is checked out for offline use.
+    pub offline: Vec<&'static str>,
+    /// Entitlements per listing of `LISTINGS`, in its order.
+    pub licenses: Vec<Vec<String>>,
+}
+
+impl PortalMember {
+    pub(super) fn role(&self) -> &'static RoleDef {
+        role_def(&self.role_id).unwrap_or(&ROLES[2])
+    }
+
+    pub fn pro_offline(&self) -> bool {
+        self.offline.contains(&"arcgisprodesktop")
+    }
+
+    pub(super) fn has_privilege(&self, privilege: &str) -> bool {
+        self.role().privileges.contains(&privilege)
+    }
+
+    pub(super) fn is_admin(&self) -> bool {
+        self.has_privilege(UPDATE_USERS)
+    }
+
+    /// The user as `community/users/<name>` describes it; `full` adds what only the user
+    /// and administrators see.
+    pub fn to_json(&self, full: bool) -> Value {
+        serde_json::to_value(self.view(full)).unwrap_or(Value::Null)
+    }
+
+    /// The user's JSON fields, borrowed: a page of members is written without building
+    /// JSON values first.
+    pub(super) fn view(&self, full: bool) -> MemberView<'_> {
+        let role = self.role();
+        MemberView {
+            username: &self.username,
+            id: &self.id,
+            full_name: &self.full_name,
+            first_name: &self.first_name,
+            last_name: &self.last_name,
+            description: format!("{} department", self.department),
+            org_id: ORG_ID,
+            role: role.role,
+            role_id: role.id,
+            level: level_of(&self.user_type),
+            user_license_type_id: &self.user_type,
+            disabled: self.disabled,
+            last_login: self.last_login,
+            created: self.created,
+            modified: self.modified,
+            provider: "arcgis",
+            user_type: "arcgisonly",
+            access: "org",
+            culture: "en",
+            region: "US",
+            units: "english",
+            tags: [&self.department],
+            thumbnail: None,
+            mfa_enabled: false,
+            email: full.then_some(self.email.as_str()),
+            privileges: full.then_some(role.privileges),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct MemberView<'a> {
+    username: &'a str,
+    id: &'a str,
+    full_name: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    description: String,
+    org_id: &'static str,
+    role: &'static str,
+    role_id: &'static str,
+    level: &'static str,
+    user_license_type_id: &'a str,
+    disabled: bool,
+    last_login: i64,
+    created: i64,
+    modified: i64,
+    provider: &'static str,
+    user_type: &'static str,
+    access: &'static str,
+    culture: &'static str,
+    region: &'static str,
+    units: &'static str,
+    tags: [&'a str; 1],
+    thumbnail: Option<&'static str>,
+    mfa_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    privileges: Option<&'static [&'static str]>,
+}
+
+pub(super) struct PortalState {
+    pub(super) members: Vec<PortalMember>,
+    /// Lower-case user name, and id, to the member's index.
+    index: HashMap<String, usize>,
+    /// Seats per user type.
+    pub(super) seats: HashMap<&'static str, i64>,
+    /// Purchased count per entitlement, per listing of `LISTINGS`.
+    pub(super) license_seats: Vec<HashMap<&'static str, i64>>,
+    pub(super) tokens: HashMap<String, IssuedToken>,
+    /// Failed sign-ins per lower-case user name: how many, and when the last was.
+    pub(super) failed_logins: HashMap<String, (u32, Instant)>,
+    pub(super) rng: SmallRng,
+}
+
+impl PortalState {
+    pub(super) fn find(&self, name_or_id: &str) -> Option<usize> {
+        self.index
+            .get(&name_or_id.to_lowercase())
+            .or_else(|| self.index.get(name_or_id))
+            .copied()
+    }
+
+    pub(super) fn in_use(&self, user_type: &str) -> i64 {
+        self.members
+            .iter()
+            .filter(|m| m.user_type == user_type)
+            .count() as i64
+    }
+}
+
+pub(super) fn random_text(rng: &mut SmallRng, len: usize, alphabet: &[u8]) -> String {
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+const HEX: &[u8] = b"0123456789abcdef";
+
+impl PortalSite {
+    pub fn seeded(options: PortalSiteOptions, seed_value: u64) -> Result<PortalSite> {
+        for (what, value) in [
+            ("admin_username", &options.admin_username),
+            ("admin_password", &options.admin_password),
+            ("user_username", &options.user_username),
+            ("user_password", &options.user_password),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::invalid(format!(
+                    "the sandbox portal's {what} is empty"
+                )));
+            }
+        }
+        if options
+            .admin_username
+            .eq_ignore_ascii_case(&options.user_username)
+        {
+            return Err(Error::invalid(
+                "the sandbox portal's two accounts need different user names",
+            ));
+        }
+        if options.members < 2 {
+            return Err(Error::invalid(
+                "the sandbox portal needs at least 2 members (the two accounts)",
+            ));
+        }
+        if options.token_lifetime < Duration::from_secs(1) {
+            return Err(Error::invalid("token_lifetime must be at least 1 second"));
+        }
+        let mut rng = SmallRng::seed_from_u64(seed_value ^ 0x0090_27a1);
+        let now = now_ms();
+        const DAY: i64 = 86_400_000;
+        let people = seed::people(options.members - 2, &mut rng);
+        let mut members = Vec::with_capacity(options.members);
+        let make = |rng: &mut SmallRng, username: String, full_name: String, department: &str| {
+            let (first, last) = full_name.split_once(' ').unwrap_or((&full_name, ""));
+            let created = now - rng.random_range(400..3000) * DAY;
+            PortalMember {
+                id: random_text(rng, 32, HEX),
+                email: format!("{username}@example.gov"),
+                first_name: first.to_owned(),
+                last_name: last.to_owned(),
+                username,
+                full_name: full_name.clone(),
+                department: department.to_owned(),
+                role_id: "org_user".into(),
+                user_type: "creatorUT".into(),
+                last_login: now - rng.random_range(0..30) * DAY,
+                created,
+                modified: created,
+                disabled: false,
+                offline: Vec::new(),
+                licenses: vec![Vec::new(); LISTINGS.len()],
+            }
+        };
+        let mut admin = make(
+            &mut rng,
+            options.admin_username.clone(),
+            "Portal Administrator".into(),
+            "GIS",
+        );
+        admin.role_id = "org_admin".into();
+        admin.user_type = "GISProfessionalAdvUT".into();
+        members.push(admin);
+        let user = make(
+            &mut rng,
+            options.user_username.clone(),
+            "Sandbox Member".into(),
+            "Planning",
+        );
+        members.push(user);
+        for person in people {
+            if person
+                .username
+                .eq_ignore_ascii_case(&options.admin_username)
+                || person.username.eq_ignore_ascii_case(&options.user_username)
+            {
+                continue;
+            }
+            let mut m = make(
+                &mut rng,
+                person.username,
+                person.full_name,
+                person.department,
+            );
+            let roll = rng.random_range(0..100);
+            let mut cumulative = 0;
+            let user_type = USER_TYPES
+                .iter()
+                .find(|t| {
+                    cumulative += t.share;
+                    roll < cumulative
+                })
+                .unwrap_or(&USER_TYPES[0]);
+            m.user_type = user_type.id.into();
+            m.role_id = match user_type.max_rank {
+                0 => VIEWER_ROLE,
+                2 => [DATA_EDITOR_ROLE, "org_user", "org_user"][rng.random_range(0..3)],
+                _ => match rng.random_range(0..100) {
+                    0..=2 => "org_admin",
+                    3..=32 => "org_publisher",
+                    33..=40 => ANALYST_ROLE,
+                    _ => "org_user",
+                },
+            }
+            .into();
+            // Some never signed in; the rest spread over the last 400 days.
+            m.last_login = if rng.random_bool(0.08) {
+                -1
+            } else {
+                now - rng.random_range(0..400 * DAY)
+            };
+            m.created = m
+                .created
+                .min(if m.last_login > 0 { m.last_login } else { now });
+            m.modified = m.created;
+            m.disabled = rng.random_bool(0.02);
+            members.push(m);
+        }
+        // Offline check-outs go to members whose user type includes ArcGIS Pro.
+        let mut offline = 0;
+        for m in members.iter_mut().skip(2) {
+            if offline >= options.offline_members {
+                break;
+            }
+            if m.user_type.starts_with("GISProfessional") && !m.disabled {
+                m.offline.push("arcgisprodesktop");
+                offline += 1;
+            }
+        }
+        licenses::seed_entitlements(&mut members, seed_value);
+        members.sort_by_key(|m| m.username.to_lowercase());
+        let mut index = HashMap::with_capacity(members.len() * 2);
+        for (i, m) in members.iter().enumerate() {
+            index.insert(m.username.to_lowercase(), i);
+            index.insert(m.id.clone(), i);
+        }
+        let license_seats = licenses::initial_seats(&members);
+        let mut seats = HashMap::new();
+        for t in USER_TYPES {
+            let used = members.iter().filter(|m| m.user_type == t.id).count() as i64;
+            let headroom = if t.id == "viewerUT" {
+                used / 2
+            } else {
+                used / 10
+            };
+            seats.insert(t.id, used + headroom.max(3));
+        }
+        Ok(PortalSite {
+            options,
+            state: Mutex::new(PortalState {
+                members,
+                index,
+                seats,
+                license_seats,
+                tokens: HashMap::new(),
+                failed_logins: HashMap::new(),
+                rng,
+            }),
+        })
+    }
+
+    pub(super) fn state(&self) -> std::sync::MutexGuard<'_, PortalState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn member(&self, username: &str) -> Option<PortalMember> {
+        let state = self.state();
+        state.find(username).map(|i| state.members[i].clone())
+    }
+
+    pub fn members(&self) -> Vec<PortalMember> {
+        self.state().members.clone()
+    }
+
+    /// Set the seats of a user type.
+    pub fn set_seats(&self, user_type: &str, seats: i64) -> Result<()> {
+        let def = user_type_def(user_type).ok_or_else(|| {
+            Error::invalid(format!("the sandbox portal has no user type {user_type:?}"))
+        })?;
+        self.state().seats.insert(def.id, seats.max(0));
+        Ok(())
+    }
+
+    pub(super) fn portal_self(
+        &self,
+        request: &PortalRequest<'_>,
+    ) -> std::result::Result<Answer, Answer> {
+        let caller = self.caller(request, Api::Sharing)?;
+        let state = self.state();
+        let mut portal = json!({
+            "id": ORG_ID,
+            "name": "Sandbox County GIS",
+            "portalName": "Portal for ArcGIS",
+            "isPortal": true,
+            "allSSL": request.origin.starts_with("https"),
+            "portalMode": "multitenant",
+            "currentVersion": self.options.version,
+            "supportsOAuth": true,
+            "urlKey": null,
+            "customBaseUrl": request.origin.trim_start_matches("https://").trim_start_matches("http://"),
+            "portalHostname": format!("{}/portal", request.origin.trim_start_matches("https://").trim_start_matches("http://")),
+            "defaultUserTypeIdForUser": "creatorUT",
+            "subscriptionInfo": {"type": "Enterprise"},
+        });
+        if let Some(i) = caller {
+            portal["user"] = state.members[i].to_json(true);
+        }
+        if self.options.deployment == Deployment::Kubernetes {
+            portal["portalDeploymentType"] = json!("ArcGISEnterpriseOnKubernetes");
+        }
+        Ok(formatted(request, &portal))
+    }
+
+    pub(super) fn license(&self, request: &PortalRequest<'_>) -> Answer {
+        let state = self.state();
+        let types: Vec<Value> = USER_TYPES
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": t.id,
+                    "maximumRegisteredMembers": state.seats.get(t.id).copied().unwrap_or(0),
+                    "currentRegisteredMembers": state.in_use(t.id),
+                    "expiration": -1,
+                })
+            })
+            .collect();
+        let maximum: i64 = state.seats.values().sum();
+        formatted(
+            request,
+            &json!({
+                "currentRegisteredMembers": state.members.len(),
+                "maximumRegisteredMembers": maximum,
+                "userTypes": types,
+                "appBundles": [],
+            }),
+        )
+    }
+}
+
+/// A JSON map of a member, for the sandbox's Python inspection helpers.
+pub fn member_map(member: &PortalMember) -> Map<String, Value> {
+    let mut map = match member.to_json(true) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    map.insert("proOffline".into(), json!(member.pro_offline()));
+    map.insert("offlineApps".into(), json!(member.offline));
+    let entitlements: Map<String, Value> = LISTINGS
+        .iter()
+        .zip(&member.licenses)
+        .map(|(listing, held)| (listing.title.to_owned(), json!(held)))
+        .collect();
+    map.insert("entitlements".into(), Value::Object(entitlements));
+    map
+}

@@ -1,0 +1,425 @@
+//! The member endpoints of the sharing API: listing and searching members, one member, the
+//! user types and roles on offer, and changing a member's user type, role or level.
+
+use std::sync::MutexGuard;
+
+use serde_json::{json, Value};
+
+use super::licenses;
+use super::org::{
+    level_of, role_def, user_type_def, MemberView, PortalMember, PortalState, UserTypeDef, ORG_ID,
+    ROLES, USER_TYPES,
+};
+use super::wire::{
+    error_answer, formatted, next_start, only_post, page, path_segment, user_missing, window,
+    Answer, Api, PortalRequest, JSON,
+};
+use super::PortalSite;
+use crate::sandbox::openlm::now_ms;
+
+/// The most users one updateUserLicenseType request may name.
+pub const MAX_BATCH: usize = 100;
+
+/// The users named in `users`: a JSON array, a comma-separated list, or repeated keys.
+fn users_param(params: &[(String, String)]) -> Vec<String> {
+    let mut users = Vec::new();
+    for (key, value) in params {
+        if !key.eq_ignore_ascii_case("users") {
+            continue;
+        }
+        let value = value.trim();
+        if value.starts_with('[') {
+            if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(value) {
+                users.extend(items.iter().filter_map(Value::as_str).map(str::to_owned));
+                continue;
+            }
+        }
+        users.extend(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    users
+}
+
+/// A page of `portals/self/users`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsersPage<'a> {
+    total: usize,
+    start: usize,
+    num: usize,
+    next_start: i64,
+    users: Vec<MemberView<'a>>,
+}
+
+impl PortalSite {
+    pub(super) fn roles(&self, request: &PortalRequest<'_>) -> Answer {
+        let custom: Vec<Value> = ROLES
+            .iter()
+            .filter(|r| r.id != r.role)
+            .map(|r| {
+                json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "description": format!("{} role", r.name),
+                    "privileges": r.privileges,
+                })
+            })
+            .collect();
+        formatted(request, &page(request, custom, "roles", |v| v))
+    }
+
+    pub(super) fn user_types(&self, request: &PortalRequest<'_>) -> Answer {
+        let types: Vec<Value> = USER_TYPES
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": t.id,
+                    "name": t.name,
+                    "description": format!("The {} user type", t.name),
+                    "level": level_of(t.id),
+                    "apps": t.apps,
+                })
+            })
+            .collect();
+        formatted(request, &page(request, types, "userLicenseTypes", |v| v))
+    }
+
+    pub(super) fn list_users(&self, request: &PortalRequest<'_>) -> Answer {
+        let (start, num) = window(request);
+        // The page's members are copied out so that JSON is made without holding the lock:
+        // concurrent page requests then run side by side.
+        let (total, members) = {
+            let state = self.state();
+            let user_type = request.param("userLicenseType").filter(|s| !s.is_empty());
+            let role = request.param("role").filter(|s| !s.is_empty());
+            let provider = request.param("provider").filter(|s| !s.is_empty());
+            let mut chosen: Vec<&PortalMember> = state
+                .members
+                .iter()
+                .filter(|m| user_type.is_none_or(|t| m.user_type.eq_ignore_ascii_case(t)))
+                .filter(|m| {
+                    role.is_none_or(|r| {
+                        m.role_id.eq_ignore_ascii_case(r) || m.role().role.eq_ignore_ascii_case(r)
+                    })
+                })
+                .filter(|_| provider.is_none_or(|p| p.eq_ignore_ascii_case("arcgis")))
+                .collect();
+            sort_members(
+                &mut chosen,
+                request.param("sortField"),
+                request.param("sortOrder"),
+            );
+            let total = chosen.len();
+            let window: Vec<PortalMember> = chosen
+                .into_iter()
+                .skip(start - 1)
+                .take(num)
+                .cloned()
+                .collect();
+            (total, window)
+        };
+        let (next, num) = next_start(total, start, num, members.len());
+        let page = UsersPage {
+            total,
+            start,
+            num,
+            next_start: next,
+            users: members.iter().map(|m| m.view(true)).collect(),
+        };
+        if request
+            .param("f")
+            .is_some_and(|f| f.eq_ignore_ascii_case("json"))
+        {
+            // The common case, written straight from the members.
+            return (200, JSON, serde_json::to_string(&page).unwrap_or_default());
+        }
+        formatted(request, &serde_json::to_value(&page).unwrap_or(Value::Null))
+    }
+
+    /// `community/users` search: `field:value` terms (orgid, username, fullname, email, role,
+    /// userlicensetype; a trailing `*` matches a prefix) and free text, all of which must match.
+    pub(super) fn search(&self, request: &PortalRequest<'_>, caller: usize) -> Answer {
+        let q = request.param("q").unwrap_or("").replace(['(', ')'], " ");
+        let terms: Vec<&str> = q
+            .split_whitespace()
+            .filter(|t| !t.eq_ignore_ascii_case("AND"))
+            .collect();
+        let state = self.state();
+        let full = state.members[caller].is_admin();
+        let matches = |m: &PortalMember| {
+            terms.iter().all(|term| {
+                let term = term.trim_matches('"');
+                let (field, value) = match term.split_once(':') {
+                    Some((f, v)) => (Some(f.to_ascii_lowercase()), v.to_lowercase()),
+                    None => (None, term.to_lowercase()),
+                };
+                let like = |text: &str| {
+                    let text = text.to_lowercase();
+                    if value == "*" {
+                        true
+                    } else if let Some(prefix) = value.strip_suffix('*') {
+                        text.starts_with(prefix)
+                    } else {
+                        text == value
+                    }
+                };
+                match field.as_deref() {
+                    Some("orgid") => like(ORG_ID),
+                    Some("username") => like(&m.username),
+                    Some("fullname") => {
+                        like(&m.full_name)
+                            || m.full_name
+                                .to_lowercase()
+                                .contains(value.trim_end_matches('*'))
+                    }
+                    Some("email") => full && like(&m.email),
+                    Some("role") => like(&m.role_id) || like(m.role().role),
+                    Some("userlicensetype") => like(&m.user_type),
+                    Some(_) => false,
+                    None => {
+                        let needle = value.trim_end_matches('*');
+                        [&m.username, &m.full_name, &m.department]
+                            .iter()
+                            .any(|f| f.to_lowercase().contains(needle))
+                    }
+                }
+            })
+        };
+        let mut chosen: Vec<&PortalMember> = state.members.iter().filter(|m| matches(m)).collect();
+        sort_members(
+            &mut chosen,
+            request.param("sortField"),
+            request.param("sortOrder"),
+        );
+        formatted(
+            request,
+            &page(request, chosen, "results", |m| m.to_json(full)),
+        )
+    }
+
+    pub(super) fn one_user(
+        &self,
+        request: &PortalRequest<'_>,
+        rest: &str,
+    ) -> std::result::Result<Answer, Answer> {
+        let caller = self.signed_in(request, Api::Sharing)?;
+        let (name, tail) = match rest.split_once('/') {
+            Some((name, tail)) => (name, Some(tail)),
+            None => (rest, None),
+        };
+        let name = path_segment(name);
+        let state = self.state();
+        let Some(i) = state.find(&name) else {
+            return Ok(user_missing());
+        };
+        let member = &state.members[i];
+        let full = caller == i || state.members[caller].is_admin();
+        match tail {
+            None => Ok(formatted(request, &member.to_json(full))),
+            Some("userlicensetype") => {
+                let def = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
+                Ok(formatted(
+                    request,
+                    &json!({"id": def.id, "name": def.name, "apps": def.apps}),
+                ))
+            }
+            Some(_) => Ok(error_answer(
+                Api::Sharing,
+                400,
+                "Invalid URL",
+                &["Invalid URL"],
+            )),
+        }
+    }
+
+    pub(super) fn update_license_type(
+        &self,
+        request: &PortalRequest<'_>,
+    ) -> std::result::Result<Answer, Answer> {
+        self.admin(request, Api::Sharing)?;
+        only_post(request, Api::Sharing)?;
+        let users = users_param(request.params);
+        let wanted = request.param("userLicenseType").unwrap_or("").trim();
+        let Some(target) = user_type_def(wanted) else {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                &format!("Invalid user type '{wanted}'."),
+                &["userLicenseType must be the id of one of the organization's user types."],
+            ));
+        };
+        if users.is_empty() {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                "'users' must be specified.",
+                &[],
+            ));
+        }
+        if users.len() > MAX_BATCH {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                &format!("Too many users: at most {MAX_BATCH} may be updated in one request."),
+                &[],
+            ));
+        }
+        let mut state = self.state();
+        let mut results = Vec::with_capacity(users.len());
+        for name in &users {
+            let refusal = match state.find(name) {
+                None => Some("User does not exist or is inaccessible.".to_owned()),
+                Some(i) => self.change_user_type(&mut state, i, target).err(),
+            };
+            let shown = state
+                .find(name)
+                .map_or(name.clone(), |i| state.members[i].username.clone());
+            results.push(match refusal {
+                None => json!({"username": shown, "status": true}),
+                Some(message) => json!({"username": shown, "status": false, "error": {"code": 400, "message": message}}),
+            });
+        }
+        Ok(formatted(request, &json!({"results": results})))
+    }
+
+    fn change_user_type(
+        &self,
+        state: &mut PortalState,
+        i: usize,
+        target: &'static UserTypeDef,
+    ) -> std::result::Result<(), String> {
+        let member = &state.members[i];
+        if member.user_type == target.id {
+            return Ok(());
+        }
+        if let Some(app) = member.offline.first() {
+            return Err(format!(
+                "Unable to change the user type of '{}': their {} license is checked out for offline use. Release the license first.",
+                member.username,
+                licenses::app_title(app)
+            ));
+        }
+        let role = member.role();
+        if role.rank > target.max_rank {
+            return Err(format!(
+                "The role '{}' of '{}' is not compatible with the user type '{}'. Change the role first.",
+                role.name, member.username, target.name
+            ));
+        }
+        let used = state.in_use(target.id);
+        let seats = state.seats.get(target.id).copied().unwrap_or(0);
+        if used >= seats {
+            return Err(format!(
+                "No more licenses are available for the user type '{}' ({used} of {seats} in use).",
+                target.name
+            ));
+        }
+        let member = &mut state.members[i];
+        member.user_type = target.id.into();
+        member.modified = now_ms();
+        Ok(())
+    }
+
+    /// The member that a change of one member names (`user`, or `username`), once the caller
+    /// is known to be an administrator and the request a POST.
+    fn member_to_change(
+        &self,
+        request: &PortalRequest<'_>,
+    ) -> std::result::Result<(MutexGuard<'_, PortalState>, usize), Answer> {
+        self.admin(request, Api::Sharing)?;
+        only_post(request, Api::Sharing)?;
+        let name = request
+            .param("user")
+            .or(request.param("username"))
+            .unwrap_or("");
+        let state = self.state();
+        match state.find(name) {
+            Some(i) => Ok((state, i)),
+            None => Err(user_missing()),
+        }
+    }
+
+    pub(super) fn update_role(
+        &self,
+        request: &PortalRequest<'_>,
+    ) -> std::result::Result<Answer, Answer> {
+        let (mut state, i) = self.member_to_change(request)?;
+        let wanted = request.param("role").unwrap_or("").trim();
+        let Some(role) = role_def(wanted) else {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                &format!("Invalid role '{wanted}'."),
+                &[],
+            ));
+        };
+        let member = &mut state.members[i];
+        let user_type = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
+        if role.rank > user_type.max_rank {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                &format!(
+                    "The role '{}' is not compatible with the user type '{}' of '{}'.",
+                    role.name, user_type.name, member.username
+                ),
+                &[],
+            ));
+        }
+        member.role_id = role.id.into();
+        member.modified = now_ms();
+        Ok(changed(request, &member.username))
+    }
+
+    pub(super) fn update_level(
+        &self,
+        request: &PortalRequest<'_>,
+    ) -> std::result::Result<Answer, Answer> {
+        let (state, i) = self.member_to_change(request)?;
+        let level = request.param("level").unwrap_or("").trim();
+        if level != "1" && level != "2" {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                &format!("Invalid level '{level}'."),
+                &["level must be 1 or 2."],
+            ));
+        }
+        let member = &state.members[i];
+        if level_of(&member.user_type) != level {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                "The level of a user is set by their user type on this portal.",
+                &["Change the user type instead."],
+            ));
+        }
+        Ok(changed(request, &member.username))
+    }
+}
+
+/// The reply to a change of one member.
+fn changed(request: &PortalRequest<'_>, username: &str) -> Answer {
+    formatted(request, &json!({"success": true, "username": username}))
+}
+
+fn sort_members(members: &mut [&PortalMember], field: Option<&str>, order: Option<&str>) {
+    let field = field.unwrap_or("username").to_ascii_lowercase();
+    match field.as_str() {
+        "fullname" => members.sort_by_cached_key(|m| m.full_name.to_lowercase()),
+        "created" => members.sort_by_key(|m| m.created),
+        "lastlogin" => members.sort_by_key(|m| m.last_login),
+        "level" => members.sort_by_key(|m| level_of(&m.user_type)),
+        "role" => members.sort_by_cached_key(|m| m.role_id.clone()),
+        // Already in user name order.
+        _ => {}
+    }
+    if order.is_some_and(|o| o.eq_ignore_ascii_case("desc")) {
+        members.reverse();
+    }
+}
