@@ -1,5 +1,5 @@
-//! The Portal client: its URLs, signing in, tokens, and the one request path every Portal
-//! operation goes through.
+//! The Portal client: its endpoints, signing in, tokens, and the one request path every
+//! Portal operation goes through.
 //!
 //! Tokens travel in the POST body (`token`) and the `X-Esri-Authorization` header, never in
 //! a URL, with the Referer the token was made for. A token from username and password is
@@ -16,6 +16,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
 use crate::portal::envelope;
+use crate::portal::url::portal_url;
 use crate::portal::users::{Role, UserType};
 use crate::renewal::{Renew, Renewable};
 
@@ -101,65 +102,6 @@ impl Token {
         let margin = (life / 10).clamp(30_000, 300_000).min(life / 2);
         now_ms() >= expires.saturating_sub(margin)
     }
-}
-
-/// A portal URL from what an administrator types: `https://host/portal`, an Online org,
-/// or the same with `/sharing/rest...` or `/home...` pasted from a browser.
-pub fn portal_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(Error::invalid("the portal URL is empty"));
-    }
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("https://{raw}")
-    };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid portal URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_insecure_http => {}
-        "http" => {
-            return Err(Error::invalid(format!(
-                "{raw} is plain http: the password and tokens would travel in clear. Use https, \
-                 or pass allow_insecure_http=True for a test portal"
-            )))
-        }
-        other => {
-            return Err(Error::invalid(format!(
-                "{raw:?}: a portal URL starts with https://, not {other}://"
-            )))
-        }
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(format!("{raw:?} names no host")));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            "put the user name and password in username= and password=, not in the URL",
-        ));
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    let path = url.path().trim_end_matches('/').to_owned();
-    let lower = path.to_ascii_lowercase();
-    let cut = [
-        "/sharing/rest",
-        "/sharing",
-        "/home",
-        "/portaladmin",
-        "/admin",
-    ]
-    .iter()
-    .filter_map(|suffix| lower.find(suffix))
-    .min();
-    let path = match cut {
-        Some(at) => path[..at].to_owned(),
-        None => path,
-    };
-    url.set_path(&path);
-    Ok(url)
 }
 
 pub struct Portal {
@@ -483,36 +425,6 @@ impl Renew for Portal {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_are_cleaned_and_http_refused() {
-        let url = |raw| portal_url(raw, false).map(|u| u.to_string());
-        assert_eq!(
-            url("https://gis.example.com/portal/").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("gis.example.com/portal").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("https://gis.example.com/portal/sharing/rest/portals/self?f=json").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("https://gis.example.com/portal/home/index.html").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("https://org.maps.arcgis.com").unwrap(),
-            "https://org.maps.arcgis.com/"
-        );
-        let err = url("http://gis.example.com/portal").unwrap_err();
-        assert!(err.to_string().contains("allow_insecure_http"), "{err}");
-        assert!(portal_url("http://gis.example.com/portal", true).is_ok());
-        assert!(url("https://admin:pw@gis.example.com/portal").is_err());
-        assert!(url("ftp://gis.example.com").is_err());
-    }
 
     #[test]
     fn endpoints_join_without_double_slashes() {

@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use percent_encoding::utf8_percent_encode;
 use serde_json::{Map, Value};
 
 use crate::bulk::{self, Outcome, Reread};
@@ -17,8 +16,9 @@ use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
+use crate::portal::url::path_segment;
 use crate::portal::users::{
-    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step, SEGMENT,
+    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step,
 };
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
@@ -414,7 +414,7 @@ impl Portal {
     pub async fn user_entitlements(&self, item_id: &str) -> Result<Vec<UserEntitlement>> {
         let path = format!(
             "content/listings/{}/userEntitlements",
-            utf8_percent_encode(item_id, SEGMENT)
+            path_segment(item_id)
         );
         let items = paged(self, &path, &[], "userEntitlements", None).await?;
         Ok(items
@@ -432,8 +432,8 @@ impl Portal {
         check_username(username)?;
         let path = format!(
             "content/listings/{}/userEntitlements/{}",
-            utf8_percent_encode(item_id, SEGMENT),
-            utf8_percent_encode(username, SEGMENT)
+            path_segment(item_id),
+            path_segment(username)
         );
         let mut reply = self.call(Root::Sharing, &path, &[], Effect::Read).await?;
         // `{"userEntitlements": {}}` says "none"; a reply without the key says nothing, and
@@ -465,7 +465,7 @@ impl Portal {
         let body = serde_json::json!({"users": usernames, "entitlements": entitlements});
         let path = format!(
             "content/listings/{}/provisionUserEntitlements",
-            utf8_percent_encode(item_id, SEGMENT)
+            path_segment(item_id)
         );
         let reply = self
             .call(
@@ -745,10 +745,7 @@ impl Portal {
                     return Err(too_old(&version, "ArcGIS Enterprise on Kubernetes"));
                 }
                 let org = self.admin_org_id().await?;
-                let path = format!(
-                    "orgs/{}/license/releaseLicense",
-                    utf8_percent_encode(&org, SEGMENT)
-                );
+                let path = format!("orgs/{}/license/releaseLicense", path_segment(&org));
                 Ok((Root::Admin, path, true))
             }
             Deployment::Classic { version } => {

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod envelope;
 pub mod licenses;
+pub mod url;
 pub mod users;
 
 pub use client::{Credentials, Portal, PortalOptions, Root};

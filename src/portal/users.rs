@@ -3,7 +3,6 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{Map, Value};
 
 use crate::bulk::{self, Outcome, Reread};
@@ -12,23 +11,7 @@ use crate::http::Effect;
 use crate::paging;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope;
-
-/// Characters escaped in a URL path segment (a user name may hold `@`, `.`, spaces, `/`...).
-pub(crate) const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'|');
+use crate::portal::url::path_segment;
 
 /// The largest page the portal serves.
 pub const PAGE_SIZE: usize = 100;
@@ -410,7 +393,7 @@ impl Portal {
     /// A member by user name (or user id).
     pub async fn get_user(&self, username: &str) -> Result<User> {
         check_username(username)?;
-        let path = format!("community/users/{}", utf8_percent_encode(username, SEGMENT));
+        let path = format!("community/users/{}", path_segment(username));
         let reply = self.call(Root::Sharing, &path, &[], Effect::Read).await?;
         if reply.get("username").is_none() {
             return Err(Error::NotFound {
