@@ -16,10 +16,9 @@ use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
+use crate::portal::paging::paged;
 use crate::portal::url::path_segment;
-use crate::portal::users::{
-    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step,
-};
+use crate::portal::users::{check_username, finish_dry_run, plan, settle, to_send, Member, Step};
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
 pub const MAX_PROVISION_BATCH: usize = 25;

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod envelope;
 pub mod licenses;
+pub mod paging;
 pub mod url;
 pub mod users;
 

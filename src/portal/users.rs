@@ -8,23 +8,13 @@ use serde_json::{Map, Value};
 use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::Effect;
-use crate::paging;
 use crate::portal::client::{Portal, Root};
-use crate::portal::envelope;
+use crate::portal::envelope::{self, number};
+use crate::portal::paging::paged;
 use crate::portal::url::path_segment;
 
-/// The largest page the portal serves.
-pub const PAGE_SIZE: usize = 100;
-/// Pages fetched at once after the first.
-pub const PAGE_CONCURRENCY: usize = 25;
-
-fn number(value: Option<&Value>) -> Option<i64> {
-    match value? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
+/// The most members one updateUserLicenseType request may name (the portal's limit).
+pub const MAX_USER_TYPE_BATCH: usize = 100;
 
 /// A member of the organization, as the portal described it.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,98 +285,6 @@ pub(crate) fn check_username(username: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// What tells one listed item from another: its id or user name, else the whole item.
-fn item_key(item: &Map<String, Value>) -> String {
-    ["id", "username"]
-        .iter()
-        .find_map(|key| item.get(*key).and_then(Value::as_str))
-        .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
-}
-
-/// Ask `path` for `start`, `num` pages: the first page gives `total`, and the others are
-/// fetched concurrently, in the server's order. Stops at `max` items.
-pub(crate) async fn paged(
-    portal: &Portal,
-    path: &str,
-    params: &[(&str, String)],
-    list_key: &str,
-    max: Option<usize>,
-) -> Result<Vec<Map<String, Value>>> {
-    let page = |start: usize| {
-        let mut fields: Vec<(&str, String)> = params.to_vec();
-        fields.push(("start", start.to_string()));
-        fields.push(("num", PAGE_SIZE.to_string()));
-        async move {
-            portal
-                .call(Root::Sharing, path, &fields, Effect::Read)
-                .await
-        }
-    };
-    // Taken out of the reply, not copied: a listing of 10,000 members is 10 MB of JSON.
-    let items = |reply: &mut Map<String, Value>| -> Vec<Map<String, Value>> {
-        match reply.remove(list_key) {
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .filter_map(|v| match v {
-                    Value::Object(item) => Some(item),
-                    _ => None,
-                })
-                .collect(),
-            _ => vec![],
-        }
-    };
-    let mut first = page(1).await?;
-    let mut all = items(&mut first);
-    let url = portal.url();
-    match number(first.get("total")) {
-        Some(total) => {
-            let starts = paging::later_starts(
-                url,
-                total.max(0) as u64,
-                PAGE_SIZE as u64,
-                1,
-                max.map(|m| m as u64),
-            )?;
-            let pages = paging::fetch_pages(
-                url,
-                starts,
-                PAGE_CONCURRENCY,
-                |start| page(start as usize),
-                |reply: &Map<String, Value>| {
-                    !matches!(reply.get(list_key), Some(Value::Array(a)) if !a.is_empty())
-                },
-            )
-            .await?;
-            for mut reply in pages {
-                all.extend(items(&mut reply));
-            }
-        }
-        None => {
-            // No total: follow nextStart (-1 on the last page) one page after another, while
-            // it advances and the pages bring items not seen yet.
-            let mut walk = paging::PageWalk::new(url, PAGE_SIZE as u64, 1);
-            walk.brings_new(all.iter().map(item_key));
-            let mut next = number(first.get("nextStart"));
-            while let Some(start) = next.filter(|s| *s > 0) {
-                if max.is_some_and(|m| all.len() >= m) || !walk.ask(start as u64)? {
-                    break;
-                }
-                let mut reply = page(start as usize).await?;
-                let got = items(&mut reply);
-                if got.is_empty() || !walk.brings_new(got.iter().map(item_key)) {
-                    break;
-                }
-                all.extend(got);
-                next = number(reply.get("nextStart"));
-            }
-        }
-    }
-    if let Some(max) = max {
-        all.truncate(max);
-    }
-    Ok(all)
 }
 
 impl Portal {
@@ -734,9 +632,9 @@ impl Portal {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        if !(1..=PAGE_SIZE).contains(&batch_size) {
+        if !(1..=MAX_USER_TYPE_BATCH).contains(&batch_size) {
             return Err(Error::invalid(format!(
-                "batch_size must be between 1 and {PAGE_SIZE}, not {batch_size}"
+                "batch_size must be between 1 and {MAX_USER_TYPE_BATCH}, not {batch_size}"
             )));
         }
         let types = self.user_types().await?;
