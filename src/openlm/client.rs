@@ -1,8 +1,7 @@
 //! The OpenLM client: log in when the server asks for it, list the licenses in use,
 //! close applications. Async; the Python bindings run it on the shared runtime.
 
-use std::collections::hash_map::{Entry, HashMap};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use url::Url;
 use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
-use crate::openlm::product::{ActiveProduct, CloseTarget, SessionKey};
+use crate::openlm::product::{ActiveProduct, CloseTarget};
 use crate::openlm::xml::{self, Message, Paging, RequestDoc};
 use crate::paging;
 use crate::renewal::{Renew, Renewable};
@@ -379,44 +378,25 @@ impl OpenLm {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        let mut first_of_session: HashMap<SessionKey, usize> = HashMap::new();
-        let planned: Vec<std::result::Result<CloseTarget, Outcome>> = items
+        let checked = items
             .into_iter()
-            .enumerate()
-            .map(|(index, item)| {
-                let target = item
-                    .and_then(|t| t.validate().map(|()| t))
-                    .map_err(Outcome::Failed)?;
-                match first_of_session.entry(target.session_key()) {
-                    Entry::Occupied(first) => Err(Outcome::Skipped(format!(
-                        "the same session as item {}, which closes it",
-                        first.get()
-                    ))),
-                    Entry::Vacant(slot) => {
-                        slot.insert(index);
-                        Ok(target)
-                    }
-                }
-            })
-            .collect();
+            .map(|item| item.and_then(|target| target.validate().map(|()| target)));
+        let plan = bulk::plan(checked, CloseTarget::session_key, |first| {
+            format!("the same session as item {first}, which closes it")
+        });
         if dry_run {
-            return Ok(planned
-                .into_iter()
-                .map(|p| p.map_or_else(|outcome| outcome, |_| Outcome::WouldDo("would_close")))
-                .collect());
+            return Ok(bulk::finish_dry_run(plan, "would_close"));
         }
-        let targets: Vec<Option<CloseTarget>> =
-            planned.iter().map(|p| p.as_ref().ok().cloned()).collect();
-        let mut outcomes = bulk::run_ordered(planned, concurrency, |entry| async move {
-            match entry {
-                Err(outcome) => outcome,
-                Ok(target) => Outcome::of(self.send_close(&target).await, "closed"),
-            }
+        let to_close = bulk::to_send(&plan);
+        let results = bulk::run_ordered(to_close.clone(), concurrency, |(i, target)| async move {
+            (i, Outcome::of(self.send_close(&target).await, "closed"))
         })
         .await;
+        let mut outcomes = bulk::outcomes(plan, results);
+        let sent: HashMap<usize, CloseTarget> = to_close.into_iter().collect();
         bulk::settle_unknown(
             &mut outcomes,
-            |i| targets[i].clone(),
+            |i| sent.get(&i).cloned(),
             "closed",
             |targets| self.reread_sessions(targets),
         )

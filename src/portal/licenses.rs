@@ -11,14 +11,14 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::{self, Outcome, Reread, Step};
 use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
 use crate::portal::paging::paged;
 use crate::portal::url::path_segment;
-use crate::portal::users::{check_username, finish_dry_run, plan, settle, to_send, Member, Step};
+use crate::portal::users::{check_username, plan_members, Member};
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
 pub const MAX_PROVISION_BATCH: usize = 25;
@@ -498,11 +498,7 @@ impl Portal {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        if !(1..=MAX_PROVISION_BATCH).contains(&batch_size) {
-            return Err(Error::invalid(format!(
-                "batch_size must be between 1 and {MAX_PROVISION_BATCH}, not {batch_size}"
-            )));
-        }
+        let batch_size = bulk::check_batch_size(batch_size, MAX_PROVISION_BATCH)?;
         let license = self.license(license).await?;
         let change = change.canonical(&license)?;
         if matches!(&change, Change::Add(ids) | Change::Remove(ids) if ids.is_empty()) {
@@ -546,7 +542,7 @@ impl Portal {
                 .map(|h| sorted(&h.entitlements))
                 .unwrap_or_default()
         };
-        let mut steps = plan(
+        let mut steps = plan_members(
             members,
             |name| {
                 let now = current(name);
@@ -598,7 +594,7 @@ impl Portal {
         }
         let (done, would) = change.word();
         if dry_run {
-            return Ok(finish_dry_run(steps, would));
+            return Ok(bulk::finish_dry_run(steps, would));
         }
         // Members ending with the same entitlements share requests.
         let mut groups: Vec<Batch> = Vec::new();
@@ -655,7 +651,7 @@ impl Portal {
             }
         })
         .await;
-        let mut outcomes = settle(steps, results.into_iter().flatten());
+        let mut outcomes = bulk::outcomes(steps, results.into_iter().flatten());
         bulk::settle_each(&mut outcomes, &wanted, done, |(name, target)| async move {
             match self.user_entitlement(item_id, &name).await {
                 Ok(found) => {
@@ -867,7 +863,7 @@ impl Portal {
                 .collect()
         });
         let nothing_out = format!("no {} license checked out", app.title());
-        let steps = plan(
+        let steps = plan_members(
             members,
             |name| {
                 offline
@@ -877,9 +873,9 @@ impl Portal {
             &nothing_out,
         );
         if dry_run {
-            return Ok(finish_dry_run(steps, "would_release"));
+            return Ok(bulk::finish_dry_run(steps, "would_release"));
         }
-        let to_release = to_send(&steps);
+        let to_release = bulk::to_send(&steps);
         let results = bulk::run_ordered(to_release.clone(), concurrency, |(i, name)| async move {
             (
                 i,
@@ -887,7 +883,7 @@ impl Portal {
             )
         })
         .await;
-        let mut outcomes = settle(steps, results);
+        let mut outcomes = bulk::outcomes(steps, results);
         if outcomes.iter().any(Outcome::is_unknown) {
             // The license is read once, only when some answer was lost.
             let license = self.license(app.title()).await;

@@ -1,11 +1,11 @@
 //! Members of the organization: records, lookup, listing, user types, roles, and changing them
 //! one at a time or in bulk.
 
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::{self, Outcome, Reread, Step};
 use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{Portal, Root};
@@ -580,14 +580,17 @@ impl Portal {
         envelope::success(self.url(), &reply, "the portal did not change the level")
     }
 
-    /// Who of `members` already has `current` according to the portal: those the caller
-    /// did not describe are looked up with one filtered listing.
-    async fn known_current(
+    /// Plan a change of `members` to what `is_target` accepts. Who is that already is known
+    /// from the caller (`Member::current`) or from one listing filtered by `filter`, whose
+    /// `field` is what the change sets.
+    async fn plan_change(
         &self,
-        members: &[Result<Member>],
+        members: Vec<Result<Member>>,
         filter: impl FnOnce(&mut UserQuery),
         field: fn(&User) -> Option<&str>,
-    ) -> HashMap<String, Option<String>> {
+        is_target: impl Fn(&str) -> bool,
+        unchanged: &str,
+    ) -> Vec<Step<String>> {
         let mut known: HashMap<String, Option<String>> = HashMap::new();
         let mut unknown = false;
         for member in members.iter().flatten() {
@@ -616,7 +619,13 @@ impl Portal {
                 }
             }
         }
-        known
+        let already = |username: &str| {
+            known
+                .get(&username.to_lowercase())
+                .and_then(|current| current.as_deref())
+                .is_some_and(&is_target)
+        };
+        plan_members(members, already, unchanged)
     }
 
     /// Change the user type of many members: batches of `batch_size` in one request each,
@@ -632,36 +641,23 @@ impl Portal {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        if !(1..=MAX_USER_TYPE_BATCH).contains(&batch_size) {
-            return Err(Error::invalid(format!(
-                "batch_size must be between 1 and {MAX_USER_TYPE_BATCH}, not {batch_size}"
-            )));
-        }
+        let batch_size = bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH)?;
         let types = self.user_types().await?;
         let target = resolve_user_type(&types, user_type)?;
-        let target_for_filter = target.clone();
-        let known = self
-            .known_current(
-                &members,
-                |q| q.user_type = Some(target_for_filter),
+        let plan = self
+            .plan_change(
+                members,
+                |q| q.user_type = Some(target.clone()),
                 User::user_type,
+                |current| current.eq_ignore_ascii_case(&target),
+                "already that user type",
             )
             .await;
-        let plan = plan(
-            members,
-            |username| {
-                known
-                    .get(&username.to_lowercase())
-                    .and_then(|c| c.as_deref())
-                    .is_some_and(|current| current.eq_ignore_ascii_case(&target))
-            },
-            "already that user type",
-        );
         if dry_run {
-            return Ok(finish_dry_run(plan, "would_change"));
+            return Ok(bulk::finish_dry_run(plan, "would_change"));
         }
         // Batches of the members to change; results land back in item order.
-        let to_change = to_send(&plan);
+        let to_change = bulk::to_send(&plan);
         let batches: Vec<Vec<(usize, String)>> =
             to_change.chunks(batch_size).map(<[_]>::to_vec).collect();
         let target = &target;
@@ -682,7 +678,7 @@ impl Portal {
             outcomes
         })
         .await;
-        let mut outcomes = settle(plan, results.into_iter().flatten());
+        let mut outcomes = bulk::outcomes(plan, results.into_iter().flatten());
         self.reread_members(&mut outcomes, &to_change, "changed", has_user_type(target))
             .await;
         Ok(outcomes)
@@ -730,28 +726,19 @@ impl Portal {
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
         let target = resolve_role(&self.roles().await?, role)?;
-        let target_for_filter = target.clone();
-        let known = self
-            .known_current(
-                &members,
-                |q| q.role = Some(target_for_filter),
+        let plan = self
+            .plan_change(
+                members,
+                |q| q.role = Some(target.clone()),
                 User::role_id,
+                |current| current == target,
+                "already that role",
             )
             .await;
-        let plan = plan(
-            members,
-            |username| {
-                known
-                    .get(&username.to_lowercase())
-                    .and_then(|c| c.as_deref())
-                    .is_some_and(|current| current == target)
-            },
-            "already that role",
-        );
         if dry_run {
-            return Ok(finish_dry_run(plan, "would_change"));
+            return Ok(bulk::finish_dry_run(plan, "would_change"));
         }
-        let to_change = to_send(&plan);
+        let to_change = bulk::to_send(&plan);
         let target = &target;
         let results = bulk::run_ordered(to_change.clone(), concurrency, |(i, name)| async move {
             (
@@ -760,7 +747,7 @@ impl Portal {
             )
         })
         .await;
-        let mut outcomes = settle(plan, results);
+        let mut outcomes = bulk::outcomes(plan, results);
         self.reread_members(&mut outcomes, &to_change, "changed", has_role(target))
             .await;
         Ok(outcomes)
@@ -789,81 +776,27 @@ fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> +
     }
 }
 
-/// What to do with one item of a bulk change.
-pub(crate) enum Step {
-    Send(String),
-    Done(Outcome),
-}
-
-/// Check each member: refused ones fail, repeats are skipped, those already as asked are
-/// unchanged, and the rest are to be sent.
-pub(crate) fn plan(
+/// Plan a change of members: refused user names fail, a member named again is skipped, those
+/// `already` as asked are unchanged (`unchanged` says why), and the rest are to be sent.
+pub(crate) fn plan_members(
     members: Vec<Result<Member>>,
     already: impl Fn(&str) -> bool,
     unchanged: &str,
-) -> Vec<Step> {
-    let mut first_of: HashMap<String, usize> = HashMap::new();
-    members
+) -> Vec<Step<String>> {
+    let names = members
         .into_iter()
-        .enumerate()
-        .map(|(index, member)| {
-            let member = match member.and_then(|m| check_username(&m.username).map(|()| m)) {
-                Ok(m) => m,
-                Err(err) => return Step::Done(Outcome::Failed(err)),
-            };
-            match first_of.entry(member.username.to_lowercase()) {
-                Entry::Occupied(first) => Step::Done(Outcome::Skipped(format!(
-                    "listed before, as item {}",
-                    first.get()
-                ))),
-                Entry::Vacant(slot) => {
-                    slot.insert(index);
-                    if already(&member.username) {
-                        Step::Done(Outcome::Unchanged(unchanged.to_owned()))
-                    } else {
-                        Step::Send(member.username)
-                    }
-                }
-            }
-        })
-        .collect()
-}
-
-/// The members a plan sends, with their places among the items.
-pub(crate) fn to_send(plan: &[Step]) -> Vec<(usize, String)> {
-    plan.iter()
-        .enumerate()
-        .filter_map(|(i, step)| match step {
-            Step::Send(name) => Some((i, name.clone())),
-            Step::Done(_) => None,
-        })
-        .collect()
-}
-
-pub(crate) fn finish_dry_run(plan: Vec<Step>, word: &'static str) -> Vec<Outcome> {
-    plan.into_iter()
-        .map(|step| match step {
-            Step::Send(_) => Outcome::WouldDo(word),
-            Step::Done(outcome) => outcome,
-        })
-        .collect()
-}
-
-/// Put the results of the sent items back in their places.
-pub(crate) fn settle(
-    plan: Vec<Step>,
-    results: impl IntoIterator<Item = (usize, Outcome)>,
-) -> Vec<Outcome> {
-    let mut results: HashMap<usize, Outcome> = results.into_iter().collect();
-    plan.into_iter()
-        .enumerate()
-        .map(|(i, step)| match step {
-            Step::Done(outcome) => outcome,
-            Step::Send(_) => results.remove(&i).unwrap_or_else(|| {
-                Outcome::Failed(Error::invalid("internal: this item got no result"))
-            }),
-        })
-        .collect()
+        .map(|member| member.and_then(|m| check_username(&m.username).map(|()| m.username)));
+    let mut steps = bulk::plan(
+        names,
+        |name| name.to_lowercase(),
+        |first| format!("listed before, as item {first}"),
+    );
+    for step in &mut steps {
+        if matches!(step, Step::Send(name) if already(name)) {
+            *step = Step::Done(Outcome::Unchanged(unchanged.to_owned()));
+        }
+    }
+    steps
 }
 
 #[cfg(test)]
@@ -937,7 +870,7 @@ mod tests {
             Err(Error::invalid("not a user")),
             Ok(Member::named("")),
         ];
-        let steps = plan(members, |name| name == "bob", "already so");
+        let steps = plan_members(members, |name| name == "bob", "already so");
         let statuses: Vec<&str> = steps
             .iter()
             .map(|s| match s {
