@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
-use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
+use crate::http::{typed_url, Body, Effect, Http, HttpOptions, Request, Response};
 use crate::openlm::product::{ActiveProduct, CloseTarget};
 use crate::openlm::xml::{self, Message, Paging, RequestDoc};
 use crate::paging;
@@ -59,30 +59,12 @@ impl std::fmt::Debug for OpenLm {
 /// `http://host:7014`, or the full `http://host:7014/OpenLMServer`.
 pub fn server_url(raw: &str) -> Result<Url> {
     let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(Error::invalid("the OpenLM URL is empty"));
-    }
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("http://{raw}")
-    };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid OpenLM URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::invalid(format!(
-            "{raw:?}: OpenLM speaks http (or https behind a proxy), not {}",
-            url.scheme()
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(format!("{raw:?} names no host")));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            "put the OpenLM user name and password in username= and password=, not in the URL",
-        ));
-    }
+    let mut url = typed_url(raw, "OpenLM", "http", |scheme| match scheme {
+        "http" | "https" => Ok(()),
+        other => Err(Error::invalid(format!(
+            "{raw:?}: OpenLM speaks http (or https behind a proxy), not {other}"
+        ))),
+    })?;
     let bare = url.path() == "/" || url.path().is_empty();
     if bare {
         if url.port().is_none() && !raw.contains("://") {

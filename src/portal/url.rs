@@ -5,44 +5,23 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::http::typed_url;
 
 /// A portal URL from what an administrator types: `https://host/portal`, an Online org,
 /// or the same with `/sharing/rest...` or `/home...` pasted from a browser.
 pub fn portal_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
     let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(Error::invalid("the portal URL is empty"));
-    }
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("https://{raw}")
-    };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid portal URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_insecure_http => {}
-        "http" => {
-            return Err(Error::invalid(format!(
-                "{raw} is plain http: the password and tokens would travel in clear. Use https, \
-                 or pass allow_insecure_http=True for a test portal"
-            )))
-        }
-        other => {
-            return Err(Error::invalid(format!(
-                "{raw:?}: a portal URL starts with https://, not {other}://"
-            )))
-        }
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(format!("{raw:?} names no host")));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            "put the user name and password in username= and password=, not in the URL",
-        ));
-    }
+    let mut url = typed_url(raw, "portal", "https", |scheme| match scheme {
+        "https" => Ok(()),
+        "http" if allow_insecure_http => Ok(()),
+        "http" => Err(Error::invalid(format!(
+            "{raw} is plain http: the password and tokens would travel in clear. Use https, \
+             or pass allow_insecure_http=True for a test portal"
+        ))),
+        other => Err(Error::invalid(format!(
+            "{raw:?}: a portal URL starts with https://, not {other}://"
+        ))),
+    })?;
     url.set_query(None);
     url.set_fragment(None);
     let path = url.path().trim_end_matches('/').to_owned();
