@@ -304,11 +304,12 @@ impl Portal {
             .get("id")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| Error::UnreadableReply {
-                url: self.url().to_owned(),
-                status: 200,
-                problem: "portals/self has no organization id".into(),
-                body_start: String::new(),
+            .ok_or_else(|| {
+                envelope::lacking(
+                    self.url(),
+                    &properties,
+                    "portals/self has no organization id",
+                )
             })
     }
 

@@ -160,8 +160,18 @@ pub fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<
     }
 }
 
+/// A successful reply that lacks what the operation needs (an id, an object), with its start.
+pub fn lacking(url: &str, reply: &Map<String, Value>, problem: impl Into<String>) -> Error {
+    Error::UnreadableReply {
+        url: url.to_owned(),
+        status: 200,
+        problem: problem.into(),
+        body_start: json_start(reply),
+    }
+}
+
 /// The first characters of a reply already read as JSON, for messages.
-pub fn json_start(reply: &Map<String, Value>) -> String {
+fn json_start(reply: &Map<String, Value>) -> String {
     crate::error::body_start(Value::Object(reply.clone()).to_string().as_bytes(), 200)
 }
 

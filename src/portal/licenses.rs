@@ -439,12 +439,11 @@ impl Portal {
         // must not pass for "none" (a re-read would take it as a revoke or release done).
         match reply.remove("userEntitlements") {
             Some(Value::Object(one)) => Ok(UserEntitlement::from_json(one)),
-            _ => Err(Error::UnreadableReply {
-                url: self.url().to_owned(),
-                status: 200,
-                problem: format!("{username}'s entitlements reply has no userEntitlements object"),
-                body_start: envelope::json_start(&reply),
-            }),
+            _ => Err(envelope::lacking(
+                self.url(),
+                &reply,
+                format!("{username}'s entitlements reply has no userEntitlements object"),
+            )),
         }
     }
 
@@ -704,11 +703,8 @@ impl Portal {
             .and_then(|orgs| orgs.first())
             .and_then(|org| org.as_str().or_else(|| org.get("id")?.as_str()))
             .map(str::to_owned)
-            .ok_or_else(|| Error::UnreadableReply {
-                url: self.url().to_owned(),
-                status: 200,
-                problem: "admin/orgs names no organization".into(),
-                body_start: String::new(),
+            .ok_or_else(|| {
+                envelope::lacking(self.url(), &reply, "admin/orgs names no organization")
             })
     }
 
