@@ -687,7 +687,7 @@ impl Portal {
     /// Settle the unknown outcomes among `outcomes` (members `sent`) by reading each such
     /// member again: `is_done` says whether the member is as the change asked, or what
     /// the member is instead.
-    pub(crate) async fn reread_members(
+    async fn reread_members(
         &self,
         outcomes: &mut [Outcome],
         sent: &[(usize, String)],
