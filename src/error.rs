@@ -34,7 +34,8 @@ pub enum Error {
     #[error("authentication failed at {url}: {message}")]
     Authentication { url: String, message: String },
 
-    /// A fixed token (one the library cannot renew) has expired or was revoked.
+    /// A fixed token (one the library cannot renew) has expired or was revoked. Inside the
+    /// clients it also says that a server rejected a credential, which `renewal` renews.
     #[error("the token was rejected by {url}: {message}")]
     TokenExpired { url: String, message: String },
 

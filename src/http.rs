@@ -702,6 +702,38 @@ fn explain_tls(err: &rustls::Error) -> String {
 /// What to do about a certificate no trusted CA vouches for.
 const TRUST_HOW: &str = "pass ca_bundle= with the server's certificate file (PEM): your organization's CA file, or, for a self-signed certificate, that certificate itself (a ca_bundle= already given holds neither)";
 
+/// A server's URL from what an administrator types (`what` names the server: "portal",
+/// "OpenLM"): `default_scheme://` goes before a bare host, `check_scheme` judges the scheme,
+/// and a URL that names no host or carries a user name or password is refused.
+pub fn typed_url(
+    raw: &str,
+    what: &str,
+    default_scheme: &str,
+    check_scheme: impl FnOnce(&str) -> Result<()>,
+) -> Result<Url> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Error::invalid(format!("the {what} URL is empty")));
+    }
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("{default_scheme}://{raw}")
+    };
+    let url = Url::parse(&with_scheme)
+        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid {what} URL: {e}")))?;
+    check_scheme(url.scheme())?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid(format!("{raw:?} names no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(format!(
+            "put the {what} user name and password in username= and password=, not in the URL"
+        )));
+    }
+    Ok(url)
+}
+
 /// A URL safe to show: no user info, and the values of secret-looking query fields hidden.
 pub fn redact_url(raw: &str) -> String {
     let Ok(mut url) = Url::parse(raw) else {

@@ -9,6 +9,7 @@ mod http_trust;
 pub mod openlm;
 pub mod paging;
 pub mod portal;
+mod renewal;
 pub mod runtime;
 pub mod sandbox;
 

@@ -1,19 +1,19 @@
 //! The OpenLM client: log in when the server asks for it, list the licenses in use,
 //! close applications. Async; the Python bindings run it on the shared runtime.
 
-use std::collections::hash_map::{Entry, HashMap};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use url::Url;
 
 use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
-use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
-use crate::openlm::product::{ActiveProduct, CloseTarget, SessionKey};
+use crate::http::{typed_url, Body, Effect, Http, HttpOptions, Request, Response};
+use crate::openlm::product::{ActiveProduct, CloseTarget};
 use crate::openlm::xml::{self, Message, Paging, RequestDoc};
 use crate::paging;
+use crate::renewal::{Renew, Renewable};
 
 /// Default OpenLM Server port, the UI listener that serves the XML API.
 pub const DEFAULT_PORT: u16 = 7014;
@@ -42,9 +42,7 @@ pub struct OpenLm {
     url: Url,
     shown_url: String,
     credentials: Option<Credentials>,
-    session: Mutex<Option<Arc<str>>>,
-    /// One login at a time: requests that find the session expired wait for one new login.
-    login_lock: tokio::sync::Mutex<()>,
+    session: Renewable<str>,
     paging: AtomicU8,
 }
 
@@ -61,30 +59,12 @@ impl std::fmt::Debug for OpenLm {
 /// `http://host:7014`, or the full `http://host:7014/OpenLMServer`.
 pub fn server_url(raw: &str) -> Result<Url> {
     let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(Error::invalid("the OpenLM URL is empty"));
-    }
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("http://{raw}")
-    };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid OpenLM URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::invalid(format!(
-            "{raw:?}: OpenLM speaks http (or https behind a proxy), not {}",
-            url.scheme()
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(format!("{raw:?} names no host")));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            "put the OpenLM user name and password in username= and password=, not in the URL",
-        ));
-    }
+    let mut url = typed_url(raw, "OpenLM", "http", |scheme| match scheme {
+        "http" | "https" => Ok(()),
+        other => Err(Error::invalid(format!(
+            "{raw:?}: OpenLM speaks http (or https behind a proxy), not {other}"
+        ))),
+    })?;
     let bare = url.path() == "/" || url.path().is_empty();
     if bare {
         if url.port().is_none() && !raw.contains("://") {
@@ -125,8 +105,7 @@ impl OpenLm {
             shown_url: crate::http::redact_url(url.as_str()),
             url,
             credentials,
-            session: Mutex::new(None),
-            login_lock: tokio::sync::Mutex::new(()),
+            session: Renewable::new(None),
             paging: AtomicU8::new(PAGING_UNKNOWN),
         })
     }
@@ -139,47 +118,18 @@ impl OpenLm {
         self.credentials.as_ref().map(|c| c.username.as_str())
     }
 
-    fn current_session(&self) -> Option<Arc<str>> {
-        self.session.lock().map(|s| s.clone()).unwrap_or(None)
-    }
-
-    fn set_session(&self, id: Arc<str>) {
-        if let Ok(mut session) = self.session.lock() {
-            *session = Some(id);
-        }
-    }
-
     /// Post one document and read the reply. No session handling here.
     async fn post(&self, xml: String, effect: Effect) -> Result<Message> {
+        read_message(&self.send(xml, effect).await?, effect)
+    }
+
+    async fn send(&self, xml: String, effect: Effect) -> Result<Response> {
         let request = Request::post(self.url.clone(), Body::Xml(xml), effect);
-        let response = self.http.send(&request).await?;
-        let reply = read_reply(&response).map_err(|err| response.judge(effect, err))?;
-        if response.after_lost_answer
-            && reply.kind.eq_ignore_ascii_case("Error")
-            && !is_session_expired(&reply)
-        {
-            let refusal = error_from_reply(&response.url, Some(response.status), &reply);
-            return Err(response.judge(effect, refusal));
-        }
-        Ok(reply)
+        self.http.send(&request).await
     }
 
-    /// A session id: the current one, or a new login.
-    async fn session_id(&self) -> Result<Arc<str>> {
-        match self.current_session() {
-            Some(id) => Ok(id),
-            None => self.login(None).await,
-        }
-    }
-
-    /// Log in, unless another request already replaced the `stale` session.
-    async fn login(&self, stale: Option<&Arc<str>>) -> Result<Arc<str>> {
-        let _one_at_a_time = self.login_lock.lock().await;
-        if let Some(current) = self.current_session() {
-            if stale.is_none_or(|stale| !Arc::ptr_eq(stale, &current)) {
-                return Ok(current);
-            }
-        }
+    /// Log in: ask whether the server wants a login, and log in when it does.
+    async fn log_in(&self) -> Result<Arc<str>> {
         let settings = RequestDoc {
             message_type: "GetLoginFormSettings",
             session_id: NO_SESSION,
@@ -229,7 +179,6 @@ impl OpenLm {
             // SkipLoginForm (or a server that does not know the question): permissions are off.
             Arc::from(NO_SESSION)
         };
-        self.set_session(id.clone());
         Ok(id)
     }
 
@@ -253,29 +202,23 @@ impl OpenLm {
         effect: Effect,
         build: impl Fn(&str) -> Result<String>,
     ) -> Result<Message> {
-        let mut logged_in_again = false;
-        loop {
-            let session = self.session_id().await?;
-            let reply = self.post(build(&session)?, effect).await?;
-            if !is_session_expired(&reply) {
-                return Ok(reply);
-            }
-            if logged_in_again {
-                return Err(Error::Authentication {
-                    url: self.shown_url.clone(),
-                    message: format!(
-                        "the server rejected the session right after a new login: {}",
+        let build = &build;
+        let send = |session: Arc<str>| async move { self.send(build(&session)?, effect).await };
+        let read = |response: &Response| {
+            let reply = read_message(response, effect)?;
+            if is_session_expired(&reply) {
+                return Err(Error::TokenExpired {
+                    url: response.url.clone(),
+                    message: if reply.text.is_empty() {
+                        reply.kind
+                    } else {
                         reply.text
-                    ),
+                    },
                 });
             }
-            log::info!(
-                "OpenLM session expired at {}; logging in again",
-                self.shown_url
-            );
-            self.login(Some(&session)).await?;
-            logged_in_again = true;
-        }
+            Ok(reply)
+        };
+        self.session.with_renewal(self, send, read).await
     }
 
     fn error_reply(&self, reply: &Message) -> Error {
@@ -417,44 +360,25 @@ impl OpenLm {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        let mut first_of_session: HashMap<SessionKey, usize> = HashMap::new();
-        let planned: Vec<std::result::Result<CloseTarget, Outcome>> = items
+        let checked = items
             .into_iter()
-            .enumerate()
-            .map(|(index, item)| {
-                let target = item
-                    .and_then(|t| t.validate().map(|()| t))
-                    .map_err(Outcome::Failed)?;
-                match first_of_session.entry(target.session_key()) {
-                    Entry::Occupied(first) => Err(Outcome::Skipped(format!(
-                        "the same session as item {}, which closes it",
-                        first.get()
-                    ))),
-                    Entry::Vacant(slot) => {
-                        slot.insert(index);
-                        Ok(target)
-                    }
-                }
-            })
-            .collect();
+            .map(|item| item.and_then(|target| target.validate().map(|()| target)));
+        let plan = bulk::plan(checked, CloseTarget::session_key, |first| {
+            format!("the same session as item {first}, which closes it")
+        });
         if dry_run {
-            return Ok(planned
-                .into_iter()
-                .map(|p| p.map_or_else(|outcome| outcome, |_| Outcome::WouldDo("would_close")))
-                .collect());
+            return Ok(bulk::finish_dry_run(plan, "would_close"));
         }
-        let targets: Vec<Option<CloseTarget>> =
-            planned.iter().map(|p| p.as_ref().ok().cloned()).collect();
-        let mut outcomes = bulk::run_ordered(planned, concurrency, |entry| async move {
-            match entry {
-                Err(outcome) => outcome,
-                Ok(target) => Outcome::of(self.send_close(&target).await, "closed"),
-            }
+        let to_close = bulk::to_send(&plan);
+        let results = bulk::run_ordered(to_close.clone(), concurrency, |(i, target)| async move {
+            (i, Outcome::of(self.send_close(&target).await, "closed"))
         })
         .await;
+        let mut outcomes = bulk::outcomes(plan, results);
+        let sent: HashMap<usize, CloseTarget> = to_close.into_iter().collect();
         bulk::settle_unknown(
             &mut outcomes,
-            |i| targets[i].clone(),
+            |i| sent.get(&i).cloned(),
             "closed",
             |targets| self.reread_sessions(targets),
         )
@@ -509,6 +433,25 @@ impl OpenLm {
     }
 }
 
+/// A session is used until the server says it expired, then one new login serves every
+/// request that found it expired.
+impl Renew for OpenLm {
+    type Credential = str;
+    const NAME: &'static str = "session";
+    const RENEWING: &'static str = "logging in again";
+
+    async fn renew(&self) -> Result<Arc<str>> {
+        self.log_in().await
+    }
+
+    fn rejected(&self, url: String, message: String) -> Error {
+        Error::Authentication {
+            url,
+            message: format!("the server rejected the session right after a new login: {message}"),
+        }
+    }
+}
+
 /// A row as a whole, to tell a page of new rows from one already read.
 fn row_key(product: &ActiveProduct) -> Vec<(&str, &str)> {
     let record = product.record();
@@ -530,6 +473,20 @@ fn page_request(session: &str, start: u64, size: u64) -> Result<String> {
         ..Default::default()
     }
     .to_xml()
+}
+
+/// Read the reply to a request with `effect`. After a lost answer, an `Error` reply to a
+/// change may only mean the lost attempt did it; a session expiry is left to the caller.
+fn read_message(response: &Response, effect: Effect) -> Result<Message> {
+    let reply = read_reply(response).map_err(|err| response.judge(effect, err))?;
+    if response.after_lost_answer
+        && reply.kind.eq_ignore_ascii_case("Error")
+        && !is_session_expired(&reply)
+    {
+        let refusal = error_from_reply(&response.url, Some(response.status), &reply);
+        return Err(response.judge(effect, refusal));
+    }
+    Ok(reply)
 }
 
 /// Read an OpenLM reply whatever its HTTP status: an XML `Error` explains a failure

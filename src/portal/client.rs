@@ -1,12 +1,12 @@
-//! The Portal client: its URLs, signing in, tokens, and the one request path every Portal
-//! operation goes through.
+//! The Portal client: its endpoints, signing in, tokens, and the one request path every
+//! Portal operation goes through.
 //!
 //! Tokens travel in the POST body (`token`) and the `X-Esri-Authorization` header, never in
 //! a URL, with the Referer the token was made for. A token from username and password is
 //! renewed before it expires and again, once, when the portal rejects it (498/499): long
 //! bulk jobs outlive their tokens.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
@@ -14,9 +14,11 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::http::{Body, Effect, Http, HttpOptions, Request};
+use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
 use crate::portal::envelope;
+use crate::portal::url::portal_url;
 use crate::portal::users::{Role, UserType};
+use crate::renewal::{Renew, Renewable};
 
 /// Which API a path is under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +76,7 @@ impl Default for PortalOptions {
     }
 }
 
-#[derive(Clone)]
-struct Token {
+pub(crate) struct Token {
     value: Arc<str>,
     /// When the portal says it expires (ms since 1970), if it said.
     expires_ms: Option<i64>,
@@ -103,74 +104,13 @@ impl Token {
     }
 }
 
-/// A portal URL from what an administrator types: `https://host/portal`, an Online org,
-/// or the same with `/sharing/rest...` or `/home...` pasted from a browser.
-pub fn portal_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(Error::invalid("the portal URL is empty"));
-    }
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("https://{raw}")
-    };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|e| Error::invalid(format!("{raw:?} is not a valid portal URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_insecure_http => {}
-        "http" => {
-            return Err(Error::invalid(format!(
-                "{raw} is plain http: the password and tokens would travel in clear. Use https, \
-                 or pass allow_insecure_http=True for a test portal"
-            )))
-        }
-        other => {
-            return Err(Error::invalid(format!(
-                "{raw:?}: a portal URL starts with https://, not {other}://"
-            )))
-        }
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(format!("{raw:?} names no host")));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            "put the user name and password in username= and password=, not in the URL",
-        ));
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    let path = url.path().trim_end_matches('/').to_owned();
-    let lower = path.to_ascii_lowercase();
-    let cut = [
-        "/sharing/rest",
-        "/sharing",
-        "/home",
-        "/portaladmin",
-        "/admin",
-    ]
-    .iter()
-    .filter_map(|suffix| lower.find(suffix))
-    .min();
-    let path = match cut {
-        Some(at) => path[..at].to_owned(),
-        None => path,
-    };
-    url.set_path(&path);
-    Ok(url)
-}
-
 pub struct Portal {
     http: Http,
     url: Url,
     shown_url: String,
     credentials: Credentials,
     options: PortalOptions,
-    token: Mutex<Option<Token>>,
-    /// One renewal at a time; requests that find the token stale wait for it.
-    renew_lock: tokio::sync::Mutex<()>,
+    token: Renewable<Token>,
     properties: OnceCell<Arc<Map<String, Value>>>,
     /// User types and roles, to resolve names given for single changes; fetched once.
     pub(crate) user_type_names: OnceCell<Vec<UserType>>,
@@ -226,11 +166,11 @@ impl Portal {
             )));
         }
         let token = match &credentials {
-            Credentials::Token { token, expires_ms } => Some(Token {
+            Credentials::Token { token, expires_ms } => Some(Arc::new(Token {
                 value: Arc::from(token.as_str()),
                 expires_ms: *expires_ms,
                 issued_ms: now_ms(),
-            }),
+            })),
             _ => None,
         };
         Ok(Portal {
@@ -239,8 +179,7 @@ impl Portal {
             url,
             credentials,
             options,
-            token: Mutex::new(token),
-            renew_lock: tokio::sync::Mutex::new(()),
+            token: Renewable::new(token),
             properties: OnceCell::new(),
             user_type_names: OnceCell::new(),
             role_names: OnceCell::new(),
@@ -286,36 +225,126 @@ impl Portal {
         Url::parse(&joined).map_err(|e| Error::invalid(format!("bad endpoint {joined}: {e}")))
     }
 
-    fn current_token(&self) -> Option<Token> {
-        self.token.lock().ok().and_then(|t| t.clone())
-    }
-
-    /// A token to use now, made or renewed if needed; None when anonymous.
-    async fn token_for_request(&self) -> Result<Option<Arc<str>>> {
-        match (&self.credentials, self.current_token()) {
-            (Credentials::Anonymous, _) => Ok(None),
-            (Credentials::Token { .. }, Some(token)) => Ok(Some(token.value)),
-            (Credentials::Password { .. }, Some(token)) if !token.needs_renewal() => {
-                Ok(Some(token.value))
-            }
-            (Credentials::Password { .. }, stale) => {
-                self.renew(stale.map(|t| t.value)).await.map(Some)
-            }
-            (Credentials::Token { .. }, None) => Err(Error::invalid("no token")),
+    /// Check the credentials now (otherwise the first request signs in).
+    pub async fn sign_in(&self) -> Result<()> {
+        match self.credentials {
+            Credentials::Password { .. } => self.token.renew(self, None).await.map(|_| ()),
+            _ => self.properties().await.map(|_| ()),
         }
     }
 
-    /// Sign in with the password, unless another request already replaced `stale`.
-    async fn renew(&self, stale: Option<Arc<str>>) -> Result<Arc<str>> {
-        let _one_at_a_time = self.renew_lock.lock().await;
-        if let Some(current) = self.current_token() {
-            let replaced = stale
-                .as_ref()
-                .is_none_or(|s| !Arc::ptr_eq(s, &current.value));
-            if replaced && !current.needs_renewal() {
-                return Ok(current.value);
-            }
+    /// POST a request to a Portal endpoint and return the reply's JSON object: the one path
+    /// every Portal operation takes. A rejected token is renewed and the request repeated,
+    /// once; a token that cannot be renewed is a TokenExpired error.
+    pub async fn call(
+        &self,
+        root: Root,
+        path: &str,
+        params: &[(&str, String)],
+        effect: Effect,
+    ) -> Result<Map<String, Value>> {
+        let url = &self.endpoint(root, path)?;
+        let read = |response: &Response| match envelope::check(response) {
+            // A rejected token is renewed, or said as it is: not judged as a refusal.
+            Err(rejected @ Error::TokenExpired { .. }) => Err(rejected),
+            other => other.map_err(|err| response.judge(effect, err)),
+        };
+        // Without a token there is nothing to renew: a rejection says a sign-in is needed.
+        if let Credentials::Anonymous = self.credentials {
+            return match read(&self.post(url, params, effect, None).await?) {
+                Err(Error::TokenExpired { url, message }) => Err(self.rejected(url, message)),
+                answered => answered,
+            };
         }
+        let send = |token: Arc<Token>| async move {
+            self.post(url, params, effect, Some(&token.value)).await
+        };
+        self.token.with_renewal(self, send, read).await
+    }
+
+    /// Send a request with the token, in the body and the header, never in the URL.
+    async fn post(
+        &self,
+        url: &Url,
+        params: &[(&str, String)],
+        effect: Effect,
+        token: Option<&str>,
+    ) -> Result<Response> {
+        let mut fields: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        fields.push(("f".into(), "json".into()));
+        let mut request = Request::post(url.clone(), Body::Form(Vec::new()), effect)
+            .header("Referer", self.options.referer.clone());
+        if let Some(token) = token {
+            fields.push(("token".into(), token.to_owned()));
+            request = request.header("X-Esri-Authorization", format!("Bearer {token}"));
+        }
+        request.body = Body::Form(fields);
+        self.http.send(&request).await
+    }
+
+    /// `portals/self`: the organization, and the signed-in user under `user`. Fetched once.
+    pub async fn properties(&self) -> Result<Arc<Map<String, Value>>> {
+        self.properties
+            .get_or_try_init(|| async {
+                self.call(Root::Sharing, "portals/self", &[], Effect::Read)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The organization id (`portals/self` → `id`).
+    pub async fn org_id(&self) -> Result<String> {
+        let properties = self.properties().await?;
+        properties
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                envelope::lacking(
+                    self.url(),
+                    &properties,
+                    "portals/self has no organization id",
+                )
+            })
+    }
+
+    /// The portal's REST version (`<sharing>?f=json` → `currentVersion`).
+    pub async fn version(&self) -> Result<String> {
+        let reply = self.call(Root::Sharing, "", &[], Effect::Read).await?;
+        Ok(match reply.get("currentVersion") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        })
+    }
+
+    pub(crate) fn is_token_auth(&self) -> bool {
+        !matches!(self.credentials, Credentials::Anonymous)
+    }
+}
+
+/// A token from username and password is renewed early by its lifetime and when the portal
+/// rejects it; a token given with token= is used as it is.
+impl Renew for Portal {
+    type Credential = Token;
+    const NAME: &'static str = "token";
+    const RENEWING: &'static str = "signing in again";
+
+    fn is_due(&self, token: &Token) -> bool {
+        self.can_renew() && token.needs_renewal()
+    }
+
+    fn can_renew(&self) -> bool {
+        matches!(self.credentials, Credentials::Password { .. })
+    }
+
+    /// Sign in with generateToken.
+    async fn renew(&self) -> Result<Arc<Token>> {
         let Credentials::Password { username, password } = &self.credentials else {
             return Err(Error::invalid(
                 "only a client with a password can sign in again",
@@ -364,159 +393,39 @@ impl Portal {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| response.unreadable("generateToken replied without a token"))?;
-        let token = Token {
+        log::info!("signed in to {} as {username}", self.url());
+        Ok(Arc::new(Token {
             value: Arc::from(value),
             expires_ms: reply.get("expires").and_then(Value::as_i64),
             issued_ms,
-        };
-        log::info!("signed in to {} as {username}", self.url());
-        if let Ok(mut slot) = self.token.lock() {
-            *slot = Some(token.clone());
+        }))
+    }
+
+    fn rejected(&self, url: String, message: String) -> Error {
+        match &self.credentials {
+            Credentials::Anonymous => Error::Authentication {
+                url,
+                message: format!(
+                    "{message}: this needs a signed-in user; pass username= and password=, or token="
+                ),
+            },
+            Credentials::Token { .. } => Error::TokenExpired {
+                url,
+                message: format!(
+                    "{message}: the token given with token= has expired or was revoked; get a new one"
+                ),
+            },
+            Credentials::Password { .. } => Error::Authentication {
+                url,
+                message: format!("{message}, even with a token made just now"),
+            },
         }
-        Ok(token.value)
-    }
-
-    /// Check the credentials now (otherwise the first request signs in).
-    pub async fn sign_in(&self) -> Result<()> {
-        match self.credentials {
-            Credentials::Password { .. } => self.renew(None).await.map(|_| ()),
-            _ => self.properties().await.map(|_| ()),
-        }
-    }
-
-    /// POST a request to a Portal endpoint and return the reply's JSON object: the one path
-    /// every Portal operation takes. A rejected token is renewed and the request repeated,
-    /// once; a token that cannot be renewed is a TokenExpired error.
-    pub async fn call(
-        &self,
-        root: Root,
-        path: &str,
-        params: &[(&str, String)],
-        effect: Effect,
-    ) -> Result<Map<String, Value>> {
-        let url = self.endpoint(root, path)?;
-        let mut renewed = false;
-        loop {
-            let token = self.token_for_request().await?;
-            let mut fields: Vec<(String, String)> = params
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect();
-            fields.push(("f".into(), "json".into()));
-            let mut request = Request::post(url.clone(), Body::Form(Vec::new()), effect)
-                .header("Referer", self.options.referer.clone());
-            if let Some(token) = &token {
-                fields.push(("token".into(), token.to_string()));
-                request = request.header("X-Esri-Authorization", format!("Bearer {token}"));
-            }
-            request.body = Body::Form(fields);
-            let response = self.http.send(&request).await?;
-            match envelope::check(&response) {
-                Err(Error::TokenExpired { url, message }) => match (&self.credentials, renewed) {
-                    (Credentials::Password { .. }, false) => {
-                        log::info!("{} rejected the token ({message}); signing in again", self.url());
-                        self.renew(token).await?;
-                        renewed = true;
-                    }
-                    (Credentials::Anonymous, _) => {
-                        return Err(Error::Authentication {
-                            url,
-                            message: format!("{message}: this needs a signed-in user; pass username= and password=, or token="),
-                        })
-                    }
-                    (Credentials::Token { .. }, _) => {
-                        return Err(Error::TokenExpired {
-                            url,
-                            message: format!("{message}: the token given with token= has expired or was revoked; get a new one"),
-                        })
-                    }
-                    (Credentials::Password { .. }, true) => {
-                        return Err(Error::Authentication {
-                            url,
-                            message: format!("{message}, even with a token made just now"),
-                        })
-                    }
-                },
-                other => return other.map_err(|err| response.judge(effect, err)),
-            }
-        }
-    }
-
-    /// `portals/self`: the organization, and the signed-in user under `user`. Fetched once.
-    pub async fn properties(&self) -> Result<Arc<Map<String, Value>>> {
-        self.properties
-            .get_or_try_init(|| async {
-                self.call(Root::Sharing, "portals/self", &[], Effect::Read)
-                    .await
-                    .map(Arc::new)
-            })
-            .await
-            .cloned()
-    }
-
-    /// The organization id (`portals/self` → `id`).
-    pub async fn org_id(&self) -> Result<String> {
-        let properties = self.properties().await?;
-        properties
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| Error::UnreadableReply {
-                url: self.url().to_owned(),
-                status: 200,
-                problem: "portals/self has no organization id".into(),
-                body_start: String::new(),
-            })
-    }
-
-    /// The portal's REST version (`<sharing>?f=json` → `currentVersion`).
-    pub async fn version(&self) -> Result<String> {
-        let reply = self.call(Root::Sharing, "", &[], Effect::Read).await?;
-        Ok(match reply.get("currentVersion") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => String::new(),
-        })
-    }
-
-    pub(crate) fn is_token_auth(&self) -> bool {
-        !matches!(self.credentials, Credentials::Anonymous)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_are_cleaned_and_http_refused() {
-        let url = |raw| portal_url(raw, false).map(|u| u.to_string());
-        assert_eq!(
-            url("https://gis.example.com/portal/").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("gis.example.com/portal").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("https://gis.example.com/portal/sharing/rest/portals/self?f=json").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("https://gis.example.com/portal/home/index.html").unwrap(),
-            "https://gis.example.com/portal"
-        );
-        assert_eq!(
-            url("https://org.maps.arcgis.com").unwrap(),
-            "https://org.maps.arcgis.com/"
-        );
-        let err = url("http://gis.example.com/portal").unwrap_err();
-        assert!(err.to_string().contains("allow_insecure_http"), "{err}");
-        assert!(portal_url("http://gis.example.com/portal", true).is_ok());
-        assert!(url("https://admin:pw@gis.example.com/portal").is_err());
-        assert!(url("ftp://gis.example.com").is_err());
-    }
 
     #[test]
     fn endpoints_join_without_double_slashes() {

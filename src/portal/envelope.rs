@@ -73,16 +73,17 @@ fn text_list(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn code_of(value: Option<&Value>) -> Option<i64> {
+/// A number the portal sent as a number or as text ("total": "250", "code": 498.0).
+pub(crate) fn number(value: Option<&Value>) -> Option<i64> {
     match value? {
-        Value::Number(n) => n.as_i64(),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
 fn sharing_error(response: &Response, error: &Value) -> Error {
-    let code = code_of(error.get("code"));
+    let code = number(error.get("code"));
     let message = error
         .get("message")
         .and_then(Value::as_str)
@@ -111,7 +112,7 @@ fn admin_error(response: &Response, object: &Map<String, Value>) -> Error {
     classify(
         response.url.clone(),
         Some(response.status),
-        code_of(object.get("code")),
+        number(object.get("code")),
         message,
         details,
     )
@@ -131,7 +132,7 @@ pub fn item_error(url: &str, result: &Value, fallback: &str) -> Error {
     classify(
         url.to_owned(),
         None,
-        code_of(error.get("code")),
+        number(error.get("code")),
         message,
         details,
     )
@@ -159,8 +160,18 @@ pub fn success(url: &str, reply: &Map<String, Value>, fallback: &str) -> Result<
     }
 }
 
+/// A successful reply that lacks what the operation needs (an id, an object), with its start.
+pub fn lacking(url: &str, reply: &Map<String, Value>, problem: impl Into<String>) -> Error {
+    Error::UnreadableReply {
+        url: url.to_owned(),
+        status: 200,
+        problem: problem.into(),
+        body_start: json_start(reply),
+    }
+}
+
 /// The first characters of a reply already read as JSON, for messages.
-pub fn json_start(reply: &Map<String, Value>) -> String {
+fn json_start(reply: &Map<String, Value>) -> String {
     crate::error::body_start(Value::Object(reply.clone()).to_string().as_bytes(), 200)
 }
 

@@ -9,17 +9,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use percent_encoding::utf8_percent_encode;
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::{self, Outcome, Reread, Step};
 use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
-use crate::portal::users::{
-    check_username, finish_dry_run, paged, plan, settle, to_send, Member, Step, SEGMENT,
-};
+use crate::portal::paging::paged;
+use crate::portal::url::path_segment;
+use crate::portal::users::{check_username, plan_members, Member};
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
 pub const MAX_PROVISION_BATCH: usize = 25;
@@ -414,7 +413,7 @@ impl Portal {
     pub async fn user_entitlements(&self, item_id: &str) -> Result<Vec<UserEntitlement>> {
         let path = format!(
             "content/listings/{}/userEntitlements",
-            utf8_percent_encode(item_id, SEGMENT)
+            path_segment(item_id)
         );
         let items = paged(self, &path, &[], "userEntitlements", None).await?;
         Ok(items
@@ -432,20 +431,19 @@ impl Portal {
         check_username(username)?;
         let path = format!(
             "content/listings/{}/userEntitlements/{}",
-            utf8_percent_encode(item_id, SEGMENT),
-            utf8_percent_encode(username, SEGMENT)
+            path_segment(item_id),
+            path_segment(username)
         );
         let mut reply = self.call(Root::Sharing, &path, &[], Effect::Read).await?;
         // `{"userEntitlements": {}}` says "none"; a reply without the key says nothing, and
         // must not pass for "none" (a re-read would take it as a revoke or release done).
         match reply.remove("userEntitlements") {
             Some(Value::Object(one)) => Ok(UserEntitlement::from_json(one)),
-            _ => Err(Error::UnreadableReply {
-                url: self.url().to_owned(),
-                status: 200,
-                problem: format!("{username}'s entitlements reply has no userEntitlements object"),
-                body_start: envelope::json_start(&reply),
-            }),
+            _ => Err(envelope::lacking(
+                self.url(),
+                &reply,
+                format!("{username}'s entitlements reply has no userEntitlements object"),
+            )),
         }
     }
 
@@ -465,7 +463,7 @@ impl Portal {
         let body = serde_json::json!({"users": usernames, "entitlements": entitlements});
         let path = format!(
             "content/listings/{}/provisionUserEntitlements",
-            utf8_percent_encode(item_id, SEGMENT)
+            path_segment(item_id)
         );
         let reply = self
             .call(
@@ -499,11 +497,7 @@ impl Portal {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        if !(1..=MAX_PROVISION_BATCH).contains(&batch_size) {
-            return Err(Error::invalid(format!(
-                "batch_size must be between 1 and {MAX_PROVISION_BATCH}, not {batch_size}"
-            )));
-        }
+        let batch_size = bulk::check_batch_size(batch_size, MAX_PROVISION_BATCH)?;
         let license = self.license(license).await?;
         let change = change.canonical(&license)?;
         if matches!(&change, Change::Add(ids) | Change::Remove(ids) if ids.is_empty()) {
@@ -547,7 +541,7 @@ impl Portal {
                 .map(|h| sorted(&h.entitlements))
                 .unwrap_or_default()
         };
-        let mut steps = plan(
+        let mut steps = plan_members(
             members,
             |name| {
                 let now = current(name);
@@ -599,7 +593,7 @@ impl Portal {
         }
         let (done, would) = change.word();
         if dry_run {
-            return Ok(finish_dry_run(steps, would));
+            return Ok(bulk::finish_dry_run(steps, would));
         }
         // Members ending with the same entitlements share requests.
         let mut groups: Vec<Batch> = Vec::new();
@@ -656,7 +650,7 @@ impl Portal {
             }
         })
         .await;
-        let mut outcomes = settle(steps, results.into_iter().flatten());
+        let mut outcomes = bulk::outcomes(steps, results.into_iter().flatten());
         bulk::settle_each(&mut outcomes, &wanted, done, |(name, target)| async move {
             match self.user_entitlement(item_id, &name).await {
                 Ok(found) => {
@@ -709,11 +703,8 @@ impl Portal {
             .and_then(|orgs| orgs.first())
             .and_then(|org| org.as_str().or_else(|| org.get("id")?.as_str()))
             .map(str::to_owned)
-            .ok_or_else(|| Error::UnreadableReply {
-                url: self.url().to_owned(),
-                status: 200,
-                problem: "admin/orgs names no organization".into(),
-                body_start: String::new(),
+            .ok_or_else(|| {
+                envelope::lacking(self.url(), &reply, "admin/orgs names no organization")
             })
     }
 
@@ -745,10 +736,7 @@ impl Portal {
                     return Err(too_old(&version, "ArcGIS Enterprise on Kubernetes"));
                 }
                 let org = self.admin_org_id().await?;
-                let path = format!(
-                    "orgs/{}/license/releaseLicense",
-                    utf8_percent_encode(&org, SEGMENT)
-                );
+                let path = format!("orgs/{}/license/releaseLicense", path_segment(&org));
                 Ok((Root::Admin, path, true))
             }
             Deployment::Classic { version } => {
@@ -871,7 +859,7 @@ impl Portal {
                 .collect()
         });
         let nothing_out = format!("no {} license checked out", app.title());
-        let steps = plan(
+        let steps = plan_members(
             members,
             |name| {
                 offline
@@ -881,9 +869,9 @@ impl Portal {
             &nothing_out,
         );
         if dry_run {
-            return Ok(finish_dry_run(steps, "would_release"));
+            return Ok(bulk::finish_dry_run(steps, "would_release"));
         }
-        let to_release = to_send(&steps);
+        let to_release = bulk::to_send(&steps);
         let results = bulk::run_ordered(to_release.clone(), concurrency, |(i, name)| async move {
             (
                 i,
@@ -891,7 +879,7 @@ impl Portal {
             )
         })
         .await;
-        let mut outcomes = settle(steps, results);
+        let mut outcomes = bulk::outcomes(steps, results);
         if outcomes.iter().any(Outcome::is_unknown) {
             // The license is read once, only when some answer was lost.
             let license = self.license(app.title()).await;

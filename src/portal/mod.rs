@@ -4,6 +4,8 @@
 pub mod client;
 pub mod envelope;
 pub mod licenses;
+pub mod paging;
+pub mod url;
 pub mod users;
 
 pub use client::{Credentials, Portal, PortalOptions, Root};

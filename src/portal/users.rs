@@ -1,47 +1,20 @@
 //! Members of the organization: records, lookup, listing, user types, roles, and changing them
 //! one at a time or in bulk.
 
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::{self, Outcome, Reread, Step};
 use crate::error::{Error, Result};
 use crate::http::Effect;
-use crate::paging;
 use crate::portal::client::{Portal, Root};
-use crate::portal::envelope;
+use crate::portal::envelope::{self, number};
+use crate::portal::paging::paged;
+use crate::portal::url::path_segment;
 
-/// Characters escaped in a URL path segment (a user name may hold `@`, `.`, spaces, `/`...).
-pub(crate) const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'|');
-
-/// The largest page the portal serves.
-pub const PAGE_SIZE: usize = 100;
-/// Pages fetched at once after the first.
-pub const PAGE_CONCURRENCY: usize = 25;
-
-fn number(value: Option<&Value>) -> Option<i64> {
-    match value? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
+/// The most members one updateUserLicenseType request may name (the portal's limit).
+pub const MAX_USER_TYPE_BATCH: usize = 100;
 
 /// A member of the organization, as the portal described it.
 #[derive(Debug, Clone, PartialEq)]
@@ -314,103 +287,11 @@ pub(crate) fn check_username(username: &str) -> Result<()> {
     Ok(())
 }
 
-/// What tells one listed item from another: its id or user name, else the whole item.
-fn item_key(item: &Map<String, Value>) -> String {
-    ["id", "username"]
-        .iter()
-        .find_map(|key| item.get(*key).and_then(Value::as_str))
-        .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
-}
-
-/// Ask `path` for `start`, `num` pages: the first page gives `total`, and the others are
-/// fetched concurrently, in the server's order. Stops at `max` items.
-pub(crate) async fn paged(
-    portal: &Portal,
-    path: &str,
-    params: &[(&str, String)],
-    list_key: &str,
-    max: Option<usize>,
-) -> Result<Vec<Map<String, Value>>> {
-    let page = |start: usize| {
-        let mut fields: Vec<(&str, String)> = params.to_vec();
-        fields.push(("start", start.to_string()));
-        fields.push(("num", PAGE_SIZE.to_string()));
-        async move {
-            portal
-                .call(Root::Sharing, path, &fields, Effect::Read)
-                .await
-        }
-    };
-    // Taken out of the reply, not copied: a listing of 10,000 members is 10 MB of JSON.
-    let items = |reply: &mut Map<String, Value>| -> Vec<Map<String, Value>> {
-        match reply.remove(list_key) {
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .filter_map(|v| match v {
-                    Value::Object(item) => Some(item),
-                    _ => None,
-                })
-                .collect(),
-            _ => vec![],
-        }
-    };
-    let mut first = page(1).await?;
-    let mut all = items(&mut first);
-    let url = portal.url();
-    match number(first.get("total")) {
-        Some(total) => {
-            let starts = paging::later_starts(
-                url,
-                total.max(0) as u64,
-                PAGE_SIZE as u64,
-                1,
-                max.map(|m| m as u64),
-            )?;
-            let pages = paging::fetch_pages(
-                url,
-                starts,
-                PAGE_CONCURRENCY,
-                |start| page(start as usize),
-                |reply: &Map<String, Value>| {
-                    !matches!(reply.get(list_key), Some(Value::Array(a)) if !a.is_empty())
-                },
-            )
-            .await?;
-            for mut reply in pages {
-                all.extend(items(&mut reply));
-            }
-        }
-        None => {
-            // No total: follow nextStart (-1 on the last page) one page after another, while
-            // it advances and the pages bring items not seen yet.
-            let mut walk = paging::PageWalk::new(url, PAGE_SIZE as u64, 1);
-            walk.brings_new(all.iter().map(item_key));
-            let mut next = number(first.get("nextStart"));
-            while let Some(start) = next.filter(|s| *s > 0) {
-                if max.is_some_and(|m| all.len() >= m) || !walk.ask(start as u64)? {
-                    break;
-                }
-                let mut reply = page(start as usize).await?;
-                let got = items(&mut reply);
-                if got.is_empty() || !walk.brings_new(got.iter().map(item_key)) {
-                    break;
-                }
-                all.extend(got);
-                next = number(reply.get("nextStart"));
-            }
-        }
-    }
-    if let Some(max) = max {
-        all.truncate(max);
-    }
-    Ok(all)
-}
-
 impl Portal {
     /// A member by user name (or user id).
     pub async fn get_user(&self, username: &str) -> Result<User> {
         check_username(username)?;
-        let path = format!("community/users/{}", utf8_percent_encode(username, SEGMENT));
+        let path = format!("community/users/{}", path_segment(username));
         let reply = self.call(Root::Sharing, &path, &[], Effect::Read).await?;
         if reply.get("username").is_none() {
             return Err(Error::NotFound {
@@ -699,14 +580,17 @@ impl Portal {
         envelope::success(self.url(), &reply, "the portal did not change the level")
     }
 
-    /// Who of `members` already has `current` according to the portal: those the caller
-    /// did not describe are looked up with one filtered listing.
-    async fn known_current(
+    /// Plan a change of `members` to what `is_target` accepts. Who is that already is known
+    /// from the caller (`Member::current`) or from one listing filtered by `filter`, whose
+    /// `field` is what the change sets.
+    async fn plan_change(
         &self,
-        members: &[Result<Member>],
+        members: Vec<Result<Member>>,
         filter: impl FnOnce(&mut UserQuery),
         field: fn(&User) -> Option<&str>,
-    ) -> HashMap<String, Option<String>> {
+        is_target: impl Fn(&str) -> bool,
+        unchanged: &str,
+    ) -> Vec<Step<String>> {
         let mut known: HashMap<String, Option<String>> = HashMap::new();
         let mut unknown = false;
         for member in members.iter().flatten() {
@@ -735,7 +619,13 @@ impl Portal {
                 }
             }
         }
-        known
+        let already = |username: &str| {
+            known
+                .get(&username.to_lowercase())
+                .and_then(|current| current.as_deref())
+                .is_some_and(&is_target)
+        };
+        plan_members(members, already, unchanged)
     }
 
     /// Change the user type of many members: batches of `batch_size` in one request each,
@@ -751,36 +641,23 @@ impl Portal {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        if !(1..=PAGE_SIZE).contains(&batch_size) {
-            return Err(Error::invalid(format!(
-                "batch_size must be between 1 and {PAGE_SIZE}, not {batch_size}"
-            )));
-        }
+        let batch_size = bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH)?;
         let types = self.user_types().await?;
         let target = resolve_user_type(&types, user_type)?;
-        let target_for_filter = target.clone();
-        let known = self
-            .known_current(
-                &members,
-                |q| q.user_type = Some(target_for_filter),
+        let plan = self
+            .plan_change(
+                members,
+                |q| q.user_type = Some(target.clone()),
                 User::user_type,
+                |current| current.eq_ignore_ascii_case(&target),
+                "already that user type",
             )
             .await;
-        let plan = plan(
-            members,
-            |username| {
-                known
-                    .get(&username.to_lowercase())
-                    .and_then(|c| c.as_deref())
-                    .is_some_and(|current| current.eq_ignore_ascii_case(&target))
-            },
-            "already that user type",
-        );
         if dry_run {
-            return Ok(finish_dry_run(plan, "would_change"));
+            return Ok(bulk::finish_dry_run(plan, "would_change"));
         }
         // Batches of the members to change; results land back in item order.
-        let to_change = to_send(&plan);
+        let to_change = bulk::to_send(&plan);
         let batches: Vec<Vec<(usize, String)>> =
             to_change.chunks(batch_size).map(<[_]>::to_vec).collect();
         let target = &target;
@@ -801,7 +678,7 @@ impl Portal {
             outcomes
         })
         .await;
-        let mut outcomes = settle(plan, results.into_iter().flatten());
+        let mut outcomes = bulk::outcomes(plan, results.into_iter().flatten());
         self.reread_members(&mut outcomes, &to_change, "changed", has_user_type(target))
             .await;
         Ok(outcomes)
@@ -810,7 +687,7 @@ impl Portal {
     /// Settle the unknown outcomes among `outcomes` (members `sent`) by reading each such
     /// member again: `is_done` says whether the member is as the change asked, or what
     /// the member is instead.
-    pub(crate) async fn reread_members(
+    async fn reread_members(
         &self,
         outcomes: &mut [Outcome],
         sent: &[(usize, String)],
@@ -849,28 +726,19 @@ impl Portal {
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
         let target = resolve_role(&self.roles().await?, role)?;
-        let target_for_filter = target.clone();
-        let known = self
-            .known_current(
-                &members,
-                |q| q.role = Some(target_for_filter),
+        let plan = self
+            .plan_change(
+                members,
+                |q| q.role = Some(target.clone()),
                 User::role_id,
+                |current| current == target,
+                "already that role",
             )
             .await;
-        let plan = plan(
-            members,
-            |username| {
-                known
-                    .get(&username.to_lowercase())
-                    .and_then(|c| c.as_deref())
-                    .is_some_and(|current| current == target)
-            },
-            "already that role",
-        );
         if dry_run {
-            return Ok(finish_dry_run(plan, "would_change"));
+            return Ok(bulk::finish_dry_run(plan, "would_change"));
         }
-        let to_change = to_send(&plan);
+        let to_change = bulk::to_send(&plan);
         let target = &target;
         let results = bulk::run_ordered(to_change.clone(), concurrency, |(i, name)| async move {
             (
@@ -879,7 +747,7 @@ impl Portal {
             )
         })
         .await;
-        let mut outcomes = settle(plan, results);
+        let mut outcomes = bulk::outcomes(plan, results);
         self.reread_members(&mut outcomes, &to_change, "changed", has_role(target))
             .await;
         Ok(outcomes)
@@ -908,81 +776,27 @@ fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> +
     }
 }
 
-/// What to do with one item of a bulk change.
-pub(crate) enum Step {
-    Send(String),
-    Done(Outcome),
-}
-
-/// Check each member: refused ones fail, repeats are skipped, those already as asked are
-/// unchanged, and the rest are to be sent.
-pub(crate) fn plan(
+/// Plan a change of members: refused user names fail, a member named again is skipped, those
+/// `already` as asked are unchanged (`unchanged` says why), and the rest are to be sent.
+pub(crate) fn plan_members(
     members: Vec<Result<Member>>,
     already: impl Fn(&str) -> bool,
     unchanged: &str,
-) -> Vec<Step> {
-    let mut first_of: HashMap<String, usize> = HashMap::new();
-    members
+) -> Vec<Step<String>> {
+    let names = members
         .into_iter()
-        .enumerate()
-        .map(|(index, member)| {
-            let member = match member.and_then(|m| check_username(&m.username).map(|()| m)) {
-                Ok(m) => m,
-                Err(err) => return Step::Done(Outcome::Failed(err)),
-            };
-            match first_of.entry(member.username.to_lowercase()) {
-                Entry::Occupied(first) => Step::Done(Outcome::Skipped(format!(
-                    "listed before, as item {}",
-                    first.get()
-                ))),
-                Entry::Vacant(slot) => {
-                    slot.insert(index);
-                    if already(&member.username) {
-                        Step::Done(Outcome::Unchanged(unchanged.to_owned()))
-                    } else {
-                        Step::Send(member.username)
-                    }
-                }
-            }
-        })
-        .collect()
-}
-
-/// The members a plan sends, with their places among the items.
-pub(crate) fn to_send(plan: &[Step]) -> Vec<(usize, String)> {
-    plan.iter()
-        .enumerate()
-        .filter_map(|(i, step)| match step {
-            Step::Send(name) => Some((i, name.clone())),
-            Step::Done(_) => None,
-        })
-        .collect()
-}
-
-pub(crate) fn finish_dry_run(plan: Vec<Step>, word: &'static str) -> Vec<Outcome> {
-    plan.into_iter()
-        .map(|step| match step {
-            Step::Send(_) => Outcome::WouldDo(word),
-            Step::Done(outcome) => outcome,
-        })
-        .collect()
-}
-
-/// Put the results of the sent items back in their places.
-pub(crate) fn settle(
-    plan: Vec<Step>,
-    results: impl IntoIterator<Item = (usize, Outcome)>,
-) -> Vec<Outcome> {
-    let mut results: HashMap<usize, Outcome> = results.into_iter().collect();
-    plan.into_iter()
-        .enumerate()
-        .map(|(i, step)| match step {
-            Step::Done(outcome) => outcome,
-            Step::Send(_) => results.remove(&i).unwrap_or_else(|| {
-                Outcome::Failed(Error::invalid("internal: this item got no result"))
-            }),
-        })
-        .collect()
+        .map(|member| member.and_then(|m| check_username(&m.username).map(|()| m.username)));
+    let mut steps = bulk::plan(
+        names,
+        |name| name.to_lowercase(),
+        |first| format!("listed before, as item {first}"),
+    );
+    for step in &mut steps {
+        if matches!(step, Step::Send(name) if already(name)) {
+            *step = Step::Done(Outcome::Unchanged(unchanged.to_owned()));
+        }
+    }
+    steps
 }
 
 #[cfg(test)]
@@ -1056,7 +870,7 @@ mod tests {
             Err(Error::invalid("not a user")),
             Ok(Member::named("")),
         ];
-        let steps = plan(members, |name| name == "bob", "already so");
+        let steps = plan_members(members, |name| name == "bob", "already so");
         let statuses: Vec<&str> = steps
             .iter()
             .map(|s| match s {
