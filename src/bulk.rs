@@ -266,6 +266,19 @@ pub async fn settle_one<Fut>(
 where
     Fut: Future<Output = Reread>,
 {
+    settled(result, word, read).await.into_result()
+}
+
+/// A single change's outcome, settled by `read` when its answer was lost (a confirmation
+/// keeps how it was confirmed).
+pub async fn settled<Fut>(
+    result: Result<(), Error>,
+    word: &'static str,
+    read: impl FnOnce() -> Fut,
+) -> Outcome
+where
+    Fut: Future<Output = Reread>,
+{
     let mut outcomes = [Outcome::of(result, word)];
     settle_unknown(
         &mut outcomes,
@@ -275,7 +288,7 @@ where
     )
     .await;
     let [outcome] = outcomes;
-    outcome.into_result()
+    outcome
 }
 
 /// Check a concurrency setting given by a caller.

@@ -8,6 +8,7 @@ pub mod http;
 mod http_trust;
 pub mod openlm;
 pub mod paging;
+pub mod plan;
 pub mod portal;
 mod renewal;
 pub mod runtime;

@@ -316,9 +316,13 @@ def test_an_ordinary_member_gets_permission_denied(sb: gislicense.Sandbox) -> No
     other = portal_user(sb, userLicenseTypeId="viewerUT")
     with pytest.raises(PermissionDeniedError, match="administrator"):
         gis.users.get(other["username"]).update_license_type("creator")
+    # Planning cannot read the members: the plan says so, and nothing is sent.
+    sent = len(sb.requests(operation="updateUserLicenseType"))
     report = gis.users.update_license_type([other["username"]], "creator")
-    assert report.counts() == {"failed": 1}
-    assert isinstance(report[0].error, PermissionDeniedError)
+    assert report.counts() == {"skipped": 1}
+    assert "cannot predict" in (report[0].reason or "")
+    assert "permission denied" in (report[0].reason or "")
+    assert len(sb.requests(operation="updateUserLicenseType")) == sent
     with pytest.raises(PermissionDeniedError):
         gis.users.search()
     # Searching within the organization is open to members.
@@ -347,7 +351,8 @@ def test_bulk_change_reports_every_member(sb: gislicense.Sandbox) -> None:
     ]
 
     plan = gis.users.update_license_type(items, "professional", dry_run=True)
-    assert plan.counts() == {"would_change": 42, "unchanged": 1, "skipped": 1, "failed": 1}
+    # The offline member and the non-member are predicted to fail, as the portal would.
+    assert plan.counts() == {"would_change": 40, "unchanged": 1, "failed": 3, "skipped": 1}
     assert sb.requests(operation="updateUserLicenseType") == []
 
     report = gis.users.update_license_type(items, "professional", batch_size=7, concurrency=3)
@@ -355,7 +360,9 @@ def test_bulk_change_reports_every_member(sb: gislicense.Sandbox) -> None:
     assert statuses[:40] == ["changed"] * 40
     assert statuses[40:] == ["unchanged", "failed", "skipped", "failed", "failed"]
     assert "offline" in (report[41].reason or "")
-    assert isinstance(report[43].error, NotFoundError)
+    assert "not a member" in (report[43].reason or "")
+    # The dry run predicted every item's outcome.
+    assert [o.status.replace("would_change", "changed") for o in plan] == statuses
     assert "not a user" in (report[44].reason or "")
     assert report[0].item is user_object
     with pytest.raises(gislicense.BulkOperationError) as caught:
@@ -375,9 +382,11 @@ def test_bulk_role_change(sb: gislicense.Sandbox) -> None:
     again = gis.users.update_role([u.username for u in creators], "publisher")
     assert again.counts() == {"unchanged": 10}
     viewers = gis.users.search(user_type="viewer", max_users=3)
+    sent = len(sb.requests(operation="updateUserRole"))
     refused = gis.users.update_role(viewers, "publisher")
     assert refused.counts() == {"failed": 3}
-    assert "not compatible" in (refused[0].reason or "")
+    assert "cannot be held by" in (refused[0].reason or "")
+    assert len(sb.requests(operation="updateUserRole")) == sent, "predicted, not sent"
 
 
 # Faults -------------------------------------------------------------------------------------
@@ -399,6 +408,7 @@ def test_reads_and_idempotent_changes_are_retried(sb: gislicense.Sandbox) -> Non
 def test_a_failed_batch_fails_only_its_members(sb: gislicense.Sandbox) -> None:
     gis = admin(sb)
     gis.users.license_types  # noqa: B018  (fetch before the fault is queued)
+    sb.set_seats("editorUT", 10_000)  # seats enough: only the fault fails members
     viewers = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"]
     sb.fail_next("error", 1, operation="updateUserLicenseType")
     report = gis.users.update_license_type(viewers[:10], "contributor", batch_size=5, concurrency=1)

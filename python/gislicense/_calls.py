@@ -48,6 +48,39 @@ class Then(Generic[T, U]):
         return self._then(result)
 
 
+class Done(Generic[T]):
+    """A result already at hand, as a pending call (a dry run's report)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: T) -> None:
+        self._value = value
+
+    def wait(self) -> T:
+        return self._value
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        return self._value
+        yield  # pragma: no cover  (makes this a generator)
+
+
+class Chain(Generic[T, U]):
+    """A pending call, then another made from its result (plan, then apply), in both forms."""
+
+    __slots__ = ("_call", "_then")
+
+    def __init__(self, call: Pending[T], then: Callable[[T], Pending[U]]) -> None:
+        self._call = call
+        self._then = then
+
+    def wait(self) -> U:
+        return self._then(self._call.wait()).wait()
+
+    def __await__(self) -> Generator[Any, Any, U]:
+        result = yield from self._call.__await__()
+        return (yield from self._then(result).__await__())
+
+
 def _public(op: Callable[..., Any]) -> str:
     return op.__name__.lstrip("_")
 

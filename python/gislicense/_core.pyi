@@ -33,6 +33,7 @@ __all__ = [
     "__version__",
     "active_product_fields",
     "parse_active_products",
+    "read_journal",
     "utc_from_ms",
 ]
 
@@ -44,7 +45,6 @@ DEBUG_BUILD: bool
 
 _T = TypeVar("_T")
 _Scalar = str | int | bool
-_Result = tuple[str, str | None, GisLicenseError | None]
 
 @final
 class HttpOptions:
@@ -157,6 +157,12 @@ class Call(Generic[_T]):
     def wait(self) -> _T: ...
     def __await__(self) -> Generator[Any, Any, _T]: ...
 
+def read_journal(
+    path: str,
+) -> tuple[list[tuple[int, str, str, str | None, bool]], str, bool]:
+    """A journal's report rows ``(index, item, status, reason, finished)``, its first
+    plan's JSON text, and whether its last run ended."""
+
 def utc_from_ms(ms: object) -> datetime.datetime | None:
     """A Portal time (ms since 1970) as a UTC datetime; None for never (-1), missing,
     garbage, or a time Python's datetime cannot hold."""
@@ -255,6 +261,10 @@ class EntitlementCount:
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+# One step of a multi-step operation: (step name, status, reason, error).
+_Step = tuple[str, str, str | None, GisLicenseError | None]
+_StepResult = tuple[str, str | None, GisLicenseError | None, list[_Step]]
+
 @final
 class OpenLMClient:
     """The OpenLM protocol client behind :class:`gislicense.OpenLM`. Each operation
@@ -276,14 +286,16 @@ class OpenLMClient:
     def close_application(
         self, username: str, workstation: str, server: str, vendor: str, feature: str
     ) -> Call[None]: ...
-    def close_applications(
-        self,
-        items: Sequence[Any],
-        server: str | None,
-        vendor: str | None,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Call[list[_Result]]: ...
+    def plan_close(
+        self, items: Sequence[Any], server: str | None, vendor: str | None, allow_all: bool
+    ) -> Call[str]:
+        """Plan closing sessions: the plan's JSON text."""
+    def plan_resume(self, journal: str) -> Call[str]:
+        """Plan again what a journal left unfinished: the plan's JSON text."""
+    def apply_plan(
+        self, plan: str, journal: str | None, concurrency: int
+    ) -> Call[list[_StepResult]]:
+        """Apply a plan (JSON text), journaled to ``journal`` when given."""
 
 @final
 class PortalClient:
@@ -331,27 +343,22 @@ class PortalClient:
         """Set a member's role, then read the member again."""
     def update_level(self, username: str, level: int) -> Call[dict[str, Any]]:
         """Set a member's level, then read the member again."""
-    def bulk_update_license_type(
+    def plan(
         self,
-        items: Sequence[tuple[object, str | None]],
-        user_type: str,
-        dry_run: bool,
-        batch_size: int,
-        concurrency: int,
-    ) -> Call[list[_Result]]:
-        """Items are (username or None, current user type or None)."""
-    def bulk_update_role(
-        self,
-        items: Sequence[tuple[object, str | None]],
-        role: str,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Call[list[_Result]]:
-        """Items are (username or None, current role id or None)."""
-
-# One step of a multi-step operation: (step name, status, reason, error).
-_Step = tuple[str, str, str | None, GisLicenseError | None]
-_StepResult = tuple[str, str | None, GisLicenseError | None, list[_Step]]
+        operation: str,
+        items: Sequence[tuple[object, str | None, str | None]],
+        args: str,
+    ) -> Call[str]:
+        """Plan a change of members: items are (username, user type or None, role or None);
+        ``args`` is JSON text. The plan's JSON text."""
+    def plan_resume(self, journal: str) -> Call[str]:
+        """Plan again what a journal left unfinished: the plan's JSON text."""
+    def plan_undo(self, journal: str) -> Call[str]:
+        """Plan undoing what a journal shows done: the plan's JSON text."""
+    def apply_plan(
+        self, plan: str, journal: str | None, batch_size: int, concurrency: int
+    ) -> Call[list[_StepResult]]:
+        """Apply a plan (JSON text), journaled to ``journal`` when given."""
 
 @final
 class LicenseAdmin:
@@ -369,38 +376,8 @@ class LicenseAdmin:
     def user(self, item_id: str, username: str) -> Call[UserEntitlement | None]:
         """One member's entitlements; None when they hold none."""
     def report(self, license: str) -> Call[list[EntitlementCount]]: ...
-    def provision(
-        self,
-        license: str,
-        items: Sequence[tuple[object, None]],
-        mode: str,
-        entitlements: Sequence[str],
-        dry_run: bool,
-        batch_size: int,
-        concurrency: int,
-    ) -> Call[list[_Result]]:
-        """``mode``: "set" (exactly these; [] revokes all), "add" or "remove"."""
     def release(self, username: str, app: str) -> Call[None]:
         """releaseLicense on the endpoint of the portal's deployment and version."""
-    def release_many(
-        self,
-        items: Sequence[tuple[object, None]],
-        app: str,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Call[list[_Result]]: ...
-    def release_and_update(
-        self,
-        items: Sequence[tuple[object, None]],
-        app: str,
-        user_type: str | None,
-        license: str,
-        entitlements: Sequence[str] | None,
-        dry_run: bool,
-        concurrency: int,
-    ) -> Call[list[_StepResult]]:
-        """Each member's (status, reason, error, steps); a step is (name, status, reason,
-        error)."""
 
 @final
 class SandboxRequest:

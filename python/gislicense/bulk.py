@@ -4,6 +4,7 @@ reason, or unknown (the change was sent and its answer lost)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from gislicense._calls import Pending, Then
@@ -65,7 +66,12 @@ class Outcome(Generic[T]):
 
 
 class BulkReport(list[Outcome[T]]):
-    """One :class:`Outcome` per item, in the order the items were given."""
+    """One :class:`Outcome` per item, in the order the items were given.
+
+    ``journal`` is the path of the journal the run wrote (None for a dry run or none).
+    """
+
+    journal: Path | None = None
 
     @classmethod
     def from_results(cls, items: Iterable[T], results: Iterable[tuple[Any, ...]]) -> BulkReport[T]:

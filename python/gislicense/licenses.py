@@ -13,8 +13,9 @@ from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import EntitlementCount, UserEntitlement
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport, report_of
+from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
+from gislicense.plans import JournalArg, Plan, change, plan_members
 
 if TYPE_CHECKING:
     from gislicense.portal import GIS, User
@@ -34,15 +35,10 @@ UserItem = Union[str, "User"]
 APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 
-def _names(users: Iterable[UserItem]) -> tuple[list[UserItem], list[tuple[object, None]]]:
-    """The items as given, and (username, None) for each; an item that is not a user name
-    or a User stays as it is, and the core fails that item alone."""
-    from gislicense.portal import _member
-
-    if isinstance(users, str):
-        raise InvalidInputError("pass a list of user names, not one string")
-    items = list(users)
-    return items, [(_member(item)[0], None) for item in items]
+def _check_provision_batch(batch_size: int, concurrency: int) -> None:
+    check_whole(batch_size=batch_size, concurrency=concurrency)
+    if not 1 <= batch_size <= 25:
+        raise InvalidInputError(f"batch_size must be between 1 and 25, not {batch_size}")
 
 
 def _username(user: UserItem) -> str:
@@ -125,19 +121,16 @@ class License:
 
     offline_async = awaiting(_offline)
 
-    def _provision_args(
-        self,
-        users: Iterable[UserItem],
-        mode: str,
-        entitlements: list[str],
-        dry_run: bool,
-        batch_size: int,
-        concurrency: int,
-    ) -> tuple[list[UserItem], tuple[Any, ...]]:
-        items, names = _names(users)
-        check_whole(batch_size=batch_size, concurrency=concurrency)
-        args = (self.item_id, names, mode, entitlements, dry_run, batch_size, concurrency)
-        return items, args
+    def _plan_provision(
+        self, users: Iterable[UserItem], mode: str, entitlements: list[str], allow_all: bool
+    ) -> Pending[Plan]:
+        args = {
+            "license": self.item_id,
+            "mode": mode,
+            "entitlements": entitlements,
+            "allow_all": allow_all,
+        }
+        return plan_members(self._admin._gis, "provision", users, args)
 
     @staticmethod
     def _assign_mode(entitlements: str | Sequence[str], overwrite: bool) -> tuple[str, list[str]]:
@@ -155,6 +148,8 @@ class License:
         dry_run: bool = False,
         batch_size: int = 25,
         concurrency: int = 8,
+        journal: JournalArg = None,
+        allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
         """Give members entitlements.
 
@@ -165,9 +160,12 @@ class License:
                 is sent, with the license's listed.
             overwrite: True (as the official client) makes these a member's only
                 entitlements; False adds them to what the member has.
-            dry_run: Report what would change; change nothing.
+            dry_run: Report the plan's predictions; change nothing.
             batch_size: Members per request (at most 25, the portal's limit).
             concurrency: Requests at once.
+            journal: Where the run's journal goes: a path, None for a new file in
+                :func:`~gislicense.plans.default_journal_dir`, False for none.
+            allow_all: Let the plan change every member of the organization.
 
         Returns:
             One outcome per member: ``assigned`` (``would_assign``), ``unchanged`` (already
@@ -176,12 +174,31 @@ class License:
             fail before anything is sent; one member the portal refuses does not fail the
             others of their request.
         """
+        _check_provision_batch(batch_size, concurrency)
         mode, wanted = self._assign_mode(entitlements, overwrite)
-        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
-        return report_of(items, self._core.provision(*args))
+        plan = self._plan_provision(users, mode, wanted, allow_all)
+        return change(
+            plan, dry_run=dry_run, journal=journal, concurrency=concurrency, batch_size=batch_size
+        )
 
     assign = blocking(_assign)
     assign_async = awaiting(_assign)
+
+    def _plan_assign(
+        self,
+        users: Iterable[UserItem],
+        entitlements: str | Sequence[str],
+        *,
+        overwrite: bool = True,
+        allow_all: bool = False,
+    ) -> Pending[Plan]:
+        """Plan :meth:`assign`; nothing is sent. Members with the app checked out and
+        members beyond the seats left are predicted to fail."""
+        mode, wanted = self._assign_mode(entitlements, overwrite)
+        return self._plan_provision(users, mode, wanted, allow_all)
+
+    plan_assign = blocking(_plan_assign)
+    plan_assign_async = awaiting(_plan_assign)
 
     @staticmethod
     def _revoke_mode(entitlements: str | Sequence[str]) -> tuple[str, list[str]]:
@@ -200,15 +217,34 @@ class License:
         dry_run: bool = False,
         batch_size: int = 25,
         concurrency: int = 8,
+        journal: JournalArg = None,
+        allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
         """Take entitlements away: ``"*"`` (the default) all of this license, or the ones
         named. Outcomes as for :meth:`assign` (``revoked`` / ``would_revoke``)."""
+        _check_provision_batch(batch_size, concurrency)
         mode, wanted = self._revoke_mode(entitlements)
-        items, args = self._provision_args(users, mode, wanted, dry_run, batch_size, concurrency)
-        return report_of(items, self._core.provision(*args))
+        plan = self._plan_provision(users, mode, wanted, allow_all)
+        return change(
+            plan, dry_run=dry_run, journal=journal, concurrency=concurrency, batch_size=batch_size
+        )
 
     revoke = blocking(_revoke)
     revoke_async = awaiting(_revoke)
+
+    def _plan_revoke(
+        self,
+        users: Iterable[UserItem],
+        entitlements: str | Sequence[str] = "*",
+        *,
+        allow_all: bool = False,
+    ) -> Pending[Plan]:
+        """Plan :meth:`revoke`; nothing is sent."""
+        mode, wanted = self._revoke_mode(entitlements)
+        return self._plan_provision(users, mode, wanted, allow_all)
+
+    plan_revoke = blocking(_plan_revoke)
+    plan_revoke_async = awaiting(_plan_revoke)
 
 
 def _disconnected(users: list[UserEntitlement]) -> list[UserEntitlement]:
@@ -283,21 +319,34 @@ class LicenseManager:
         *,
         dry_run: bool = False,
         concurrency: int = 16,
+        journal: JournalArg = None,
     ) -> Pending[BulkReport[UserItem]]:
-        """Release the offline licenses of many members, ``concurrency`` (16) at a time.
+        """Release the offline licenses of many members, ``concurrency`` (16) at a time:
+        plan (:meth:`plan_release`), then apply, journaled (see ``journal`` of
+        :meth:`~gislicense.portal.UserManager.update_license_type`).
 
         Returns:
             One outcome per member: ``released`` (``would_release``), ``unchanged`` (the
             license shows nothing checked out), ``skipped`` (listed before) or ``failed``
             with the portal's reason.
         """
-        check_text(app=app)
         check_whole(concurrency=concurrency)
-        items, names = _names(users)
-        return report_of(items, self._core.release_many(names, app, dry_run, concurrency))
+        plan = self._plan_release(users, app)
+        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
 
     release_many = blocking(_release_many)
     release_many_async = awaiting(_release_many)
+
+    def _plan_release(
+        self, users: Iterable[UserItem], app: str = "arcgisprodesktop", *, allow_all: bool = False
+    ) -> Pending[Plan]:
+        """Plan releasing the offline licenses of many members; nothing is sent. Members
+        with nothing checked out are ``unchanged``. Releases cannot be undone."""
+        check_text(app=app)
+        return plan_members(self._gis, "release", users, {"app": app, "allow_all": allow_all})
+
+    plan_release = blocking(_plan_release)
+    plan_release_async = awaiting(_plan_release)
 
     def _release_and_update(
         self,
@@ -309,6 +358,10 @@ class LicenseManager:
         app: str = "arcgisprodesktop",
         dry_run: bool = False,
         concurrency: int = 8,
+        roles: str | None = None,
+        journal: JournalArg = None,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
         """Release each member's offline license of ``app``, then change their user type
         and/or set their entitlements under ``license`` (``[]`` or ``"*"`` revokes them
@@ -317,18 +370,57 @@ class LicenseManager:
         Returns:
             One outcome per member (``changed`` / ``would_change`` / ``unchanged`` /
             ``skipped`` / ``failed``), each with ``steps``: the outcomes of ``release``,
-            ``user_type`` and ``entitlements``. A member whose step fails goes no further.
+            ``user_type`` and ``entitlements``. The plan comes first
+            (:meth:`plan_release_and_update`): a member whose other steps are predicted to
+            fail is not released (a release cannot be undone), and a member whose step fails
+            goes no further, the report saying which steps went through.
         """
         check_whole(concurrency=concurrency)
-        items, names = _names(users)
-        wanted = None if entitlements is None else _wanted(entitlements)
-        call = self._core.release_and_update(
-            names, app, user_type, license, wanted, dry_run, concurrency
+        plan = self._plan_release_and_update(
+            users,
+            user_type=user_type,
+            entitlements=entitlements,
+            license=license,
+            app=app,
+            roles=roles,
+            allow_admin_demotion=allow_admin_demotion,
+            allow_all=allow_all,
         )
-        return report_of(items, call)
+        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
 
     release_and_update = blocking(_release_and_update)
     release_and_update_async = awaiting(_release_and_update)
+
+    def _plan_release_and_update(
+        self,
+        users: Iterable[UserItem],
+        *,
+        user_type: str | None = None,
+        entitlements: str | Sequence[str] | None = None,
+        license: str = "ArcGIS Pro",
+        app: str = "arcgisprodesktop",
+        roles: str | None = None,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
+    ) -> Pending[Plan]:
+        """Plan :meth:`release_and_update`; nothing is sent. Each member's steps are
+        ``role`` (with ``roles="auto"``, when the new user type needs it), ``release``,
+        ``user_type``, ``entitlements``; a member is released only if the rest is predicted
+        to go through."""
+        check_text(user_type=user_type, license=license, app=app, roles=roles)
+        args = {
+            "app": app,
+            "user_type": user_type,
+            "license": license,
+            "entitlements": None if entitlements is None else _wanted(entitlements),
+            "roles": roles,
+            "allow_admin_demotion": allow_admin_demotion,
+            "allow_all": allow_all,
+        }
+        return plan_members(self._gis, "release_and_update", users, args)
+
+    plan_release_and_update = blocking(_plan_release_and_update)
+    plan_release_and_update_async = awaiting(_plan_release_and_update)
 
 
 def _wanted(entitlements: str | Sequence[str]) -> list[str]:

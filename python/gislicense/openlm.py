@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Union
@@ -19,8 +20,9 @@ from gislicense._http import (
     http_options,
 )
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport, report_of
+from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
+from gislicense.plans import JournalArg, Plan, change
 
 __all__ = ["ActiveProduct", "OpenLM"]
 
@@ -212,6 +214,36 @@ class OpenLM:
     close_application = blocking(_close_application)
     close_application_async = awaiting(_close_application)
 
+    def _plan_close(
+        self,
+        products: Iterable[CloseItem],
+        *,
+        server: str | None = None,
+        vendor: str | None = None,
+        allow_all: bool = False,
+    ) -> Pending[Plan]:
+        """Plan closing the applications holding many licenses; nothing is sent.
+
+        The sessions open now are listed: a session no longer open is ``unchanged``, one on
+        a workstation the listing marks not closable (no OpenLM Agent) is predicted to fail,
+        the same session named twice is ``skipped``, the rest ``would_close``. A plan that
+        would close every open session is refused unless ``allow_all``.
+
+        Args:
+            products: ActiveProduct objects (from :meth:`get_active_products`), or mappings
+                with ``username``, ``workstation``, ``server``, ``vendor``, ``feature``.
+            server: Use this license server name instead of each product's own.
+            vendor: Use this vendor instead of each product's own.
+            allow_all: Let the plan close every open session.
+        """
+        check_text(server=server, vendor=vendor)
+        items = list(products)
+        call = self._client.plan_close(items, server, vendor, allow_all)
+        return Then(call, lambda text: Plan(self, json.loads(text), items))
+
+    plan_close = blocking(_plan_close)
+    plan_close_async = awaiting(_plan_close)
+
     def _close_applications(
         self,
         products: Iterable[CloseItem],
@@ -220,27 +252,32 @@ class OpenLM:
         vendor: str | None = None,
         dry_run: bool = False,
         concurrency: int = 32,
+        journal: JournalArg = None,
+        allow_all: bool = False,
     ) -> Pending[BulkReport[CloseItem]]:
-        """Close the applications holding many licenses, ``concurrency`` at a time.
+        """Close the applications holding many licenses: plan (:meth:`plan_close`), then
+        apply, ``concurrency`` at a time, journaled.
 
         Args:
             products: ActiveProduct objects (from :meth:`get_active_products`), or mappings
                 with ``username``, ``workstation``, ``server``, ``vendor``, ``feature``.
             server: Use this license server name instead of each product's own.
             vendor: Use this vendor instead of each product's own.
-            dry_run: Check and report what would be closed; send nothing.
+            dry_run: Report the plan's predictions; send nothing.
             concurrency: Requests in flight at once (1 to 256).
+            journal: Where the run's journal goes: a path, None for a new file in
+                :func:`~gislicense.plans.default_journal_dir`, False for none.
+            allow_all: Let the plan close every open session.
 
         Returns:
             One outcome per product, in order: ``closed`` (``would_close`` in a dry run),
-            ``skipped`` (the same session as an earlier item), or ``failed`` with the reason.
-            One failure never stops the others.
+            ``unchanged`` (no longer open), ``skipped`` (the same session as an earlier
+            item), or ``failed`` with the reason (no OpenLM Agent on the workstation...).
+            One failure never stops the others; closes cannot be undone.
         """
-        check_text(server=server, vendor=vendor)
-        items = list(products)
         check_whole(concurrency=concurrency)
-        call = self._client.close_applications(items, server, vendor, dry_run, concurrency)
-        return report_of(items, call)
+        plan = self._plan_close(products, server=server, vendor=vendor, allow_all=allow_all)
+        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
 
     close_applications = blocking(_close_applications)
     close_applications_async = awaiting(_close_applications)

@@ -23,8 +23,9 @@ from gislicense._http import (
     http_options,
 )
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport, report_of
+from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
+from gislicense.plans import JournalArg, Plan, change, plan_members
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -314,6 +315,64 @@ class UserManager:
 
     roles_async = awaiting(_roles)
 
+    def _plan_license_type(
+        self,
+        users: Iterable[UserItem],
+        user_type: str,
+        *,
+        roles: str | None = None,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
+    ) -> Pending[Plan]:
+        """Plan changing the user type of many members; nothing is sent.
+
+        Args:
+            users: User names or :class:`User` objects.
+            user_type: Id or name, as for :meth:`User.update_license_type`; an unknown one
+                is refused, with the valid ones listed.
+            roles: ``"auto"`` adds the role change a member needs first (a Viewer holds only
+                the Viewer role; a Contributor or Mobile Worker no publishing or
+                administering role). Without it such members are predicted to fail, saying so.
+            allow_admin_demotion: Let the plan demote the signed-in administrator or the
+                organization's last administrator (refused otherwise).
+            allow_all: Let the plan change every member of the organization (refused
+                otherwise, as an accident).
+
+        Returns:
+            A :class:`~gislicense.plans.Plan`: each member's prediction (``would_change``
+            with its steps, ``unchanged``, ``skipped``, ``failed`` with the reason) before
+            anything is sent; :meth:`~gislicense.plans.Plan.apply` does it.
+        """
+        check_text(user_type=user_type, roles=roles)
+        args = {
+            "user_type": user_type,
+            "roles": roles,
+            "allow_admin_demotion": allow_admin_demotion,
+            "allow_all": allow_all,
+        }
+        return plan_members(self._gis, "update_license_type", users, args)
+
+    plan_license_type = blocking(_plan_license_type)
+    plan_license_type_async = awaiting(_plan_license_type)
+
+    def _plan_role(
+        self,
+        users: Iterable[UserItem],
+        role: str,
+        *,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
+    ) -> Pending[Plan]:
+        """Plan changing the role of many members; nothing is sent. A role the member's
+        user type cannot hold is predicted to fail; the signed-in administrator and the
+        last administrator are not demoted unless ``allow_admin_demotion``."""
+        check_text(role=role)
+        args = {"role": role, "allow_admin_demotion": allow_admin_demotion, "allow_all": allow_all}
+        return plan_members(self._gis, "update_role", users, args)
+
+    plan_role = blocking(_plan_role)
+    plan_role_async = awaiting(_plan_role)
+
     def _update_license_type(
         self,
         users: Iterable[UserItem],
@@ -322,32 +381,44 @@ class UserManager:
         dry_run: bool = False,
         batch_size: int = 25,
         concurrency: int = 8,
+        roles: str | None = None,
+        journal: JournalArg = None,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
-        """Change the user type of many members: ``batch_size`` users per request,
-        ``concurrency`` requests at a time.
+        """Change the user type of many members: plan (:meth:`plan_license_type`), then
+        apply, ``batch_size`` users per request, ``concurrency`` requests at a time.
 
         Args:
-            users: User names or :class:`User` objects (whose current type saves a lookup).
+            users: User names or :class:`User` objects.
             user_type: Id or name, as for :meth:`User.update_license_type`; an unknown one
                 is refused before anything is sent, with the valid ones listed.
-            dry_run: Report what would change; change nothing.
+            dry_run: Report the plan's predictions; change nothing.
             batch_size: Users per request (1 to 100).
             concurrency: Requests in flight at once (1 to 256).
+            roles: ``"auto"``: change the role first where the user type needs it.
+            journal: Where the run's journal goes: a path, None for a new file in
+                :func:`~gislicense.plans.default_journal_dir`, False for none.
+            allow_admin_demotion: See :meth:`plan_license_type`.
+            allow_all: See :meth:`plan_license_type`.
 
         Returns:
             One outcome per item, in order: ``changed`` (``would_change`` in a dry run),
             ``unchanged`` (already that type), ``skipped`` (listed before), or ``failed``
-            with the portal's reason. A failed request fails only its own batch, and an
-            expired token is renewed without losing any member.
+            with the reason: predicted ones are not sent. A dry run's statuses are what
+            applying gives. The report's ``journal`` is the journal's path.
         """
-        check_text(user_type=user_type)
         check_whole(batch_size=batch_size, concurrency=concurrency)
-        items = list(users)
-        members = [_member(u)[:2] for u in items]
-        call = self._gis._core.bulk_update_license_type(
-            members, user_type, dry_run, batch_size, concurrency
+        plan = self._plan_license_type(
+            users,
+            user_type,
+            roles=roles,
+            allow_admin_demotion=allow_admin_demotion,
+            allow_all=allow_all,
         )
-        return report_of(items, call)
+        return change(
+            plan, dry_run=dry_run, journal=journal, concurrency=concurrency, batch_size=batch_size
+        )
 
     update_license_type = blocking(_update_license_type)
     update_license_type_async = awaiting(_update_license_type)
@@ -359,16 +430,18 @@ class UserManager:
         *,
         dry_run: bool = False,
         concurrency: int = 8,
+        journal: JournalArg = None,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
-        """Change the role of many members, ``concurrency`` requests at a time (the portal
-        takes one member per request). Outcomes as for :meth:`update_license_type`."""
-        check_text(role=role)
-        items = list(users)
-        members = [(name, current) for name, _, current in map(_member, items)]
+        """Change the role of many members: plan (:meth:`plan_role`), then apply,
+        ``concurrency`` requests at a time (the portal takes one member per request).
+        Outcomes as for :meth:`update_license_type`."""
         check_whole(concurrency=concurrency)
-        return report_of(
-            items, self._gis._core.bulk_update_role(members, role, dry_run, concurrency)
+        plan = self._plan_role(
+            users, role, allow_admin_demotion=allow_admin_demotion, allow_all=allow_all
         )
+        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
 
     update_role = blocking(_update_role)
     update_role_async = awaiting(_update_role)

@@ -1,7 +1,7 @@
 //! The OpenLM client: log in when the server asks for it, list the licenses in use,
 //! close applications. Async; the Python bindings run it on the shared runtime.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -349,10 +349,10 @@ impl OpenLm {
         Ok(())
     }
 
-    /// Close many applications, `concurrency` at a time. Every item gets an outcome, in
-    /// order: closed (or would_close in a dry run), skipped (the same session as an earlier
-    /// item), or failed with the reason. Items that could not be made into a target arrive
-    /// as errors and fail without being sent.
+    /// Close many applications, `concurrency` at a time, as a plan applied (or only made,
+    /// for a dry run). Every item gets an outcome, in order: closed (would_close), unchanged
+    /// (no longer open), skipped (the same session as an earlier item), or failed with the
+    /// reason (no OpenLM Agent on the workstation, or a target that could not be made).
     pub async fn close_applications(
         &self,
         items: Vec<Result<CloseTarget>>,
@@ -360,76 +360,102 @@ impl OpenLm {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        let checked = items
-            .into_iter()
-            .map(|item| item.and_then(|target| target.validate().map(|()| target)));
-        let plan = bulk::plan(checked, CloseTarget::session_key, |first| {
-            format!("the same session as item {first}, which closes it")
-        });
-        if dry_run {
-            return Ok(bulk::finish_dry_run(plan, "would_close"));
-        }
-        let to_close = bulk::to_send(&plan);
-        let results = bulk::run_ordered(to_close.clone(), concurrency, |(i, target)| async move {
-            (i, Outcome::of(self.send_close(&target).await, "closed"))
-        })
-        .await;
-        let mut outcomes = bulk::outcomes(plan, results);
-        let sent: HashMap<usize, CloseTarget> = to_close.into_iter().collect();
-        bulk::settle_unknown(
-            &mut outcomes,
-            |i| sent.get(&i).cloned(),
-            "closed",
-            |targets| self.reread_sessions(targets),
-        )
-        .await;
-        Ok(outcomes)
+        let plan = crate::plan::openlm::plan_close(self, items, false).await?;
+        let results = if dry_run {
+            plan.predictions()
+        } else {
+            crate::plan::apply(
+                &plan,
+                &crate::plan::openlm::CloseExecutor(self),
+                None,
+                concurrency,
+                None,
+            )
+            .await?
+        };
+        Ok(results.into_iter().map(|(outcome, _)| outcome).collect())
     }
 
-    /// Whether each target's session is gone, from one listing: closes whose answer was
-    /// lost are settled by it. A session still listed proves nothing either way (a server
-    /// may queue the close for the Agent), so it stays unknown.
-    async fn reread_sessions(&self, targets: Vec<CloseTarget>) -> Vec<Reread> {
+    /// Close one session; an answer that was lost is settled by listing the sessions.
+    pub(crate) async fn send_close_settled(&self, target: &CloseTarget) -> Outcome {
+        let result = self.send_close(target).await;
+        bulk::settled(result, "closed", || async {
+            // A re-read is a read: one that fails is tried again, twice.
+            let mut found = Reread::NotDone("no listing".into());
+            for _ in 0..3 {
+                found = self
+                    .reread_sessions(vec![target.clone()])
+                    .await
+                    .pop()
+                    .unwrap_or(Reread::NotDone("no listing".into()));
+                if !matches!(found, Reread::Failed(_)) {
+                    break;
+                }
+            }
+            found
+        })
+        .await
+    }
+
+    /// The sessions open now, listed as a re-read lists them (large pages when the server
+    /// pages).
+    pub(crate) async fn sessions_now(&self) -> Result<Vec<ActiveProduct>> {
         let page_size = if self.paging.load(Ordering::Relaxed) == PAGING_NO {
             0
         } else {
             REREAD_PAGE_SIZE
         };
-        // A key wider than a session's, so that a session spelled otherwise in the listing
-        // (the server as port@host, a user name's case, a host's short name or full name)
-        // still matches: a wider key can only keep a close unknown, never call an open
-        // session closed.
-        let key = |username: &str, workstation: &str, feature: &str| {
-            let host = workstation.split('.').next().unwrap_or(workstation);
-            (
-                username.to_lowercase(),
-                host.to_lowercase(),
-                feature.to_lowercase(),
-            )
-        };
-        let open: HashSet<(String, String, String)> =
-            match self.get_active_products(page_size).await {
-                Ok(products) => products
+        self.get_active_products(page_size).await
+    }
+
+    /// Whether each target's session is gone, from one listing: closes whose answer was
+    /// lost are settled by it. A session still listed proves nothing either way (a server
+    /// may queue the close for the Agent), so it stays unknown.
+    pub(crate) async fn reread_sessions(&self, targets: Vec<CloseTarget>) -> Vec<Reread> {
+        let open: HashSet<SessionMatch> = match self.sessions_now().await {
+            Ok(products) => products.iter().map(SessionMatch::of_product).collect(),
+            Err(err) => {
+                return targets
                     .iter()
-                    .map(|p| key(p.username(), p.workstation(), p.feature()))
-                    .collect(),
-                Err(err) => {
-                    return targets
-                        .iter()
-                        .map(|_| Reread::Failed(err.clone()))
-                        .collect()
-                }
-            };
+                    .map(|_| Reread::Failed(err.clone()))
+                    .collect()
+            }
+        };
         targets
             .iter()
             .map(|target| {
-                if open.contains(&key(&target.username, &target.workstation, &target.feature)) {
+                if open.contains(&SessionMatch::of_target(target)) {
                     Reread::NotDone("the session still open (a queued close may yet end it)".into())
                 } else {
                     Reread::Done
                 }
             })
             .collect()
+    }
+}
+
+/// A key wider than a session's, so that a session spelled otherwise in the listing (the
+/// server as port@host, a user name's case, a host's short name or full name) still
+/// matches: a wider key can only keep a close unknown, never call an open session closed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SessionMatch(String, String, String);
+
+impl SessionMatch {
+    fn new(username: &str, workstation: &str, feature: &str) -> SessionMatch {
+        let host = workstation.split('.').next().unwrap_or(workstation);
+        SessionMatch(
+            username.to_lowercase(),
+            host.to_lowercase(),
+            feature.to_lowercase(),
+        )
+    }
+
+    pub(crate) fn of_product(p: &ActiveProduct) -> SessionMatch {
+        SessionMatch::new(p.username(), p.workstation(), p.feature())
+    }
+
+    pub(crate) fn of_target(t: &CloseTarget) -> SessionMatch {
+        SessionMatch::new(&t.username, &t.workstation, &t.feature)
     }
 }
 

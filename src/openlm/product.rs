@@ -294,7 +294,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 }
 
 /// The five things CloseApplication needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CloseTarget {
     pub username: String,
     pub workstation: String,
@@ -327,6 +327,14 @@ impl CloseTarget {
             ("vendor", &self.vendor),
             ("feature", &self.feature),
         ]
+    }
+
+    /// "feature of username on workstation (server, vendor)", for people.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} of {} on {} ({}, {})",
+            self.feature, self.username, self.workstation, self.server, self.vendor
+        )
     }
 
     /// Equal for two targets that would close the same session. User names are kept

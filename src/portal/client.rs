@@ -84,7 +84,7 @@ pub(crate) struct Token {
     issued_ms: i64,
 }
 
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -323,7 +323,7 @@ impl Portal {
         })
     }
 
-    pub(crate) fn is_token_auth(&self) -> bool {
+    pub fn is_token_auth(&self) -> bool {
         !matches!(self.credentials, Credentials::Anonymous)
     }
 }

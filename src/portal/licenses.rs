@@ -7,18 +7,17 @@
 //! `portaladmin/system/licenses/releaseLicense` (username; ArcGIS Pro only), and Enterprise
 //! on Kubernetes 11.3+ `admin/orgs/<orgID>/license/releaseLicense` (username, appId).
 
-use std::collections::{HashMap, HashSet};
-
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread, Step};
+use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::Effect;
+use crate::plan::{self, portal::Guards};
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
 use crate::portal::paging::paged;
 use crate::portal::url::path_segment;
-use crate::portal::users::{check_username, plan_members, Member};
+use crate::portal::users::{check_username, Member};
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
 pub const MAX_PROVISION_BATCH: usize = 25;
@@ -189,7 +188,7 @@ impl License {
             })
     }
 
-    fn entitlements_named(&self, wanted: &[String]) -> Result<Vec<String>> {
+    pub(crate) fn entitlements_named(&self, wanted: &[String]) -> Result<Vec<String>> {
         let mut ids = Vec::with_capacity(wanted.len());
         for w in wanted {
             let id = self.entitlement(w)?;
@@ -283,7 +282,7 @@ pub enum Change {
 }
 
 impl Change {
-    fn target(&self, current: &[String]) -> Vec<String> {
+    pub(crate) fn target(&self, current: &[String]) -> Vec<String> {
         let mut target: Vec<String> = match self {
             Change::Set(ids) => ids.clone(),
             Change::Add(ids) => {
@@ -302,23 +301,7 @@ impl Change {
         target
     }
 
-    fn word(&self) -> (&'static str, &'static str) {
-        match self {
-            Change::Set(ids) if ids.is_empty() => ("revoked", "would_revoke"),
-            Change::Remove(_) => ("revoked", "would_revoke"),
-            _ => ("assigned", "would_assign"),
-        }
-    }
-
-    fn unchanged_reason(&self) -> &'static str {
-        match self {
-            Change::Set(ids) if ids.is_empty() => "holds none of this license's entitlements",
-            Change::Remove(_) => "holds none of those entitlements",
-            _ => "already has those entitlements",
-        }
-    }
-
-    fn canonical(self, license: &License) -> Result<Change> {
+    pub(crate) fn canonical(self, license: &License) -> Result<Change> {
         Ok(match self {
             Change::Set(ids) => Change::Set(license.entitlements_named(&ids)?),
             Change::Add(ids) => Change::Add(license.entitlements_named(&ids)?),
@@ -327,23 +310,20 @@ impl Change {
     }
 }
 
-fn sorted(items: &[String]) -> Vec<String> {
+pub(crate) fn sorted(items: &[String]) -> Vec<String> {
     let mut items = items.to_vec();
     items.sort();
     items
 }
 
 /// An error about the member or the request that sending each member alone would pin down.
-fn per_member_error(err: &Error) -> bool {
+pub(crate) fn per_member_error(err: &Error) -> bool {
     match err {
         Error::NotFound { .. } => true,
         Error::Server { code, .. } => matches!(code, Some(400 | 404 | 409)),
         _ => false,
     }
 }
-
-/// Members (their index among the items, and name) who end with the same entitlements.
-type Batch = (Vec<String>, Vec<(usize, String)>);
 
 /// One member's result of the release-then-change workflow: the overall outcome and each
 /// step's (`release`, `user_type`, `entitlements`).
@@ -483,10 +463,11 @@ impl Portal {
         )
     }
 
-    /// Change the entitlements of many members under the license `license`: members are
-    /// grouped by the entitlements they end with, sent 25 (or `batch_size`) a request,
-    /// `concurrency` requests at a time. Members with the app checked out for offline use,
-    /// and members beyond the seats left, fail before anything is sent.
+    /// Change the entitlements of many members under the license `license`, as a plan
+    /// applied (or only made, for a dry run): members ending with the same entitlements share
+    /// requests of 25 (or `batch_size`), `concurrency` at a time. Members with the app
+    /// checked out for offline use, and members beyond the seats left, fail before anything
+    /// is sent.
     pub async fn bulk_provision(
         &self,
         license: &str,
@@ -498,174 +479,9 @@ impl Portal {
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
         let batch_size = bulk::check_batch_size(batch_size, MAX_PROVISION_BATCH)?;
-        let license = self.license(license).await?;
-        let change = change.canonical(&license)?;
-        if matches!(&change, Change::Add(ids) | Change::Remove(ids) if ids.is_empty()) {
-            return Err(Error::invalid("name at least one entitlement"));
-        }
-        let holders = self.user_entitlements(&license.item_id).await?;
-        self.provision_planned(
-            &license,
-            &holders,
-            members,
-            &change,
-            &HashSet::new(),
-            dry_run,
-            batch_size,
-            concurrency,
-        )
-        .await
-    }
-
-    /// The body of `bulk_provision`, with what is known: members in `released` count as
-    /// connected (their check-out is released by an earlier step).
-    #[allow(clippy::too_many_arguments)]
-    async fn provision_planned(
-        &self,
-        license: &License,
-        holders: &[UserEntitlement],
-        members: Vec<Result<Member>>,
-        change: &Change,
-        released: &HashSet<String>,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let by_name: HashMap<String, &UserEntitlement> = holders
-            .iter()
-            .map(|h| (h.username.to_lowercase(), h))
-            .collect();
-        let current = |name: &str| -> Vec<String> {
-            by_name
-                .get(&name.to_lowercase())
-                .map(|h| sorted(&h.entitlements))
-                .unwrap_or_default()
-        };
-        let mut steps = plan_members(
-            members,
-            |name| {
-                let now = current(name);
-                change.target(&now) == now
-            },
-            change.unchanged_reason(),
-        );
-        // Seats left now; each member who gains an entitlement takes one, in order.
-        let mut left: HashMap<String, i64> = entitlement_report(license, holders)
-            .into_iter()
-            .map(|c| (c.entitlement, c.total.saturating_sub(c.assigned)))
-            .collect();
-        let mut targets: HashMap<usize, Vec<String>> = HashMap::new();
-        for (i, step) in steps.iter_mut().enumerate() {
-            let Step::Send(name) = step else { continue };
-            let key = name.to_lowercase();
-            let holder = by_name.get(&key);
-            if holder.is_some_and(|h| h.disconnected) && !released.contains(&key) {
-                *step = Step::Done(Outcome::Failed(Error::invalid(format!(
-                    "{name}'s {} license is checked out for offline use: release it first \
-                     (gis.admin.license.release)",
-                    license.title
-                ))));
-                continue;
-            }
-            let now = current(name);
-            let target = change.target(&now);
-            let gains: Vec<&String> = target.iter().filter(|e| !now.contains(e)).collect();
-            if let Some(short) = gains
-                .iter()
-                .find(|e| left.get(**e).copied().unwrap_or(0) <= 0)
-            {
-                let total = license
-                    .entitlements
-                    .iter()
-                    .find(|(id, _)| id == *short)
-                    .map_or(0, |(_, n)| *n);
-                *step = Step::Done(Outcome::Failed(Error::invalid(format!(
-                    "no {short} license left to give {name} ({total} bought, all assigned)"
-                ))));
-                continue;
-            }
-            for e in gains {
-                if let Some(n) = left.get_mut(e) {
-                    *n -= 1;
-                }
-            }
-            targets.insert(i, target);
-        }
-        let (done, would) = change.word();
-        if dry_run {
-            return Ok(bulk::finish_dry_run(steps, would));
-        }
-        // Members ending with the same entitlements share requests.
-        let mut groups: Vec<Batch> = Vec::new();
-        for (i, step) in steps.iter().enumerate() {
-            let Step::Send(name) = step else { continue };
-            let target = targets.remove(&i).unwrap_or_default();
-            match groups.iter_mut().find(|(t, _)| *t == target) {
-                Some((_, names)) => names.push((i, name.clone())),
-                None => groups.push((target, vec![(i, name.clone())])),
-            }
-        }
-        let batches: Vec<Batch> = groups
-            .into_iter()
-            .flat_map(|(target, names)| {
-                names
-                    .chunks(batch_size)
-                    .map(|chunk| (target.clone(), chunk.to_vec()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        // What each sent member should end with, to settle answers that get lost.
-        let wanted: HashMap<usize, (String, Vec<String>)> = batches
-            .iter()
-            .flat_map(|(target, names)| {
-                names
-                    .iter()
-                    .map(|(i, name)| (*i, (name.clone(), target.clone())))
-            })
-            .collect();
-        let item_id = &license.item_id;
-        let results = bulk::run_ordered(batches, concurrency, |(target, batch)| async move {
-            let names: Vec<String> = batch.iter().map(|(_, n)| n.clone()).collect();
-            match self.provision(item_id, &names, &target).await {
-                Ok(()) => batch
-                    .iter()
-                    .map(|(i, _)| (*i, Outcome::Done(done)))
-                    .collect::<Vec<_>>(),
-                // One member the portal refuses fails the whole request: send each alone
-                // so that every member gets their own answer.
-                Err(err) if batch.len() > 1 && per_member_error(&err) => {
-                    let mut alone = Vec::with_capacity(batch.len());
-                    for (i, name) in &batch {
-                        let result = self
-                            .provision(item_id, std::slice::from_ref(name), &target)
-                            .await;
-                        alone.push((*i, Outcome::of(result, done)));
-                    }
-                    alone
-                }
-                Err(err) => batch
-                    .iter()
-                    .map(|(i, _)| (*i, Outcome::of(Err(err.clone()), done)))
-                    .collect(),
-            }
-        })
-        .await;
-        let mut outcomes = bulk::outcomes(steps, results.into_iter().flatten());
-        bulk::settle_each(&mut outcomes, &wanted, done, |(name, target)| async move {
-            match self.user_entitlement(item_id, &name).await {
-                Ok(found) => {
-                    let now = found.map(|f| sorted(&f.entitlements)).unwrap_or_default();
-                    if now == target {
-                        Reread::Done
-                    } else {
-                        Reread::NotDone(format!("the member's entitlements are {now:?}"))
-                    }
-                }
-                Err(err) => Reread::Failed(err),
-            }
-        })
-        .await;
-        Ok(outcomes)
+        let guards = Guards::default();
+        let plan = plan::portal::plan_entitlements(self, license, members, change, &guards).await?;
+        self.run_plan(&plan, dry_run, batch_size, concurrency).await
     }
 
     /// Which deployment the portal is, from `portals/self`.
@@ -710,7 +526,7 @@ impl Portal {
 
     /// Where to release `app` on this portal: root, path and whether it takes `appId`; a
     /// portal too old for the app (or ArcGIS Online) is refused before anything is sent.
-    async fn release_endpoint(&self, app: App) -> Result<(Root, String, bool)> {
+    pub(crate) async fn release_endpoint(&self, app: App) -> Result<(Root, String, bool)> {
         let (since, release) = app.since();
         let too_old = |version: &str, what: &str| {
             Error::invalid(format!(
@@ -757,7 +573,7 @@ impl Portal {
         }
     }
 
-    async fn send_release(
+    pub(crate) async fn send_release(
         &self,
         endpoint: &(Root, String, bool),
         username: &str,
@@ -788,7 +604,12 @@ impl Portal {
     }
 
     /// Whether `username` still has `app` checked out, to settle a release whose answer was lost.
-    async fn reread_release(&self, license: &License, username: &str, app: App) -> Reread {
+    pub(crate) async fn reread_release(
+        &self,
+        license: &License,
+        username: &str,
+        app: App,
+    ) -> Reread {
         match self.user_entitlement(&license.item_id, username).await {
             Ok(Some(holder)) if holder.disconnected => {
                 Reread::NotDone(format!("the {} license still checked out", app.title()))
@@ -798,28 +619,8 @@ impl Portal {
         }
     }
 
-    /// Who has `app` checked out, from the app's license (lower-case user names), when the
-    /// portal lets us read it.
-    async fn checked_out(&self, app: App) -> Option<(License, Vec<UserEntitlement>)> {
-        let found = async {
-            let license = self.license(app.title()).await?;
-            let holders = self.user_entitlements(&license.item_id).await?;
-            Ok::<_, Error>((license, holders))
-        };
-        match found.await {
-            Ok(found) => Some(found),
-            Err(err) => {
-                log::warn!(
-                    "cannot tell who has {} checked out ({err}); releasing for every member named",
-                    app.title()
-                );
-                None
-            }
-        }
-    }
-
-    /// Release the license of `app` for many members, `concurrency` at a time. Members
-    /// known to have nothing checked out are `unchanged`.
+    /// Release the license of `app` for many members, `concurrency` at a time, as a plan
+    /// applied (or only made). Members known to have nothing checked out are `unchanged`.
     pub async fn bulk_release(
         &self,
         members: Vec<Result<Member>>,
@@ -828,78 +629,14 @@ impl Portal {
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        let app = App::parse(app)?;
-        let endpoint = self.release_endpoint(app).await?;
-        let known = self.checked_out(app).await.map(|(_, holders)| holders);
-        self.release_planned(
-            &endpoint,
-            app,
-            known.as_deref(),
-            members,
-            dry_run,
-            concurrency,
-        )
-        .await
+        let plan = plan::portal::plan_release(self, members, app, &Guards::default()).await?;
+        self.run_plan(&plan, dry_run, 1, concurrency).await
     }
 
-    async fn release_planned(
-        &self,
-        endpoint: &(Root, String, bool),
-        app: App,
-        holders: Option<&[UserEntitlement]>,
-        members: Vec<Result<Member>>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let offline: Option<HashSet<String>> = holders.map(|holders| {
-            holders
-                .iter()
-                .filter(|h| h.disconnected)
-                .map(|h| h.username.to_lowercase())
-                .collect()
-        });
-        let nothing_out = format!("no {} license checked out", app.title());
-        let steps = plan_members(
-            members,
-            |name| {
-                offline
-                    .as_ref()
-                    .is_some_and(|out| !out.contains(&name.to_lowercase()))
-            },
-            &nothing_out,
-        );
-        if dry_run {
-            return Ok(bulk::finish_dry_run(steps, "would_release"));
-        }
-        let to_release = bulk::to_send(&steps);
-        let results = bulk::run_ordered(to_release.clone(), concurrency, |(i, name)| async move {
-            (
-                i,
-                Outcome::of(self.send_release(endpoint, &name, app).await, "released"),
-            )
-        })
-        .await;
-        let mut outcomes = bulk::outcomes(steps, results);
-        if outcomes.iter().any(Outcome::is_unknown) {
-            // The license is read once, only when some answer was lost.
-            let license = self.license(app.title()).await;
-            let license = &license;
-            let sent: HashMap<usize, String> = to_release.into_iter().collect();
-            bulk::settle_each(&mut outcomes, &sent, "released", |name| async move {
-                match license {
-                    Ok(license) => self.reread_release(license, &name, app).await,
-                    Err(err) => Reread::Failed(err.clone()),
-                }
-            })
-            .await;
-        }
-        Ok(outcomes)
-    }
-
-    /// The workflow administrators do: release each member's offline license of `app`,
-    /// then change their user type and/or set their entitlements under `license`
-    /// (`Some(vec![])` revokes them all). Every step is reported; a member whose step fails
-    /// goes no further.
+    /// The workflow administrators do, as a plan applied (or only made): release each
+    /// member's offline license of `app`, then change their user type and/or set their
+    /// entitlements under `license` (`Some(vec![])` revokes them all). Every step is
+    /// reported; a member whose steps are not all predicted to go through is not released.
     #[allow(clippy::too_many_arguments)]
     pub async fn release_and_update(
         &self,
@@ -912,146 +649,25 @@ impl Portal {
         concurrency: usize,
     ) -> Result<Vec<StepOutcomes>> {
         let concurrency = bulk::check_concurrency(concurrency)?;
-        if user_type.is_none() && entitlements.is_none() {
-            return Err(Error::invalid(
-                "say what to change after the release: user_type=, entitlements=, or both",
-            ));
-        }
-        let app = App::parse(app)?;
-        let endpoint = self.release_endpoint(app).await?;
-        // Everything that can be refused is checked before the first release is sent.
-        let user_type = match user_type {
-            Some(wanted) => Some(self.resolve_user_type(wanted).await?),
-            None => None,
-        };
-        let entitlement_plan = match entitlements {
-            Some(ids) => {
-                let license = self.license(license).await?;
-                let change = Change::Set(ids).canonical(&license)?;
-                let holders = self.user_entitlements(&license.item_id).await?;
-                Some((license, change, holders))
-            }
-            None => None,
-        };
-        let app_holders = match &entitlement_plan {
-            Some((license, _, holders)) if license.title.eq_ignore_ascii_case(app.title()) => {
-                Some(holders.clone())
-            }
-            _ => self.checked_out(app).await.map(|(_, holders)| holders),
-        };
-
-        let released = self
-            .release_planned(
-                &endpoint,
-                app,
-                app_holders.as_deref(),
-                members.clone(),
-                dry_run,
-                concurrency,
-            )
-            .await?;
-        let mut steps: Vec<Vec<(&'static str, Outcome)>> =
-            released.into_iter().map(|o| vec![("release", o)]).collect();
-        let released_names: HashSet<String> = members
-            .iter()
-            .zip(&steps)
-            .filter_map(|(m, s)| match (m, &s[0].1) {
-                (Ok(m), Outcome::Done(_) | Outcome::Confirmed(..) | Outcome::WouldDo(_)) => {
-                    Some(m.username.to_lowercase())
-                }
-                _ => None,
-            })
-            .collect();
-
-        if let Some(user_type) = &user_type {
-            let (going, indexes) = still_going(&members, &steps);
-            let outcomes = self
-                .bulk_update_license_type(going, user_type, dry_run, 25, concurrency)
-                .await?;
-            record(&mut steps, indexes, outcomes, "user_type");
-        }
-        if let Some((license, change, holders)) = &entitlement_plan {
-            let (going, indexes) = still_going(&members, &steps);
-            let outcomes = self
-                .provision_planned(
-                    license,
-                    holders,
-                    going,
-                    change,
-                    &released_names,
-                    dry_run,
-                    MAX_PROVISION_BATCH,
-                    concurrency,
-                )
-                .await?;
-            record(&mut steps, indexes, outcomes, "entitlements");
-        }
-        Ok(steps
-            .into_iter()
-            .map(|member_steps| (overall(&member_steps, dry_run), member_steps))
-            .collect())
-    }
-}
-
-/// The members whose steps so far all went through, and their indexes.
-fn still_going(
-    members: &[Result<Member>],
-    steps: &[Vec<(&'static str, Outcome)>],
-) -> (Vec<Result<Member>>, Vec<usize>) {
-    members
-        .iter()
-        .zip(steps)
-        .enumerate()
-        .filter(|(_, (_, s))| s.iter().all(|(_, o)| !stops(o)))
-        .map(|(i, (m, _))| (m.clone(), i))
-        .unzip()
-}
-
-/// Whether a step's outcome keeps the member from the next steps: a failure, a skip, or
-/// an outcome that is not known (going on could leave the member half changed).
-fn stops(outcome: &Outcome) -> bool {
-    matches!(
-        outcome,
-        Outcome::Failed(_) | Outcome::Skipped(_) | Outcome::Unknown(_)
-    )
-}
-
-/// Add a step's outcomes: members it ran for get theirs, the others are skipped.
-fn record(
-    steps: &mut [Vec<(&'static str, Outcome)>],
-    indexes: Vec<usize>,
-    outcomes: Vec<Outcome>,
-    step: &'static str,
-) {
-    let mut ran: HashMap<usize, Outcome> = indexes.into_iter().zip(outcomes).collect();
-    for (i, member_steps) in steps.iter_mut().enumerate() {
-        let outcome = ran
-            .remove(&i)
-            .unwrap_or_else(|| Outcome::Skipped("an earlier step did not go through".into()));
-        member_steps.push((step, outcome));
-    }
-}
-
-/// One outcome for a member's steps: the first failure or skip, else changed when any step
-/// did something, else unchanged.
-fn overall(steps: &[(&'static str, Outcome)], dry_run: bool) -> Outcome {
-    if let Some((step, outcome)) = steps.iter().find(|(_, o)| stops(o)) {
-        return match outcome {
-            Outcome::Failed(err) => Outcome::Failed(err.clone()),
-            Outcome::Unknown(err) => Outcome::Unknown(err.clone()),
-            other => Outcome::Skipped(format!("{step}: {}", other.reason().unwrap_or_default())),
-        };
-    }
-    let acted = steps.iter().any(|(_, o)| {
-        matches!(
-            o,
-            Outcome::Done(_) | Outcome::Confirmed(..) | Outcome::WouldDo(_)
+        let plan = plan::portal::plan_release_and_update(
+            self,
+            members,
+            app,
+            user_type,
+            license,
+            entitlements,
+            false,
+            &Guards::default(),
         )
-    });
-    match (acted, dry_run) {
-        (true, false) => Outcome::Done("changed"),
-        (true, true) => Outcome::WouldDo("would_change"),
-        (false, _) => Outcome::Unchanged("nothing to do".into()),
+        .await?;
+        if dry_run {
+            return Ok(plan.predictions());
+        }
+        let executor = plan::portal::PortalExecutor {
+            portal: self,
+            batch_size: MAX_PROVISION_BATCH,
+        };
+        plan::apply(&plan, &executor, None, concurrency, None).await
     }
 }
 

@@ -8,6 +8,6 @@ pub mod paging;
 pub mod url;
 pub mod users;
 
-pub use client::{Credentials, Portal, PortalOptions, Root};
+pub use client::{now_ms, Credentials, Portal, PortalOptions, Root};
 pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread, Step};
+use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::Effect;
+use crate::plan;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
 use crate::portal::paging::paged;
@@ -98,6 +99,8 @@ pub struct Role {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// A custom role's privileges; empty for the built-in roles.
+    pub privileges: Vec<String>,
 }
 
 /// The built-in roles every organization has, with the names people use for them.
@@ -244,18 +247,21 @@ pub struct UserQuery {
     pub max_users: Option<usize>,
 }
 
-/// A member to change, and what they are now when the caller knows it.
+/// A member to change, and what they are now when the caller knows it (from a `User`
+/// listed earlier): planning uses it only when it cannot read the members itself.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub username: String,
-    pub current: Option<String>,
+    pub user_type: Option<String>,
+    pub role: Option<String>,
 }
 
 impl Member {
     pub fn named(username: impl Into<String>) -> Member {
         Member {
             username: username.into(),
-            current: None,
+            user_type: None,
+            role: None,
         }
     }
 }
@@ -416,6 +422,7 @@ impl Portal {
                 id: (*id).to_owned(),
                 name: (*name).to_owned(),
                 description: String::new(),
+                privileges: Vec::new(),
             })
             .collect();
         for raw in custom {
@@ -434,6 +441,14 @@ impl Portal {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned(),
+                privileges: match raw.get("privileges") {
+                    Some(Value::Array(items)) => items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                    _ => Vec::new(),
+                },
             };
             match roles.iter_mut().find(|r| r.id == role.id) {
                 Some(existing) => *existing = role,
@@ -580,58 +595,10 @@ impl Portal {
         envelope::success(self.url(), &reply, "the portal did not change the level")
     }
 
-    /// Plan a change of `members` to what `is_target` accepts. Who is that already is known
-    /// from the caller (`Member::current`) or from one listing filtered by `filter`, whose
-    /// `field` is what the change sets.
-    async fn plan_change(
-        &self,
-        members: Vec<Result<Member>>,
-        filter: impl FnOnce(&mut UserQuery),
-        field: fn(&User) -> Option<&str>,
-        is_target: impl Fn(&str) -> bool,
-        unchanged: &str,
-    ) -> Vec<Step<String>> {
-        let mut known: HashMap<String, Option<String>> = HashMap::new();
-        let mut unknown = false;
-        for member in members.iter().flatten() {
-            match &member.current {
-                Some(current) => {
-                    known.insert(member.username.to_lowercase(), Some(current.clone()));
-                }
-                None => unknown = true,
-            }
-        }
-        if unknown {
-            let mut query = UserQuery::default();
-            filter(&mut query);
-            // Without the listing (a member who may not list the organization, a failing
-            // portal) every member is sent: the portal itself reports who it cannot change.
-            match self.search_users(&query).await {
-                Ok(users) => {
-                    for user in users {
-                        known
-                            .entry(user.username().to_lowercase())
-                            .or_insert_with(|| field(&user).map(str::to_owned));
-                    }
-                }
-                Err(err) => {
-                    log::warn!("cannot tell who is already as asked ({err}); sending every member")
-                }
-            }
-        }
-        let already = |username: &str| {
-            known
-                .get(&username.to_lowercase())
-                .and_then(|current| current.as_deref())
-                .is_some_and(&is_target)
-        };
-        plan_members(members, already, unchanged)
-    }
-
-    /// Change the user type of many members: batches of `batch_size` in one request each,
-    /// `concurrency` requests at a time. One outcome per member, in order: changed,
-    /// unchanged (already that type), would_change (dry run), skipped (listed twice), or
-    /// failed with the portal's reason.
+    /// Change the user type of many members, as a plan applied (or only made, for a dry
+    /// run): batches of `batch_size` in one request each, `concurrency` requests at a time.
+    /// One outcome per member, in order: changed, unchanged (already that type),
+    /// would_change (dry run), skipped (listed twice), or failed with the reason.
     pub async fn bulk_update_license_type(
         &self,
         members: Vec<Result<Member>>,
@@ -640,69 +607,49 @@ impl Portal {
         batch_size: usize,
         concurrency: usize,
     ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
         let batch_size = bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH)?;
-        let types = self.user_types().await?;
-        let target = resolve_user_type(&types, user_type)?;
-        let plan = self
-            .plan_change(
-                members,
-                |q| q.user_type = Some(target.clone()),
-                User::user_type,
-                |current| current.eq_ignore_ascii_case(&target),
-                "already that user type",
-            )
-            .await;
-        if dry_run {
-            return Ok(bulk::finish_dry_run(plan, "would_change"));
-        }
-        // Batches of the members to change; results land back in item order.
-        let to_change = bulk::to_send(&plan);
-        let batches: Vec<Vec<(usize, String)>> =
-            to_change.chunks(batch_size).map(<[_]>::to_vec).collect();
-        let target = &target;
-        let results = bulk::run_ordered(batches, concurrency, |batch| async move {
-            let names: Vec<String> = batch.iter().map(|(_, n)| n.clone()).collect();
-            let outcomes: Vec<(usize, Outcome)> =
-                match self.update_license_type(&names, target).await {
-                    Ok(per_user) => batch
-                        .iter()
-                        .zip(per_user)
-                        .map(|((i, _), (_, result))| (*i, Outcome::of(result, "changed")))
-                        .collect(),
-                    Err(err) => batch
-                        .iter()
-                        .map(|(i, _)| (*i, Outcome::of(Err(err.clone()), "changed")))
-                        .collect(),
-                };
-            outcomes
-        })
-        .await;
-        let mut outcomes = bulk::outcomes(plan, results.into_iter().flatten());
-        self.reread_members(&mut outcomes, &to_change, "changed", has_user_type(target))
-            .await;
-        Ok(outcomes)
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        let guards = plan::portal::Guards::default();
+        let plan = plan::portal::plan_user_type(self, members, user_type, false, &guards).await?;
+        self.run_plan(&plan, dry_run, batch_size, concurrency).await
     }
 
-    /// Settle the unknown outcomes among `outcomes` (members `sent`) by reading each such
-    /// member again: `is_done` says whether the member is as the change asked, or what
-    /// the member is instead.
-    async fn reread_members(
+    /// Change the role of many members, one request each, `concurrency` at a time.
+    pub async fn bulk_update_role(
         &self,
-        outcomes: &mut [Outcome],
-        sent: &[(usize, String)],
-        word: &'static str,
-        is_done: impl Fn(&User) -> std::result::Result<(), String>,
-    ) {
-        let sent: HashMap<usize, String> = sent.iter().cloned().collect();
-        let is_done = &is_done;
-        bulk::settle_each(outcomes, &sent, word, |name| async move {
-            self.reread_member(&name, is_done).await
-        })
-        .await;
+        members: Vec<Result<Member>>,
+        role: &str,
+        dry_run: bool,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let concurrency = bulk::check_concurrency(concurrency)?;
+        let guards = plan::portal::Guards::default();
+        let plan = plan::portal::plan_role(self, members, role, &guards).await?;
+        self.run_plan(&plan, dry_run, MAX_USER_TYPE_BATCH, concurrency)
+            .await
     }
 
-    async fn reread_member(
+    /// A plan's outcomes: predicted (dry run) or applied without a journal.
+    pub(crate) async fn run_plan(
+        &self,
+        plan: &plan::Plan,
+        dry_run: bool,
+        batch_size: usize,
+        concurrency: usize,
+    ) -> Result<Vec<Outcome>> {
+        let results = if dry_run {
+            plan.predictions()
+        } else {
+            let executor = plan::portal::PortalExecutor {
+                portal: self,
+                batch_size,
+            };
+            plan::apply(plan, &executor, None, concurrency, None).await?
+        };
+        Ok(results.into_iter().map(|(outcome, _)| outcome).collect())
+    }
+
+    pub(crate) async fn reread_member(
         &self,
         username: &str,
         is_done: impl Fn(&User) -> std::result::Result<(), String>,
@@ -715,47 +662,12 @@ impl Portal {
             Err(err) => Reread::Failed(err),
         }
     }
-
-    /// Change the role of many members, one request each, `concurrency` at a time.
-    pub async fn bulk_update_role(
-        &self,
-        members: Vec<Result<Member>>,
-        role: &str,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let target = resolve_role(&self.roles().await?, role)?;
-        let plan = self
-            .plan_change(
-                members,
-                |q| q.role = Some(target.clone()),
-                User::role_id,
-                |current| current == target,
-                "already that role",
-            )
-            .await;
-        if dry_run {
-            return Ok(bulk::finish_dry_run(plan, "would_change"));
-        }
-        let to_change = bulk::to_send(&plan);
-        let target = &target;
-        let results = bulk::run_ordered(to_change.clone(), concurrency, |(i, name)| async move {
-            (
-                i,
-                Outcome::of(self.update_role(&name, target).await, "changed"),
-            )
-        })
-        .await;
-        let mut outcomes = bulk::outcomes(plan, results);
-        self.reread_members(&mut outcomes, &to_change, "changed", has_role(target))
-            .await;
-        Ok(outcomes)
-    }
 }
 
 /// Whether a member re-read after a lost answer has the user type `wanted`, or what they have.
-fn has_user_type(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
+pub(crate) fn has_user_type(
+    wanted: &str,
+) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
     move |user| match user.user_type() {
         Some(now) if now.eq_ignore_ascii_case(wanted) => Ok(()),
         now => Err(format!(
@@ -766,7 +678,7 @@ fn has_user_type(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), Stri
 }
 
 /// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
-fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
+pub(crate) fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
     move |user| match user.role_id() {
         Some(now) if now == wanted => Ok(()),
         now => Err(format!(
@@ -774,29 +686,6 @@ fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> +
             now.unwrap_or("not stated")
         )),
     }
-}
-
-/// Plan a change of members: refused user names fail, a member named again is skipped, those
-/// `already` as asked are unchanged (`unchanged` says why), and the rest are to be sent.
-pub(crate) fn plan_members(
-    members: Vec<Result<Member>>,
-    already: impl Fn(&str) -> bool,
-    unchanged: &str,
-) -> Vec<Step<String>> {
-    let names = members
-        .into_iter()
-        .map(|member| member.and_then(|m| check_username(&m.username).map(|()| m.username)));
-    let mut steps = bulk::plan(
-        names,
-        |name| name.to_lowercase(),
-        |first| format!("listed before, as item {first}"),
-    );
-    for step in &mut steps {
-        if matches!(step, Step::Send(name) if already(name)) {
-            *step = Step::Done(Outcome::Unchanged(unchanged.to_owned()));
-        }
-    }
-    steps
 }
 
 #[cfg(test)]
@@ -848,6 +737,7 @@ mod tests {
             id: "xyz123".into(),
             name: "Analyst".into(),
             description: String::new(),
+            privileges: Vec::new(),
         }];
         assert_eq!(resolve_role(&custom, "viewer").unwrap(), "iAAAAAAAAAAAAAAA");
         assert_eq!(resolve_role(&custom, "Administrator").unwrap(), "org_admin");
@@ -859,28 +749,5 @@ mod tests {
         assert_eq!(resolve_role(&custom, "xyz123").unwrap(), "xyz123");
         let err = resolve_role(&custom, "boss").unwrap_err();
         assert!(err.to_string().contains("Analyst"), "{err}");
-    }
-
-    #[test]
-    fn plans_skip_repeats_and_keep_order() {
-        let members = vec![
-            Ok(Member::named("ann")),
-            Ok(Member::named("ANN")),
-            Ok(Member::named("bob")),
-            Err(Error::invalid("not a user")),
-            Ok(Member::named("")),
-        ];
-        let steps = plan_members(members, |name| name == "bob", "already so");
-        let statuses: Vec<&str> = steps
-            .iter()
-            .map(|s| match s {
-                Step::Send(_) => "send",
-                Step::Done(o) => o.status(),
-            })
-            .collect();
-        assert_eq!(
-            statuses,
-            ["send", "skipped", "unchanged", "failed", "failed"]
-        );
     }
 }

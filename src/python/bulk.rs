@@ -18,12 +18,6 @@ fn outcome_parts(py: Python<'_>, outcome: Outcome) -> PyResult<(Py<PyAny>, Py<Py
     Ok((status, reason, error))
 }
 
-/// One bulk outcome as a Python tuple: (status, reason, exception or None).
-fn outcome_tuple<'py>(py: Python<'py>, outcome: Outcome) -> PyResult<Bound<'py, PyTuple>> {
-    let (status, reason, error) = outcome_parts(py, outcome)?;
-    PyTuple::new(py, [status, reason, error])
-}
-
 /// Each member's outcome and the outcomes of its steps: `(status, reason, error, steps)`,
 /// where each step is `(name, status, reason, error)`.
 pub struct StepOutcomesList(pub Vec<crate::portal::licenses::StepOutcomes>);
@@ -66,22 +60,5 @@ impl<'py> IntoPyObject<'py> for StepOutcomesList {
             })
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, rows)
-    }
-}
-
-pub struct Outcomes(pub Vec<Outcome>);
-
-impl<'py> IntoPyObject<'py> for Outcomes {
-    type Target = PyList;
-    type Output = Bound<'py, PyList>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let tuples = self
-            .0
-            .into_iter()
-            .map(|o| outcome_tuple(py, o))
-            .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, tuples)
     }
 }

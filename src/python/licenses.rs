@@ -7,14 +7,10 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::error::Error;
 use crate::portal::licenses::entitlement_report;
-use crate::portal::{self as core, Change, License};
-use crate::python::bulk::{Outcomes, StepOutcomesList};
+use crate::portal::{self as core, License};
 use crate::python::json::dict;
 use crate::python::wait::Call;
-
-type Items = crate::python::text::MemberItems;
 
 /// A license reaches Python as the dict `gislicense.License` is made from: its item id,
 /// title, entitlement counts in the portal's order, and the purchase as received.
@@ -34,15 +30,6 @@ impl<'py> IntoPyObject<'py> for License {
         data.set_item("entitlements", counts)?;
         data.set_item("raw", dict(py, &self.raw)?)?;
         Ok(data)
-    }
-}
-
-fn change(mode: &str, entitlements: Vec<String>) -> Result<Change, Error> {
-    match mode {
-        "set" => Ok(Change::Set(entitlements)),
-        "add" => Ok(Change::Add(entitlements)),
-        "remove" => Ok(Change::Remove(entitlements)),
-        other => Err(Error::invalid(format!("unknown change {other:?}"))),
     }
 }
 
@@ -89,69 +76,8 @@ impl LicenseAdmin {
         })
     }
 
-    #[pyo3(signature = (license, items, mode, entitlements, dry_run, batch_size, concurrency))]
-    #[allow(clippy::too_many_arguments)]
-    fn provision(
-        &self,
-        license: String,
-        items: Items,
-        mode: String,
-        entitlements: Vec<String>,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Call {
-        let client = self.client.clone();
-        Call::new(async move {
-            let change = change(&mode, entitlements)?;
-            let outcomes = client
-                .bulk_provision(&license, items.0, change, dry_run, batch_size, concurrency)
-                .await?;
-            Ok(Outcomes(outcomes))
-        })
-    }
-
     fn release(&self, username: String, app: String) -> Call {
         let client = self.client.clone();
         Call::new(async move { client.release_license(&username, &app).await })
-    }
-
-    fn release_many(&self, items: Items, app: String, dry_run: bool, concurrency: usize) -> Call {
-        let client = self.client.clone();
-        Call::new(async move {
-            let outcomes = client
-                .bulk_release(items.0, &app, dry_run, concurrency)
-                .await?;
-            Ok(Outcomes(outcomes))
-        })
-    }
-
-    #[pyo3(signature = (items, app, user_type, license, entitlements, dry_run, concurrency))]
-    #[allow(clippy::too_many_arguments)]
-    fn release_and_update(
-        &self,
-        items: Items,
-        app: String,
-        user_type: Option<String>,
-        license: String,
-        entitlements: Option<Vec<String>>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Call {
-        let client = self.client.clone();
-        Call::new(async move {
-            let outcomes = client
-                .release_and_update(
-                    items.0,
-                    &app,
-                    user_type.as_deref(),
-                    &license,
-                    entitlements,
-                    dry_run,
-                    concurrency,
-                )
-                .await?;
-            Ok(StepOutcomesList(outcomes))
-        })
     }
 }

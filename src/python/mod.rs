@@ -7,6 +7,7 @@ mod json;
 mod licenses;
 mod openlm;
 mod options;
+mod plans;
 mod portal;
 mod records;
 mod sandbox;
@@ -37,6 +38,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<records::UserEntitlement>()?;
     m.add_class::<records::EntitlementCount>()?;
     m.add_function(wrap_pyfunction!(time::utc_from_ms, m)?)?;
+    m.add_function(wrap_pyfunction!(plans::read_journal, m)?)?;
     m.add_class::<sandbox::Sandbox>()?;
     m.add_class::<sandbox::SandboxRequest>()?;
     Ok(())

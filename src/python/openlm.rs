@@ -8,9 +8,10 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyMapping};
 use crate::error::Error;
 use crate::openlm::product::Kind;
 use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductFilter};
-use crate::python::bulk::Outcomes;
+use crate::plan;
 use crate::python::errors::to_pyerr;
 use crate::python::options::HttpOptions;
+use crate::python::plans;
 use crate::python::text::{text, type_name};
 use crate::python::time::{timedelta, utc_datetime};
 use crate::python::wait::Call;
@@ -414,22 +415,45 @@ impl OpenLMClient {
         ))
     }
 
-    #[pyo3(signature = (items, server, vendor, dry_run, concurrency))]
-    fn close_applications(
+    /// Plan closing sessions (ActiveProducts or mappings): the plan's JSON.
+    #[pyo3(signature = (items, server, vendor, allow_all))]
+    fn plan_close(
         &self,
         items: Vec<Bound<'_, PyAny>>,
         server: Option<String>,
         vendor: Option<String>,
-        dry_run: bool,
-        concurrency: usize,
+        allow_all: bool,
     ) -> PyResult<Call> {
         let targets = targets(&items, server.as_deref(), vendor.as_deref())?;
         let client = self.client.clone();
         Ok(Call::new(async move {
-            let outcomes = client
-                .close_applications(targets, dry_run, concurrency)
-                .await?;
-            Ok(Outcomes(outcomes))
+            let plan = plan::openlm::plan_close(&client, targets, allow_all).await?;
+            Ok(plan.to_json())
+        }))
+    }
+
+    /// Plan again, from the sessions open now, the closes a journal left unfinished.
+    fn plan_resume(&self, journal: std::path::PathBuf) -> Call {
+        let client = self.client.clone();
+        Call::new(async move {
+            let read = plan::Journal::read(&journal)?;
+            Ok(plan::openlm::plan_resume(&client, &read).await?.to_json())
+        })
+    }
+
+    /// Apply a plan (its JSON text), journaled to `journal` when given.
+    #[pyo3(signature = (plan, journal, concurrency))]
+    fn apply_plan(
+        &self,
+        plan: &str,
+        journal: Option<std::path::PathBuf>,
+        concurrency: usize,
+    ) -> PyResult<Call> {
+        let plan = plans::plan_for(plan, self.client.url())?;
+        let client = self.client.clone();
+        Ok(Call::new(async move {
+            let executor = plan::openlm::CloseExecutor(&client);
+            plans::apply_journaled(plan, &executor, journal, concurrency).await
         }))
     }
 }

@@ -6,13 +6,16 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use crate::error::Error;
+use crate::portal::users::MAX_USER_TYPE_BATCH;
 use crate::portal::{self as core, Credentials, PortalOptions, UserQuery};
-use crate::python::bulk::Outcomes;
 use crate::python::errors::to_pyerr;
 use crate::python::json::{JsonObject, JsonObjects};
 use crate::python::options::HttpOptions;
+use crate::python::plans;
 use crate::python::text::MemberItems;
 use crate::python::wait::Call;
+use crate::{bulk, plan};
+use std::path::PathBuf;
 
 /// The Portal client behind ``gislicense.GIS``.
 #[pyclass(frozen, module = "gislicense._core")]
@@ -187,39 +190,55 @@ impl PortalClient {
         })
     }
 
-    #[pyo3(signature = (items, user_type, dry_run, batch_size, concurrency))]
-    fn bulk_update_license_type(
-        &self,
-        items: MemberItems,
-        user_type: String,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Call {
+    /// Plan a change of members (`operation`, its arguments as JSON text): the plan's JSON.
+    #[pyo3(signature = (operation, items, args))]
+    fn plan(&self, operation: String, items: MemberItems, args: &str) -> PyResult<Call> {
+        let args = plans::args(args)?;
+        let client = self.client.clone();
+        Ok(Call::new(async move {
+            let plan = plan::portal::plan_operation(&client, &operation, items.0, &args).await?;
+            Ok(plan.to_json())
+        }))
+    }
+
+    /// Plan again, from the state now, what a journal left unfinished.
+    fn plan_resume(&self, journal: PathBuf) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            let outcomes = client
-                .bulk_update_license_type(items.0, &user_type, dry_run, batch_size, concurrency)
-                .await?;
-            Ok(Outcomes(outcomes))
+            let read = plan::Journal::read(&journal)?;
+            Ok(plan::portal::plan_resume(&client, &read).await?.to_json())
         })
     }
 
-    #[pyo3(signature = (items, role, dry_run, concurrency))]
-    fn bulk_update_role(
-        &self,
-        items: MemberItems,
-        role: String,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Call {
+    /// Plan undoing what a journal shows done.
+    fn plan_undo(&self, journal: PathBuf) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            let outcomes = client
-                .bulk_update_role(items.0, &role, dry_run, concurrency)
-                .await?;
-            Ok(Outcomes(outcomes))
+            let read = plan::Journal::read(&journal)?;
+            Ok(plan::portal::plan_undo(&client, &read).await?.to_json())
         })
+    }
+
+    /// Apply a plan (its JSON text), journaled to `journal` when given.
+    #[pyo3(signature = (plan, journal, batch_size, concurrency))]
+    fn apply_plan(
+        &self,
+        plan: &str,
+        journal: Option<PathBuf>,
+        batch_size: usize,
+        concurrency: usize,
+    ) -> PyResult<Call> {
+        let plan = plans::plan_for(plan, self.client.url())?;
+        let batch_size =
+            bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH).map_err(to_pyerr)?;
+        let client = self.client.clone();
+        Ok(Call::new(async move {
+            let executor = plan::portal::PortalExecutor {
+                portal: &client,
+                batch_size,
+            };
+            plans::apply_journaled(plan, &executor, journal, concurrency).await
+        }))
     }
 }
 

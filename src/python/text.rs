@@ -65,17 +65,19 @@ fn surrogate_error(what: &str, string: &Bound<'_, PyString>) -> Error {
     ))
 }
 
-/// Members of a bulk change, from the facade's `(item or user name, current value or None)`
-/// pairs. Each pair that cannot be a member becomes that item's failure with its reason;
+/// Members of a bulk change, from the facade's `(item or user name, user type or None,
+/// role or None)` triples (a bare item is a user name alone). Each pair that cannot be a member becomes that item's failure with its reason;
 /// the others go on.
 pub(crate) struct MemberItems(pub Vec<Result<Member, Error>>);
 
 impl MemberItems {
     fn member(index: usize, pair: &Bound<'_, PyAny>) -> Result<Member, Error> {
-        let (name, current) = match pair.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>() {
-            Ok(pair) => pair,
-            Err(_) => (pair.clone(), pair.py().None().into_bound(pair.py())),
-        };
+        let none = || pair.py().None().into_bound(pair.py());
+        let (name, user_type, role) =
+            match pair.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>, Bound<'_, PyAny>)>() {
+                Ok(triple) => triple,
+                Err(_) => (pair.clone(), none(), none()),
+            };
         if !name.is_instance_of::<PyString>() {
             return Err(Error::invalid(format!(
                 "item {index} is not a user: expected a user name (str) or a User, got {}",
@@ -83,9 +85,13 @@ impl MemberItems {
             )));
         }
         let username = text(&format!("item {index}: the user name"), &name)?;
-        // The current value only spares a request; an unreadable one is unknown, not an error.
-        let current = text("current", &current).ok();
-        Ok(Member { username, current })
+        // What the caller knows only stands in when the portal cannot be read; an
+        // unreadable value is unknown, not an error.
+        Ok(Member {
+            username,
+            user_type: text("user type", &user_type).ok(),
+            role: text("role", &role).ok(),
+        })
     }
 }
 

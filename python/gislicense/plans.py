@@ -1,0 +1,419 @@
+"""Change plans: what a change will do, item by item, before anything is sent.
+
+Every change runs as a plan. Planning reads the state the change needs (members, user
+types and their seats, roles, offline check-outs, open sessions, who is signed in) and
+predicts each item: ``would_change`` (with the steps it needs), ``unchanged``, ``skipped``
+or ``failed`` with the reason the server would give. Nothing is sent until
+:meth:`Plan.apply`, which runs the steps in a safe order (reversible ones first; a release
+or a close only where every other step will go through) and writes a journal of every step
+as it goes. An interrupted run can be resumed (:meth:`Plan.resume`) and a finished one
+undone (:meth:`Plan.undo`) from its journal.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from gislicense import _core
+from gislicense._calls import Chain, Done, Pending, Then, awaiting, blocking
+from gislicense.bulk import BulkReport, Outcome
+from gislicense.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from gislicense.openlm import OpenLM
+    from gislicense.portal import GIS
+
+__all__ = ["Journal", "Plan", "PlanItem", "default_journal_dir"]
+
+#: What a journal argument takes: a path, None for a new file in the journal folder, or
+#: False for none.
+JournalArg = Union[str, "os.PathLike[str]", None, bool]
+
+
+def default_journal_dir() -> Path:
+    """Where journals go unless a path is given: ``$GISLICENSE_JOURNAL_DIR``, else the
+    user's data folder (``%LOCALAPPDATA%\\gislicense\\journals`` on Windows,
+    ``~/Library/Application Support/gislicense/journals`` on macOS,
+    ``$XDG_DATA_HOME/gislicense/journals`` or ``~/.local/share/gislicense/journals``)."""
+    chosen = os.environ.get("GISLICENSE_JOURNAL_DIR")
+    if chosen:
+        return Path(chosen)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "gislicense" / "journals"
+
+
+def _journal_path(journal: JournalArg, operation: str) -> str | None:
+    if journal is False:
+        return None
+    if journal is None or journal is True:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        return str(default_journal_dir() / f"{stamp}-{operation}.jsonl")
+    return os.fspath(journal)
+
+
+class PlanItem:
+    """One item of a plan: what was named, the prediction, and the steps it needs.
+
+    Attributes:
+        index: The item's place among the items first given.
+        item: The item as named (a user name, or a session).
+        status: ``would_change`` (``would_release``, ``would_close``...), ``unchanged``,
+            ``skipped`` or ``failed``.
+        reason: Why it is unchanged, skipped or will fail; else None.
+        steps: The steps applying sends, in order, each a dict with ``action`` (``role``,
+            ``user_type``, ``entitlements``, ``release``, ``close``) and its values
+            (``from``, ``to``...).
+    """
+
+    __slots__ = ("index", "item", "reason", "status", "steps")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.index: int = data["index"]
+        self.item: str = data["item"]
+        predicted = data["predicted"]
+        self.status: str = _status(predicted, data["word"])
+        self.reason: str | None = data.get("reason")
+        self.steps: list[dict[str, Any]] = data.get("steps", [])
+
+    def describe_steps(self) -> str:
+        return "; ".join(_describe(s) for s in self.steps)
+
+    def __repr__(self) -> str:
+        reason = f", reason={self.reason!r}" if self.reason else ""
+        return f"PlanItem({self.item!r}, status={self.status!r}{reason})"
+
+
+_WOULD = {
+    "assigned": "would_assign",
+    "revoked": "would_revoke",
+    "released": "would_release",
+    "closed": "would_close",
+}
+
+
+def _status(predicted: str, word: str) -> str:
+    if predicted == "would_change":
+        return _WOULD.get(word, "would_change")
+    return predicted
+
+
+def _describe(step: dict[str, Any]) -> str:
+    action = step.get("action")
+    if action in ("role", "user_type"):
+        return f"{action.replace('_', ' ')} {step.get('from')} → {step.get('to')}"
+    if action == "entitlements":
+        before, after = ", ".join(step.get("from", [])), ", ".join(step.get("to", []))
+        return f"{step.get('title')} [{before}] → [{after}]"
+    if action == "release":
+        return f"release {step.get('app')}"
+    if action == "close":
+        session = step.get("session", {})
+        return f"close {session.get('feature')} on {session.get('workstation')}"
+    return str(action)
+
+
+class Plan:
+    """A change, planned: nothing has been sent. :meth:`apply` does it.
+
+    Make one with the ``plan_*`` methods (``gis.users.plan_license_type``,
+    ``gis.admin.license.plan_release``, ``openlm.plan_close``...), or :meth:`load` a saved
+    one, or :meth:`resume` / :meth:`undo` a journal.
+
+    Attributes:
+        operation: What it changes (``update_license_type``, ``close_applications``...).
+        service: The portal or OpenLM server it is for.
+        notes: What planning could not read or check, and what it assumed.
+        items: One :class:`PlanItem` per item, in the order given.
+        journal: The journal of the last :meth:`apply`, once applied.
+    """
+
+    def __init__(
+        self,
+        client: GIS | OpenLM,
+        data: dict[str, Any],
+        given: Sequence[Any] | None = None,
+    ) -> None:
+        self._client = client
+        self._data = data
+        self.items = [PlanItem(i) for i in data["items"]]
+        # The caller's own items (User objects...), for the report to hand back.
+        self._given = list(given) if given is not None and len(given) == len(self.items) else None
+        self.journal: Path | None = None
+
+    @property
+    def operation(self) -> str:
+        return str(self._data["operation"])
+
+    @property
+    def service(self) -> str:
+        return str(self._data["service"])
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self._data.get("notes", []))
+
+    @property
+    def created(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self._data["created_ms"] / 1000, tz=_dt.timezone.utc)
+
+    def __iter__(self) -> Iterator[PlanItem]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def counts(self) -> dict[str, int]:
+        """How many items have each predicted status."""
+        counts: dict[str, int] = {}
+        for item in self.items:
+            counts[item.status] = counts.get(item.status, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in self.counts().items())
+        noun = "item" if len(self.items) == 1 else "items"
+        return f"{self.operation} on {self.service}: {len(self.items)} {noun}" + (
+            f": {parts}" if parts else ""
+        )
+
+    @property
+    def failed(self) -> list[PlanItem]:
+        """Items predicted to fail: they will not be sent."""
+        return [i for i in self.items if i.status == "failed"]
+
+    @property
+    def changes(self) -> list[PlanItem]:
+        """Items applying will send."""
+        return [i for i in self.items if i.steps]
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One dict per item (``item``, ``status``, ``reason``, ``steps``), for tables."""
+        return [
+            {"item": i.item, "status": i.status, "reason": i.reason, "steps": i.describe_steps()}
+            for i in self.items
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as saved: a copy of its JSON object."""
+        return json.loads(json.dumps(self._data))  # type: ignore[no-any-return]
+
+    def report(self) -> BulkReport[Any]:
+        """The predictions as a report, as a dry run returns them."""
+        items = self._given or [i.item for i in self.items]
+        report: BulkReport[Any] = BulkReport()
+        for given, item in zip(items, self.items):
+            error = InvalidInputError(item.reason or "") if item.status == "failed" else None
+            steps = [Outcome(s["action"], _status("would_change", _word(s))) for s in item.steps]
+            report.append(Outcome(given, item.status, item.reason, error, steps))
+        return report
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the plan to ``path`` (JSON) and return the path."""
+        target = Path(path)
+        target.write_text(json.dumps(self._data, indent=1), encoding="utf-8")
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], client: GIS | OpenLM) -> Plan:
+        """A saved plan, to apply with ``client`` (a GIS or an OpenLM of the plan's server).
+
+        Applying a loaded plan sends the steps it holds; if the state changed since it was
+        made, the server's refusals are reported as such. Plan again for fresh predictions.
+        """
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except ValueError as err:
+            raise InvalidInputError(f"{path} is not a gislicense plan: {err}") from None
+        if not isinstance(data, dict) or "items" not in data or "service" not in data:
+            raise InvalidInputError(f"{path} is not a gislicense plan")
+        return cls(client, data)
+
+    def _core_client(self) -> Any:
+        return _core_of(self._client)
+
+    def _apply(
+        self, *, journal: JournalArg = None, concurrency: int = 8, batch_size: int = 25
+    ) -> Pending[BulkReport[Any]]:
+        """Apply the plan: send each item's steps, in waves, journaled as they go.
+
+        Args:
+            journal: Where to write the journal: a path (appended to when it exists), None
+                for a new file in :func:`default_journal_dir`, or False for none.
+            concurrency: Requests in flight at once (1 to 256).
+            batch_size: Members per user-type request (1 to 100; entitlements take 25).
+
+        Returns:
+            One outcome per item, in order, with each item's steps. Items predicted to
+            fail, unchanged or skipped end so without anything sent. The journal's path is
+            :attr:`journal`.
+        """
+        path = _journal_path(journal, self.operation)
+        self.journal = Path(path) if path else None
+        text = json.dumps(self._data)
+        core = self._core_client()
+        if self.operation == "close_applications":
+            call = core.apply_plan(text, path, concurrency)
+        else:
+            call = core.apply_plan(text, path, batch_size, concurrency)
+        items = self._given or [i.item for i in self.items]
+        return Then(call, lambda results: _report(items, results, self.journal))
+
+    apply = blocking(_apply)
+    apply_async = awaiting(_apply)
+
+    @classmethod
+    def resume(cls, journal: str | os.PathLike[str], client: GIS | OpenLM) -> Plan:
+        """Plan again, from the state now, what the journal's run left unfinished: items
+        sent without a journaled answer, unknown, or not reached. Apply it with the same
+        ``journal`` to append to it."""
+        return _resumed(cls, journal, client).wait()
+
+    @classmethod
+    async def resume_async(cls, journal: str | os.PathLike[str], client: GIS | OpenLM) -> Plan:
+        """Plan again, from the state now, what the journal's run left unfinished: items
+        sent without a journaled answer, unknown, or not reached. Apply it with the same
+        ``journal`` to append to it."""
+        return await _resumed(cls, journal, client)
+
+    @classmethod
+    def undo(cls, journal: str | os.PathLike[str], gis: GIS) -> Plan:
+        """Plan undoing what the journal shows done: user types, roles and entitlements go
+        back to what the journal found, for members still as the run left them (others are
+        skipped, saying what they are now). What cannot be undone (a released check-out) is
+        listed as skipped items, with who it was."""
+        return _undone(cls, journal, gis).wait()
+
+    @classmethod
+    async def undo_async(cls, journal: str | os.PathLike[str], gis: GIS) -> Plan:
+        """Plan undoing what the journal shows done: user types, roles and entitlements go
+        back to what the journal found, for members still as the run left them (others are
+        skipped, saying what they are now). What cannot be undone (a released check-out) is
+        listed as skipped items, with who it was."""
+        return await _undone(cls, journal, gis)
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.summary()}>"
+
+    def __str__(self) -> str:
+        lines = [self.summary()]
+        lines.extend(f"  note: {n}" for n in self.notes)
+        for item in self.items:
+            if item.steps:
+                continue
+            if item.status in ("failed", "skipped"):
+                lines.append(f"  {item.status}: {item.item}: {item.reason}")
+        shown = [i for i in self.items if i.steps][:20]
+        for item in shown:
+            lines.append(f"  {item.status}: {item.item}: {item.describe_steps()}")
+        more = len(self.changes) - len(shown)
+        if more > 0:
+            lines.append(f"  ... and {more} more to change")
+        return "\n".join(lines)
+
+
+def _resumed(
+    cls: type[Plan], journal: str | os.PathLike[str], client: GIS | OpenLM
+) -> Pending[Plan]:
+    call = _core_of(client).plan_resume(os.fspath(journal))
+    return Then(call, lambda text: cls(client, json.loads(text)))
+
+
+def _undone(cls: type[Plan], journal: str | os.PathLike[str], gis: GIS) -> Pending[Plan]:
+    return Then(gis._core.plan_undo(os.fspath(journal)), lambda text: cls(gis, json.loads(text)))
+
+
+def _core_of(client: GIS | OpenLM) -> Any:
+    """The core client behind a GIS or an OpenLM."""
+    from gislicense.openlm import OpenLM
+
+    return client._client if isinstance(client, OpenLM) else client._core
+
+
+def _word(step: dict[str, Any]) -> str:
+    action = step.get("action")
+    if action == "release":
+        return "released"
+    if action == "close":
+        return "closed"
+    if action == "entitlements":
+        return "assigned" if step.get("to") else "revoked"
+    return "changed"
+
+
+def _report(
+    items: list[Any], results: list[tuple[Any, ...]], journal: Path | None
+) -> BulkReport[Any]:
+    report: BulkReport[Any] = BulkReport.from_results(items, results)
+    report.journal = journal
+    return report
+
+
+class Journal:
+    """A journal read back: each item's outcome as the run left it.
+
+    Attributes:
+        path: The file.
+        finished: Whether the last run it records went to its end.
+        report: One :class:`~gislicense.Outcome` per item first planned; items the run did not
+            finish say so in their reason.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        rows, plan, finished = _core.read_journal(os.fspath(self.path))
+        self.finished: bool = finished
+        self.plan: dict[str, Any] = json.loads(plan)
+        report: BulkReport[str] = BulkReport()
+        for _index, item, status, reason, _done in rows:
+            report.append(Outcome(item, status, reason))
+        self.report = report
+        #: Items whose outcome the run did not learn (a resume plans them again).
+        self.unfinished = [item for _i, item, _s, _r, done in rows if not done]
+
+    def __repr__(self) -> str:
+        state = "finished" if self.finished else "interrupted"
+        return f"<Journal {self.path} ({state}): {self.report.summary()}>"
+
+
+def plan_members(
+    gis: GIS, operation: str, users: Iterable[Any], args: dict[str, Any]
+) -> Pending[Plan]:
+    """Plan a change of members: ``users`` are user names or User objects."""
+    from gislicense.portal import _member
+
+    if isinstance(users, str):
+        raise InvalidInputError("pass a list of user names, not one string")
+    items = list(users)
+    members = [_member(u) for u in items]
+    call = gis._core.plan(operation, members, json.dumps(args))
+    return Then(call, lambda text: Plan(gis, json.loads(text), items))
+
+
+def change(
+    plan: Pending[Plan],
+    *,
+    dry_run: bool,
+    journal: JournalArg,
+    concurrency: int,
+    batch_size: int = 25,
+) -> Pending[BulkReport[Any]]:
+    """A plan, then its report: predicted (dry run) or applied, journaled."""
+
+    def then(made: Plan) -> Pending[BulkReport[Any]]:
+        if dry_run:
+            return Done(made.report())
+        return made._apply(journal=journal, concurrency=concurrency, batch_size=batch_size)
+
+    return Chain(plan, then)

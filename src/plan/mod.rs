@@ -1,0 +1,719 @@
+//! Change plans: the one way every change runs.
+//!
+//! Planning reads the state a change needs and predicts, item by item, what the server will
+//! do: the steps an item needs (a role before a user type, a release before either), or why
+//! it is unchanged, skipped or will fail. A dry run is the plan, not applied. Applying runs
+//! the steps in waves (every item's first step, then every item's second...), reversible steps
+//! before irreversible ones, and an irreversible step only for an item whose state is still as
+//! planned; it journals every step (`journal.rs`) as it goes, so an interrupted run leaves a
+//! record that can be resumed or undone (`Journal::read`).
+//!
+//! The planners live with what they change: `portal.rs` (members: user types, roles,
+//! entitlements, releases) and `openlm.rs` (closing sessions). Both hand the engine an
+//! [`Executor`] that sends one batch of steps.
+
+pub mod journal;
+pub mod openlm;
+pub mod portal;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::bulk::{self, Outcome};
+use crate::error::{Error, Result};
+use crate::openlm::CloseTarget;
+pub use journal::{Journal, JournalRecord};
+
+/// The plan file format; a newer file is refused rather than misread.
+pub const FORMAT: u32 = 1;
+
+/// One step of one item: what it changes, from what, to what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// A member's role (role ids).
+    Role {
+        username: String,
+        from: String,
+        to: String,
+    },
+    /// A member's user type (ids).
+    UserType {
+        username: String,
+        from: String,
+        to: String,
+    },
+    /// A member's entitlements under one license (its listing's item id).
+    Entitlements {
+        username: String,
+        license: String,
+        title: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    /// Release the license of `app` (an appId) that the member checked out for offline use.
+    Release { username: String, app: String },
+    /// Close the application holding an OpenLM session.
+    Close { session: CloseTarget },
+}
+
+impl Action {
+    /// The step's name in reports and journals.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Role { .. } => "role",
+            Action::UserType { .. } => "user_type",
+            Action::Entitlements { .. } => "entitlements",
+            Action::Release { .. } => "release",
+            Action::Close { .. } => "close",
+        }
+    }
+
+    /// What the step does, done.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Action::Role { .. } | Action::UserType { .. } => "changed",
+            Action::Entitlements { to, .. } if to.is_empty() => "revoked",
+            Action::Entitlements { .. } => "assigned",
+            Action::Release { .. } => "released",
+            Action::Close { .. } => "closed",
+        }
+    }
+
+    /// Whether undoing it is possible: a closed application or a released check-out is gone.
+    pub fn reversible(&self) -> bool {
+        !matches!(self, Action::Release { .. } | Action::Close { .. })
+    }
+
+    /// Whom or what the step is about.
+    pub fn subject(&self) -> String {
+        match self {
+            Action::Role { username, .. }
+            | Action::UserType { username, .. }
+            | Action::Entitlements { username, .. }
+            | Action::Release { username, .. } => username.clone(),
+            Action::Close { session } => session.describe(),
+        }
+    }
+
+    /// The value before and after, as the journal records them.
+    pub fn before_after(&self) -> (Value, Value) {
+        match self {
+            Action::Role { from, to, .. } | Action::UserType { from, to, .. } => {
+                (Value::from(from.as_str()), Value::from(to.as_str()))
+            }
+            Action::Entitlements { from, to, .. } => {
+                (Value::from(from.clone()), Value::from(to.clone()))
+            }
+            Action::Release { app, .. } => (
+                Value::from(format!("{app} checked out")),
+                Value::from("released"),
+            ),
+            Action::Close { .. } => (Value::from("open"), Value::from("closed")),
+        }
+    }
+
+    /// One line for people: "role org_user → iAAAAAAAAAAAAAAA".
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Role { from, to, .. } => format!("role {from} → {to}"),
+            Action::UserType { from, to, .. } => format!("user type {from} → {to}"),
+            Action::Entitlements {
+                title, from, to, ..
+            } => {
+                format!(
+                    "{title} entitlements [{}] → [{}]",
+                    from.join(", "),
+                    to.join(", ")
+                )
+            }
+            Action::Release { app, .. } => format!("release the {app} license checked out"),
+            Action::Close { session } => format!("close {}", session.describe()),
+        }
+    }
+}
+
+/// What planning predicts for an item. Applying gives the same, with `would_x` done as `x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Predicted {
+    /// The steps will be sent.
+    WouldChange,
+    /// Already as asked: nothing is sent.
+    Unchanged,
+    /// Left alone: named twice, or its state could not be read (the reason says which).
+    Skipped,
+    /// The server would refuse it (or a guard does): nothing is sent.
+    Failed,
+}
+
+/// One item of a plan: what was named, what it needs, what is predicted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanItem {
+    /// The item's place among the items first given (kept through resumes).
+    pub index: usize,
+    /// The item as named: a user name, or a session.
+    pub item: String,
+    pub predicted: Predicted,
+    /// What applying it does, done ("changed", "released", "closed"...).
+    pub word: String,
+    pub reason: Option<String>,
+    pub steps: Vec<Action>,
+    /// What the item should end as, for the planner that made it (resume plans it again).
+    #[serde(default)]
+    pub wanted: Value,
+}
+
+impl PlanItem {
+    pub fn new(index: usize, item: impl Into<String>, word: &str, wanted: Value) -> PlanItem {
+        PlanItem {
+            index,
+            item: item.into(),
+            predicted: Predicted::WouldChange,
+            word: word.to_owned(),
+            reason: None,
+            steps: Vec::new(),
+            wanted,
+        }
+    }
+
+    pub fn end(&mut self, predicted: Predicted, reason: impl Into<String>) {
+        self.predicted = predicted;
+        self.reason = Some(reason.into());
+        self.steps.clear();
+    }
+
+    /// The predicted status as reported: `would_changed` is spelled `would_change`.
+    pub fn status(&self) -> String {
+        match self.predicted {
+            Predicted::WouldChange => would(&self.word).to_owned(),
+            Predicted::Unchanged => "unchanged".into(),
+            Predicted::Skipped => "skipped".into(),
+            Predicted::Failed => "failed".into(),
+        }
+    }
+}
+
+/// A plan: what was asked, of which service, and each item's prediction and steps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: u32,
+    /// "update_license_type", "update_role", "provision", "release", "release_and_update",
+    /// "close_applications", "undo".
+    pub operation: String,
+    /// The portal or OpenLM server the plan is for.
+    pub service: String,
+    /// When it was made, ms since 1970.
+    pub created_ms: i64,
+    /// What was asked, for people and for planning again.
+    pub options: serde_json::Map<String, Value>,
+    /// What planning could not read or check, and what it assumed instead.
+    pub notes: Vec<String>,
+    pub items: Vec<PlanItem>,
+}
+
+impl Plan {
+    pub fn new(operation: &str, service: &str, options: serde_json::Map<String, Value>) -> Plan {
+        Plan {
+            format: FORMAT,
+            operation: operation.to_owned(),
+            service: service.to_owned(),
+            created_ms: crate::portal::now_ms(),
+            options,
+            notes: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Plan> {
+        let plan: Plan = serde_json::from_str(text)
+            .map_err(|e| Error::invalid(format!("this is not a gislicense plan: {e}")))?;
+        if plan.format > FORMAT {
+            return Err(Error::invalid(format!(
+                "this plan was written by a newer gislicense (format {}); upgrade to apply it",
+                plan.format
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// The plan's outcomes, not applied: a dry run.
+    pub fn predictions(&self) -> Vec<ItemOutcome> {
+        self.items
+            .iter()
+            .map(|item| {
+                let steps = item
+                    .steps
+                    .iter()
+                    .map(|s| (s.name(), Outcome::WouldDo(would(s.word()))))
+                    .collect();
+                (settled(item), steps)
+            })
+            .collect()
+    }
+
+    /// Refuse a plan for another service than the client's.
+    pub fn check_service(&self, url: &str) -> Result<()> {
+        if self.service.trim_end_matches('/') == url.trim_end_matches('/') {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "this plan is for {}, not {url}: apply it with a client of that server",
+                self.service
+            )))
+        }
+    }
+}
+
+/// An item's outcome, and each of its steps' (named).
+pub type ItemOutcome = (Outcome, Vec<(&'static str, Outcome)>);
+
+/// The words of done things, as the static strings outcomes carry.
+const WORDS: &[&str] = &["changed", "assigned", "revoked", "released", "closed"];
+
+fn word(text: &str) -> &'static str {
+    WORDS
+        .iter()
+        .find(|w| **w == text)
+        .copied()
+        .unwrap_or("changed")
+}
+
+/// "would_change" for "changed", "would_close" for "closed"...
+pub fn would(done: &str) -> &'static str {
+    match done {
+        "assigned" => "would_assign",
+        "revoked" => "would_revoke",
+        "released" => "would_release",
+        "closed" => "would_close",
+        _ => "would_change",
+    }
+}
+
+/// The outcome of an item whose prediction is final (nothing to send), or its dry-run form.
+fn settled(item: &PlanItem) -> Outcome {
+    let reason = item.reason.clone().unwrap_or_default();
+    match item.predicted {
+        Predicted::WouldChange => Outcome::WouldDo(would(&item.word)),
+        Predicted::Unchanged => Outcome::Unchanged(reason),
+        Predicted::Skipped => Outcome::Skipped(reason),
+        Predicted::Failed => Outcome::Failed(Error::invalid(reason)),
+    }
+}
+
+/// What the engine needs of a service to apply steps.
+pub trait Executor: Sync {
+    /// Steps with the same key may share one request, at most `most` of them.
+    fn batch_key(&self, action: &Action) -> (String, usize);
+
+    /// Send one batch of steps (all of one key); one outcome each, in order, with answers
+    /// that were lost settled by re-reading the state.
+    fn run(&self, batch: Vec<Action>) -> impl Future<Output = Vec<Outcome>> + Send;
+
+    /// Before an irreversible step: whether each item's state is still as its plan expects
+    /// (the step, and the steps after it); Err says what changed.
+    fn recheck(
+        &self,
+        items: Vec<(Action, Vec<Action>)>,
+    ) -> impl Future<Output = Vec<std::result::Result<(), String>>> + Send;
+}
+
+/// How far applying has got: items finished, of all.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicUsize,
+    pub total: AtomicUsize,
+}
+
+impl Progress {
+    pub fn get(&self) -> (usize, usize) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Apply a plan: the items' steps in waves, journaled; one outcome per item.
+pub async fn apply<E: Executor>(
+    plan: &Plan,
+    executor: &E,
+    journal: Option<&Journal>,
+    concurrency: usize,
+    progress: Option<&Progress>,
+) -> Result<Vec<ItemOutcome>> {
+    let concurrency = bulk::check_concurrency(concurrency)?;
+    if let Some(journal) = journal {
+        journal.plan(plan)?;
+    }
+    let mut results: Vec<ItemOutcome> = plan
+        .items
+        .iter()
+        .map(|item| match item.predicted {
+            Predicted::WouldChange => (Outcome::Done(word(&item.word)), Vec::new()),
+            _ => (settled(item), Vec::new()),
+        })
+        .collect();
+    if let Some(progress) = progress {
+        progress.total.store(plan.items.len(), Ordering::Relaxed);
+        let finished = plan
+            .items
+            .iter()
+            .filter(|i| i.predicted != Predicted::WouldChange || i.steps.is_empty())
+            .count();
+        progress.done.store(finished, Ordering::Relaxed);
+    }
+    // Items still going, by place among the plan's items.
+    let mut going: Vec<bool> = plan
+        .items
+        .iter()
+        .map(|i| i.predicted == Predicted::WouldChange)
+        .collect();
+    let waves = plan.items.iter().map(|i| i.steps.len()).max().unwrap_or(0);
+    for wave in 0..waves {
+        let mut now: Vec<usize> = (0..plan.items.len())
+            .filter(|&i| going[i] && plan.items[i].steps.len() > wave)
+            .collect();
+        // An irreversible step goes only where the state is still as planned.
+        let irreversible: Vec<usize> = now
+            .iter()
+            .copied()
+            .filter(|&i| !plan.items[i].steps[wave].reversible())
+            .collect();
+        if !irreversible.is_empty() {
+            let checks = executor
+                .recheck(
+                    irreversible
+                        .iter()
+                        .map(|&i| {
+                            let steps = &plan.items[i].steps;
+                            (steps[wave].clone(), steps[wave + 1..].to_vec())
+                        })
+                        .collect(),
+                )
+                .await;
+            for (&i, check) in irreversible.iter().zip(checks) {
+                if let Err(changed) = check {
+                    going[i] = false;
+                    let reason =
+                        format!("changed since planning: {changed}; nothing more was done");
+                    stop_item(
+                        &mut results[i],
+                        &plan.items[i],
+                        wave,
+                        Outcome::Skipped(reason.clone()),
+                    );
+                    if let Some(journal) = journal {
+                        journal.result(plan, i, wave, &Outcome::Skipped(reason))?;
+                    }
+                }
+            }
+            now.retain(|&i| going[i]);
+        }
+        // Batches of steps that may share a request, in item order.
+        let mut groups: Vec<(String, usize, Vec<usize>)> = Vec::new();
+        for &i in &now {
+            let (key, most) = executor.batch_key(&plan.items[i].steps[wave]);
+            match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, members)) => members.push(i),
+                None => groups.push((key, most.max(1), vec![i])),
+            }
+        }
+        let batches: Vec<Vec<usize>> = groups
+            .into_iter()
+            .flat_map(|(_, most, members)| {
+                members
+                    .chunks(most)
+                    .map(<[usize]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let ran = bulk::run_ordered(batches, concurrency, |batch| async move {
+            let actions: Vec<Action> = batch
+                .iter()
+                .map(|&i| plan.items[i].steps[wave].clone())
+                .collect();
+            // Written before sending: an interrupted run still shows what may have changed.
+            let sent = match journal {
+                Some(journal) => journal.sending(plan, &batch, wave),
+                None => Ok(()),
+            };
+            let outcomes = match sent {
+                Ok(()) => executor.run(actions).await,
+                Err(err) => batch.iter().map(|_| Outcome::Failed(err.clone())).collect(),
+            };
+            if let Some(journal) = journal {
+                journal.results(plan, &batch, wave, &outcomes)?;
+            }
+            Ok::<_, Error>(batch.into_iter().zip(outcomes).collect::<Vec<_>>())
+        })
+        .await;
+        for batch in ran {
+            for (i, outcome) in batch? {
+                let item = &plan.items[i];
+                let last = wave + 1 == item.steps.len();
+                if matches!(
+                    outcome,
+                    Outcome::Failed(_) | Outcome::Unknown(_) | Outcome::Skipped(_)
+                ) {
+                    stop_item(&mut results[i], item, wave, outcome);
+                    going[i] = false;
+                    if let Some(progress) = progress {
+                        progress.done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    continue;
+                }
+                if let Outcome::Confirmed(_, how) = &outcome {
+                    // The item's outcome says how its lost answer was settled.
+                    results[i].0 = Outcome::Confirmed(word(&item.word), how.clone());
+                }
+                results[i].1.push((item.steps[wave].name(), outcome));
+                if last {
+                    if let Some(progress) = progress {
+                        progress.done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(journal) = journal {
+        journal.end(plan, &results)?;
+    }
+    Ok(results)
+}
+
+/// End an item at step `wave` with `outcome`: the overall outcome says which steps went
+/// through before it, and the steps after it are skipped.
+fn stop_item(result: &mut ItemOutcome, item: &PlanItem, wave: usize, outcome: Outcome) {
+    let step = item.steps[wave].name();
+    let done: Vec<String> = item.steps[..wave].iter().map(Action::describe).collect();
+    let before = if done.is_empty() {
+        String::new()
+    } else {
+        format!(" (done before it: {})", done.join("; "))
+    };
+    result.0 = match &outcome {
+        Outcome::Failed(err) => Outcome::Failed(with_context(err, step, &before)),
+        Outcome::Unknown(err) => Outcome::Unknown(with_context(err, step, &before)),
+        other => Outcome::Skipped(format!(
+            "{step}: {}{before}",
+            other.reason().unwrap_or_default()
+        )),
+    };
+    result.1.push((step, outcome));
+    for later in &item.steps[wave + 1..] {
+        result.1.push((
+            later.name(),
+            Outcome::Skipped(format!("the {step} step did not go through")),
+        ));
+    }
+}
+
+/// An error of one step, saying the step and what went through before it; the variant (and
+/// so the Python exception) stays.
+fn with_context(err: &Error, step: &str, before: &str) -> Error {
+    if before.is_empty() && step.is_empty() {
+        return err.clone();
+    }
+    match err.clone() {
+        Error::InvalidInput(m) => Error::InvalidInput(format!("{step}: {m}{before}")),
+        Error::OutcomeUnknown { url, cause } => Error::OutcomeUnknown {
+            url,
+            cause: format!("{step}: {cause}{before}"),
+        },
+        Error::Server {
+            url,
+            status,
+            code,
+            message,
+            details,
+        } => Error::Server {
+            url,
+            status,
+            code,
+            message: format!("{step}: {message}{before}"),
+            details,
+        },
+        other if before.is_empty() => other,
+        other => Error::InvalidInput(format!("{step}: {}{before}", other.reason())),
+    }
+}
+
+/// Items named twice: the later ones are skipped, by `key`.
+pub fn skip_repeats(items: &mut [PlanItem], key: impl Fn(&PlanItem) -> String) {
+    let mut first: HashMap<String, usize> = HashMap::new();
+    for item in items.iter_mut() {
+        if item.predicted != Predicted::WouldChange {
+            continue;
+        }
+        let k = key(item);
+        match first.get(&k) {
+            Some(&earlier) => item.end(
+                Predicted::Skipped,
+                format!("listed before, as item {earlier}"),
+            ),
+            None => {
+                first.insert(k, item.index);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Runs steps against a map of values; fails the names in `refuse`.
+    struct Fake {
+        state: Mutex<HashMap<String, String>>,
+        refuse: Vec<String>,
+        sent: Mutex<Vec<String>>,
+    }
+
+    impl Executor for Fake {
+        fn batch_key(&self, action: &Action) -> (String, usize) {
+            (action.name().to_owned(), 2)
+        }
+
+        async fn run(&self, batch: Vec<Action>) -> Vec<Outcome> {
+            batch
+                .into_iter()
+                .map(|action| {
+                    let who = action.subject();
+                    self.sent
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}:{who}", action.name()));
+                    if self.refuse.contains(&who) {
+                        return Outcome::Failed(Error::invalid("refused"));
+                    }
+                    if let Action::UserType { to, .. } | Action::Role { to, .. } = &action {
+                        self.state.lock().unwrap().insert(who, to.clone());
+                    }
+                    Outcome::Done(action.word())
+                })
+                .collect()
+        }
+
+        async fn recheck(
+            &self,
+            items: Vec<(Action, Vec<Action>)>,
+        ) -> Vec<std::result::Result<(), String>> {
+            items
+                .iter()
+                .map(|(a, _)| {
+                    if a.subject() == "moved" {
+                        Err("moved on".into())
+                    } else {
+                        Ok(())
+                    }
+                })
+                .collect()
+        }
+    }
+
+    fn member(index: usize, name: &str, steps: Vec<Action>) -> PlanItem {
+        let mut item = PlanItem::new(index, name, "changed", Value::Null);
+        item.steps = steps;
+        item
+    }
+
+    fn role(name: &str) -> Action {
+        Action::Role {
+            username: name.into(),
+            from: "org_user".into(),
+            to: "viewer".into(),
+        }
+    }
+
+    fn user_type(name: &str) -> Action {
+        Action::UserType {
+            username: name.into(),
+            from: "creatorUT".into(),
+            to: "viewerUT".into(),
+        }
+    }
+
+    fn release(name: &str) -> Action {
+        Action::Release {
+            username: name.into(),
+            app: "arcgisprodesktop".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_stops_its_item_and_says_what_went_through() {
+        let mut plan = Plan::new("test", "https://x", Default::default());
+        plan.items = vec![
+            member(0, "ann", vec![role("ann"), user_type("ann")]),
+            member(
+                1,
+                "bob",
+                vec![role("bob"), release("bob"), user_type("bob")],
+            ),
+            member(
+                2,
+                "moved",
+                vec![role("moved"), release("moved"), user_type("moved")],
+            ),
+            member(3, "cy", vec![]),
+        ];
+        plan.items[3].end(Predicted::Failed, "no seat left");
+        let fake = Fake {
+            state: Mutex::new(HashMap::new()),
+            refuse: vec!["bob".into()],
+            sent: Mutex::new(Vec::new()),
+        };
+        let dir = std::env::temp_dir().join(format!("gislicense-plan-{}", std::process::id()));
+        let path = dir.join("journal.jsonl");
+        let journal = Journal::create(&path).unwrap();
+        let results = apply(&plan, &fake, Some(&journal), 4, None).await.unwrap();
+        let statuses: Vec<&str> = results.iter().map(|(o, _)| o.status()).collect();
+        assert_eq!(statuses, ["changed", "failed", "skipped", "failed"]);
+        // bob failed at the role step: no release, no user type.
+        assert!(!fake.sent.lock().unwrap().iter().any(|s| s == "release:bob"));
+        // moved changed its role, then was found changed: no release.
+        let moved = results[2].0.reason().unwrap();
+        assert!(moved.contains("role org_user → viewer"), "{moved}");
+        assert!(!fake
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s == "release:moved"));
+        // The journal rebuilds the same outcomes.
+        let read = Journal::read(&path).unwrap();
+        let rebuilt = read.report();
+        assert_eq!(
+            rebuilt
+                .iter()
+                .map(|r| r.status.as_str())
+                .collect::<Vec<_>>(),
+            statuses
+        );
+        assert!(read.finished());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn plans_round_trip_as_json() {
+        let mut plan = Plan::new("update_role", "https://x", Default::default());
+        plan.items = vec![member(0, "ann", vec![role("ann")])];
+        let back = Plan::from_json(&plan.to_json()).unwrap();
+        assert_eq!(back.items[0].steps, plan.items[0].steps);
+        assert_eq!(back.items[0].status(), "would_change");
+        assert!(Plan::from_json("{}").is_err());
+        let mut newer = plan.clone();
+        newer.format = FORMAT + 1;
+        assert!(Plan::from_json(&newer.to_json()).is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! Planning and applying closes of OpenLM sessions.
+//!
+//! Planning lists the sessions open now: a session no longer listed is unchanged (nothing to
+//! close), one on a workstation the listing marks not closable (no OpenLM Agent) is predicted
+//! to fail as the server would refuse it, and a plan that would close every open session is
+//! refused unless asked for (`allow_all`).
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use super::journal::JournalRead;
+use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted};
+use crate::bulk::Outcome;
+use crate::error::{Error, Result};
+use crate::openlm::client::SessionMatch;
+use crate::openlm::product::Field;
+use crate::openlm::{CloseTarget, OpenLm};
+
+/// Plan closing `items` (their places are their indexes).
+pub async fn plan_close(
+    client: &OpenLm,
+    items: Vec<Result<CloseTarget>>,
+    allow_all: bool,
+) -> Result<Plan> {
+    plan_indexed(
+        client,
+        items.into_iter().enumerate().collect(),
+        allow_all,
+        Map::new(),
+    )
+    .await
+}
+
+async fn plan_indexed(
+    client: &OpenLm,
+    items: Vec<(usize, Result<CloseTarget>)>,
+    allow_all: bool,
+    options: Map<String, Value>,
+) -> Result<Plan> {
+    let mut plan = Plan::new("close_applications", client.url(), options);
+    // A listing is a read: one that fails is tried again, twice, before items go unpredicted.
+    let mut listed = client.sessions_now().await;
+    for _ in 0..2 {
+        if listed.is_ok() {
+            break;
+        }
+        listed = client.sessions_now().await;
+    }
+    // Each open session, and whether its workstation takes a close (None: not said).
+    let open: std::result::Result<HashMap<SessionMatch, Option<bool>>, String> = match &listed {
+        Ok(products) => Ok(products
+            .iter()
+            .map(|p| (SessionMatch::of_product(p), p.flag(Field::Closable)))
+            .collect()),
+        Err(err) => Err(format!(
+            "cannot predict: the open sessions could not be listed ({})",
+            err.reason()
+        )),
+    };
+    if let Err(why) = &open {
+        plan.notes.push(why.clone());
+    }
+    let mut keys = Vec::with_capacity(items.len());
+    for (index, target) in items {
+        let target = target.and_then(|t| t.validate().map(|()| t));
+        let (name, wanted) = match &target {
+            Ok(t) => (t.describe(), serde_json::to_value(t).unwrap_or(Value::Null)),
+            Err(_) => (String::new(), Value::Null),
+        };
+        let mut item = PlanItem::new(index, name, "closed", wanted);
+        match target {
+            Err(err) => item.end(Predicted::Failed, err.reason()),
+            Ok(target) => {
+                keys.push((index, target.session_key()));
+                match &open {
+                    Err(why) => item.end(Predicted::Skipped, why.clone()),
+                    Ok(open) => match open.get(&SessionMatch::of_target(&target)) {
+                        None => item.end(Predicted::Unchanged, "the session is no longer open"),
+                        Some(Some(false)) => item.end(
+                            Predicted::Failed,
+                            format!(
+                                "no OpenLM Agent on {}: the listing marks its sessions not closable",
+                                target.workstation
+                            ),
+                        ),
+                        Some(_) => item.steps.push(Action::Close { session: target }),
+                    },
+                }
+            }
+        }
+        plan.items.push(item);
+    }
+    let keys: HashMap<usize, _> = keys.into_iter().collect();
+    skip_repeats(&mut plan.items, |item| {
+        format!("{:?}", keys.get(&item.index))
+    });
+    for item in &mut plan.items {
+        if item.predicted == Predicted::Skipped
+            && item
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("listed before"))
+        {
+            let earlier = item.reason.clone().unwrap_or_default();
+            item.reason = Some(format!(
+                "the same session as {}, which closes it",
+                earlier.trim_start_matches("listed before, as ")
+            ));
+        }
+    }
+    if let Ok(products) = &listed {
+        let closing = plan
+            .items
+            .iter()
+            .filter(|i| i.predicted == Predicted::WouldChange)
+            .count();
+        if !allow_all && closing > 1 && closing >= products.len() {
+            return Err(Error::invalid(format!(
+                "this would close every open session on the server ({closing}); \
+                 if that is meant, pass allow_all=True"
+            )));
+        }
+    }
+    Ok(plan)
+}
+
+/// Plan again the closes a journal left unfinished.
+pub async fn plan_resume(client: &OpenLm, read: &JournalRead) -> Result<Plan> {
+    read.plans[0].check_service(client.url())?;
+    let last = &read.plans[read.plans.len() - 1];
+    let mut items = Vec::new();
+    for report in read.unfinished() {
+        if let Some(item) = last.items.iter().find(|i| i.index == report.index) {
+            let target: CloseTarget = serde_json::from_value(item.wanted.clone())
+                .map_err(|e| Error::invalid(format!("the journal's plan cannot be read: {e}")))?;
+            items.push((item.index, Ok(target)));
+        }
+    }
+    let mut options = last.options.clone();
+    options.insert("resumes".into(), json!(read.plans.len()));
+    plan_indexed(client, items, true, options).await
+}
+
+/// Sends a plan's closes, one request each.
+pub struct CloseExecutor<'a>(pub &'a OpenLm);
+
+impl Executor for CloseExecutor<'_> {
+    fn batch_key(&self, action: &Action) -> (String, usize) {
+        (action.subject(), 1)
+    }
+
+    async fn run(&self, batch: Vec<Action>) -> Vec<Outcome> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for action in batch {
+            outcomes.push(match action {
+                Action::Close { session } => self.0.send_close_settled(&session).await,
+                other => Outcome::Failed(Error::invalid(format!(
+                    "OpenLM cannot {}",
+                    other.describe()
+                ))),
+            });
+        }
+        outcomes
+    }
+
+    async fn recheck(
+        &self,
+        items: Vec<(Action, Vec<Action>)>,
+    ) -> Vec<std::result::Result<(), String>> {
+        // A close is an item's only step: nothing after it to be still as planned.
+        items.iter().map(|_| Ok(())).collect()
+    }
+}

@@ -1,0 +1,1309 @@
+//! Planning and applying changes of members: user types, roles, entitlements, and releasing
+//! licenses checked out for offline use.
+//!
+//! Planning reads, at once: the members, the user types with their seats, the roles, who is
+//! signed in, and who has an app checked out (and the entitlements of the license being
+//! changed). Then it applies the portal's rules to each member, in order:
+//! - a role must fit the user type: a Viewer holds only the Viewer role; a Contributor or a
+//!   Mobile Worker holds no role that publishes or administers (Esri, "User types, roles,
+//!   and privileges"). A custom role's rank comes from its privileges. `roles="auto"` adds
+//!   the role step a change needs; without it such a member is predicted to fail.
+//! - a user type or entitlement change waits for the member's check-out to be released;
+//! - a member takes a seat of the new user type (and of each entitlement gained) while any
+//!   is left; seats freed by members who move away are not counted on (the order in which
+//!   concurrent requests land is not known), so the prediction errs on the safe side;
+//! - the signed-in administrator and the last administrator are not demoted unless asked.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::journal::JournalRead;
+use super::{Action, Executor, Plan, PlanItem, Predicted};
+use crate::bulk::{self, Outcome, Reread};
+use crate::error::{Error, Result};
+use crate::portal::licenses::{per_member_error, sorted, MAX_PROVISION_BATCH};
+use crate::portal::users::{
+    check_username, has_role, has_user_type, resolve_role, resolve_user_type,
+};
+use crate::portal::{App, Change, License, Member, Portal, Role, User, UserQuery, UserType};
+
+/// The built-in Viewer role's id.
+const VIEWER_ROLE: &str = "iAAAAAAAAAAAAAAA";
+const ADMIN_ROLE: &str = "org_admin";
+
+/// What a member should end as. Unset fields are left as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Wanted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+    /// A role id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Change the role when the user type cannot hold the member's role.
+    #[serde(default)]
+    pub roles_auto: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlements: Option<EntitlementsWanted>,
+    /// Release this app's check-out (an appId) first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// An undo's condition: the member is still as the journal left them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+}
+
+/// Entitlements under one license: set exactly, add, or remove.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntitlementsWanted {
+    /// The license's listing item id.
+    pub license: String,
+    pub title: String,
+    /// "set", "add" or "remove".
+    pub mode: String,
+    pub ids: Vec<String>,
+}
+
+impl EntitlementsWanted {
+    fn change(&self) -> Change {
+        match self.mode.as_str() {
+            "add" => Change::Add(self.ids.clone()),
+            "remove" => Change::Remove(self.ids.clone()),
+            _ => Change::Set(self.ids.clone()),
+        }
+    }
+}
+
+/// What an undo expects to find: the values the journal's steps left.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Expect {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlements: Option<Vec<String>>,
+}
+
+/// Switches a caller sets on a plan.
+#[derive(Debug, Clone, Default)]
+pub struct Guards {
+    /// Let the plan demote the signed-in administrator or the last administrator.
+    pub allow_admin_demotion: bool,
+    /// Let the plan change every member of the organization.
+    pub allow_all: bool,
+}
+
+/// A member as planning knows them.
+#[derive(Debug, Clone)]
+struct Known {
+    username: String,
+    user_type: String,
+    role: String,
+}
+
+/// The state a plan is made from.
+struct State {
+    me: Option<String>,
+    /// By lower-case user name; Err says why the members could not be read.
+    members: std::result::Result<HashMap<String, Known>, String>,
+    types: Vec<UserType>,
+    roles: Vec<Role>,
+    /// Apps each member has checked out (lower-case user name).
+    offline: std::result::Result<HashMap<String, Vec<App>>, String>,
+    /// The license whose entitlements change, and who holds what under it.
+    license: Option<(License, HashMap<String, Vec<String>>)>,
+}
+
+/// The rank of a role: what user types may hold it (0 Viewer ... 4 Administrator).
+fn role_rank(roles: &[Role], id: &str) -> u8 {
+    match id {
+        ADMIN_ROLE => return 4,
+        "org_publisher" => return 3,
+        "org_user" => return 2,
+        "iBBBBBBBBBBBBBBB" => return 1,
+        VIEWER_ROLE => return 0,
+        _ => {}
+    }
+    let Some(role) = roles.iter().find(|r| r.id == id) else {
+        return 2;
+    };
+    let has = |p: &dyn Fn(&str) -> bool| role.privileges.iter().any(|x| p(x));
+    if has(&|p| p.contains(":admin:")) {
+        4
+    } else if has(&|p| p.contains(":publisher:")) {
+        3
+    } else if has(&|p| {
+        p.starts_with("premium:")
+            || p.ends_with(":createItem")
+            || p.ends_with(":createGroup")
+            || p.ends_with(":shareToGroup")
+    }) {
+        2
+    } else if has(&|p| p.ends_with(":edit")) {
+        1
+    } else {
+        0
+    }
+}
+
+/// The highest role rank a user type may hold. Unknown types are not limited here: the
+/// portal judges them.
+fn type_max_rank(user_type: &str) -> u8 {
+    match user_type {
+        "viewerUT" => 0,
+        "editorUT" | "fieldWorkerUT" | "storytellerUT" | "insightsAnalystUT" => 2,
+        _ => 4,
+    }
+}
+
+/// The role `roles="auto"` gives a member whose role the user type cannot hold.
+fn auto_role(user_type: &str) -> &'static str {
+    if type_max_rank(user_type) == 0 {
+        VIEWER_ROLE
+    } else {
+        "org_user"
+    }
+}
+
+fn type_name<'a>(types: &'a [UserType], id: &'a str) -> &'a str {
+    types
+        .iter()
+        .find(|t| t.id.eq_ignore_ascii_case(id))
+        .map_or(id, |t| t.name.as_str())
+}
+
+fn role_name<'a>(roles: &'a [Role], id: &'a str) -> &'a str {
+    roles
+        .iter()
+        .find(|r| r.id == id)
+        .map_or(id, |r| r.name.as_str())
+}
+
+/// What a plan of members needs read.
+struct Needs {
+    types: bool,
+    offline: bool,
+    license: Option<String>,
+}
+
+async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> Result<State> {
+    let members = async {
+        let query = UserQuery::default();
+        portal.search_users(&query).await
+    };
+    let me = async {
+        if portal.is_token_auth() {
+            portal.me().await.ok().map(|u| u.username().to_lowercase())
+        } else {
+            None
+        }
+    };
+    let types = async {
+        if needs.types {
+            portal.user_types().await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let roles = portal.roles();
+    let offline = async {
+        if !needs.offline {
+            return Ok(HashMap::new());
+        }
+        let licenses = portal.licenses().await?;
+        let mut out: HashMap<String, Vec<App>> = HashMap::new();
+        for license in licenses {
+            let Ok(app) = App::parse(&license.title) else {
+                continue;
+            };
+            for holder in portal.user_entitlements(&license.item_id).await? {
+                if holder.disconnected {
+                    out.entry(holder.username.to_lowercase())
+                        .or_default()
+                        .push(app);
+                }
+            }
+        }
+        Ok::<_, Error>(out)
+    };
+    let license = async {
+        match &needs.license {
+            Some(item_id) => {
+                let licenses = portal.licenses().await?;
+                let license = licenses
+                    .into_iter()
+                    .find(|l| l.item_id == *item_id)
+                    .ok_or_else(|| Error::NotFound {
+                        url: portal.url().to_owned(),
+                        message: format!("the organization has no license {item_id:?} now"),
+                    })?;
+                let holders = portal
+                    .user_entitlements(&license.item_id)
+                    .await?
+                    .into_iter()
+                    .map(|h| (h.username.to_lowercase(), sorted(&h.entitlements)))
+                    .collect();
+                Ok::<_, Error>(Some((license, holders)))
+            }
+            None => Ok(None),
+        }
+    };
+    let (members, me, types, roles, offline, license) =
+        futures::join!(members, me, types, roles, offline, license);
+    let members = members
+        .map(|users| {
+            users
+                .into_iter()
+                .map(|u| (u.username().to_lowercase(), known(&u)))
+                .collect()
+        })
+        .map_err(|e| format!("the member listing could not be read ({})", e.reason()));
+    if let Err(why) = &members {
+        notes.push(format!("{why}: members it does not know are not predicted"));
+    }
+    let types = types?;
+    if needs.types && types.iter().all(|t| t.seats.is_none()) {
+        notes.push(
+            "the seats of each user type could not be read (portaladmin/license): \
+             a change may still be refused for want of seats"
+                .into(),
+        );
+    }
+    let offline = offline.map_err(|e| {
+        format!(
+            "who has a license checked out could not be read ({})",
+            e.reason()
+        )
+    });
+    if let Err(why) = &offline {
+        notes.push(why.clone());
+    }
+    Ok(State {
+        me,
+        members,
+        types,
+        roles: roles?,
+        offline,
+        license: license?,
+    })
+}
+
+fn known(user: &User) -> Known {
+    Known {
+        username: user.username().to_owned(),
+        user_type: user.user_type().unwrap_or("").to_owned(),
+        role: user.role_id().unwrap_or("").to_owned(),
+    }
+}
+
+/// Plan members towards what each is `wanted` as.
+pub async fn plan(
+    portal: &Portal,
+    operation: &str,
+    word: &str,
+    members: Vec<(usize, Result<Member>, Wanted)>,
+    guards: &Guards,
+    options: Map<String, Value>,
+) -> Result<Plan> {
+    let mut plan = Plan::new(operation, portal.url(), options);
+    let needs = Needs {
+        types: members
+            .iter()
+            .any(|(_, _, w)| w.user_type.is_some() || w.role.is_some()),
+        offline: members.iter().any(|(_, _, w)| {
+            w.user_type.is_some() || w.entitlements.is_some() || w.release.is_some()
+        }),
+        license: members
+            .iter()
+            .find_map(|(_, _, w)| w.entitlements.as_ref().map(|e| e.license.clone())),
+    };
+    let state = read_state(portal, needs, &mut plan.notes).await?;
+    let mut seats: HashMap<String, i64> = state
+        .types
+        .iter()
+        .filter_map(|t| {
+            t.seats
+                .map(|(used, max)| (t.id.clone(), (max - used).max(0)))
+        })
+        .collect();
+    let mut entitlement_seats: HashMap<String, i64> = match &state.license {
+        Some((license, holders)) => license
+            .entitlements
+            .iter()
+            .map(|(id, total)| {
+                let held = holders.values().filter(|h| h.contains(id)).count() as i64;
+                (id.clone(), (total - held).max(0))
+            })
+            .collect(),
+        None => HashMap::new(),
+    };
+    let mut admins = match &state.members {
+        Ok(all) => Some(all.values().filter(|m| m.role == ADMIN_ROLE).count()),
+        Err(_) => None,
+    };
+    // Repeats are skipped before anything is predicted: a repeat takes no seat.
+    let mut items: Vec<(PlanItem, Option<Member>, Wanted)> = members
+        .into_iter()
+        .map(|(index, member, wanted)| {
+            let name = member
+                .as_ref()
+                .map(|m| m.username.clone())
+                .unwrap_or_default();
+            let wanted_json = serde_json::to_value(&wanted).unwrap_or(Value::Null);
+            let mut item = PlanItem::new(index, name, word, wanted_json);
+            let member = match member.and_then(|m| check_username(&m.username).map(|()| m)) {
+                Ok(member) => Some(member),
+                Err(err) => {
+                    item.end(Predicted::Failed, err.reason());
+                    None
+                }
+            };
+            (item, member, wanted)
+        })
+        .collect();
+    let mut first: HashMap<String, usize> = HashMap::new();
+    for (item, member, _) in &mut items {
+        if member.is_none() {
+            continue;
+        }
+        let key = item.item.to_lowercase();
+        match first.get(&key) {
+            Some(earlier) => item.end(
+                Predicted::Skipped,
+                format!("listed before, as item {earlier}"),
+            ),
+            None => {
+                first.insert(key, item.index);
+            }
+        }
+    }
+    for (mut item, member, wanted) in items {
+        if let (Some(member), Predicted::WouldChange) = (member, item.predicted) {
+            predict(
+                &mut item,
+                &member,
+                &wanted,
+                &state,
+                guards,
+                &mut seats,
+                &mut entitlement_seats,
+                &mut admins,
+            );
+        }
+        plan.items.push(item);
+    }
+    if let Ok(all) = &state.members {
+        let changing = plan
+            .items
+            .iter()
+            .filter(|i| i.predicted == Predicted::WouldChange)
+            .count();
+        if !guards.allow_all && changing > 1 && changing >= all.len() {
+            return Err(Error::invalid(format!(
+                "this plan would change every member of the organization ({changing}); \
+                 if that is meant, pass allow_all=True"
+            )));
+        }
+    }
+    Ok(plan)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn predict(
+    item: &mut PlanItem,
+    member: &Member,
+    wanted: &Wanted,
+    state: &State,
+    guards: &Guards,
+    seats: &mut HashMap<String, i64>,
+    entitlement_seats: &mut HashMap<String, i64>,
+    admins: &mut Option<usize>,
+) {
+    let key = member.username.to_lowercase();
+    let found = match &state.members {
+        Ok(all) => match all.get(&key) {
+            Some(found) => found.clone(),
+            None => {
+                return item.end(
+                    Predicted::Failed,
+                    format!("{} is not a member of the organization", member.username),
+                )
+            }
+        },
+        // The caller's record of the member, when it says what is needed.
+        Err(why) => match (&member.user_type, &member.role) {
+            (Some(user_type), Some(role)) => Known {
+                username: member.username.clone(),
+                user_type: user_type.clone(),
+                role: role.clone(),
+            },
+            _ => return item.end(Predicted::Skipped, format!("cannot predict: {why}")),
+        },
+    };
+    let username = found.username.clone();
+    let offline: Vec<App> = match &state.offline {
+        Ok(map) => map.get(&key).cloned().unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let needs_offline =
+        wanted.user_type.is_some() || wanted.entitlements.is_some() || wanted.release.is_some();
+    if let (Err(why), true) = (&state.offline, needs_offline) {
+        return item.end(Predicted::Skipped, format!("cannot predict: {why}"));
+    }
+    if let Some(expect) = &wanted.expect {
+        if let Some(reason) = moved_on(expect, &found, state, &key) {
+            return item.end(Predicted::Skipped, reason);
+        }
+    }
+    let mut steps: Vec<Action> = Vec::new();
+    // 1. Release the check-out, when asked and there is one.
+    let release = wanted
+        .release
+        .as_deref()
+        .and_then(|app| App::parse(app).ok());
+    let released: Option<App> = release.filter(|app| offline.contains(app));
+    // 2. User type and role.
+    let target_type = wanted
+        .user_type
+        .clone()
+        .unwrap_or_else(|| found.user_type.clone());
+    let type_changes = !target_type.eq_ignore_ascii_case(&found.user_type);
+    let mut target_role = wanted.role.clone().unwrap_or_else(|| found.role.clone());
+    let max = type_max_rank(&target_type);
+    if wanted.role.is_none() && role_rank(&state.roles, &target_role) > max && wanted.roles_auto {
+        target_role = auto_role(&target_type).to_owned();
+    }
+    if role_rank(&state.roles, &target_role) > max {
+        let reason = if wanted.role.is_some() {
+            format!(
+                "the role '{}' cannot be held by {username}'s user type '{}'",
+                role_name(&state.roles, &target_role),
+                type_name(&state.types, &target_type)
+            )
+        } else {
+            format!(
+                "{username}'s role '{}' cannot be held by the user type '{}': change the role \
+                 first, or plan with roles=\"auto\" to add that step",
+                role_name(&state.roles, &target_role),
+                type_name(&state.types, &target_type)
+            )
+        };
+        return item.end(Predicted::Failed, reason);
+    }
+    let role_changes = target_role != found.role;
+    if role_changes && found.role == ADMIN_ROLE && !guards.allow_admin_demotion {
+        if state.me.as_deref() == Some(key.as_str()) {
+            return item.end(
+                Predicted::Failed,
+                format!(
+                    "{username} is the signed-in administrator: refusing to demote them; \
+                     pass allow_admin_demotion=True if that is meant"
+                ),
+            );
+        }
+        if *admins == Some(1) {
+            return item.end(
+                Predicted::Failed,
+                format!(
+                    "{username} is the organization's last administrator: refusing to demote \
+                     them; pass allow_admin_demotion=True if that is meant"
+                ),
+            );
+        }
+    }
+    let blocking: Vec<&App> = offline.iter().filter(|a| Some(**a) != released).collect();
+    if type_changes {
+        if let Some(app) = blocking.first() {
+            return item.end(
+                Predicted::Failed,
+                format!(
+                    "{username}'s {} license is checked out for offline use: release it first \
+                     (gis.admin.license.release_and_update does both)",
+                    app.title()
+                ),
+            );
+        }
+        if let Some(left) = seats.get(&target_type) {
+            if *left <= 0 {
+                return item.end(
+                    Predicted::Failed,
+                    format!(
+                        "no seat left for the user type '{}' (all of them taken)",
+                        type_name(&state.types, &target_type)
+                    ),
+                );
+            }
+        }
+    }
+    // 3. Entitlements.
+    let mut entitlements_step = None;
+    if let (Some(ew), Some((license, holders))) = (&wanted.entitlements, &state.license) {
+        let now = holders.get(&key).cloned().unwrap_or_default();
+        let to = ew.change().target(&now);
+        if to != now {
+            if let Some(app) = App::parse(&license.title)
+                .ok()
+                .filter(|a| blocking.contains(&a))
+            {
+                return item.end(
+                    Predicted::Failed,
+                    format!(
+                        "{username}'s {} license is checked out for offline use: release it first",
+                        app.title()
+                    ),
+                );
+            }
+            let gains: Vec<&String> = to.iter().filter(|e| !now.contains(e)).collect();
+            if let Some(short) = gains
+                .iter()
+                .find(|e| entitlement_seats.get(**e).copied().unwrap_or(0) <= 0)
+            {
+                return item.end(
+                    Predicted::Failed,
+                    format!("no {short} license left to give {username} (all assigned)"),
+                );
+            }
+            for e in gains {
+                if let Some(n) = entitlement_seats.get_mut(e) {
+                    *n -= 1;
+                }
+            }
+            entitlements_step = Some(Action::Entitlements {
+                username: username.clone(),
+                license: license.item_id.clone(),
+                title: license.title.clone(),
+                from: now,
+                to,
+            });
+        }
+    }
+    // The order the portal accepts: a role the current type can hold goes first (reversible
+    // before irreversible); a role only the new type can hold goes after the type.
+    let role_step = role_changes.then(|| Action::Role {
+        username: username.clone(),
+        from: found.role.clone(),
+        to: target_role.clone(),
+    });
+    let role_first = role_rank(&state.roles, &target_role) <= type_max_rank(&found.user_type);
+    if role_first {
+        steps.extend(role_step.clone());
+    }
+    if let Some(app) = released {
+        steps.push(Action::Release {
+            username: username.clone(),
+            app: app.id().to_owned(),
+        });
+    }
+    if type_changes {
+        steps.push(Action::UserType {
+            username: username.clone(),
+            from: found.user_type.clone(),
+            to: target_type.clone(),
+        });
+    }
+    if !role_first {
+        steps.extend(role_step);
+    }
+    steps.extend(entitlements_step);
+    if steps.is_empty() {
+        let reason = if wanted.release.is_some()
+            && wanted.user_type.is_none()
+            && wanted.entitlements.is_none()
+        {
+            format!(
+                "no {} license checked out",
+                release.map_or("such", |a| a.title())
+            )
+        } else if wanted.entitlements.is_some() && wanted.user_type.is_none() {
+            "already has those entitlements".into()
+        } else if wanted.user_type.is_some() {
+            "already that user type".into()
+        } else {
+            "already that role".into()
+        };
+        return item.end(Predicted::Unchanged, reason);
+    }
+    // Seats and administrators are taken only by items that will go.
+    if type_changes {
+        if let Some(left) = seats.get_mut(&target_type) {
+            *left -= 1;
+        }
+    }
+    if role_changes && found.role == ADMIN_ROLE {
+        *admins = admins.map(|n| n.saturating_sub(1));
+    }
+    item.item = username;
+    item.steps = steps;
+}
+
+/// Why an undo leaves a member alone: they changed since the journal's run.
+fn moved_on(expect: &Expect, found: &Known, state: &State, key: &str) -> Option<String> {
+    let username = &found.username;
+    if let Some(t) = &expect.user_type {
+        if !t.eq_ignore_ascii_case(&found.user_type) {
+            return Some(format!(
+                "{username} changed since the journal's run: their user type is {}, not {t}; left alone",
+                found.user_type
+            ));
+        }
+    }
+    if let Some(r) = &expect.role {
+        if *r != found.role {
+            return Some(format!(
+                "{username} changed since the journal's run: their role is {}, not {r}; left alone",
+                found.role
+            ));
+        }
+    }
+    if let (Some(e), Some((_, holders))) = (&expect.entitlements, &state.license) {
+        let now = holders.get(key).cloned().unwrap_or_default();
+        if sorted(e) != now {
+            return Some(format!(
+                "{username} changed since the journal's run: their entitlements are {now:?}; left alone"
+            ));
+        }
+    }
+    None
+}
+
+/// Members as the planner takes them, with their place and what they should end as.
+pub fn with_wanted(
+    members: Vec<Result<Member>>,
+    wanted: &Wanted,
+) -> Vec<(usize, Result<Member>, Wanted)> {
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| (i, m, wanted.clone()))
+        .collect()
+}
+
+fn options(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// Plan a change of user type (`roles_auto`: add the role step a member needs).
+pub async fn plan_user_type(
+    portal: &Portal,
+    members: Vec<Result<Member>>,
+    user_type: &str,
+    roles_auto: bool,
+    guards: &Guards,
+) -> Result<Plan> {
+    let types = portal.user_types().await?;
+    let target = resolve_user_type(&types, user_type)?;
+    let wanted = Wanted {
+        user_type: Some(target.clone()),
+        roles_auto,
+        ..Wanted::default()
+    };
+    let opts = options(&[
+        ("user_type", json!(target)),
+        (
+            "roles",
+            if roles_auto {
+                json!("auto")
+            } else {
+                Value::Null
+            },
+        ),
+    ]);
+    plan(
+        portal,
+        "update_license_type",
+        "changed",
+        with_wanted(members, &wanted),
+        guards,
+        opts,
+    )
+    .await
+}
+
+/// Plan a change of role.
+pub async fn plan_role(
+    portal: &Portal,
+    members: Vec<Result<Member>>,
+    role: &str,
+    guards: &Guards,
+) -> Result<Plan> {
+    let target = resolve_role(&portal.roles().await?, role)?;
+    let wanted = Wanted {
+        role: Some(target.clone()),
+        ..Wanted::default()
+    };
+    let opts = options(&[("role", json!(target))]);
+    plan(
+        portal,
+        "update_role",
+        "changed",
+        with_wanted(members, &wanted),
+        guards,
+        opts,
+    )
+    .await
+}
+
+/// Plan a change of entitlements under a license.
+pub async fn plan_entitlements(
+    portal: &Portal,
+    license: &str,
+    members: Vec<Result<Member>>,
+    change: Change,
+    guards: &Guards,
+) -> Result<Plan> {
+    let license = portal.license(license).await?;
+    let change = change.canonical(&license)?;
+    let (mode, ids, word) = match &change {
+        Change::Set(ids) if ids.is_empty() => ("set", ids.clone(), "revoked"),
+        Change::Set(ids) => ("set", ids.clone(), "assigned"),
+        Change::Add(ids) => ("add", ids.clone(), "assigned"),
+        Change::Remove(ids) => ("remove", ids.clone(), "revoked"),
+    };
+    if mode != "set" && ids.is_empty() {
+        return Err(Error::invalid("name at least one entitlement"));
+    }
+    let wanted = Wanted {
+        entitlements: Some(EntitlementsWanted {
+            license: license.item_id.clone(),
+            title: license.title.clone(),
+            mode: mode.into(),
+            ids: ids.clone(),
+        }),
+        ..Wanted::default()
+    };
+    let opts = options(&[
+        ("license", json!(license.title)),
+        ("mode", json!(mode)),
+        ("entitlements", json!(ids)),
+    ]);
+    plan(
+        portal,
+        "provision",
+        word,
+        with_wanted(members, &wanted),
+        guards,
+        opts,
+    )
+    .await
+}
+
+/// Plan releasing the check-outs of `app`.
+pub async fn plan_release(
+    portal: &Portal,
+    members: Vec<Result<Member>>,
+    app: &str,
+    guards: &Guards,
+) -> Result<Plan> {
+    let app = App::parse(app)?;
+    // A portal that cannot release this app is refused before anything is planned.
+    portal.release_endpoint(app).await?;
+    let wanted = Wanted {
+        release: Some(app.id().to_owned()),
+        ..Wanted::default()
+    };
+    let opts = options(&[("app", json!(app.id()))]);
+    plan(
+        portal,
+        "release",
+        "released",
+        with_wanted(members, &wanted),
+        guards,
+        opts,
+    )
+    .await
+}
+
+/// Plan the administrators' workflow: release each member's check-out of `app`, then change
+/// their user type and/or entitlements under `license`.
+#[allow(clippy::too_many_arguments)]
+pub async fn plan_release_and_update(
+    portal: &Portal,
+    members: Vec<Result<Member>>,
+    app: &str,
+    user_type: Option<&str>,
+    license: &str,
+    entitlements: Option<Vec<String>>,
+    roles_auto: bool,
+    guards: &Guards,
+) -> Result<Plan> {
+    if user_type.is_none() && entitlements.is_none() {
+        return Err(Error::invalid(
+            "say what to change after the release: user_type=, entitlements=, or both",
+        ));
+    }
+    let app = App::parse(app)?;
+    portal.release_endpoint(app).await?;
+    let user_type = match user_type {
+        Some(wanted) => Some(resolve_user_type(&portal.user_types().await?, wanted)?),
+        None => None,
+    };
+    let entitlements = match entitlements {
+        Some(ids) => {
+            let license = portal.license(license).await?;
+            let ids = license.entitlements_named(&ids)?;
+            Some(EntitlementsWanted {
+                license: license.item_id.clone(),
+                title: license.title.clone(),
+                mode: "set".into(),
+                ids,
+            })
+        }
+        None => None,
+    };
+    let opts = options(&[
+        ("app", json!(app.id())),
+        ("user_type", json!(user_type)),
+        (
+            "entitlements",
+            entitlements.as_ref().map_or(Value::Null, |e| json!(e.ids)),
+        ),
+        (
+            "roles",
+            if roles_auto {
+                json!("auto")
+            } else {
+                Value::Null
+            },
+        ),
+    ]);
+    let wanted = Wanted {
+        user_type,
+        roles_auto,
+        entitlements,
+        release: Some(app.id().to_owned()),
+        ..Wanted::default()
+    };
+    plan(
+        portal,
+        "release_and_update",
+        "changed",
+        with_wanted(members, &wanted),
+        guards,
+        opts,
+    )
+    .await
+}
+
+/// Plan what a journal left unfinished again, from the state now: the same items, the same
+/// wanted ends. Applying it appends to the same journal.
+pub async fn plan_resume(portal: &Portal, read: &JournalRead) -> Result<Plan> {
+    let first = &read.plans[0];
+    first.check_service(portal.url())?;
+    let last = &read.plans[read.plans.len() - 1];
+    let word = last
+        .items
+        .first()
+        .map_or("changed", |i| super::word(&i.word));
+    let mut members = Vec::new();
+    for report in read.unfinished() {
+        let Some(item) = last.items.iter().find(|i| i.index == report.index) else {
+            continue;
+        };
+        let wanted: Wanted = serde_json::from_value(item.wanted.clone())
+            .map_err(|e| Error::invalid(format!("the journal's plan cannot be read: {e}")))?;
+        members.push((item.index, Ok(Member::named(item.item.clone())), wanted));
+    }
+    let guards = Guards {
+        allow_admin_demotion: last.options.get("allow_admin_demotion") == Some(&Value::Bool(true)),
+        allow_all: true,
+    };
+    let mut options = last.options.clone();
+    options.insert("resumes".into(), json!(read.plans.len()));
+    plan(portal, &last.operation, word, members, &guards, options).await
+}
+
+/// Plan undoing what a journal shows done: each member back to what the journal found
+/// before, if they are still as it left them. Steps that cannot be undone (a released
+/// check-out) are listed as skipped items, with who it was.
+pub async fn plan_undo(portal: &Portal, read: &JournalRead) -> Result<Plan> {
+    let first = &read.plans[0];
+    first.check_service(portal.url())?;
+    let steps = read.steps();
+    let mut indexes: Vec<usize> = steps.keys().copied().collect();
+    indexes.sort_unstable();
+    let mut members = Vec::new();
+    let mut irreversible = Vec::new();
+    for index in indexes {
+        let mut wanted = Wanted::default();
+        let mut expect = Expect::default();
+        let mut username = None;
+        for step in steps[&index].iter().filter(|s| s.may_have_happened()) {
+            match &step.action {
+                Action::UserType {
+                    username: u,
+                    from,
+                    to,
+                } => {
+                    username.get_or_insert(u.clone());
+                    wanted.user_type.get_or_insert(from.clone());
+                    expect.user_type = Some(to.clone());
+                }
+                Action::Role {
+                    username: u,
+                    from,
+                    to,
+                } => {
+                    username.get_or_insert(u.clone());
+                    wanted.role.get_or_insert(from.clone());
+                    expect.role = Some(to.clone());
+                }
+                Action::Entitlements {
+                    username: u,
+                    license,
+                    title,
+                    from,
+                    to,
+                } => {
+                    username.get_or_insert(u.clone());
+                    if wanted.entitlements.is_none() {
+                        wanted.entitlements = Some(EntitlementsWanted {
+                            license: license.clone(),
+                            title: title.clone(),
+                            mode: "set".into(),
+                            ids: from.clone(),
+                        });
+                    }
+                    expect.entitlements = Some(to.clone());
+                }
+                other => irreversible.push((index, other.clone())),
+            }
+        }
+        if let Some(username) = username {
+            wanted.expect = Some(expect);
+            members.push((index, Ok(Member::named(username)), wanted));
+        }
+    }
+    let license = members
+        .iter()
+        .filter_map(|(_, _, w)| w.entitlements.as_ref().map(|e| e.license.clone()))
+        .collect::<HashSet<_>>();
+    if license.len() > 1 {
+        return Err(Error::invalid(
+            "this journal changed entitlements under several licenses; undo each separately",
+        ));
+    }
+    let guards = Guards {
+        allow_admin_demotion: true,
+        allow_all: true,
+    };
+    let mut options = Map::new();
+    options.insert("undoes".into(), json!(first.operation));
+    let mut plan = plan(portal, "undo", "changed", members, &guards, options).await?;
+    for (index, action) in irreversible {
+        let mut item = PlanItem::new(index, action.subject(), "changed", Value::Null);
+        item.end(
+            Predicted::Skipped,
+            format!(
+                "cannot be undone: {} for {}",
+                action.describe(),
+                action.subject()
+            ),
+        );
+        plan.items.push(item);
+    }
+    plan.items.sort_by_key(|i| i.index);
+    Ok(plan)
+}
+
+/// Plan `operation` ("update_license_type", "update_role", "provision", "release",
+/// "release_and_update") with its arguments as the bindings and the command line give them:
+/// `user_type`, `roles` ("auto"), `role`, `license`, `mode`, `entitlements`, `app`,
+/// `allow_admin_demotion`, `allow_all`.
+pub async fn plan_operation(
+    portal: &Portal,
+    operation: &str,
+    members: Vec<Result<Member>>,
+    args: &Map<String, Value>,
+) -> Result<Plan> {
+    let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_owned);
+    let needed =
+        |key: &str| text(key).ok_or_else(|| Error::invalid(format!("{operation} needs {key}=")));
+    let flag = |key: &str| args.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let ids = |key: &str| -> Option<Vec<String>> {
+        args.get(key).and_then(Value::as_array).map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+    };
+    let roles_auto = match text("roles").as_deref() {
+        None => false,
+        Some("auto") => true,
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "roles= takes \"auto\" (add the role change a member needs) or None, not {other:?}"
+            )))
+        }
+    };
+    let guards = Guards {
+        allow_admin_demotion: flag("allow_admin_demotion"),
+        allow_all: flag("allow_all"),
+    };
+    let mut plan = match operation {
+        "update_license_type" => {
+            plan_user_type(portal, members, &needed("user_type")?, roles_auto, &guards).await?
+        }
+        "update_role" => plan_role(portal, members, &needed("role")?, &guards).await?,
+        "provision" => {
+            let ids = ids("entitlements").unwrap_or_default();
+            let change = match text("mode").as_deref().unwrap_or("set") {
+                "set" => Change::Set(ids),
+                "add" => Change::Add(ids),
+                "remove" => Change::Remove(ids),
+                other => return Err(Error::invalid(format!("unknown change {other:?}"))),
+            };
+            plan_entitlements(portal, &needed("license")?, members, change, &guards).await?
+        }
+        "release" => plan_release(portal, members, &needed("app")?, &guards).await?,
+        "release_and_update" => {
+            plan_release_and_update(
+                portal,
+                members,
+                &text("app").unwrap_or_else(|| "arcgisprodesktop".into()),
+                text("user_type").as_deref(),
+                &text("license").unwrap_or_else(|| "ArcGIS Pro".into()),
+                ids("entitlements"),
+                roles_auto,
+                &guards,
+            )
+            .await?
+        }
+        other => return Err(Error::invalid(format!("no such change: {other:?}"))),
+    };
+    for key in ["allow_admin_demotion", "allow_all"] {
+        if flag(key) {
+            plan.options.insert(key.into(), Value::Bool(true));
+        }
+    }
+    Ok(plan)
+}
+
+/// Sends a plan's steps to a portal.
+pub struct PortalExecutor<'a> {
+    pub portal: &'a Portal,
+    /// Members per updateUserLicenseType request.
+    pub batch_size: usize,
+}
+
+impl PortalExecutor<'_> {
+    async fn user_types(&self, batch: Vec<Action>) -> Vec<Outcome> {
+        let (names, target): (Vec<String>, String) = match batch.first() {
+            Some(Action::UserType { to, .. }) => {
+                (batch.iter().map(Action::subject).collect(), to.clone())
+            }
+            _ => return Vec::new(),
+        };
+        let mut outcomes: Vec<Outcome> =
+            match self.portal.update_license_type(&names, &target).await {
+                Ok(per_user) => per_user
+                    .into_iter()
+                    .map(|(_, result)| Outcome::of(result, "changed"))
+                    .collect(),
+                Err(err) => names
+                    .iter()
+                    .map(|_| Outcome::of(Err(err.clone()), "changed"))
+                    .collect(),
+            };
+        let sent: HashMap<usize, String> = names.into_iter().enumerate().collect();
+        let is_done = has_user_type(&target);
+        let is_done = &is_done;
+        bulk::settle_each(&mut outcomes, &sent, "changed", |name| async move {
+            self.portal.reread_member(&name, is_done).await
+        })
+        .await;
+        outcomes
+    }
+
+    async fn role(&self, username: String, to: String) -> Outcome {
+        let result = self.portal.update_role(&username, &to).await;
+        let is_done = has_role(&to);
+        bulk::settled(result, "changed", || {
+            self.portal.reread_member(&username, &is_done)
+        })
+        .await
+    }
+
+    async fn entitlements(&self, batch: Vec<Action>) -> Vec<Outcome> {
+        let Some(Action::Entitlements { license, to, .. }) = batch.first().cloned() else {
+            return Vec::new();
+        };
+        let word = batch[0].word();
+        let names: Vec<String> = batch.iter().map(Action::subject).collect();
+        let mut outcomes = match self.portal.provision(&license, &names, &to).await {
+            Ok(()) => names.iter().map(|_| Outcome::Done(word)).collect(),
+            // One member the portal refuses fails the whole request: send each alone.
+            Err(err) if names.len() > 1 && per_member_error(&err) => {
+                let mut alone = Vec::with_capacity(names.len());
+                for name in &names {
+                    let result = self
+                        .portal
+                        .provision(&license, std::slice::from_ref(name), &to)
+                        .await;
+                    alone.push(Outcome::of(result, word));
+                }
+                alone
+            }
+            Err(err) => names
+                .iter()
+                .map(|_| Outcome::of(Err(err.clone()), word))
+                .collect(),
+        };
+        let sent: HashMap<usize, String> = names.into_iter().enumerate().collect();
+        let (license, to) = (&license, &to);
+        bulk::settle_each(&mut outcomes, &sent, word, |name| async move {
+            match self.portal.user_entitlement(license, &name).await {
+                Ok(found) => {
+                    let now = found.map(|f| sorted(&f.entitlements)).unwrap_or_default();
+                    if now == *to {
+                        Reread::Done
+                    } else {
+                        Reread::NotDone(format!("the member's entitlements are {now:?}"))
+                    }
+                }
+                Err(err) => Reread::Failed(err),
+            }
+        })
+        .await;
+        outcomes
+    }
+
+    async fn release(&self, username: String, app: String) -> Outcome {
+        let app = match App::parse(&app) {
+            Ok(app) => app,
+            Err(err) => return Outcome::Failed(err),
+        };
+        let sent = match self.portal.release_endpoint(app).await {
+            Ok(endpoint) => self.portal.send_release(&endpoint, &username, app).await,
+            Err(err) => Err(err),
+        };
+        bulk::settled(sent, "released", || async {
+            match self.portal.license(app.title()).await {
+                Ok(license) => self.portal.reread_release(&license, &username, app).await,
+                Err(err) => Reread::Failed(err),
+            }
+        })
+        .await
+    }
+}
+
+impl Executor for PortalExecutor<'_> {
+    fn batch_key(&self, action: &Action) -> (String, usize) {
+        match action {
+            Action::UserType { to, .. } => (format!("user_type {to}"), self.batch_size),
+            Action::Entitlements { license, to, .. } => (
+                format!("entitlements {license} {}", to.join(",")),
+                self.batch_size.min(MAX_PROVISION_BATCH),
+            ),
+            other => (format!("{} {}", other.name(), other.subject()), 1),
+        }
+    }
+
+    async fn run(&self, batch: Vec<Action>) -> Vec<Outcome> {
+        match batch.first() {
+            Some(Action::UserType { .. }) => self.user_types(batch).await,
+            Some(Action::Entitlements { .. }) => self.entitlements(batch).await,
+            _ => {
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for action in batch {
+                    outcomes.push(match action {
+                        Action::Role { username, to, .. } => self.role(username, to).await,
+                        Action::Release { username, app } => self.release(username, app).await,
+                        other => Outcome::Failed(Error::invalid(format!(
+                            "a portal cannot {}",
+                            other.describe()
+                        ))),
+                    });
+                }
+                outcomes
+            }
+        }
+    }
+
+    async fn recheck(
+        &self,
+        items: Vec<(Action, Vec<Action>)>,
+    ) -> Vec<std::result::Result<(), String>> {
+        bulk::run_ordered(
+            items,
+            bulk::REREAD_CONCURRENCY,
+            |(action, later)| async move {
+                let user = match self.portal.get_user(&action.subject()).await {
+                    Ok(user) => user,
+                    Err(err) => {
+                        return Err(format!(
+                            "the member could not be read again ({})",
+                            err.reason()
+                        ))
+                    }
+                };
+                for step in &later {
+                    match step {
+                        Action::UserType { from, .. }
+                            if user.user_type() != Some(from.as_str()) =>
+                        {
+                            return Err(format!(
+                                "their user type is now {}, not {from}",
+                                user.user_type().unwrap_or("not stated")
+                            ))
+                        }
+                        Action::Role { from, .. } if user.role_id() != Some(from.as_str()) => {
+                            return Err(format!(
+                                "their role is now {}, not {from}",
+                                user.role_id().unwrap_or("not stated")
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(id: &str, privileges: &[&str]) -> Role {
+        Role {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+            privileges: privileges.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn role_ranks_come_from_privileges() {
+        let roles = vec![
+            role(
+                "analyst",
+                &["portal:user:createItem", "premium:user:spatialanalysis"],
+            ),
+            role(
+                "editor",
+                &["features:user:edit", "portal:user:viewOrgItems"],
+            ),
+            role("boss", &["portal:admin:viewUsers"]),
+            role("looker", &["portal:user:viewOrgItems"]),
+        ];
+        assert_eq!(role_rank(&roles, "analyst"), 2);
+        assert_eq!(role_rank(&roles, "editor"), 1);
+        assert_eq!(role_rank(&roles, "boss"), 4);
+        assert_eq!(role_rank(&roles, "looker"), 0);
+        assert_eq!(role_rank(&roles, VIEWER_ROLE), 0);
+        assert!(role_rank(&roles, "org_publisher") > type_max_rank("editorUT"));
+        assert_eq!(auto_role("viewerUT"), VIEWER_ROLE);
+        assert_eq!(auto_role("fieldWorkerUT"), "org_user");
+    }
+}

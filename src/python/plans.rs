@@ -1,0 +1,60 @@
+//! Plans and journals at the edge: a plan travels as its JSON text (the facade's `Plan`
+//! keeps it as a dict and saves it as it is), outcomes as the step-outcome tuples of
+//! `bulk.rs`, and a journal is read here into report rows.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use crate::error::Error;
+use crate::plan::{self, Executor, Journal, Plan};
+use crate::python::bulk::StepOutcomesList;
+use crate::python::errors::to_pyerr;
+
+/// The arguments of a planned operation, from the facade's JSON text.
+pub fn args(text: &str) -> PyResult<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_str(text)
+        .map_err(|e| to_pyerr(Error::invalid(format!("the plan's arguments: {e}"))))
+}
+
+/// A plan from its JSON text, for the service at `url`.
+pub fn plan_for(text: &str, url: &str) -> PyResult<Plan> {
+    let plan = Plan::from_json(text).map_err(to_pyerr)?;
+    plan.check_service(url).map_err(to_pyerr)?;
+    Ok(plan)
+}
+
+/// Apply `plan` with `executor`, journaled to `journal` when given.
+pub async fn apply_journaled<E: Executor>(
+    plan: Plan,
+    executor: &E,
+    journal: Option<PathBuf>,
+    concurrency: usize,
+) -> Result<StepOutcomesList, Error> {
+    let journal = match journal {
+        Some(path) => Some(Journal::create(&path)?),
+        None => None,
+    };
+    let outcomes = plan::apply(&plan, executor, journal.as_ref(), concurrency, None).await?;
+    Ok(StepOutcomesList(outcomes))
+}
+
+/// A journal's report: one `(index, item, status, reason, finished)` row per item first
+/// planned, and the first plan's JSON text.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn read_journal(
+    path: PathBuf,
+) -> PyResult<(
+    Vec<(usize, String, String, Option<String>, bool)>,
+    String,
+    bool,
+)> {
+    let read = Journal::read(&path).map_err(to_pyerr)?;
+    let rows = read
+        .report()
+        .into_iter()
+        .map(|r| (r.index, r.item, r.status, r.reason, r.finished))
+        .collect();
+    Ok((rows, read.plans[0].to_json(), read.finished()))
+}

@@ -1,0 +1,58 @@
+"""Change plans: a dry run predicts the real run item for item, applying journals every step,
+and a journal can be read back and undone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gislicense
+from gislicense import GIS
+from gislicense.plans import Journal, Plan
+
+
+def admin(sb: gislicense.Sandbox) -> GIS:
+    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+
+
+def test_a_mixed_population_is_predicted_item_for_item(tmp_path: Path) -> None:
+    with gislicense.Sandbox() as sb:
+        gis = admin(sb)
+        users = sb.portal_users()
+        publishers = [u["username"] for u in users if u["role"] == "org_publisher"][:3]
+        offline = [u["username"] for u in users if u["proOffline"]][:2]
+        viewers = [u["username"] for u in users if u["userLicenseTypeId"] == "viewerUT"][:2]
+        items = [*publishers, *offline, *viewers, "nobody-here", sb.admin_username]
+        plan = gis.users.plan_license_type(items, "viewer")
+        before = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        # Saved and loaded, the plan is the same plan.
+        loaded = Plan.load(plan.save(tmp_path / "plan.json"), gis)
+        assert [i.status for i in loaded] == [i.status for i in plan]
+        journal = tmp_path / "run.jsonl"
+        report = loaded.apply(journal=journal)
+        predicted = [i.status.replace("would_change", "changed") for i in plan]
+        assert [o.status for o in report] == predicted
+        assert "cannot be held by" in (plan.items[0].reason or "")
+        assert "not a member" in (plan.items[7].reason or "")
+        assert plan.items[8].status == "failed"  # the signed-in administrator
+        # Read back, the journal tells the same outcomes.
+        read = Journal(journal)
+        assert read.finished
+        assert [o.status for o in read.report] == predicted
+
+        # With roles="auto" the role step comes first, then the user type.
+        auto = gis.users.plan_license_type(publishers, "viewer", roles="auto")
+        assert [s["action"] for s in auto.items[0].steps] == ["role", "user_type"]
+        journal2 = tmp_path / "auto.jsonl"
+        done = auto.apply(journal=journal2)
+        assert done.counts() == {"changed": 3}
+        assert all(sb.portal_user(n)["userLicenseTypeId"] == "viewerUT" for n in publishers)
+        # Undo puts every member back exactly.
+        undo = Plan.undo(journal2, gis)
+        assert undo.counts() == {"would_change": 3}
+        assert [s["action"] for s in undo.items[0].steps] == ["user_type", "role"]
+        undone = undo.apply(journal=tmp_path / "undo.jsonl")
+        assert undone.counts() == {"changed": 3}
+        after = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        assert after == before
+        # Nothing is left to resume of a finished run.
+        assert len(Plan.resume(journal2, gis)) == 0
