@@ -1,12 +1,10 @@
 //! Bulk operations: every item ends with its own outcome, in the order the items were given,
-//! and one failure never stops the others. A bulk change is planned (`plan`: refused items
-//! fail, repeats are skipped), run with bounded concurrency (`run_ordered`), and its outcomes
-//! put back in item order (`outcomes`). A change whose answer was lost ends `Unknown` until a
-//! re-read of the state settles it (`settle_unknown`).
+//! and one failure never stops the others. Changes are planned and applied by `plan`; this
+//! module holds what that builds on: the outcomes, the bounded runner (`run_ordered`), and
+//! settling a change whose answer was lost by a re-read of the state (`settle_unknown`).
 
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
-use std::hash::Hash;
 
 use futures::stream::{self, StreamExt};
 
@@ -110,78 +108,6 @@ impl Outcome {
             Outcome::Failed(err) | Outcome::Unknown(err) => Some(err.reason()),
         }
     }
-}
-
-/// What to do with one item of a bulk change: send it, or it has its outcome already.
-pub enum Step<T> {
-    Send(T),
-    Done(Outcome),
-}
-
-/// Plan a bulk change: items refused before anything is sent fail, an item with the same
-/// `key` as an earlier one is skipped (`repeat` says why, given the earlier one's place), and
-/// the rest are to be sent.
-pub fn plan<T, K: Eq + Hash>(
-    items: impl IntoIterator<Item = Result<T, Error>>,
-    key: impl Fn(&T) -> K,
-    repeat: impl Fn(usize) -> String,
-) -> Vec<Step<T>> {
-    let mut first_of: HashMap<K, usize> = HashMap::new();
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let item = match item {
-                Ok(item) => item,
-                Err(err) => return Step::Done(Outcome::Failed(err)),
-            };
-            match first_of.entry(key(&item)) {
-                Entry::Occupied(first) => Step::Done(Outcome::Skipped(repeat(*first.get()))),
-                Entry::Vacant(slot) => {
-                    slot.insert(index);
-                    Step::Send(item)
-                }
-            }
-        })
-        .collect()
-}
-
-/// The items a plan sends, with their places among the items.
-pub fn to_send<T: Clone>(plan: &[Step<T>]) -> Vec<(usize, T)> {
-    plan.iter()
-        .enumerate()
-        .filter_map(|(i, step)| match step {
-            Step::Send(item) => Some((i, item.clone())),
-            Step::Done(_) => None,
-        })
-        .collect()
-}
-
-/// A dry run's outcomes: the plan's own, and `word` (what would be done) for the items to send.
-pub fn finish_dry_run<T>(plan: Vec<Step<T>>, word: &'static str) -> Vec<Outcome> {
-    plan.into_iter()
-        .map(|step| match step {
-            Step::Send(_) => Outcome::WouldDo(word),
-            Step::Done(outcome) => outcome,
-        })
-        .collect()
-}
-
-/// Every item's outcome: the plan's own, and the results of the items sent (by their places).
-pub fn outcomes<T>(
-    plan: Vec<Step<T>>,
-    results: impl IntoIterator<Item = (usize, Outcome)>,
-) -> Vec<Outcome> {
-    let mut results: HashMap<usize, Outcome> = results.into_iter().collect();
-    plan.into_iter()
-        .enumerate()
-        .map(|(i, step)| match step {
-            Step::Done(outcome) => outcome,
-            Step::Send(_) => results.remove(&i).unwrap_or_else(|| {
-                Outcome::Failed(Error::invalid("internal: this item got no result"))
-            }),
-        })
-        .collect()
 }
 
 /// Run `work` over `items`, at most `concurrency` at a time, and return the results in item order.

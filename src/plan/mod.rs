@@ -16,7 +16,7 @@ pub mod journal;
 pub mod openlm;
 pub mod portal;
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -547,21 +547,22 @@ fn with_context(err: &Error, step: &str, before: &str) -> Error {
     }
 }
 
-/// Items named twice: the later ones are skipped, by `key`.
-pub fn skip_repeats(items: &mut [PlanItem], key: impl Fn(&PlanItem) -> String) {
+/// Items named twice: among the items still to change, one with the same `key` as an earlier
+/// one is skipped, `repeat` saying why (given the earlier one's index).
+pub fn skip_repeats(
+    items: &mut [PlanItem],
+    key: impl Fn(&PlanItem) -> String,
+    repeat: impl Fn(usize) -> String,
+) {
     let mut first: HashMap<String, usize> = HashMap::new();
     for item in items.iter_mut() {
         if item.predicted != Predicted::WouldChange {
             continue;
         }
-        let k = key(item);
-        match first.get(&k) {
-            Some(&earlier) => item.end(
-                Predicted::Skipped,
-                format!("listed before, as item {earlier}"),
-            ),
-            None => {
-                first.insert(k, item.index);
+        match first.entry(key(item)) {
+            Entry::Occupied(earlier) => item.end(Predicted::Skipped, repeat(*earlier.get())),
+            Entry::Vacant(slot) => {
+                slot.insert(item.index);
             }
         }
     }

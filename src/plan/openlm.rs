@@ -92,23 +92,11 @@ async fn plan_indexed(
         plan.items.push(item);
     }
     let keys: HashMap<usize, _> = keys.into_iter().collect();
-    skip_repeats(&mut plan.items, |item| {
-        format!("{:?}", keys.get(&item.index))
-    });
-    for item in &mut plan.items {
-        if item.predicted == Predicted::Skipped
-            && item
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with("listed before"))
-        {
-            let earlier = item.reason.clone().unwrap_or_default();
-            item.reason = Some(format!(
-                "the same session as {}, which closes it",
-                earlier.trim_start_matches("listed before, as ")
-            ));
-        }
-    }
+    skip_repeats(
+        &mut plan.items,
+        |item| format!("{:?}", keys.get(&item.index)),
+        |first| format!("the same session as item {first}, which closes it"),
+    );
     if let Ok(products) = &listed {
         let closing = plan
             .items

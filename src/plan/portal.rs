@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::journal::JournalRead;
-use super::{Action, Executor, Plan, PlanItem, Predicted};
+use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted};
 use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::portal::licenses::{per_member_error, sorted, MAX_PROVISION_BATCH};
@@ -67,11 +67,9 @@ pub struct EntitlementsWanted {
 
 impl EntitlementsWanted {
     fn change(&self) -> Change {
-        match self.mode.as_str() {
-            "add" => Change::Add(self.ids.clone()),
-            "remove" => Change::Remove(self.ids.clone()),
-            _ => Change::Set(self.ids.clone()),
-        }
+        // Planning writes only the three modes; anything else is read as "set".
+        Change::from_mode(&self.mode, self.ids.clone())
+            .unwrap_or_else(|_| Change::Set(self.ids.clone()))
     }
 }
 
@@ -208,50 +206,61 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         }
     };
     let roles = portal.roles();
-    let offline = async {
-        if !needs.offline {
-            return Ok(HashMap::new());
+    // The purchases are read once, and each license's holders once: who has an app checked
+    // out, and who holds what under the license being changed, come from the same listings.
+    let licensing = async {
+        let mut offline: std::result::Result<HashMap<String, Vec<App>>, Error> = Ok(HashMap::new());
+        let mut changed = None;
+        if !needs.offline && needs.license.is_none() {
+            return Ok((offline, changed));
         }
-        let licenses = portal.licenses().await?;
-        let mut out: HashMap<String, Vec<App>> = HashMap::new();
-        for license in licenses {
-            let Ok(app) = App::parse(&license.title) else {
+        for license in portal.licenses().await? {
+            let app = App::parse(&license.title).ok();
+            let is_changed = needs.license.as_deref() == Some(license.item_id.as_str());
+            let needed = is_changed || (needs.offline && app.is_some());
+            if !needed {
                 continue;
+            }
+            let holders = match portal.user_entitlements(&license.item_id).await {
+                Ok(holders) => holders,
+                Err(err) if is_changed => return Err(err),
+                Err(err) => {
+                    offline = Err(err);
+                    continue;
+                }
             };
-            for holder in portal.user_entitlements(&license.item_id).await? {
-                if holder.disconnected {
+            if let (true, Some(app), Ok(out)) = (needs.offline, app, &mut offline) {
+                for holder in holders.iter().filter(|h| h.disconnected) {
                     out.entry(holder.username.to_lowercase())
                         .or_default()
                         .push(app);
                 }
             }
-        }
-        Ok::<_, Error>(out)
-    };
-    let license = async {
-        match &needs.license {
-            Some(item_id) => {
-                let licenses = portal.licenses().await?;
-                let license = licenses
-                    .into_iter()
-                    .find(|l| l.item_id == *item_id)
-                    .ok_or_else(|| Error::NotFound {
-                        url: portal.url().to_owned(),
-                        message: format!("the organization has no license {item_id:?} now"),
-                    })?;
-                let holders = portal
-                    .user_entitlements(&license.item_id)
-                    .await?
+            if is_changed {
+                let held = holders
                     .into_iter()
                     .map(|h| (h.username.to_lowercase(), sorted(&h.entitlements)))
                     .collect();
-                Ok::<_, Error>(Some((license, holders)))
+                changed = Some((license, held));
             }
-            None => Ok(None),
         }
+        if let (Some(item_id), None) = (&needs.license, &changed) {
+            return Err(Error::NotFound {
+                url: portal.url().to_owned(),
+                message: format!("the organization has no license {item_id:?} now"),
+            });
+        }
+        Ok::<_, Error>((offline, changed))
     };
-    let (members, me, types, roles, offline, license) =
-        futures::join!(members, me, types, roles, offline, license);
+    let (members, me, types, roles, licensing) =
+        futures::join!(members, me, types, roles, licensing);
+    // Without the license being changed nothing can be planned; without who has what
+    // checked out, the members it concerns are not predicted.
+    let (offline, license) = match licensing {
+        Ok((offline, license)) => (offline, license),
+        Err(err) if needs.license.is_some() => return Err(err),
+        Err(err) => (Err(err), None),
+    };
     let members = members
         .map(|users| {
             users
@@ -286,7 +295,7 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         types,
         roles: roles?,
         offline,
-        license: license?,
+        license,
     })
 }
 
@@ -343,8 +352,7 @@ pub async fn plan(
         Ok(all) => Some(all.values().filter(|m| m.role == ADMIN_ROLE).count()),
         Err(_) => None,
     };
-    // Repeats are skipped before anything is predicted: a repeat takes no seat.
-    let mut items: Vec<(PlanItem, Option<Member>, Wanted)> = members
+    let (mut items, checked): (Vec<PlanItem>, Vec<(Option<Member>, Wanted)>) = members
         .into_iter()
         .map(|(index, member, wanted)| {
             let name = member
@@ -360,26 +368,16 @@ pub async fn plan(
                     None
                 }
             };
-            (item, member, wanted)
+            (item, (member, wanted))
         })
-        .collect();
-    let mut first: HashMap<String, usize> = HashMap::new();
-    for (item, member, _) in &mut items {
-        if member.is_none() {
-            continue;
-        }
-        let key = item.item.to_lowercase();
-        match first.get(&key) {
-            Some(earlier) => item.end(
-                Predicted::Skipped,
-                format!("listed before, as item {earlier}"),
-            ),
-            None => {
-                first.insert(key, item.index);
-            }
-        }
-    }
-    for (mut item, member, wanted) in items {
+        .unzip();
+    // Repeats are skipped before anything is predicted: a repeat takes no seat.
+    skip_repeats(
+        &mut items,
+        |item| item.item.to_lowercase(),
+        |first| format!("listed before, as item {first}"),
+    );
+    for (mut item, (member, wanted)) in items.into_iter().zip(checked) {
         if let (Some(member), Predicted::WouldChange) = (member, item.predicted) {
             predict(
                 &mut item,
@@ -1054,12 +1052,7 @@ pub async fn plan_operation(
         "update_role" => plan_role(portal, members, &needed("role")?, &guards).await?,
         "provision" => {
             let ids = ids("entitlements").unwrap_or_default();
-            let change = match text("mode").as_deref().unwrap_or("set") {
-                "set" => Change::Set(ids),
-                "add" => Change::Add(ids),
-                "remove" => Change::Remove(ids),
-                other => return Err(Error::invalid(format!("unknown change {other:?}"))),
-            };
+            let change = Change::from_mode(text("mode").as_deref().unwrap_or("set"), ids)?;
             plan_entitlements(portal, &needed("license")?, members, change, &guards).await?
         }
         "release" => plan_release(portal, members, &needed("app")?, &guards).await?,

@@ -282,6 +282,16 @@ pub enum Change {
 }
 
 impl Change {
+    /// The change a mode names: "set" (exactly these), "add" or "remove".
+    pub fn from_mode(mode: &str, ids: Vec<String>) -> Result<Change> {
+        match mode {
+            "set" => Ok(Change::Set(ids)),
+            "add" => Ok(Change::Add(ids)),
+            "remove" => Ok(Change::Remove(ids)),
+            other => Err(Error::invalid(format!("unknown change {other:?}"))),
+        }
+    }
+
     pub(crate) fn target(&self, current: &[String]) -> Vec<String> {
         let mut target: Vec<String> = match self {
             Change::Set(ids) => ids.clone(),
