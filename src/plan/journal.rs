@@ -359,8 +359,18 @@ impl JournalRead {
             .into_iter()
             .map(|(index, (n, item))| {
                 let own: Vec<StepRecord> = steps.get(&index).cloned().unwrap_or_default();
+                let lost = own
+                    .iter()
+                    .any(|s| matches!(s.outcome.as_deref(), None | Some("unknown")));
                 let (status, reason, finished) = match item.predicted {
                     Predicted::WouldChange => item_status(item, &own, ended.contains(&n)),
+                    // Sent by an interrupted run, its answer lost, and a resume found it
+                    // done: this run made the change.
+                    Predicted::Unchanged if n > 0 && lost => (
+                        item.word.clone(),
+                        Some("its answer was lost; the resume found it done".to_owned()),
+                        true,
+                    ),
                     _ => (item.status(), item.reason.clone(), true),
                 };
                 ItemReport {
