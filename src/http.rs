@@ -32,8 +32,9 @@ pub struct HttpOptions {
     /// The first pause between attempts; it doubles each time (with jitter).
     pub backoff: Duration,
     /// Also retry requests that change something after failures where the server may
-    /// have acted (timeouts, dropped connections, HTTP 500/502/503/504). Connection failures,
-    /// where nothing reached the server, are retried for every request.
+    /// have acted (timeouts, dropped connections, HTTP 500/502/504). Connection failures
+    /// and HTTP 503, where the server did not handle the request, are retried for every
+    /// request.
     pub retry_writes: bool,
     /// The largest reply body read, in bytes; a longer one is an error while it streams in,
     /// so a server that never stops sending cannot exhaust memory.
@@ -313,7 +314,12 @@ impl Http {
                         request.method,
                         reply.status
                     );
-                    self.may_retry(request.effect, Failure::GatewayStatus)
+                    let failure = if reply.status == 503 {
+                        Failure::Unavailable
+                    } else {
+                        Failure::GatewayStatus
+                    };
+                    self.may_retry(request.effect, failure)
                 }
                 Ok(reply) => {
                     log::debug!(
@@ -335,7 +341,7 @@ impl Http {
                 return finish(request.effect, outcome, lost_before);
             }
             lost_before |= match &outcome {
-                Ok(reply) => answer_from_gateway(reply.status),
+                Ok(reply) => may_have_acted(reply.status),
                 Err((failure, _)) => failure.may_have_acted(),
             };
             let pause = self.pause_before_retry(attempt, outcome.as_ref().ok());
@@ -466,7 +472,7 @@ impl Http {
     fn may_retry(&self, effect: Effect, failure: Failure) -> bool {
         match failure {
             Failure::NotSent | Failure::Tls | Failure::TooLong => false,
-            Failure::Connect => true,
+            Failure::Connect | Failure::Unavailable => true,
             Failure::Timeout | Failure::Broken | Failure::GatewayStatus => {
                 effect != Effect::Write || self.options.retry_writes
             }
@@ -551,9 +557,11 @@ fn closed_early(cause: &str) -> bool {
     .any(|words| cause.contains(words))
 }
 
-/// A 502 or 504: a gateway's answer, which says nothing of what the server behind it did.
-fn answer_from_gateway(status: u16) -> bool {
-    matches!(status, 502 | 504)
+/// A 500 (a server that broke while handling the request), or a 502 or 504 (a gateway's
+/// answer, which says nothing of what the server behind it did): the change may have been
+/// made. A 503 is not among them: the server says it did not handle the request.
+fn may_have_acted(status: u16) -> bool {
+    matches!(status, 500 | 502 | 504)
 }
 
 /// The result of the last attempt as the caller sees it. For a request that changes
@@ -572,7 +580,7 @@ fn finish(
             Err(err.unknown_outcome())
         }
         Err((_, err)) => Err(err),
-        Ok(reply) if answer_from_gateway(reply.status) => {
+        Ok(reply) if may_have_acted(reply.status) => {
             Err(reply.status_error().unknown_outcome())
         }
         Ok(mut reply) => {
@@ -599,7 +607,11 @@ impl Failure {
     fn may_have_acted(self) -> bool {
         match self {
             Failure::Timeout | Failure::Broken | Failure::TooLong => true,
-            Failure::GatewayStatus | Failure::NotSent | Failure::Connect | Failure::Tls => false,
+            Failure::GatewayStatus
+            | Failure::Unavailable
+            | Failure::NotSent
+            | Failure::Connect
+            | Failure::Tls => false,
         }
     }
 }
@@ -615,8 +627,11 @@ enum Failure {
     Timeout,
     /// The connection broke after the request may have arrived.
     Broken,
-    /// 500, 502, 503 or 504 from the server or a gateway in front of it: often passing.
+    /// 500, 502 or 504 from the server or a gateway in front of it: often passing.
     GatewayStatus,
+    /// 503: the server (or a gateway) says it cannot handle the request now, so it did not:
+    /// a repeat is safe for every request.
+    Unavailable,
     /// The reply passed `max_reply_bytes`; the next one would too.
     TooLong,
 }

@@ -351,6 +351,31 @@ def test_a_close_dropped_before_the_server_acted_is_unknown_not_failed() -> None
             )
 
 
+def test_a_close_answered_503_is_sent_again() -> None:
+    # A 503 says the server did not handle the request: a repeat is safe, even for a close.
+    with Sandbox(sessions=60) as sb:
+        openlm = OpenLM(sb.openlm_url, backoff=0.01)
+        target = next(p for p in openlm.get_active_products() if p.closable)
+        sb.fail_next("http503", 1, operation="CloseApplication")
+        report = openlm.close_applications([target])
+        assert [o.status for o in report] == ["closed"], report[0].reason
+        closes = sb.requests(operation="CloseApplication")
+        assert [r.fault for r in closes] == ["http503", None]
+
+
+def test_a_close_answered_500_is_unknown_until_a_second_look() -> None:
+    # A 500 is a server that broke while handling the request: it may have closed the
+    # session. The close is not repeated; the listing settles what it can.
+    with Sandbox(sessions=60) as sb:
+        openlm = OpenLM(sb.openlm_url, backoff=0.01)
+        target = next(p for p in openlm.get_active_products() if p.closable)
+        sb.fail_next("http500", 1, operation="CloseApplication")
+        report = openlm.close_applications([target])
+        assert [o.status for o in report] == ["unknown"], report[0].reason
+        assert "HTTP 500" in (report[0].reason or "") and "still open" in (report[0].reason or "")
+        assert len(sb.requests(operation="CloseApplication")) == 1
+
+
 def test_a_retried_close_that_finds_the_session_gone_is_not_a_failure() -> None:
     with Sandbox(sessions=60) as sb:
         openlm = OpenLM(sb.openlm_url, retry_writes=True, backoff=0.01)
