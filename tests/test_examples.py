@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gislicense import GIS, Sandbox
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -70,16 +72,49 @@ def test_change_user_license_type_applies_within_the_seats() -> None:
     assert result.returncode == 0, result.stderr
     # The sandbox has fewer free Viewer seats than idle Creators: only that many move.
     assert "free seats" in result.stdout
-    summaries = [line for line in result.stdout.splitlines() if " items: " in line]
-    assert len(summaries) == 2  # role first, then user type
-    assert all("changed" in s and "failed" not in s for s in summaries)
+    plan, done = [line for line in result.stdout.splitlines() if " items: " in line]
+    assert "would change" in plan and "failed" not in plan
+    assert "changed" in done and "failed" not in done
+    # Each moves in two steps, the Viewer role first.
+    steps = [line for line in result.stdout.splitlines() if line.startswith("  would change")]
+    assert steps and all("role " in s and s.index("role ") < s.index("user type") for s in steps)
+    assert "Journal: " in result.stdout and "--undo " in result.stdout
 
 
 def test_change_user_license_type_upwards_keeps_roles() -> None:
     result = run("change_user_license_type.py", "--from", "viewer", "--to", "creator", "--apply")
     assert result.returncode == 0, result.stderr
-    assert "Role ->" not in result.stdout
-    assert "User type -> Creator:" in result.stdout
+    steps = [line for line in result.stdout.splitlines() if line.startswith("  would change")]
+    assert steps and all("user type viewerUT → creatorUT" in s for s in steps)
+    assert not any("role " in s for s in steps)
+
+
+def test_change_user_license_type_undo_puts_members_back(tmp_path: Path) -> None:
+    with Sandbox() as sb:
+        portal = (
+            *("--url", sb.portal_url, "--username", sb.admin_username),
+            *("--password", sb.admin_password, "--ca-bundle", str(sb.ca_file)),
+        )
+        before = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        journal = tmp_path / "run.jsonl"
+        done = run("change_user_license_type.py", *portal, "--apply", "--journal", str(journal))
+        assert done.returncode == 0, done.stderr
+        assert journal.exists()
+        moved = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        assert moved != before
+
+        plan = run("change_user_license_type.py", *portal, "--undo", str(journal))
+        assert plan.returncode == 0, plan.stderr
+        assert "Undoing the run journaled in" in plan.stdout
+        assert "Nothing was changed" in plan.stdout
+        assert "user type viewerUT → creatorUT; role iAAAAAAAAAAAAAAA → " in plan.stdout
+        still = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        assert still == moved
+
+        undo = run("change_user_license_type.py", *portal, "--undo", str(journal), "--apply")
+        assert undo.returncode == 0, undo.stderr
+        after = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        assert after == before
 
 
 def test_change_user_license_type_rejects_an_unknown_type() -> None:
@@ -95,14 +130,43 @@ def test_release_offline_pro_license_lists_then_releases() -> None:
     assert "5 members have ArcGIS Pro checked out for offline use" in listing.stdout
     assert "Name members to release" in listing.stdout
 
-    plan = run("release_offline_pro_license.py", "--all", "--dry-run")
+    plan = run("release_offline_pro_license.py", "--all")
     assert plan.returncode == 0, plan.stderr
     assert "5 items: 5 would release" in plan.stdout
     assert "Nothing was released" in plan.stdout
 
-    done = run("release_offline_pro_license.py", "--all")
+    done = run("release_offline_pro_license.py", "--all", "--apply")
     assert done.returncode == 0, done.stderr
     assert "5 items: 5 released" in done.stdout
+    assert "Journal: " in done.stdout
+
+
+def test_release_then_viewer_and_undo(tmp_path: Path) -> None:
+    with Sandbox() as sb:
+        portal = (
+            *("--url", sb.portal_url, "--username", sb.admin_username),
+            *("--password", sb.admin_password, "--ca-bundle", str(sb.ca_file)),
+        )
+        offline = [u["username"] for u in sb.portal_users() if u["proOffline"]]
+        before = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        pro = gis.admin.license.get("pro")
+        entitled = {n: pro.user_entitlement(n).entitlements for n in offline}
+        journal = tmp_path / "run.jsonl"
+        args = ("--all", "--user-type", "viewer", "--revoke", "--journal", str(journal))
+        done = run("release_offline_pro_license.py", *portal, *args, "--apply")
+        assert done.returncode == 0, done.stderr
+        assert f"{len(offline)} items: {len(offline)} changed" in done.stdout
+        assert all(sb.portal_user(n)["userLicenseTypeId"] == "viewerUT" for n in offline)
+
+        undo = run("release_offline_pro_license.py", *portal, "--undo", str(journal), "--apply")
+        assert undo.returncode == 0, undo.stderr
+        # Types, roles and entitlements go back; the releases are listed as not undoable.
+        assert "cannot be undone" in undo.stdout
+        after = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
+        assert after == before
+        assert {n: pro.user_entitlement(n).entitlements for n in offline} == entitled
+        assert not any(sb.portal_user(n)["proOffline"] for n in offline)
 
 
 def test_release_offline_pro_license_names_members() -> None:
