@@ -5,6 +5,9 @@
 
 The portal benchmarks also run the official ArcGIS API for Python when --arcgis-python (or
 GISLICENSE_ARCGIS_PYTHON) names a Python that has it installed (pip install arcgis==2.4.4).
+The change benchmark also runs the build before change plans when --before-plans-python (or
+GISLICENSE_BEFORE_PLANS_PYTHON) names a Python with a release build of commit 770ff14, to
+measure what planning and the journal cost.
 
 Every contender runs in its own process, on this machine, in this run; the report gives
 each one's time and its ratio to gislicense, against the targets of the issues.
@@ -33,7 +36,11 @@ WORKERS = HERE / "workers.py"
 
 
 def worker(*args: str, python: str = sys.executable) -> dict[str, Any]:
-    out = subprocess.run([python, str(WORKERS), *args], check=True, capture_output=True, text=True)
+    # Journals of the changes measured go beside the data, not to the user's data folder.
+    env = {**os.environ, "GISLICENSE_JOURNAL_DIR": str(DATA / "journals")}
+    out = subprocess.run(
+        [python, str(WORKERS), *args], check=True, capture_output=True, text=True, env=env
+    )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -148,7 +155,9 @@ def bench_list(members: int, latency: float, runs: int, arcgis: str | None) -> d
     return {"members": members, "latency": latency, "results": results}
 
 
-def bench_change(count: int, latency: float, runs: int, arcgis: str | None) -> dict[str, Any]:
+def bench_change(
+    count: int, latency: float, runs: int, arcgis: str | None, before_plans: str | None
+) -> dict[str, Any]:
     # Creator holds any role, and the seats are raised: every member can change.
     members = count * 2
     args = (
@@ -156,9 +165,13 @@ def bench_change(count: int, latency: float, runs: int, arcgis: str | None) -> d
         *("--offline", "0", "--seats", f"creatorUT={members}"),
     )
     results: dict[str, Any] = {}
-    for contender, python in portal_contenders(arcgis):
+    contenders = portal_contenders(arcgis)
+    if before_plans:
+        # The same call in the build before change plans: what planning and the journal cost.
+        contenders.insert(-1, ("before_plans", before_plans))
+    for contender, python in contenders:
         measured: list[float] = []
-        for _ in range(runs if contender == "gislicense" else 1):
+        for _ in range(runs if contender in ("gislicense", "before_plans") else 1):
             with SandboxProcess(*args) as sb:  # a fresh organization for every run
                 portal = sb.portal_file()
                 names_file = DATA / "names.json"
@@ -365,8 +378,11 @@ def report(results: dict[str, Any]) -> str:
             "Against the sandbox portal run as its own process (HTTPS), a fresh organization for "
             "every run, signed in beforehand. The official client calls `user.update_license_type` "
             "for each member (one request, then one more to re-read the member); the urllib loop "
-            "sends one `updateUserLicenseType` per member; `gis.users.update_license_type` looks "
-            "up who is already Creator, then sends batches of 25, 8 at a time.",
+            "sends one `updateUserLicenseType` per member; `gis.users.update_license_type` plans "
+            "(reads the members, user types and seats, roles, offline check-outs), then sends "
+            "batches of 25, 8 at a time, journaling every batch. The build before change plans "
+            "(commit 770ff14) makes the same call, which then only looked up who was already "
+            "Creator.",
             "",
             "| contender | time | x gislicense time |",
             "|---|---|---|",
@@ -375,6 +391,12 @@ def report(results: dict[str, Any]) -> str:
             if name in r:
                 t = statistics.median(r[name]["times"])
                 lines.append(f"| {names[name]} | {t:.2f} s | {t / ours:.1f}x |")
+        if "before_plans" in r:
+            before = statistics.median(r["before_plans"]["times"])
+            lines.append(
+                f"| the same call before change plans (no plan, no journal), median of "
+                f"{len(r['before_plans']['times'])} | {before:.2f} s | {before / ours:.2f}x |"
+            )
         lines.append(
             f'| `gis.users.update_license_type(names, "creatorUT")`, median of '
             f"{len(r['gislicense']['times'])} | {ours:.2f} s | 1.0x |"
@@ -387,6 +409,13 @@ def report(results: dict[str, Any]) -> str:
             f"({names[baseline]}). Result: {ratio:.1f}x: {'met' if ratio >= 30 else 'NOT MET'}.",
             "",
         ]
+        if "before_plans" in r:
+            cost = ours / statistics.median(r["before_plans"]["times"]) - 1
+            lines += [
+                f"Target: planning and journaling cost at most 10% more than the call before "
+                f"change plans. Result: {cost * 100:+.1f}%: {'met' if cost <= 0.10 else 'NOT MET'}.",
+                "",
+            ]
     if "release" in results:
         re_ = results["release"]
         r = re_["results"]
@@ -435,6 +464,12 @@ def main() -> None:
         default=os.environ.get("GISLICENSE_ARCGIS_PYTHON"),
         help="a Python with the official arcgis package, to run it as a contender",
     )
+    parser.add_argument(
+        "--before-plans-python",
+        default=os.environ.get("GISLICENSE_BEFORE_PLANS_PYTHON"),
+        help="a Python with the release build of commit 770ff14 (before change plans), to "
+        "measure what plans cost the change benchmark",
+    )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
     import gislicense._core as core
@@ -450,7 +485,9 @@ def main() -> None:
     if "list" in wanted:
         results["list"] = bench_list(10_000, 0.010, runs=3, arcgis=args.arcgis_python)
     if "change" in wanted:
-        results["change"] = bench_change(5_000, 0.010, runs=3, arcgis=args.arcgis_python)
+        results["change"] = bench_change(
+            5_000, 0.010, runs=3, arcgis=args.arcgis_python, before_plans=args.before_plans_python
+        )
     if "release" in wanted:
         results["release"] = bench_release(500, 0.010, runs=3)
     if "import" in wanted:

@@ -31,6 +31,12 @@ def test_a_mixed_population_is_predicted_item_for_item(tmp_path: Path) -> None:
         report = loaded.apply(journal=journal)
         predicted = [i.status.replace("would_change", "changed") for i in plan]
         assert [o.status for o in report] == predicted
+        # The reasons and errors are the same too: a non-member is not found, as the
+        # portal's own refusal would say.
+        dry = plan.report()
+        assert [o.reason for o in report] == [o.reason for o in dry]
+        assert [type(o.error) for o in report] == [type(o.error) for o in dry]
+        assert isinstance(report[7].error, gislicense.NotFoundError)
         assert "cannot be held by" in (plan.items[0].reason or "")
         assert "not a member" in (plan.items[7].reason or "")
         assert plan.items[8].status == "failed"  # the signed-in administrator

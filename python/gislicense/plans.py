@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Union
 from gislicense import _core
 from gislicense._calls import Chain, Done, Pending, Then, awaiting, blocking
 from gislicense.bulk import BulkReport, Outcome
-from gislicense.exceptions import InvalidInputError
+from gislicense.exceptions import GisLicenseError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from gislicense.openlm import OpenLM
@@ -212,10 +212,11 @@ class Plan:
         """The predictions as a report, as a dry run returns them."""
         items = self._given or [i.item for i in self.items]
         report: BulkReport[Any] = BulkReport()
-        for given, item in zip(items, self.items):
-            error = InvalidInputError(item.reason or "") if item.status == "failed" else None
+        for given, item, data in zip(items, self.items, self._data["items"]):
+            error = _refusal(data, item.reason or "") if item.status == "failed" else None
+            reason = str(error) if error else item.reason
             steps = [Outcome(s["action"], _status("would_change", _word(s))) for s in item.steps]
-            report.append(Outcome(given, item.status, item.reason, error, steps))
+            report.append(Outcome(given, item.status, reason, error, steps))
         return report
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -339,6 +340,13 @@ def _core_of(client: GIS | OpenLM) -> Any:
     from gislicense.openlm import OpenLM
 
     return client._client if isinstance(client, OpenLM) else client._core
+
+
+def _refusal(data: dict[str, Any], reason: str) -> GisLicenseError:
+    """The error a predicted failure stands for, as applying reports it."""
+    if data.get("refusal") == "not_found":
+        return NotFoundError(f"not found: {reason}")
+    return InvalidInputError(reason)
 
 
 def _word(step: dict[str, Any]) -> str:

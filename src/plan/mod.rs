@@ -166,6 +166,22 @@ pub struct PlanItem {
     /// What the item should end as, for the planner that made it (resume plans it again).
     #[serde(default)]
     pub wanted: Value,
+    /// For a predicted failure: what kind of refusal, so it reports the error the server's
+    /// own refusal would have given.
+    #[serde(default)]
+    pub refusal: Refusal,
+}
+
+/// The kind of a predicted failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The request would be refused as it stands (no seat, a role the type cannot hold, a
+    /// guard): `InvalidInput`.
+    #[default]
+    Invalid,
+    /// What it names does not exist (not a member): `NotFound`.
+    NotFound,
 }
 
 impl PlanItem {
@@ -178,7 +194,14 @@ impl PlanItem {
             reason: None,
             steps: Vec::new(),
             wanted,
+            refusal: Refusal::Invalid,
         }
+    }
+
+    /// Predict that it fails because what it names does not exist.
+    pub fn not_found(&mut self, reason: impl Into<String>) {
+        self.end(Predicted::Failed, reason);
+        self.refusal = Refusal::NotFound;
     }
 
     pub fn end(&mut self, predicted: Predicted, reason: impl Into<String>) {
@@ -255,7 +278,7 @@ impl Plan {
                     .iter()
                     .map(|s| (s.name(), Outcome::WouldDo(would(s.word()))))
                     .collect();
-                (settled(item), steps)
+                (settled(item, &self.service), steps)
             })
             .collect()
     }
@@ -299,13 +322,17 @@ pub fn would(done: &str) -> &'static str {
 }
 
 /// The outcome of an item whose prediction is final (nothing to send), or its dry-run form.
-fn settled(item: &PlanItem) -> Outcome {
+fn settled(item: &PlanItem, service: &str) -> Outcome {
     let reason = item.reason.clone().unwrap_or_default();
-    match item.predicted {
-        Predicted::WouldChange => Outcome::WouldDo(would(&item.word)),
-        Predicted::Unchanged => Outcome::Unchanged(reason),
-        Predicted::Skipped => Outcome::Skipped(reason),
-        Predicted::Failed => Outcome::Failed(Error::invalid(reason)),
+    match (item.predicted, item.refusal) {
+        (Predicted::WouldChange, _) => Outcome::WouldDo(would(&item.word)),
+        (Predicted::Unchanged, _) => Outcome::Unchanged(reason),
+        (Predicted::Skipped, _) => Outcome::Skipped(reason),
+        (Predicted::Failed, Refusal::Invalid) => Outcome::Failed(Error::invalid(reason)),
+        (Predicted::Failed, Refusal::NotFound) => Outcome::Failed(Error::NotFound {
+            url: service.to_owned(),
+            message: reason,
+        }),
     }
 }
 
@@ -359,7 +386,7 @@ pub async fn apply<E: Executor>(
         .iter()
         .map(|item| match item.predicted {
             Predicted::WouldChange => (Outcome::Done(word(&item.word)), Vec::new()),
-            _ => (settled(item), Vec::new()),
+            _ => (settled(item, &plan.service), Vec::new()),
         })
         .collect();
     if let Some(progress) = progress {

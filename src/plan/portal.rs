@@ -424,10 +424,10 @@ fn predict(
         Ok(all) => match all.get(&key) {
             Some(found) => found.clone(),
             None => {
-                return item.end(
-                    Predicted::Failed,
-                    format!("{} is not a member of the organization", member.username),
-                )
+                return item.not_found(format!(
+                    "{} is not a member of the organization",
+                    member.username
+                ))
             }
         },
         // The caller's record of the member, when it says what is needed.
