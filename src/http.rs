@@ -580,9 +580,7 @@ fn finish(
             Err(err.unknown_outcome())
         }
         Err((_, err)) => Err(err),
-        Ok(reply) if may_have_acted(reply.status) => {
-            Err(reply.status_error().unknown_outcome())
-        }
+        Ok(reply) if may_have_acted(reply.status) => Err(reply.status_error().unknown_outcome()),
         Ok(mut reply) => {
             // A refusal of the repeat proves nothing: the first attempt may have made the
             // change (a repeated close finds the session gone; a portal restarting after a

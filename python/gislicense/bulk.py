@@ -4,8 +4,7 @@ reason, or unknown (the change was sent and its answer lost)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from gislicense._calls import Pending, Then
 from gislicense.exceptions import BulkOperationError, GisLicenseError
@@ -19,6 +18,10 @@ FAILED = "failed"
 SKIPPED = "skipped"
 #: The change was sent, its answer was lost, and a second look could not confirm it.
 UNKNOWN = "unknown"
+
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Outcome(Generic[T]):

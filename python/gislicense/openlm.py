@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Union
@@ -239,7 +238,7 @@ class OpenLM:
         check_text(server=server, vendor=vendor)
         items = list(products)
         call = self._client.plan_close(items, server, vendor, allow_all)
-        return Then(call, lambda text: Plan(self, json.loads(text), items))
+        return Then(call, lambda text: Plan._of(self, text, items))
 
     plan_close = blocking(_plan_close)
     plan_close_async = awaiting(_plan_close)

@@ -12,12 +12,10 @@ undone (:meth:`Plan.undo`) from its journal.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
@@ -26,8 +24,13 @@ from gislicense.bulk import BulkReport, Outcome
 from gislicense.exceptions import GisLicenseError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
+    import datetime as _dt
+    from pathlib import Path
+
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
+
+# pathlib and datetime are imported where used: they would double `import gislicense`.
 
 __all__ = ["Journal", "Plan", "PlanItem", "default_journal_dir"]
 
@@ -41,6 +44,8 @@ def default_journal_dir() -> Path:
     user's data folder (``%LOCALAPPDATA%\\gislicense\\journals`` on Windows,
     ``~/Library/Application Support/gislicense/journals`` on macOS,
     ``$XDG_DATA_HOME/gislicense/journals`` or ``~/.local/share/gislicense/journals``)."""
+    from pathlib import Path
+
     chosen = os.environ.get("GISLICENSE_JOURNAL_DIR")
     if chosen:
         return Path(chosen)
@@ -57,6 +62,8 @@ def _journal_path(journal: JournalArg, operation: str) -> str | None:
     if journal is False:
         return None
     if journal is None or journal is True:
+        import datetime as _dt
+
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         return str(default_journal_dir() / f"{stamp}-{operation}.jsonl")
     return os.fspath(journal)
@@ -150,6 +157,15 @@ class Plan:
         # The caller's own items (User objects...), for the report to hand back.
         self._given = list(given) if given is not None and len(given) == len(self.items) else None
         self.journal: Path | None = None
+        # The core's own text of the plan, sent back as it is when applied.
+        self._text: str | None = None
+
+    @classmethod
+    def _of(cls, client: GIS | OpenLM, text: str, given: Sequence[Any] | None = None) -> Plan:
+        """A plan from the core's JSON text."""
+        plan = cls(client, json.loads(text), given)
+        plan._text = text
+        return plan
 
     @property
     def operation(self) -> str:
@@ -165,6 +181,8 @@ class Plan:
 
     @property
     def created(self) -> _dt.datetime:
+        import datetime as _dt
+
         return _dt.datetime.fromtimestamp(self._data["created_ms"] / 1000, tz=_dt.timezone.utc)
 
     def __iter__(self) -> Iterator[PlanItem]:
@@ -221,6 +239,8 @@ class Plan:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the plan to ``path`` (JSON) and return the path."""
+        from pathlib import Path
+
         target = Path(path)
         target.write_text(json.dumps(self._data, indent=1), encoding="utf-8")
         return target
@@ -232,7 +252,8 @@ class Plan:
         Applying a loaded plan sends the steps it holds; if the state changed since it was
         made, the server's refusals are reported as such. Plan again for fresh predictions.
         """
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
         try:
             data = json.loads(text)
         except ValueError as err:
@@ -260,9 +281,11 @@ class Plan:
             fail, unchanged or skipped end so without anything sent. The journal's path is
             :attr:`journal`.
         """
+        from pathlib import Path
+
         path = _journal_path(journal, self.operation)
         self.journal = Path(path) if path else None
-        text = json.dumps(self._data)
+        text = self._text if self._text is not None else json.dumps(self._data)
         core = self._core_client()
         if self.operation == "close_applications":
             call = core.apply_plan(text, path, concurrency)
@@ -328,11 +351,11 @@ def _resumed(
     cls: type[Plan], journal: str | os.PathLike[str], client: GIS | OpenLM
 ) -> Pending[Plan]:
     call = _core_of(client).plan_resume(os.fspath(journal))
-    return Then(call, lambda text: cls(client, json.loads(text)))
+    return Then(call, lambda text: cls._of(client, text))
 
 
 def _undone(cls: type[Plan], journal: str | os.PathLike[str], gis: GIS) -> Pending[Plan]:
-    return Then(gis._core.plan_undo(os.fspath(journal)), lambda text: cls(gis, json.loads(text)))
+    return Then(gis._core.plan_undo(os.fspath(journal)), lambda text: cls._of(gis, text))
 
 
 def _core_of(client: GIS | OpenLM) -> Any:
@@ -379,6 +402,8 @@ class Journal:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        from pathlib import Path
+
         self.path = Path(path)
         rows, plan, finished = _core.read_journal(os.fspath(self.path))
         self.finished: bool = finished
@@ -406,7 +431,7 @@ def plan_members(
     items = list(users)
     members = [_member(u) for u in items]
     call = gis._core.plan(operation, members, json.dumps(args))
-    return Then(call, lambda text: Plan(gis, json.loads(text), items))
+    return Then(call, lambda text: Plan._of(gis, text, items))
 
 
 def change(

@@ -156,7 +156,7 @@ impl Executor for CloseExecutor<'_> {
         &self,
         items: Vec<(Action, Vec<Action>)>,
     ) -> Vec<std::result::Result<(), String>> {
-        // A close is an item's only step: nothing after it to be still as planned.
+        // Never asked: a close is an item's only step, with nothing after it to check.
         items.iter().map(|_| Ok(())).collect()
     }
 }
