@@ -411,9 +411,10 @@ def report(results: dict[str, Any]) -> str:
         ]
         if "before_plans" in r:
             cost = ours / statistics.median(r["before_plans"]["times"]) - 1
+            verdict = "met" if cost <= 0.10 else "NOT MET"
             lines += [
                 f"Target: planning and journaling cost at most 10% more than the call before "
-                f"change plans. Result: {cost * 100:+.1f}%: {'met' if cost <= 0.10 else 'NOT MET'}.",
+                f"change plans. Result: {cost * 100:+.1f}%: {verdict}.",
                 "",
             ]
     if "release" in results:

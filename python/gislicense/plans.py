@@ -148,28 +148,54 @@ class Plan:
     def __init__(
         self,
         client: GIS | OpenLM,
-        data: dict[str, Any],
+        data: dict[str, Any] | None = None,
         given: Sequence[Any] | None = None,
+        *,
+        text: str | None = None,
+        operation: str | None = None,
     ) -> None:
+        if data is None and text is None:
+            raise InvalidInputError("a plan needs its data or its JSON text")
         self._client = client
-        self._data = data
-        self.items = [PlanItem(i) for i in data["items"]]
-        # The caller's own items (User objects...), for the report to hand back.
-        self._given = list(given) if given is not None and len(given) == len(self.items) else None
+        # The core's own text of the plan, sent back as it is when applied: a change made
+        # and applied at once (update_license_type...) never reads it into Python objects.
+        self._text = text
+        self._parsed = data
+        self._items: list[PlanItem] | None = None
+        # The caller's own items (User objects...), one per item, for the report to hand back.
+        self._given = list(given) if given is not None else None
+        self._operation = operation
         self.journal: Path | None = None
-        # The core's own text of the plan, sent back as it is when applied.
-        self._text: str | None = None
 
     @classmethod
-    def _of(cls, client: GIS | OpenLM, text: str, given: Sequence[Any] | None = None) -> Plan:
-        """A plan from the core's JSON text."""
-        plan = cls(client, json.loads(text), given)
-        plan._text = text
-        return plan
+    def _of(
+        cls,
+        client: GIS | OpenLM,
+        text: str,
+        given: Sequence[Any] | None = None,
+        operation: str | None = None,
+    ) -> Plan:
+        """A plan from the core's JSON text (``operation``: its operation, when known)."""
+        return cls(client, given=given, text=text, operation=operation)
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = json.loads(self._text or "")
+        return self._parsed
+
+    @property
+    def items(self) -> list[PlanItem]:
+        """One :class:`PlanItem` per item, in the order given."""
+        if self._items is None:
+            self._items = [PlanItem(i) for i in self._data["items"]]
+            if self._given is not None and len(self._given) != len(self._items):
+                self._given = None
+        return self._items
 
     @property
     def operation(self) -> str:
-        return str(self._data["operation"])
+        return self._operation or str(self._data["operation"])
 
     @property
     def service(self) -> str:
@@ -228,9 +254,10 @@ class Plan:
 
     def report(self) -> BulkReport[Any]:
         """The predictions as a report, as a dry run returns them."""
-        items = self._given or [i.item for i in self.items]
+        planned = self.items
+        items = self._given if self._given is not None else [i.item for i in planned]
         report: BulkReport[Any] = BulkReport()
-        for given, item, data in zip(items, self.items, self._data["items"]):
+        for given, item, data in zip(items, planned, self._data["items"]):
             error = _refusal(data, item.reason or "") if item.status == "failed" else None
             reason = str(error) if error else item.reason
             steps = [Outcome(s["action"], _status("would_change", _word(s))) for s in item.steps]
@@ -283,15 +310,17 @@ class Plan:
         """
         from pathlib import Path
 
+        from gislicense.openlm import OpenLM
+
         path = _journal_path(journal, self.operation)
         self.journal = Path(path) if path else None
         text = self._text if self._text is not None else json.dumps(self._data)
         core = self._core_client()
-        if self.operation == "close_applications":
+        if isinstance(self._client, OpenLM):
             call = core.apply_plan(text, path, concurrency)
         else:
             call = core.apply_plan(text, path, batch_size, concurrency)
-        items = self._given or [i.item for i in self.items]
+        items = self._given if self._given is not None else [i.item for i in self.items]
         return Then(call, lambda results: _report(items, results, self.journal))
 
     apply = blocking(_apply)
@@ -431,7 +460,7 @@ def plan_members(
     items = list(users)
     members = [_member(u) for u in items]
     call = gis._core.plan(operation, members, json.dumps(args))
-    return Then(call, lambda text: Plan._of(gis, text, items))
+    return Then(call, lambda text: Plan._of(gis, text, items, operation))
 
 
 def change(

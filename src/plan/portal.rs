@@ -27,7 +27,7 @@ use crate::portal::licenses::{per_member_error, sorted, MAX_PROVISION_BATCH};
 use crate::portal::users::{
     check_username, has_role, has_user_type, resolve_role, resolve_user_type,
 };
-use crate::portal::{App, Change, License, Member, Portal, Role, User, UserQuery, UserType};
+use crate::portal::{App, Change, License, Member, Portal, Role, UserType};
 
 /// The built-in Viewer role's id.
 const VIEWER_ROLE: &str = "iAAAAAAAAAAAAAAA";
@@ -187,10 +187,8 @@ struct Needs {
 }
 
 async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> Result<State> {
-    let members = async {
-        let query = UserQuery::default();
-        portal.search_users(&query).await
-    };
+    // Only name, user type and role of each member: the listing is most of planning's cost.
+    let members = portal.member_rows();
     let me = async {
         if portal.is_token_auth() {
             portal.me().await.ok().map(|u| u.username().to_lowercase())
@@ -262,10 +260,16 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         Err(err) => (Err(err), None),
     };
     let members = members
-        .map(|users| {
-            users
-                .into_iter()
-                .map(|u| (u.username().to_lowercase(), known(&u)))
+        .map(|rows| {
+            rows.into_iter()
+                .map(|row| {
+                    let known = Known {
+                        username: row.username.clone().unwrap_or_default(),
+                        user_type: row.user_type.clone().unwrap_or_default(),
+                        role: row.role_id().unwrap_or("").to_owned(),
+                    };
+                    (known.username.to_lowercase(), known)
+                })
                 .collect()
         })
         .map_err(|e| format!("the member listing could not be read ({})", e.reason()));
@@ -297,14 +301,6 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         offline,
         license,
     })
-}
-
-fn known(user: &User) -> Known {
-    Known {
-        username: user.username().to_owned(),
-        user_type: user.user_type().unwrap_or("").to_owned(),
-        role: user.role_id().unwrap_or("").to_owned(),
-    }
 }
 
 /// Plan members towards what each is `wanted` as.

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
@@ -243,8 +244,32 @@ impl Portal {
         params: &[(&str, String)],
         effect: Effect,
     ) -> Result<Map<String, Value>> {
+        self.call_reading(root, path, params, effect, envelope::check)
+            .await
+    }
+
+    /// [`Portal::call`], with the reply read straight into `T` (see [`envelope::check_as`]).
+    pub async fn call_as<T: DeserializeOwned>(
+        &self,
+        root: Root,
+        path: &str,
+        params: &[(&str, String)],
+        effect: Effect,
+    ) -> Result<T> {
+        self.call_reading(root, path, params, effect, envelope::check_as::<T>)
+            .await
+    }
+
+    async fn call_reading<T>(
+        &self,
+        root: Root,
+        path: &str,
+        params: &[(&str, String)],
+        effect: Effect,
+        check: fn(&Response) -> Result<T>,
+    ) -> Result<T> {
         let url = &self.endpoint(root, path)?;
-        let read = |response: &Response| match envelope::check(response) {
+        let read = |response: &Response| match check(response) {
             // A rejected token is renewed, or said as it is: not judged as a refusal.
             Err(rejected @ Error::TokenExpired { .. }) => Err(rejected),
             other => other.map_err(|err| response.judge(effect, err)),

@@ -5,6 +5,8 @@
 //! "messages": [...], "code"?}`. Anything else that is not JSON (a web adaptor error page, a
 //! SAML or IWA login page, a proxy) is an unreadable reply that shows its first characters.
 
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
@@ -13,6 +15,32 @@ use crate::http::Response;
 /// Hint added to a 403: the seed's case, where a member who is not an administrator tried.
 const ADMIN_HINT: &str =
     "this operation needs an administrator of the organization (or a role with the privilege for it)";
+
+/// A successful reply read straight into `T`, which takes only the fields it names (a
+/// listing page's members without every other field): far less work than a whole JSON
+/// value. A reply with an error envelope, or not of `T`'s form, is judged by [`check`].
+pub fn check_as<T: DeserializeOwned>(response: &Response) -> Result<T, Error> {
+    /// The envelope's marks, found without reading the rest.
+    #[derive(Deserialize)]
+    struct Marks {
+        #[serde(default)]
+        error: Option<IgnoredAny>,
+        #[serde(default)]
+        status: Option<IgnoredAny>,
+    }
+    let clean = response.is_success()
+        && serde_json::from_slice::<Marks>(&response.body)
+            .is_ok_and(|m| m.error.is_none() && m.status.is_none());
+    if clean {
+        if let Ok(read) = serde_json::from_slice::<T>(&response.body) {
+            return Ok(read);
+        }
+    }
+    match check(response) {
+        Err(err) => Err(err),
+        Ok(_) => Err(response.unreadable("the reply is not of the form expected")),
+    }
+}
 
 /// The JSON object of a successful reply, or the error the reply stands for.
 pub fn check(response: &Response) -> Result<Map<String, Value>, Error> {

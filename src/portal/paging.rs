@@ -2,6 +2,8 @@
 //! `total` in the first reply when the portal gives one, `nextStart` (-1 on the last page)
 //! when it does not. The bounds every listing keeps are in [`crate::paging`].
 
+use std::future::Future;
+
 use serde_json::{Map, Value};
 
 use crate::error::Result;
@@ -15,36 +17,52 @@ pub const PAGE_SIZE: usize = 100;
 /// Pages fetched at once after the first.
 pub const PAGE_CONCURRENCY: usize = 25;
 
-/// What tells one listed item from another: its id or user name, else the whole item.
-fn item_key(item: &Map<String, Value>) -> String {
-    ["id", "username"]
-        .iter()
-        .find_map(|key| item.get(*key).and_then(Value::as_str))
-        .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
+/// One kind of Portal listing: how its pages are asked for and read. Every listing pages
+/// the same way ([`list`]); only the reading differs (a whole JSON object per item, or a
+/// few fields read straight into a struct).
+pub(crate) trait Listing {
+    type Page;
+    type Item;
+    /// The page of `num` items from `start` (counting from 1).
+    fn page(&self, start: usize) -> impl Future<Output = Result<Self::Page>>;
+    fn total(&self, page: &Self::Page) -> Option<i64>;
+    fn next_start(&self, page: &Self::Page) -> Option<i64>;
+    /// Its items, taken out of the page.
+    fn take(&self, page: &mut Self::Page) -> Vec<Self::Item>;
+    /// What tells one listed item from another (a repeating page is caught by it).
+    fn key(&self, item: &Self::Item) -> String;
 }
 
-/// Ask `path` for `start`, `num` pages: the first page gives `total`, and the others are
-/// fetched concurrently, in the server's order. Stops at `max` items.
-pub(crate) async fn paged(
-    portal: &Portal,
-    path: &str,
-    params: &[(&str, String)],
-    list_key: &str,
-    max: Option<usize>,
-) -> Result<Vec<Map<String, Value>>> {
-    let page = |start: usize| {
-        let mut fields: Vec<(&str, String)> = params.to_vec();
-        fields.push(("start", start.to_string()));
-        fields.push(("num", PAGE_SIZE.to_string()));
-        async move {
-            portal
-                .call(Root::Sharing, path, &fields, Effect::Read)
-                .await
-        }
-    };
+/// A listing read as JSON objects, its items under `list_key`.
+struct Objects<'a> {
+    portal: &'a Portal,
+    path: &'a str,
+    params: &'a [(&'a str, String)],
+    list_key: &'a str,
+}
+
+impl Listing for Objects<'_> {
+    type Page = Map<String, Value>;
+    type Item = Map<String, Value>;
+
+    async fn page(&self, start: usize) -> Result<Self::Page> {
+        let fields = page_fields(self.params, start);
+        self.portal
+            .call(Root::Sharing, self.path, &fields, Effect::Read)
+            .await
+    }
+
+    fn total(&self, page: &Self::Page) -> Option<i64> {
+        number(page.get("total"))
+    }
+
+    fn next_start(&self, page: &Self::Page) -> Option<i64> {
+        number(page.get("nextStart"))
+    }
+
     // Taken out of the reply, not copied: a listing of 10,000 members is 10 MB of JSON.
-    let items = |reply: &mut Map<String, Value>| -> Vec<Map<String, Value>> {
-        match reply.remove(list_key) {
+    fn take(&self, page: &mut Self::Page) -> Vec<Self::Item> {
+        match page.remove(self.list_key) {
             Some(Value::Array(items)) => items
                 .into_iter()
                 .filter_map(|v| match v {
@@ -54,11 +72,56 @@ pub(crate) async fn paged(
                 .collect(),
             _ => vec![],
         }
+    }
+
+    /// Its id or user name, else the whole item.
+    fn key(&self, item: &Self::Item) -> String {
+        ["id", "username"]
+            .iter()
+            .find_map(|key| item.get(*key).and_then(Value::as_str))
+            .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
+    }
+}
+
+/// The request's fields for the page at `start`.
+pub(crate) fn page_fields<'a>(
+    params: &[(&'a str, String)],
+    start: usize,
+) -> Vec<(&'a str, String)> {
+    let mut fields: Vec<(&str, String)> = params.to_vec();
+    fields.push(("start", start.to_string()));
+    fields.push(("num", PAGE_SIZE.to_string()));
+    fields
+}
+
+/// Ask `path` for `start`, `num` pages, the items under `list_key` (see [`list`]).
+pub(crate) async fn paged(
+    portal: &Portal,
+    path: &str,
+    params: &[(&str, String)],
+    list_key: &str,
+    max: Option<usize>,
+) -> Result<Vec<Map<String, Value>>> {
+    let listing = Objects {
+        portal,
+        path,
+        params,
+        list_key,
     };
-    let mut first = page(1).await?;
-    let mut all = items(&mut first);
-    let url = portal.url();
-    match number(first.get("total")) {
+    list(portal.url(), &listing, max).await
+}
+
+/// Every item of a listing: the first page gives `total`, and the others are fetched
+/// concurrently, in the server's order; without a total, `nextStart` is followed. Stops at
+/// `max` items.
+pub(crate) async fn list<L: Listing>(
+    url: &str,
+    listing: &L,
+    max: Option<usize>,
+) -> Result<Vec<L::Item>> {
+    let mut first = listing.page(1).await?;
+    let mut all = listing.take(&mut first);
+    match listing.total(&first) {
         Some(total) => {
             let starts = paging::later_starts(
                 url,
@@ -71,33 +134,34 @@ pub(crate) async fn paged(
                 url,
                 starts,
                 PAGE_CONCURRENCY,
-                |start| page(start as usize),
-                |reply: &Map<String, Value>| {
-                    !matches!(reply.get(list_key), Some(Value::Array(a)) if !a.is_empty())
+                |start| async move {
+                    let mut page = listing.page(start as usize).await?;
+                    Ok(listing.take(&mut page))
                 },
+                Vec::is_empty,
             )
             .await?;
-            for mut reply in pages {
-                all.extend(items(&mut reply));
+            for items in pages {
+                all.extend(items);
             }
         }
         None => {
             // No total: follow nextStart (-1 on the last page) one page after another, while
             // it advances and the pages bring items not seen yet.
             let mut walk = paging::PageWalk::new(url, PAGE_SIZE as u64, 1);
-            walk.brings_new(all.iter().map(item_key));
-            let mut next = number(first.get("nextStart"));
+            walk.brings_new(all.iter().map(|item| listing.key(item)));
+            let mut next = listing.next_start(&first);
             while let Some(start) = next.filter(|s| *s > 0) {
                 if max.is_some_and(|m| all.len() >= m) || !walk.ask(start as u64)? {
                     break;
                 }
-                let mut reply = page(start as usize).await?;
-                let got = items(&mut reply);
-                if got.is_empty() || !walk.brings_new(got.iter().map(item_key)) {
+                let mut page = listing.page(start as usize).await?;
+                let got = listing.take(&mut page);
+                if got.is_empty() || !walk.brings_new(got.iter().map(|item| listing.key(item))) {
                     break;
                 }
                 all.extend(got);
-                next = number(reply.get("nextStart"));
+                next = listing.next_start(&page);
             }
         }
     }

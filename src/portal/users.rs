@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::bulk::{self, Outcome, Reread};
@@ -11,11 +13,134 @@ use crate::http::Effect;
 use crate::plan;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
-use crate::portal::paging::paged;
+use crate::portal::paging::{self, paged};
 use crate::portal::url::path_segment;
 
 /// The most members one updateUserLicenseType request may name (the portal's limit).
 pub const MAX_USER_TYPE_BATCH: usize = 100;
+
+/// A member as [`Portal::member_rows`] reads them. A field that comes as something other
+/// than text is None, as it would be read from the whole member.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberRow {
+    #[serde(default, deserialize_with = "text")]
+    pub username: Option<String>,
+    #[serde(rename = "userLicenseTypeId", default, deserialize_with = "text")]
+    pub user_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub role: Option<String>,
+    #[serde(rename = "roleId", default, deserialize_with = "text")]
+    role_id: Option<String>,
+}
+
+impl MemberRow {
+    /// The role id: a custom role's id, or the built-in role's name (as [`User::role_id`]).
+    pub fn role_id(&self) -> Option<&str> {
+        self.role_id.as_deref().or(self.role.as_deref())
+    }
+}
+
+/// A page of the member listing, read as [`MemberRow`]s.
+#[derive(Deserialize)]
+struct MemberPage {
+    #[serde(default)]
+    total: Option<Value>,
+    #[serde(rename = "nextStart", default)]
+    next_start: Option<Value>,
+    #[serde(default)]
+    users: Vec<MemberRow>,
+}
+
+/// The organization's members, sorted by user name, read as rows.
+struct MemberRows<'a> {
+    portal: &'a Portal,
+}
+
+impl paging::Listing for MemberRows<'_> {
+    type Page = MemberPage;
+    type Item = MemberRow;
+
+    async fn page(&self, start: usize) -> Result<MemberPage> {
+        let params = [
+            ("sortField", "username".to_owned()),
+            ("sortOrder", "asc".to_owned()),
+            ("excludeSystemUsers", "true".to_owned()),
+        ];
+        let fields = paging::page_fields(&params, start);
+        self.portal
+            .call_as(Root::Sharing, "portals/self/users", &fields, Effect::Read)
+            .await
+    }
+
+    fn total(&self, page: &MemberPage) -> Option<i64> {
+        number(page.total.as_ref())
+    }
+
+    fn next_start(&self, page: &MemberPage) -> Option<i64> {
+        number(page.next_start.as_ref())
+    }
+
+    fn take(&self, page: &mut MemberPage) -> Vec<MemberRow> {
+        std::mem::take(&mut page.users)
+    }
+
+    fn key(&self, item: &MemberRow) -> String {
+        item.username.clone().unwrap_or_default()
+    }
+}
+
+/// Text, or None for a value of another kind (a number, null, an object), which is skipped.
+fn text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Text)
+}
 
 /// A member of the organization, as the portal described it.
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +444,15 @@ impl Portal {
             .call(Root::Sharing, "community/self", &[], Effect::Read)
             .await?;
         Ok(User::from_json(reply))
+    }
+
+    /// Every member's user name, user type and role, read without the rest of each member:
+    /// what planning a change needs of the whole organization, at a fraction of the cost
+    /// of [`Portal::search_users`] (a member of 20 fields is read as 3).
+    pub async fn member_rows(&self) -> Result<Vec<MemberRow>> {
+        let listing = MemberRows { portal: self };
+        let rows = paging::list(self.url(), &listing, None).await?;
+        Ok(rows.into_iter().filter(|r| r.username.is_some()).collect())
     }
 
     /// Members, in the server's order (by user name).
@@ -691,6 +825,27 @@ pub(crate) fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_rows_read_fields_of_another_kind_as_none() {
+        let page: MemberPage = serde_json::from_str(
+            r#"{"total": "3", "start": 1, "users": [
+                {"username": "ann", "userLicenseTypeId": "creatorUT", "role": "org_user",
+                 "roleId": "abc123", "groups": [{"id": 1}], "thumbnail": null},
+                {"username": 5, "role": null, "userLicenseTypeId": ["a", {"b": 1}]},
+                {"username": "bob", "role": "org_admin", "userLicenseTypeId": {"id": "x"}}
+            ]}"#,
+        )
+        .unwrap();
+        let rows = &page.users;
+        assert_eq!(rows[0].username.as_deref(), Some("ann"));
+        assert_eq!(rows[0].role_id(), Some("abc123"));
+        assert_eq!(rows[1].username, None);
+        assert_eq!(rows[1].user_type, None);
+        assert_eq!(rows[2].role_id(), Some("org_admin"));
+        assert_eq!(rows[2].user_type, None);
+        assert_eq!(number(page.total.as_ref()), Some(3));
+    }
 
     fn types() -> Vec<UserType> {
         [
