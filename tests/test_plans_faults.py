@@ -90,13 +90,17 @@ def mixed(sb: gislicense.Sandbox, main: list[str]) -> list[str]:
 def test_user_types_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
         gis = admin(sb)
-        # Creator holds any role: all but the offline ones, the viewers (a Viewer's role
-        # does not fit... ) and the unknown name can move.
+        # Creator holds any role: all can move but the offline ones, those beyond the 300
+        # seats left, the unknown name and the signed-in administrator.
+        creators = sum(1 for u in sb.portal_users() if u["userLicenseTypeId"] == "creatorUT")
+        sb.set_seats("creatorUT", creators + 300)
         names = population(sb, lambda u: u["userLicenseTypeId"] != "creatorUT", 500)
         names += population(sb, lambda u: u["userLicenseTypeId"] == "creatorUT", 20)
         names += population(sb, lambda u: u["proOffline"], 10)
         plan = gis.users.plan_license_type(mixed(sb, names), "creator")
         assert {"would_change", "unchanged", "failed", "skipped"} <= set(plan.counts())
+        reasons = " ".join(i.reason or "" for i in plan)
+        assert "no seat left" in reasons and "checked out for offline use" in reasons
         journal = tmp_path / "run.jsonl"
         report, faults = apply_with_faults(sb, plan, journal, batch_size=5)
         enough(faults)
