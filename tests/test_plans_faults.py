@@ -55,7 +55,7 @@ def assert_only_unknown_differs(plan: Plan, report: gislicense.BulkReport, journ
         for item, outcome in zip(plan, report)
         if outcome.status != done(item.status)
     ]
-    assert all(status == "unknown" for _, _, status, _ in differ), differ
+    assert [d for d in differ if d[2] != "unknown"] == []
     assert all("unknown" in (reason or "") or "lost" in (reason or "") for *_, reason in differ)
     # The journal tells the same outcomes.
     read = Journal(journal)
@@ -71,8 +71,23 @@ def org() -> gislicense.Sandbox:
     return sb
 
 
+#: Attempts of a request after a fault that is safe to repeat (a 503, a dropped read).
+#: The sandbox draws its faults in the order requests arrive, from a seeded sequence, so
+#: the retries of one request, arriving together, can meet a run of faults far likelier
+#: than independent 2% draws would make it; with the default two retries a close met three
+#: 503s in a row about once in ten runs. A bulk job on a flaky network raises them so.
+RETRIES = 5
+
+
 def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+    return GIS(
+        sb.portal_url,
+        sb.admin_username,
+        sb.admin_password,
+        ca_bundle=sb.ca_file,
+        retries=RETRIES,
+        backoff=0.01,
+    )
 
 
 def population(sb: gislicense.Sandbox, pick: Callable[[dict], bool], count: int) -> list[str]:
@@ -177,7 +192,7 @@ def test_release_and_update_under_faults(org: gislicense.Sandbox, tmp_path: Path
 
 def test_closes_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        openlm = gislicense.OpenLM(sb.openlm_url, backoff=0.01)
+        openlm = gislicense.OpenLM(sb.openlm_url, backoff=0.01, retries=RETRIES)
         sessions = openlm.get_active_products()
         plan = openlm.plan_close(sessions[:300])
         assert {"would_close", "failed"} <= set(plan.counts())  # some have no Agent

@@ -303,6 +303,15 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
     })
 }
 
+/// A user type or role a change names as a person would ("viewer", "Publisher"): resolved
+/// to its id from the types and roles planning reads anyway, so that resolving it costs no
+/// requests of its own before the member listing starts.
+#[derive(Debug, Clone, Default)]
+pub struct Asked {
+    pub user_type: Option<String>,
+    pub role: Option<String>,
+}
+
 /// Plan members towards what each is `wanted` as.
 pub async fn plan(
     portal: &Portal,
@@ -312,19 +321,58 @@ pub async fn plan(
     guards: &Guards,
     options: Map<String, Value>,
 ) -> Result<Plan> {
+    plan_asked(
+        portal,
+        operation,
+        word,
+        members,
+        guards,
+        options,
+        Asked::default(),
+    )
+    .await
+}
+
+/// [`plan`], with every member's user type or role as `asked`, resolved once read.
+pub async fn plan_asked(
+    portal: &Portal,
+    operation: &str,
+    word: &str,
+    mut members: Vec<(usize, Result<Member>, Wanted)>,
+    guards: &Guards,
+    options: Map<String, Value>,
+    asked: Asked,
+) -> Result<Plan> {
     let mut plan = Plan::new(operation, portal.url(), options);
     let needs = Needs {
-        types: members
-            .iter()
-            .any(|(_, _, w)| w.user_type.is_some() || w.role.is_some()),
-        offline: members.iter().any(|(_, _, w)| {
-            w.user_type.is_some() || w.entitlements.is_some() || w.release.is_some()
-        }),
+        types: asked.user_type.is_some()
+            || asked.role.is_some()
+            || members
+                .iter()
+                .any(|(_, _, w)| w.user_type.is_some() || w.role.is_some()),
+        offline: asked.user_type.is_some()
+            || members.iter().any(|(_, _, w)| {
+                w.user_type.is_some() || w.entitlements.is_some() || w.release.is_some()
+            }),
         license: members
             .iter()
             .find_map(|(_, _, w)| w.entitlements.as_ref().map(|e| e.license.clone())),
     };
     let state = read_state(portal, needs, &mut plan.notes).await?;
+    if let Some(name) = &asked.user_type {
+        let id = resolve_user_type(&state.types, name)?;
+        plan.options.insert("user_type".into(), json!(id));
+        for (_, _, wanted) in &mut members {
+            wanted.user_type = Some(id.clone());
+        }
+    }
+    if let Some(name) = &asked.role {
+        let id = resolve_role(&state.roles, name)?;
+        plan.options.insert("role".into(), json!(id));
+        for (_, _, wanted) in &mut members {
+            wanted.role = Some(id.clone());
+        }
+    }
     let mut seats: HashMap<String, i64> = state
         .types
         .iter()
@@ -690,31 +738,30 @@ pub async fn plan_user_type(
     roles_auto: bool,
     guards: &Guards,
 ) -> Result<Plan> {
-    let types = portal.user_types().await?;
-    let target = resolve_user_type(&types, user_type)?;
     let wanted = Wanted {
-        user_type: Some(target.clone()),
         roles_auto,
         ..Wanted::default()
     };
-    let opts = options(&[
-        ("user_type", json!(target)),
-        (
-            "roles",
-            if roles_auto {
-                json!("auto")
-            } else {
-                Value::Null
-            },
-        ),
-    ]);
-    plan(
+    let opts = options(&[(
+        "roles",
+        if roles_auto {
+            json!("auto")
+        } else {
+            Value::Null
+        },
+    )]);
+    let asked = Asked {
+        user_type: Some(user_type.to_owned()),
+        role: None,
+    };
+    plan_asked(
         portal,
         "update_license_type",
         "changed",
         with_wanted(members, &wanted),
         guards,
         opts,
+        asked,
     )
     .await
 }
@@ -726,19 +773,18 @@ pub async fn plan_role(
     role: &str,
     guards: &Guards,
 ) -> Result<Plan> {
-    let target = resolve_role(&portal.roles().await?, role)?;
-    let wanted = Wanted {
-        role: Some(target.clone()),
-        ..Wanted::default()
+    let asked = Asked {
+        user_type: None,
+        role: Some(role.to_owned()),
     };
-    let opts = options(&[("role", json!(target))]);
-    plan(
+    plan_asked(
         portal,
         "update_role",
         "changed",
-        with_wanted(members, &wanted),
+        with_wanted(members, &Wanted::default()),
         guards,
-        opts,
+        Map::new(),
+        asked,
     )
     .await
 }
