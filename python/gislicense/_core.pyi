@@ -33,6 +33,7 @@ __all__ = [
     "__version__",
     "active_product_fields",
     "parse_active_products",
+    "plan_predictions",
     "read_journal",
     "utc_from_ms",
 ]
@@ -156,6 +157,10 @@ class Call(Generic[_T]):
 
     def wait(self) -> _T: ...
     def __await__(self) -> Generator[Any, Any, _T]: ...
+
+def plan_predictions(text: str) -> list[_StepResult]:
+    """A plan's predictions, one ``(status, reason, error, steps)`` tuple per item, as a
+    dry run reports them: the errors and reasons applying gives."""
 
 def read_journal(
     path: str,

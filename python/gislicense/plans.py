@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Union
 from gislicense import _core
 from gislicense._calls import Chain, Done, Pending, Then, awaiting, blocking
 from gislicense.bulk import BulkReport, Outcome
-from gislicense.exceptions import GisLicenseError, InvalidInputError, NotFoundError
+from gislicense.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -256,13 +256,8 @@ class Plan:
         """The predictions as a report, as a dry run returns them."""
         planned = self.items
         items = self._given if self._given is not None else [i.item for i in planned]
-        report: BulkReport[Any] = BulkReport()
-        for given, item, data in zip(items, planned, self._data["items"]):
-            error = _refusal(data, item.reason or "") if item.status == "failed" else None
-            reason = str(error) if error else item.reason
-            steps = [Outcome(s["action"], _status("would_change", _word(s))) for s in item.steps]
-            report.append(Outcome(given, item.status, reason, error, steps))
-        return report
+        text = self._text if self._text is not None else json.dumps(self._data)
+        return BulkReport.from_results(items, _core.plan_predictions(text))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the plan to ``path`` (JSON) and return the path."""
@@ -392,24 +387,6 @@ def _core_of(client: GIS | OpenLM) -> Any:
     from gislicense.openlm import OpenLM
 
     return client._client if isinstance(client, OpenLM) else client._core
-
-
-def _refusal(data: dict[str, Any], reason: str) -> GisLicenseError:
-    """The error a predicted failure stands for, as applying reports it."""
-    if data.get("refusal") == "not_found":
-        return NotFoundError(f"not found: {reason}")
-    return InvalidInputError(reason)
-
-
-def _word(step: dict[str, Any]) -> str:
-    action = step.get("action")
-    if action == "release":
-        return "released"
-    if action == "close":
-        return "closed"
-    if action == "entitlements":
-        return "assigned" if step.get("to") else "revoked"
-    return "changed"
 
 
 def _report(

@@ -39,6 +39,14 @@ pub async fn apply_journaled<E: Executor>(
     Ok(StepOutcomesList(outcomes))
 }
 
+/// A plan's predictions as a dry run reports them: the same `(status, reason, error,
+/// steps)` tuples, errors and reasons as applying gives, made by the one rule in the core.
+#[pyfunction]
+pub fn plan_predictions(text: &str) -> PyResult<StepOutcomesList> {
+    let plan = Plan::from_json(text).map_err(to_pyerr)?;
+    Ok(StepOutcomesList(plan.predictions()))
+}
+
 /// A journal's report: one `(index, item, status, reason, finished)` row per item first
 /// planned, and the first plan's JSON text.
 #[pyfunction]
