@@ -61,12 +61,7 @@ impl paging::Listing for MemberRows<'_> {
     type Item = MemberRow;
 
     async fn page(&self, start: usize) -> Result<MemberPage> {
-        let params = [
-            ("sortField", "username".to_owned()),
-            ("sortOrder", "asc".to_owned()),
-            ("excludeSystemUsers", "true".to_owned()),
-        ];
-        let fields = paging::page_fields(&params, start);
+        let fields = paging::page_fields(&member_listing_order(), start);
         self.portal
             .call_as(Root::Sharing, "portals/self/users", &fields, Effect::Read)
             .await
@@ -87,6 +82,16 @@ impl paging::Listing for MemberRows<'_> {
     fn key(&self, item: &MemberRow) -> String {
         item.username.clone().unwrap_or_default()
     }
+}
+
+/// How the member listing (`portals/self/users`) is asked for: by user name, without the
+/// portal's system accounts.
+fn member_listing_order() -> Vec<(&'static str, String)> {
+    vec![
+        ("sortField", "username".to_owned()),
+        ("sortOrder", "asc".to_owned()),
+        ("excludeSystemUsers", "true".to_owned()),
+    ]
 }
 
 /// Text, or None for a value of another kind (a number, null, an object), which is skipped.
@@ -463,9 +468,7 @@ impl Portal {
         let mut params: Vec<(&str, String)> = Vec::new();
         let (path, key) = match &query.query {
             None => {
-                params.push(("sortField", "username".into()));
-                params.push(("sortOrder", "asc".into()));
-                params.push(("excludeSystemUsers", "true".into()));
+                params.extend(member_listing_order());
                 if let Some(user_type) = &query.user_type {
                     params.push(("userLicenseType", user_type.clone()));
                 }
