@@ -50,6 +50,13 @@ def not_creators(before: dict[str, tuple[str, str]], admin: str) -> list[str]:
     return names[:COUNT]
 
 
+def signed_in(sb: gislicense.Sandbox) -> tuple[GIS, dict[str, tuple[str, str]], list[str]]:
+    """The administrator, the organization as it is, and the members to change."""
+    gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+    before = state(sb)
+    return gis, before, not_creators(before, sb.admin_username)
+
+
 def results_in(journal: Path) -> int:
     if not journal.exists():
         return 0
@@ -113,9 +120,7 @@ def test_ctrl_c_in_a_script_leaves_a_journal_that_resume_and_undo_complete(
     tmp_path: Path,
 ) -> None:
     with organization(latency=0.05) as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
-        before = state(sb)
-        names = not_creators(before, sb.admin_username)
+        gis, before, names = signed_in(sb)
         names_file = tmp_path / "names.json"
         names_file.write_text(json.dumps(names))
         journal = tmp_path / "run.jsonl"
@@ -143,9 +148,7 @@ async def test_a_cancelled_task_leaves_a_journal_that_resume_and_undo_complete(
     tmp_path: Path,
 ) -> None:
     with organization(latency=0.05) as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
-        before = state(sb)
-        names = not_creators(before, sb.admin_username)
+        gis, before, names = signed_in(sb)
         journal = tmp_path / "run.jsonl"
         plan = await gis.users.plan_license_type_async(names, "creatorUT")
         task = asyncio.create_task(plan.apply_async(journal=journal, concurrency=2))
