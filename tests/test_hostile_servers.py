@@ -326,6 +326,24 @@ def test_a_close_done_then_dropped_is_confirmed_by_a_second_look() -> None:
         assert report[1].reason is None
 
 
+def test_lost_closes_are_settled_together_by_one_listing() -> None:
+    # Each lost answer re-reading the whole listing on its own cost a listing per item, and
+    # under an erratic server gave each item its own chance to find no listing at all.
+    with Sandbox(sessions=60) as sb:
+        openlm = OpenLM(sb.openlm_url, retries=0)
+        targets = [p for p in openlm.get_active_products() if p.closable][:12]
+        sb.fail_next("drop_after", 3, operation="CloseApplication")
+        sb.fail_next("drop", 3, operation="CloseApplication")
+        sb.clear_requests()
+        report = openlm.close_applications(targets, concurrency=4)
+        assert report.counts() == {"closed": 9, "unknown": 3}
+        settled = [o for o in report if "re-reading the state showed it done" in (o.reason or "")]
+        assert len(settled) == 3
+        assert all("still open" in (o.reason or "") for o in report.unknown)
+        # One listing to plan, one to settle all six lost answers.
+        assert len(sb.requests(operation="GetActiveProducts2")) == 2
+
+
 def test_a_close_dropped_before_the_server_acted_is_unknown_not_failed() -> None:
     with Sandbox(sessions=60) as sb:
         openlm = OpenLM(sb.openlm_url, retries=0)

@@ -317,13 +317,12 @@ impl OpenLm {
     pub async fn close_application(&self, target: &CloseTarget) -> Result<()> {
         let result = self.send_close(target).await;
         bulk::settle_one(result, "closed", || async {
-            let mut found = self.reread_sessions(vec![target.clone()]).await;
-            found.pop().unwrap_or(Reread::NotDone("no listing".into()))
+            reread_close(self.open_sessions().await.as_ref(), target)
         })
         .await
     }
 
-    async fn send_close(&self, target: &CloseTarget) -> Result<()> {
+    pub(crate) async fn send_close(&self, target: &CloseTarget) -> Result<()> {
         target.validate()?;
         let reply = self
             .call(Effect::Write, |session| {
@@ -376,61 +375,48 @@ impl OpenLm {
         Ok(results.into_iter().map(|(outcome, _)| outcome).collect())
     }
 
-    /// Close one session; an answer that was lost is settled by listing the sessions.
-    pub(crate) async fn send_close_settled(&self, target: &CloseTarget) -> Outcome {
-        let result = self.send_close(target).await;
-        bulk::settled(result, "closed", || async {
-            // A re-read is a read: one that fails is tried again, twice.
-            let mut found = Reread::NotDone("no listing".into());
-            for _ in 0..3 {
-                found = self
-                    .reread_sessions(vec![target.clone()])
-                    .await
-                    .pop()
-                    .unwrap_or(Reread::NotDone("no listing".into()));
-                if !matches!(found, Reread::Failed(_)) {
-                    break;
-                }
-            }
-            found
-        })
-        .await
-    }
-
     /// The sessions open now, listed as a re-read lists them (large pages when the server
-    /// pages).
+    /// pages). A listing is a read: one that fails is tried again, twice.
     pub(crate) async fn sessions_now(&self) -> Result<Vec<ActiveProduct>> {
         let page_size = if self.paging.load(Ordering::Relaxed) == PAGING_NO {
             0
         } else {
             REREAD_PAGE_SIZE
         };
-        self.get_active_products(page_size).await
+        let mut listed = self.get_active_products(page_size).await;
+        for _ in 0..2 {
+            if listed.is_ok() {
+                break;
+            }
+            listed = self.get_active_products(page_size).await;
+        }
+        listed
     }
 
-    /// Whether each target's session is gone, from one listing: closes whose answer was
-    /// lost are settled by it. A session still listed proves nothing either way (a server
-    /// may queue the close for the Agent), so it stays unknown.
-    pub(crate) async fn reread_sessions(&self, targets: Vec<CloseTarget>) -> Vec<Reread> {
-        let open: HashSet<SessionMatch> = match self.sessions_now().await {
-            Ok(products) => products.iter().map(SessionMatch::of_product).collect(),
-            Err(err) => {
-                return targets
-                    .iter()
-                    .map(|_| Reread::Failed(err.clone()))
-                    .collect()
-            }
-        };
-        targets
+    /// The open sessions as keys, for settling closes whose answer was lost.
+    pub(crate) async fn open_sessions(&self) -> Result<HashSet<SessionMatch>> {
+        Ok(self
+            .sessions_now()
+            .await?
             .iter()
-            .map(|target| {
-                if open.contains(&SessionMatch::of_target(target)) {
-                    Reread::NotDone("the session still open (a queued close may yet end it)".into())
-                } else {
-                    Reread::Done
-                }
-            })
-            .collect()
+            .map(SessionMatch::of_product)
+            .collect())
+    }
+}
+
+/// Whether a close whose answer was lost went through, by a listing of the open sessions
+/// taken after it. A session still listed proves nothing either way (a server may queue the
+/// close for the Agent), so it stays unknown.
+pub(crate) fn reread_close(
+    open: std::result::Result<&HashSet<SessionMatch>, &Error>,
+    target: &CloseTarget,
+) -> Reread {
+    match open {
+        Err(err) => Reread::Failed(err.clone()),
+        Ok(open) if open.contains(&SessionMatch::of_target(target)) => {
+            Reread::NotDone("the session still open (a queued close may yet end it)".into())
+        }
+        Ok(_) => Reread::Done,
     }
 }
 

@@ -351,6 +351,14 @@ pub trait Executor: Sync {
         &self,
         items: Vec<(Action, Vec<Action>)>,
     ) -> impl Future<Output = Vec<std::result::Result<(), String>>> + Send;
+
+    /// Settle, once all of a wave's steps were sent, the steps whose answer was lost: one
+    /// outcome each, in order. Executors whose re-read is cheap per batch settle in `run`,
+    /// and theirs pass through unchanged; closes are settled here, by one listing between
+    /// them.
+    fn settle(&self, lost: Vec<(Action, Outcome)>) -> impl Future<Output = Vec<Outcome>> + Send {
+        async move { lost.into_iter().map(|(_, outcome)| outcome).collect() }
+    }
 }
 
 /// How far applying has got: items finished, of all.
@@ -483,35 +491,67 @@ pub async fn apply<E: Executor>(
                 Err(err) => batch.iter().map(|_| Outcome::Failed(err.clone())).collect(),
             };
             if let Some(journal) = journal {
-                journal.results(plan, &batch, wave, &outcomes)?;
+                // Lost answers are journaled once the wave's settling has had its look.
+                let (answered, outcomes): (Vec<usize>, Vec<Outcome>) = batch
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, outcome)| !outcome.is_unknown())
+                    .map(|(&i, outcome)| (i, outcome.clone()))
+                    .unzip();
+                journal.results(plan, &answered, wave, &outcomes)?;
             }
             Ok::<_, Error>(batch.into_iter().zip(outcomes).collect::<Vec<_>>())
         })
         .await;
+        let mut outcomes: Vec<(usize, Outcome)> = Vec::with_capacity(now.len());
         for batch in ran {
-            for (i, outcome) in batch? {
-                let item = &plan.items[i];
-                let last = wave + 1 == item.steps.len();
-                if matches!(
-                    outcome,
-                    Outcome::Failed(_) | Outcome::Unknown(_) | Outcome::Skipped(_)
-                ) {
-                    stop_item(&mut results[i], item, wave, outcome);
-                    going[i] = false;
-                    if let Some(progress) = progress {
-                        progress.done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    continue;
+            outcomes.extend(batch?);
+        }
+        let lost: Vec<usize> = (0..outcomes.len())
+            .filter(|&n| outcomes[n].1.is_unknown())
+            .collect();
+        if !lost.is_empty() {
+            let settled = executor
+                .settle(
+                    lost.iter()
+                        .map(|&n| {
+                            let (i, outcome) = &outcomes[n];
+                            (plan.items[*i].steps[wave].clone(), outcome.clone())
+                        })
+                        .collect(),
+                )
+                .await;
+            for (&n, outcome) in lost.iter().zip(settled) {
+                outcomes[n].1 = outcome;
+            }
+            if let Some(journal) = journal {
+                let positions: Vec<usize> = lost.iter().map(|&n| outcomes[n].0).collect();
+                let settled: Vec<Outcome> = lost.iter().map(|&n| outcomes[n].1.clone()).collect();
+                journal.results(plan, &positions, wave, &settled)?;
+            }
+        }
+        for (i, outcome) in outcomes {
+            let item = &plan.items[i];
+            let last = wave + 1 == item.steps.len();
+            if matches!(
+                outcome,
+                Outcome::Failed(_) | Outcome::Unknown(_) | Outcome::Skipped(_)
+            ) {
+                stop_item(&mut results[i], item, wave, outcome);
+                going[i] = false;
+                if let Some(progress) = progress {
+                    progress.done.fetch_add(1, Ordering::Relaxed);
                 }
-                if let Outcome::Confirmed(_, how) = &outcome {
-                    // The item's outcome says how its lost answer was settled.
-                    results[i].0 = Outcome::Confirmed(word(&item.word), how.clone());
-                }
-                results[i].1.push((item.steps[wave].name(), outcome));
-                if last {
-                    if let Some(progress) = progress {
-                        progress.done.fetch_add(1, Ordering::Relaxed);
-                    }
+                continue;
+            }
+            if let Outcome::Confirmed(_, how) = &outcome {
+                // The item's outcome says how its lost answer was settled.
+                results[i].0 = Outcome::Confirmed(word(&item.word), how.clone());
+            }
+            results[i].1.push((item.steps[wave].name(), outcome));
+            if last {
+                if let Some(progress) = progress {
+                    progress.done.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }

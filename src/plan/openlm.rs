@@ -11,9 +11,9 @@ use serde_json::{json, Map, Value};
 
 use super::journal::JournalRead;
 use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted};
-use crate::bulk::Outcome;
+use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
-use crate::openlm::client::SessionMatch;
+use crate::openlm::client::{reread_close, SessionMatch};
 use crate::openlm::product::Field;
 use crate::openlm::{CloseTarget, OpenLm};
 
@@ -39,14 +39,7 @@ async fn plan_indexed(
     options: Map<String, Value>,
 ) -> Result<Plan> {
     let mut plan = Plan::new("close_applications", client.url(), options);
-    // A listing is a read: one that fails is tried again, twice, before items go unpredicted.
-    let mut listed = client.sessions_now().await;
-    for _ in 0..2 {
-        if listed.is_ok() {
-            break;
-        }
-        listed = client.sessions_now().await;
-    }
+    let listed = client.sessions_now().await;
     // Each open session, and whether its workstation takes a close (None: not said).
     let open: std::result::Result<HashMap<SessionMatch, Option<bool>>, String> = match &listed {
         Ok(products) => Ok(products
@@ -130,7 +123,9 @@ pub async fn plan_resume(client: &OpenLm, read: &JournalRead) -> Result<Plan> {
     plan_indexed(client, items, true, options).await
 }
 
-/// Sends a plan's closes, one request each.
+/// Sends a plan's closes, one request each. The closes of a wave whose answer was lost are
+/// settled together, once all were sent, by one listing of the open sessions (not one
+/// listing each).
 pub struct CloseExecutor<'a>(pub &'a OpenLm);
 
 impl Executor for CloseExecutor<'_> {
@@ -142,7 +137,9 @@ impl Executor for CloseExecutor<'_> {
         let mut outcomes = Vec::with_capacity(batch.len());
         for action in batch {
             outcomes.push(match action {
-                Action::Close { session } => self.0.send_close_settled(&session).await,
+                Action::Close { session } => {
+                    Outcome::of(self.0.send_close(&session).await, "closed")
+                }
                 other => Outcome::Failed(Error::invalid(format!(
                     "OpenLM cannot {}",
                     other.describe()
@@ -158,5 +155,26 @@ impl Executor for CloseExecutor<'_> {
     ) -> Vec<std::result::Result<(), String>> {
         // Never asked: a close is an item's only step, with nothing after it to check.
         items.iter().map(|_| Ok(())).collect()
+    }
+
+    async fn settle(&self, lost: Vec<(Action, Outcome)>) -> Vec<Outcome> {
+        let (actions, mut outcomes): (Vec<Action>, Vec<Outcome>) = lost.into_iter().unzip();
+        let open = self.0.open_sessions().await;
+        bulk::settle_unknown(
+            &mut outcomes,
+            |n| match &actions[n] {
+                Action::Close { session } => Some(session),
+                _ => None,
+            },
+            "closed",
+            |sessions| async {
+                sessions
+                    .into_iter()
+                    .map(|session| reread_close(open.as_ref(), session))
+                    .collect()
+            },
+        )
+        .await;
+        outcomes
     }
 }
