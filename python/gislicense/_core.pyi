@@ -465,7 +465,10 @@ class Sandbox:
             CA made at start; trust it with ``ca_bundle=sb.ca_file``.
         portal_members: Members of the portal's organization (the two accounts included).
         portal_offline: Members with an ArcGIS Pro license checked out for offline use.
-        portal_version: The portal's ``currentVersion``.
+        portal_version: The portal's ``currentVersion``. Below ``"7.1"`` (10.7) the portal
+            is one from before user types: members have a level (1 or 2) as their license,
+            ``portals/self`` states the seats per level, and the user-type endpoints and
+            ``portaladmin/license`` are not served.
         token_lifetime: The longest a portal token lasts, in seconds, whatever the client
             asks for (short ones test renewal).
         portal_port: Port for the portal; 0 picks a free one.
@@ -616,6 +619,8 @@ class Sandbox:
         """Set how many of an entitlement (``desktopAdvN``...) the organization bought."""
     def set_seats(self, user_type: str, seats: int) -> None:
         """Set how many members a user type may have."""
+    def set_level_seats(self, level: int, seats: int) -> None:
+        """Set how many members a level (1 or 2) may have, on a portal before 10.7."""
     def expire_portal_tokens(self) -> None:
         """Revoke every portal token now: the next request with one gets 498."""
     def stop(self) -> None:

@@ -79,7 +79,7 @@ class PlanItem:
             ``skipped`` or ``failed``.
         reason: Why it is unchanged, skipped or will fail; else None.
         steps: The steps applying sends, in order, each a dict with ``action`` (``role``,
-            ``user_type``, ``entitlements``, ``release``, ``close``) and its values
+            ``user_type``, ``level``, ``entitlements``, ``release``, ``close``) and its values
             (``from``, ``to``...).
     """
 
@@ -117,7 +117,7 @@ def _status(predicted: str, word: str) -> str:
 
 def _describe(step: dict[str, Any]) -> str:
     action = step.get("action")
-    if action in ("role", "user_type"):
+    if action in ("role", "user_type", "level"):
         return f"{action.replace('_', ' ')} {step.get('from')} → {step.get('to')}"
     if action == "entitlements":
         before, after = ", ".join(step.get("from", [])), ", ".join(step.get("to", []))

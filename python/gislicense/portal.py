@@ -373,6 +373,44 @@ class UserManager:
     plan_role = blocking(_plan_role)
     plan_role_async = awaiting(_plan_role)
 
+    def _plan_level(
+        self,
+        users: Iterable[UserItem],
+        level: int,
+        *,
+        roles: str | None = None,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
+    ) -> Pending[Plan]:
+        """Plan changing the level (1 or 2) of many members; nothing is sent.
+
+        Levels were the license of a member before user types (Enterprise before 10.7).
+        There a level 1 member holds only a custom role whose privileges are all level 1
+        privileges, and each level has its seats (``portals/self`` says how many). On a
+        portal with user types a member's level follows their user type: a member not
+        already at ``level`` is predicted to fail, pointing to :meth:`plan_license_type`.
+
+        Args:
+            users: User names or :class:`User` objects.
+            level: 1 or 2.
+            roles: ``"auto"`` gives a member going to level 1 a level 1 role first (the
+                Viewer role when it is one). Without it such members are predicted to fail.
+            allow_admin_demotion, allow_all: As for :meth:`plan_license_type`.
+        """
+        check_text(roles=roles)
+        if isinstance(level, bool) or not isinstance(level, int) or level not in (1, 2):
+            raise InvalidInputError(f"a user level is 1 or 2, not {level!r}")
+        args = {
+            "level": level,
+            "roles": roles,
+            "allow_admin_demotion": allow_admin_demotion,
+            "allow_all": allow_all,
+        }
+        return plan_members(self._gis, "update_level", users, args)
+
+    plan_level = blocking(_plan_level)
+    plan_level_async = awaiting(_plan_level)
+
     def _update_license_type(
         self,
         users: Iterable[UserItem],
@@ -445,6 +483,34 @@ class UserManager:
 
     update_role = blocking(_update_role)
     update_role_async = awaiting(_update_role)
+
+    def _update_level(
+        self,
+        users: Iterable[UserItem],
+        level: int,
+        *,
+        dry_run: bool = False,
+        concurrency: int = 8,
+        roles: str | None = None,
+        journal: JournalArg = None,
+        allow_admin_demotion: bool = False,
+        allow_all: bool = False,
+    ) -> Pending[BulkReport[UserItem]]:
+        """Change the level of many members: plan (:meth:`plan_level`), then apply,
+        ``concurrency`` requests at a time (the portal takes one member per request).
+        Outcomes as for :meth:`update_license_type`."""
+        check_whole(concurrency=concurrency)
+        plan = self._plan_level(
+            users,
+            level,
+            roles=roles,
+            allow_admin_demotion=allow_admin_demotion,
+            allow_all=allow_all,
+        )
+        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
+
+    update_level = blocking(_update_level)
+    update_level_async = awaiting(_update_level)
 
 
 def _check_max(max_users: int | None) -> None:

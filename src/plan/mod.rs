@@ -47,6 +47,8 @@ pub enum Action {
         from: String,
         to: String,
     },
+    /// A member's level (1 or 2), on a portal before user types (10.7).
+    Level { username: String, from: u8, to: u8 },
     /// A member's entitlements under one license (its listing's item id).
     Entitlements {
         username: String,
@@ -67,6 +69,7 @@ impl Action {
         match self {
             Action::Role { .. } => "role",
             Action::UserType { .. } => "user_type",
+            Action::Level { .. } => "level",
             Action::Entitlements { .. } => "entitlements",
             Action::Release { .. } => "release",
             Action::Close { .. } => "close",
@@ -76,7 +79,7 @@ impl Action {
     /// What the step does, done.
     pub fn word(&self) -> &'static str {
         match self {
-            Action::Role { .. } | Action::UserType { .. } => "changed",
+            Action::Role { .. } | Action::UserType { .. } | Action::Level { .. } => "changed",
             Action::Entitlements { to, .. } if to.is_empty() => "revoked",
             Action::Entitlements { .. } => "assigned",
             Action::Release { .. } => "released",
@@ -94,6 +97,7 @@ impl Action {
         match self {
             Action::Role { username, .. }
             | Action::UserType { username, .. }
+            | Action::Level { username, .. }
             | Action::Entitlements { username, .. }
             | Action::Release { username, .. } => username.clone(),
             Action::Close { session } => session.describe(),
@@ -106,6 +110,7 @@ impl Action {
             Action::Role { from, to, .. } | Action::UserType { from, to, .. } => {
                 (Value::from(from.as_str()), Value::from(to.as_str()))
             }
+            Action::Level { from, to, .. } => (Value::from(*from), Value::from(*to)),
             Action::Entitlements { from, to, .. } => {
                 (Value::from(from.clone()), Value::from(to.clone()))
             }
@@ -122,6 +127,7 @@ impl Action {
         match self {
             Action::Role { from, to, .. } => format!("role {from} → {to}"),
             Action::UserType { from, to, .. } => format!("user type {from} → {to}"),
+            Action::Level { from, to, .. } => format!("level {from} → {to}"),
             Action::Entitlements {
                 title, from, to, ..
             } => {

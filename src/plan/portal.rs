@@ -13,6 +13,13 @@
 //!   is left; seats freed by members who move away are not counted on (the order in which
 //!   concurrent requests land is not known), so the prediction errs on the safe side;
 //! - the signed-in administrator and the last administrator are not demoted unless asked.
+//!
+//! Levels (1 or 2): on a portal with user types (10.7 and later, ArcGIS Online) a member's
+//! level follows their user type and updateUserLevel accepts only that level, so a level
+//! change is predicted to fail with a pointer to the user type. Before 10.7 the level was
+//! the member's license: a level 1 member holds only a custom role whose privileges are all
+//! level 1 privileges (`LEVEL_1_PRIVILEGES`; the built-in roles are level 2), and each
+//! level has a number of seats (`portals/self` → `subscriptionInfo.maxUsersPerLevel`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,9 +30,11 @@ use super::journal::JournalRead;
 use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted};
 use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
+use crate::portal::envelope::number;
 use crate::portal::licenses::{per_member_error, sorted, MAX_PROVISION_BATCH};
 use crate::portal::users::{
-    check_username, has_role, has_user_type, resolve_role, resolve_user_type,
+    check_username, has_level, has_role, has_user_type, resolve_role, resolve_user_type,
+    LEVEL_1_PRIVILEGES,
 };
 use crate::portal::{App, Change, License, Member, Portal, Role, UserType};
 
@@ -41,7 +50,10 @@ pub struct Wanted {
     /// A role id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// Change the role when the user type cannot hold the member's role.
+    /// A level, 1 or 2 (portals before user types).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    /// Change the role when the user type (or level) cannot hold the member's role.
     #[serde(default)]
     pub roles_auto: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +94,8 @@ pub struct Expect {
     pub role: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entitlements: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
 }
 
 /// Switches a caller sets on a plan.
@@ -97,8 +111,10 @@ pub struct Guards {
 #[derive(Debug, Clone)]
 struct Known {
     username: String,
+    /// Empty on a portal before user types.
     user_type: String,
     role: String,
+    level: Option<u8>,
 }
 
 /// The state a plan is made from.
@@ -112,6 +128,10 @@ struct State {
     offline: std::result::Result<HashMap<String, Vec<App>>, String>,
     /// The license whose entitlements change, and who holds what under it.
     license: Option<(License, HashMap<String, Vec<String>>)>,
+    /// Seats per level (portals before user types), when the portal says them.
+    level_seats: Option<HashMap<u8, i64>>,
+    /// A portal before 10.7: members have levels, not user types.
+    before_user_types: bool,
 }
 
 /// The rank of a role: what user types may hold it (0 Viewer ... 4 Administrator).
@@ -165,6 +185,35 @@ fn auto_role(user_type: &str) -> &'static str {
     }
 }
 
+/// Whether a member of `level` may hold the role, on a portal before user types: the
+/// built-in roles are level 2; a custom role is level 1 when all its privileges are. A role
+/// not among those read is not judged here: the portal judges it.
+fn fits_level(roles: &[Role], id: &str, level: u8) -> bool {
+    if level != 1 {
+        return true;
+    }
+    if matches!(id, ADMIN_ROLE | "org_publisher" | "org_user") {
+        return false;
+    }
+    roles.iter().find(|r| r.id == id).is_none_or(|role| {
+        role.privileges
+            .iter()
+            .all(|p| LEVEL_1_PRIVILEGES.contains(&p.as_str()))
+    })
+}
+
+/// The role `roles="auto"` gives a member going to level 1 whose role is level 2: the
+/// Viewer role when it is a level 1 role, else the first custom role that is.
+fn auto_level_1_role(roles: &[Role]) -> Option<&str> {
+    let fits = |r: &&Role| fits_level(roles, &r.id, 1);
+    roles
+        .iter()
+        .filter(fits)
+        .find(|r| r.id == VIEWER_ROLE)
+        .or_else(|| roles.iter().find(fits))
+        .map(|r| r.id.as_str())
+}
+
 fn type_name<'a>(types: &'a [UserType], id: &'a str) -> &'a str {
     types
         .iter()
@@ -182,6 +231,8 @@ fn role_name<'a>(roles: &'a [Role], id: &'a str) -> &'a str {
 /// What a plan of members needs read.
 struct Needs {
     types: bool,
+    /// The seats per level (`portals/self`).
+    levels: bool,
     offline: bool,
     license: Option<String>,
 }
@@ -204,6 +255,21 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         }
     };
     let roles = portal.roles();
+    let level_seats = async {
+        if !needs.levels {
+            return None;
+        }
+        let properties = portal.properties().await.ok()?;
+        let per_level = properties
+            .get("subscriptionInfo")?
+            .get("maxUsersPerLevel")?
+            .as_object()?;
+        let seats: HashMap<u8, i64> = [1u8, 2]
+            .into_iter()
+            .filter_map(|l| Some((l, number(per_level.get(&l.to_string()))?)))
+            .collect();
+        (!seats.is_empty()).then_some(seats)
+    };
     // The purchases are read once, and each license's holders once: who has an app checked
     // out, and who holds what under the license being changed, come from the same listings.
     let licensing = async {
@@ -250,8 +316,8 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         }
         Ok::<_, Error>((offline, changed))
     };
-    let (members, me, types, roles, licensing) =
-        futures::join!(members, me, types, roles, licensing);
+    let (members, me, types, roles, licensing, level_seats) =
+        futures::join!(members, me, types, roles, licensing, level_seats);
     // Without the license being changed nothing can be planned; without who has what
     // checked out, the members it concerns are not predicted.
     let (offline, license) = match licensing {
@@ -267,17 +333,48 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
                         username: row.username.clone().unwrap_or_default(),
                         user_type: row.user_type.clone().unwrap_or_default(),
                         role: row.role_id().unwrap_or("").to_owned(),
+                        level: row.level(),
                     };
                     (known.username.to_lowercase(), known)
                 })
-                .collect()
+                .collect::<HashMap<String, Known>>()
         })
         .map_err(|e| format!("the member listing could not be read ({})", e.reason()));
     if let Err(why) = &members {
         notes.push(format!("{why}: members it does not know are not predicted"));
     }
-    let types = types?;
-    if needs.types && types.iter().all(|t| t.seats.is_none()) {
+    // Seats left per level: the seats less the members at each level now.
+    let level_seats = match (level_seats, &members) {
+        (Some(max), Ok(all)) => Some(
+            max.into_iter()
+                .map(|(level, seats)| {
+                    let used = all
+                        .values()
+                        .filter(|m: &&Known| m.level == Some(level))
+                        .count() as i64;
+                    (level, (seats - used).max(0))
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    // A portal before user types (10.7) lists members without one.
+    let before_user_types = members
+        .as_ref()
+        .is_ok_and(|all| !all.is_empty() && all.values().all(|m| m.user_type.is_empty()));
+    if needs.levels && before_user_types && level_seats.is_none() {
+        notes.push(
+            "the seats of each level could not be read (portals/self, maxUsersPerLevel): \
+             a change may still be refused for want of seats"
+                .into(),
+        );
+    }
+    // Such a portal has no user types to list either.
+    let types = match types {
+        Err(_) if before_user_types => Vec::new(),
+        types => types?,
+    };
+    if needs.types && !before_user_types && types.iter().all(|t| t.seats.is_none()) {
         notes.push(
             "the seats of each user type could not be read (portaladmin/license): \
              a change may still be refused for want of seats"
@@ -300,7 +397,19 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         roles: roles?,
         offline,
         license,
+        level_seats,
+        before_user_types,
     })
+}
+
+/// What is left to give while items are predicted in order: seats of each user type, of
+/// each entitlement and of each level, and the administrators.
+#[derive(Default)]
+struct Left {
+    types: HashMap<String, i64>,
+    entitlements: HashMap<String, i64>,
+    level: HashMap<u8, i64>,
+    admins: Option<usize>,
 }
 
 /// A user type or role a change names as a person would ("viewer", "Publisher"): resolved
@@ -349,7 +458,7 @@ pub async fn plan_asked(
             || asked.role.is_some()
             || members
                 .iter()
-                .any(|(_, _, w)| w.user_type.is_some() || w.role.is_some()),
+                .any(|(_, _, w)| w.user_type.is_some() || w.role.is_some() || w.level.is_some()),
         offline: asked.user_type.is_some()
             || members.iter().any(|(_, _, w)| {
                 w.user_type.is_some() || w.entitlements.is_some() || w.release.is_some()
@@ -357,8 +466,15 @@ pub async fn plan_asked(
         license: members
             .iter()
             .find_map(|(_, _, w)| w.entitlements.as_ref().map(|e| e.license.clone())),
+        levels: members.iter().any(|(_, _, w)| w.level.is_some()),
     };
     let state = read_state(portal, needs, &mut plan.notes).await?;
+    if state.before_user_types && asked.user_type.is_some() {
+        return Err(Error::invalid(
+            "this portal is from before user types (10.7): a member's license is their \
+             level, 1 or 2; change levels instead (update_level)",
+        ));
+    }
     if let Some(name) = &asked.user_type {
         let id = resolve_user_type(&state.types, name)?;
         plan.options.insert("user_type".into(), json!(id));
@@ -373,7 +489,11 @@ pub async fn plan_asked(
             wanted.role = Some(id.clone());
         }
     }
-    let mut seats: HashMap<String, i64> = state
+    let mut left = Left {
+        level: state.level_seats.clone().unwrap_or_default(),
+        ..Left::default()
+    };
+    left.types = state
         .types
         .iter()
         .filter_map(|t| {
@@ -381,7 +501,7 @@ pub async fn plan_asked(
                 .map(|(used, max)| (t.id.clone(), (max - used).max(0)))
         })
         .collect();
-    let mut entitlement_seats: HashMap<String, i64> = match &state.license {
+    left.entitlements = match &state.license {
         Some((license, holders)) => license
             .entitlements
             .iter()
@@ -392,7 +512,7 @@ pub async fn plan_asked(
             .collect(),
         None => HashMap::new(),
     };
-    let mut admins = match &state.members {
+    left.admins = match &state.members {
         Ok(all) => Some(all.values().filter(|m| m.role == ADMIN_ROLE).count()),
         Err(_) => None,
     };
@@ -423,16 +543,7 @@ pub async fn plan_asked(
     );
     for (mut item, (member, wanted)) in items.into_iter().zip(checked) {
         if let (Some(member), Predicted::WouldChange) = (member, item.predicted) {
-            predict(
-                &mut item,
-                &member,
-                &wanted,
-                &state,
-                guards,
-                &mut seats,
-                &mut entitlement_seats,
-                &mut admins,
-            );
+            predict(&mut item, &member, &wanted, &state, guards, &mut left);
         }
         plan.items.push(item);
     }
@@ -459,9 +570,7 @@ fn predict(
     wanted: &Wanted,
     state: &State,
     guards: &Guards,
-    seats: &mut HashMap<String, i64>,
-    entitlement_seats: &mut HashMap<String, i64>,
-    admins: &mut Option<usize>,
+    left: &mut Left,
 ) {
     let key = member.username.to_lowercase();
     let found = match &state.members {
@@ -480,6 +589,7 @@ fn predict(
                 username: member.username.clone(),
                 user_type: user_type.clone(),
                 role: role.clone(),
+                level: None,
             },
             _ => return item.end(Predicted::Skipped, format!("cannot predict: {why}")),
         },
@@ -517,6 +627,64 @@ fn predict(
     if wanted.role.is_none() && role_rank(&state.roles, &target_role) > max && wanted.roles_auto {
         target_role = auto_role(&target_type).to_owned();
     }
+    // Levels. Where user types exist the level follows the type (updateUserLevel accepts
+    // only that level); before them the level limits the role instead of the type.
+    let level_now = found.level;
+    let target_level = wanted.level.or(level_now);
+    let has_types = !found.user_type.is_empty();
+    if let (Some(wanted_level), true) = (wanted.level, has_types) {
+        if level_now != Some(wanted_level) {
+            return item.end(
+                Predicted::Failed,
+                format!(
+                    "on this portal a member's level follows their user type ({username}'s \
+                     user type '{}' gives level {}): change the user type instead",
+                    type_name(&state.types, &found.user_type),
+                    level_now.map_or("not stated".to_owned(), |l| l.to_string())
+                ),
+            );
+        }
+    }
+    if let (Some(_), None) = (wanted.level, level_now) {
+        return item.end(
+            Predicted::Skipped,
+            format!("cannot predict: the listing does not say {username}'s level"),
+        );
+    }
+    let level_changes = !has_types && wanted.level.is_some() && target_level != level_now;
+    if let (false, Some(level)) = (has_types, target_level) {
+        if wanted.role.is_none()
+            && wanted.roles_auto
+            && !fits_level(&state.roles, &target_role, level)
+        {
+            match auto_level_1_role(&state.roles) {
+                Some(id) => target_role = id.to_owned(),
+                None => {
+                    return item.end(
+                        Predicted::Failed,
+                        "no role of the organization is a level 1 role (one whose privileges \
+                         are all level 1 privileges): create one first",
+                    )
+                }
+            }
+        }
+        if !fits_level(&state.roles, &target_role, level) {
+            let reason = if wanted.role.is_some() {
+                format!(
+                    "the role '{}' cannot be held by {username}, a level {level} member: only \
+                     custom roles with level 1 privileges can",
+                    role_name(&state.roles, &target_role)
+                )
+            } else {
+                format!(
+                    "{username}'s role '{}' cannot be held at level {level}: change the role \
+                     first, or plan with roles=\"auto\" to add that step",
+                    role_name(&state.roles, &target_role)
+                )
+            };
+            return item.end(Predicted::Failed, reason);
+        }
+    }
     if role_rank(&state.roles, &target_role) > max {
         let reason = if wanted.role.is_some() {
             format!(
@@ -545,7 +713,7 @@ fn predict(
                 ),
             );
         }
-        if *admins == Some(1) {
+        if left.admins == Some(1) {
             return item.end(
                 Predicted::Failed,
                 format!(
@@ -567,7 +735,7 @@ fn predict(
                 ),
             );
         }
-        if let Some(left) = seats.get(&target_type) {
+        if let Some(left) = left.types.get(&target_type) {
             if *left <= 0 {
                 return item.end(
                     Predicted::Failed,
@@ -577,6 +745,14 @@ fn predict(
                     ),
                 );
             }
+        }
+    }
+    if let (true, Some(level)) = (level_changes, target_level) {
+        if left.level.get(&level).is_some_and(|n| *n <= 0) {
+            return item.end(
+                Predicted::Failed,
+                format!("no seat left at level {level} (all of them taken)"),
+            );
         }
     }
     // 3. Entitlements.
@@ -600,7 +776,7 @@ fn predict(
             let gains: Vec<&String> = to.iter().filter(|e| !now.contains(e)).collect();
             if let Some(short) = gains
                 .iter()
-                .find(|e| entitlement_seats.get(**e).copied().unwrap_or(0) <= 0)
+                .find(|e| left.entitlements.get(**e).copied().unwrap_or(0) <= 0)
             {
                 return item.end(
                     Predicted::Failed,
@@ -608,7 +784,7 @@ fn predict(
                 );
             }
             for e in gains {
-                if let Some(n) = entitlement_seats.get_mut(e) {
+                if let Some(n) = left.entitlements.get_mut(e) {
                     *n -= 1;
                 }
             }
@@ -628,7 +804,13 @@ fn predict(
         from: found.role.clone(),
         to: target_role.clone(),
     });
-    let role_first = role_rank(&state.roles, &target_role) <= type_max_rank(&found.user_type);
+    let role_first = if has_types {
+        role_rank(&state.roles, &target_role) <= type_max_rank(&found.user_type)
+    } else {
+        // A role the present level can hold goes first (down to level 1: the level 1 role,
+        // then the level); a level 2 role goes after the move up to level 2.
+        fits_level(&state.roles, &target_role, level_now.unwrap_or(2))
+    };
     if role_first {
         steps.extend(role_step.clone());
     }
@@ -643,6 +825,13 @@ fn predict(
             username: username.clone(),
             from: found.user_type.clone(),
             to: target_type.clone(),
+        });
+    }
+    if let (true, Some(from), Some(to)) = (level_changes, level_now, target_level) {
+        steps.push(Action::Level {
+            username: username.clone(),
+            from,
+            to,
         });
     }
     if !role_first {
@@ -662,6 +851,8 @@ fn predict(
             "already has those entitlements".into()
         } else if wanted.user_type.is_some() {
             "already that user type".into()
+        } else if let (Some(level), None) = (wanted.level, &wanted.role) {
+            format!("already level {level}")
         } else {
             "already that role".into()
         };
@@ -669,12 +860,17 @@ fn predict(
     }
     // Seats and administrators are taken only by items that will go.
     if type_changes {
-        if let Some(left) = seats.get_mut(&target_type) {
+        if let Some(left) = left.types.get_mut(&target_type) {
             *left -= 1;
         }
     }
+    if let (true, Some(level)) = (level_changes, target_level) {
+        if let Some(n) = left.level.get_mut(&level) {
+            *n -= 1;
+        }
+    }
     if role_changes && found.role == ADMIN_ROLE {
-        *admins = admins.map(|n| n.saturating_sub(1));
+        left.admins = left.admins.map(|n| n.saturating_sub(1));
     }
     item.item = username;
     item.steps = steps;
@@ -696,6 +892,14 @@ fn moved_on(expect: &Expect, found: &Known, state: &State, key: &str) -> Option<
             return Some(format!(
                 "{username} changed since the journal's run: their role is {}, not {r}; left alone",
                 found.role
+            ));
+        }
+    }
+    if let Some(l) = expect.level {
+        if found.level != Some(l) {
+            return Some(format!(
+                "{username} changed since the journal's run: their level is {}, not {l}; left alone",
+                found.level.map_or("not stated".to_owned(), |n| n.to_string())
             ));
         }
     }
@@ -785,6 +989,50 @@ pub async fn plan_role(
         guards,
         Map::new(),
         asked,
+    )
+    .await
+}
+
+/// Plan a change of level, 1 or 2 (`roles_auto`: give a member going to level 1 a level 1
+/// role first). On a portal with user types the level follows the user type, so a member not
+/// already at `level` is predicted to fail, saying so.
+pub async fn plan_level(
+    portal: &Portal,
+    members: Vec<Result<Member>>,
+    level: i64,
+    roles_auto: bool,
+    guards: &Guards,
+) -> Result<Plan> {
+    let level = match level {
+        1 => 1,
+        2 => 2,
+        other => {
+            return Err(Error::invalid(format!(
+                "a user level is 1 or 2, not {other}"
+            )))
+        }
+    };
+    let wanted = Wanted {
+        level: Some(level),
+        roles_auto,
+        ..Wanted::default()
+    };
+    let mut opts = options(&[(
+        "roles",
+        if roles_auto {
+            json!("auto")
+        } else {
+            Value::Null
+        },
+    )]);
+    opts.insert("level".into(), json!(level));
+    plan(
+        portal,
+        "update_level",
+        "changed",
+        with_wanted(members, &wanted),
+        guards,
+        opts,
     )
     .await
 }
@@ -993,6 +1241,15 @@ pub async fn plan_undo(portal: &Portal, read: &JournalRead) -> Result<Plan> {
                     wanted.role.get_or_insert(from.clone());
                     expect.role = Some(to.clone());
                 }
+                Action::Level {
+                    username: u,
+                    from,
+                    to,
+                } => {
+                    username.get_or_insert(u.clone());
+                    wanted.level.get_or_insert(*from);
+                    expect.level = Some(*to);
+                }
                 Action::Entitlements {
                     username: u,
                     license,
@@ -1051,9 +1308,9 @@ pub async fn plan_undo(portal: &Portal, read: &JournalRead) -> Result<Plan> {
     Ok(plan)
 }
 
-/// Plan `operation` ("update_license_type", "update_role", "provision", "release",
-/// "release_and_update") with its arguments as the bindings and the command line give them:
-/// `user_type`, `roles` ("auto"), `role`, `license`, `mode`, `entitlements`, `app`,
+/// Plan `operation` ("update_license_type", "update_role", "update_level", "provision",
+/// "release", "release_and_update") with its arguments as the bindings and the command line
+/// give them: `user_type`, `roles` ("auto"), `role`, `level`, `license`, `mode`, `entitlements`, `app`,
 /// `allow_admin_demotion`, `allow_all`.
 pub async fn plan_operation(
     portal: &Portal,
@@ -1092,6 +1349,13 @@ pub async fn plan_operation(
             plan_user_type(portal, members, &needed("user_type")?, roles_auto, &guards).await?
         }
         "update_role" => plan_role(portal, members, &needed("role")?, &guards).await?,
+        "update_level" => {
+            let level = args
+                .get("level")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| Error::invalid("update_level needs level= (1 or 2)"))?;
+            plan_level(portal, members, level, roles_auto, &guards).await?
+        }
         "provision" => {
             let ids = ids("entitlements").unwrap_or_default();
             let change = Change::from_mode(text("mode").as_deref().unwrap_or("set"), ids)?;
@@ -1160,6 +1424,15 @@ impl PortalExecutor<'_> {
     async fn role(&self, username: String, to: String) -> Outcome {
         let result = self.portal.update_role(&username, &to).await;
         let is_done = has_role(&to);
+        bulk::settled(result, "changed", || {
+            self.portal.reread_member(&username, &is_done)
+        })
+        .await
+    }
+
+    async fn level(&self, username: String, to: u8) -> Outcome {
+        let result = self.portal.update_level(&username, i64::from(to)).await;
+        let is_done = has_level(to);
         bulk::settled(result, "changed", || {
             self.portal.reread_member(&username, &is_done)
         })
@@ -1250,6 +1523,7 @@ impl Executor for PortalExecutor<'_> {
                 for action in batch {
                     outcomes.push(match action {
                         Action::Role { username, to, .. } => self.role(username, to).await,
+                        Action::Level { username, to, .. } => self.level(username, to).await,
                         Action::Release { username, app } => self.release(username, app).await,
                         other => Outcome::Failed(Error::invalid(format!(
                             "a portal cannot {}",
@@ -1289,6 +1563,13 @@ impl Executor for PortalExecutor<'_> {
                                 user.user_type().unwrap_or("not stated")
                             ))
                         }
+                        Action::Level { from, .. } if user.level() != Some(i64::from(*from)) => {
+                            return Err(format!(
+                                "their level is now {}, not {from}",
+                                user.level()
+                                    .map_or("not stated".to_owned(), |l| l.to_string())
+                            ))
+                        }
                         Action::Role { from, .. } if user.role_id() != Some(from.as_str()) => {
                             return Err(format!(
                                 "their role is now {}, not {from}",
@@ -1316,6 +1597,30 @@ mod tests {
             description: String::new(),
             privileges: privileges.iter().map(|p| (*p).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn level_1_holds_only_custom_roles_of_level_1_privileges() {
+        let roles = vec![
+            role(
+                VIEWER_ROLE,
+                &["portal:user:joinGroup", "portal:user:viewOrgItems"],
+            ),
+            role(
+                "editor",
+                &["features:user:edit", "portal:user:viewOrgItems"],
+            ),
+        ];
+        assert!(fits_level(&roles, VIEWER_ROLE, 1));
+        assert!(!fits_level(&roles, "editor", 1));
+        for built_in in ["org_user", "org_publisher", "org_admin"] {
+            assert!(!fits_level(&roles, built_in, 1));
+            assert!(fits_level(&roles, built_in, 2));
+        }
+        // A role planning did not read is left to the portal to judge.
+        assert!(fits_level(&roles, "unheard-of", 1));
+        assert_eq!(auto_level_1_role(&roles), Some(VIEWER_ROLE));
+        assert_eq!(auto_level_1_role(&roles[1..]), None);
     }
 
     #[test]

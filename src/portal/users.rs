@@ -31,9 +31,21 @@ pub struct MemberRow {
     pub role: Option<String>,
     #[serde(rename = "roleId", default, deserialize_with = "text")]
     role_id: Option<String>,
+    /// "1" or "2" (sent as text, sometimes as a number).
+    #[serde(default)]
+    level: Option<Value>,
 }
 
 impl MemberRow {
+    /// The member's level, 1 or 2.
+    pub fn level(&self) -> Option<u8> {
+        match number(self.level.as_ref()) {
+            Some(1) => Some(1),
+            Some(2) => Some(2),
+            _ => None,
+        }
+    }
+
     /// The role id: a custom role's id, or the built-in role's name (as [`User::role_id`]).
     pub fn role_id(&self) -> Option<&str> {
         self.role_id.as_deref().or(self.role.as_deref())
@@ -815,6 +827,33 @@ pub(crate) fn has_user_type(
 }
 
 /// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
+/// Whether a member re-read has the level asked for.
+pub(crate) fn has_level(wanted: u8) -> impl Fn(&User) -> std::result::Result<(), String> {
+    move |user| match user.level() {
+        Some(now) if now == i64::from(wanted) => Ok(()),
+        now => Err(format!(
+            "the member unchanged: their level is {}",
+            now.map_or("not stated".to_owned(), |n| n.to_string())
+        )),
+    }
+}
+
+/// The privileges a level 1 member may have, on a portal before user types (10.7). Esri's
+/// updateUserLevel documentation lists nine; the ninth, cut off where we could read it, is
+/// taken to be `premium:user:featurereport` (unverified). The built-in roles (administrator,
+/// publisher, user) are level 2 only.
+pub const LEVEL_1_PRIVILEGES: &[&str] = &[
+    "portal:user:joinGroup",
+    "portal:user:viewOrgGroups",
+    "portal:user:viewOrgItems",
+    "portal:user:viewOrgUsers",
+    "premium:user:geocode",
+    "premium:user:networkanalysis",
+    "premium:user:demographics",
+    "premium:user:elevation",
+    "premium:user:featurereport",
+];
+
 pub(crate) fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
     move |user| match user.role_id() {
         Some(now) if now == wanted => Ok(()),

@@ -320,6 +320,12 @@ impl Sandbox {
             .map_err(to_pyerr)
     }
 
+    /// Set how many members a level (1 or 2) may have, on a portal before 10.7.
+    fn set_level_seats(&self, level: i64, seats: i64) -> PyResult<()> {
+        self.with(|s| s.shared().portal.set_level_seats(level, seats))?
+            .map_err(to_pyerr)
+    }
+
     /// Revoke every portal token now, as a portal restart or an administrator would.
     fn expire_portal_tokens(&self) -> PyResult<()> {
         self.with(|s| s.shared().portal.expire_tokens())

@@ -10,7 +10,9 @@
 //! `updateUserLicenseType` takes at most 100 users per request and reports a failed user as
 //! `{"username", "status": false, "error": {"code", "message"}}`; the default listing order
 //! is by user name; `updateUserLevel` on a portal with user types accepts only the level the
-//! user type implies.
+//! user type implies. Before 10.7 (`version` below 7.1) there are no user types: members
+//! have a level, `portals/self` states the seats per level as `subscriptionInfo.maxUsersPerLevel`
+//! (the shape ArcGIS Online uses), and the user-type endpoints answer as unknown ones do.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -49,6 +51,15 @@ pub struct PortalSiteOptions {
     pub user_password: String,
     /// Classic Enterprise (portaladmin) or Enterprise on Kubernetes (the `admin` API).
     pub deployment: Deployment,
+}
+
+impl PortalSiteOptions {
+    /// Whether the portal has user types: 10.7 (REST 7.1) and later. Before, a member's
+    /// license was their level, and userLicenseTypes, updateUserLicenseType and
+    /// portaladmin/license did not exist.
+    pub fn has_user_types(&self) -> bool {
+        version_at_least(&self.version, (7, 1))
+    }
 }
 
 impl Default for PortalSiteOptions {
@@ -136,10 +147,12 @@ impl PortalSite {
             "portals/self" => self.portal_self(request),
             "portals/self/roles" => self.signed_in(request, api).map(|_| self.roles(request)),
             "portals/self/users" => self.admin(request, api).map(|_| self.list_users(request)),
-            "portals/self/userlicensetypes" => self
+            "portals/self/userlicensetypes" if self.options.has_user_types() => self
                 .signed_in(request, api)
                 .map(|_| self.user_types(request)),
-            "portals/self/updateuserlicensetype" => self.update_license_type(request),
+            "portals/self/updateuserlicensetype" if self.options.has_user_types() => {
+                self.update_license_type(request)
+            }
             "portals/self/updateuserrole" => self.update_role(request),
             "portals/self/updateuserlevel" => self.update_level(request),
             "portals/self/purchases" => self
@@ -173,7 +186,9 @@ impl PortalSite {
                     &json!({"resources": ["license", "security", "system", "logs"], "currentVersion": self.options.version}),
                 )
             }),
-            "/license" => self.admin(request, Api::Admin).map(|_| self.license(request)),
+            "/license" if self.options.has_user_types() => {
+                self.admin(request, Api::Admin).map(|_| self.license(request))
+            }
             "/license/releaselicense" if version_at_least(&self.options.version, (7, 1)) => {
                 self.release_license(request, true)
             }
@@ -245,6 +260,90 @@ mod tests {
             let t = user_type_def(&m.user_type).unwrap();
             assert!(m.role().rank <= t.max_rank, "{m:?}");
         }
+    }
+
+    #[test]
+    fn a_portal_before_10_7_has_levels_and_seats_per_level_and_no_user_types() {
+        let options = PortalSiteOptions {
+            version: "6.1".into(),
+            ..PortalSiteOptions::default()
+        };
+        let site = PortalSite::seeded(options.clone(), 7).unwrap();
+        let token = sign_in(&site, &options.admin_username, &options.admin_password);
+        let members = site.members();
+        assert!(members.iter().all(|m| m.user_type.is_empty()));
+        assert!(members.iter().all(|m| m.role().fits_level(m.level())));
+        let listed = ask(
+            &site,
+            "/portal/sharing/rest/portals/self/users",
+            &[],
+            Some(&token),
+        );
+        let first = &listed["users"][0];
+        assert!(first.get("userLicenseTypeId").is_none(), "{first}");
+        assert!(first["level"] == "1" || first["level"] == "2");
+        let me = ask(
+            &site,
+            "/portal/sharing/rest/portals/self",
+            &[],
+            Some(&token),
+        );
+        let per_level = &me["subscriptionInfo"]["maxUsersPerLevel"];
+        assert!(per_level["1"].as_i64().unwrap() > 0 && per_level["2"].as_i64().unwrap() > 0);
+        for path in [
+            "/portal/sharing/rest/portals/self/userlicensetypes",
+            "/portal/sharing/rest/portals/self/updateuserlicensetype",
+        ] {
+            let reply = ask(&site, path, &[], Some(&token));
+            assert_eq!(reply["error"]["message"], "Invalid URL", "{path}");
+        }
+        let reply = ask(&site, "/portal/portaladmin/license", &[], Some(&token));
+        assert_eq!(reply["code"], 404, "{reply}");
+
+        // Down to level 1 only with a level 1 role; up to level 2 while seats last.
+        let user = members
+            .iter()
+            .find(|m| m.level() == "2" && m.role_id == "org_user")
+            .unwrap();
+        let level = |l: &str| {
+            ask(
+                &site,
+                "/portal/sharing/rest/portals/self/updateuserlevel",
+                &[("user", &user.username), ("level", l)],
+                Some(&token),
+            )
+        };
+        assert!(level("1")["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a level 1 role"));
+        let reply = ask(
+            &site,
+            "/portal/sharing/rest/portals/self/updateuserrole",
+            &[("user", &user.username), ("role", VIEWER_ROLE)],
+            Some(&token),
+        );
+        assert_eq!(reply["success"], true, "{reply}");
+        assert_eq!(level("1")["success"], true);
+        assert_eq!(site.member(&user.username).unwrap().level(), "1");
+        let reply = ask(
+            &site,
+            "/portal/sharing/rest/portals/self/updateuserrole",
+            &[("user", &user.username), ("role", "org_user")],
+            Some(&token),
+        );
+        assert!(reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("level 1 member"));
+        let twos = site.members().iter().filter(|m| m.level() == "2").count();
+        site.set_level_seats(2, twos as i64).unwrap();
+        assert!(level("2")["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("maximum number of level 2"));
+        site.set_level_seats(2, twos as i64 + 1).unwrap();
+        assert_eq!(level("2")["success"], true);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::licenses::{self, Deployment, LISTINGS};
 use super::wire::{formatted, Answer, Api, PortalRequest};
 use super::{PortalSite, PortalSiteOptions};
 use crate::error::{Error, Result};
+use crate::portal::users::LEVEL_1_PRIVILEGES;
 use crate::sandbox::openlm::now_ms;
 use crate::sandbox::seed;
 
@@ -229,6 +230,20 @@ pub(super) fn level_of(user_type: &str) -> &'static str {
     }
 }
 
+impl RoleDef {
+    /// Whether a member of `level` may hold the role: the built-in roles (administrator,
+    /// publisher, user) are level 2; a custom role is level 1 when every privilege it has
+    /// is one level 1 allows.
+    pub(super) fn fits_level(&self, level: &str) -> bool {
+        level != "1"
+            || (self.id != self.role
+                && self
+                    .privileges
+                    .iter()
+                    .all(|p| LEVEL_1_PRIVILEGES.contains(p)))
+    }
+}
+
 /// A member of the organization.
 #[derive(Debug, Clone)]
 pub struct PortalMember {
@@ -240,7 +255,10 @@ pub struct PortalMember {
     pub email: String,
     pub department: String,
     pub role_id: String,
+    /// Empty on a portal before user types (10.7), where `level` is the member's license.
     pub user_type: String,
+    /// "1" or "2": used only where there are no user types (elsewhere the type decides).
+    pub stored_level: &'static str,
     /// ms since 1970; -1 for never.
     pub last_login: i64,
     pub created: i64,
@@ -269,6 +287,15 @@ impl PortalMember {
         self.has_privilege(UPDATE_USERS)
     }
 
+    /// The member's level: their user type's, or on a portal before user types their own.
+    pub fn level(&self) -> &'static str {
+        if self.user_type.is_empty() {
+            self.stored_level
+        } else {
+            level_of(&self.user_type)
+        }
+    }
+
     /// The user as `community/users/<name>` describes it; `full` adds what only the user
     /// and administrators see.
     pub fn to_json(&self, full: bool) -> Value {
@@ -289,8 +316,8 @@ impl PortalMember {
             org_id: ORG_ID,
             role: role.role,
             role_id: role.id,
-            level: level_of(&self.user_type),
-            user_license_type_id: &self.user_type,
+            level: self.level(),
+            user_license_type_id: (!self.user_type.is_empty()).then_some(self.user_type.as_str()),
             disabled: self.disabled,
             last_login: self.last_login,
             created: self.created,
@@ -323,7 +350,8 @@ pub(super) struct MemberView<'a> {
     role: &'static str,
     role_id: &'static str,
     level: &'static str,
-    user_license_type_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_license_type_id: Option<&'a str>,
     disabled: bool,
     last_login: i64,
     created: i64,
@@ -349,6 +377,8 @@ pub(super) struct PortalState {
     index: HashMap<String, usize>,
     /// Seats per user type.
     pub(super) seats: HashMap<&'static str, i64>,
+    /// Seats per level ("1", "2") on a portal before user types.
+    pub(super) level_seats: HashMap<&'static str, i64>,
     /// Purchased count per entitlement, per listing of `LISTINGS`.
     pub(super) license_seats: Vec<HashMap<&'static str, i64>>,
     pub(super) tokens: HashMap<String, IssuedToken>,
@@ -370,6 +400,10 @@ impl PortalState {
             .iter()
             .filter(|m| m.user_type == user_type)
             .count() as i64
+    }
+
+    pub(super) fn in_level(&self, level: &str) -> i64 {
+        self.members.iter().filter(|m| m.level() == level).count() as i64
     }
 }
 
@@ -429,6 +463,7 @@ impl PortalSite {
                 department: department.to_owned(),
                 role_id: "org_user".into(),
                 user_type: "creatorUT".into(),
+                stored_level: "2",
                 last_login: now - rng.random_range(0..30) * DAY,
                 created,
                 modified: created,
@@ -513,6 +548,13 @@ impl PortalSite {
             }
         }
         licenses::seed_entitlements(&mut members, seed_value);
+        // Before 10.7 a member's license was their level: Viewers were level 1.
+        if !options.has_user_types() {
+            for m in &mut members {
+                m.stored_level = level_of(&m.user_type);
+                m.user_type.clear();
+            }
+        }
         members.sort_by_key(|m| m.username.to_lowercase());
         let mut index = HashMap::with_capacity(members.len() * 2);
         for (i, m) in members.iter().enumerate() {
@@ -530,12 +572,19 @@ impl PortalSite {
             };
             seats.insert(t.id, used + headroom.max(3));
         }
+        let mut level_seats = HashMap::new();
+        for level in ["1", "2"] {
+            let used = members.iter().filter(|m| m.level() == level).count() as i64;
+            let headroom = if level == "1" { used / 2 } else { used / 10 };
+            level_seats.insert(level, used + headroom.max(3));
+        }
         Ok(PortalSite {
             options,
             state: Mutex::new(PortalState {
                 members,
                 index,
                 seats,
+                level_seats,
                 license_seats,
                 tokens: HashMap::new(),
                 failed_logins: HashMap::new(),
@@ -555,6 +604,24 @@ impl PortalSite {
 
     pub fn members(&self) -> Vec<PortalMember> {
         self.state().members.clone()
+    }
+
+    /// Set the seats of a level, on a portal before user types.
+    pub fn set_level_seats(&self, level: i64, seats: i64) -> Result<()> {
+        let level = match level {
+            1 => "1",
+            2 => "2",
+            _ => return Err(Error::invalid(format!("a level is 1 or 2, not {level}"))),
+        };
+        if self.options.has_user_types() {
+            return Err(Error::invalid(format!(
+                "the sandbox portal is version {}: levels follow user types there; \
+                 seats per level exist before 10.7 (portal_version below \"7.1\")",
+                self.options.version
+            )));
+        }
+        self.state().level_seats.insert(level, seats.max(0));
+        Ok(())
     }
 
     /// Set the seats of a user type.
@@ -587,6 +654,20 @@ impl PortalSite {
             "defaultUserTypeIdForUser": "creatorUT",
             "subscriptionInfo": {"type": "Enterprise"},
         });
+        if !self.options.has_user_types() {
+            // Before user types a license was a number of members per level, which
+            // portals/self says as ArcGIS Online still does (`maxUsersPerLevel`).
+            let one = state.level_seats.get("1").copied().unwrap_or(0);
+            let two = state.level_seats.get("2").copied().unwrap_or(0);
+            portal
+                .as_object_mut()
+                .map(|p| p.remove("defaultUserTypeIdForUser"));
+            portal["subscriptionInfo"] = json!({
+                "type": "Enterprise",
+                "maxUsersPerLevel": {"1": one, "2": two},
+                "maxUsers": one + two,
+            });
+        }
         if let Some(i) = caller {
             portal["user"] = state.members[i].to_json(true);
         }

@@ -221,7 +221,7 @@ impl PortalSite {
         let full = caller == i || state.members[caller].is_admin();
         match tail {
             None => Ok(formatted(request, &member.to_json(full))),
-            Some("userlicensetype") => {
+            Some("userlicensetype") if self.options.has_user_types() => {
                 let def = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
                 Ok(formatted(
                     request,
@@ -359,6 +359,24 @@ impl PortalSite {
             ));
         };
         let member = &mut state.members[i];
+        if !self.options.has_user_types() {
+            if !role.fits_level(member.level()) {
+                return Ok(error_answer(
+                    Api::Sharing,
+                    400,
+                    &format!(
+                        "The role '{}' cannot be assigned to '{}', a level {} member: only custom roles with level 1 privileges can.",
+                        role.name,
+                        member.username,
+                        member.level()
+                    ),
+                    &[],
+                ));
+            }
+            member.role_id = role.id.into();
+            member.modified = now_ms();
+            return Ok(changed(request, &member.username));
+        }
         let user_type = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
         if role.rank > user_type.max_rank {
             return Ok(error_answer(
@@ -380,18 +398,56 @@ impl PortalSite {
         &self,
         request: &PortalRequest<'_>,
     ) -> std::result::Result<Answer, Answer> {
-        let (state, i) = self.member_to_change(request)?;
-        let level = request.param("level").unwrap_or("").trim();
-        if level != "1" && level != "2" {
-            return Ok(error_answer(
-                Api::Sharing,
-                400,
-                &format!("Invalid level '{level}'."),
-                &["level must be 1 or 2."],
-            ));
+        let (mut state, i) = self.member_to_change(request)?;
+        let level = match request.param("level").unwrap_or("").trim() {
+            "1" => "1",
+            "2" => "2",
+            other => {
+                return Ok(error_answer(
+                    Api::Sharing,
+                    400,
+                    &format!("Invalid level '{other}'."),
+                    &["level must be 1 or 2."],
+                ))
+            }
+        };
+        if !self.options.has_user_types() {
+            let member = &state.members[i];
+            if member.level() == level {
+                return Ok(changed(request, &member.username));
+            }
+            let role = member.role();
+            if !role.fits_level(level) {
+                return Ok(error_answer(
+                    Api::Sharing,
+                    400,
+                    &format!(
+                        "Unable to update the level of '{}': their role '{}' is not a level {level} role. Change the role first.",
+                        member.username, role.name
+                    ),
+                    &[],
+                ));
+            }
+            let used = state.in_level(level);
+            let seats = state.level_seats.get(level).copied().unwrap_or(0);
+            if used >= seats {
+                return Ok(error_answer(
+                    Api::Sharing,
+                    400,
+                    &format!(
+                        "Unable to update the level of '{}': the organization has reached its maximum number of level {level} members ({used} of {seats}).",
+                        member.username
+                    ),
+                    &[],
+                ));
+            }
+            let member = &mut state.members[i];
+            member.stored_level = level;
+            member.modified = now_ms();
+            return Ok(changed(request, &member.username));
         }
         let member = &state.members[i];
-        if level_of(&member.user_type) != level {
+        if member.level() != level {
             return Ok(error_answer(
                 Api::Sharing,
                 400,
@@ -414,7 +470,7 @@ fn sort_members(members: &mut [&PortalMember], field: Option<&str>, order: Optio
         "fullname" => members.sort_by_cached_key(|m| m.full_name.to_lowercase()),
         "created" => members.sort_by_key(|m| m.created),
         "lastlogin" => members.sort_by_key(|m| m.last_login),
-        "level" => members.sort_by_key(|m| level_of(&m.user_type)),
+        "level" => members.sort_by_key(|m| m.level()),
         "role" => members.sort_by_cached_key(|m| m.role_id.clone()),
         // Already in user name order.
         _ => {}
