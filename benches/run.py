@@ -169,17 +169,32 @@ def bench_change(
     if before_plans:
         # The same call in the build before change plans: what planning and the journal cost.
         contenders.insert(-1, ("before_plans", before_plans))
+
+    def once(contender: str, python: str) -> float:
+        with SandboxProcess(*args) as sb:  # a fresh organization for every run
+            portal = sb.portal_file()
+            names_file = DATA / "names.json"
+            names_file.write_text(json.dumps(not_creators(sb.portal, count)))
+            result = worker("change", contender, portal, str(names_file), python=python)
+            assert result["rows"] == count, result
+            return float(result["times"][0])
+
     for contender, python in contenders:
-        measured: list[float] = []
-        for _ in range(runs if contender in ("gislicense", "before_plans") else 1):
-            with SandboxProcess(*args) as sb:  # a fresh organization for every run
-                portal = sb.portal_file()
-                names_file = DATA / "names.json"
-                names_file.write_text(json.dumps(not_creators(sb.portal, count)))
-                result = worker("change", contender, portal, str(names_file), python=python)
-                assert result["rows"] == count, result
-                measured += result["times"]
-        results[contender] = {"times": measured}
+        if contender in ("gislicense", "before_plans") and before_plans:
+            continue
+        repeat = runs if contender == "gislicense" else 1
+        results[contender] = {"times": [once(contender, python) for _ in range(repeat)]}
+    if before_plans:
+        # Run after run, in turn, so that both builds meet the same moments of a noisy
+        # machine; the cost of planning is the median of the paired ratios.
+        results["before_plans"] = {"times": []}
+        results["gislicense"] = {"times": []}
+        for _ in range(runs):
+            for contender, python in (
+                ("before_plans", before_plans),
+                ("gislicense", sys.executable),
+            ):
+                results[contender]["times"].append(once(contender, python))
     return {"count": count, "latency": latency, "results": results}
 
 
@@ -410,11 +425,16 @@ def report(results: dict[str, Any]) -> str:
             "",
         ]
         if "before_plans" in r:
-            cost = ours / statistics.median(r["before_plans"]["times"]) - 1
+            pairs = zip(r["gislicense"]["times"], r["before_plans"]["times"], strict=True)
+            paired = sorted(after / before - 1 for after, before in pairs)
+            cost = statistics.median(paired)
             verdict = "met" if cost <= 0.10 else "NOT MET"
+            spread = ", ".join(f"{c * 100:+.1f}%" for c in paired)
             lines += [
                 f"Target: planning and journaling cost at most 10% more than the call before "
-                f"change plans. Result: {cost * 100:+.1f}%: {verdict}.",
+                f"change plans. Runs alternate between the two builds; the cost is the median "
+                f"of the {len(paired)} paired ratios ({spread}). Result: {cost * 100:+.1f}%: "
+                f"{verdict}.",
                 "",
             ]
     if "release" in results:
@@ -487,7 +507,7 @@ def main() -> None:
         results["list"] = bench_list(10_000, 0.010, runs=3, arcgis=args.arcgis_python)
     if "change" in wanted:
         results["change"] = bench_change(
-            5_000, 0.010, runs=3, arcgis=args.arcgis_python, before_plans=args.before_plans_python
+            5_000, 0.010, runs=5, arcgis=args.arcgis_python, before_plans=args.before_plans_python
         )
     if "release" in wanted:
         results["release"] = bench_release(500, 0.010, runs=3)

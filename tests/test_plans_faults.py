@@ -177,3 +177,18 @@ def test_closes_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
         plan = openlm.plan_close(sessions[:300])
         assert {"would_close", "failed"} <= set(plan.counts())  # some have no Agent
         enough(applied_as_planned(sb, plan, tmp_path / "close.jsonl"))
+
+
+def test_levels_under_faults(tmp_path: Path) -> None:
+    # A portal before user types (10.6): down to level 1 with the level 1 role first, as
+    # many as the seats left allow; members already at level 1 are unchanged.
+    with gislicense.Sandbox(portal_members=1_200, portal_version="6.1", seed=7) as sb:
+        gis = admin(sb)
+        ones = sum(1 for u in sb.portal_users() if u["level"] == "1")
+        sb.set_level_seats(1, ones + 250)
+        names = population(sb, lambda u: u["level"] == "2", 300)
+        names += population(sb, lambda u: u["level"] == "1", 20)
+        plan = gis.users.plan_level(mixed(sb, names), 1, roles="auto")
+        assert {"would_change", "unchanged", "failed", "skipped"} <= set(plan.counts())
+        assert "no seat left at level 1" in " ".join(i.reason or "" for i in plan)
+        enough(applied_as_planned(sb, plan, tmp_path / "levels.jsonl"))
