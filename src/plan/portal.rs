@@ -631,25 +631,26 @@ fn predict(
     // only that level); before them the level limits the role instead of the type.
     let level_now = found.level;
     let target_level = wanted.level.or(level_now);
-    let has_types = !found.user_type.is_empty();
-    if let (Some(wanted_level), true) = (wanted.level, has_types) {
-        if level_now != Some(wanted_level) {
-            return item.end(
-                Predicted::Failed,
-                format!(
-                    "on this portal a member's level follows their user type ({username}'s \
-                     user type '{}' gives level {}): change the user type instead",
-                    type_name(&state.types, &found.user_type),
-                    level_now.map_or("not stated".to_owned(), |l| l.to_string())
-                ),
-            );
-        }
-    }
+    // Whether this portal has user types is the organization's, not the member's: a row
+    // that happens to lack one is not taken for a member of a portal before 10.7.
+    let has_types = !state.before_user_types;
     if let (Some(_), None) = (wanted.level, level_now) {
         return item.end(
             Predicted::Skipped,
             format!("cannot predict: the listing does not say {username}'s level"),
         );
+    }
+    if let (Some(wanted_level), Some(now), true) = (wanted.level, level_now, has_types) {
+        if now != wanted_level {
+            return item.end(
+                Predicted::Failed,
+                format!(
+                    "on this portal a member's level follows their user type ({username}'s \
+                     user type '{}' gives level {now}): change the user type instead",
+                    type_name(&state.types, &found.user_type),
+                ),
+            );
+        }
     }
     let level_changes = !has_types && wanted.level.is_some() && target_level != level_now;
     if let (false, Some(level)) = (has_types, target_level) {
