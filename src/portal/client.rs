@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
@@ -249,7 +248,7 @@ impl Portal {
     }
 
     /// [`Portal::call`], with the reply read straight into `T` (see [`envelope::check_as`]).
-    pub async fn call_as<T: DeserializeOwned>(
+    pub async fn call_as<T: envelope::Enveloped>(
         &self,
         root: Root,
         path: &str,

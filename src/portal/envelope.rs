@@ -5,8 +5,7 @@
 //! "messages": [...], "code"?}`. Anything else that is not JSON (a web adaptor error page, a
 //! SAML or IWA login page, a proxy) is an unreadable reply that shows its first characters.
 
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
@@ -16,24 +15,23 @@ use crate::http::Response;
 const ADMIN_HINT: &str =
     "this operation needs an administrator of the organization (or a role with the privilege for it)";
 
+/// A reply type read straight from the body that also reads the envelope's marks (the
+/// top-level `error` and `status` keys, as `Option<IgnoredAny>` fields), so one pass both
+/// reads it and tells whether the reply was an error.
+pub trait Enveloped: DeserializeOwned {
+    /// Whether the reply carried `error`, or a `status` (an admin API's error form).
+    fn marked(&self) -> bool;
+}
+
 /// A successful reply read straight into `T`, which takes only the fields it names (a
 /// listing page's members without every other field): far less work than a whole JSON
 /// value. A reply with an error envelope, or not of `T`'s form, is judged by [`check`].
-pub fn check_as<T: DeserializeOwned>(response: &Response) -> Result<T, Error> {
-    /// The envelope's marks, found without reading the rest.
-    #[derive(Deserialize)]
-    struct Marks {
-        #[serde(default)]
-        error: Option<IgnoredAny>,
-        #[serde(default)]
-        status: Option<IgnoredAny>,
-    }
-    let clean = response.is_success()
-        && serde_json::from_slice::<Marks>(&response.body)
-            .is_ok_and(|m| m.error.is_none() && m.status.is_none());
-    if clean {
+pub fn check_as<T: Enveloped>(response: &Response) -> Result<T, Error> {
+    if response.is_success() {
         if let Ok(read) = serde_json::from_slice::<T>(&response.body) {
-            return Ok(read);
+            if !read.marked() {
+                return Ok(read);
+            }
         }
     }
     match check(response) {
@@ -274,6 +272,46 @@ mod tests {
             body: Bytes::copy_from_slice(body),
             after_lost_answer: false,
         }
+    }
+
+    /// A page type as a listing reads it: one field, and the marks.
+    #[derive(Debug, serde::Deserialize)]
+    struct Page {
+        #[serde(default)]
+        users: Vec<Value>,
+        #[serde(default)]
+        error: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        status: Option<serde::de::IgnoredAny>,
+    }
+
+    impl Enveloped for Page {
+        fn marked(&self) -> bool {
+            self.error.is_some() || self.status.is_some()
+        }
+    }
+
+    #[test]
+    fn a_typed_read_still_tells_an_error_envelope_from_a_page() {
+        let page: Page =
+            check_as(&reply(200, r#"{"total": 1, "users": [{"username": "a"}]}"#)).unwrap();
+        assert_eq!(page.users.len(), 1);
+        // An error envelope has the page's form (every field defaults) but is an error.
+        let err = check_as::<Page>(&reply(
+            200,
+            r#"{"error": {"code": 403, "message": "You do not have permissions"}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(err.kind(), "permission_denied", "{err}");
+        let err = check_as::<Page>(&reply(
+            200,
+            r#"{"status": "error", "messages": ["Token Required"], "code": 499}"#,
+        ))
+        .unwrap_err();
+        assert_ne!(err.kind(), "unreadable_reply", "{err}");
+        // Not the page's form at all: unreadable.
+        let err = check_as::<Page>(&reply(200, r#"{"users": 5}"#)).unwrap_err();
+        assert_eq!(err.kind(), "unreadable_reply", "{err}");
     }
 
     /// The kinds of error `check` may give: a typed error a caller can act on.

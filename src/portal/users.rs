@@ -61,6 +61,17 @@ struct MemberPage {
     next_start: Option<Value>,
     #[serde(default)]
     users: Vec<MemberRow>,
+    /// The envelope's marks: an error reply has one.
+    #[serde(default)]
+    error: Option<IgnoredAny>,
+    #[serde(default)]
+    status: Option<IgnoredAny>,
+}
+
+impl envelope::Enveloped for MemberPage {
+    fn marked(&self) -> bool {
+        self.error.is_some() || self.status.is_some()
+    }
 }
 
 /// The organization's members, sorted by user name, read as rows.
