@@ -344,6 +344,19 @@ mod tests {
             .contains("maximum number of level 2"));
         site.set_level_seats(2, twos as i64 + 1).unwrap();
         assert_eq!(level("2")["success"], true);
+        assert_counts_true(&site);
+    }
+
+    fn assert_counts_true(site: &PortalSite) {
+        let state = site.state();
+        for t in USER_TYPES {
+            let recount = state.members.iter().filter(|m| m.user_type == t.id).count();
+            assert_eq!(state.in_use(t.id), recount as i64, "{}", t.id);
+        }
+        for level in ["1", "2"] {
+            let recount = state.members.iter().filter(|m| m.level() == level).count();
+            assert_eq!(state.in_level(level), recount as i64, "level {level}");
+        }
     }
 
     #[test]
@@ -417,6 +430,8 @@ mod tests {
             .unwrap()
             .contains("does not exist"));
         assert_eq!(site.member(&viewer.username).unwrap().user_type, "editorUT");
+        // The counts a change keeps (instead of recounting the organization) stay true.
+        assert_counts_true(&site);
 
         let member_token = sign_in(&site, &options.user_username, &options.user_password);
         let reply = ask(

@@ -379,6 +379,9 @@ pub(super) struct PortalState {
     pub(super) seats: HashMap<&'static str, i64>,
     /// Seats per level ("1", "2") on a portal before user types.
     pub(super) level_seats: HashMap<&'static str, i64>,
+    /// Members per user type ("" for none) and per level.
+    counts: HashMap<String, i64>,
+    level_counts: HashMap<&'static str, i64>,
     /// Purchased count per entitlement, per listing of `LISTINGS`.
     pub(super) license_seats: Vec<HashMap<&'static str, i64>>,
     pub(super) tokens: HashMap<String, IssuedToken>,
@@ -396,15 +399,48 @@ impl PortalState {
     }
 
     pub(super) fn in_use(&self, user_type: &str) -> i64 {
-        self.members
-            .iter()
-            .filter(|m| m.user_type == user_type)
-            .count() as i64
+        self.counts.get(user_type).copied().unwrap_or(0)
     }
 
     pub(super) fn in_level(&self, level: &str) -> i64 {
-        self.members.iter().filter(|m| m.level() == level).count() as i64
+        self.level_counts.get(level).copied().unwrap_or(0)
     }
+
+    /// Change member `i`'s user type, keeping the counts.
+    pub(super) fn set_user_type(&mut self, i: usize, user_type: &'static str) {
+        let member = &self.members[i];
+        *self.counts.entry(member.user_type.clone()).or_insert(0) -= 1;
+        *self.level_counts.entry(member.level()).or_insert(0) -= 1;
+        let member = &mut self.members[i];
+        member.user_type = user_type.into();
+        member.modified = now_ms();
+        *self.counts.entry(user_type.into()).or_insert(0) += 1;
+        *self.level_counts.entry(level_of(user_type)).or_insert(0) += 1;
+    }
+
+    /// Change member `i`'s level (a portal before user types), keeping the counts.
+    pub(super) fn set_level(&mut self, i: usize, level: &'static str) {
+        *self
+            .level_counts
+            .entry(self.members[i].level())
+            .or_insert(0) -= 1;
+        let member = &mut self.members[i];
+        member.stored_level = level;
+        member.modified = now_ms();
+        *self.level_counts.entry(level).or_insert(0) += 1;
+    }
+}
+
+/// Members per user type and per level, counted once: a change then updates them, so its
+/// cost does not grow with the organization.
+fn count_members(members: &[PortalMember]) -> (HashMap<String, i64>, HashMap<&'static str, i64>) {
+    let mut per_type = HashMap::new();
+    let mut per_level = HashMap::new();
+    for m in members {
+        *per_type.entry(m.user_type.clone()).or_insert(0) += 1;
+        *per_level.entry(m.level()).or_insert(0) += 1;
+    }
+    (per_type, per_level)
 }
 
 pub(super) fn random_text(rng: &mut SmallRng, len: usize, alphabet: &[u8]) -> String {
@@ -578,9 +614,12 @@ impl PortalSite {
             let headroom = if level == "1" { used / 2 } else { used / 10 };
             level_seats.insert(level, used + headroom.max(3));
         }
+        let (counts, level_counts) = count_members(&members);
         Ok(PortalSite {
             options,
             state: Mutex::new(PortalState {
+                counts,
+                level_counts,
                 members,
                 index,
                 seats,

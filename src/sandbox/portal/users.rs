@@ -319,9 +319,7 @@ impl PortalSite {
                 target.name
             ));
         }
-        let member = &mut state.members[i];
-        member.user_type = target.id.into();
-        member.modified = now_ms();
+        state.set_user_type(i, target.id);
         Ok(())
     }
 
@@ -441,10 +439,8 @@ impl PortalSite {
                     &[],
                 ));
             }
-            let member = &mut state.members[i];
-            member.stored_level = level;
-            member.modified = now_ms();
-            return Ok(changed(request, &member.username));
+            state.set_level(i, level);
+            return Ok(changed(request, &state.members[i].username));
         }
         let member = &state.members[i];
         if member.level() != level {
