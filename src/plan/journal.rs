@@ -147,20 +147,18 @@ impl Journal {
         self.write(&records)
     }
 
-    /// The outcomes of steps `wave` of the items at `positions`.
-    pub fn results(
+    /// The outcomes of steps `wave`, each with its item's position in the plan.
+    pub fn results<'a>(
         &self,
         plan: &Plan,
-        positions: &[usize],
         wave: usize,
-        outcomes: &[Outcome],
+        outcomes: impl IntoIterator<Item = (usize, &'a Outcome)>,
     ) -> Result<()> {
         let ordinal = self.ordinal();
         let time_ms = now_ms();
-        let records: Vec<JournalRecord> = positions
-            .iter()
-            .zip(outcomes)
-            .map(|(&i, outcome)| {
+        let records: Vec<JournalRecord> = outcomes
+            .into_iter()
+            .map(|(i, outcome)| {
                 let item = &plan.items[i];
                 let action = item.steps[wave].clone();
                 let (before, after) = action.before_after();
@@ -189,7 +187,7 @@ impl Journal {
         wave: usize,
         outcome: &Outcome,
     ) -> Result<()> {
-        self.results(plan, &[position], wave, std::slice::from_ref(outcome))
+        self.results(plan, wave, [(position, outcome)])
     }
 
     /// The plan is applied: counts of the items' outcomes.

@@ -498,13 +498,12 @@ pub async fn apply<E: Executor>(
             };
             if let Some(journal) = journal {
                 // Lost answers are journaled once the wave's settling has had its look.
-                let (answered, outcomes): (Vec<usize>, Vec<Outcome>) = batch
+                let answered = batch
                     .iter()
+                    .copied()
                     .zip(&outcomes)
-                    .filter(|(_, outcome)| !outcome.is_unknown())
-                    .map(|(&i, outcome)| (i, outcome.clone()))
-                    .unzip();
-                journal.results(plan, &answered, wave, &outcomes)?;
+                    .filter(|(_, outcome)| !outcome.is_unknown());
+                journal.results(plan, wave, answered)?;
             }
             Ok::<_, Error>(batch.into_iter().zip(outcomes).collect::<Vec<_>>())
         })
@@ -531,9 +530,8 @@ pub async fn apply<E: Executor>(
                 outcomes[n].1 = outcome;
             }
             if let Some(journal) = journal {
-                let positions: Vec<usize> = lost.iter().map(|&n| outcomes[n].0).collect();
-                let settled: Vec<Outcome> = lost.iter().map(|&n| outcomes[n].1.clone()).collect();
-                journal.results(plan, &positions, wave, &settled)?;
+                let settled = lost.iter().map(|&n| (outcomes[n].0, &outcomes[n].1));
+                journal.results(plan, wave, settled)?;
             }
         }
         for (i, outcome) in outcomes {

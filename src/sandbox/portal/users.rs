@@ -357,35 +357,27 @@ impl PortalSite {
             ));
         };
         let member = &mut state.members[i];
-        if !self.options.has_user_types() {
-            if !role.fits_level(member.level()) {
-                return Ok(error_answer(
-                    Api::Sharing,
-                    400,
-                    &format!(
-                        "The role '{}' cannot be assigned to '{}', a level {} member: only custom roles with level 1 privileges can.",
-                        role.name,
-                        member.username,
-                        member.level()
-                    ),
-                    &[],
-                ));
-            }
-            member.role_id = role.id.into();
-            member.modified = now_ms();
-            return Ok(changed(request, &member.username));
-        }
-        let user_type = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
-        if role.rank > user_type.max_rank {
-            return Ok(error_answer(
-                Api::Sharing,
-                400,
-                &format!(
+        // Before user types the level limits the role; after, the user type does.
+        let refusal = if !self.options.has_user_types() {
+            (!role.fits_level(member.level())).then(|| {
+                format!(
+                    "The role '{}' cannot be assigned to '{}', a level {} member: only custom roles with level 1 privileges can.",
+                    role.name,
+                    member.username,
+                    member.level()
+                )
+            })
+        } else {
+            let user_type = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
+            (role.rank > user_type.max_rank).then(|| {
+                format!(
                     "The role '{}' is not compatible with the user type '{}' of '{}'.",
                     role.name, user_type.name, member.username
-                ),
-                &[],
-            ));
+                )
+            })
+        };
+        if let Some(message) = refusal {
+            return Ok(error_answer(Api::Sharing, 400, &message, &[]));
         }
         member.role_id = role.id.into();
         member.modified = now_ms();
