@@ -15,7 +15,7 @@ from gislicense._core import EntitlementCount, UserEntitlement
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
-from gislicense.plans import JournalArg, Plan, change, plan_members
+from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change, plan_members
 
 if TYPE_CHECKING:
     from gislicense.portal import GIS, User
@@ -318,7 +318,7 @@ class LicenseManager:
         app: str = "arcgisprodesktop",
         *,
         dry_run: bool = False,
-        concurrency: int = 16,
+        concurrency: int = DEFAULT_CONCURRENCY["release"],
         journal: JournalArg = None,
     ) -> Pending[BulkReport[UserItem]]:
         """Release the offline licenses of many members, ``concurrency`` (16) at a time:

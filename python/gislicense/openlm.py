@@ -21,7 +21,7 @@ from gislicense._http import (
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
-from gislicense.plans import JournalArg, Plan, change
+from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change
 
 __all__ = ["ActiveProduct", "OpenLM"]
 
@@ -250,7 +250,7 @@ class OpenLM:
         server: str | None = None,
         vendor: str | None = None,
         dry_run: bool = False,
-        concurrency: int = 32,
+        concurrency: int = DEFAULT_CONCURRENCY["close_applications"],
         journal: JournalArg = None,
         allow_all: bool = False,
     ) -> Pending[BulkReport[CloseItem]]:

@@ -39,6 +39,11 @@ __all__ = ["Journal", "Plan", "PlanItem", "default_journal_dir"]
 JournalArg = Union[str, "os.PathLike[str]", None, bool]
 
 
+#: Requests in flight when applying, by operation: the defaults of the calls that plan and
+#: apply at once (``close_applications``, ``release_many``); 8 for the others.
+DEFAULT_CONCURRENCY = {"close_applications": 32, "release": 16}
+
+
 def default_journal_dir() -> Path:
     """Where journals go unless a path is given: ``$GISLICENSE_JOURNAL_DIR``, else the
     user's data folder (``%LOCALAPPDATA%\\gislicense\\journals`` on Windows,
@@ -147,7 +152,7 @@ class Plan:
 
     def __init__(
         self,
-        client: GIS | OpenLM,
+        client: GIS | OpenLM | None,
         data: dict[str, Any] | None = None,
         given: Sequence[Any] | None = None,
         *,
@@ -268,8 +273,9 @@ class Plan:
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], client: GIS | OpenLM) -> Plan:
-        """A saved plan, to apply with ``client`` (a GIS or an OpenLM of the plan's server).
+    def load(cls, path: str | os.PathLike[str], client: GIS | OpenLM | None = None) -> Plan:
+        """A saved plan, to apply with ``client`` (a GIS or an OpenLM of the plan's server);
+        without one it can be read and shown, not applied.
 
         Applying a loaded plan sends the steps it holds; if the state changed since it was
         made, the server's refusals are reported as such. Plan again for fresh predictions.
@@ -285,17 +291,23 @@ class Plan:
         return cls(client, data)
 
     def _core_client(self) -> Any:
+        if self._client is None:
+            raise InvalidInputError(
+                "this plan was loaded without a client: load it with the GIS or OpenLM of "
+                "its server to apply it"
+            )
         return _core_of(self._client)
 
     def _apply(
-        self, *, journal: JournalArg = None, concurrency: int = 8, batch_size: int = 25
+        self, *, journal: JournalArg = None, concurrency: int | None = None, batch_size: int = 25
     ) -> Pending[BulkReport[Any]]:
         """Apply the plan: send each item's steps, in waves, journaled as they go.
 
         Args:
             journal: Where to write the journal: a path (appended to when it exists), None
                 for a new file in :func:`default_journal_dir`, or False for none.
-            concurrency: Requests in flight at once (1 to 256).
+            concurrency: Requests in flight at once (1 to 256); by default what the
+                operation's own call uses (32 for closes, 16 for releases, else 8).
             batch_size: Members per user-type request (1 to 100; entitlements take 25).
 
         Returns:
@@ -307,6 +319,8 @@ class Plan:
 
         from gislicense.openlm import OpenLM
 
+        if concurrency is None:
+            concurrency = DEFAULT_CONCURRENCY.get(self.operation, 8)
         path = _journal_path(journal, self.operation)
         self.journal = Path(path) if path else None
         text = self._text if self._text is not None else json.dumps(self._data)
