@@ -1,0 +1,1202 @@
+"""The ``gislicense`` command: license housekeeping from a terminal or a scheduled job.
+
+Every command that changes something plans first, shows the plan, and changes nothing
+unless ``--apply`` is given; applying writes a journal that ``journal show|undo|resume``
+read back. It is built on the library's own plans and journals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+from gislicense.exceptions import GisLicenseError
+
+# What only some commands need is imported where it is used: `gislicense --help` stays quick.
+if TYPE_CHECKING:
+    import datetime as _dt
+
+    from gislicense import GIS, ActiveProduct, BulkReport, OpenLM, Sandbox, User
+    from gislicense.plans import Plan
+
+# Exit statuses, as --help and the README state them.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONNECT = 3
+EXIT_INTERRUPTED = 130
+
+PASSWORD_VARIABLE = "GISLICENSE_PASSWORD"
+
+EPILOG = f"""\
+exit status:
+  0    everything done, or planned without a predicted failure
+  1    some items failed (or are predicted to), or the server refused the command
+  2    bad usage or configuration (a wrong option, an unknown user type, a missing --url)
+  3    cannot connect or sign in (network, TLS, timeout, wrong password)
+  130  interrupted (Ctrl-C); what was done is in the journal
+
+The password comes from the {PASSWORD_VARIABLE} environment variable or a prompt;
+--password on the command line is refused (other users of the computer can see it).
+Changes are planned and shown; --apply makes them, writing a journal (--journal PATH, by
+default a new file in the user's data folder)."""
+
+
+class UsageError(Exception):
+    """A command that cannot run as given: exit 2 with the message."""
+
+
+# The library's advice, in this command's words.
+_CLI_WORDS = [
+    ("pass allow_all=True", "pass --all"),
+    ("pass allow_admin_demotion=True", "pass --allow-admin-demotion"),
+    ('plan with roles="auto"', "pass --role auto"),
+    ("pass ca_bundle=", "pass --ca-bundle"),
+    ("a ca_bundle= already given", "a --ca-bundle already given"),
+    ("pass allow_insecure_http=True", "pass --insecure-http"),
+    ("pass password=", f"set {PASSWORD_VARIABLE}"),
+]
+
+
+def cli_words(message: str) -> str:
+    for library, command in _CLI_WORDS:
+        message = message.replace(library, command)
+    return message
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the command line
+
+
+def parse_duration(text: str) -> _dt.timedelta:
+    """``90m``, ``2h``, ``1h30m``, ``3d``, ``45s``: a whole number with a unit, or several."""
+    import datetime as _dt
+    import re
+
+    parts = re.findall(r"(\d+)\s*([dhms])", text.strip().lower())
+    rebuilt = "".join(f"{n}{u}" for n, u in parts)
+    if not parts or rebuilt != re.sub(r"\s+", "", text.strip().lower()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration: write it as 90m, 2h, 1h30m or 3d"
+        )
+    seconds = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return _dt.timedelta(seconds=sum(int(n) * seconds[u] for n, u in parts))
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small: give 1 or more")
+    return value
+
+
+def days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} days: give 0 or more")
+    return value
+
+
+def _seats(text: str) -> tuple[str, int]:
+    user_type, _, seats = text.partition("=")
+    if not user_type or not seats.isdigit():
+        raise argparse.ArgumentTypeError(f"expected TYPE=N, like creatorUT=5000, not {text!r}")
+    return user_type, int(seats)
+
+
+class _RefusePassword(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> NoReturn:
+        parser.exit(
+            EXIT_USAGE,
+            f"{parser.prog}: error: a password on the command line is visible to other users "
+            f"of this computer and stays in the shell's history; set {PASSWORD_VARIABLE} "
+            "instead, or leave it out to be asked\n",
+        )
+
+
+# Output and connection options go before the command or after it: both parsers have them,
+# without defaults (a command's would overwrite what was given before it); `main` fills the
+# defaults in.
+SHARED_DEFAULTS: dict[str, Any] = {
+    "form": None,
+    "output": None,
+    "quiet": False,
+    "verbose": 0,
+    "url": None,
+    "username": None,
+    "ca_bundle": None,
+    "insecure_http": False,
+    "timeout": None,
+    "sandbox": False,
+}
+
+
+def _output_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    group = parent.add_argument_group("output")
+    form = group.add_mutually_exclusive_group()
+    form.add_argument("--json", dest="form", action="store_const", const="json", help="JSON")
+    form.add_argument("--csv", dest="form", action="store_const", const="csv", help="CSV")
+    group.add_argument("--output", "-o", metavar="FILE", help="write to FILE, not the screen")
+    group.add_argument("--quiet", "-q", action="store_true", help="no summary or hints on stderr")
+    group.add_argument("--verbose", "-v", action="count", help="log requests (-vv)")
+    return parent
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    group = parent.add_argument_group("connection")
+    group.add_argument(
+        "--url",
+        help="the server: the portal (https://host/portal) for users and licenses, the "
+        "OpenLM server (http://host:7014/OpenLMServer) for sessions",
+    )
+    group.add_argument("--username", "-u", help="sign in as this user")
+    group.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    group.add_argument("--ca-bundle", metavar="PEM", help="extra CA certificates to trust")
+    group.add_argument(
+        "--insecure-http", action="store_true", help="accept an http:// portal (test portals)"
+    )
+    group.add_argument("--timeout", type=float, metavar="SECONDS", help="per request (60)")
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against a fresh built-in sandbox (no server needed; forgotten on exit)",
+    )
+    return parent
+
+
+def _change_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("changing")
+    group.add_argument("--apply", action="store_true", help="make the change (default: plan)")
+    group.add_argument("--journal", metavar="PATH", help="where applying writes its journal")
+    group.add_argument("--save-plan", metavar="FILE", help="save the plan (for plan apply)")
+    group.add_argument("--concurrency", type=positive, default=None, help="requests at once")
+    group.add_argument(
+        "--all",
+        dest="allow_all",
+        action="store_true",
+        help="it is meant to cover everyone: let the change reach every member or session",
+    )
+    return parent
+
+
+def _session_filters(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("which sessions")
+    for name, what in (
+        ("feature", "license feature (Editor, ARC/INFO...)"),
+        ("vendor", "vendor daemon (ARCGIS)"),
+        ("server", "license server, its name in OpenLM"),
+        ("user", "user name"),
+        ("workstation", "workstation"),
+    ):
+        group.add_argument(
+            f"--{name}", action="append", metavar=name.upper(), help=f"{what}; repeatable"
+        )
+    group.add_argument(
+        "--idle",
+        type=parse_duration,
+        metavar="DURATION",
+        help="only sessions idle at least this long (2h, 90m, 1d)",
+    )
+    group.add_argument(
+        "--min-age",
+        type=parse_duration,
+        metavar="DURATION",
+        help="only sessions open at least this long",
+    )
+    group.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave out this user or workstation; repeatable",
+    )
+
+
+def _member_selection(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("users", nargs="*", metavar="USER", help=f"members to {what}")
+    group = parser.add_argument_group("which members")
+    group.add_argument(
+        "--users-file", metavar="FILE", help="user names, one a line ('-' for stdin)"
+    )
+    group.add_argument(
+        "--idle-days",
+        type=days,
+        metavar="N",
+        help="members who have not signed in for N days (and joined before that)",
+    )
+    group.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="USER",
+        help="leave out this member; repeatable",
+    )
+
+
+class _Parents:
+    """The option groups commands share, made once per parser."""
+
+    def __init__(self) -> None:
+        self.out = _output_options()
+        self.conn = _connection_options()
+        self.change = _change_options()
+
+
+def _command(
+    verbs: Any, name: str, help: str, run: Callable[..., int], *parents: Any
+) -> argparse.ArgumentParser:
+    made: argparse.ArgumentParser = verbs.add_parser(
+        name,
+        help=help,
+        description=help,
+        parents=list(parents),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    made.set_defaults(run=run)
+    return made
+
+
+def _sessions_commands(verbs: Any, p: _Parents) -> None:
+    listing = _command(
+        verbs, "list", "list the licenses in use (OpenLM)", run_sessions_list, p.out, p.conn
+    )
+    _session_filters(listing)
+    close = _command(
+        verbs,
+        "close",
+        "close the applications holding licenses (through the OpenLM Agent)",
+        run_sessions_close,
+        p.out,
+        p.conn,
+        p.change,
+    )
+    _session_filters(close)
+
+
+def _users_commands(verbs: Any, p: _Parents) -> None:
+    listing = _command(
+        verbs, "list", "list the organization's members", run_users_list, p.out, p.conn
+    )
+    listing.add_argument("--type", dest="user_type", help="only this user type")
+    listing.add_argument("--role", help="only this role")
+    listing.add_argument(
+        "--idle-days", type=days, metavar="N", help="only members who have not signed in for N days"
+    )
+    set_type = _command(
+        verbs, "set-type", "change members' user type", run_users_set_type, p.out, p.conn, p.change
+    )
+    _member_selection(set_type, "change")
+    set_type.add_argument(
+        "--to",
+        required=True,
+        metavar="TYPE",
+        help="the new user type (viewer, creator, GISProfessionalStdUT...)",
+    )
+    set_type.add_argument(
+        "--from", dest="from_type", metavar="TYPE", help="select the members of this user type"
+    )
+    set_type.add_argument(
+        "--role", choices=["auto"], help="auto: change the role first where the new type needs it"
+    )
+    set_type.add_argument(
+        "--allow-admin-demotion", action="store_true", help="let the change demote administrators"
+    )
+    set_role = _command(
+        verbs, "set-role", "change members' role", run_users_set_role, p.out, p.conn, p.change
+    )
+    _member_selection(set_role, "change")
+    set_role.add_argument(
+        "--to",
+        required=True,
+        metavar="ROLE",
+        help="the new role (viewer, user, publisher, or a custom role)",
+    )
+    set_role.add_argument(
+        "--from", dest="from_role", metavar="ROLE", help="select the members with this role"
+    )
+    set_role.add_argument(
+        "--allow-admin-demotion", action="store_true", help="let the change demote administrators"
+    )
+
+
+def _licenses_commands(verbs: Any, p: _Parents) -> None:
+    _command(
+        verbs, "list", "the licenses the organization bought", run_licenses_list, p.out, p.conn
+    )
+    report = _command(
+        verbs,
+        "report",
+        "bought, assigned and left of each entitlement",
+        run_licenses_report,
+        p.out,
+        p.conn,
+    )
+    report.add_argument("--license", help="only this license (pro, drone2map, a title)")
+    offline = _command(
+        verbs,
+        "offline",
+        "members with a license checked out for offline use",
+        run_licenses_offline,
+        p.out,
+        p.conn,
+    )
+    offline.add_argument("--license", help="only this license (pro, drone2map, a title)")
+    assign = _command(
+        verbs, "assign", "give members entitlements", run_licenses_assign, p.out, p.conn, p.change
+    )
+    _member_selection(assign, "give entitlements")
+    assign.add_argument("--license", default="pro", help="the license (pro)")
+    assign.add_argument(
+        "--entitlements",
+        "-e",
+        nargs="+",
+        required=True,
+        metavar="ID",
+        help="entitlement ids (desktopAdvN, spatialAnalystN...)",
+    )
+    assign.add_argument(
+        "--add",
+        action="store_true",
+        help="add to what each member holds (default: set exactly these)",
+    )
+    revoke = _command(
+        verbs, "revoke", "take entitlements away", run_licenses_revoke, p.out, p.conn, p.change
+    )
+    _member_selection(revoke, "take entitlements from")
+    revoke.add_argument("--license", default="pro", help="the license (pro)")
+    revoke.add_argument(
+        "--entitlements",
+        "-e",
+        nargs="+",
+        default=["*"],
+        metavar="ID",
+        help="entitlement ids (default: all)",
+    )
+    release = _command(
+        verbs,
+        "release",
+        "release licenses checked out for offline use (cannot be undone)",
+        run_licenses_release,
+        p.out,
+        p.conn,
+        p.change,
+    )
+    _member_selection(release, "release")
+    release.add_argument("--app", default="pro", help="pro (default), drone2map or allsource")
+
+
+def _plan_commands(verbs: Any, p: _Parents) -> None:
+    show = _command(verbs, "show", "show a saved plan", run_plan_show, p.out)
+    show.add_argument("file", metavar="FILE")
+    apply = _command(verbs, "apply", "apply a saved plan", run_plan_apply, p.out, p.conn, p.change)
+    apply.add_argument("file", metavar="FILE")
+
+
+def _journal_commands(verbs: Any, p: _Parents) -> None:
+    show = _command(verbs, "show", "what a run did, item by item", run_journal_show, p.out)
+    show.add_argument("file", metavar="FILE")
+    undo = _command(
+        verbs,
+        "undo",
+        "plan undoing what a run did (--apply to undo)",
+        run_journal_undo,
+        p.out,
+        p.conn,
+        p.change,
+    )
+    undo.add_argument("file", metavar="FILE")
+    resume = _command(
+        verbs,
+        "resume",
+        "plan finishing an interrupted run (--apply to finish)",
+        run_journal_resume,
+        p.out,
+        p.conn,
+        p.change,
+    )
+    resume.add_argument("file", metavar="FILE")
+
+
+#: The command groups: what each is for, and how its commands are made.
+GROUPS: dict[str, tuple[str, Callable[[Any, _Parents], None]]] = {
+    "sessions": ("OpenLM: licenses in use now, closing them", _sessions_commands),
+    "users": ("Portal: members, user types, roles", _users_commands),
+    "licenses": ("Portal: named-user licenses (ArcGIS Pro...)", _licenses_commands),
+    "plan": ("saved plans: show, apply", _plan_commands),
+    "journal": ("journals of applied changes: show, undo, resume", _journal_commands),
+}
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the group named in ``argv`` gets its commands made (making all of
+    them costs more than the rest of ``gislicense --help``). None makes them all."""
+    from gislicense import __version__
+
+    p = _Parents()
+    parser = argparse.ArgumentParser(
+        prog="gislicense",
+        description="See and manage who holds your GIS licenses.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[p.out, p.conn],
+    )
+    parser.add_argument("--version", action="version", version=f"gislicense {__version__}")
+    commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    named = set(argv) if argv is not None else set(GROUPS)
+    for name, (help, make) in GROUPS.items():
+        group = commands.add_parser(name, help=help, description=help)
+        if name in named:
+            make(group.add_subparsers(dest="verb", required=True, metavar="ACTION"), p)
+    _sandbox_command(commands)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------
+# Running
+
+
+class Context:
+    """What a command run shares: where output goes, and the servers it opened."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.sandbox: Sandbox | None = None
+        self._stream: TextIO | None = None
+
+    @property
+    def form(self) -> str:
+        return getattr(self.args, "form", None) or "table"
+
+    def say(self, text: str) -> None:
+        """A line for the person at the terminal (stderr): summaries, hints, notes."""
+        if not getattr(self.args, "quiet", False):
+            print(text, file=sys.stderr, flush=True)
+
+    def rows(
+        self,
+        rows: Sequence[dict[str, Any]],
+        columns: Sequence[str],
+        all_columns: Sequence[str] | None = None,
+    ) -> None:
+        from gislicense import _output
+
+        _output.write(rows, columns, form=self.form, stream=self.stream, all_columns=all_columns)
+
+    @property
+    def stream(self) -> TextIO:
+        if self._stream is None:
+            output = getattr(self.args, "output", None)
+            if output:
+                try:
+                    self._stream = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                except OSError as err:
+                    raise UsageError(f"cannot write {output}: {err.strerror}") from None
+            else:
+                self._stream = sys.stdout
+        return self._stream
+
+    def close(self) -> None:
+        if self._stream is not None and self._stream is not sys.stdout:
+            self._stream.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+    # Servers
+
+    def _started_sandbox(self) -> Sandbox:
+        if self.sandbox is None:
+            from gislicense import Sandbox
+
+            self.sandbox = Sandbox()
+            self.say("Using a fresh built-in sandbox; what it is changed forgets on exit.")
+        return self.sandbox
+
+    def _password(self) -> str | None:
+        password = os.environ.get(PASSWORD_VARIABLE)
+        if password:
+            return password
+        if getattr(self.args, "username", None) and not sys.stdin.isatty():
+            raise UsageError(
+                f"--username was given but no password: set {PASSWORD_VARIABLE} (there is no "
+                "terminal to ask on)"
+            )
+        return None
+
+    def _http(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.args.ca_bundle:
+            options["ca_bundle"] = self.args.ca_bundle
+        if self.args.timeout is not None:
+            options["timeout"] = self.args.timeout
+        return options
+
+    def _no_target(self, what: str) -> UsageError:
+        return UsageError(
+            f"name the {what} with --url (and --username), or try the command on the "
+            "built-in sandbox with --sandbox"
+        )
+
+    def portal(self, url: str | None = None) -> GIS:
+        from gislicense import GIS
+
+        if self.args.sandbox:
+            sandbox = self._started_sandbox()
+            return GIS(
+                sandbox.portal_url,
+                sandbox.admin_username,
+                sandbox.admin_password,
+                ca_bundle=sandbox.ca_file,
+            )
+        url = self.args.url or url
+        if not url:
+            raise self._no_target("portal")
+        return GIS(
+            url,
+            self.args.username,
+            self._password(),
+            allow_insecure_http=self.args.insecure_http,
+            **self._http(),
+        )
+
+    def openlm(self, url: str | None = None) -> OpenLM:
+        from gislicense import OpenLM
+
+        if self.args.sandbox:
+            return OpenLM(self._started_sandbox().openlm_url)
+        url = self.args.url or url
+        if not url:
+            raise self._no_target("OpenLM server")
+        return OpenLM(url, self.args.username, self._password(), **self._http())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    for name, default in SHARED_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+            format="gislicense: %(levelname)s: %(message)s",
+        )
+    if args.group == "sandbox":
+        return _sandbox(args)
+    context = Context(args)
+    try:
+        status: int = args.run(context)
+        return status
+    except KeyboardInterrupt:
+        print("\ngislicense: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except UsageError as err:
+        print(f"gislicense: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except GisLicenseError as err:
+        return _failed(err)
+    finally:
+        context.close()
+
+
+def _failed(err: GisLicenseError) -> int:
+    """Say what went wrong, in this command's words; the exit status for it."""
+    from gislicense import (
+        AuthenticationError,
+        InvalidInputError,
+        NotFoundError,
+        TransportError,
+        UnreadableReplyError,
+    )
+
+    message = cli_words(str(err))
+    print(f"gislicense: error: {message}", file=sys.stderr)
+    if isinstance(err, (InvalidInputError, NotFoundError)):
+        return EXIT_USAGE
+    if isinstance(err, (TransportError, AuthenticationError, UnreadableReplyError)):
+        return EXIT_CONNECT
+    return EXIT_FAILED
+
+
+# ---------------------------------------------------------------------------------------
+# Plans, applied or shown
+
+
+PLAN_COLUMNS = ["item", "status", "steps", "reason"]
+REPORT_COLUMNS = ["item", "status", "steps", "reason"]
+
+
+def show_plan(context: Context, plan: Plan) -> None:
+    rows = [
+        {
+            "item": i.item,
+            "status": i.status,
+            "steps": i.describe_steps(),
+            "reason": cli_words(i.reason) if i.reason else None,
+        }
+        for i in plan.items
+    ]
+    context.rows(rows, PLAN_COLUMNS)
+    for note in plan.notes:
+        context.say(f"note: {cli_words(note)}")
+    context.say(f"Plan: {plan.summary()}")
+
+
+def show_report(context: Context, report: BulkReport[Any], names: Sequence[str]) -> None:
+    """The outcomes, each item named as its plan names it."""
+    rows = [
+        {
+            "item": name,
+            "status": o.status,
+            # Steps only say more than the status when there are several.
+            "steps": "; ".join(f"{s.item}: {s.status}" for s in o.steps)
+            if len(o.steps) > 1
+            else "",
+            "reason": cli_words(o.reason) if o.reason else None,
+        }
+        for name, o in zip(names, report)
+    ]
+    context.rows(rows, REPORT_COLUMNS)
+
+
+def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
+    """Show the plan; apply it with --apply, journaled. The exit status of both."""
+    from gislicense.plans import _journal_path
+
+    args = context.args
+    if args.save_plan:
+        plan.save(args.save_plan)
+        context.say(f"Plan saved to {args.save_plan}.")
+    if not args.apply:
+        show_plan(context, plan)
+        if plan.changes:
+            context.say(
+                "Nothing was changed: this is the plan. Run again with --apply to apply it."
+            )
+        return EXIT_FAILED if _predicted_failures(plan) else EXIT_OK
+    for note in plan.notes:
+        context.say(f"note: {cli_words(note)}")
+    journal = args.journal or _journal_path(None, plan.operation)
+    concurrency = args.concurrency
+    try:
+        if concurrency is None:
+            report = plan.apply(journal=journal, batch_size=batch_size)
+        else:
+            report = plan.apply(journal=journal, batch_size=batch_size, concurrency=concurrency)
+    except KeyboardInterrupt:
+        context.say(
+            f"\nInterrupted. The journal {journal} says what was done; "
+            f"`gislicense journal resume {journal} --apply` finishes the rest."
+        )
+        raise
+    show_report(context, report, [i.item for i in plan.items])
+    context.say(f"Applied: {report.summary()}. Journal: {journal}")
+    return EXIT_FAILED if any(not o.ok for o in report) else EXIT_OK
+
+
+def _predicted_failures(plan: Plan) -> bool:
+    return any(i.status == "failed" for i in plan.items)
+
+
+# ---------------------------------------------------------------------------------------
+# sessions
+
+
+SESSION_COLUMNS = [
+    "username",
+    "workstation",
+    "feature",
+    "server",
+    "start_time",
+    "idle_time",
+    "closable",
+]
+
+
+def _sessions(context: Context, openlm: OpenLM) -> list[ActiveProduct]:
+    import datetime as _dt
+
+    args = context.args
+    filters: dict[str, Any] = {}
+    for option, field in (
+        ("feature", "feature"),
+        ("vendor", "vendor"),
+        ("server", "server"),
+        ("user", "username"),
+        ("workstation", "workstation"),
+    ):
+        values = getattr(args, option)
+        if values:
+            filters[field] = values
+    if args.idle is not None:
+        idle: _dt.timedelta = args.idle
+        filters["idle_time"] = lambda t: t is not None and t >= idle
+    if args.min_age is not None:
+        cutoff = _dt.datetime.now(_dt.timezone.utc) - args.min_age
+        filters["start_time"] = lambda t: t is not None and t <= cutoff
+    sessions = openlm.get_active_products(**filters)
+    excluded = {name.casefold() for name in args.exclude}
+    return [
+        s
+        for s in sessions
+        if (s.username or "").casefold() not in excluded
+        and (s.workstation or "").casefold() not in excluded
+    ]
+
+
+def run_sessions_list(context: Context) -> int:
+    sessions = _sessions(context, context.openlm())
+    rows = [s.to_dict() for s in sessions]
+    every = list(rows[0]) if rows else SESSION_COLUMNS
+    context.rows(rows, SESSION_COLUMNS, all_columns=every)
+    context.say(f"{len(rows)} sessions")
+    return EXIT_OK
+
+
+def run_sessions_close(context: Context) -> int:
+    args = context.args
+    chosen = [
+        args.feature,
+        args.vendor,
+        args.server,
+        args.user,
+        args.workstation,
+        args.idle,
+        args.min_age,
+    ]
+    if not any(chosen) and not args.allow_all:
+        raise UsageError(
+            "no filter given: this would close every session; choose sessions with "
+            "--feature, --user, --idle... or pass --all if that is meant"
+        )
+    openlm = context.openlm()
+    sessions = _sessions(context, openlm)
+    if not sessions:
+        context.say("No session matches: nothing to close.")
+        return EXIT_OK
+    plan = openlm.plan_close(sessions, allow_all=context.args.allow_all)
+    return run_plan(context, plan)
+
+
+# ---------------------------------------------------------------------------------------
+# users
+
+
+USER_COLUMNS = ["username", "full_name", "user_type", "role", "last_login", "disabled"]
+USER_FIELDS = [
+    "username",
+    "full_name",
+    "email",
+    "user_type",
+    "role",
+    "role_id",
+    "level",
+    "last_login",
+    "created",
+    "modified",
+    "disabled",
+]
+
+
+def _idle(member: User, idle_days: int) -> bool:
+    """Not signed in for ``idle_days`` days, and a member for at least that long."""
+    import datetime as _dt
+
+    cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=idle_days)
+    last = member.last_login
+    joined = member.created
+    return (last is None or last < cutoff) and (joined is None or joined < cutoff)
+
+
+def _user_row(member: User) -> dict[str, Any]:
+    return {field: getattr(member, field) for field in USER_FIELDS}
+
+
+def run_users_list(context: Context) -> int:
+    args = context.args
+    gis = context.portal()
+    members = gis.users.search(user_type=args.user_type, role=args.role)
+    if args.idle_days is not None:
+        members = [m for m in members if _idle(m, args.idle_days)]
+    context.rows([_user_row(m) for m in members], USER_COLUMNS, all_columns=USER_FIELDS)
+    context.say(f"{len(members)} members")
+    return EXIT_OK
+
+
+def _named(args: argparse.Namespace) -> list[str]:
+    names = list(args.users)
+    if args.users_file:
+        names.extend(_read_names(args.users_file))
+    return names
+
+
+def _read_names(path: str) -> list[str]:
+    from pathlib import Path
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def _members(
+    context: Context,
+    gis: GIS,
+    *,
+    user_type: str | None = None,
+    role: str | None = None,
+) -> list[str]:
+    """The members a change names: given by name, or selected by type, role, or idleness."""
+    args = context.args
+    names = _named(args)
+    selects = user_type is not None or role is not None or args.idle_days is not None
+    if names and selects:
+        raise UsageError("name the members or select them (--from, --idle-days), not both")
+    excluded = {name.casefold() for name in args.exclude}
+    if names:
+        return [n for n in names if n.casefold() not in excluded]
+    if not selects:
+        raise UsageError(
+            "name the members (USER..., --users-file) or select them (--from, --idle-days)"
+        )
+    members = gis.users.search(user_type=user_type, role=role)
+    if args.idle_days is not None:
+        members = [m for m in members if _idle(m, args.idle_days)]
+    return [m.username for m in members if m.username.casefold() not in excluded]
+
+
+def _nothing_selected(context: Context) -> int:
+    context.say("No member matches: nothing to change.")
+    return EXIT_OK
+
+
+def run_users_set_type(context: Context) -> int:
+    args = context.args
+    gis = context.portal()
+    names = _members(context, gis, user_type=args.from_type)
+    if not names:
+        return _nothing_selected(context)
+    plan = gis.users.plan_license_type(
+        names,
+        args.to,
+        roles=args.role,
+        allow_admin_demotion=args.allow_admin_demotion,
+        allow_all=args.allow_all,
+    )
+    return run_plan(context, plan)
+
+
+def run_users_set_role(context: Context) -> int:
+    args = context.args
+    gis = context.portal()
+    names = _members(context, gis, role=args.from_role)
+    if not names:
+        return _nothing_selected(context)
+    plan = gis.users.plan_role(
+        names, args.to, allow_admin_demotion=args.allow_admin_demotion, allow_all=args.allow_all
+    )
+    return run_plan(context, plan)
+
+
+# ---------------------------------------------------------------------------------------
+# licenses
+
+
+def run_licenses_list(context: Context) -> int:
+    gis = context.portal()
+    rows = [
+        {"license": lic.title, "item_id": lic.item_id, "entitlements": lic.entitlements}
+        for lic in gis.admin.license.all()
+    ]
+    context.rows(rows, ["license", "item_id", "entitlements"])
+    context.say(f"{len(rows)} licenses")
+    return EXIT_OK
+
+
+def _licenses(context: Context, gis: GIS) -> list[Any]:
+    name = context.args.license
+    return [gis.admin.license.get(name)] if name else gis.admin.license.all()
+
+
+def run_licenses_report(context: Context) -> int:
+    gis = context.portal()
+    rows = [
+        {"license": lic.title, **count.as_dict()}
+        for lic in _licenses(context, gis)
+        for count in lic.report
+    ]
+    context.rows(rows, ["license", "entitlement", "total", "assigned", "remaining"])
+    return EXIT_OK
+
+
+def run_licenses_offline(context: Context) -> int:
+    gis = context.portal()
+    rows = [
+        {
+            "license": lic.title,
+            "username": held.username,
+            "entitlements": held.entitlements,
+            "last_login": held.last_login,
+        }
+        for lic in _licenses(context, gis)
+        for held in lic.offline
+    ]
+    context.rows(rows, ["license", "username", "entitlements", "last_login"])
+    context.say(f"{len(rows)} licenses checked out for offline use")
+    return EXIT_OK
+
+
+def run_licenses_assign(context: Context) -> int:
+    args = context.args
+    gis = context.portal()
+    names = _members(context, gis)
+    if not names:
+        return _nothing_selected(context)
+    plan = gis.admin.license.get(args.license).plan_assign(
+        names, args.entitlements, overwrite=not args.add, allow_all=args.allow_all
+    )
+    return run_plan(context, plan)
+
+
+def run_licenses_revoke(context: Context) -> int:
+    args = context.args
+    gis = context.portal()
+    names = _members(context, gis)
+    if not names:
+        return _nothing_selected(context)
+    entitlements = "*" if args.entitlements == ["*"] else args.entitlements
+    plan = gis.admin.license.get(args.license).plan_revoke(
+        names, entitlements, allow_all=args.allow_all
+    )
+    return run_plan(context, plan)
+
+
+#: Which license an app's check-out is under, for ``release --all``.
+_APP_LICENSE = {"arcgisprodesktop": "pro", "arcgisallsource": "allsource"}
+
+
+def run_licenses_release(context: Context) -> int:
+    args = context.args
+    gis = context.portal()
+    if args.allow_all and not (args.users or args.users_file or args.idle_days is not None):
+        # --all alone: everyone who has the app checked out now.
+        license = gis.admin.license.get(_APP_LICENSE.get(args.app.lower(), args.app))
+        names = [held.username for held in license.offline]
+        excluded = {name.casefold() for name in args.exclude}
+        names = [n for n in names if n.casefold() not in excluded]
+    else:
+        names = _members(context, gis)
+    if not names:
+        context.say("No one has it checked out: nothing to release.")
+        return EXIT_OK
+    plan = gis.admin.license.plan_release(names, args.app, allow_all=args.allow_all)
+    return run_plan(context, plan)
+
+
+# ---------------------------------------------------------------------------------------
+# plans and journals
+
+
+def _load_plan_data(path: str) -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+    except ValueError:
+        raise UsageError(f"{path} is not a gislicense plan (not JSON)") from None
+    if not isinstance(data, dict) or "items" not in data or "service" not in data:
+        raise UsageError(f"{path} is not a gislicense plan")
+    return data
+
+
+def _client_for(context: Context, operation: str, service: str) -> GIS | OpenLM:
+    if operation == "close_applications":
+        return context.openlm(service)
+    return context.portal(service)
+
+
+def run_plan_show(context: Context) -> int:
+    from gislicense.plans import Plan
+
+    data = _load_plan_data(context.args.file)
+    plan = Plan.load(context.args.file, None)
+    context.say(f"{data.get('operation')} on {data.get('service')}")
+    show_plan(context, plan)
+    return EXIT_FAILED if _predicted_failures(plan) else EXIT_OK
+
+
+def run_plan_apply(context: Context) -> int:
+    from gislicense.plans import Plan
+
+    data = _load_plan_data(context.args.file)
+    client = _client_for(context, str(data.get("operation")), str(data["service"]))
+    plan = Plan.load(context.args.file, client)
+    return run_plan(context, plan)
+
+
+def _journal(path: str) -> Any:
+    from pathlib import Path
+
+    from gislicense.plans import Journal
+
+    if not Path(path).is_file():
+        raise UsageError(f"there is no journal {path}")
+    return Journal(path)
+
+
+def run_journal_show(context: Context) -> int:
+    journal = _journal(context.args.file)
+    plan = journal.plan
+    context.say(f"{plan.get('operation')} on {plan.get('service')}")
+    rows = [{"item": o.item, "status": o.status, "reason": o.reason} for o in journal.report]
+    context.rows(rows, ["item", "status", "reason"])
+    state = "finished" if journal.finished else "interrupted: journal resume finishes it"
+    context.say(f"{journal.report.summary()} ({state})")
+    return EXIT_FAILED if any(not o.ok for o in journal.report) else EXIT_OK
+
+
+def run_journal_undo(context: Context) -> int:
+    from gislicense.plans import Plan
+
+    journal = _journal(context.args.file)
+    gis = context.portal(str(journal.plan.get("service") or ""))
+    return run_plan(context, Plan.undo(context.args.file, gis))
+
+
+def run_journal_resume(context: Context) -> int:
+    from gislicense.plans import Plan
+
+    journal = _journal(context.args.file)
+    plan_data = journal.plan
+    client = _client_for(context, str(plan_data.get("operation")), str(plan_data["service"]))
+    plan = Plan.resume(context.args.file, client)
+    if context.args.journal is None:
+        # A resume appends to the run's own journal.
+        context.args.journal = context.args.file
+    return run_plan(context, plan)
+
+
+# ---------------------------------------------------------------------------------------
+# sandbox
+
+
+def _sandbox_command(commands: Any) -> None:
+    sandbox = commands.add_parser("sandbox", help="run the emulated license servers")
+    sandbox.add_argument("--sessions", type=int, default=500, help="licenses in use (500)")
+    sandbox.add_argument("--seed", type=int, default=1, help="seed of the generated site (1)")
+    sandbox.add_argument("--permissions", action="store_true", help="OpenLM wants a login")
+    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    sandbox.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (127.0.0.1); any other is reachable from other machines, "
+        "so the sandbox then makes random passwords and prints them",
+    )
+    sandbox.add_argument("--openlm-port", type=int, default=0, help="OpenLM port (any free one)")
+    sandbox.add_argument("--no-paging", action="store_true", help="no GetActiveProducts2")
+    sandbox.add_argument("--members", type=int, default=300, help="portal members (300)")
+    sandbox.add_argument(
+        "--offline", type=int, default=5, help="members with ArcGIS Pro checked out offline (5)"
+    )
+    sandbox.add_argument(
+        "--seats",
+        type=_seats,
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="seats of a user type, e.g. creatorUT=5000 (repeatable)",
+    )
+    sandbox.add_argument("--portal-port", type=int, default=0, help="portal port (any free one)")
+    sandbox.add_argument("--portal-http", action="store_true", help="portal over plain HTTP")
+    sandbox.add_argument(
+        "--portal-version", default="2024.1", help="the portal's REST version (2024.1 = 11.3)"
+    )
+    sandbox.add_argument(
+        "--kubernetes", action="store_true", help="ArcGIS Enterprise on Kubernetes (admin API)"
+    )
+    sandbox.add_argument(
+        "--token-lifetime", type=float, default=1_209_600.0, help="longest token life, seconds"
+    )
+    for fault in ("error", "http500", "http503", "drop"):
+        sandbox.add_argument(f"--{fault}-rate", type=float, default=0.0, metavar="RATE")
+
+
+_WELL_KNOWN_OPENLM_PASSWORD = "sandbox-password"
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
+    from gislicense import Sandbox, __version__
+
+    # Warnings (a sandbox reachable from other machines, say) go to stderr.
+    logging.basicConfig(level=logging.WARNING, format="gislicense: %(levelname)s: %(message)s")
+    sandbox = Sandbox(
+        sessions=args.sessions,
+        seed=args.seed,
+        permissions=args.permissions,
+        latency=args.latency,
+        host=args.host,
+        openlm_port=args.openlm_port,
+        paging=not args.no_paging,
+        portal_members=args.members,
+        portal_offline=args.offline,
+        portal_port=args.portal_port,
+        portal_tls=not args.portal_http,
+        token_lifetime=args.token_lifetime,
+        portal_version=args.portal_version,
+        portal_deployment="kubernetes" if args.kubernetes else "classic",
+    )
+    for user_type, seats in args.seats:
+        sandbox.set_seats(user_type, seats)
+    if any((args.error_rate, args.http500_rate, args.http503_rate, args.drop_rate)):
+        sandbox.set_faults(
+            error=args.error_rate,
+            http500=args.http500_rate,
+            http503=args.http503_rate,
+            drop=args.drop_rate,
+        )
+    print(f"gislicense {__version__} sandbox running", flush=True)
+    print(f"  OpenLM: {sandbox.openlm_url}", flush=True)
+    # Beyond loopback the passwords are random: this is where the person who started it sees them.
+    if args.permissions or sandbox.openlm_password != _WELL_KNOWN_OPENLM_PASSWORD:
+        print(f"  OpenLM login: {sandbox.openlm_username} / {sandbox.openlm_password}", flush=True)
+    print(f"  Portal: {sandbox.portal_url}", flush=True)
+    print(f"    administrator: {sandbox.admin_username} / {sandbox.admin_password}", flush=True)
+    print(f"    member:        {sandbox.user_username} / {sandbox.user_password}", flush=True)
+    if not args.portal_http:
+        print(f"    CA certificate (ca_bundle=): {sandbox.ca_file}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
