@@ -2,10 +2,12 @@
 
 Lists who holds the ArcGIS Editor (Standard) license through OpenLM's GetActiveProducts and
 asks the OpenLM Agent on each workstation to close the application (CloseApplication),
-many at a time, reporting what happened to each session. Without --url it starts the
-built-in sandbox and runs against it.
+many at a time, reporting what happened to each session. It shows the plan and closes
+nothing unless --apply is given. Without --url it starts the built-in sandbox and runs
+against it. (The installed command does the same: gislicense sessions close --feature Editor.)
 
-    python examples/close_editor_sessions.py --dry-run
+    python examples/close_editor_sessions.py
+    python examples/close_editor_sessions.py --apply
     python examples/close_editor_sessions.py --url http://openlm01:7014/OpenLMServer \\
         --server "GIS License Server"
 
@@ -36,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only sessions on this license server (its descriptive name in OpenLM); also "
         "the name sent to close sessions whose server OpenLM does not report",
     )
-    parser.add_argument("--dry-run", action="store_true", help="show what would be closed")
+    parser.add_argument("--apply", action="store_true", help="close them (default: plan)")
     parser.add_argument("--concurrency", type=int, default=32, help="closes at once (32)")
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a session could not be closed"
@@ -78,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         for s in sessions:
             print(f"  {s.username:<16} {s.workstation:<14} {since(s):<10} {s.server or '?'}")
 
-        verb = "Checking" if args.dry_run else "Closing"
+        verb = "Closing" if args.apply else "Planning to close"
         print(f"\n{verb} {len(sessions)} sessions...")
         report = openlm.close_applications(
-            sessions, server=server, dry_run=args.dry_run, concurrency=args.concurrency
+            sessions, server=server, dry_run=not args.apply, concurrency=args.concurrency
         )
         for outcome in report:
             product = outcome.item
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             status = outcome.status.replace("_", " ")
             print(f"  {status:<12} {product.username:<16} {product.workstation:<14}{reason}")
         print(f"\n{report.summary()} at {datetime.now():%Y-%m-%d %H:%M:%S}")
+        if not args.apply:
+            print("Nothing was closed: this is the plan. Run again with --apply to close them.")
         if report.failed:
             print("Sessions that failed are still open; see the reasons above.")
             return 1 if args.strict else 0

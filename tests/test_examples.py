@@ -20,17 +20,18 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_close_editor_sessions_dry_run() -> None:
-    result = run("close_editor_sessions.py", "--dry-run")
+def test_close_editor_sessions_plans_by_default() -> None:
+    result = run("close_editor_sessions.py")
     assert result.returncode == 0, result.stderr
     assert "built-in sandbox" in result.stdout
     assert "Editor sessions in use" in result.stdout
     assert "would close" in result.stdout
-    assert " closed " not in result.stdout
+    assert not any(line.startswith("  closed") for line in result.stdout.splitlines())
+    assert "Nothing was closed" in result.stdout
 
 
 def test_close_editor_sessions_closes_and_reports_failures() -> None:
-    result = run("close_editor_sessions.py")
+    result = run("close_editor_sessions.py", "--apply")
     # Some sandbox workstations have no OpenLM Agent: those sessions fail and are listed.
     assert result.returncode == 0, result.stderr
     assert " closed " in result.stdout
@@ -40,7 +41,7 @@ def test_close_editor_sessions_closes_and_reports_failures() -> None:
 
 
 def test_strict_exits_1_when_sessions_stay_open() -> None:
-    result = run("close_editor_sessions.py", "--strict")
+    result = run("close_editor_sessions.py", "--strict", "--apply")
     assert result.returncode == 1, result.stderr
     assert "still open" in result.stdout
 
