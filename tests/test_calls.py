@@ -115,3 +115,33 @@ def test_records_pickle_and_compare() -> None:
     assert UserType("a", "A", 5, 3).available == 0
     assert UserType("a", "A").available is None
     assert gislicense.UserType is UserType
+
+
+# A script whose last await ends in an error, then exits: the runtime thread that woke the
+# event loop may still be inside Python when the interpreter finalizes. CPython ends such a
+# thread with pthread_exit, which aborted the process (SIGABRT) about one exit in ten.
+EXITING_SCRIPT = """
+import asyncio, sys, gislicense
+gis = gislicense.GIS(sys.argv[1], sys.argv[2], "not-the-password", ca_bundle=sys.argv[3])
+try:
+    asyncio.run(gis.users.search_async())
+except gislicense.AuthenticationError:
+    sys.exit(3)
+"""
+
+
+def test_exiting_right_after_an_await_never_aborts() -> None:
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Sandbox(sessions=10, portal_members=20) as sb:
+        args = [sys.executable, "-c", EXITING_SCRIPT, sb.portal_url, sb.admin_username,
+                str(sb.ca_file)]  # fmt: skip
+
+        def once(_: int) -> int:
+            return subprocess.run(args, capture_output=True, timeout=60).returncode
+
+        with ThreadPoolExecutor(4) as pool:
+            codes = list(pool.map(once, range(60)))
+    assert codes == [3] * 60, f"exit statuses other than 3: {sorted(set(codes))}"

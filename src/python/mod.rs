@@ -3,6 +3,7 @@
 
 mod bulk;
 mod errors;
+mod exit;
 mod json;
 mod licenses;
 mod openlm;
@@ -19,8 +20,11 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // Every future, sync or async, runs on the crate's one runtime.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(crate::runtime::runtime());
+    // Before Python finalizes, the runtime's threads stop calling into it (see exit.rs).
+    let before_exit = wrap_pyfunction!(exit::before_exit, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (before_exit,))?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("USER_AGENT", crate::http::USER_AGENT)?;
     // Benchmarks refuse to measure a debug build.
@@ -51,8 +55,36 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// before making a client apply to it.
 pub(crate) fn ensure_logging() {
     static HANDLE: std::sync::OnceLock<Option<pyo3_log::ResetHandle>> = std::sync::OnceLock::new();
-    // Installing fails only if another logger is installed already; then that one gets the lines.
-    if let Some(handle) = HANDLE.get_or_init(|| pyo3_log::try_init().ok()) {
+    let installed = HANDLE.get_or_init(|| {
+        let logger = Python::attach(|py| {
+            pyo3_log::Logger::new(py, pyo3_log::Caching::LoggersAndLevels).ok()
+        })?
+        .filter(log::LevelFilter::Debug);
+        let handle = logger.reset_handle();
+        // Installing fails only if another logger is installed already; then that one gets
+        // the lines.
+        log::set_boxed_logger(Box::new(UntilExit(logger))).ok()?;
+        log::set_max_level(log::LevelFilter::Debug);
+        Some(handle)
+    });
+    if let Some(handle) = installed {
         handle.reset();
     }
+}
+
+/// Python's logging, for as long as Python is not exiting (a runtime thread may log).
+struct UntilExit(pyo3_log::Logger);
+
+impl log::Log for UntilExit {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record) {
+        if let Some(_inside) = exit::enter() {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {}
 }

@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyCFunction;
 use pyo3::IntoPyObjectExt;
 
 use crate::error::Error;
 use crate::python::errors::{internal, to_pyerr};
+use crate::python::exit;
 use crate::runtime::runtime;
 
 /// How often a waiting sync call looks for Ctrl-C.
@@ -79,13 +81,63 @@ impl Call {
         wait(py, self.take()?)?.into_pyobject(py)
     }
 
+    /// Run the call on the runtime; an asyncio future of the running loop gets its result.
+    /// Cancelling that future (a cancelled task) aborts the call.
     fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pending = self.take()?;
-        let future = pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            pending.await.map_err(to_pyerr)
+        let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+        let future = event_loop.call_method0("create_future")?;
+        let (loop_ref, future_ref) = (event_loop.unbind(), future.clone().unbind());
+        let task = runtime().spawn(async move {
+            let result = pending.await;
+            settle_later(loop_ref, future_ref, result);
+        });
+        let abort = task.abort_handle();
+        let on_done = PyCFunction::new_closure(py, None, None, move |args, _| {
+            if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+                abort.abort();
+            }
+            PyResult::Ok(())
         })?;
+        future.call_method1("add_done_callback", (on_done,))?;
         future.call_method0("__await__")
     }
+}
+
+/// From a runtime thread: hand the result to the event loop, which sets it on the future
+/// unless the future is done (cancelled) already. Nothing is done once Python is exiting.
+fn settle_later(event_loop: Py<PyAny>, future: Py<PyAny>, result: Result<Ready, Error>) {
+    let Some(_inside) = exit::enter() else {
+        // Python objects may not be released without the interpreter: leave them be.
+        std::mem::forget((event_loop, future));
+        return;
+    };
+    Python::attach(|py| {
+        let (ok, value) = match result.map_err(to_pyerr) {
+            Ok(ready) => match ready.into_pyobject(py) {
+                Ok(value) => (true, value.unbind()),
+                Err(err) => (false, err.into_value(py).into_any()),
+            },
+            Err(err) => (false, err.into_value(py).into_any()),
+        };
+        let settle = wrap_pyfunction!(settle, py);
+        let sent = settle.and_then(|settle| {
+            event_loop.call_method1(py, "call_soon_threadsafe", (settle, future, ok, value))
+        });
+        // A loop closed in the meantime has no one waiting for the result.
+        drop(sent);
+    });
+}
+
+/// On the event loop: the call's result or exception onto its future, unless cancelled.
+#[pyfunction]
+fn settle(future: &Bound<'_, PyAny>, ok: bool, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    if future.call_method0("done")?.is_truthy()? {
+        return Ok(());
+    }
+    let method = if ok { "set_result" } else { "set_exception" };
+    future.call_method1(method, (value,))?;
+    Ok(())
 }
 
 /// Run a future to completion on the shared runtime, without holding the GIL.
