@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from gislicense.exceptions import GisLicenseError
@@ -136,6 +136,8 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "ca_bundle": None,
     "insecure_http": False,
     "timeout": None,
+    "profile": None,
+    "all_profiles": False,
     "sandbox": False,
 }
 
@@ -167,6 +169,18 @@ def _connection_options() -> argparse.ArgumentParser:
         "--insecure-http", action="store_true", help="accept an http:// portal (test portals)"
     )
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="per request (60)")
+    group.add_argument(
+        "--profile",
+        "-p",
+        action="append",
+        metavar="NAME",
+        help="a saved connection (gislicense profile add); a list repeats it for each server",
+    )
+    group.add_argument(
+        "--all-profiles",
+        action="store_true",
+        help="a list from every saved server of the kind it needs, in one table",
+    )
     group.add_argument(
         "--sandbox",
         action="store_true",
@@ -251,7 +265,13 @@ class _Parents:
     def __init__(self) -> None:
         self.out = _output_options()
         self.conn = _connection_options()
-        self.change = _change_options()
+        self._change: argparse.ArgumentParser | None = None
+
+    @property
+    def change(self) -> argparse.ArgumentParser:
+        if self._change is None:
+            self._change = _change_options()
+        return self._change
 
 
 def _command(
@@ -430,6 +450,31 @@ def _journal_commands(verbs: Any, p: _Parents) -> None:
     resume.add_argument("file", metavar="FILE")
 
 
+def _profile_commands(verbs: Any, p: _Parents) -> None:
+    add = _command(verbs, "add", "save a connection under a name", run_profile_add)
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--url", required=True, help="the portal or the OpenLM server")
+    add.add_argument(
+        "--kind",
+        choices=["portal", "openlm"],
+        help="what the server is (default: openlm for :7014 or /OpenLMServer, else portal)",
+    )
+    add.add_argument("--username", "-u", help="sign in as this user")
+    add.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    add.add_argument("--ca-bundle", metavar="PEM", help="extra CA certificates to trust")
+    add.add_argument("--timeout", type=float, metavar="SECONDS", help="per request")
+    add.add_argument("--insecure-http", action="store_true", help="an http:// test portal")
+    add.add_argument(
+        "--store-password",
+        action="store_true",
+        help="ask for the password (or take GISLICENSE_PASSWORD) and keep it in the system "
+        "keyring (needs the keyring package)",
+    )
+    _command(verbs, "list", "the saved connections", run_profile_list, p.out)
+    remove = _command(verbs, "remove", "forget a saved connection", run_profile_remove)
+    remove.add_argument("name", metavar="NAME")
+
+
 #: The command groups: what each is for, and how its commands are made.
 GROUPS: dict[str, tuple[str, Callable[[Any, _Parents], None]]] = {
     "sessions": ("OpenLM: licenses in use now, closing them", _sessions_commands),
@@ -437,6 +482,7 @@ GROUPS: dict[str, tuple[str, Callable[[Any, _Parents], None]]] = {
     "licenses": ("Portal: named-user licenses (ArcGIS Pro...)", _licenses_commands),
     "plan": ("saved plans: show, apply", _plan_commands),
     "journal": ("journals of applied changes: show, undo, resume", _journal_commands),
+    "profile": ("saved connections: add, list, remove", _profile_commands),
 }
 
 
@@ -455,12 +501,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gislicense {__version__}")
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
-    named = set(argv) if argv is not None else set(GROUPS)
+    named = set(argv) if argv is not None else {*GROUPS, "sandbox"}
     for name, (help, make) in GROUPS.items():
         group = commands.add_parser(name, help=help, description=help)
         if name in named:
             make(group.add_subparsers(dest="verb", required=True, metavar="ACTION"), p)
-    _sandbox_command(commands)
+    sandbox = commands.add_parser("sandbox", help="run the emulated license servers")
+    if "sandbox" in named:
+        _sandbox_options(sandbox)
     return parser
 
 
@@ -528,28 +576,76 @@ class Context:
         password = os.environ.get(PASSWORD_VARIABLE)
         if password:
             return password
-        if getattr(self.args, "username", None) and not sys.stdin.isatty():
+        if self.args.username and not sys.stdin.isatty():
             raise UsageError(
                 f"--username was given but no password: set {PASSWORD_VARIABLE} (there is no "
                 "terminal to ask on)"
             )
         return None
 
-    def _http(self) -> dict[str, Any]:
-        options: dict[str, Any] = {}
-        if self.args.ca_bundle:
-            options["ca_bundle"] = self.args.ca_bundle
-        if self.args.timeout is not None:
-            options["timeout"] = self.args.timeout
-        return options
+    def _given(self, kind: str) -> dict[str, Any]:
+        """The connection options given on the command line (they win over a profile's)."""
+        given: dict[str, Any] = {}
+        for option in ("url", "username", "ca_bundle", "timeout"):
+            value = getattr(self.args, option)
+            if value is not None:
+                given[option] = value
+        if self.args.insecure_http and kind == "portal":
+            given["allow_insecure_http"] = True
+        return given
+
+    def profile_names(self, kind: str) -> list[str]:
+        """The saved profiles this run names (--profile, --all-profiles)."""
+        from gislicense import profiles
+
+        if self.args.all_profiles:
+            names = [p.name for p in profiles.all_profiles() if p.kind == kind]
+            if not names:
+                server = "portal" if kind == "portal" else "OpenLM server"
+                raise UsageError(f"no {server} is saved as a profile (gislicense profile add)")
+            return names
+        return list(self.args.profile or [])
+
+    def _one_profile(self, kind: str) -> str | None:
+        names = self.profile_names(kind)
+        if len(names) > 1:
+            raise UsageError("this command goes to one server: name one --profile")
+        return names[0] if names else None
+
+    def _check_profile(self, name: str, kind: str) -> None:
+        """Stop early, in words, when a profile is for the other kind of server, or its
+        password cannot be found or asked for."""
+        from gislicense import profiles
+
+        profile = profiles.load(name)
+        if profile.kind != kind:
+            server, commands = (
+                ("an OpenLM server", "sessions")
+                if profile.kind == "openlm"
+                else ("a portal", "users and licenses")
+            )
+            raise UsageError(
+                f"the profile {name!r} is for {server}: use it with the {commands} commands"
+            )
+        signs_in = profile.username is not None and self.args.username in (None, profile.username)
+        if signs_in and profile.password() is None and not sys.stdin.isatty():
+            raise UsageError(
+                f"no password for the profile {name!r}: set {profiles.password_variable(name)} "
+                f"(or {PASSWORD_VARIABLE}), or store it in the system keyring with "
+                f"`gislicense profile add {name} ... --store-password`"
+            )
 
     def _no_target(self, what: str) -> UsageError:
         return UsageError(
-            f"name the {what} with --url (and --username), or try the command on the "
-            "built-in sandbox with --sandbox"
+            f"name the {what} with --url (and --username) or a saved --profile "
+            "(gislicense profile add), or try the command on the built-in sandbox with --sandbox"
         )
 
-    def portal(self, url: str | None = None) -> GIS:
+    def client(self, kind: str, profile: str | None = None) -> Any:
+        return self.portal(profile=profile) if kind == "portal" else self.openlm(profile=profile)
+
+    def portal(self, url: str | None = None, profile: str | None = None) -> GIS:
+        """The portal to use: the sandbox, a profile, --url, or ``url`` (a plan's)."""
         from gislicense import GIS
 
         if self.args.sandbox:
@@ -560,26 +656,31 @@ class Context:
                 sandbox.admin_password,
                 ca_bundle=sandbox.ca_file,
             )
-        url = self.args.url or url
+        profile = profile or self._one_profile("portal")
+        if profile is not None:
+            self._check_profile(profile, "portal")
+            return GIS(profile=profile, **self._given("portal"))
+        given = self._given("portal")
+        url = given.pop("url", None) or url
         if not url:
             raise self._no_target("portal")
-        return GIS(
-            url,
-            self.args.username,
-            self._password(),
-            allow_insecure_http=self.args.insecure_http,
-            **self._http(),
-        )
+        return GIS(url, password=self._password(), **given)
 
-    def openlm(self, url: str | None = None) -> OpenLM:
+    def openlm(self, url: str | None = None, profile: str | None = None) -> OpenLM:
+        """The OpenLM server to use: the sandbox, a profile, --url, or ``url``."""
         from gislicense import OpenLM
 
         if self.args.sandbox:
             return OpenLM(self._started_sandbox().openlm_url)
-        url = self.args.url or url
+        profile = profile or self._one_profile("openlm")
+        if profile is not None:
+            self._check_profile(profile, "openlm")
+            return OpenLM(profile=profile, **self._given("openlm"))
+        given = self._given("openlm")
+        url = given.pop("url", None) or url
         if not url:
             raise self._no_target("OpenLM server")
-        return OpenLM(url, self.args.username, self._password(), **self._http())
+        return OpenLM(url, password=self._password(), **given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -615,8 +716,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         context.close()
 
 
-def _failed(err: GisLicenseError) -> int:
-    """Say what went wrong, in this command's words; the exit status for it."""
+def _failed(err: GisLicenseError, where: str | None = None) -> int:
+    """Say what went wrong (on ``where``, a profile), in this command's words; the exit
+    status for it."""
     from gislicense import (
         AuthenticationError,
         InvalidInputError,
@@ -626,7 +728,8 @@ def _failed(err: GisLicenseError) -> int:
     )
 
     message = cli_words(str(err))
-    print(f"gislicense: error: {message}", file=sys.stderr)
+    on = f"{where}: " if where else ""
+    print(f"gislicense: error: {on}{message}", file=sys.stderr)
     if isinstance(err, (InvalidInputError, NotFoundError)):
         return EXIT_USAGE
     if isinstance(err, (TransportError, AuthenticationError, UnreadableReplyError)):
@@ -636,6 +739,52 @@ def _failed(err: GisLicenseError) -> int:
 
 # ---------------------------------------------------------------------------------------
 # Plans, applied or shown
+
+
+def run_read(
+    context: Context,
+    kind: str,
+    read: Callable[[Context, Any], Coroutine[Any, Any, list[dict[str, Any]]]],
+    columns: list[str],
+    all_columns: list[str] | None,
+    noun: str,
+) -> int:
+    """A list from one server, or from several at once (--profile a --profile b,
+    --all-profiles) as one table with a ``target`` column; a server that fails is reported
+    and the others listed."""
+    import asyncio
+
+    every = all_columns or columns
+    names = [] if context.args.sandbox else context.profile_names(kind)
+    if len(names) <= 1:
+        rows = asyncio.run(read(context, context.client(kind)))
+        context.rows(rows, columns, every)
+        context.say(f"{len(rows)} {noun}")
+        return EXIT_OK
+    # Made one after another (a password may be asked for), then read all at once. A server
+    # that cannot be reached, or set up (a CA file gone), is reported; the others are listed.
+    status, failed, rows = EXIT_OK, 0, []
+    clients = []
+    for name in names:
+        try:
+            clients.append((name, context.client(kind, profile=name)))
+        except GisLicenseError as err:
+            status, failed = max(status, _failed(err, name)), failed + 1
+
+    async def everywhere() -> list[list[dict[str, Any]] | BaseException]:
+        reads = (read(context, client) for _, client in clients)
+        return list(await asyncio.gather(*reads, return_exceptions=True))
+
+    for (name, _), result in zip(clients, asyncio.run(everywhere())):
+        if isinstance(result, GisLicenseError):
+            status, failed = max(status, _failed(result, name)), failed + 1
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            rows.extend({"target": name, **row} for row in result)
+    context.rows(rows, ["target", *columns], ["target", *every])
+    context.say(f"{len(rows)} {noun} from {len(names) - failed} of {len(names)} servers")
+    return status
 
 
 PLAN_COLUMNS = ["item", "status", "steps", "reason"]
@@ -729,7 +878,8 @@ SESSION_COLUMNS = [
 ]
 
 
-def _sessions(context: Context, openlm: OpenLM) -> list[ActiveProduct]:
+async def _sessions(context: Context, openlm: OpenLM) -> list[ActiveProduct]:
+    """The sessions the filters choose."""
     import datetime as _dt
 
     args = context.args
@@ -750,7 +900,7 @@ def _sessions(context: Context, openlm: OpenLM) -> list[ActiveProduct]:
     if args.min_age is not None:
         cutoff = _dt.datetime.now(_dt.timezone.utc) - args.min_age
         filters["start_time"] = lambda t: t is not None and t <= cutoff
-    sessions = openlm.get_active_products(**filters)
+    sessions = await openlm.get_active_products_async(**filters)
     excluded = {name.casefold() for name in args.exclude}
     return [
         s
@@ -760,13 +910,15 @@ def _sessions(context: Context, openlm: OpenLM) -> list[ActiveProduct]:
     ]
 
 
+async def _session_rows(context: Context, openlm: OpenLM) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in await _sessions(context, openlm)]
+
+
 def run_sessions_list(context: Context) -> int:
-    sessions = _sessions(context, context.openlm())
-    rows = [s.to_dict() for s in sessions]
-    every = list(rows[0]) if rows else SESSION_COLUMNS
-    context.rows(rows, SESSION_COLUMNS, all_columns=every)
-    context.say(f"{len(rows)} sessions")
-    return EXIT_OK
+    from gislicense._core import active_product_fields
+
+    every = [name for name, _ in active_product_fields()]
+    return run_read(context, "openlm", _session_rows, SESSION_COLUMNS, every, "sessions")
 
 
 def run_sessions_close(context: Context) -> int:
@@ -785,8 +937,10 @@ def run_sessions_close(context: Context) -> int:
             "no filter given: this would close every session; choose sessions with "
             "--feature, --user, --idle... or pass --all if that is meant"
         )
+    import asyncio
+
     openlm = context.openlm()
-    sessions = _sessions(context, openlm)
+    sessions = asyncio.run(_sessions(context, openlm))
     if not sessions:
         context.say("No session matches: nothing to close.")
         return EXIT_OK
@@ -828,15 +982,16 @@ def _user_row(member: User) -> dict[str, Any]:
     return {field: getattr(member, field) for field in USER_FIELDS}
 
 
-def run_users_list(context: Context) -> int:
+async def _user_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:
     args = context.args
-    gis = context.portal()
-    members = gis.users.search(user_type=args.user_type, role=args.role)
+    members = await gis.users.search_async(user_type=args.user_type, role=args.role)
     if args.idle_days is not None:
         members = [m for m in members if _idle(m, args.idle_days)]
-    context.rows([_user_row(m) for m in members], USER_COLUMNS, all_columns=USER_FIELDS)
-    context.say(f"{len(members)} members")
-    return EXIT_OK
+    return [_user_row(m) for m in members]
+
+
+def run_users_list(context: Context) -> int:
+    return run_read(context, "portal", _user_rows, USER_COLUMNS, USER_FIELDS, "members")
 
 
 def _named(args: argparse.Namespace) -> list[str]:
@@ -923,48 +1078,56 @@ def run_users_set_role(context: Context) -> int:
 # licenses
 
 
-def run_licenses_list(context: Context) -> int:
-    gis = context.portal()
-    rows = [
+async def _license_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:
+    return [
         {"license": lic.title, "item_id": lic.item_id, "entitlements": lic.entitlements}
-        for lic in gis.admin.license.all()
+        for lic in await gis.admin.license.all_async()
     ]
-    context.rows(rows, ["license", "item_id", "entitlements"])
-    context.say(f"{len(rows)} licenses")
-    return EXIT_OK
 
 
-def _licenses(context: Context, gis: GIS) -> list[Any]:
+def run_licenses_list(context: Context) -> int:
+    columns = ["license", "item_id", "entitlements"]
+    return run_read(context, "portal", _license_rows, columns, None, "licenses")
+
+
+async def _licenses(context: Context, gis: GIS) -> list[Any]:
     name = context.args.license
-    return [gis.admin.license.get(name)] if name else gis.admin.license.all()
+    if name:
+        return [await gis.admin.license.get_async(name)]
+    return await gis.admin.license.all_async()
+
+
+async def _report_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:
+    return [
+        {"license": lic.title, **count.as_dict()}
+        for lic in await _licenses(context, gis)
+        for count in await lic.report_async()
+    ]
 
 
 def run_licenses_report(context: Context) -> int:
-    gis = context.portal()
-    rows = [
-        {"license": lic.title, **count.as_dict()}
-        for lic in _licenses(context, gis)
-        for count in lic.report
-    ]
-    context.rows(rows, ["license", "entitlement", "total", "assigned", "remaining"])
-    return EXIT_OK
+    columns = ["license", "entitlement", "total", "assigned", "remaining"]
+    return run_read(context, "portal", _report_rows, columns, None, "entitlements")
 
 
-def run_licenses_offline(context: Context) -> int:
-    gis = context.portal()
-    rows = [
+async def _offline_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:
+    return [
         {
             "license": lic.title,
             "username": held.username,
             "entitlements": held.entitlements,
             "last_login": held.last_login,
         }
-        for lic in _licenses(context, gis)
-        for held in lic.offline
+        for lic in await _licenses(context, gis)
+        for held in await lic.offline_async()
     ]
-    context.rows(rows, ["license", "username", "entitlements", "last_login"])
-    context.say(f"{len(rows)} licenses checked out for offline use")
-    return EXIT_OK
+
+
+def run_licenses_offline(context: Context) -> int:
+    columns = ["license", "username", "entitlements", "last_login"]
+    return run_read(
+        context, "portal", _offline_rows, columns, None, "licenses checked out for offline use"
+    )
 
 
 def run_licenses_assign(context: Context) -> int:
@@ -1033,10 +1196,19 @@ def _load_plan_data(path: str) -> dict[str, Any]:
     return data
 
 
-def _client_for(context: Context, operation: str, service: str) -> GIS | OpenLM:
-    if operation == "close_applications":
-        return context.openlm(service)
-    return context.portal(service)
+def _client_for(context: Context, operation: str, service: str) -> Any:
+    """The client for a plan's or a journal's server: as the command line says, else the
+    saved profile of that server, else the server itself (with --username)."""
+    from gislicense import profiles
+
+    kind = "openlm" if operation == "close_applications" else "portal"
+    args = context.args
+    if not (args.sandbox or args.url or args.profile or args.all_profiles):
+        same = service.rstrip("/").lower()
+        for saved in profiles.all_profiles():
+            if saved.kind == kind and saved.url.rstrip("/").lower() == same:
+                return context.client(kind, profile=saved.name)
+    return context.openlm(service) if kind == "openlm" else context.portal(service)
 
 
 def run_plan_show(context: Context) -> int:
@@ -1083,7 +1255,7 @@ def run_journal_undo(context: Context) -> int:
     from gislicense.plans import Plan
 
     journal = _journal(context.args.file)
-    gis = context.portal(str(journal.plan.get("service") or ""))
+    gis = _client_for(context, "undo", str(journal.plan.get("service") or ""))
     return run_plan(context, Plan.undo(context.args.file, gis))
 
 
@@ -1101,11 +1273,93 @@ def run_journal_resume(context: Context) -> int:
 
 
 # ---------------------------------------------------------------------------------------
+# profiles
+
+
+def _kind_of(url: str) -> str:
+    """An OpenLM server listens on 7014 under /OpenLMServer; anything else is a portal."""
+    plain = url.lower().rstrip("/")
+    return "openlm" if plain.endswith("openlmserver") or ":7014" in plain else "portal"
+
+
+def run_profile_add(context: Context) -> int:
+    from gislicense import profiles
+
+    args = context.args
+    profile = profiles.Profile(
+        args.name,
+        args.kind or _kind_of(args.url),
+        args.url,
+        username=args.username,
+        ca_bundle=args.ca_bundle,
+        timeout=args.timeout,
+        allow_insecure_http=args.insecure_http,
+    )
+    if args.store_password:
+        if not args.username:
+            raise UsageError("--store-password needs --username: whose password is it?")
+        if not profiles.has_keyring():
+            raise UsageError(
+                "--store-password needs the keyring package (pip install keyring); or keep the "
+                f"password in {profiles.password_variable(args.name)}"
+            )
+        password = os.environ.get(PASSWORD_VARIABLE)
+        if not password:
+            if not sys.stdin.isatty():
+                raise UsageError(f"no terminal to ask for the password on: set {PASSWORD_VARIABLE}")
+            import getpass
+
+            password = getpass.getpass(f"Password for {args.username} at {args.url}: ")
+        profiles.store_password(args.name, password)
+    profiles.save(profile)
+    stored = " (password in the system keyring)" if args.store_password else ""
+    context.say(f"Saved the profile {args.name!r}: {profile.kind} {profile.url}{stored}.")
+    return EXIT_OK
+
+
+def run_profile_list(context: Context) -> int:
+    from gislicense import profiles
+
+    rows = []
+    for profile in profiles.all_profiles():
+        # Where the password comes from, never the password.
+        if os.environ.get(profiles.password_variable(profile.name)):
+            password = profiles.password_variable(profile.name)
+        elif profile.username and profiles.keyring_password(profile.name):
+            password = "keyring"
+        else:
+            password = ""
+        rows.append(
+            {
+                "name": profile.name,
+                "kind": profile.kind,
+                "url": profile.url,
+                "username": profile.username,
+                "ca_bundle": profile.ca_bundle,
+                "timeout": profile.timeout,
+                "password": password,
+            }
+        )
+    columns = ["name", "kind", "url", "username", "password"]
+    context.rows(rows, columns, [*columns, "ca_bundle", "timeout"])
+    context.say(f"{len(rows)} profiles in {profiles.profiles_file()}")
+    return EXIT_OK
+
+
+def run_profile_remove(context: Context) -> int:
+    from gislicense import profiles
+
+    if not profiles.remove(context.args.name):
+        raise UsageError(f"there is no profile {context.args.name!r}")
+    context.say(f"Removed the profile {context.args.name!r}.")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------
 # sandbox
 
 
-def _sandbox_command(commands: Any) -> None:
-    sandbox = commands.add_parser("sandbox", help="run the emulated license servers")
+def _sandbox_options(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument("--sessions", type=int, default=500, help="licenses in use (500)")
     sandbox.add_argument("--seed", type=int, default=1, help="seed of the generated site (1)")
     sandbox.add_argument("--permissions", action="store_true", help="OpenLM wants a login")

@@ -98,6 +98,8 @@ class OpenLM:
         max_reply_bytes: The largest reply read, in bytes (default 256 MiB). A longer one
             is an :class:`UnreadableReplyError` as soon as it passes the limit; ``timeout``
             covers reading the whole reply.
+        profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
+            ``gislicense profile add --kind openlm``). Arguments given here win.
 
     The client logs in when the server asks for it and logs in again once when its session
     expires. Every method has an ``_async`` twin for asyncio.
@@ -105,10 +107,11 @@ class OpenLM:
 
     def __init__(
         self,
-        url: str,
+        url: str | None = None,
         username: str | None = None,
         password: str | None = None,
         *,
+        profile: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         verify: bool = True,
@@ -118,6 +121,30 @@ class OpenLM:
         retry_writes: bool = False,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
+        if profile is not None:
+            from gislicense import profiles
+
+            given = {
+                "url": url,
+                "username": username,
+                "password": password,
+                "ca_bundle": ca_bundle,
+                "timeout": timeout,
+                "connect_timeout": connect_timeout,
+            }
+            defaults = {
+                "url": None,
+                "username": None,
+                "ca_bundle": None,
+                "timeout": DEFAULT_TIMEOUT,
+                "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
+            }
+            chosen = profiles.resolve(profile, "openlm", given, defaults)
+            url, username, password = chosen["url"], chosen["username"], chosen["password"]
+            ca_bundle, timeout = chosen["ca_bundle"], chosen["timeout"]
+            connect_timeout = chosen["connect_timeout"]
+        if url is None:
+            raise InvalidInputError("give the OpenLM server's url, or profile= a saved connection")
         options = http_options(
             timeout=timeout,
             connect_timeout=connect_timeout,

@@ -540,6 +540,17 @@ def _from_arcgis_pro() -> tuple[str, str, int | None, str]:
     return str(url), str(info["token"]), expires_ms, str(info.get("referer") or "")
 
 
+#: What GIS(...) takes when an argument is not given, for telling given from not.
+_PORTAL_DEFAULTS = {
+    "url": None,
+    "username": None,
+    "ca_bundle": None,
+    "timeout": DEFAULT_TIMEOUT,
+    "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
+    "allow_insecure_http": False,
+}
+
+
 class GIS:
     """A connection to an ArcGIS Enterprise portal or ArcGIS Online organization.
 
@@ -561,6 +572,9 @@ class GIS:
         max_reply_bytes: As for
             :class:`gislicense.OpenLM`. Setting a user type or role is safe to repeat, so it
             is retried like a read.
+        profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
+            ``gislicense profile add``): its URL, user name, CA bundle and timeouts, and the
+            password from the environment or the system keyring. Arguments given here win.
 
     Nothing is sent until the first call (or :meth:`sign_in`). Every network method has an
     ``_async`` twin.
@@ -568,10 +582,11 @@ class GIS:
 
     def __init__(
         self,
-        url: str,
+        url: str | None = None,
         username: str | None = None,
         password: str | None = None,
         *,
+        profile: str | None = None,
         token: str | None = None,
         referer: str = "gislicense",
         expiration: int = 60,
@@ -585,6 +600,26 @@ class GIS:
         retry_writes: bool = False,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
+        if profile is not None:
+            from gislicense import profiles
+
+            given = {
+                "url": url,
+                "username": username,
+                "password": password,
+                "token": token,
+                "ca_bundle": ca_bundle,
+                "timeout": timeout,
+                "connect_timeout": connect_timeout,
+                "allow_insecure_http": allow_insecure_http,
+            }
+            chosen = profiles.resolve(profile, "portal", given, _PORTAL_DEFAULTS)
+            url, username, password = chosen["url"], chosen["username"], chosen["password"]
+            ca_bundle, timeout = chosen["ca_bundle"], chosen["timeout"]
+            connect_timeout = chosen["connect_timeout"]
+            allow_insecure_http = chosen["allow_insecure_http"]
+        if url is None:
+            raise InvalidInputError("give the portal's url, or profile= a saved connection")
         if not isinstance(url, str):
             raise InvalidInputError(f"url must be a string, not {type(url).__name__}")
         check_text(url=url, username=username, password=password, token=token, referer=referer)

@@ -1,0 +1,304 @@
+"""Named connections: where a portal or an OpenLM server is and how to sign in to it, saved
+once and used by name from Python (``GIS(profile="prod")``, ``OpenLM(profile="lm")``) and
+from the command line (``gislicense --profile prod ...``).
+
+Profiles live in ``profiles.ini`` in :func:`config_dir`, one section each; nothing secret is
+written there. A password comes, in this order, from the environment variable
+``GISLICENSE_PASSWORD_<PROFILE>`` (the name in capitals, other characters as ``_``), the
+system keyring when the optional ``keyring`` package is installed (service ``gislicense``,
+the profile's name as the key), ``GISLICENSE_PASSWORD``, or a prompt on the terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+from gislicense.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from configparser import ConfigParser
+    from pathlib import Path
+
+#: The keyring service passwords are stored under; the key is the profile's name.
+KEYRING_SERVICE = "gislicense"
+PASSWORD_VARIABLE = "GISLICENSE_PASSWORD"
+KINDS = ("portal", "openlm")
+#: The settings a profile may hold, besides its kind and URL.
+SETTINGS = ("username", "ca_bundle", "timeout", "connect_timeout", "allow_insecure_http")
+
+
+def config_dir() -> Path:
+    """``$GISLICENSE_CONFIG_DIR``, else the user's configuration folder:
+    ``%APPDATA%\\gislicense`` on Windows, ``~/Library/Application Support/gislicense`` on
+    macOS, ``$XDG_CONFIG_HOME/gislicense`` or ``~/.config/gislicense`` elsewhere."""
+    from pathlib import Path
+
+    chosen = os.environ.get("GISLICENSE_CONFIG_DIR")
+    if chosen:
+        return Path(chosen)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "gislicense"
+
+
+def profiles_file() -> Path:
+    return config_dir() / "profiles.ini"
+
+
+class Profile:
+    """One named connection.
+
+    Attributes:
+        name: The profile's name.
+        kind: ``"portal"`` or ``"openlm"``.
+        url: The server.
+        username: Who signs in; None for none (an OpenLM server without permissions).
+        ca_bundle: A PEM file of extra CAs to trust, or None.
+        timeout, connect_timeout: Seconds, or None for the defaults.
+        allow_insecure_http: Accept an ``http://`` portal (test portals).
+    """
+
+    __slots__ = (
+        "allow_insecure_http",
+        "ca_bundle",
+        "connect_timeout",
+        "kind",
+        "name",
+        "timeout",
+        "url",
+        "username",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        url: str,
+        *,
+        username: str | None = None,
+        ca_bundle: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        check_name(name)
+        if kind not in KINDS:
+            raise InvalidInputError(f"a profile is for a portal or an OpenLM server, not {kind!r}")
+        if not url.strip():
+            raise InvalidInputError(f"the profile {name!r} needs a URL")
+        self.name = name
+        self.kind = kind
+        self.url = url.strip()
+        self.username = username or None
+        self.ca_bundle = ca_bundle or None
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.allow_insecure_http = allow_insecure_http
+
+    def __repr__(self) -> str:
+        user = f", username={self.username!r}" if self.username else ""
+        return f"Profile({self.name!r}, {self.kind!r}, {self.url!r}{user})"
+
+    def options(self) -> dict[str, Any]:
+        """The connection options it sets, as the client classes take them."""
+        options: dict[str, Any] = {}
+        if self.ca_bundle:
+            options["ca_bundle"] = self.ca_bundle
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        if self.connect_timeout is not None:
+            options["connect_timeout"] = self.connect_timeout
+        if self.allow_insecure_http and self.kind == "portal":
+            options["allow_insecure_http"] = True
+        return options
+
+    def password(self) -> str | None:
+        """The password, from the environment or the keyring (see the module); None when
+        neither has one (the caller asks, or signs in without)."""
+        if self.username is None:
+            return None
+        own = os.environ.get(password_variable(self.name))
+        if own:
+            return own
+        stored = keyring_password(self.name)
+        if stored:
+            return stored
+        return os.environ.get(PASSWORD_VARIABLE) or None
+
+
+def check_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name or ""):
+        raise InvalidInputError(
+            f"a profile name is letters, digits, '.', '_' or '-' (at most 64), not {name!r}"
+        )
+
+
+def password_variable(name: str) -> str:
+    """The environment variable that holds one profile's password."""
+    return f"{PASSWORD_VARIABLE}_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}"
+
+
+def _read() -> ConfigParser:
+    from configparser import ConfigParser, Error
+
+    parser = ConfigParser(interpolation=None)
+    path = profiles_file()
+    try:
+        parser.read(path, encoding="utf-8")
+    except (Error, UnicodeDecodeError) as err:
+        raise InvalidInputError(f"{path} cannot be read as profiles: {err}") from None
+    return parser
+
+
+def _number(section: Any, key: str, name: str) -> float | None:
+    text = section.get(key)
+    if text in (None, ""):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"the profile {name!r} has {key} = {text!r}: give a number of seconds"
+        ) from None
+
+
+def load(name: str) -> Profile:
+    """The profile called ``name``.
+
+    Raises:
+        InvalidInputError: There is no such profile (the message lists the ones there are),
+            or it cannot be read.
+    """
+    parser = _read()
+    if not parser.has_section(name):
+        known = ", ".join(parser.sections()) or "none yet"
+        raise InvalidInputError(
+            f"there is no profile {name!r} in {profiles_file()} (profiles: {known})"
+        )
+    section = parser[name]
+    return Profile(
+        name,
+        section.get("kind", "portal"),
+        section.get("url", ""),
+        username=section.get("username"),
+        ca_bundle=section.get("ca_bundle"),
+        timeout=_number(section, "timeout", name),
+        connect_timeout=_number(section, "connect_timeout", name),
+        allow_insecure_http=section.getboolean("allow_insecure_http", fallback=False),
+    )
+
+
+def all_profiles() -> list[Profile]:
+    """Every profile, in the file's order."""
+    return [load(name) for name in _read().sections()]
+
+
+def save(profile: Profile) -> None:
+    """Add ``profile``, or replace the one of that name. No password is written."""
+    parser = _read()
+    if parser.has_section(profile.name):
+        parser.remove_section(profile.name)
+    parser.add_section(profile.name)
+    section = parser[profile.name]
+    section["kind"] = profile.kind
+    section["url"] = profile.url
+    for key in SETTINGS:
+        value = getattr(profile, key)
+        if value not in (None, False):
+            section[key] = "true" if value is True else str(value)
+    path = profiles_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as file:
+        parser.write(file)
+
+
+def remove(name: str) -> bool:
+    """Remove the profile (and its password in the keyring); False if there was none."""
+    parser = _read()
+    if not parser.remove_section(name):
+        return False
+    with open(profiles_file(), "w", encoding="utf-8") as file:
+        parser.write(file)
+    forget_password(name)
+    return True
+
+
+# The keyring is optional: without the package, nothing is stored and nothing is read.
+
+
+def _keyring() -> Any:
+    try:
+        import keyring  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return keyring
+
+
+def has_keyring() -> bool:
+    return _keyring() is not None
+
+
+def keyring_password(name: str) -> str | None:
+    keyring = _keyring()
+    if keyring is None:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, name)  # type: ignore[no-any-return]
+    except Exception:  # a locked or missing backend: as if nothing were stored
+        return None
+
+
+def store_password(name: str, password: str) -> None:
+    keyring = _keyring()
+    if keyring is None:
+        raise InvalidInputError(
+            "storing a password needs the keyring package (pip install keyring); or keep it "
+            f"in the environment variable {password_variable(name)}"
+        )
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, password)
+    except Exception as err:
+        # The backend's own error text: not the password, which it never includes.
+        raise InvalidInputError(f"the system keyring refused the password: {err}") from None
+
+
+def forget_password(name: str) -> None:
+    keyring = _keyring()
+    if keyring is None:
+        return
+    # Nothing stored, or no backend: nothing to forget.
+    with contextlib.suppress(Exception):
+        keyring.delete_password(KEYRING_SERVICE, name)
+
+
+def resolve(
+    name: str, kind: str, given: dict[str, Any], defaults: dict[str, Any]
+) -> dict[str, Any]:
+    """The connection arguments of a client made with ``profile=name``: each argument the
+    caller set (anything but its default) wins, the profile fills in the rest, and the
+    password is looked up (see the module) when the profile's user signs in."""
+    profile = load(name)
+    if profile.kind != kind:
+        server, client = ("an OpenLM server", "OpenLM") if kind == "portal" else ("a portal", "GIS")
+        raise InvalidInputError(f"the profile {name!r} is for {server}: use {client}(profile=)")
+    merged = dict(given)
+    unset = {key for key, value in given.items() if value == defaults.get(key)}
+    if "url" in unset:
+        merged["url"] = profile.url
+    if "username" in unset:
+        merged["username"] = profile.username
+    for key, value in profile.options().items():
+        if key in unset:
+            merged[key] = value
+    signs_in_as_profile = merged.get("username") == profile.username
+    if merged.get("password") is None and merged.get("token") is None and signs_in_as_profile:
+        merged["password"] = profile.password()
+    return merged
