@@ -585,3 +585,15 @@ def test_the_readme_first_command_runs_the_installed_command() -> None:
     assert result.returncode == 1, result.stderr
     assert "closed" in result.stdout and "failed" in result.stdout
     assert "Journal:" in result.stderr
+
+
+def test_a_plain_http_portal_speaks_of_the_insecure_http_option() -> None:
+    with gislicense.Sandbox(sessions=10, portal_members=20, portal_tls=False) as sb:
+        args = ["users", "list", "--url", sb.portal_url, "-u", sb.admin_username, "--json"]
+        refused = gislicense_command(*args, password=sb.admin_password)
+        assert refused.returncode == 2
+        assert "--insecure-http" in refused.stderr
+        assert "allow_insecure_http" not in refused.stderr
+        accepted = gislicense_command(*args, "--insecure-http", password=sb.admin_password)
+        assert accepted.returncode == 0, accepted.stderr
+        assert len(json.loads(accepted.stdout)) == 20

@@ -81,6 +81,40 @@ class Chain(Generic[T, U]):
         return (yield from self._then(result).__await__())
 
 
+class Ticking(Generic[T]):
+    """A core call that calls ``tick`` about every tenth of a second while it runs, and
+    once at the end, in the waiting thread (sync) or on the event loop (async): progress
+    displays and ArcGIS Pro's progressor. An exception from ``tick`` stops the call."""
+
+    __slots__ = ("_call", "_tick")
+
+    def __init__(self, call: Any, tick: Callable[[], object]) -> None:
+        self._call = call
+        self._tick = tick
+
+    def wait(self) -> T:
+        return self._call.wait(self._tick)  # type: ignore[no-any-return]
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        return self._ticking().__await__()
+
+    async def _ticking(self) -> T:
+        import asyncio
+
+        async def run() -> T:
+            return await self._call  # type: ignore[no-any-return]
+
+        task = asyncio.ensure_future(run())
+        try:
+            while not (await asyncio.wait({task}, timeout=0.1))[0]:
+                self._tick()
+        except BaseException:
+            task.cancel()
+            raise
+        self._tick()
+        return task.result()
+
+
 def _public(op: Callable[..., Any]) -> str:
     return op.__name__.lstrip("_")
 

@@ -7,7 +7,7 @@ sandbox are used directly.
 
 import datetime
 import os
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final
 
@@ -19,6 +19,7 @@ __all__ = [
     "DEBUG_BUILD",
     "USER_AGENT",
     "ActiveProduct",
+    "ApplyProgress",
     "Call",
     "EntitlementCount",
     "HttpOptions",
@@ -155,8 +156,18 @@ class Call(Generic[_T]):
     """A call to the core, not yet started: :meth:`wait` runs it and blocks (the GIL
     released, Ctrl-C honoured); ``await call`` runs it on the asyncio loop. Once either."""
 
-    def wait(self) -> _T: ...
+    def wait(self, tick: Callable[[], object] | None = None) -> _T:
+        """Run and block; ``tick`` is called every tenth of a second meanwhile and once at
+        the end (an exception it raises stops the call, as Ctrl-C does)."""
     def __await__(self) -> Generator[Any, Any, _T]: ...
+
+@final
+class ApplyProgress:
+    """How far an apply has got, counted by the core as it goes."""
+
+    def __new__(cls) -> Self: ...
+    def get(self) -> tuple[int, int]:
+        """Items finished (applied, failed, or not to be sent) and items in all."""
 
 def plan_predictions(text: str) -> list[_StepResult]:
     """A plan's predictions, one ``(status, reason, error, steps)`` tuple per item, as a
@@ -298,7 +309,11 @@ class OpenLMClient:
     def plan_resume(self, journal: str) -> Call[str]:
         """Plan again what a journal left unfinished: the plan's JSON text."""
     def apply_plan(
-        self, plan: str, journal: str | None, concurrency: int
+        self,
+        plan: str,
+        journal: str | None,
+        concurrency: int,
+        progress: ApplyProgress | None = None,
     ) -> Call[list[_StepResult]]:
         """Apply a plan (JSON text), journaled to ``journal`` when given."""
 
@@ -361,7 +376,12 @@ class PortalClient:
     def plan_undo(self, journal: str) -> Call[str]:
         """Plan undoing what a journal shows done: the plan's JSON text."""
     def apply_plan(
-        self, plan: str, journal: str | None, batch_size: int, concurrency: int
+        self,
+        plan: str,
+        journal: str | None,
+        batch_size: int,
+        concurrency: int,
+        progress: ApplyProgress | None = None,
     ) -> Call[list[_StepResult]]:
         """Apply a plan (JSON text), journaled to ``journal`` when given."""
 

@@ -842,12 +842,14 @@ def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
     for note in plan.notes:
         context.say(f"note: {cli_words(note)}")
     journal = args.journal or _journal_path(None, plan.operation)
-    concurrency = args.concurrency
+    display = _progress_display(context)
     try:
-        if concurrency is None:
-            report = plan.apply(journal=journal, batch_size=batch_size)
-        else:
-            report = plan.apply(journal=journal, batch_size=batch_size, concurrency=concurrency)
+        report = plan.apply(
+            journal=journal,
+            batch_size=batch_size,
+            concurrency=args.concurrency,
+            progress=display,
+        )
     except KeyboardInterrupt:
         context.say(
             f"\nInterrupted. The journal {journal} says what was done; "
@@ -857,6 +859,19 @@ def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
     show_report(context, report, [i.item for i in plan.items])
     context.say(f"Applied: {report.summary()}. Journal: {journal}")
     return EXIT_FAILED if any(not o.ok for o in report) else EXIT_OK
+
+
+def _progress_display(context: Context) -> Callable[[int, int], None] | None:
+    """A line on a terminal's stderr that counts the items applied; none in a pipe, a log
+    or with --quiet."""
+    if context.args.quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r  applying: {done:,} of {total:,} items", end=end, file=sys.stderr, flush=True)
+
+    return show
 
 
 def _predicted_failures(plan: Plan) -> bool:

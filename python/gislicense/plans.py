@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
-from gislicense._calls import Chain, Done, Pending, Then, awaiting, blocking
+from gislicense._calls import Chain, Done, Pending, Then, Ticking, awaiting, blocking
 from gislicense.bulk import BulkReport, Outcome
 from gislicense.exceptions import InvalidInputError
 
@@ -299,7 +299,12 @@ class Plan:
         return _core_of(self._client)
 
     def _apply(
-        self, *, journal: JournalArg = None, concurrency: int | None = None, batch_size: int = 25
+        self,
+        *,
+        journal: JournalArg = None,
+        concurrency: int | None = None,
+        batch_size: int = 25,
+        progress: Callable[[int, int], object] | None = None,
     ) -> Pending[BulkReport[Any]]:
         """Apply the plan: send each item's steps, in waves, journaled as they go.
 
@@ -309,6 +314,11 @@ class Plan:
             concurrency: Requests in flight at once (1 to 256); by default what the
                 operation's own call uses (32 for closes, 16 for releases, else 8).
             batch_size: Members per user-type request (1 to 100; entitlements take 25).
+            progress: Called as ``progress(done, total)`` (items finished, of all) while
+                applying, each time the count moves, the last time with all done, in the
+                thread that waits (or on the event loop): for a progress bar or
+                ``arcpy.SetProgressorPosition``. An exception it raises stops the apply,
+                as Ctrl-C does; the journal says what was done.
 
         Returns:
             One outcome per item, in order, with each item's steps. Items predicted to
@@ -325,10 +335,13 @@ class Plan:
         self.journal = Path(path) if path else None
         text = self._text if self._text is not None else json.dumps(self._data)
         core = self._core_client()
+        counter = _core.ApplyProgress() if progress is not None else None
         if isinstance(self._client, OpenLM):
-            call = core.apply_plan(text, path, concurrency)
+            call = core.apply_plan(text, path, concurrency, counter)
         else:
-            call = core.apply_plan(text, path, batch_size, concurrency)
+            call = core.apply_plan(text, path, batch_size, concurrency, counter)
+        if progress is not None and counter is not None:
+            call = Ticking(call, _on_change(counter, progress))
         items = self._given if self._given is not None else [i.item for i in self.items]
         return Then(call, lambda results: _report(items, results, self.journal))
 
@@ -438,6 +451,22 @@ class Journal:
     def __repr__(self) -> str:
         state = "finished" if self.finished else "interrupted"
         return f"<Journal {self.path} ({state}): {self.report.summary()}>"
+
+
+def _on_change(
+    counter: _core.ApplyProgress, progress: Callable[[int, int], object]
+) -> Callable[[], None]:
+    """A tick that calls ``progress`` when the count has moved since it last did."""
+    last: list[tuple[int, int]] = []
+
+    def tick() -> None:
+        now = counter.get()
+        # (0, 0): applying has not started counting yet.
+        if now[1] and (not last or last[0] != now):
+            last[:] = [now]
+            progress(*now)
+
+    return tick
 
 
 def plan_members(

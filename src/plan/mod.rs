@@ -460,6 +460,9 @@ pub async fn apply<E: Executor>(
                     if let Some(journal) = journal {
                         journal.result(plan, i, wave, &Outcome::Skipped(reason))?;
                     }
+                    if let Some(progress) = progress {
+                        progress.done.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             now.retain(|&i| going[i]);
@@ -505,6 +508,15 @@ pub async fn apply<E: Executor>(
                     .filter(|(_, outcome)| !outcome.is_unknown());
                 journal.results(plan, wave, answered)?;
             }
+            // Counted as each batch lands, not at the wave's end: a wave may be all of a run.
+            // A lost answer is counted once settled (it may let the item go on).
+            count_ended(
+                progress,
+                plan,
+                wave,
+                batch.iter().copied().zip(&outcomes),
+                false,
+            );
             Ok::<_, Error>(batch.into_iter().zip(outcomes).collect::<Vec<_>>())
         })
         .await;
@@ -529,23 +541,20 @@ pub async fn apply<E: Executor>(
             for (&n, outcome) in lost.iter().zip(settled) {
                 outcomes[n].1 = outcome;
             }
+            let settled = || lost.iter().map(|&n| (outcomes[n].0, &outcomes[n].1));
             if let Some(journal) = journal {
-                let settled = lost.iter().map(|&n| (outcomes[n].0, &outcomes[n].1));
-                journal.results(plan, wave, settled)?;
+                journal.results(plan, wave, settled())?;
             }
+            count_ended(progress, plan, wave, settled(), true);
         }
         for (i, outcome) in outcomes {
             let item = &plan.items[i];
-            let last = wave + 1 == item.steps.len();
             if matches!(
                 outcome,
                 Outcome::Failed(_) | Outcome::Unknown(_) | Outcome::Skipped(_)
             ) {
                 stop_item(&mut results[i], item, wave, outcome);
                 going[i] = false;
-                if let Some(progress) = progress {
-                    progress.done.fetch_add(1, Ordering::Relaxed);
-                }
                 continue;
             }
             if let Outcome::Confirmed(_, how) = &outcome {
@@ -553,17 +562,33 @@ pub async fn apply<E: Executor>(
                 results[i].0 = Outcome::Confirmed(word(&item.word), how.clone());
             }
             results[i].1.push((item.steps[wave].name(), outcome));
-            if last {
-                if let Some(progress) = progress {
-                    progress.done.fetch_add(1, Ordering::Relaxed);
-                }
-            }
         }
     }
     if let Some(journal) = journal {
         journal.end(plan, &results)?;
     }
     Ok(results)
+}
+
+/// Count the items whose step `wave` ended them: failed, skipped, or done with their last
+/// step. Unknown outcomes wait for settling unless `settled` (then they end the item too).
+fn count_ended<'a>(
+    progress: Option<&Progress>,
+    plan: &Plan,
+    wave: usize,
+    outcomes: impl IntoIterator<Item = (usize, &'a Outcome)>,
+    settled: bool,
+) {
+    let Some(progress) = progress else { return };
+    let ended = outcomes
+        .into_iter()
+        .filter(|(i, outcome)| match outcome {
+            Outcome::Unknown(_) => settled,
+            Outcome::Failed(_) | Outcome::Skipped(_) => true,
+            _ => wave + 1 == plan.items[*i].steps.len(),
+        })
+        .count();
+    progress.done.fetch_add(ended, Ordering::Relaxed);
 }
 
 /// End an item at step `wave` with `outcome`: the overall outcome says which steps went
@@ -756,7 +781,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("gislicense-plan-{}", std::process::id()));
         let path = dir.join("journal.jsonl");
         let journal = Journal::create(&path).unwrap();
-        let results = apply(&plan, &fake, Some(&journal), 4, None).await.unwrap();
+        let progress = Progress::default();
+        let results = apply(&plan, &fake, Some(&journal), 4, Some(&progress))
+            .await
+            .unwrap();
+        // Every item counted once: failed, changed, predicted, and found changed alike.
+        assert_eq!(progress.get(), (5, 5));
         let statuses: Vec<&str> = results.iter().map(|(o, _)| o.status()).collect();
         assert_eq!(
             statuses,

@@ -442,18 +442,20 @@ impl OpenLMClient {
     }
 
     /// Apply a plan (its JSON text), journaled to `journal` when given.
-    #[pyo3(signature = (plan, journal, concurrency))]
+    #[pyo3(signature = (plan, journal, concurrency, progress=None))]
     fn apply_plan(
         &self,
         plan: &str,
         journal: Option<std::path::PathBuf>,
         concurrency: usize,
+        progress: Option<PyRef<'_, plans::ApplyProgress>>,
     ) -> PyResult<Call> {
         let plan = plans::plan_for(plan, self.client.url())?;
         let client = self.client.clone();
+        let progress = progress.map(|p| p.0.clone());
         Ok(Call::new(async move {
             let executor = plan::openlm::CloseExecutor(&client);
-            plans::apply_journaled(plan, &executor, journal, concurrency).await
+            plans::apply_journaled(plan, &executor, journal, concurrency, progress).await
         }))
     }
 }

@@ -3,6 +3,7 @@
 //! `bulk.rs`, and a journal is read here into report rows.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 
@@ -24,18 +25,39 @@ pub fn plan_for(text: &str, url: &str) -> PyResult<Plan> {
     Ok(plan)
 }
 
-/// Apply `plan` with `executor`, journaled to `journal` when given.
+/// How far an apply has got: items finished, of all. The facade reads it while it waits
+/// (a progress bar, ArcGIS Pro's progressor).
+#[pyclass(frozen, module = "gislicense._core")]
+#[derive(Default)]
+pub struct ApplyProgress(pub Arc<plan::Progress>);
+
+#[pymethods]
+impl ApplyProgress {
+    #[new]
+    fn new() -> Self {
+        ApplyProgress::default()
+    }
+
+    /// Items finished (applied, failed, or not to be sent) and items in all.
+    fn get(&self) -> (usize, usize) {
+        self.0.get()
+    }
+}
+
+/// Apply `plan` with `executor`, journaled to `journal` when given, counting into `progress`.
 pub async fn apply_journaled<E: Executor>(
     plan: Plan,
     executor: &E,
     journal: Option<PathBuf>,
     concurrency: usize,
+    progress: Option<Arc<plan::Progress>>,
 ) -> Result<StepOutcomesList, Error> {
     let journal = match journal {
         Some(path) => Some(Journal::create(&path)?),
         None => None,
     };
-    let outcomes = plan::apply(&plan, executor, journal.as_ref(), concurrency, None).await?;
+    let counted = progress.as_deref();
+    let outcomes = plan::apply(&plan, executor, journal.as_ref(), concurrency, counted).await?;
     Ok(StepOutcomesList(outcomes))
 }
 

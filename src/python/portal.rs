@@ -220,24 +220,26 @@ impl PortalClient {
     }
 
     /// Apply a plan (its JSON text), journaled to `journal` when given.
-    #[pyo3(signature = (plan, journal, batch_size, concurrency))]
+    #[pyo3(signature = (plan, journal, batch_size, concurrency, progress=None))]
     fn apply_plan(
         &self,
         plan: &str,
         journal: Option<PathBuf>,
         batch_size: usize,
         concurrency: usize,
+        progress: Option<PyRef<'_, plans::ApplyProgress>>,
     ) -> PyResult<Call> {
         let plan = plans::plan_for(plan, self.client.url())?;
         let batch_size =
             bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH).map_err(to_pyerr)?;
         let client = self.client.clone();
+        let progress = progress.map(|p| p.0.clone());
         Ok(Call::new(async move {
             let executor = plan::portal::PortalExecutor {
                 portal: &client,
                 batch_size,
             };
-            plans::apply_journaled(plan, &executor, journal, concurrency).await
+            plans::apply_journaled(plan, &executor, journal, concurrency, progress).await
         }))
     }
 }

@@ -76,9 +76,20 @@ impl Call {
 
 #[pymethods]
 impl Call {
-    /// Run the call and wait for its result.
-    pub fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        wait(py, self.take()?)?.into_pyobject(py)
+    /// Run the call and wait for its result; `tick`, when given, is called (in this
+    /// thread) every tenth of a second meanwhile, and once more at the end: a progress
+    /// display. An exception it raises stops the call, as Ctrl-C does.
+    #[pyo3(signature = (tick=None))]
+    pub fn wait<'py>(
+        &self,
+        py: Python<'py>,
+        tick: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ready = wait(py, self.take()?, tick.as_ref())?;
+        if let Some(tick) = &tick {
+            tick.call0()?;
+        }
+        ready.into_pyobject(py)
     }
 
     /// Run the call on the runtime; an asyncio future of the running loop gets its result.
@@ -140,8 +151,9 @@ fn settle(future: &Bound<'_, PyAny>, ok: bool, value: &Bound<'_, PyAny>) -> PyRe
     Ok(())
 }
 
-/// Run a future to completion on the shared runtime, without holding the GIL.
-pub fn wait<F, T>(py: Python<'_>, future: F) -> PyResult<T>
+/// Run a future to completion on the shared runtime, without holding the GIL, calling
+/// `tick` between looks for Ctrl-C.
+fn wait<F, T>(py: Python<'_>, future: F, tick: Option<&Bound<'_, PyAny>>) -> PyResult<T>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
@@ -155,9 +167,12 @@ where
             Ok(Ok(result)) => return result.map_err(to_pyerr),
             Ok(Err(join_error)) => return Err(internal(join_error)),
             Err(_still_running) => {
-                if let Err(interrupt) = py.check_signals() {
+                let stop = py
+                    .check_signals()
+                    .and_then(|()| tick.map_or(Ok(()), |t| t.call0().map(drop)));
+                if let Err(stopped) = stop {
                     task.abort();
-                    return Err(interrupt);
+                    return Err(stopped);
                 }
             }
         }
