@@ -597,3 +597,65 @@ def test_a_plain_http_portal_speaks_of_the_insecure_http_option() -> None:
         accepted = gislicense_command(*args, "--insecure-http", password=sb.admin_password)
         assert accepted.returncode == 0, accepted.stderr
         assert len(json.loads(accepted.stdout)) == 20
+
+
+def test_every_session_filter_matches_the_library(org: gislicense.Sandbox) -> None:
+    every = OpenLM(org.openlm_url).get_active_products()
+    sample = every[0]
+
+    def listed(*args: str) -> list[tuple[str, str, str]]:
+        result = gislicense_command("sessions", "list", "--url", org.openlm_url, "--json", *args)
+        assert result.returncode == 0, result.stderr
+        return sorted(
+            (r["username"], r["workstation"], r["feature"]) for r in json.loads(result.stdout)
+        )
+
+    def expected(keep: Any) -> list[tuple[str, str, str]]:
+        return sorted((s.username, s.workstation, s.feature) for s in every if keep(s))
+
+    assert listed("--user", sample.username.upper()) == expected(
+        lambda s: s.username.casefold() == sample.username.casefold()
+    )
+    assert listed("--workstation", sample.workstation) == expected(
+        lambda s: s.workstation == sample.workstation
+    )
+    assert listed("--server", str(sample.server)) == expected(lambda s: s.server == sample.server)
+    assert listed("--vendor", "arcgis", "--feature", "Editor", "--feature", "Viewer") == expected(
+        lambda s: s.vendor == "ARCGIS" and s.feature in ("Editor", "Viewer")
+    )
+    assert listed("--exclude", sample.workstation) == expected(
+        lambda s: s.workstation != sample.workstation
+    )
+
+
+def test_quiet_and_verbose(org: gislicense.Sandbox) -> None:
+    quiet = gislicense_command("sessions", "list", "--url", org.openlm_url, "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    verbose = gislicense_command("sessions", "list", "--url", org.openlm_url, "-vv")
+    assert verbose.returncode == 0
+    lines = verbose.stderr.splitlines()
+    assert any(line.startswith("gislicense: DEBUG: POST ") for line in lines), lines
+    # Only gislicense's own lines, not those of the libraries underneath.
+    assert not any("certs" in line for line in lines), lines
+    info = gislicense_command("sessions", "list", "--url", org.openlm_url, "-v")
+    assert "DEBUG" not in info.stderr
+
+
+def test_release_named_members_and_names_from_stdin(org: gislicense.Sandbox) -> None:
+    offline = [u["username"] for u in org.portal_users() if u["proOffline"]]
+    assert len(offline) == 5
+    names = "\n".join([*offline[:2], "nobody-here"]) + "\n"
+    environment = {**os.environ, "GISLICENSE_PASSWORD": org.admin_password}
+    result = subprocess.run(
+        [sys.executable, "-m", "gislicense", "licenses", "release", "--users-file", "-",
+         "--app", "pro", "--apply", "--json", *portal_args(org)],
+        input=names, capture_output=True, text=True, env=environment, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr  # the unknown member failed
+    statuses = [(r["item"], r["status"]) for r in json.loads(result.stdout)]
+    assert statuses == [(offline[0], "released"), (offline[1], "released"),
+                        ("nobody-here", "failed")]  # fmt: skip
+    still = json.loads(portal(org, "licenses", "offline", "--license", "pro", "--json").stdout)
+    assert sorted(r["username"] for r in still) == sorted(offline[2:])
+    unknown_app = portal(org, "licenses", "release", offline[2], "--app", "photoshop")
+    assert unknown_app.returncode == 2

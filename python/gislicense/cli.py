@@ -694,10 +694,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         import logging
 
-        logging.basicConfig(
-            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
-            format="gislicense: %(levelname)s: %(message)s",
-        )
+        # gislicense's own lines only: not those of the libraries underneath.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("gislicense: %(levelname)s: %(message)s"))
+        logger = logging.getLogger("gislicense")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG if args.verbose > 1 else logging.INFO)
     if args.group == "sandbox":
         return _sandbox(args)
     context = Context(args)
