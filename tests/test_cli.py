@@ -659,3 +659,23 @@ def test_release_named_members_and_names_from_stdin(org: gislicense.Sandbox) -> 
     assert sorted(r["username"] for r in still) == sorted(offline[2:])
     unknown_app = portal(org, "licenses", "release", offline[2], "--app", "photoshop")
     assert unknown_app.returncode == 2
+
+
+def test_set_role_from_a_role_and_assign_adding(org: gislicense.Sandbox) -> None:
+    before = members(org)
+    publishers = sorted(n for n, (_, role) in before.items() if role == "org_publisher")
+    planned = portal(org, "users", "set-role", "--from", "publisher", "--exclude", publishers[0],
+                     "--to", "user", "--json")  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    assert sorted(r["item"] for r in json.loads(planned.stdout)) == publishers[1:]
+    assert members(org) == before
+
+    gis = GIS(org.portal_url, org.admin_username, org.admin_password, ca_bundle=org.ca_file)
+    pro = gis.admin.license.get("pro")
+    held = next(u for u in pro.users() if u.entitlements and not u.disconnected)
+    added = portal(org, "licenses", "assign", held.username, "-e", "spatialAnalystN", "--add",
+                   "--apply")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    after = pro.user_entitlement(held.username)
+    assert after is not None
+    assert sorted(after.entitlements) == sorted({*held.entitlements, "spatialAnalystN"})

@@ -205,3 +205,20 @@ def test_a_saved_plan_finds_the_profile_of_its_server(
     applied = command("plan", "apply", str(saved), "--apply", "--json")
     assert applied.returncode == 0, applied.stderr
     assert json.loads(applied.stdout)[0]["status"] in ("changed", "unchanged")
+
+
+def test_a_profile_keeps_its_kind_and_settings(home: Path) -> None:
+    added = command("profile", "add", "lm", "--url", "lm01.example.com", "--kind", "openlm",
+                    "--timeout", "12.5", "-u", "svc")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    test = command("profile", "add", "test", "--url", "http://gis-test/portal", "--insecure-http")
+    assert test.returncode == 0, test.stderr
+    lm, portal = profiles.load("lm"), profiles.load("test")
+    assert (lm.kind, lm.url, lm.timeout, lm.username) == ("openlm", "lm01.example.com", 12.5, "svc")
+    assert (portal.kind, portal.allow_insecure_http) == ("portal", True)
+    assert profiles.load("lm").options() == {"timeout": 12.5}
+    no_keyring = command("profile", "add", "x", "--url", "https://x/portal", "-u", "a",
+                         "--store-password", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+                         GISLICENSE_PASSWORD="p")  # fmt: skip
+    assert no_keyring.returncode == 2
+    assert "keyring" in no_keyring.stderr and "p" not in no_keyring.stdout

@@ -39,10 +39,12 @@ exit status:
   3    cannot connect or sign in (network, TLS, timeout, wrong password)
   130  interrupted (Ctrl-C); what was done is in the journal
 
-The password comes from the {PASSWORD_VARIABLE} environment variable or a prompt;
---password on the command line is refused (other users of the computer can see it).
-Changes are planned and shown; --apply makes them, writing a journal (--journal PATH, by
-default a new file in the user's data folder)."""
+Servers: --url (with --username), or a saved --profile (gislicense profile add). The
+password comes from {PASSWORD_VARIABLE}_<PROFILE>, the system keyring (a profile saved with
+--store-password), {PASSWORD_VARIABLE}, or a prompt; --password on the command line is
+refused (other users of the computer can see it). Changes are planned and shown; --apply
+makes them, writing a journal (--journal PATH, by default a new file in the user's data
+folder)."""
 
 
 class UsageError(Exception):
@@ -569,7 +571,7 @@ class Context:
             from gislicense import Sandbox
 
             self.sandbox = Sandbox()
-            self.say("Using a fresh built-in sandbox; what it is changed forgets on exit.")
+            self.say("Using a fresh built-in sandbox; changes made to it are forgotten on exit.")
         return self.sandbox
 
     def _password(self) -> str | None:
@@ -592,6 +594,14 @@ class Context:
                 given[option] = value
         if self.args.insecure_http and kind == "portal":
             given["allow_insecure_http"] = True
+        return given
+
+    def _with_profile(self, kind: str) -> dict[str, Any]:
+        """What the command line adds to a profile: another user signs in with the
+        password of the command line's own sources."""
+        given = self._given(kind)
+        if "username" in given:
+            given["password"] = self._password()
         return given
 
     def profile_names(self, kind: str) -> list[str]:
@@ -659,7 +669,7 @@ class Context:
         profile = profile or self._one_profile("portal")
         if profile is not None:
             self._check_profile(profile, "portal")
-            return GIS(profile=profile, **self._given("portal"))
+            return GIS(profile=profile, **self._with_profile("portal"))
         given = self._given("portal")
         url = given.pop("url", None) or url
         if not url:
@@ -675,7 +685,7 @@ class Context:
         profile = profile or self._one_profile("openlm")
         if profile is not None:
             self._check_profile(profile, "openlm")
-            return OpenLM(profile=profile, **self._given("openlm"))
+            return OpenLM(profile=profile, **self._with_profile("openlm"))
         given = self._given("openlm")
         url = given.pop("url", None) or url
         if not url:
