@@ -246,15 +246,21 @@ def bench_import(runs: int) -> dict[str, Any]:
         subprocess.run([sys.executable, "-c", code], check=True)
         return time.perf_counter() - start
 
-    once("import gislicense")  # warm the file cache
-    bare, imported = [], []
+    # The package loads its parts on first use; the target is judged on the import with
+    # the first use of a client, which loads everything (the native core included).
+    loaded = "import gislicense; gislicense.GIS"
+    once(loaded)  # warm the file cache
+    bare, imported, used = [], [], []
     for _ in range(runs):
         bare.append(once("pass"))
         imported.append(once("import gislicense"))
+        used.append(once(loaded))
     return {
         "bare": statistics.median(bare),
         "import": statistics.median(imported),
-        "cost": statistics.median(imported) - statistics.median(bare),
+        "used": statistics.median(used),
+        "cost": statistics.median(used) - statistics.median(bare),
+        "import_cost": statistics.median(imported) - statistics.median(bare),
         "runs": runs,
     }
 
@@ -485,9 +491,12 @@ def report(results: dict[str, Any]) -> str:
         lines += [
             "## `import gislicense`",
             "",
-            f"Whole-process time of `python -c 'import gislicense'` minus `python -c pass`, "
-            f"medians of {i['runs']} runs each: {i['import'] * 1000:.1f} ms - "
-            f"{i['bare'] * 1000:.1f} ms = **{i['cost'] * 1000:.1f} ms**.",
+            f"Whole-process time of `python -c 'import gislicense; gislicense.GIS'` (the "
+            f"package loads its parts on first use; this loads all of them, the native core "
+            f"included) minus `python -c pass`, medians of {i['runs']} runs each: "
+            f"{i['used'] * 1000:.1f} ms - {i['bare'] * 1000:.1f} ms = "
+            f"**{i['cost'] * 1000:.1f} ms**. `import gislicense` alone: "
+            f"{i['import_cost'] * 1000:.1f} ms.",
             "",
             f"Target: at most 50 ms: {'met' if i['cost'] <= 0.050 else 'NOT MET'}.",
             "",

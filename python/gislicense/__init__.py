@@ -6,14 +6,9 @@ entitlements, offline check-outs), and a built-in sandbox that
 emulates the servers for scripts and tests.
 """
 
-from gislicense._core import (
-    ActiveProduct,
-    Sandbox,
-    SandboxRequest,
-    __version__,
-    parse_active_products,
-)
-from gislicense.bulk import BulkReport, Outcome
+from __future__ import annotations
+
+# The exceptions are loaded at once: they are small, and what `except` clauses name.
 from gislicense.exceptions import (
     AuthenticationError,
     BulkOperationError,
@@ -29,9 +24,69 @@ from gislicense.exceptions import (
     TransportError,
     UnreadableReplyError,
 )
-from gislicense.licenses import EntitlementCount, License, UserEntitlement
-from gislicense.openlm import OpenLM
-from gislicense.portal import GIS, Role, User, UserType
+
+# Not `from typing import ...`: importing typing costs more than the package's own start
+# (type checkers read the name TYPE_CHECKING as true wherever it comes from).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from gislicense import bulk as bulk
+    from gislicense import licenses as licenses
+    from gislicense import openlm as openlm
+    from gislicense import plans as plans
+    from gislicense import portal as portal
+    from gislicense import profiles as profiles
+    from gislicense._core import (
+        ActiveProduct,
+        Sandbox,
+        SandboxRequest,
+        __version__,
+        parse_active_products,
+    )
+    from gislicense.bulk import BulkReport, Outcome
+    from gislicense.licenses import EntitlementCount, License, UserEntitlement
+    from gislicense.openlm import OpenLM
+    from gislicense.portal import GIS, Role, User, UserType
+
+# Everything else loads on first use (PEP 562): importing the package (an ArcGIS Pro
+# toolbox being loaded, `gislicense --help`) does not load the native core.
+_WHERE = {
+    "ActiveProduct": "_core",
+    "Sandbox": "_core",
+    "SandboxRequest": "_core",
+    "__version__": "_core",
+    "parse_active_products": "_core",
+    "BulkReport": "bulk",
+    "Outcome": "bulk",
+    "EntitlementCount": "licenses",
+    "License": "licenses",
+    "UserEntitlement": "licenses",
+    "OpenLM": "openlm",
+    "GIS": "portal",
+    "Role": "portal",
+    "User": "portal",
+    "UserType": "portal",
+}
+_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles"}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _MODULES:
+        return importlib.import_module(f"gislicense.{name}")
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'gislicense' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"gislicense.{where}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_MODULES})
+
 
 __all__ = [
     "GIS",

@@ -10,14 +10,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from gislicense.exceptions import GisLicenseError
 
-# What only some commands need is imported where it is used: `gislicense --help` stays quick.
+# What only some commands need is imported where it is used, and typing not at all (type
+# checkers read TYPE_CHECKING as true): `gislicense --help` stays quick.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
+    from collections.abc import Callable, Coroutine, Sequence
+    from typing import Any, NoReturn, TextIO
 
     from gislicense import GIS, ActiveProduct, BulkReport, OpenLM, Sandbox, User
     from gislicense.plans import Plan
@@ -113,6 +115,15 @@ def _seats(text: str) -> tuple[str, int]:
     if not user_type or not seats.isdigit():
         raise argparse.ArgumentTypeError(f"expected TYPE=N, like creatorUT=5000, not {text!r}")
     return user_type, int(seats)
+
+
+class _Version(argparse.Action):
+    """--version, reading the version only when asked (it loads the native core)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> NoReturn:
+        from gislicense import __version__
+
+        parser.exit(0, f"gislicense {__version__}\n")
 
 
 class _RefusePassword(argparse.Action):
@@ -491,8 +502,6 @@ GROUPS: dict[str, tuple[str, Callable[[Any, _Parents], None]]] = {
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the group named in ``argv`` gets its commands made (making all of
     them costs more than the rest of ``gislicense --help``). None makes them all."""
-    from gislicense import __version__
-
     p = _Parents()
     parser = argparse.ArgumentParser(
         prog="gislicense",
@@ -501,7 +510,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[p.out, p.conn],
     )
-    parser.add_argument("--version", action="version", version=f"gislicense {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     named = set(argv) if argv is not None else {*GROUPS, "sandbox"}
     for name, (help, make) in GROUPS.items():

@@ -6,9 +6,12 @@ and where, and never contains a password or a token.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# Not `from typing import ...`: importing typing costs more than this module (type checkers
+# read the name TYPE_CHECKING as true wherever it comes from).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from gislicense.bulk import BulkReport
 
 __all__ = [
