@@ -13,8 +13,9 @@ starts the built-in sandbox and runs against it.
         --username admin --from creator --to viewer --days 180 --apply
     python examples/change_user_license_type.py --url ... --undo JOURNAL --apply
 
-The password comes from --password, the GISLICENSE_PORTAL_PASSWORD environment variable, or
-a prompt. Exit status: 0 when the job ran (members that could not be changed are listed with
+The password comes from the GISLICENSE_PASSWORD environment variable, or a prompt
+(never from the command line, where other users of the computer could see it).
+Exit status: 0 when the job ran (members that could not be changed are listed with
 the reason), 1 with --strict when some could not be changed, 2 when the job could not run.
 """
 
@@ -33,7 +34,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="the portal, e.g. https://gis.example.com/portal")
     parser.add_argument("--username", help="an administrator of the organization")
-    parser.add_argument("--password", help="its password (better: GISLICENSE_PORTAL_PASSWORD)")
     parser.add_argument("--ca-bundle", help="PEM file of your organization's CA")
     parser.add_argument("--days", type=int, default=90, help="not signed in for (90) days")
     parser.add_argument("--from", dest="source", default="creator", help="user type (creator)")
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sandbox = None
     url, username, ca_bundle = args.url, args.username, args.ca_bundle
-    password = args.password or os.environ.get("GISLICENSE_PORTAL_PASSWORD")
+    password = os.environ.get("GISLICENSE_PASSWORD")
     if url is None:
         sandbox = gislicense.Sandbox()
         url, ca_bundle = sandbox.portal_url, os.fspath(sandbox.ca_file)

@@ -11,8 +11,9 @@ against it. (The installed command does the same: gislicense sessions close --fe
     python examples/close_editor_sessions.py --url http://openlm01:7014/OpenLMServer \\
         --server "GIS License Server"
 
-The password comes from --password, the GISLICENSE_OPENLM_PASSWORD environment variable, or
-a prompt. Exit status: 0 when the job ran (sessions that could not be closed are listed with
+The password comes from the GISLICENSE_PASSWORD environment variable, or a prompt
+(never from the command line, where other users of the computer could see it).
+Exit status: 0 when the job ran (sessions that could not be closed are listed with
 the reason), 1 with --strict when some could not be closed, 2 when the job could not run.
 """
 
@@ -30,7 +31,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="OpenLM server, e.g. http://openlm01:7014/OpenLMServer")
     parser.add_argument("--username", help="OpenLM user, when the server has permissions on")
-    parser.add_argument("--password", help="its password (better: GISLICENSE_OPENLM_PASSWORD)")
     parser.add_argument("--feature", default="Editor", help="license feature to free (Editor)")
     parser.add_argument("--vendor", default="ARCGIS", help="vendor daemon (ARCGIS)")
     parser.add_argument(
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         url = sandbox.openlm_url
         print(f"No --url given: using the built-in sandbox at {url}\n")
     try:
-        password = args.password or os.environ.get("GISLICENSE_OPENLM_PASSWORD")
+        password = os.environ.get("GISLICENSE_PASSWORD")
         openlm = gislicense.OpenLM(url, args.username, password)
         server = args.server
 

@@ -19,8 +19,9 @@ on Kubernetes). Without --url it starts the built-in sandbox.
         --username admin --app drone2map --all
     python examples/release_offline_pro_license.py --url ... --undo JOURNAL --apply
 
-The password comes from --password, the GISLICENSE_PORTAL_PASSWORD environment variable, or
-a prompt. Exit status: 0 when the job ran, 1 when a member failed (or is predicted to) or
+The password comes from the GISLICENSE_PASSWORD environment variable, or a prompt
+(never from the command line, where other users of the computer could see it).
+Exit status: 0 when the job ran, 1 when a member failed (or is predicted to) or
 its outcome is unknown, 2 when the job could not run.
 """
 
@@ -52,7 +53,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--undo", metavar="JOURNAL", help="put back what a journaled run did")
     parser.add_argument("--url", help="the portal, e.g. https://gis.example.com/portal")
     parser.add_argument("--username", help="an administrator (Manage Licenses privilege)")
-    parser.add_argument("--password", help="its password (better: GISLICENSE_PORTAL_PASSWORD)")
     parser.add_argument("--ca-bundle", help="PEM file of your organization's CA")
     args = parser.parse_args(argv)
     if args.all and args.members:
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sandbox = None
     url, username, ca_bundle = args.url, args.username, args.ca_bundle
-    password = args.password or os.environ.get("GISLICENSE_PORTAL_PASSWORD")
+    password = os.environ.get("GISLICENSE_PASSWORD")
     if url is None:
         sandbox = gislicense.Sandbox()
         url, ca_bundle = sandbox.portal_url, os.fspath(sandbox.ca_file)

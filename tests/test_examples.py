@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,16 @@ from gislicense import GIS, Sandbox
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run(script: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GISLICENSE_PASSWORD"}
+    if password is not None:
+        env["GISLICENSE_PASSWORD"] = password
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         capture_output=True,
         text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
         timeout=120,
     )
 
@@ -94,17 +100,30 @@ def test_change_user_license_type_undo_puts_members_back(tmp_path: Path) -> None
     with Sandbox() as sb:
         portal = (
             *("--url", sb.portal_url, "--username", sb.admin_username),
-            *("--password", sb.admin_password, "--ca-bundle", str(sb.ca_file)),
+            *("--ca-bundle", str(sb.ca_file)),
         )
         before = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
         journal = tmp_path / "run.jsonl"
-        done = run("change_user_license_type.py", *portal, "--apply", "--journal", str(journal))
+        done = run(
+            "change_user_license_type.py",
+            *portal,
+            "--apply",
+            "--journal",
+            str(journal),
+            password=sb.admin_password,
+        )
         assert done.returncode == 0, done.stderr
         assert journal.exists()
         moved = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
         assert moved != before
 
-        plan = run("change_user_license_type.py", *portal, "--undo", str(journal))
+        plan = run(
+            "change_user_license_type.py",
+            *portal,
+            "--undo",
+            str(journal),
+            password=sb.admin_password,
+        )
         assert plan.returncode == 0, plan.stderr
         assert "Undoing the run journaled in" in plan.stdout
         assert "Nothing was changed" in plan.stdout
@@ -112,7 +131,14 @@ def test_change_user_license_type_undo_puts_members_back(tmp_path: Path) -> None
         still = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
         assert still == moved
 
-        undo = run("change_user_license_type.py", *portal, "--undo", str(journal), "--apply")
+        undo = run(
+            "change_user_license_type.py",
+            *portal,
+            "--undo",
+            str(journal),
+            "--apply",
+            password=sb.admin_password,
+        )
         assert undo.returncode == 0, undo.stderr
         after = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
         assert after == before
@@ -146,7 +172,7 @@ def test_release_then_viewer_and_undo(tmp_path: Path) -> None:
     with Sandbox() as sb:
         portal = (
             *("--url", sb.portal_url, "--username", sb.admin_username),
-            *("--password", sb.admin_password, "--ca-bundle", str(sb.ca_file)),
+            *("--ca-bundle", str(sb.ca_file)),
         )
         offline = [u["username"] for u in sb.portal_users() if u["proOffline"]]
         before = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
@@ -155,12 +181,21 @@ def test_release_then_viewer_and_undo(tmp_path: Path) -> None:
         entitled = {n: pro.user_entitlement(n).entitlements for n in offline}
         journal = tmp_path / "run.jsonl"
         args = ("--all", "--user-type", "viewer", "--revoke", "--journal", str(journal))
-        done = run("release_offline_pro_license.py", *portal, *args, "--apply")
+        done = run(
+            "release_offline_pro_license.py", *portal, *args, "--apply", password=sb.admin_password
+        )
         assert done.returncode == 0, done.stderr
         assert f"{len(offline)} items: {len(offline)} changed" in done.stdout
         assert all(sb.portal_user(n)["userLicenseTypeId"] == "viewerUT" for n in offline)
 
-        undo = run("release_offline_pro_license.py", *portal, "--undo", str(journal), "--apply")
+        undo = run(
+            "release_offline_pro_license.py",
+            *portal,
+            "--undo",
+            str(journal),
+            "--apply",
+            password=sb.admin_password,
+        )
         assert undo.returncode == 0, undo.stderr
         # Types, roles and entitlements go back; the releases are listed as not undoable.
         assert "cannot be undone" in undo.stdout
