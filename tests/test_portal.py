@@ -463,3 +463,25 @@ def test_async_twins(sb: gislicense.Sandbox) -> None:
         assert roles.counts() == {"changed": 5}
 
     asyncio.run(run())
+
+
+def test_the_password_is_asked_for_in_a_notebook(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Jupyter stdin is no terminal, but the kernel's getpass asks in the notebook."""
+    import getpass
+    import sys
+    import types
+
+    asked: list[str] = []
+
+    def notebook_getpass(prompt: str = "Password: ") -> str:
+        asked.append(prompt)
+        return sb.admin_password
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(getpass, "getpass", notebook_getpass)
+    gis = GIS(sb.portal_url, sb.admin_username, ca_bundle=sb.ca_file)
+    assert gis.users.me.username == sb.admin_username
+    # The prompt says who and where.
+    assert asked == [f"Password for {sb.admin_username} at {sb.portal_url}: "]

@@ -7,15 +7,23 @@ import sys
 from gislicense.exceptions import InvalidInputError
 
 
+def can_ask() -> bool:
+    """Whether a person can answer a prompt: a terminal, or a Jupyter or IPython kernel
+    (whose getpass asks in the notebook, where stdin is no terminal)."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return True
+    return "ipykernel" in sys.modules
+
+
 def password_for(username: str | None, password: str | None, where: str) -> str | None:
     """The password to use: the one given, else asked with getpass when a person can answer."""
     if username is None or password is not None:
         return password
-    if sys.stdin is not None and sys.stdin.isatty():
+    if can_ask():
         import getpass
 
         return getpass.getpass(f"Password for {username} at {where}: ")
     raise InvalidInputError(
         f"a username ({username!r}) was given without a password, and there is no terminal "
-        "to ask for one: pass password="
+        "or notebook to ask in: pass password="
     )
