@@ -713,7 +713,7 @@ fn explain_tls(err: &rustls::Error) -> String {
 }
 
 /// What to do about a certificate no trusted CA vouches for.
-const TRUST_HOW: &str = "pass ca_bundle= with the server's certificate file (PEM): your organization's CA file, or, for a self-signed certificate, that certificate itself (a ca_bundle= already given holds neither)";
+const TRUST_HOW: &str = "pass ca_bundle= with the server's certificate file (PEM): your organization's CA file, or, for a self-signed certificate, that certificate itself (if one was passed, it holds neither)";
 
 /// A server's URL from what an administrator types (`what` names the server: "portal",
 /// "OpenLM"): `default_scheme://` goes before a bare host, `check_scheme` judges the scheme,

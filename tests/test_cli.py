@@ -679,3 +679,47 @@ def test_set_role_from_a_role_and_assign_adding(org: gislicense.Sandbox) -> None
     after = pro.user_entitlement(held.username)
     assert after is not None
     assert sorted(after.entitlements) == sorted({*held.entitlements, "spatialAnalystN"})
+
+
+def test_what_a_first_probe_found(org: gislicense.Sandbox, tmp_path: Path) -> None:
+    # A portal password in the environment does not stop an OpenLM command without a login.
+    listed = gislicense_command("sessions", "list", "--url", org.openlm_url, "--json",
+                                password="a-portal-password")  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    # A plan that cannot be saved is an error in words.
+    unsaved = portal(org, "users", "set-role", "aanderson", "--to", "user", "--save-plan",
+                     str(tmp_path / "no" / "such" / "dir" / "plan.json"))  # fmt: skip
+    assert unsaved.returncode == 2 and "cannot write the plan" in unsaved.stderr
+    assert "Traceback" not in unsaved.stderr
+    # Undoing closes sends nothing and says who was closed.
+    journal = tmp_path / "close.jsonl"
+    closed = gislicense_command(
+        "sessions", "close", "--url", org.openlm_url, "--feature", "Editor", "--apply",
+        "--journal", str(journal), "--json",
+    )  # fmt: skip
+    closed_rows = [r for r in json.loads(closed.stdout) if r["status"] == "closed"]
+    undo = gislicense_command("journal", "undo", str(journal), "--json")
+    assert undo.returncode == 0, undo.stderr
+    assert [r["item"] for r in json.loads(undo.stdout)] == [r["item"] for r in closed_rows]
+    assert {r["status"] for r in json.loads(undo.stdout)} == {"skipped"}
+    # Naming and --all together, an empty file, and comments after names.
+    both = portal(org, "licenses", "release", "aanderson", "--all")
+    assert both.returncode == 2 and "not both" in both.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nobody yet\n\n")
+    assert "names no one" in portal(org, "users", "set-type", "--users-file", str(empty),
+                                    "--to", "viewer").stderr  # fmt: skip
+    commented = tmp_path / "names.txt"
+    commented.write_text("aanderson   # the GIS lead\n")
+    planned = portal(org, "users", "set-role", "--users-file", str(commented), "--to", "user",
+                     "--json")  # fmt: skip
+    assert [r["item"] for r in json.loads(planned.stdout)] == ["aanderson"]
+
+
+def test_an_untrusted_portal_says_so_once_and_in_words(org: gislicense.Sandbox) -> None:
+    result = gislicense_command("users", "list", "--url", org.portal_url, "-u",
+                                org.admin_username, password=org.admin_password)  # fmt: skip
+    assert result.returncode == 3
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines  # no line from the TLS library underneath
+    assert "--ca-bundle" in lines[0] and "already given" not in lines[0]

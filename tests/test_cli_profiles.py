@@ -72,7 +72,7 @@ def test_profiles_are_added_listed_and_removed_without_their_password(
     listed = json.loads(command("profile", "list", "--json").stdout)
     assert [(p["name"], p["kind"], p["password"]) for p in listed] == [
         ("prod", "portal", "keyring"),
-        ("lm", "openlm", ""),
+        ("lm", "openlm", "none (no sign-in)"),
     ]
     saved = (home / "config" / "profiles.ini").read_text()
     assert org.portal_url in saved and org.admin_username in saved

@@ -59,9 +59,13 @@ _CLI_WORDS = [
     ("pass allow_admin_demotion=True", "pass --allow-admin-demotion"),
     ('plan with roles="auto"', "pass --role auto"),
     ("pass ca_bundle=", "pass --ca-bundle"),
-    ("a ca_bundle= already given", "a --ca-bundle already given"),
     ("pass allow_insecure_http=True", "pass --insecure-http"),
     ("pass password=", f"set {PASSWORD_VARIABLE}"),
+    ("pass username= and password=, or token=", "pass --username (or --profile)"),
+    ("pass username= and password=", "pass --username (or --profile)"),
+    ("apply it with a client of that server", "leave out --url, or give that server's"),
+    ("ca_bundle: cannot read", "--ca-bundle: cannot read"),
+    ("Pass ca_bundle=", "Pass --ca-bundle"),
 ]
 
 
@@ -80,6 +84,8 @@ def parse_duration(text: str) -> _dt.timedelta:
     import datetime as _dt
     import re
 
+    if text.strip() == "0":
+        return _dt.timedelta(0)
     parts = re.findall(r"(\d+)\s*([dhms])", text.strip().lower())
     rebuilt = "".join(f"{n}{u}" for n, u in parts)
     if not parts or rebuilt != re.sub(r"\s+", "", text.strip().lower()):
@@ -345,7 +351,9 @@ def _users_commands(verbs: Any, p: _Parents) -> None:
         "--role", choices=["auto"], help="auto: change the role first where the new type needs it"
     )
     set_type.add_argument(
-        "--allow-admin-demotion", action="store_true", help="let the change demote administrators"
+        "--allow-admin-demotion",
+        action="store_true",
+        help="let the change demote the signed-in or the last administrator",
     )
     set_role = _command(
         verbs, "set-role", "change members' role", run_users_set_role, p.out, p.conn, p.change
@@ -361,7 +369,9 @@ def _users_commands(verbs: Any, p: _Parents) -> None:
         "--from", dest="from_role", metavar="ROLE", help="select the members with this role"
     )
     set_role.add_argument(
-        "--allow-admin-demotion", action="store_true", help="let the change demote administrators"
+        "--allow-admin-demotion",
+        action="store_true",
+        help="let the change demote the signed-in or the last administrator",
     )
 
 
@@ -534,6 +544,8 @@ class Context:
         self.args = args
         self.sandbox: Sandbox | None = None
         self._stream: TextIO | None = None
+        #: Whether an interruption was explained already (with the journal to resume).
+        self.interrupted_said = False
 
     @property
     def form(self) -> str:
@@ -584,10 +596,14 @@ class Context:
         return self.sandbox
 
     def _password(self) -> str | None:
+        """The password for --username; none without one (an OpenLM server that wants no
+        login is not sent the portal's password)."""
+        if not self.args.username:
+            return None
         password = os.environ.get(PASSWORD_VARIABLE)
         if password:
             return password
-        if self.args.username and not sys.stdin.isatty():
+        if not sys.stdin.isatty():
             raise UsageError(
                 f"--username was given but no password: set {PASSWORD_VARIABLE} (there is no "
                 "terminal to ask on)"
@@ -726,7 +742,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(context)
         return status
     except KeyboardInterrupt:
-        print("\ngislicense: interrupted", file=sys.stderr)
+        if not context.interrupted_said:
+            print("\ngislicense: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except UsageError as err:
         print(f"gislicense: error: {err}", file=sys.stderr)
@@ -851,7 +868,10 @@ def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
 
     args = context.args
     if args.save_plan:
-        plan.save(args.save_plan)
+        try:
+            plan.save(args.save_plan)
+        except OSError as err:
+            raise UsageError(f"cannot write the plan to {args.save_plan}: {err.strerror}") from None
         context.say(f"Plan saved to {args.save_plan}.")
     if not args.apply:
         show_plan(context, plan)
@@ -876,6 +896,7 @@ def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
             f"\nInterrupted. The journal {journal} says what was done; "
             f"`gislicense journal resume {journal} --apply` finishes the rest."
         )
+        context.interrupted_said = True
         raise
     show_report(context, report, [i.item for i in plan.items])
     context.say(f"Applied: {report.summary()}. Journal: {journal}")
@@ -1044,11 +1065,9 @@ def _read_names(path: str) -> list[str]:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from None
-    return [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
+    # A user name holds no '#': what follows one is a comment.
+    names = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [name for name in names if name]
 
 
 def _members(
@@ -1062,14 +1081,21 @@ def _members(
     args = context.args
     names = _named(args)
     selects = user_type is not None or role is not None or args.idle_days is not None
+    # The ways this command selects, for the messages.
+    selectors = "--from, --idle-days" if hasattr(args, "to") else "--idle-days"
+    if hasattr(args, "app"):
+        selectors += "; or --all: everyone who has it checked out"
     if names and selects:
-        raise UsageError("name the members or select them (--from, --idle-days), not both")
+        raise UsageError(f"name the members or select them ({selectors}), not both")
     excluded = {name.casefold() for name in args.exclude}
     if names:
         return [n for n in names if n.casefold() not in excluded]
+    if args.users_file and not selects:
+        raise UsageError(f"{args.users_file} names no one")
     if not selects:
+        also = "; --all selects no one: it lets a change reach everyone" if args.allow_all else ""
         raise UsageError(
-            "name the members (USER..., --users-file) or select them (--from, --idle-days)"
+            f"name the members (USER..., --users-file) or select them ({selectors}){also}"
         )
     members = gis.users.search(user_type=user_type, role=role)
     if args.idle_days is not None:
@@ -1198,7 +1224,10 @@ _APP_LICENSE = {"arcgisprodesktop": "pro", "arcgisallsource": "allsource"}
 def run_licenses_release(context: Context) -> int:
     args = context.args
     gis = context.portal()
-    if args.allow_all and not (args.users or args.users_file or args.idle_days is not None):
+    named = bool(args.users or args.users_file or args.idle_days is not None)
+    if args.allow_all and named:
+        raise UsageError("name the members or release --all, not both")
+    if args.allow_all:
         # --all alone: everyone who has the app checked out now.
         license = gis.admin.license.get(_APP_LICENSE.get(args.app.lower(), args.app))
         names = [held.username for held in license.offline]
@@ -1263,6 +1292,11 @@ def run_plan_apply(context: Context) -> int:
     data = _load_plan_data(context.args.file)
     client = _client_for(context, str(data.get("operation")), str(data["service"]))
     plan = Plan.load(context.args.file, client)
+    if not context.args.apply:
+        context.say(
+            f"The plan as saved ({plan.created:%Y-%m-%d %H:%M}); what changed on the server "
+            "since is not in it: plan again for fresh predictions."
+        )
     return run_plan(context, plan)
 
 
@@ -1291,7 +1325,18 @@ def run_journal_undo(context: Context) -> int:
     from gislicense.plans import Plan
 
     journal = _journal(context.args.file)
-    gis = _client_for(context, "undo", str(journal.plan.get("service") or ""))
+    operation = str(journal.plan.get("operation"))
+    if operation == "close_applications":
+        # Nothing to send: a closed application cannot be reopened. Say who it was.
+        rows = [
+            {"item": o.item, "status": "skipped", "reason": "a closed session cannot be reopened"}
+            for o in journal.report
+            if o.status in ("closed", "unknown")
+        ]
+        context.rows(rows, ["item", "status", "reason"])
+        context.say(f"Nothing to undo: {len(rows)} sessions were closed by this run.")
+        return EXIT_OK
+    gis = _client_for(context, operation, str(journal.plan.get("service") or ""))
     return run_plan(context, Plan.undo(context.args.file, gis))
 
 
@@ -1359,12 +1404,16 @@ def run_profile_list(context: Context) -> int:
     rows = []
     for profile in profiles.all_profiles():
         # Where the password comes from, never the password.
-        if os.environ.get(profiles.password_variable(profile.name)):
+        if not profile.username:
+            password = "none (no sign-in)"
+        elif os.environ.get(profiles.password_variable(profile.name)):
             password = profiles.password_variable(profile.name)
-        elif profile.username and profiles.keyring_password(profile.name):
+        elif profiles.keyring_password(profile.name):
             password = "keyring"
+        elif os.environ.get(PASSWORD_VARIABLE):
+            password = PASSWORD_VARIABLE
         else:
-            password = ""
+            password = "asked"
         rows.append(
             {
                 "name": profile.name,

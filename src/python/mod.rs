@@ -78,10 +78,16 @@ struct UntilExit(pyo3_log::Logger);
 
 impl log::Log for UntilExit {
     fn enabled(&self, metadata: &log::Metadata) -> bool {
-        self.0.enabled(metadata)
+        metadata.target().starts_with("gislicense") && self.0.enabled(metadata)
     }
 
     fn log(&self, record: &log::Record) {
+        // gislicense's own lines only: those of the libraries underneath (a TLS library's
+        // warning for each failed handshake) would reach the user's terminal through
+        // Python's last-resort handler; our errors say what they mean.
+        if !record.target().starts_with("gislicense") {
+            return;
+        }
         if let Some(_inside) = exit::enter() {
             self.0.log(record);
         }
