@@ -203,6 +203,8 @@ class UserType:
         maximum: int | None = None,
         raw: Mapping[str, Any] | None = None,
     ) -> Self: ...
+    def __getitem__(self, key: str, /) -> Any:
+        """A field by name, as the official client's dicts are read."""
     @property
     def id(self) -> str: ...
     @property
@@ -224,6 +226,8 @@ class Role:
     """A role: a built-in one (``org_admin``...) or a custom one (Viewer, Data Editor...)."""
 
     def __new__(cls, id: str, name: str, description: str = "") -> Self: ...
+    def __getitem__(self, key: str, /) -> Any:
+        """A field by name, as the official client's dicts are read."""
     @property
     def id(self) -> str: ...
     @property
@@ -247,6 +251,8 @@ class UserEntitlement:
     def __new__(cls, data: Mapping[str, Any]) -> Self:
         """From ``username``, ``entitlements``, ``disconnected``, ``last_login`` (ms since
         1970 or None) and ``raw``."""
+    def __getitem__(self, key: str, /) -> Any:
+        """A field by name, as the official client's dicts are read."""
     @property
     def username(self) -> str: ...
     @property
@@ -264,6 +270,8 @@ class EntitlementCount:
     """One row of :attr:`License.report`: bought, assigned and left of an entitlement."""
 
     def __new__(cls, entitlement: str, total: int, assigned: int, remaining: int) -> Self: ...
+    def __getitem__(self, key: str, /) -> Any:
+        """A field by name, as the official client's dicts are read."""
     @property
     def entitlement(self) -> str: ...
     @property

@@ -7,7 +7,7 @@ Names follow the official ArcGIS API for Python (``GIS``, ``gis.users.get``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
@@ -37,6 +37,36 @@ __all__ = ["GIS", "Role", "User", "UserManager", "UserType"]
 #: What bulk changes take: user names or :class:`User` objects.
 UserItem = Union[str, "User"]
 
+#: sort_field values, as the official client takes them, and the member field each sorts by.
+_SORT_FIELDS = {
+    "username": "username",
+    "fullname": "fullName",
+    "firstname": "firstName",
+    "lastname": "lastName",
+    "created": "created",
+    "modified": "modified",
+    "lastlogin": "lastLogin",
+    "email": "email",
+    "level": "level",
+    "role": "role",
+    "usertype": "userLicenseTypeId",
+}
+
+
+def _sort_value(value: Any) -> Any:
+    # Text without regard to case; numbers (times, levels) as numbers.
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _type_id(user_type: Any) -> Any:
+    """A UserType record stands for its id, as the official client's dicts do."""
+    return user_type.id if isinstance(user_type, UserType) else user_type
+
+
+def _role_id(role: Any) -> Any:
+    """A Role record stands for its id."""
+    return role.id if isinstance(role, Role) else role
+
 
 def _utc(ms: Any) -> _dt.datetime | None:
     """A time in ms since 1970 as a UTC datetime; None for never (-1), missing or garbage,
@@ -45,12 +75,14 @@ def _utc(ms: Any) -> _dt.datetime | None:
     return _core.utc_from_ms(ms)
 
 
-class User:
+class User(Mapping[str, Any]):
     """A member of the organization.
 
     Attributes are typed views over :attr:`raw`, the user exactly as the portal described
     it; any other portal field is readable as an attribute too (``user.fullName``) or by
-    key (``user["fullName"]``), as with the official client.
+    key (``user["fullName"]``), as with the official client. A member is a read-only
+    mapping of its portal fields, as the official client's ``User`` (a dict) is: ``dict(user)``,
+    ``user.get("email")``, ``pandas.DataFrame(users)`` work.
     """
 
     __slots__ = ("_gis", "_raw")
@@ -120,6 +152,12 @@ class User:
     def __getitem__(self, key: str) -> Any:
         return self._raw[key]
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
     def __getattr__(self, name: str) -> Any:
         # Only called for names that are not attributes: portal fields, arcgis-style.
         if name.startswith("_"):
@@ -141,6 +179,10 @@ class User:
     def _set_raw(self, raw: dict[str, Any]) -> None:
         self._raw = raw
 
+    def _done(self, raw: dict[str, Any]) -> bool:
+        self._raw = raw
+        return True
+
     def _refresh(self) -> Pending[None]:
         """Read the member again from the portal."""
         return Then(self._gis._core.get_user(self.username), self._set_raw)
@@ -148,8 +190,9 @@ class User:
     refresh = blocking(_refresh)
     refresh_async = awaiting(_refresh)
 
-    def _update_license_type(self, user_type: str) -> Pending[None]:
-        """Change this member's user type, then re-read the member.
+    def _update_license_type(self, user_type: str | UserType) -> Pending[bool]:
+        """Change this member's user type, then re-read the member. True once done (as
+        the official client returns).
 
         Args:
             user_type: An id (``creatorUT``) or a name: "viewer", "contributor", "mobile
@@ -163,15 +206,16 @@ class User:
             OutcomeUnknownError: The change was sent and its answer lost, and re-reading the
                 member did not show it made.
         """
-        check_text(user_type=user_type)
-        call = self._gis._core.update_license_type(self.username, user_type)
-        return Then(call, self._set_raw)
+        type_id = _type_id(user_type)
+        check_text(user_type=type_id)
+        call = self._gis._core.update_license_type(self.username, type_id)
+        return Then(call, self._done)
 
     update_license_type = blocking(_update_license_type)
     update_license_type_async = awaiting(_update_license_type)
 
-    def _update_role(self, role: str) -> Pending[None]:
-        """Change this member's role, then re-read the member.
+    def _update_role(self, role: str | Role) -> Pending[bool]:
+        """Change this member's role, then re-read the member. True once done.
 
         Args:
             role: ``org_admin``/"administrator", ``org_publisher``/"publisher",
@@ -181,17 +225,18 @@ class User:
             OutcomeUnknownError: The change was sent and its answer lost, and re-reading the
                 member did not show it made.
         """
-        check_text(role=role)
-        return Then(self._gis._core.update_role(self.username, role), self._set_raw)
+        role_id = _role_id(role)
+        check_text(role=role_id)
+        return Then(self._gis._core.update_role(self.username, role_id), self._done)
 
     update_role = blocking(_update_role)
     update_role_async = awaiting(_update_role)
 
-    def _update_level(self, level: int) -> Pending[None]:
+    def _update_level(self, level: int) -> Pending[bool]:
         """Change the user level (1 or 2): portals before 10.7 only; newer ones derive the
-        level from the user type and refuse other levels."""
+        level from the user type and refuse other levels. True once done."""
         check_whole(level=level)
-        return Then(self._gis._core.update_level(self.username, level), self._set_raw)
+        return Then(self._gis._core.update_level(self.username, level), self._done)
 
     update_level = blocking(_update_level)
     update_level_async = awaiting(_update_level)
@@ -243,11 +288,14 @@ class UserManager:
         self,
         query: str | None = None,
         *,
-        user_type: str | None = None,
-        role: str | None = None,
+        user_type: str | UserType | None = None,
+        role: str | Role | None = None,
         max_users: int | None = None,
+        sort_field: str = "username",
+        sort_order: str = "asc",
+        outside_org: bool = False,
     ) -> Pending[list[User]]:
-        """Members of the organization, in user name order.
+        """Members of the organization, in user name order (or ``sort_field``'s).
 
         Without ``query`` this lists the organization (``portals/self/users``, which needs
         an administrator); after the first page, which tells the total, the other pages are
@@ -259,12 +307,44 @@ class UserManager:
             user_type: Only members of this user type (id or name, as for
                 :meth:`User.update_license_type`).
             role: Only members with this role (id or name).
-            max_users: Stop after this many; None for all.
+            max_users: Stop after this many; None for all (the official client's default
+                is 100).
+            sort_field: ``username``, ``fullname``, ``firstname``, ``lastname``,
+                ``created``, ``modified``, ``lastlogin``, ``email``, ``level``, ``role`` or
+                ``usertype`` (any letter case), as the official client takes it; members
+                without the field come last.
+            sort_order: ``asc`` or ``desc``.
+            outside_org: Refused: gislicense reads your organization's members only.
         """
         _check_max(max_users)
-        check_text(query=query, user_type=user_type, role=role)
-        call = self._gis._core.search_users(query, user_type, role, max_users)
-        return Then(call, self._users)
+        type_id, role_id = _type_id(user_type), _role_id(role)
+        check_text(query=query, user_type=type_id, role=role_id)
+        if outside_org:
+            raise InvalidInputError(
+                "gislicense searches your organization's members only (outside_org=True "
+                "searches every public account in the official client)"
+            )
+        key = _SORT_FIELDS.get(sort_field.lower().replace("_", ""))
+        if key is None:
+            raise InvalidInputError(
+                f"sort_field {sort_field!r} is not one of {', '.join(sorted(_SORT_FIELDS))}"
+            )
+        if sort_order.lower() not in ("asc", "desc"):
+            raise InvalidInputError(f"sort_order is 'asc' or 'desc', not {sort_order!r}")
+        if key == "username" and sort_order.lower() == "asc":
+            found = self._gis._core.search_users(query, type_id, role_id, max_users)
+            return Then(found, self._users)
+        # Sorted here: every member is read, then sorted, then cut to max_users.
+        reverse = sort_order.lower() == "desc"
+
+        def sorted_users(raws: list[dict[str, Any]]) -> list[User]:
+            known = [r for r in raws if r.get(key) is not None]
+            unknown = [r for r in raws if r.get(key) is None]
+            known.sort(key=lambda r: _sort_value(r[key]), reverse=reverse)
+            return self._users((known + unknown)[:max_users])
+
+        every = self._gis._core.search_users(query, type_id, role_id, None)
+        return Then(every, sorted_users)
 
     search = blocking(_search)
     search_async = awaiting(_search)
@@ -318,7 +398,7 @@ class UserManager:
     def _plan_license_type(
         self,
         users: Iterable[UserItem],
-        user_type: str,
+        user_type: str | UserType,
         *,
         roles: str | None = None,
         allow_admin_demotion: bool = False,
@@ -343,6 +423,7 @@ class UserManager:
             with its steps, ``unchanged``, ``skipped``, ``failed`` with the reason) before
             anything is sent; :meth:`~gislicense.plans.Plan.apply` does it.
         """
+        user_type = _type_id(user_type)
         check_text(user_type=user_type, roles=roles)
         args = {
             "user_type": user_type,
@@ -358,7 +439,7 @@ class UserManager:
     def _plan_role(
         self,
         users: Iterable[UserItem],
-        role: str,
+        role: str | Role,
         *,
         allow_admin_demotion: bool = False,
         allow_all: bool = False,
@@ -366,6 +447,7 @@ class UserManager:
         """Plan changing the role of many members; nothing is sent. A role the member's
         user type cannot hold is predicted to fail; the signed-in administrator and the
         last administrator are not demoted unless ``allow_admin_demotion``."""
+        role = _role_id(role)
         check_text(role=role)
         args = {"role": role, "allow_admin_demotion": allow_admin_demotion, "allow_all": allow_all}
         return plan_members(self._gis, "update_role", users, args)
@@ -414,7 +496,7 @@ class UserManager:
     def _update_license_type(
         self,
         users: Iterable[UserItem],
-        user_type: str,
+        user_type: str | UserType,
         *,
         dry_run: bool = False,
         batch_size: int = 25,
@@ -464,7 +546,7 @@ class UserManager:
     def _update_role(
         self,
         users: Iterable[UserItem],
-        role: str,
+        role: str | Role,
         *,
         dry_run: bool = False,
         concurrency: int = 8,
@@ -572,6 +654,8 @@ class GIS:
         max_reply_bytes: As for
             :class:`gislicense.OpenLM`. Setting a user type or role is safe to repeat, so it
             is retried like a read.
+        api_key: The official client's name for ``token=`` (an API key is used as one).
+        verify_cert: The official client's name for ``verify=``.
         profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
             ``gislicense profile add``): its URL, user name, CA bundle and timeouts, and the
             password from the environment or the system keyring. Arguments given here win.
@@ -588,18 +672,33 @@ class GIS:
         *,
         profile: str | None = None,
         token: str | None = None,
+        api_key: str | None = None,
         referer: str = "gislicense",
         expiration: int = 60,
         allow_insecure_http: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         verify: bool = True,
+        verify_cert: bool | None = None,
         ca_bundle: str | os.PathLike[str] | None = None,
         retries: int = DEFAULT_RETRIES,
         backoff: float = DEFAULT_BACKOFF,
         retry_writes: bool = False,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
+        # The official client's names for the same things.
+        if verify_cert is not None:
+            verify = verify_cert
+        if api_key is not None:
+            if token is not None:
+                raise InvalidInputError("pass token= or api_key= (the same thing), not both")
+            token = api_key
+        if isinstance(url, str) and url.strip().lower() == "home":
+            raise InvalidInputError(
+                'GIS("home") is the official client\'s sign-in inside ArcGIS Notebooks, which '
+                "gislicense cannot reuse: pass the portal's URL (with username= or token=), "
+                'GIS("pro") inside ArcGIS Pro, or profile= a saved connection'
+            )
         if profile is not None:
             from gislicense import profiles
 

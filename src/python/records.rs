@@ -15,6 +15,23 @@ fn hash_of(value: &Bound<'_, PyAny>) -> PyResult<isize> {
     value.hash()
 }
 
+/// A record read by key, as the official client's dicts are: its own fields by name, then
+/// (where it keeps them) the portal's fields as received; KeyError for anything else.
+fn by_key<'py>(
+    record: &Bound<'py, PyAny>,
+    fields: &[&str],
+    raw: Option<&Py<PyAny>>,
+    key: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    if fields.contains(&key) {
+        return record.getattr(key);
+    }
+    match raw {
+        Some(raw) => raw.bind(record.py()).get_item(key),
+        None => Err(pyo3::exceptions::PyKeyError::new_err(key.to_owned())),
+    }
+}
+
 /// A user type (named-user license type) of the portal.
 ///
 /// Attributes: ``id`` (``creatorUT``), ``name`` ("Creator"), ``in_use`` and ``maximum``
@@ -52,6 +69,11 @@ impl UserType {
 
 #[pymethods]
 impl UserType {
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        let fields = ["id", "name", "in_use", "maximum"];
+        by_key(slf.as_any(), &fields, Some(&slf.get().raw), key)
+    }
+
     #[new]
     #[pyo3(signature = (id, name, in_use=None, maximum=None, raw=None))]
     fn new(
@@ -134,6 +156,10 @@ impl From<CoreRole> for Role {
 
 #[pymethods]
 impl Role {
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        by_key(slf.as_any(), &["id", "name", "description"], None, key)
+    }
+
     #[new]
     #[pyo3(signature = (id, name, description=""))]
     fn new(id: String, name: String, description: &str) -> Self {
@@ -200,6 +226,11 @@ impl UserEntitlement {
 
 #[pymethods]
 impl UserEntitlement {
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        let fields = ["username", "entitlements", "disconnected", "last_login"];
+        by_key(slf.as_any(), &fields, Some(&slf.get().raw), key)
+    }
+
     /// From a mapping with ``username``, ``entitlements``, ``disconnected``, ``last_login``
     /// (ms since 1970 or None) and ``raw``.
     #[new]
@@ -274,6 +305,11 @@ impl From<CoreCount> for EntitlementCount {
 
 #[pymethods]
 impl EntitlementCount {
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        let fields = ["entitlement", "total", "assigned", "remaining"];
+        by_key(slf.as_any(), &fields, None, key)
+    }
+
     #[new]
     fn new(entitlement: String, total: i64, assigned: i64, remaining: i64) -> Self {
         EntitlementCount {
