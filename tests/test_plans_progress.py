@@ -131,3 +131,64 @@ def test_the_command_counts_on_a_terminal(tmp_path: Path) -> None:
         total = len(names.read_text().split())
         assert f"applying: {total:,} of {total:,} items" in shown.decode()
         assert "applying:" not in result.stdout  # the JSON stays clean
+
+
+def test_the_one_shot_calls_take_progress_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    with organization() as sb:
+        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        names = not_creators(sb)
+        sb.latency = 0.02
+        calls: list[tuple[int, int]] = []
+        report = gis.users.update_license_type(
+            names, "creator", batch_size=5, concurrency=2, journal=False,
+            progress=lambda d, t: calls.append((d, t)),
+        )  # fmt: skip
+        assert report.counts() == {"changed": len(names)}
+        counted(calls, len(names))
+        with pytest.raises(gislicense.InvalidInputError, match="progress"):
+            gis.users.update_license_type(names, "viewer", progress="yes")  # type: ignore[arg-type]
+
+
+def test_progress_true_uses_tqdm_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    bars: list[Bar] = []
+
+    class Bar:
+        def __init__(self, total: int, **_: object) -> None:
+            self.total, self.n, self.closed = total, 0, False
+            bars.append(self)
+
+        def update(self, by: int) -> None:
+            self.n += by
+
+        def close(self) -> None:
+            self.closed = True
+
+    auto = types.ModuleType("tqdm.auto")
+    auto.tqdm = Bar  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", auto)
+    with organization() as sb:
+        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        names = not_creators(sb)
+        gis.users.update_license_type(names, "creator", journal=False, progress=True)
+        assert len(bars) == 1
+        assert (bars[0].total, bars[0].n, bars[0].closed) == (len(names), len(names), True)
+
+
+def test_progress_true_without_tqdm_counts_on_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # not installed
+    with organization() as sb:
+        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        names = not_creators(sb)
+        gis.users.update_license_type(names, "creator", journal=False, progress=True)
+    err = capsys.readouterr().err
+    assert f"applying: {len(names):,} of {len(names):,} items" in err
+    # In a script (nobody watching), the default shows nothing.
+    with organization() as sb:
+        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis.users.update_license_type(not_creators(sb), "creator", journal=False)
+    assert "applying" not in capsys.readouterr().err

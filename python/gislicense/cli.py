@@ -889,7 +889,7 @@ def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
             journal=journal,
             batch_size=batch_size,
             concurrency=args.concurrency,
-            progress=display,
+            progress=display or False,
         )
     except KeyboardInterrupt:
         context.say(
@@ -908,12 +908,9 @@ def _progress_display(context: Context) -> Callable[[int, int], None] | None:
     or with --quiet."""
     if context.args.quiet or not sys.stderr.isatty():
         return None
+    from gislicense._progress import line
 
-    def show(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        print(f"\r  applying: {done:,} of {total:,} items", end=end, file=sys.stderr, flush=True)
-
-    return show
+    return line(sys.stderr)
 
 
 def _predicted_failures(plan: Plan) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Union
 from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import EntitlementCount, UserEntitlement
+from gislicense._progress import ProgressArg
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
@@ -149,6 +150,7 @@ class License:
         batch_size: int = 25,
         concurrency: int = 8,
         journal: JournalArg = None,
+        progress: ProgressArg = None,
         allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
         """Give members entitlements.
@@ -165,6 +167,9 @@ class License:
             concurrency: Requests at once.
             journal: Where the run's journal goes: a path, None for a new file in
                 :func:`~gislicense.plans.default_journal_dir`, False for none.
+            progress: A progress display while applying: True, False, None (shown
+                when someone is watching) or a function of (done, total), as for
+                :meth:`~gislicense.plans.Plan.apply`.
             allow_all: Let the plan change every member of the organization.
 
         Returns:
@@ -178,7 +183,12 @@ class License:
         mode, wanted = self._assign_mode(entitlements, overwrite)
         plan = self._plan_provision(users, mode, wanted, allow_all)
         return change(
-            plan, dry_run=dry_run, journal=journal, concurrency=concurrency, batch_size=batch_size
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            progress=progress,
         )
 
     assign = blocking(_assign)
@@ -218,6 +228,7 @@ class License:
         batch_size: int = 25,
         concurrency: int = 8,
         journal: JournalArg = None,
+        progress: ProgressArg = None,
         allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
         """Take entitlements away: ``"*"`` (the default) all of this license, or the ones
@@ -226,7 +237,12 @@ class License:
         mode, wanted = self._revoke_mode(entitlements)
         plan = self._plan_provision(users, mode, wanted, allow_all)
         return change(
-            plan, dry_run=dry_run, journal=journal, concurrency=concurrency, batch_size=batch_size
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            progress=progress,
         )
 
     revoke = blocking(_revoke)
@@ -320,6 +336,7 @@ class LicenseManager:
         dry_run: bool = False,
         concurrency: int = DEFAULT_CONCURRENCY["release"],
         journal: JournalArg = None,
+        progress: ProgressArg = None,
     ) -> Pending[BulkReport[UserItem]]:
         """Release the offline licenses of many members, ``concurrency`` (16) at a time:
         plan (:meth:`plan_release`), then apply, journaled (see ``journal`` of
@@ -332,7 +349,13 @@ class LicenseManager:
         """
         check_whole(concurrency=concurrency)
         plan = self._plan_release(users, app)
-        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
+        return change(
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            progress=progress,
+        )
 
     release_many = blocking(_release_many)
     release_many_async = awaiting(_release_many)
@@ -360,6 +383,7 @@ class LicenseManager:
         concurrency: int = 8,
         roles: str | None = None,
         journal: JournalArg = None,
+        progress: ProgressArg = None,
         allow_admin_demotion: bool = False,
         allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
@@ -386,7 +410,13 @@ class LicenseManager:
             allow_admin_demotion=allow_admin_demotion,
             allow_all=allow_all,
         )
-        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
+        return change(
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            progress=progress,
+        )
 
     release_and_update = blocking(_release_and_update)
     release_and_update_async = awaiting(_release_and_update)

@@ -18,6 +18,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
+from gislicense._progress import ProgressArg
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
@@ -279,6 +280,7 @@ class OpenLM:
         dry_run: bool = False,
         concurrency: int = DEFAULT_CONCURRENCY["close_applications"],
         journal: JournalArg = None,
+        progress: ProgressArg = None,
         allow_all: bool = False,
     ) -> Pending[BulkReport[CloseItem]]:
         """Close the applications holding many licenses: plan (:meth:`plan_close`), then
@@ -293,6 +295,9 @@ class OpenLM:
             concurrency: Requests in flight at once (1 to 256).
             journal: Where the run's journal goes: a path, None for a new file in
                 :func:`~gislicense.plans.default_journal_dir`, False for none.
+            progress: A progress display while applying: True, False, None (shown
+                when someone is watching) or a function of (done, total), as for
+                :meth:`~gislicense.plans.Plan.apply`.
             allow_all: Let the plan close every open session.
 
         Returns:
@@ -303,7 +308,13 @@ class OpenLM:
         """
         check_whole(concurrency=concurrency)
         plan = self._plan_close(products, server=server, vendor=vendor, allow_all=allow_all)
-        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
+        return change(
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            progress=progress,
+        )
 
     close_applications = blocking(_close_applications)
     close_applications_async = awaiting(_close_applications)

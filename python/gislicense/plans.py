@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
 from gislicense._calls import Chain, Done, Pending, Then, Ticking, awaiting, blocking
+from gislicense._progress import ProgressArg, hook_for
 from gislicense.bulk import BulkReport, Outcome
 from gislicense.exceptions import InvalidInputError
 
@@ -304,7 +305,7 @@ class Plan:
         journal: JournalArg = None,
         concurrency: int | None = None,
         batch_size: int = 25,
-        progress: Callable[[int, int], object] | None = None,
+        progress: ProgressArg = None,
     ) -> Pending[BulkReport[Any]]:
         """Apply the plan: send each item's steps, in waves, journaled as they go.
 
@@ -314,11 +315,13 @@ class Plan:
             concurrency: Requests in flight at once (1 to 256); by default what the
                 operation's own call uses (32 for closes, 16 for releases, else 8).
             batch_size: Members per user-type request (1 to 100; entitlements take 25).
-            progress: Called as ``progress(done, total)`` (items finished, of all) while
-                applying, each time the count moves, the last time with all done, in the
-                thread that waits (or on the event loop): for a progress bar or
-                ``arcpy.SetProgressorPosition``. An exception it raises stops the apply,
-                as Ctrl-C does; the journal says what was done.
+            progress: True for a progress bar (tqdm's when installed), False for none,
+                None for a bar only when someone is watching (a notebook, an interactive
+                session), or a function called as ``progress(done, total)`` (items
+                finished, of all) each time the count moves, the last time with all done,
+                in the thread that waits (or on the event loop): ArcGIS Pro's
+                ``arcpy.SetProgressorPosition``, say. An exception it raises stops the
+                apply, as Ctrl-C does; the journal says what was done.
 
         Returns:
             One outcome per item, in order, with each item's steps. Items predicted to
@@ -335,13 +338,14 @@ class Plan:
         self.journal = Path(path) if path else None
         text = self._text if self._text is not None else json.dumps(self._data)
         core = self._core_client()
-        counter = _core.ApplyProgress() if progress is not None else None
+        hook = hook_for(progress)
+        counter = _core.ApplyProgress() if hook is not None else None
         if isinstance(self._client, OpenLM):
             call = core.apply_plan(text, path, concurrency, counter)
         else:
             call = core.apply_plan(text, path, batch_size, concurrency, counter)
-        if progress is not None and counter is not None:
-            call = Ticking(call, _on_change(counter, progress))
+        if hook is not None and counter is not None:
+            call = Ticking(call, _on_change(counter, hook))
         items = self._given if self._given is not None else [i.item for i in self.items]
         return Then(call, lambda results: _report(items, results, self.journal))
 
@@ -490,12 +494,16 @@ def change(
     journal: JournalArg,
     concurrency: int,
     batch_size: int = 25,
+    progress: ProgressArg = None,
 ) -> Pending[BulkReport[Any]]:
     """A plan, then its report: predicted (dry run) or applied, journaled."""
+    hook_for(progress)  # a bad argument is refused before anything is read
 
     def then(made: Plan) -> Pending[BulkReport[Any]]:
         if dry_run:
             return Done(made.report())
-        return made._apply(journal=journal, concurrency=concurrency, batch_size=batch_size)
+        return made._apply(
+            journal=journal, concurrency=concurrency, batch_size=batch_size, progress=progress
+        )
 
     return Chain(plan, then)

@@ -22,6 +22,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
+from gislicense._progress import ProgressArg
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
@@ -503,6 +504,7 @@ class UserManager:
         concurrency: int = 8,
         roles: str | None = None,
         journal: JournalArg = None,
+        progress: ProgressArg = None,
         allow_admin_demotion: bool = False,
         allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
@@ -519,6 +521,9 @@ class UserManager:
             roles: ``"auto"``: change the role first where the user type needs it.
             journal: Where the run's journal goes: a path, None for a new file in
                 :func:`~gislicense.plans.default_journal_dir`, False for none.
+            progress: A progress display while applying: True, False, None (shown
+                when someone is watching) or a function of (done, total), as for
+                :meth:`~gislicense.plans.Plan.apply`.
             allow_admin_demotion: See :meth:`plan_license_type`.
             allow_all: See :meth:`plan_license_type`.
 
@@ -537,7 +542,12 @@ class UserManager:
             allow_all=allow_all,
         )
         return change(
-            plan, dry_run=dry_run, journal=journal, concurrency=concurrency, batch_size=batch_size
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            progress=progress,
         )
 
     update_license_type = blocking(_update_license_type)
@@ -551,6 +561,7 @@ class UserManager:
         dry_run: bool = False,
         concurrency: int = 8,
         journal: JournalArg = None,
+        progress: ProgressArg = None,
         allow_admin_demotion: bool = False,
         allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
@@ -561,7 +572,13 @@ class UserManager:
         plan = self._plan_role(
             users, role, allow_admin_demotion=allow_admin_demotion, allow_all=allow_all
         )
-        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
+        return change(
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            progress=progress,
+        )
 
     update_role = blocking(_update_role)
     update_role_async = awaiting(_update_role)
@@ -575,6 +592,7 @@ class UserManager:
         concurrency: int = 8,
         roles: str | None = None,
         journal: JournalArg = None,
+        progress: ProgressArg = None,
         allow_admin_demotion: bool = False,
         allow_all: bool = False,
     ) -> Pending[BulkReport[UserItem]]:
@@ -589,7 +607,13 @@ class UserManager:
             allow_admin_demotion=allow_admin_demotion,
             allow_all=allow_all,
         )
-        return change(plan, dry_run=dry_run, journal=journal, concurrency=concurrency)
+        return change(
+            plan,
+            dry_run=dry_run,
+            journal=journal,
+            concurrency=concurrency,
+            progress=progress,
+        )
 
     update_level = blocking(_update_level)
     update_level_async = awaiting(_update_level)
