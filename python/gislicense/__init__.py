@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from gislicense import plans as plans
     from gislicense import portal as portal
     from gislicense import profiles as profiles
+    from gislicense import tables as tables
     from gislicense._core import (
         ActiveProduct,
         Sandbox,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS, Role, User, UserType
+    from gislicense.tables import to_dataframe
 
 # Everything else loads on first use (PEP 562): importing the package (an ArcGIS Pro
 # toolbox being loaded, `gislicense --help`) does not load the native core.
@@ -67,8 +69,9 @@ _WHERE = {
     "Role": "portal",
     "User": "portal",
     "UserType": "portal",
+    "to_dataframe": "tables",
 }
-_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles"}
+_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles", "tables"}
 
 
 def __getattr__(name: str) -> Any:
@@ -117,4 +120,5 @@ __all__ = [
     "UserType",
     "__version__",
     "parse_active_products",
+    "to_dataframe",
 ]

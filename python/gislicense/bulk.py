@@ -121,6 +121,12 @@ class BulkReport(list[Outcome[T]]):
         """One dict per item (``item``, ``status``, ``reason``), for tables and CSV files."""
         return [{"item": o.item, "status": o.status, "reason": o.reason} for o in self]
 
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame: one row per item (``item``, ``status``, ``reason``, ``steps``)."""
+        from gislicense.tables import to_dataframe
+
+        return to_dataframe(self)
+
     def raise_for_failures(self) -> None:
         """Raise :class:`BulkOperationError` if any item failed or its outcome is unknown."""
         failed = [o for o in self if not o.ok]

@@ -254,6 +254,12 @@ class Plan:
             for i in self.items
         ]
 
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame: one row per item (``item``, ``status``, ``reason``, ``steps``)."""
+        from gislicense.tables import to_dataframe
+
+        return to_dataframe(self.items)
+
     def to_dict(self) -> dict[str, Any]:
         """The plan as saved: a copy of its JSON object."""
         return json.loads(json.dumps(self._data))  # type: ignore[no-any-return]

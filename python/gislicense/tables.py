@@ -1,0 +1,121 @@
+"""Tables: what the library returns, as a pandas DataFrame with one call.
+
+``gislicense.to_dataframe(x)`` takes a list of members, sessions, user types, roles,
+licenses, entitlements or entitlement counts, a report (``BulkReport``) or a plan, and makes
+one row per item with typed columns: times as timezone-aware datetimes, counts as integers
+(missing ones as ``<NA>``), flags as booleans, names as text; never objects. Reports and
+plans have it as a method too (``report.to_dataframe()``). pandas stays optional: it is
+imported only here, when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gislicense.exceptions import InvalidInputError
+
+#: Columns whose values are times, counts or flags, by name: typed when the table is made.
+_TIMES = {"last_login", "created", "modified", "start_time"}
+_COUNTS = {"level", "in_use", "maximum", "total", "assigned", "remaining", "licenses"}
+_FLAGS = {"disabled", "disconnected", "borrowed", "closable"}
+_SECONDS = {"duration", "idle_time"}
+
+
+def row(item: Any) -> dict[str, Any]:
+    """One item as a table row: its typed fields by name."""
+    from gislicense import _core
+    from gislicense.bulk import Outcome
+    from gislicense.licenses import License
+    from gislicense.plans import PlanItem
+    from gislicense.portal import User
+
+    if isinstance(item, User):
+        return {
+            "username": item.username,
+            "full_name": item.full_name,
+            "email": item.email,
+            "user_type": item.user_type,
+            "role": item.role,
+            "role_id": item.role_id,
+            "level": item.level,
+            "last_login": item.last_login,
+            "created": item.created,
+            "modified": item.modified,
+            "disabled": item.disabled,
+        }
+    if isinstance(item, _core.ActiveProduct):
+        return item.to_dict()
+    if isinstance(item, _core.UserType):
+        return {"id": item.id, "name": item.name, "in_use": item.in_use, "maximum": item.maximum}
+    if isinstance(item, _core.Role):
+        return {"id": item.id, "name": item.name, "description": item.description}
+    if isinstance(item, _core.UserEntitlement):
+        return {
+            "username": item.username,
+            "entitlements": list(item.entitlements),
+            "disconnected": item.disconnected,
+            "last_login": item.last_login,
+        }
+    if isinstance(item, _core.EntitlementCount):
+        return item.as_dict()
+    if isinstance(item, License):
+        return {"license": item.title, "item_id": item.item_id, "entitlements": item.entitlements}
+    if isinstance(item, Outcome):
+        return {
+            "item": _name(item.item),
+            "status": item.status,
+            "reason": item.reason,
+            "steps": "; ".join(f"{s.item}: {s.status}" for s in item.steps),
+        }
+    if isinstance(item, PlanItem):
+        return {
+            "item": item.item,
+            "status": item.status,
+            "reason": item.reason,
+            "steps": item.describe_steps(),
+        }
+    if isinstance(item, Mapping):
+        return dict(item)
+    raise InvalidInputError(f"a {type(item).__name__} does not make a table row")
+
+
+def _name(item: Any) -> str:
+    """What an outcome's item was, as text: a user name, a session, or the item itself."""
+    from gislicense import _core
+    from gislicense.portal import User
+
+    if isinstance(item, User):
+        return item.username
+    if isinstance(item, _core.ActiveProduct):
+        return f"{item.username} on {item.workstation} ({item.feature})"
+    return str(item)
+
+
+def to_dataframe(items: Iterable[Any]) -> Any:
+    """A pandas DataFrame of ``items``: one row each, typed columns (see the module).
+
+    Raises:
+        InvalidInputError: pandas is not installed (``pip install pandas``), or an item is
+            of a kind that makes no row.
+    """
+    try:
+        import pandas  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        raise InvalidInputError("tables need pandas: pip install pandas") from None
+    from gislicense.plans import Plan
+
+    if isinstance(items, Plan):
+        items = items.items
+    rows = [row(item) for item in items]
+    table = pandas.DataFrame(rows)
+    for column in table.columns:
+        if column in _TIMES:
+            table[column] = pandas.to_datetime(table[column], utc=True)
+        elif column in _COUNTS:
+            table[column] = table[column].astype("Int64")
+        elif column in _FLAGS:
+            table[column] = table[column].astype("boolean")
+        elif column in _SECONDS:
+            table[column] = pandas.to_timedelta(table[column])
+    return table

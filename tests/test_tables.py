@@ -1,0 +1,80 @@
+"""Everything the library lists becomes a pandas DataFrame with one call, typed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas
+import pytest
+
+import gislicense
+from gislicense import GIS, OpenLM
+
+
+def utc_times(column: pandas.Series) -> bool:
+    """Timezone-aware UTC datetimes, whatever resolution pandas picks."""
+    dtype = column.dtype
+    return isinstance(dtype, pandas.DatetimeTZDtype) and str(dtype.tz) == "UTC"
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[gislicense.Sandbox]:
+    with gislicense.Sandbox(sessions=200, portal_members=150) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def gis(sb: gislicense.Sandbox) -> GIS:
+    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+
+
+def test_members(gis: GIS) -> None:
+    members = gis.users.search()
+    table = gislicense.to_dataframe(members)
+    assert list(table["username"]) == [m.username for m in members]
+    assert utc_times(table["last_login"])
+    assert str(table["level"].dtype) == "Int64"
+    assert str(table["disabled"].dtype) == "boolean"
+    first = members[0]
+    if first.last_login is not None:
+        assert table["last_login"][0].to_pydatetime() == first.last_login
+
+
+def test_sessions(sb: gislicense.Sandbox) -> None:
+    sessions = OpenLM(sb.openlm_url).get_active_products()
+    table = gislicense.to_dataframe(sessions)
+    assert len(table) == len(sessions)
+    assert utc_times(table["start_time"])
+    assert str(table["idle_time"].dtype).startswith("timedelta64")
+    assert str(table["closable"].dtype) == "boolean"
+    assert set(table["username"]) == {s.username for s in sessions}
+
+
+def test_records_reports_and_plans(gis: GIS) -> None:
+    types = gislicense.to_dataframe(gis.users.license_types)
+    assert "creatorUT" in set(types["id"]) and str(types["maximum"].dtype) == "Int64"
+    assert set(gislicense.to_dataframe(gis.users.roles).columns) == {"id", "name", "description"}
+    pro = gis.admin.license.get("pro")
+    counts = gislicense.to_dataframe(pro.report)
+    assert (counts["total"] == counts["assigned"] + counts["remaining"]).all()
+    holders = gislicense.to_dataframe(pro.users())
+    assert str(holders["disconnected"].dtype) == "boolean"
+    licenses = gislicense.to_dataframe(gis.admin.license.all())
+    assert "ArcGIS Pro" in set(licenses["license"])
+
+    viewers = [m.username for m in gis.users.search(user_type="viewerUT")][:3]
+    names = [*viewers, "nobody-here"]
+    plan = gis.users.plan_license_type(names, "creator")
+    planned = plan.to_dataframe()
+    assert list(planned["item"]) == names
+    assert list(planned["status"]) == [i.status for i in plan]
+    report = plan.report()
+    reported = report.to_dataframe()
+    assert list(reported["status"]) == [o.status for o in report]
+    assert reported["reason"].iloc[-1] == report[-1].reason
+
+
+def test_something_that_makes_no_row() -> None:
+    with pytest.raises(gislicense.InvalidInputError, match="table row"):
+        gislicense.to_dataframe([object()])
+    assert pandas.__name__ == "pandas"
