@@ -139,6 +139,8 @@ class ActiveProduct:
         """Every attribute of the PRODUCT element exactly as received, in order."""
     def to_dict(self) -> dict[str, Any]:
         """The typed fields as a dict, for tables and JSON."""
+    def _repr_html_(self) -> str:
+        """A notebook's view of the session."""
     def __eq__(self, other: object, /) -> bool: ...
 
 def parse_active_products(data: bytes) -> list[ActiveProduct]:

@@ -140,6 +140,13 @@ class BulkReport(list[Outcome[T]]):
     def __repr__(self) -> str:
         return f"<BulkReport {self.summary()}>"
 
+    def _repr_html_(self) -> str:
+        from gislicense import _html
+        from gislicense.tables import row
+
+        rows = [row(outcome) for outcome in self]
+        return _html.outcomes("Report", self.counts(), rows, ["item", "status", "reason", "steps"])
+
     def __str__(self) -> str:
         lines = [self.summary()]
         for outcome in self:

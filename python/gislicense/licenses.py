@@ -82,6 +82,12 @@ class License:
     def __repr__(self) -> str:
         return f"<License {self.title!r} item_id={self.item_id!r}>"
 
+    def _repr_html_(self) -> str:
+        from gislicense import _html
+
+        bought = [(f"{entitlement} (bought)", n) for entitlement, n in self.entitlements.items()]
+        return _html.fields(f"License {self.title}", [("item id", self.item_id), *bought])
+
     @property
     def _core(self) -> _core.LicenseAdmin:
         return self._admin._core

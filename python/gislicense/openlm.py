@@ -173,6 +173,11 @@ class OpenLM:
         user = f", username={self.username!r}" if self.username else ""
         return f"OpenLM({self.url!r}{user})"
 
+    def _repr_html_(self) -> str:
+        from gislicense import _html
+
+        return _html.fields("OpenLM", [("server", self.url), ("login", self.username)])
+
     def _get_active_products(
         self,
         /,

@@ -391,6 +391,16 @@ class Plan:
     def __repr__(self) -> str:
         return f"<Plan {self.summary()}>"
 
+    def _repr_html_(self) -> str:
+        from gislicense import _html
+        from gislicense.tables import row
+
+        rows = [row(item) for item in self.items]
+        title = f"Plan: {self.operation} on {self.service}"
+        view = _html.outcomes(title, self.counts(), rows, ["item", "status", "steps", "reason"])
+        notes = "".join(f"<div>note: {_html.escape(n)}</div>" for n in self.notes)
+        return view + notes
+
     def __str__(self) -> str:
         lines = [self.summary()]
         lines.extend(f"  note: {n}" for n in self.notes)

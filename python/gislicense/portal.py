@@ -177,6 +177,22 @@ class User(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"<User {self.username!r} type={self.user_type!r} role={self.role_id!r}>"
 
+    def _repr_html_(self) -> str:
+        from gislicense import _html
+
+        return _html.fields(
+            f"User {self.username}",
+            [
+                ("full name", self.full_name),
+                ("user type", self.user_type),
+                ("role", self.role_id),
+                ("level", self.level),
+                ("last sign-in", self.last_login or "never"),
+                ("created", self.created),
+                ("disabled", self.disabled),
+            ],
+        )
+
     def _set_raw(self, raw: dict[str, Any]) -> None:
         self._raw = raw
 
@@ -806,6 +822,12 @@ class GIS:
     def __repr__(self) -> str:
         user = f", username={self.username!r}" if self.username else ""
         return f"GIS({self.url!r}{user})"
+
+    def _repr_html_(self) -> str:
+        from gislicense import _html
+
+        # What is known without a request: a view never calls the portal.
+        return _html.fields("GIS", [("portal", self.url), ("signed in as", self.username)])
 
     def _sign_in(self) -> Pending[None]:
         """Check the credentials now (otherwise the first call signs in).

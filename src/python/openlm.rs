@@ -170,6 +170,33 @@ impl ActiveProduct {
         Ok(dict)
     }
 
+    /// A notebook's view: the typed fields as a two-column table, escaped.
+    fn _repr_html_(&self, py: Python<'_>) -> PyResult<String> {
+        let escape = |text: &str| {
+            text.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let mut rows = String::new();
+        for field in Field::ALL {
+            let value = self.field_value(py, *field)?.into_bound(py);
+            if value.is_none() {
+                continue;
+            }
+            rows.push_str(&format!(
+                "<tr><th style='text-align:left'>{}</th><td style='text-align:left'>{}</td></tr>",
+                escape(field.name()),
+                escape(&value.str()?.to_string())
+            ));
+        }
+        Ok(format!(
+            "<div><b>Session of {} on {}</b><table>{rows}</table></div>",
+            escape(self.inner.username()),
+            escape(self.inner.workstation())
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "ActiveProduct(product={:?}, username={:?}, workstation={:?}, server={:?})",
