@@ -642,8 +642,12 @@ fn install_crypto_provider() {
     });
 }
 
-/// The causes of an error, deepest first, without reqwest's own line (it repeats the URL).
+/// What went wrong, in a sentence for a person: the common failures said plainly, else the
+/// deepest cause (the layers above it only repeat where), without reqwest's own line.
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(plain) = plain_cause(err) {
+        return plain.to_owned();
+    }
     let mut causes: Vec<String> = Vec::new();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -662,8 +666,42 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         };
         return text;
     }
-    causes.reverse();
-    causes.join(" ← ")
+    causes.pop().unwrap_or_default()
+}
+
+/// The failures people meet most, said plainly: a host name that does not resolve, a port
+/// nothing answers on, a network that cannot be reached, a connection cut.
+fn plain_cause(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(this) = cause {
+        if let Some(io) = this.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                ErrorKind::ConnectionRefused => {
+                    return Some(
+                        "connection refused: nothing answers on that port (is the server \
+                         running, and is the port in the URL right?)",
+                    )
+                }
+                ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable => {
+                    return Some("the network or the host cannot be reached from here")
+                }
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                    return Some("the connection was cut by the server or the network")
+                }
+                _ => {}
+            }
+        }
+        let text = this.to_string();
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return Some(
+                "the host name was not found (DNS): check the URL's host name, or this \
+                 computer's network",
+            );
+        }
+        cause = this.source();
+    }
+    None
 }
 
 /// A readable explanation when the failure was TLS, with what to do about it.
@@ -708,6 +746,11 @@ fn explain_tls(err: &rustls::Error) -> String {
             "certificate is not valid for this host name".into()
         }
         E::InvalidCertificate(other) => format!("certificate not trusted: {other:?}"),
+        E::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "the server answered in plain HTTP, not HTTPS: use an http:// URL (for a portal, \
+             with allow_insecure_http=True)"
+                .into()
+        }
         other => other.to_string(),
     }
 }

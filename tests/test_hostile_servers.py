@@ -688,3 +688,52 @@ def test_numbers_out_of_range_are_invalid_input_not_overflow() -> None:
         for name, call in calls.items():
             with pytest.raises(InvalidInputError, match=name.strip()):
                 call()
+
+
+def test_connection_failures_read_as_sentences() -> None:
+    """What people meet most, said plainly: no chain of library error types."""
+    import http.server
+    import threading
+
+    from gislicense import GIS, TLSError, TransportError
+
+    def failure(url: str) -> str:
+        with pytest.raises(gislicense.GisLicenseError) as caught:
+            _ = GIS(url, token="t").users.me
+        return str(caught.value)
+
+    unknown_host = failure("https://no-such-host.invalid/portal")
+    assert "host name was not found" in unknown_host and "←" not in unknown_host
+    refused = failure("https://127.0.0.1:9/portal")
+    assert "connection refused" in refused and "←" not in refused
+    # An https:// URL for a server that speaks plain HTTP.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(TLSError, match="plain HTTP, not HTTPS"):
+            _ = GIS(f"https://127.0.0.1:{server.server_address[1]}/portal", token="t").users.me
+    finally:
+        server.shutdown()
+    assert issubclass(TLSError, TransportError)
+
+
+def test_bad_numbers_are_refused_before_anything_is_read() -> None:
+    from gislicense import GIS, InvalidInputError, OpenLM
+
+    gis = GIS("https://no-such-host.invalid/portal", token="t")
+    openlm = OpenLM("http://no-such-host.invalid:7014/OpenLMServer")
+    for bad in (0, -1, 257, 2.5, True):
+        with pytest.raises(InvalidInputError, match="concurrency must be a whole number from 1"):
+            openlm.close_applications([], concurrency=bad)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError, match="concurrency"):
+            gis.users.update_role(["a"], "viewer", concurrency=bad)  # type: ignore[arg-type]
+    for bad in (0, -5, 101):
+        with pytest.raises(InvalidInputError, match="batch_size must be a whole number from 1 to"):
+            gis.users.update_license_type(["a"], "viewer", batch_size=bad)
+    from gislicense.licenses import License
+
+    pro = License(
+        gis.admin.license, {"title": "ArcGIS Pro", "item_id": "x", "entitlements": {}, "raw": {}}
+    )
+    with pytest.raises(InvalidInputError, match="from 1 to 25"):
+        pro.assign(["a"], "desktopAdvN", batch_size=26)

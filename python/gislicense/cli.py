@@ -60,6 +60,7 @@ _CLI_WORDS = [
     ('plan with roles="auto"', "pass --role auto"),
     ("pass ca_bundle=", "pass --ca-bundle"),
     ("pass allow_insecure_http=True", "pass --insecure-http"),
+    ("with allow_insecure_http=True", "with --insecure-http"),
     ("pass password=", f"set {PASSWORD_VARIABLE}"),
     ("pass username= and password=, or token=", "pass --username (or --profile)"),
     ("pass username= and password=", "pass --username (or --profile)"),

@@ -13,7 +13,7 @@ from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import EntitlementCount, UserEntitlement
 from gislicense._progress import ProgressArg
-from gislicense._text import check_text, check_whole
+from gislicense._text import check_between, check_concurrency, check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change, plan_members
@@ -37,9 +37,8 @@ APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 
 def _check_provision_batch(batch_size: int, concurrency: int) -> None:
-    check_whole(batch_size=batch_size, concurrency=concurrency)
-    if not 1 <= batch_size <= 25:
-        raise InvalidInputError(f"batch_size must be between 1 and 25, not {batch_size}")
+    check_concurrency(concurrency)
+    check_between("batch_size", batch_size, 1, 25)
 
 
 def _username(user: UserItem) -> str:
@@ -353,7 +352,7 @@ class LicenseManager:
             license shows nothing checked out), ``skipped`` (listed before) or ``failed``
             with the portal's reason.
         """
-        check_whole(concurrency=concurrency)
+        check_concurrency(concurrency)
         plan = self._plan_release(users, app)
         return change(
             plan,
@@ -405,7 +404,7 @@ class LicenseManager:
             fail is not released (a release cannot be undone), and a member whose step fails
             goes no further, the report saying which steps went through.
         """
-        check_whole(concurrency=concurrency)
+        check_concurrency(concurrency)
         plan = self._plan_release_and_update(
             users,
             user_type=user_type,

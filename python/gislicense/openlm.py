@@ -19,7 +19,7 @@ from gislicense._http import (
     http_options,
 )
 from gislicense._progress import ProgressArg
-from gislicense._text import check_text, check_whole
+from gislicense._text import check_concurrency, check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change
@@ -311,7 +311,7 @@ class OpenLM:
             item), or ``failed`` with the reason (no OpenLM Agent on the workstation...).
             One failure never stops the others; closes cannot be undone.
         """
-        check_whole(concurrency=concurrency)
+        check_concurrency(concurrency)
         plan = self._plan_close(products, server=server, vendor=vendor, allow_all=allow_all)
         return change(
             plan,

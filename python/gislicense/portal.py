@@ -23,7 +23,7 @@ from gislicense._http import (
     http_options,
 )
 from gislicense._progress import ProgressArg
-from gislicense._text import check_text, check_whole
+from gislicense._text import check_between, check_concurrency, check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 from gislicense.plans import JournalArg, Plan, change, plan_members
@@ -549,7 +549,8 @@ class UserManager:
             with the reason: predicted ones are not sent. A dry run's statuses are what
             applying gives. The report's ``journal`` is the journal's path.
         """
-        check_whole(batch_size=batch_size, concurrency=concurrency)
+        check_between("batch_size", batch_size, 1, 100)
+        check_concurrency(concurrency)
         plan = self._plan_license_type(
             users,
             user_type,
@@ -584,7 +585,7 @@ class UserManager:
         """Change the role of many members: plan (:meth:`plan_role`), then apply,
         ``concurrency`` requests at a time (the portal takes one member per request).
         Outcomes as for :meth:`update_license_type`."""
-        check_whole(concurrency=concurrency)
+        check_concurrency(concurrency)
         plan = self._plan_role(
             users, role, allow_admin_demotion=allow_admin_demotion, allow_all=allow_all
         )
@@ -615,7 +616,7 @@ class UserManager:
         """Change the level of many members: plan (:meth:`plan_level`), then apply,
         ``concurrency`` requests at a time (the portal takes one member per request).
         Outcomes as for :meth:`update_license_type`."""
-        check_whole(concurrency=concurrency)
+        check_concurrency(concurrency)
         plan = self._plan_level(
             users,
             level,
