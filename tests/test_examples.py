@@ -214,3 +214,22 @@ def test_release_offline_pro_license_names_members() -> None:
     bad = run("release_offline_pro_license.py", "--app", "arcmap")
     assert bad.returncode == 2
     assert 'no license "arcmap"' in bad.stderr and "ArcGIS Pro" in bad.stderr
+
+
+def test_the_notebook_runs_from_top_to_bottom() -> None:
+    """examples/notebook.ipynb, run as Jupyter runs it (a kernel of this Python)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(EXAMPLES / "notebook.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=180, kernel_name="python3").execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o["output_type"] == "error"]
+    assert not errors, errors
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    # The plan and the report show as HTML views; the tables as DataFrames.
+    assert any("Plan: update_license_type" in view for view in html)
+    assert any("<b>Report</b>" in view for view in html)
+    assert any("feature" in view and "longest_idle" in view for view in html)
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert "applying:" in text and "journal:" in text

@@ -479,7 +479,11 @@ def test_the_password_is_asked_for_in_a_notebook(
         asked.append(prompt)
         return sb.admin_password
 
-    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    # A kernel runs this code: IPython's shell has a kernel.
+    ipython = types.ModuleType("IPython")
+    shell = types.SimpleNamespace(kernel=object())
+    ipython.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
     monkeypatch.setattr(getpass, "getpass", notebook_getpass)
     gis = GIS(sb.portal_url, sb.admin_username, ca_bundle=sb.ca_file)
     assert gis.users.me.username == sb.admin_username

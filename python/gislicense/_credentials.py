@@ -7,12 +7,24 @@ import sys
 from gislicense.exceptions import InvalidInputError
 
 
+def in_notebook() -> bool:
+    """Whether a Jupyter kernel runs this code (not merely has ipykernel imported)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:  # an IPython too old or too odd to ask: as if none
+        return False
+    return shell is not None and hasattr(shell, "kernel")
+
+
 def can_ask() -> bool:
-    """Whether a person can answer a prompt: a terminal, or a Jupyter or IPython kernel
-    (whose getpass asks in the notebook, where stdin is no terminal)."""
+    """Whether a person can answer a prompt: a terminal, or a notebook (whose kernel's
+    getpass asks in the notebook, where stdin is no terminal)."""
     if sys.stdin is not None and sys.stdin.isatty():
         return True
-    return "ipykernel" in sys.modules
+    return in_notebook()
 
 
 def password_for(username: str | None, password: str | None, where: str) -> str | None:

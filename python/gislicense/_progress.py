@@ -19,7 +19,9 @@ ProgressArg = Union[bool, Callable[[int, int], object], None]
 
 def watched() -> bool:
     """Whether a person is watching: a notebook, or an interactive session on a terminal."""
-    if "ipykernel" in sys.modules:
+    from gislicense._credentials import in_notebook
+
+    if in_notebook():
         return True
     interactive = hasattr(sys, "ps1") or bool(sys.flags.interactive)
     return interactive and sys.stderr is not None and sys.stderr.isatty()
