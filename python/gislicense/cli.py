@@ -244,6 +244,11 @@ def _session_filters(parser: argparse.ArgumentParser) -> None:
         help="only sessions idle at least this long (2h, 90m, 1d)",
     )
     group.add_argument(
+        "--closable",
+        action="store_true",
+        help="only sessions OpenLM can close (the OpenLM Agent is on the workstation)",
+    )
+    group.add_argument(
         "--min-age",
         type=parse_duration,
         metavar="DURATION",
@@ -952,6 +957,8 @@ async def _sessions(context: Context, openlm: OpenLM) -> list[ActiveProduct]:
     if args.idle is not None:
         idle: _dt.timedelta = args.idle
         filters["idle_time"] = lambda t: t is not None and t >= idle
+    if args.closable:
+        filters["closable"] = True
     if args.min_age is not None:
         cutoff = _dt.datetime.now(_dt.timezone.utc) - args.min_age
         filters["start_time"] = lambda t: t is not None and t <= cutoff
