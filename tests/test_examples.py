@@ -92,7 +92,7 @@ def test_change_user_license_type_upwards_keeps_roles() -> None:
     result = run("change_user_license_type.py", "--from", "viewer", "--to", "creator", "--apply")
     assert result.returncode == 0, result.stderr
     steps = [line for line in result.stdout.splitlines() if line.startswith("  would change")]
-    assert steps and all("user type viewerUT → creatorUT" in s for s in steps)
+    assert steps and all("user type Viewer → Creator" in s for s in steps)
     assert not any("role " in s for s in steps)
 
 
@@ -127,7 +127,7 @@ def test_change_user_license_type_undo_puts_members_back(tmp_path: Path) -> None
         assert plan.returncode == 0, plan.stderr
         assert "Undoing the run journaled in" in plan.stdout
         assert "Nothing was changed" in plan.stdout
-        assert "user type viewerUT → creatorUT; role iAAAAAAAAAAAAAAA → " in plan.stdout
+        assert "user type Viewer → Creator; role Viewer → " in plan.stdout
         still = {u["username"]: (u["userLicenseTypeId"], u["role"]) for u in sb.portal_users()}
         assert still == moved
 

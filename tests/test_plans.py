@@ -62,3 +62,18 @@ def test_a_mixed_population_is_predicted_item_for_item(tmp_path: Path) -> None:
         assert after == before
         # Nothing is left to resume of a finished run.
         assert len(Plan.resume(journal2, gis)) == 0
+
+
+def test_steps_read_with_the_names_people_know() -> None:
+    with gislicense.Sandbox(portal_members=80) as sb:
+        gis = admin(sb)
+        user = next(
+            u["username"]
+            for u in sb.portal_users()
+            if u["userLicenseTypeId"] == "creatorUT" and u["role"] == "org_user"
+        )
+        plan = gis.users.plan_license_type([user], "viewer", roles="auto")
+        assert plan.items[0].describe_steps() == "role User → Viewer; user type Creator → Viewer"
+        # The steps keep the ids the portal takes.
+        assert [s["to"] for s in plan.items[0].steps] == ["iAAAAAAAAAAAAAAA", "viewerUT"]
+        assert "role User → Viewer" in str(plan)

@@ -89,9 +89,11 @@ class PlanItem:
             (``from``, ``to``...).
     """
 
-    __slots__ = ("index", "item", "reason", "status", "steps")
+    __slots__ = ("_names", "index", "item", "reason", "status", "steps")
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], names: dict[str, str] | None = None) -> None:
+        # The plan's names of the ids in the steps, for describing them.
+        self._names = names or {}
         self.index: int = data["index"]
         self.item: str = data["item"]
         predicted = data["predicted"]
@@ -100,7 +102,8 @@ class PlanItem:
         self.steps: list[dict[str, Any]] = data.get("steps", [])
 
     def describe_steps(self) -> str:
-        return "; ".join(_describe(s) for s in self.steps)
+        """The steps for people: "role User → Viewer; user type Creator → Viewer"."""
+        return "; ".join(_describe(s, self._names) for s in self.steps)
 
     def __repr__(self) -> str:
         reason = f", reason={self.reason!r}" if self.reason else ""
@@ -121,10 +124,16 @@ def _status(predicted: str, word: str) -> str:
     return predicted
 
 
-def _describe(step: dict[str, Any]) -> str:
+def _describe(step: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """One step for people; ``names`` are the names of the ids (the plan's ``names``)."""
     action = step.get("action")
-    if action in ("role", "user_type", "level"):
-        return f"{action.replace('_', ' ')} {step.get('from')} → {step.get('to')}"
+    if action in ("role", "user_type"):
+        known = names or {}
+        before, after = step.get("from"), step.get("to")
+        before, after = known.get(str(before), before), known.get(str(after), after)
+        return f"{action.replace('_', ' ')} {before} → {after}"
+    if action == "level":
+        return f"level {step.get('from')} → {step.get('to')}"
     if action == "entitlements":
         before, after = ", ".join(step.get("from", [])), ", ".join(step.get("to", []))
         return f"{step.get('title')} [{before}] → [{after}]"
@@ -194,7 +203,8 @@ class Plan:
     def items(self) -> list[PlanItem]:
         """One :class:`PlanItem` per item, in the order given."""
         if self._items is None:
-            self._items = [PlanItem(i) for i in self._data["items"]]
+            names = self._data.get("names") or {}
+            self._items = [PlanItem(i, names) for i in self._data["items"]]
             if self._given is not None and len(self._given) != len(self._items):
                 self._given = None
         return self._items

@@ -243,6 +243,10 @@ pub struct Plan {
     /// What planning could not read or check, and what it assumed instead.
     pub notes: Vec<String>,
     pub items: Vec<PlanItem>,
+    /// The names people know the ids in the steps by (user types, roles): for showing the
+    /// plan ("role User → Viewer"); the steps keep the ids the server takes.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub names: std::collections::BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -255,6 +259,7 @@ impl Plan {
             options,
             notes: Vec::new(),
             items: Vec::new(),
+            names: Default::default(),
         }
     }
 

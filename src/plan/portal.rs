@@ -547,6 +547,12 @@ pub async fn plan_asked(
         }
         plan.items.push(item);
     }
+    let types = state.types.iter().map(|t| (&t.id, &t.name));
+    let roles = state.roles.iter().map(|r| (&r.id, &r.name));
+    plan.names = types
+        .chain(roles)
+        .map(|(id, name)| (id.clone(), name.clone()))
+        .collect();
     if let Ok(all) = &state.members {
         let changing = plan
             .items
