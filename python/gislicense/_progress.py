@@ -27,20 +27,25 @@ def watched() -> bool:
     return interactive and sys.stderr is not None and sys.stderr.isatty()
 
 
+def check_progress(progress: ProgressArg) -> None:
+    """Refuse a ``progress=`` that is none of the things it takes, before anything runs."""
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise InvalidInputError(
+            "progress is True, False, None (a bar when someone is watching) or a function "
+            f"called with (done, total), not {progress!r}"
+        )
+
+
 def hook_for(progress: ProgressArg) -> Callable[[int, int], object] | None:
     """The hook a ``progress=`` argument means; None for no display."""
+    check_progress(progress)
     if progress is None:
         progress = watched()
     if progress is False:
         return None
     if progress is True:
         return bar()
-    if callable(progress):
-        return progress
-    raise InvalidInputError(
-        "progress is True, False, None (a bar when someone is watching) or a function "
-        f"called with (done, total), not {progress!r}"
-    )
+    return progress
 
 
 def bar() -> Callable[[int, int], object]:

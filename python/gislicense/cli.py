@@ -314,6 +314,14 @@ def _command(
     return made
 
 
+def _admin_guard(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-admin-demotion",
+        action="store_true",
+        help="let the change demote the signed-in or the last administrator",
+    )
+
+
 def _sessions_commands(verbs: Any, p: _Parents) -> None:
     listing = _command(
         verbs, "list", "list the licenses in use (OpenLM)", run_sessions_list, p.out, p.conn
@@ -356,11 +364,7 @@ def _users_commands(verbs: Any, p: _Parents) -> None:
     set_type.add_argument(
         "--role", choices=["auto"], help="auto: change the role first where the new type needs it"
     )
-    set_type.add_argument(
-        "--allow-admin-demotion",
-        action="store_true",
-        help="let the change demote the signed-in or the last administrator",
-    )
+    _admin_guard(set_type)
     set_role = _command(
         verbs, "set-role", "change members' role", run_users_set_role, p.out, p.conn, p.change
     )
@@ -374,11 +378,7 @@ def _users_commands(verbs: Any, p: _Parents) -> None:
     set_role.add_argument(
         "--from", dest="from_role", metavar="ROLE", help="select the members with this role"
     )
-    set_role.add_argument(
-        "--allow-admin-demotion",
-        action="store_true",
-        help="let the change demote the signed-in or the last administrator",
-    )
+    _admin_guard(set_role)
 
 
 def _licenses_commands(verbs: Any, p: _Parents) -> None:

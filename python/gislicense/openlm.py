@@ -133,14 +133,7 @@ class OpenLM:
                 "timeout": timeout,
                 "connect_timeout": connect_timeout,
             }
-            defaults = {
-                "url": None,
-                "username": None,
-                "ca_bundle": None,
-                "timeout": DEFAULT_TIMEOUT,
-                "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
-            }
-            chosen = profiles.resolve(profile, "openlm", given, defaults)
+            chosen = profiles.resolve(profile, "openlm", given)
             url, username, password = chosen["url"], chosen["username"], chosen["password"]
             ca_bundle, timeout = chosen["ca_bundle"], chosen["timeout"]
             connect_timeout = chosen["connect_timeout"]

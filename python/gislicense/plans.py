@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
 from gislicense._calls import Chain, Done, Pending, Then, Ticking, awaiting, blocking
-from gislicense._progress import ProgressArg, hook_for
+from gislicense._progress import ProgressArg, check_progress, hook_for
 from gislicense.bulk import BulkReport, Outcome
 from gislicense.exceptions import InvalidInputError
 
@@ -52,16 +51,10 @@ def default_journal_dir() -> Path:
     ``$XDG_DATA_HOME/gislicense/journals`` or ``~/.local/share/gislicense/journals``)."""
     from pathlib import Path
 
+    from gislicense._folders import user_folder
+
     chosen = os.environ.get("GISLICENSE_JOURNAL_DIR")
-    if chosen:
-        return Path(chosen)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "gislicense" / "journals"
+    return Path(chosen) if chosen else user_folder("data") / "journals"
 
 
 def _journal_path(journal: JournalArg, operation: str) -> str | None:
@@ -523,7 +516,7 @@ def change(
     progress: ProgressArg = None,
 ) -> Pending[BulkReport[Any]]:
     """A plan, then its report: predicted (dry run) or applied, journaled."""
-    hook_for(progress)  # a bad argument is refused before anything is read
+    check_progress(progress)  # before anything is read
 
     def then(made: Plan) -> Pending[BulkReport[Any]]:
         if dry_run:

@@ -663,17 +663,6 @@ def _from_arcgis_pro() -> tuple[str, str, int | None, str]:
     return str(url), str(info["token"]), expires_ms, str(info.get("referer") or "")
 
 
-#: What GIS(...) takes when an argument is not given, for telling given from not.
-_PORTAL_DEFAULTS = {
-    "url": None,
-    "username": None,
-    "ca_bundle": None,
-    "timeout": DEFAULT_TIMEOUT,
-    "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
-    "allow_insecure_http": False,
-}
-
-
 class GIS:
     """A connection to an ArcGIS Enterprise portal or ArcGIS Online organization.
 
@@ -753,7 +742,7 @@ class GIS:
                 "connect_timeout": connect_timeout,
                 "allow_insecure_http": allow_insecure_http,
             }
-            chosen = profiles.resolve(profile, "portal", given, _PORTAL_DEFAULTS)
+            chosen = profiles.resolve(profile, "portal", given)
             url, username, password = chosen["url"], chosen["username"], chosen["password"]
             ca_bundle, timeout = chosen["ca_bundle"], chosen["timeout"]
             connect_timeout = chosen["connect_timeout"]

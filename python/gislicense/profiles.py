@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 from typing import TYPE_CHECKING, Any
 
 from gislicense.exceptions import InvalidInputError
@@ -37,16 +36,10 @@ def config_dir() -> Path:
     macOS, ``$XDG_CONFIG_HOME/gislicense`` or ``~/.config/gislicense`` elsewhere."""
     from pathlib import Path
 
+    from gislicense._folders import user_folder
+
     chosen = os.environ.get("GISLICENSE_CONFIG_DIR")
-    if chosen:
-        return Path(chosen)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "gislicense"
+    return Path(chosen) if chosen else user_folder("config")
 
 
 def profiles_file() -> Path:
@@ -279,12 +272,21 @@ def forget_password(name: str) -> None:
         keyring.delete_password(KEYRING_SERVICE, name)
 
 
-def resolve(
-    name: str, kind: str, given: dict[str, Any], defaults: dict[str, Any]
-) -> dict[str, Any]:
+def resolve(name: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
     """The connection arguments of a client made with ``profile=name``: each argument the
-    caller set (anything but its default) wins, the profile fills in the rest, and the
-    password is looked up (see the module) when the profile's user signs in."""
+    caller set (anything but the clients' default) wins, the profile fills in the rest, and
+    the password is looked up (see the module) when the profile's user signs in."""
+    from gislicense._http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT
+
+    # What GIS(...) and OpenLM(...) take when an argument is not given.
+    defaults = {
+        "url": None,
+        "username": None,
+        "ca_bundle": None,
+        "timeout": DEFAULT_TIMEOUT,
+        "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
+        "allow_insecure_http": False,
+    }
     profile = load(name)
     if profile.kind != kind:
         server, client = ("an OpenLM server", "OpenLM") if kind == "portal" else ("a portal", "GIS")
