@@ -4,6 +4,8 @@ that the library answers with a typed error or an honest outcome, promptly."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import http.server
 import json
 import re
@@ -26,6 +28,7 @@ from gislicense import (
     Sandbox,
     ServerError,
     UnreadableReplyError,
+    User,
 )
 
 # A tiny server: each test sets `answer(request) -> (status, content_type, body)` or, for a
@@ -737,3 +740,150 @@ def test_bad_numbers_are_refused_before_anything_is_read() -> None:
     )
     with pytest.raises(InvalidInputError, match="from 1 to 25"):
         pro.assign(["a"], "desktopAdvN", batch_size=26)
+
+
+# Member pages read straight from their bytes into Python objects -------------------------------
+# What the pages say reaches Python exactly as `json.loads` reads it, whatever the JSON holds; an
+# error on any page is that error; Python's cycle collector is paused while the members are
+# made, and back as it was afterwards, whatever happened.
+
+#: JSON a real portal may send in a member, and the corners of the grammar: escapes in keys
+#: and values, astral characters, numbers at the edges of 64 bits, exponents, nesting, a
+#: repeated key (the last one counts, as in json.loads).
+ODD_MEMBER = (
+    '{"username": "z\\u00e9na", "id": "z-id", "fullName": "Z\\u00e9na \\"Zee\\" \\ud83d\\ude00",'
+    ' "k\\u00e9y\\n": "v\\t", "level": "2", "disabled": false, "mfaEnabled": true,'
+    ' "thumbnail": null, "big": 18446744073709551615, "small": -9223372036854775808,'
+    ' "ratio": 0.1, "exp": 1e300, "neg": -2.5E-3, "tags": [], "groups": [{"id": "g", "x": [1,'
+    ' [2, {}]]}], "units": "english", "units": "metric", "empty": "", "obj": {}}'
+)
+
+
+def _pages(members: list[str], page_size: int = 100) -> dict[int, bytes]:
+    """The listing's pages by start, as text: `members` are JSON objects as text. The
+    client asks for pages of 100."""
+    pages = {}
+    for at in range(0, len(members), page_size):
+        items = ", ".join(members[at : at + page_size])
+        following = at + page_size + 1 if at + page_size < len(members) else -1
+        pages[at + 1] = (
+            f'{{"total": {len(members)}, "start": {at + 1}, "num": {page_size},'
+            f' "nextStart": {following}, "users": [{items}]}}'
+        ).encode()
+    return pages
+
+
+def _serve(server: Server, pages: dict[int, bytes], seen_collector: list[bool]) -> Any:
+    def route(path: str, request: Request) -> Any:
+        if path != "portals/self/users":
+            return None
+        seen_collector.append(gc.isenabled())
+        start = int(request.form.get("start", "1"))
+        return 200, "application/json", pages[start]
+
+    return portal_server(server, route)
+
+
+@pytest.fixture(autouse=True)
+def _collector_back_on() -> Iterator[None]:
+    """A test that fails with the collector off does not leave it off for the others."""
+    yield
+    gc.enable()
+
+
+def test_members_are_exactly_what_json_loads_reads(server: Server) -> None:
+    texts = [json.dumps(member(f"m{i:03}", n=i, note="é" * (i % 7))) for i in range(250)]
+    texts.insert(150, ODD_MEMBER)
+    pages = _pages(texts)
+    collector: list[bool] = []
+    gis = _serve(server, pages, collector)
+    users = gis.users.search()
+    assert all(type(u) is User for u in users)
+    expected = [u for text in pages.values() for u in json.loads(text)["users"]]
+    # Same keys, same values, same types (an int stays an int, a float a float).
+    assert [u.raw for u in users] == expected
+    assert [[type(v) for v in u.raw.values()] for u in users] == [
+        [type(v) for v in e.values()] for e in expected
+    ]
+    odd = next(u for u in users if u.username == "zéna")
+    assert odd["units"] == "metric"
+    assert odd["kéy\n"] == "v\t"
+    assert odd.full_name == 'Zéna "Zee" \U0001f600'
+    assert odd["big"] == 2**64 - 1 and odd["small"] == -(2**63)
+    assert odd["groups"] == [{"id": "g", "x": [1, [2, {}]]}]
+
+
+def test_items_that_are_not_members_are_skipped(server: Server) -> None:
+    texts = [json.dumps(member("ann")), "null", '"bob"', "[1]", json.dumps(member("cy"))]
+    collector: list[bool] = []
+    gis = _serve(server, _pages(texts), collector)
+    assert [u.username for u in gis.users.search()] == ["ann", "cy"]
+
+
+def test_a_listing_without_its_list_is_empty(server: Server) -> None:
+    for users in ("null", "{}", '"none"', "3"):
+        collector: list[bool] = []
+        body = f'{{"total": 0, "nextStart": -1, "users": {users}}}'.encode()
+        gis = _serve(server, {1: body}, collector)
+        assert gis.users.search() == []
+
+
+def test_the_collector_is_paused_while_members_are_made_and_back_after(server: Server) -> None:
+    texts = [json.dumps(member(f"m{i:03}")) for i in range(550)]
+    collector: list[bool] = []
+    gis = _serve(server, _pages(texts), collector)
+    assert gc.isenabled()
+    assert len(gis.users.search()) == 550
+    assert collector == [False] * 6
+    assert gc.isenabled()
+    # A script that turned the collector off keeps it off.
+    gc.disable()
+    collector.clear()
+    assert len(gis.users.search()) == 550
+    assert collector == [False] * 6
+    assert not gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("page", "error", "message"),
+    [
+        (b'{"error": {"code": 498, "message": "Invalid token."}}', None, None),
+        (
+            b'{"error": {"code": 500, "message": "Unable to list the members."}}',
+            ServerError,
+            "Unable to list the members",
+        ),
+        (b'{"total": 6, "users": [{"username": "x"', UnreadableReplyError, "not JSON"),
+        (b'{"total": 6, "users": []} trailing', UnreadableReplyError, "not JSON"),
+        (b"<html>Service unavailable</html>", UnreadableReplyError, "HTML came instead"),
+    ],
+)
+def test_a_bad_page_is_its_error_and_the_collector_comes_back(
+    server: Server, page: bytes, error: type[Exception] | None, message: str | None
+) -> None:
+    texts = [json.dumps(member(f"m{i:03}")) for i in range(300)]
+    pages = _pages(texts)
+    pages[201] = page
+    collector: list[bool] = []
+    gis = _serve(server, pages, collector)
+    if error is None:
+        # A rejected token is renewed, which a token given by hand cannot be.
+        with pytest.raises(Exception, match="token"):
+            gis.users.search()
+    else:
+        with pytest.raises(error, match=message):
+            gis.users.search()
+    assert gc.isenabled()
+
+
+def test_listings_at_once_leave_the_collector_on(server: Server) -> None:
+    texts = [json.dumps(member(f"m{i:03}")) for i in range(400)]
+    collector: list[bool] = []
+    gis = _serve(server, _pages(texts), collector)
+
+    async def both() -> list[list[User]]:
+        return list(await asyncio.gather(*(gis.users.search_async() for _ in range(3))))
+
+    found = asyncio.run(both())
+    assert [len(users) for users in found] == [400, 400, 400]
+    assert gc.isenabled()

@@ -359,8 +359,14 @@ class PortalClient:
         """A member as the raw dict ``gislicense.User`` wraps."""
     def me(self) -> Call[dict[str, Any]]: ...
     def search_users(
-        self, query: str | None, user_type: str | None, role: str | None, max_users: int | None
-    ) -> Call[list[dict[str, Any]]]: ...
+        self,
+        query: str | None,
+        user_type: str | None,
+        role: str | None,
+        max_users: int | None,
+        wrap: Callable[[dict[str, Any]], _T],
+    ) -> Call[list[_T]]:
+        """Members, each made by ``wrap`` from its raw dict as its page arrives."""
     def user_types(self) -> Call[list[UserType]]: ...
     def roles(self) -> Call[list[Role]]: ...
     def user_type(self, wanted: str) -> Call[UserType]:

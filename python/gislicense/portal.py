@@ -7,7 +7,8 @@ Names follow the official ArcGIS API for Python (``GIS``, ``gis.users.get``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
@@ -276,8 +277,9 @@ class UserManager:
     def _user(self, raw: dict[str, Any]) -> User:
         return User(self._gis, raw)
 
-    def _users(self, raws: list[dict[str, Any]]) -> list[User]:
-        return [User(self._gis, raw) for raw in raws]
+    def _wrap(self) -> Callable[[dict[str, Any]], User]:
+        """How the core makes a member of each raw dict, as its page arrives."""
+        return partial(User, self._gis)
 
     def _get(self, username: str) -> Pending[User]:
         """A member by user name (or user id).
@@ -348,19 +350,19 @@ class UserManager:
             )
         if sort_order.lower() not in ("asc", "desc"):
             raise InvalidInputError(f"sort_order is 'asc' or 'desc', not {sort_order!r}")
+        core = self._gis._core
         if key == "username" and sort_order.lower() == "asc":
-            found = self._gis._core.search_users(query, type_id, role_id, max_users)
-            return Then(found, self._users)
+            return core.search_users(query, type_id, role_id, max_users, self._wrap())
         # Sorted here: every member is read, then sorted, then cut to max_users.
         reverse = sort_order.lower() == "desc"
 
-        def sorted_users(raws: list[dict[str, Any]]) -> list[User]:
-            known = [r for r in raws if r.get(key) is not None]
-            unknown = [r for r in raws if r.get(key) is None]
-            known.sort(key=lambda r: _sort_value(r[key]), reverse=reverse)
-            return self._users((known + unknown)[:max_users])
+        def sorted_users(users: list[User]) -> list[User]:
+            known = [u for u in users if u._raw.get(key) is not None]
+            unknown = [u for u in users if u._raw.get(key) is None]
+            known.sort(key=lambda u: _sort_value(u._raw[key]), reverse=reverse)
+            return (known + unknown)[:max_users]
 
-        every = self._gis._core.search_users(query, type_id, role_id, None)
+        every = core.search_users(query, type_id, role_id, None, self._wrap())
         return Then(every, sorted_users)
 
     search = blocking(_search)

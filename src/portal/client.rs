@@ -259,13 +259,16 @@ impl Portal {
             .await
     }
 
-    async fn call_reading<T>(
+    /// [`Portal::call`], with the reply read by `check`, which judges it through
+    /// [`envelope::check_read`] (the Python binding reads listing pages straight into
+    /// Python objects this way).
+    pub async fn call_reading<T>(
         &self,
         root: Root,
         path: &str,
         params: &[(&str, String)],
         effect: Effect,
-        check: fn(&Response) -> Result<T>,
+        check: impl Fn(&Response) -> Result<T>,
     ) -> Result<T> {
         let url = &self.endpoint(root, path)?;
         let read = |response: &Response| match check(response) {

@@ -27,11 +27,23 @@ pub trait Enveloped: DeserializeOwned {
 /// listing page's members without every other field): far less work than a whole JSON
 /// value. A reply with an error envelope, or not of `T`'s form, is judged by [`check`].
 pub fn check_as<T: Enveloped>(response: &Response) -> Result<T, Error> {
+    check_read(response, |body| {
+        serde_json::from_slice::<T>(body)
+            .ok()
+            .filter(|read| !read.marked())
+    })
+}
+
+/// A successful reply read by `read`, which gives None for a body it cannot read or one
+/// that carries the envelope's marks; such a reply is judged by [`check`], so an error
+/// envelope still becomes its error.
+pub fn check_read<T>(
+    response: &Response,
+    read: impl FnOnce(&[u8]) -> Option<T>,
+) -> Result<T, Error> {
     if response.is_success() {
-        if let Ok(read) = serde_json::from_slice::<T>(&response.body) {
-            if !read.marked() {
-                return Ok(read);
-            }
+        if let Some(read) = read(&response.body) {
+            return Ok(read);
         }
     }
     match check(response) {

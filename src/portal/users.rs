@@ -52,6 +52,15 @@ impl MemberRow {
     }
 }
 
+/// A search for members as a Portal listing: its path, its fields (without `start` and
+/// `num`), the key its items come under, and the most members wanted.
+pub struct MemberSearch {
+    pub path: &'static str,
+    pub params: Vec<(&'static str, String)>,
+    pub list_key: &'static str,
+    pub max: Option<usize>,
+}
+
 /// A page of the member listing, read as [`MemberRow`]s.
 #[derive(Deserialize)]
 struct MemberPage {
@@ -485,10 +494,27 @@ impl Portal {
 
     /// Members, in the server's order (by user name).
     pub async fn search_users(&self, query: &UserQuery) -> Result<Vec<User>> {
-        if query.max_users == Some(0) {
+        let Some(search) = self.member_search(query).await? else {
             return Ok(vec![]);
+        };
+        let found = paged(
+            self,
+            search.path,
+            &search.params,
+            search.list_key,
+            search.max,
+        )
+        .await?;
+        Ok(found.into_iter().map(User::from_json).collect())
+    }
+
+    /// The listing that answers `query` (None when it asks for no member at all); read by
+    /// [`Portal::search_users`], and by the Python binding straight into Python objects.
+    pub async fn member_search(&self, query: &UserQuery) -> Result<Option<MemberSearch>> {
+        if query.max_users == Some(0) {
+            return Ok(None);
         }
-        let mut params: Vec<(&str, String)> = Vec::new();
+        let mut params: Vec<(&'static str, String)> = Vec::new();
         let (path, key) = match &query.query {
             None => {
                 params.extend(member_listing_order());
@@ -515,8 +541,12 @@ impl Portal {
                 ("community/users", "results")
             }
         };
-        let found = paged(self, path, &params, key, query.max_users).await?;
-        Ok(found.into_iter().map(User::from_json).collect())
+        Ok(Some(MemberSearch {
+            path,
+            params,
+            list_key: key,
+            max: query.max_users,
+        }))
     }
 
     /// The portal's user types, with seats when the signed-in user may read them.

@@ -3,7 +3,8 @@
 use pyo3::prelude::*;
 use std::collections::HashMap;
 
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Key strings made once per conversion: 10,000 users share some 30 field names, and a
@@ -68,31 +69,110 @@ impl<'py> IntoPyObject<'py> for JsonObject {
     }
 }
 
-/// JSON objects that become a list of dicts.
-pub struct JsonObjects(pub Vec<Map<String, Value>>);
+// ---------------------------------------------------------------------------------------------
+// JSON text straight to Python objects: no `serde_json::Value` tree in between.
 
-impl<'py> IntoPyObject<'py> for JsonObjects {
-    type Target = PyList;
-    type Output = Bound<'py, PyList>;
-    type Error = PyErr;
+/// Key strings made once per reply, by the text they were read from: 100 members share
+/// some 30 field names.
+pub type TextKeys<'de, 'py> = HashMap<&'de str, Bound<'py, PyString>>;
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        // Making 10,000 dicts would run Python's cycle collector again and again over
-        // objects that cannot form cycles; it is paused meanwhile.
-        let gc = py.import("gc")?;
-        let pause = self.0.len() > 1000 && gc.call_method0("isenabled")?.is_truthy()?;
-        if pause {
-            gc.call_method0("disable")?;
+/// Reads one JSON value into its Python form.
+pub struct PyValue<'k, 'de, 'py> {
+    pub py: Python<'py>,
+    pub keys: &'k mut TextKeys<'de, 'py>,
+}
+
+impl<'de, 'py> DeserializeSeed<'de> for PyValue<'_, 'de, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+fn py_error<E: de::Error>(err: PyErr) -> E {
+    E::custom(err)
+}
+
+impl<'de, 'py> Visitor<'de> for PyValue<'_, 'de, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(PyInt::new(self.py, v).into_any())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(PyInt::new(self.py, v).into_any())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(PyFloat::new(self.py, v).into_any())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(PyString::new(self.py, v).into_any())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(PyValue {
+            py: self.py,
+            keys: &mut *self.keys,
+        })? {
+            items.push(item);
         }
-        let mut keys = HashMap::new();
-        let dicts = self
-            .0
-            .iter()
-            .map(|m| dict_with(py, m, &mut keys))
-            .collect::<PyResult<Vec<_>>>();
-        if pause {
-            gc.call_method0("enable")?;
+        Ok(PyList::new(self.py, items).map_err(py_error)?.into_any())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let dict = PyDict::new(self.py);
+        while let Some(key) = map.next_key_seed(PyKey {
+            py: self.py,
+            keys: &mut *self.keys,
+        })? {
+            let value = map.next_value_seed(PyValue {
+                py: self.py,
+                keys: &mut *self.keys,
+            })?;
+            dict.set_item(key, value).map_err(py_error)?;
         }
-        PyList::new(py, dicts?)
+        Ok(dict.into_any())
+    }
+}
+
+/// Reads an object's key: a key read from the text as it is (no escapes) is made once.
+struct PyKey<'k, 'de, 'py> {
+    py: Python<'py>,
+    keys: &'k mut TextKeys<'de, 'py>,
+}
+
+impl<'de, 'py> DeserializeSeed<'de> for PyKey<'_, 'de, 'py> {
+    type Value = Bound<'py, PyString>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de, 'py> Visitor<'de> for PyKey<'_, 'de, 'py> {
+    type Value = Bound<'py, PyString>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        let py = self.py;
+        Ok(self
+            .keys
+            .entry(v)
+            .or_insert_with(|| PyString::new(py, v))
+            .clone())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(PyString::new(self.py, v))
     }
 }

@@ -6,6 +6,7 @@ mod errors;
 mod exit;
 mod json;
 mod licenses;
+mod listing;
 mod openlm;
 mod options;
 mod plans;

@@ -9,7 +9,8 @@ use crate::error::Error;
 use crate::portal::users::MAX_USER_TYPE_BATCH;
 use crate::portal::{self as core, Credentials, PortalOptions, UserQuery};
 use crate::python::errors::to_pyerr;
-use crate::python::json::{JsonObject, JsonObjects};
+use crate::python::json::JsonObject;
+use crate::python::listing::{self, PyObjects};
 use crate::python::options::HttpOptions;
 use crate::python::plans;
 use crate::python::text::MemberItems;
@@ -109,21 +110,23 @@ impl PortalClient {
         Call::new(async move { Ok(JsonObject(client.me().await?.into_json())) })
     }
 
-    #[pyo3(signature = (query, user_type, role, max_users))]
+    /// Members, each made by `wrap` from its raw dict as its page arrives.
+    #[pyo3(signature = (query, user_type, role, max_users, wrap))]
     fn search_users(
         &self,
         query: Option<String>,
         user_type: Option<String>,
         role: Option<String>,
         max_users: Option<usize>,
+        wrap: Py<PyAny>,
     ) -> Call {
         let client = self.client.clone();
         Call::new(async move {
             let query = resolved_query(&client, query, user_type, role, max_users).await?;
-            let users = client.search_users(&query).await?;
-            Ok(JsonObjects(
-                users.into_iter().map(core::User::into_json).collect(),
-            ))
+            let Some(search) = client.member_search(&query).await? else {
+                return Ok(PyObjects(vec![]));
+            };
+            Ok(PyObjects(listing::members(&client, &search, &wrap).await?))
         })
     }
 

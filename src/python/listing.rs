@@ -1,0 +1,308 @@
+//! Member listings read straight into Python objects as their pages arrive: each reply is
+//! parsed from its bytes into dicts and wrapped (as `gislicense.User`) by the runtime thread
+//! that received it, while other pages are still on their way. No JSON tree is built and
+//! nothing is left to convert after the last page; Python's cycle collector is paused until
+//! the last wrapper exists.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::http::{Effect, Response};
+use crate::portal::client::{Portal, Root};
+use crate::portal::envelope::{self, number};
+use crate::portal::paging::{self, Listing};
+use crate::portal::users::MemberSearch;
+use crate::python::exit;
+use crate::python::json::{PyValue, TextKeys};
+
+/// Every member a search finds, each made by `wrap` from its dict, in the server's order.
+pub async fn members(
+    portal: &Portal,
+    search: &MemberSearch,
+    wrap: &Py<PyAny>,
+) -> Result<Vec<Py<PyAny>>> {
+    let _paused = CollectorPause::start();
+    let listing = PyListing {
+        portal,
+        search,
+        wrap,
+    };
+    let items = paging::list(portal.url(), &listing, search.max).await?;
+    Ok(items.into_iter().map(|item| item.object).collect())
+}
+
+/// Python objects that become a list when they reach Python.
+pub struct PyObjects(pub Vec<Py<PyAny>>);
+
+impl<'py> IntoPyObject<'py> for PyObjects {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.0)
+    }
+}
+
+/// Python's cycle collector, paused while listings make their objects: 10,000 members
+/// are some 40,000 containers that cannot form cycles, and every 700 new ones would start
+/// a collection over them. Pauses nest (listings of several portals at once): the
+/// collector comes back when the last ends, if it was on when the first began.
+struct CollectorPause {
+    counted: bool,
+}
+
+/// Listings under way, and whether the collector was on before the first. Changed only by
+/// a thread attached to Python; atomics rather than a lock, as `gc` calls may let go of the
+/// GIL, and a lock held across that could deadlock.
+static PAUSES: AtomicUsize = AtomicUsize::new(0);
+static WAS_ON: AtomicBool = AtomicBool::new(false);
+
+impl CollectorPause {
+    fn start() -> CollectorPause {
+        let Some(_inside) = exit::enter() else {
+            return CollectorPause { counted: false };
+        };
+        Python::attach(|py| {
+            if PAUSES.fetch_add(1, Ordering::SeqCst) == 0 {
+                let was_on = collector(py, "isenabled") && collector(py, "disable");
+                WAS_ON.store(was_on, Ordering::SeqCst);
+            }
+        });
+        CollectorPause { counted: true }
+    }
+}
+
+impl Drop for CollectorPause {
+    fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
+        // Once Python is exiting, the collector's state no longer matters.
+        let Some(_inside) = exit::enter() else {
+            return;
+        };
+        Python::attach(|py| {
+            if PAUSES.fetch_sub(1, Ordering::SeqCst) == 1 && WAS_ON.swap(false, Ordering::SeqCst) {
+                collector(py, "enable");
+            }
+        });
+    }
+}
+
+/// Call `gc.<method>()`: whether it went through and answered true (or None).
+fn collector(py: Python<'_>, method: &str) -> bool {
+    py.import("gc")
+        .and_then(|gc| gc.call_method0(method))
+        .map(|answer| answer.is_none() || answer.is_truthy().unwrap_or(false))
+        .unwrap_or(false)
+}
+
+/// A listed member: what tells it from the others (its id or user name), and its wrapper.
+struct PyItem {
+    key: String,
+    object: Py<PyAny>,
+}
+
+#[derive(Default)]
+struct PyPage {
+    total: Option<Value>,
+    next_start: Option<Value>,
+    items: Vec<PyItem>,
+    /// The envelope's marks (`error`, `status`): such a reply is judged by the envelope check.
+    marked: bool,
+}
+
+struct PyListing<'a> {
+    portal: &'a Portal,
+    search: &'a MemberSearch,
+    wrap: &'a Py<PyAny>,
+}
+
+impl Listing for PyListing<'_> {
+    type Page = PyPage;
+    type Item = PyItem;
+
+    async fn page(&self, start: usize) -> Result<PyPage> {
+        let fields = paging::page_fields(&self.search.params, start);
+        let read = |response: &Response| self.read(response);
+        self.portal
+            .call_reading(Root::Sharing, self.search.path, &fields, Effect::Read, read)
+            .await
+    }
+
+    fn total(&self, page: &PyPage) -> Option<i64> {
+        number(page.total.as_ref())
+    }
+
+    fn next_start(&self, page: &PyPage) -> Option<i64> {
+        number(page.next_start.as_ref())
+    }
+
+    fn take(&self, page: &mut PyPage) -> Vec<PyItem> {
+        std::mem::take(&mut page.items)
+    }
+
+    fn key(&self, item: &PyItem) -> String {
+        item.key.clone()
+    }
+}
+
+impl PyListing<'_> {
+    /// A reply read into Python objects, or the error it stands for.
+    fn read(&self, response: &Response) -> Result<PyPage> {
+        let Some(_inside) = exit::enter() else {
+            return Err(Error::Transport {
+                url: response.url.clone(),
+                cause: "the listing stopped: Python is exiting".into(),
+            });
+        };
+        Python::attach(|py| {
+            envelope::check_read(response, |body| {
+                let wrap = self.wrap.bind(py);
+                let seed = PageSeed {
+                    py,
+                    list_key: self.search.list_key,
+                    wrap,
+                };
+                let mut text = serde_json::Deserializer::from_slice(body);
+                let page = seed.deserialize(&mut text).ok()?;
+                text.end().ok()?;
+                (!page.marked).then_some(page)
+            })
+        })
+    }
+}
+
+/// Reads a listing page: its total and next start, and its items under `list_key`, each
+/// made into a dict and wrapped as it is read. Other fields are skipped unread.
+struct PageSeed<'a, 'py> {
+    py: Python<'py>,
+    list_key: &'a str,
+    wrap: &'a Bound<'py, PyAny>,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_, '_> {
+    type Value = PyPage;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PyPage, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_, '_> {
+    type Value = PyPage;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a listing page (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PyPage, A::Error> {
+        let mut page = PyPage::default();
+        let mut keys = TextKeys::new();
+        while let Some(field) = map.next_key::<String>()? {
+            match field.as_str() {
+                "total" => page.total = Some(map.next_value()?),
+                "nextStart" => page.next_start = Some(map.next_value()?),
+                "error" | "status" => {
+                    map.next_value::<IgnoredAny>()?;
+                    page.marked = true;
+                }
+                name if name == self.list_key => {
+                    page.items = map.next_value_seed(Items {
+                        py: self.py,
+                        keys: &mut keys,
+                        wrap: self.wrap,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// A page's items: the objects among them, wrapped; anything else is skipped (and a list
+/// that is not a list reads as empty), as the whole-JSON listing does.
+struct Items<'k, 'de, 'py> {
+    py: Python<'py>,
+    keys: &'k mut TextKeys<'de, 'py>,
+    wrap: &'k Bound<'py, PyAny>,
+}
+
+impl<'de> DeserializeSeed<'de> for Items<'_, 'de, '_> {
+    type Value = Vec<PyItem>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_, 'de, '_> {
+    type Value = Vec<PyItem>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(100));
+        while let Some(value) = seq.next_element_seed(PyValue {
+            py: self.py,
+            keys: &mut *self.keys,
+        })? {
+            let Ok(dict) = value.cast_into::<PyDict>() else {
+                continue;
+            };
+            let key = item_key(&dict).map_err(de::Error::custom)?;
+            let object = self.wrap.call1((dict,)).map_err(de::Error::custom)?;
+            items.push(PyItem {
+                key,
+                object: object.unbind(),
+            });
+        }
+        Ok(items)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(vec![])
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(vec![])
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(vec![])
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(vec![])
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(vec![])
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(vec![])
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(vec![])
+    }
+}
+
+/// An item's id or user name, else its whole text: how a repeating page is caught.
+fn item_key(dict: &Bound<'_, PyDict>) -> PyResult<String> {
+    for field in ["id", "username"] {
+        if let Some(value) = dict.get_item(field)? {
+            if let Ok(text) = value.cast::<PyString>() {
+                return Ok(text.to_cow()?.into_owned());
+            }
+        }
+    }
+    Ok(dict.repr()?.to_cow()?.into_owned())
+}
