@@ -21,6 +21,7 @@ from gislicense import (
     TransportError,
     UnreadableReplyError,
 )
+from gislicense.plans import Journal, Plan
 
 HOSTILE = [
     'a<b&"c',
@@ -292,6 +293,36 @@ def test_dry_run_sends_nothing(sandbox: Sandbox, openlm: OpenLM) -> None:
     assert close_requests(sandbox) == 0
     assert sandbox.openlm_session_count() == 300
     assert "would close" in report.summary()
+
+
+def test_a_plan_applied_later_finds_the_sessions_closed_meanwhile(
+    sandbox: Sandbox, openlm: OpenLM, tmp_path: Any
+) -> None:
+    # A saved plan reported the sessions that ended since as failed closes ("No ... license
+    # is in use"): a scheduled job failing for nothing.
+    targets = [p for p in openlm.get_active_products() if p.closable][:10]
+    openlm.plan_close(targets).save(tmp_path / "close.json")
+    assert openlm.close_applications(targets[:3]).counts() == {"closed": 3}
+    sandbox.clear_requests()
+    plan = Plan.load(tmp_path / "close.json", openlm)
+    assert plan.counts() == {"would_close": 10}
+    report = plan.apply(journal=tmp_path / "close.jsonl")
+    assert [o.status for o in report] == ["unchanged"] * 3 + ["closed"] * 7
+    assert all(o.reason == "the session was closed since planning" for o in report[:3])
+    assert len(sandbox.requests(operation="CloseApplication")) == 7
+    journal = Journal(tmp_path / "close.jsonl")
+    assert journal.finished and journal.report.counts() == {"unchanged": 3, "closed": 7}
+
+
+def test_closes_go_as_planned_when_the_check_before_cannot_list(
+    sandbox: Sandbox, openlm: OpenLM
+) -> None:
+    targets = [p for p in openlm.get_active_products() if p.closable][:4]
+    plan = openlm.plan_close(targets)
+    sandbox.fail_next("http503", 50, operation="GetActiveProducts2")
+    assert plan.apply(journal=False).counts() == {"closed": 4}
+    sandbox.clear_faults()
+    assert not any(p.closable and p in targets for p in openlm.get_active_products())
 
 
 def test_mappings_and_overrides(sandbox: Sandbox, openlm: OpenLM) -> None:

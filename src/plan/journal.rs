@@ -425,6 +425,15 @@ fn item_status(
         );
     }
     if ours.len() == item.steps.len() {
+        // Every step found things already so (as `nothing_changed` in applying).
+        if !ours.is_empty()
+            && ours
+                .iter()
+                .all(|s| s.outcome.as_deref() == Some("unchanged"))
+        {
+            let why = ours.last().and_then(|s| s.reason.clone());
+            return ("unchanged".into(), why, true);
+        }
         let confirmed = ours.iter().find_map(|s| {
             s.reason
                 .clone()

@@ -347,6 +347,18 @@ fn settled(item: &PlanItem, service: &str) -> Outcome {
     }
 }
 
+/// What re-reading an item's state before an irreversible step found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recheck {
+    /// As planned: the step goes.
+    AsPlanned,
+    /// Changed since planning, as said: the item stops there, skipped.
+    Changed(String),
+    /// Already as the step would make it, as said (a session closed meanwhile): nothing is
+    /// sent, and an item with no step done before ends unchanged.
+    AlreadySo(String),
+}
+
 /// What the engine needs of a service to apply steps.
 pub trait Executor: Sync {
     /// Steps with the same key may share one request, at most `most` of them.
@@ -356,12 +368,18 @@ pub trait Executor: Sync {
     /// that were lost settled by re-reading the state.
     fn run(&self, batch: Vec<Action>) -> impl Future<Output = Vec<Outcome>> + Send;
 
-    /// Before an irreversible step that other steps follow: whether each item's state is
-    /// still as those steps expect; Err says what changed.
+    /// Whether [`Executor::recheck`] also runs before an irreversible step that ends its
+    /// item. Worth it when one read checks a whole wave (a listing of the open sessions
+    /// before closes, for a plan saved and applied later); not when it costs a request per
+    /// item, which would double the requests of a last step.
+    const RECHECKS_LAST_STEPS: bool = false;
+
+    /// Before an irreversible step: whether each item's state is still as the step and
+    /// those after it expect.
     fn recheck(
         &self,
         items: Vec<(Action, Vec<Action>)>,
-    ) -> impl Future<Output = Vec<std::result::Result<(), String>>> + Send;
+    ) -> impl Future<Output = Vec<Recheck>> + Send;
 
     /// Settle, once all of a wave's steps were sent, the steps whose answer was lost: one
     /// outcome each, in order. Executors whose re-read is cheap per batch settle in `run`,
@@ -429,14 +447,14 @@ pub async fn apply<E: Executor>(
             .filter(|&i| going[i] && plan.items[i].steps.len() > wave)
             .collect();
         // An irreversible step goes only where the state the steps after it start from is
-        // still as planned (a release before a user-type change). A last step has nothing
-        // after it to check: re-reading would only double the requests.
+        // still as planned (a release before a user-type change). A last step is re-checked
+        // only where one read serves the whole wave (see `RECHECKS_LAST_STEPS`).
         let irreversible: Vec<usize> = now
             .iter()
             .copied()
             .filter(|&i| {
                 let steps = &plan.items[i].steps;
-                !steps[wave].reversible() && steps.len() > wave + 1
+                !steps[wave].reversible() && (E::RECHECKS_LAST_STEPS || steps.len() > wave + 1)
             })
             .collect();
         if !irreversible.is_empty() {
@@ -451,26 +469,36 @@ pub async fn apply<E: Executor>(
                         .collect(),
                 )
                 .await;
+            let mut already_so = vec![false; plan.items.len()];
             for (&i, check) in irreversible.iter().zip(checks) {
-                if let Err(changed) = check {
-                    going[i] = false;
-                    let reason =
-                        format!("changed since planning: {changed}; nothing more was done");
-                    stop_item(
-                        &mut results[i],
-                        &plan.items[i],
-                        wave,
-                        Outcome::Skipped(reason.clone()),
-                    );
-                    if let Some(journal) = journal {
-                        journal.result(plan, i, wave, &Outcome::Skipped(reason))?;
+                let (outcome, ends_item) = match check {
+                    Recheck::AsPlanned => continue,
+                    // Nothing to send for this step; the item goes on with its others.
+                    Recheck::AlreadySo(why) => {
+                        already_so[i] = true;
+                        let outcome = Outcome::Unchanged(format!("{why} since planning"));
+                        results[i]
+                            .1
+                            .push((plan.items[i].steps[wave].name(), outcome.clone()));
+                        (outcome, wave + 1 == plan.items[i].steps.len())
                     }
-                    if let Some(progress) = progress {
-                        progress.done.fetch_add(1, Ordering::Relaxed);
+                    Recheck::Changed(changed) => {
+                        going[i] = false;
+                        let reason =
+                            format!("changed since planning: {changed}; nothing more was done");
+                        let outcome = Outcome::Skipped(reason);
+                        stop_item(&mut results[i], &plan.items[i], wave, outcome.clone());
+                        (outcome, true)
                     }
+                };
+                if let Some(journal) = journal {
+                    journal.result(plan, i, wave, &outcome)?;
+                }
+                if let (Some(progress), true) = (progress, ends_item) {
+                    progress.done.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            now.retain(|&i| going[i]);
+            now.retain(|&i| going[i] && !already_so[i]);
         }
         // Batches of steps that may share a request, in item order.
         let mut groups: Vec<(String, usize, Vec<usize>)> = Vec::new();
@@ -569,10 +597,34 @@ pub async fn apply<E: Executor>(
             results[i].1.push((item.steps[wave].name(), outcome));
         }
     }
+    for result in &mut results {
+        if let Some(why) = nothing_changed(result) {
+            result.0 = Outcome::Unchanged(why);
+        }
+    }
     if let Some(journal) = journal {
         journal.end(plan, &results)?;
     }
     Ok(results)
+}
+
+/// An item done whose every step found things already so changed nothing: it is unchanged,
+/// for the last step's reason (a session closed between planning and applying).
+fn nothing_changed(result: &ItemOutcome) -> Option<String> {
+    let (Outcome::Done(_), steps) = result else {
+        return None;
+    };
+    if steps.is_empty() {
+        return None;
+    }
+    let mut why = None;
+    for (_, outcome) in steps {
+        match outcome {
+            Outcome::Unchanged(reason) => why = Some(reason.clone()),
+            _ => return None,
+        }
+    }
+    why
 }
 
 /// Count the items whose step `wave` ended them: failed, skipped, or done with their last
@@ -711,17 +763,14 @@ mod tests {
                 .collect()
         }
 
-        async fn recheck(
-            &self,
-            items: Vec<(Action, Vec<Action>)>,
-        ) -> Vec<std::result::Result<(), String>> {
+        async fn recheck(&self, items: Vec<(Action, Vec<Action>)>) -> Vec<Recheck> {
             items
                 .iter()
                 .map(|(a, _)| {
                     if a.subject() == "moved" {
-                        Err("moved on".into())
+                        Recheck::Changed("moved on".into())
                     } else {
-                        Ok(())
+                        Recheck::AsPlanned
                     }
                 })
                 .collect()
@@ -822,6 +871,72 @@ mod tests {
             statuses
         );
         assert!(read.finished());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The fake, re-checking last steps too, finding "gone…" members' releases already so.
+    struct Rechecking(Fake);
+
+    impl Executor for Rechecking {
+        const RECHECKS_LAST_STEPS: bool = true;
+
+        fn batch_key(&self, action: &Action) -> (String, usize) {
+            self.0.batch_key(action)
+        }
+
+        async fn run(&self, batch: Vec<Action>) -> Vec<Outcome> {
+            self.0.run(batch).await
+        }
+
+        async fn recheck(&self, items: Vec<(Action, Vec<Action>)>) -> Vec<Recheck> {
+            items
+                .iter()
+                .map(|(a, _)| match a.subject() {
+                    gone if gone.starts_with("gone") => {
+                        Recheck::AlreadySo("the license was released".into())
+                    }
+                    _ => Recheck::AsPlanned,
+                })
+                .collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_step_found_already_so_is_not_sent_and_the_item_goes_on() {
+        let mut plan = Plan::new("test", "https://x", Default::default());
+        plan.items = vec![
+            member(0, "gone", vec![release("gone")]),
+            member(1, "gone2", vec![release("gone2"), user_type("gone2")]),
+            member(2, "here", vec![release("here")]),
+        ];
+        let fake = Rechecking(Fake {
+            state: Mutex::new(HashMap::new()),
+            refuse: vec![],
+            sent: Mutex::new(Vec::new()),
+        });
+        let dir = std::env::temp_dir().join(format!("gislicense-plan-so-{}", std::process::id()));
+        let path = dir.join("journal.jsonl");
+        let journal = Journal::create(&path).unwrap();
+        let progress = Progress::default();
+        let results = apply(&plan, &fake, Some(&journal), 4, Some(&progress))
+            .await
+            .unwrap();
+        assert_eq!(progress.get(), (3, 3));
+        let statuses: Vec<&str> = results.iter().map(|(o, _)| o.status()).collect();
+        // Nothing changed for "gone"; "gone2"'s user type still changed.
+        assert_eq!(statuses, ["unchanged", "changed", "changed"]);
+        assert_eq!(
+            results[0].0.reason().as_deref(),
+            Some("the license was released since planning")
+        );
+        // The releases are the first wave, the user type the second.
+        assert_eq!(
+            *fake.0.sent.lock().unwrap(),
+            ["release:here", "user_type:gone2"]
+        );
+        let read = Journal::read(&path).unwrap();
+        let rebuilt: Vec<String> = read.report().into_iter().map(|r| r.status).collect();
+        assert_eq!(rebuilt, statuses);
         let _ = std::fs::remove_dir_all(dir);
     }
 

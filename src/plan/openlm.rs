@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::journal::JournalRead;
-use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted};
+use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted, Recheck};
 use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
 use crate::openlm::client::{reread_close, SessionMatch};
@@ -149,12 +149,34 @@ impl Executor for CloseExecutor<'_> {
         outcomes
     }
 
-    async fn recheck(
-        &self,
-        items: Vec<(Action, Vec<Action>)>,
-    ) -> Vec<std::result::Result<(), String>> {
-        // Never asked: a close is an item's only step, with nothing after it to check.
-        items.iter().map(|_| Ok(())).collect()
+    // A plan saved and applied later must not report sessions closed meanwhile as failed
+    // closes: one listing before the closes tells them apart, for the whole wave.
+    const RECHECKS_LAST_STEPS: bool = true;
+
+    /// Each close whose session the listing no longer shows is already so. A session still
+    /// listed (or a listing that cannot be read) leaves the close as planned: the server
+    /// judges it, as it would have without this look.
+    async fn recheck(&self, items: Vec<(Action, Vec<Action>)>) -> Vec<Recheck> {
+        let open = match self.0.open_sessions().await {
+            Ok(open) => open,
+            Err(err) => {
+                log::warn!(
+                    "{}: the open sessions could not be listed again before closing ({}); closing as planned",
+                    self.0.url(),
+                    err.reason()
+                );
+                return items.iter().map(|_| Recheck::AsPlanned).collect();
+            }
+        };
+        items
+            .iter()
+            .map(|(action, _)| match action {
+                Action::Close { session } if !open.contains(&SessionMatch::of_target(session)) => {
+                    Recheck::AlreadySo("the session was closed".into())
+                }
+                _ => Recheck::AsPlanned,
+            })
+            .collect()
     }
 
     async fn settle(&self, lost: Vec<(Action, Outcome)>) -> Vec<Outcome> {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::journal::JournalRead;
-use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted};
+use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted, Recheck};
 use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::portal::envelope::number;
@@ -1543,11 +1543,8 @@ impl Executor for PortalExecutor<'_> {
         }
     }
 
-    async fn recheck(
-        &self,
-        items: Vec<(Action, Vec<Action>)>,
-    ) -> Vec<std::result::Result<(), String>> {
-        bulk::run_ordered(
+    async fn recheck(&self, items: Vec<(Action, Vec<Action>)>) -> Vec<Recheck> {
+        let checked = bulk::run_ordered(
             items,
             bulk::REREAD_CONCURRENCY,
             |(action, later)| async move {
@@ -1589,7 +1586,11 @@ impl Executor for PortalExecutor<'_> {
                 Ok(())
             },
         )
-        .await
+        .await;
+        checked
+            .into_iter()
+            .map(|check| check.map_or_else(Recheck::Changed, |()| Recheck::AsPlanned))
+            .collect()
     }
 }
 
