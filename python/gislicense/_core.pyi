@@ -21,6 +21,7 @@ __all__ = [
     "ActiveProduct",
     "ApplyProgress",
     "Call",
+    "CorePlan",
     "EntitlementCount",
     "HttpOptions",
     "LicenseAdmin",
@@ -171,9 +172,17 @@ class ApplyProgress:
     def get(self) -> tuple[int, int]:
         """Items finished (applied, failed, or not to be sent) and items in all."""
 
-def plan_predictions(text: str) -> list[_StepResult]:
-    """A plan's predictions, one ``(status, reason, error, steps)`` tuple per item, as a
-    dry run reports them: the errors and reasons applying gives."""
+@final
+class CorePlan:
+    """A plan the core made, kept as it is: applied or read without JSON in between."""
+
+    def json(self) -> str:
+        """The plan as JSON text, as it is saved."""
+
+def plan_predictions(plan: CorePlan | str) -> list[_StepResult]:
+    """A plan's predictions (the core's plan, or JSON text), one ``(status, reason, error,
+    steps)`` tuple per item, as a dry run reports them: the errors and reasons applying
+    gives."""
 
 def read_journal(
     path: str,
@@ -314,18 +323,18 @@ class OpenLMClient:
     ) -> Call[None]: ...
     def plan_close(
         self, items: Sequence[Any], server: str | None, vendor: str | None, allow_all: bool
-    ) -> Call[str]:
-        """Plan closing sessions: the plan's JSON text."""
-    def plan_resume(self, journal: str) -> Call[str]:
-        """Plan again what a journal left unfinished: the plan's JSON text."""
+    ) -> Call[CorePlan]:
+        """Plan closing sessions."""
+    def plan_resume(self, journal: str) -> Call[CorePlan]:
+        """Plan again what a journal left unfinished."""
     def apply_plan(
         self,
-        plan: str,
+        plan: CorePlan | str,
         journal: str | None,
         concurrency: int,
         progress: ApplyProgress | None = None,
     ) -> Call[list[_StepResult]]:
-        """Apply a plan (JSON text), journaled to ``journal`` when given."""
+        """Apply a plan (the core's, or JSON text), journaled to ``journal`` when given."""
 
 @final
 class PortalClient:
@@ -384,22 +393,22 @@ class PortalClient:
         operation: str,
         items: Sequence[tuple[object, str | None, str | None]],
         args: str,
-    ) -> Call[str]:
+    ) -> Call[CorePlan]:
         """Plan a change of members: items are (username, user type or None, role or None);
-        ``args`` is JSON text. The plan's JSON text."""
-    def plan_resume(self, journal: str) -> Call[str]:
-        """Plan again what a journal left unfinished: the plan's JSON text."""
-    def plan_undo(self, journal: str) -> Call[str]:
-        """Plan undoing what a journal shows done: the plan's JSON text."""
+        ``args`` is JSON text."""
+    def plan_resume(self, journal: str) -> Call[CorePlan]:
+        """Plan again what a journal left unfinished."""
+    def plan_undo(self, journal: str) -> Call[CorePlan]:
+        """Plan undoing what a journal shows done."""
     def apply_plan(
         self,
-        plan: str,
+        plan: CorePlan | str,
         journal: str | None,
         batch_size: int,
         concurrency: int,
         progress: ApplyProgress | None = None,
     ) -> Call[list[_StepResult]]:
-        """Apply a plan (JSON text), journaled to ``journal`` when given."""
+        """Apply a plan (the core's, or JSON text), journaled to ``journal`` when given."""
 
 @final
 class LicenseAdmin:

@@ -42,7 +42,7 @@ class Outcome(Generic[T]):
             step's name, such as ``"release"``); empty otherwise.
     """
 
-    __slots__ = ("error", "item", "reason", "status", "steps")
+    __slots__ = ("_steps", "error", "item", "reason", "status")
 
     def __init__(
         self,
@@ -56,7 +56,22 @@ class Outcome(Generic[T]):
         self.status = status
         self.reason = reason
         self.error = error
-        self.steps: list[Outcome[str]] = steps if steps is not None else []
+        self._steps: list[Outcome[str]] | list[tuple[Any, ...]] | None = steps
+
+    @property
+    def steps(self) -> list[Outcome[str]]:
+        # Made on first look from the core's tuples: a report of 5,000 items is built in a
+        # fraction of the time when nobody asks for every step.
+        steps = self._steps
+        if steps is None:
+            steps = self._steps = []
+        elif steps and not isinstance(steps[0], Outcome):
+            steps = self._steps = [Outcome(*step) for step in steps]
+        return steps  # type: ignore[return-value]
+
+    @steps.setter
+    def steps(self, steps: list[Outcome[str]]) -> None:
+        self._steps = steps
 
     @property
     def ok(self) -> bool:
@@ -81,10 +96,10 @@ class BulkReport(list[Outcome[T]]):
         """Pair items with the core's ``(status, reason, error)`` tuples, which may carry a
         fourth element: ``(step, status, reason, error)`` tuples of each step."""
         report: BulkReport[T] = cls()
-        for item, result in zip(items, results):
-            status, reason, error = result[:3]
-            steps = [Outcome(*step) for step in result[3]] if len(result) > 3 else None
-            report.append(Outcome(item, status, reason, error, steps))
+        append = report.append
+        for item, (status, reason, error, *steps) in zip(items, results):
+            # Steps stay the core's tuples until someone looks (see Outcome.steps).
+            append(Outcome(item, status, reason, error, steps[0] if steps else None))
         return report
 
     @property

@@ -264,7 +264,7 @@ class OpenLM:
         check_text(server=server, vendor=vendor)
         items = list(products)
         call = self._client.plan_close(items, server, vendor, allow_all)
-        return Then(call, lambda text: Plan._of(self, text, items, "close_applications"))
+        return Then(call, lambda made: Plan._of(self, made, items, "close_applications"))
 
     plan_close = blocking(_plan_close)
     plan_close_async = awaiting(_plan_close)

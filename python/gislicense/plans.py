@@ -159,15 +159,15 @@ class Plan:
         data: dict[str, Any] | None = None,
         given: Sequence[Any] | None = None,
         *,
-        text: str | None = None,
+        core: _core.CorePlan | None = None,
         operation: str | None = None,
     ) -> None:
-        if data is None and text is None:
-            raise InvalidInputError("a plan needs its data or its JSON text")
+        if data is None and core is None:
+            raise InvalidInputError("a plan needs its data")
         self._client = client
-        # The core's own text of the plan, sent back as it is when applied: a change made
-        # and applied at once (update_license_type...) never reads it into Python objects.
-        self._text = text
+        # The core's own plan, sent back as it is when applied: a change made and applied
+        # at once (update_license_type...) is never written as JSON nor read into Python.
+        self._core_plan = core
         self._parsed = data
         self._items: list[PlanItem] | None = None
         # The caller's own items (User objects...), one per item, for the report to hand back.
@@ -179,18 +179,23 @@ class Plan:
     def _of(
         cls,
         client: GIS | OpenLM,
-        text: str,
+        core: _core.CorePlan,
         given: Sequence[Any] | None = None,
         operation: str | None = None,
     ) -> Plan:
-        """A plan from the core's JSON text (``operation``: its operation, when known)."""
-        return cls(client, given=given, text=text, operation=operation)
+        """A plan the core made (``operation``: its operation, when known)."""
+        return cls(client, given=given, core=core, operation=operation)
 
     @property
     def _data(self) -> dict[str, Any]:
         if self._parsed is None:
-            self._parsed = json.loads(self._text or "")
+            assert self._core_plan is not None  # one of the two is always there
+            self._parsed = json.loads(self._core_plan.json())
         return self._parsed
+
+    def _for_core(self) -> _core.CorePlan | str:
+        """What the core applies: its own plan, else the plan's JSON text."""
+        return self._core_plan if self._core_plan is not None else json.dumps(self._data)
 
     @property
     def items(self) -> list[PlanItem]:
@@ -269,10 +274,8 @@ class Plan:
 
     def report(self) -> BulkReport[Any]:
         """The predictions as a report, as a dry run returns them."""
-        planned = self.items
-        items = self._given if self._given is not None else [i.item for i in planned]
-        text = self._text if self._text is not None else json.dumps(self._data)
-        return BulkReport.from_results(items, _core.plan_predictions(text))
+        items = self._given if self._given is not None else [i.item for i in self.items]
+        return BulkReport.from_results(items, _core.plan_predictions(self._for_core()))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the plan to ``path`` (JSON) and return the path."""
@@ -287,8 +290,10 @@ class Plan:
         """A saved plan, to apply with ``client`` (a GIS or an OpenLM of the plan's server);
         without one it can be read and shown, not applied.
 
-        Applying a loaded plan sends the steps it holds; if the state changed since it was
-        made, the server's refusals are reported as such. Plan again for fresh predictions.
+        Applying a loaded plan sends the steps it holds: a release is sent only after the
+        member is read again, and closes only after the open sessions are listed again (a
+        session closed meanwhile ends unchanged); other changes since it was made meet the
+        server's refusals, reported as such. Plan again for fresh predictions.
         """
         with open(path, encoding="utf-8") as file:
             text = file.read()
@@ -345,14 +350,14 @@ class Plan:
             concurrency = DEFAULT_CONCURRENCY.get(self.operation, 8)
         path = _journal_path(journal, self.operation)
         self.journal = Path(path) if path else None
-        text = self._text if self._text is not None else json.dumps(self._data)
+        plan = self._for_core()
         core = self._core_client()
         hook = hook_for(progress)
         counter = _core.ApplyProgress() if hook is not None else None
         if isinstance(self._client, OpenLM):
-            call = core.apply_plan(text, path, concurrency, counter)
+            call = core.apply_plan(plan, path, concurrency, counter)
         else:
-            call = core.apply_plan(text, path, batch_size, concurrency, counter)
+            call = core.apply_plan(plan, path, batch_size, concurrency, counter)
         if hook is not None and counter is not None:
             call = Ticking(call, _on_change(counter, hook))
         items = self._given if self._given is not None else [i.item for i in self.items]
@@ -425,11 +430,11 @@ def _resumed(
     cls: type[Plan], journal: str | os.PathLike[str], client: GIS | OpenLM
 ) -> Pending[Plan]:
     call = _core_of(client).plan_resume(os.fspath(journal))
-    return Then(call, lambda text: cls._of(client, text))
+    return Then(call, lambda made: cls._of(client, made))
 
 
 def _undone(cls: type[Plan], journal: str | os.PathLike[str], gis: GIS) -> Pending[Plan]:
-    return Then(gis._core.plan_undo(os.fspath(journal)), lambda text: cls._of(gis, text))
+    return Then(gis._core.plan_undo(os.fspath(journal)), lambda made: cls._of(gis, made))
 
 
 def _core_of(client: GIS | OpenLM) -> Any:
@@ -503,7 +508,7 @@ def plan_members(
     items = list(users)
     members = [_member(u) for u in items]
     call = gis._core.plan(operation, members, json.dumps(args))
-    return Then(call, lambda text: Plan._of(gis, text, items, operation))
+    return Then(call, lambda made: Plan._of(gis, made, items, operation))
 
 
 def change(

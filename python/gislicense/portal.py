@@ -263,6 +263,8 @@ class User(Mapping[str, Any]):
 def _member(item: object) -> tuple[object, str | None, str | None]:
     """(username, current user type, current role id) of a bulk item. Anything else comes
     back as it is: the core fails that item alone, saying what it got instead."""
+    if type(item) is str:  # the common case, without Mapping's slow isinstance check
+        return item, None, None
     if isinstance(item, User):
         return item.username, item.user_type, item.role_id
     return item, None, None

@@ -278,14 +278,26 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         if !needs.offline && needs.license.is_none() {
             return Ok((offline, changed));
         }
-        for license in portal.licenses().await? {
-            let app = App::parse(&license.title).ok();
-            let is_changed = needs.license.as_deref() == Some(license.item_id.as_str());
-            let needed = is_changed || (needs.offline && app.is_some());
-            if !needed {
-                continue;
-            }
-            let holders = match portal.user_entitlements(&license.item_id).await {
+        // The licenses that matter, their holders read all at once (a few listings).
+        let needed: Vec<_> = portal
+            .licenses()
+            .await?
+            .into_iter()
+            .filter_map(|license| {
+                let app = App::parse(&license.title).ok();
+                let is_changed = needs.license.as_deref() == Some(license.item_id.as_str());
+                (is_changed || (needs.offline && app.is_some()))
+                    .then_some((license, app, is_changed))
+            })
+            .collect();
+        let read = futures::future::join_all(
+            needed
+                .iter()
+                .map(|(license, _, _)| portal.user_entitlements(&license.item_id)),
+        )
+        .await;
+        for ((license, app, is_changed), holders) in needed.into_iter().zip(read) {
+            let holders = match holders {
                 Ok(holders) => holders,
                 Err(err) if is_changed => return Err(err),
                 Err(err) => {

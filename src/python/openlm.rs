@@ -455,7 +455,7 @@ impl OpenLMClient {
         let client = self.client.clone();
         Ok(Call::new(async move {
             let plan = plan::openlm::plan_close(&client, targets, allow_all).await?;
-            Ok(plan.to_json())
+            Ok(plans::CorePlan::of(plan))
         }))
     }
 
@@ -464,7 +464,9 @@ impl OpenLMClient {
         let client = self.client.clone();
         Call::new(async move {
             let read = plan::Journal::read(&journal)?;
-            Ok(plan::openlm::plan_resume(&client, &read).await?.to_json())
+            Ok(plans::CorePlan::of(
+                plan::openlm::plan_resume(&client, &read).await?,
+            ))
         })
     }
 
@@ -472,7 +474,7 @@ impl OpenLMClient {
     #[pyo3(signature = (plan, journal, concurrency, progress=None))]
     fn apply_plan(
         &self,
-        plan: &str,
+        plan: &Bound<'_, PyAny>,
         journal: Option<std::path::PathBuf>,
         concurrency: usize,
         progress: Option<PyRef<'_, plans::ApplyProgress>>,

@@ -200,7 +200,7 @@ impl PortalClient {
         let client = self.client.clone();
         Ok(Call::new(async move {
             let plan = plan::portal::plan_operation(&client, &operation, items.0, &args).await?;
-            Ok(plan.to_json())
+            Ok(plans::CorePlan::of(plan))
         }))
     }
 
@@ -209,7 +209,9 @@ impl PortalClient {
         let client = self.client.clone();
         Call::new(async move {
             let read = plan::Journal::read(&journal)?;
-            Ok(plan::portal::plan_resume(&client, &read).await?.to_json())
+            Ok(plans::CorePlan::of(
+                plan::portal::plan_resume(&client, &read).await?,
+            ))
         })
     }
 
@@ -218,7 +220,9 @@ impl PortalClient {
         let client = self.client.clone();
         Call::new(async move {
             let read = plan::Journal::read(&journal)?;
-            Ok(plan::portal::plan_undo(&client, &read).await?.to_json())
+            Ok(plans::CorePlan::of(
+                plan::portal::plan_undo(&client, &read).await?,
+            ))
         })
     }
 
@@ -226,7 +230,7 @@ impl PortalClient {
     #[pyo3(signature = (plan, journal, batch_size, concurrency, progress=None))]
     fn apply_plan(
         &self,
-        plan: &str,
+        plan: &Bound<'_, PyAny>,
         journal: Option<PathBuf>,
         batch_size: usize,
         concurrency: usize,
