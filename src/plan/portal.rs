@@ -21,6 +21,7 @@
 //! level 1 privileges (`LEVEL_1_PRIVILEGES`; the built-in roles are level 2), and each
 //! level has a number of seats (`portals/self` → `subscriptionInfo.maxUsersPerLevel`).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -341,11 +342,13 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         .map(|rows| {
             rows.into_iter()
                 .map(|row| {
+                    let level = row.level();
+                    let role = row.role_id().unwrap_or("").to_owned();
                     let known = Known {
-                        username: row.username.clone().unwrap_or_default(),
-                        user_type: row.user_type.clone().unwrap_or_default(),
-                        role: row.role_id().unwrap_or("").to_owned(),
-                        level: row.level(),
+                        username: row.username.unwrap_or_default(),
+                        user_type: row.user_type.unwrap_or_default(),
+                        role,
+                        level,
                     };
                     (known.username.to_lowercase(), known)
                 })
@@ -591,9 +594,9 @@ fn predict(
     left: &mut Left,
 ) {
     let key = member.username.to_lowercase();
-    let found = match &state.members {
+    let found: Cow<'_, Known> = match &state.members {
         Ok(all) => match all.get(&key) {
-            Some(found) => found.clone(),
+            Some(found) => Cow::Borrowed(found),
             None => {
                 return item.not_found(format!(
                     "{} is not a member of the organization",
@@ -603,12 +606,12 @@ fn predict(
         },
         // The caller's record of the member, when it says what is needed.
         Err(why) => match (&member.user_type, &member.role) {
-            (Some(user_type), Some(role)) => Known {
+            (Some(user_type), Some(role)) => Cow::Owned(Known {
                 username: member.username.clone(),
                 user_type: user_type.clone(),
                 role: role.clone(),
                 level: None,
-            },
+            }),
             _ => return item.end(Predicted::Skipped, format!("cannot predict: {why}")),
         },
     };

@@ -84,13 +84,20 @@ impl MemberItems {
                 type_name(&name)
             )));
         }
-        let username = text(&format!("item {index}: the user name"), &name)?;
+        // The label is made only for an error: 5,000 items made it 5,000 times for nothing.
+        let username = match name.cast::<PyString>().ok().and_then(|s| s.to_cow().ok()) {
+            Some(username) => username.into_owned(),
+            None => text(&format!("item {index}: the user name"), &name)?,
+        };
         // What the caller knows only stands in when the portal cannot be read; an
-        // unreadable value is unknown, not an error.
+        // unreadable value is unknown, not an error (and None is simply not known).
+        let known = |value: &Bound<'_, PyAny>, what: &str| {
+            (!value.is_none()).then(|| text(what, value).ok()).flatten()
+        };
         Ok(Member {
             username,
-            user_type: text("user type", &user_type).ok(),
-            role: text("role", &role).ok(),
+            user_type: known(&user_type, "user type"),
+            role: known(&role, "role"),
         })
     }
 }
