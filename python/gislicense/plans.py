@@ -344,8 +344,6 @@ class Plan:
         """
         from pathlib import Path
 
-        from gislicense.openlm import OpenLM
-
         if concurrency is None:
             concurrency = DEFAULT_CONCURRENCY.get(self.operation, 8)
         path = _journal_path(journal, self.operation)
@@ -354,7 +352,10 @@ class Plan:
         core = self._core_client()
         hook = hook_for(progress)
         counter = _core.ApplyProgress() if hook is not None else None
-        if isinstance(self._client, OpenLM):
+        # Told apart by the core client: importing the OpenLM facade to ask would cost a
+        # portal change the module's load.
+        call: Pending[Any]
+        if isinstance(core, _core.OpenLMClient):
             call = core.apply_plan(plan, path, concurrency, counter)
         else:
             call = core.apply_plan(plan, path, batch_size, concurrency, counter)
