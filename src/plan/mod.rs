@@ -19,6 +19,7 @@ pub mod portal;
 use std::collections::hash_map::{Entry, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -171,7 +172,8 @@ pub struct PlanItem {
     pub steps: Vec<Action>,
     /// What the item should end as, for the planner that made it (resume plans it again).
     #[serde(default)]
-    pub wanted: Value,
+    /// Shared: 5,000 items changed alike share one.
+    pub wanted: Arc<Value>,
     /// For a predicted failure: what kind of refusal, so it reports the error the server's
     /// own refusal would have given.
     #[serde(default)]
@@ -191,7 +193,12 @@ pub enum Refusal {
 }
 
 impl PlanItem {
-    pub fn new(index: usize, item: impl Into<String>, word: &str, wanted: Value) -> PlanItem {
+    pub fn new(
+        index: usize,
+        item: impl Into<String>,
+        word: &str,
+        wanted: impl Into<Arc<Value>>,
+    ) -> PlanItem {
         PlanItem {
             index,
             item: item.into(),
@@ -199,7 +206,7 @@ impl PlanItem {
             word: word.to_owned(),
             reason: None,
             steps: Vec::new(),
-            wanted,
+            wanted: wanted.into(),
             refusal: Refusal::Invalid,
         }
     }

@@ -113,7 +113,7 @@ pub async fn plan_resume(client: &OpenLm, read: &JournalRead) -> Result<Plan> {
     let mut items = Vec::new();
     for report in read.unfinished() {
         if let Some(item) = last.items.iter().find(|i| i.index == report.index) {
-            let target: CloseTarget = serde_json::from_value(item.wanted.clone())
+            let target: CloseTarget = serde_json::from_value((*item.wanted).clone())
                 .map_err(|e| Error::invalid(format!("the journal's plan cannot be read: {e}")))?;
             items.push((item.index, Ok(target)));
         }
