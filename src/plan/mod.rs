@@ -745,6 +745,16 @@ mod tests {
         sent: Mutex<Vec<String>>,
     }
 
+    impl Fake {
+        fn refusing(names: &[&str]) -> Fake {
+            Fake {
+                state: Mutex::new(HashMap::new()),
+                refuse: names.iter().map(|n| (*n).to_owned()).collect(),
+                sent: Mutex::new(Vec::new()),
+            }
+        }
+    }
+
     impl Executor for Fake {
         fn batch_key(&self, action: &Action) -> (String, usize) {
             (action.name().to_owned(), 2)
@@ -834,11 +844,7 @@ mod tests {
             member(4, "moved", vec![release("moved")]),
         ];
         plan.items[3].end(Predicted::Failed, "no seat left");
-        let fake = Fake {
-            state: Mutex::new(HashMap::new()),
-            refuse: vec!["bob".into()],
-            sent: Mutex::new(Vec::new()),
-        };
+        let fake = Fake::refusing(&["bob"]);
         let dir = std::env::temp_dir().join(format!("gislicense-plan-{}", std::process::id()));
         let path = dir.join("journal.jsonl");
         let journal = Journal::create(&path).unwrap();
@@ -916,11 +922,7 @@ mod tests {
             member(1, "gone2", vec![release("gone2"), user_type("gone2")]),
             member(2, "here", vec![release("here")]),
         ];
-        let fake = Rechecking(Fake {
-            state: Mutex::new(HashMap::new()),
-            refuse: vec![],
-            sent: Mutex::new(Vec::new()),
-        });
+        let fake = Rechecking(Fake::refusing(&[]));
         let dir = std::env::temp_dir().join(format!("gislicense-plan-so-{}", std::process::id()));
         let path = dir.join("journal.jsonl");
         let journal = Journal::create(&path).unwrap();

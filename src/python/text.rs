@@ -92,7 +92,11 @@ impl MemberItems {
         // What the caller knows only stands in when the portal cannot be read; an
         // unreadable value is unknown, not an error (and None is simply not known).
         let known = |value: &Bound<'_, PyAny>, what: &str| {
-            (!value.is_none()).then(|| text(what, value).ok()).flatten()
+            if value.is_none() {
+                None
+            } else {
+                text(what, value).ok()
+            }
         };
         Ok(Member {
             username,
