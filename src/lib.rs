@@ -17,4 +17,8 @@ pub mod sandbox;
 #[cfg(feature = "python")]
 mod python;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use error::{Error, Result};

@@ -295,7 +295,7 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         let read = futures::future::join_all(
             needed
                 .iter()
-                .map(|(license, _, _)| portal.user_entitlements(&license.item_id)),
+                .map(|(license, _, _)| portal.holders(&license.item_id)),
         )
         .await;
         for ((license, app, is_changed), holders) in needed.into_iter().zip(read) {

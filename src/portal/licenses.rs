@@ -7,6 +7,7 @@
 //! `portaladmin/system/licenses/releaseLicense` (username; ArcGIS Pro only), and Enterprise
 //! on Kubernetes 11.3+ `admin/orgs/<orgID>/license/releaseLicense` (username, appId).
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::bulk::{self, Outcome, Reread};
@@ -15,7 +16,7 @@ use crate::http::Effect;
 use crate::plan::{self, portal::Guards};
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
-use crate::portal::paging::paged;
+use crate::portal::paging::{self, paged};
 use crate::portal::url::path_segment;
 use crate::portal::users::{check_username, Member};
 
@@ -214,19 +215,8 @@ pub struct UserEntitlement {
 impl UserEntitlement {
     fn from_json(raw: Map<String, Value>) -> Option<UserEntitlement> {
         let username = raw.get("username")?.as_str()?.to_owned();
-        let entitlements = match raw.get("entitlements") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            _ => vec![],
-        };
-        let disconnected = match raw.get("disconnected") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-            _ => false,
-        };
+        let entitlements = texts(raw.get("entitlements"));
+        let disconnected = flag(raw.get("disconnected"));
         let last_login_ms = raw
             .get("lastLogin")
             .and_then(Value::as_i64)
@@ -239,6 +229,64 @@ impl UserEntitlement {
             raw,
         })
     }
+}
+
+/// The text items of a JSON array (others are skipped); none for anything else.
+fn texts(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// `true`, or the text "true" in any case.
+fn flag(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// A license's holder as planning reads them: only who, what and whether it is checked
+/// out, read as [`UserEntitlement`] reads them.
+#[derive(Debug, Deserialize)]
+pub struct HolderRow {
+    #[serde(default, deserialize_with = "paging::text")]
+    username: Option<String>,
+    #[serde(default)]
+    entitlements: Option<Value>,
+    #[serde(default)]
+    disconnected: Option<Value>,
+}
+
+impl HolderRow {
+    /// None for a row without a user name, which [`UserEntitlement`] skips too.
+    fn holder(self) -> Option<Holder> {
+        Some(Holder {
+            username: self.username?,
+            entitlements: texts(self.entitlements.as_ref()),
+            disconnected: flag(self.disconnected.as_ref()),
+        })
+    }
+}
+
+impl paging::Row for HolderRow {
+    fn key(&self) -> String {
+        self.username.clone().unwrap_or_default()
+    }
+}
+
+/// A holder of a license: who, their entitlements, and whether it is checked out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holder {
+    pub username: String,
+    pub entitlements: Vec<String>,
+    pub disconnected: bool,
 }
 
 /// Bought, assigned and left of one entitlement.
@@ -410,6 +458,17 @@ impl Portal {
             .into_iter()
             .filter_map(UserEntitlement::from_json)
             .collect())
+    }
+
+    /// Who holds what under a license, as planning needs it: [`Portal::user_entitlements`]
+    /// without each holder's whole record.
+    pub async fn holders(&self, item_id: &str) -> Result<Vec<Holder>> {
+        let path = format!(
+            "content/listings/{}/userEntitlements",
+            path_segment(item_id)
+        );
+        let rows: Vec<HolderRow> = paging::rows(self, &path, &[]).await?;
+        Ok(rows.into_iter().filter_map(HolderRow::holder).collect())
     }
 
     /// One member's entitlements under a license; None when they hold none.
@@ -684,6 +743,53 @@ impl Portal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holders_are_read_as_whole_records_are() {
+        let page: paging::RowsPage<HolderRow> = serde_json::from_str(
+            r#"{"total": 3, "userEntitlements": [
+                {"username": "ann", "entitlements": ["desktopAdvN", 7, "3DAnalystN"],
+                 "disconnected": "TRUE", "lastLogin": 1, "extra": {"a": [1]}},
+                {"username": 5, "entitlements": ["desktopBasicN"]},
+                {"username": "bob", "entitlements": "desktopAdvN", "disconnected": 1}
+            ]}"#,
+        )
+        .unwrap();
+        let rows: Vec<Value> = serde_json::from_str::<Map<String, Value>>(
+            r#"{"users": [
+                {"username": "ann", "entitlements": ["desktopAdvN", 7, "3DAnalystN"],
+                 "disconnected": "TRUE", "lastLogin": 1, "extra": {"a": [1]}},
+                {"username": 5, "entitlements": ["desktopBasicN"]},
+                {"username": "bob", "entitlements": "desktopAdvN", "disconnected": 1}
+            ]}"#,
+        )
+        .unwrap()["users"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let whole: Vec<Holder> = rows
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(raw) => UserEntitlement::from_json(raw),
+                _ => None,
+            })
+            .map(|u| Holder {
+                username: u.username,
+                entitlements: u.entitlements,
+                disconnected: u.disconnected,
+            })
+            .collect();
+        let read: Vec<Holder> = page
+            .rows
+            .into_iter()
+            .filter_map(HolderRow::holder)
+            .collect();
+        assert_eq!(read, whole);
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].entitlements, ["desktopAdvN", "3DAnalystN"]);
+        assert!(read[0].disconnected);
+        assert!(read[1].entitlements.is_empty() && !read[1].disconnected);
+    }
 
     #[test]
     fn versions_compare_by_number() {

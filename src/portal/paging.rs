@@ -3,14 +3,17 @@
 //! when it does not. The bounds every listing keeps are in [`crate::paging`].
 
 use std::future::Future;
+use std::marker::PhantomData;
 
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::http::Effect;
 use crate::paging;
 use crate::portal::client::{Portal, Root};
-use crate::portal::envelope::number;
+use crate::portal::envelope::{self, number};
 
 /// The largest page the portal serves.
 pub const PAGE_SIZE: usize = 100;
@@ -81,6 +84,140 @@ impl Listing for Objects<'_> {
             .find_map(|key| item.get(*key).and_then(Value::as_str))
             .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
     }
+}
+
+/// An item of a listing read straight into a struct of the few fields a caller needs (no
+/// JSON object per item: a listing of 10,000 members is 10 MB of JSON).
+pub(crate) trait Row: DeserializeOwned {
+    /// What tells one listed item from another (see [`Listing::key`]).
+    fn key(&self) -> String;
+}
+
+/// A page of a listing read as [`Row`]s: the members (`users`) or a license's holders
+/// (`userEntitlements`).
+#[derive(Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+pub(crate) struct RowsPage<T> {
+    #[serde(default)]
+    pub(crate) total: Option<Value>,
+    #[serde(rename = "nextStart", default)]
+    next_start: Option<Value>,
+    #[serde(alias = "users", alias = "userEntitlements", default = "Vec::new")]
+    pub(crate) rows: Vec<T>,
+    /// The envelope's marks: an error reply has one.
+    #[serde(default)]
+    error: Option<IgnoredAny>,
+    #[serde(default)]
+    status: Option<IgnoredAny>,
+}
+
+impl<T: DeserializeOwned> envelope::Enveloped for RowsPage<T> {
+    fn marked(&self) -> bool {
+        self.error.is_some() || self.status.is_some()
+    }
+}
+
+struct Rows<'a, T> {
+    portal: &'a Portal,
+    path: &'a str,
+    params: &'a [(&'a str, String)],
+    row: PhantomData<T>,
+}
+
+impl<T: Row> Listing for Rows<'_, T> {
+    type Page = RowsPage<T>;
+    type Item = T;
+
+    async fn page(&self, start: usize) -> Result<Self::Page> {
+        let fields = page_fields(self.params, start);
+        self.portal
+            .call_as(Root::Sharing, self.path, &fields, Effect::Read)
+            .await
+    }
+
+    fn total(&self, page: &Self::Page) -> Option<i64> {
+        number(page.total.as_ref())
+    }
+
+    fn next_start(&self, page: &Self::Page) -> Option<i64> {
+        number(page.next_start.as_ref())
+    }
+
+    fn take(&self, page: &mut Self::Page) -> Vec<T> {
+        std::mem::take(&mut page.rows)
+    }
+
+    fn key(&self, item: &T) -> String {
+        item.key()
+    }
+}
+
+/// Every item of the listing at `path`, read as [`Row`]s (see [`list`]).
+pub(crate) async fn rows<T: Row>(
+    portal: &Portal,
+    path: &str,
+    params: &[(&str, String)],
+) -> Result<Vec<T>> {
+    let listing = Rows {
+        portal,
+        path,
+        params,
+        row: PhantomData,
+    };
+    list(portal.url(), &listing, None).await
+}
+
+/// Text, or None for a value of another kind (a number, null, an object), which is skipped.
+pub(crate) fn text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Text)
 }
 
 /// The request's fields for the page at `start`.

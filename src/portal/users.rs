@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -23,13 +22,17 @@ pub const MAX_USER_TYPE_BATCH: usize = 100;
 /// than text is None, as it would be read from the whole member.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MemberRow {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "paging::text")]
     pub username: Option<String>,
-    #[serde(rename = "userLicenseTypeId", default, deserialize_with = "text")]
+    #[serde(
+        rename = "userLicenseTypeId",
+        default,
+        deserialize_with = "paging::text"
+    )]
     pub user_type: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "paging::text")]
     pub role: Option<String>,
-    #[serde(rename = "roleId", default, deserialize_with = "text")]
+    #[serde(rename = "roleId", default, deserialize_with = "paging::text")]
     role_id: Option<String>,
     /// "1" or "2" (sent as text, sometimes as a number).
     #[serde(default)]
@@ -61,58 +64,9 @@ pub struct MemberSearch {
     pub max: Option<usize>,
 }
 
-/// A page of the member listing, read as [`MemberRow`]s.
-#[derive(Deserialize)]
-struct MemberPage {
-    #[serde(default)]
-    total: Option<Value>,
-    #[serde(rename = "nextStart", default)]
-    next_start: Option<Value>,
-    #[serde(default)]
-    users: Vec<MemberRow>,
-    /// The envelope's marks: an error reply has one.
-    #[serde(default)]
-    error: Option<IgnoredAny>,
-    #[serde(default)]
-    status: Option<IgnoredAny>,
-}
-
-impl envelope::Enveloped for MemberPage {
-    fn marked(&self) -> bool {
-        self.error.is_some() || self.status.is_some()
-    }
-}
-
-/// The organization's members, sorted by user name, read as rows.
-struct MemberRows<'a> {
-    portal: &'a Portal,
-}
-
-impl paging::Listing for MemberRows<'_> {
-    type Page = MemberPage;
-    type Item = MemberRow;
-
-    async fn page(&self, start: usize) -> Result<MemberPage> {
-        let fields = paging::page_fields(&member_listing_order(), start);
-        self.portal
-            .call_as(Root::Sharing, "portals/self/users", &fields, Effect::Read)
-            .await
-    }
-
-    fn total(&self, page: &MemberPage) -> Option<i64> {
-        number(page.total.as_ref())
-    }
-
-    fn next_start(&self, page: &MemberPage) -> Option<i64> {
-        number(page.next_start.as_ref())
-    }
-
-    fn take(&self, page: &mut MemberPage) -> Vec<MemberRow> {
-        std::mem::take(&mut page.users)
-    }
-
-    fn key(&self, item: &MemberRow) -> String {
-        item.username.clone().unwrap_or_default()
+impl paging::Row for MemberRow {
+    fn key(&self) -> String {
+        self.username.clone().unwrap_or_default()
     }
 }
 
@@ -124,59 +78,6 @@ fn member_listing_order() -> Vec<(&'static str, String)> {
         ("sortOrder", "asc".to_owned()),
         ("excludeSystemUsers", "true".to_owned()),
     ]
-}
-
-/// Text, or None for a value of another kind (a number, null, an object), which is skipped.
-fn text<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<String>, D::Error> {
-    struct Text;
-    impl<'de> Visitor<'de> for Text {
-        type Value = Option<String>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-            Ok(Some(v.to_owned()))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_seq<A: de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-        fn visit_map<A: de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-    }
-    deserializer.deserialize_any(Text)
 }
 
 /// A member of the organization, as the portal described it.
@@ -487,8 +388,8 @@ impl Portal {
     /// what planning a change needs of the whole organization, at a fraction of the cost
     /// of [`Portal::search_users`] (a member of 20 fields is read as 3).
     pub async fn member_rows(&self) -> Result<Vec<MemberRow>> {
-        let listing = MemberRows { portal: self };
-        let rows = paging::list(self.url(), &listing, None).await?;
+        let rows: Vec<MemberRow> =
+            paging::rows(self, "portals/self/users", &member_listing_order()).await?;
         Ok(rows.into_iter().filter(|r| r.username.is_some()).collect())
     }
 
@@ -911,7 +812,7 @@ mod tests {
 
     #[test]
     fn member_rows_read_fields_of_another_kind_as_none() {
-        let page: MemberPage = serde_json::from_str(
+        let page: paging::RowsPage<MemberRow> = serde_json::from_str(
             r#"{"total": "3", "start": 1, "users": [
                 {"username": "ann", "userLicenseTypeId": "creatorUT", "role": "org_user",
                  "roleId": "abc123", "groups": [{"id": 1}], "thumbnail": null},
@@ -920,7 +821,7 @@ mod tests {
             ]}"#,
         )
         .unwrap();
-        let rows = &page.users;
+        let rows = &page.rows;
         assert_eq!(rows[0].username.as_deref(), Some("ann"));
         assert_eq!(rows[0].role_id(), Some("abc123"));
         assert_eq!(rows[1].username, None);
