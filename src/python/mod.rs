@@ -21,6 +21,8 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    #[cfg(feature = "mimalloc")]
+    crate::tune_allocator();
     // Before Python finalizes, the runtime's threads stop calling into it (see exit.rs).
     let before_exit = wrap_pyfunction!(exit::before_exit, m)?;
     m.py()
