@@ -65,6 +65,12 @@ pub enum Error {
     )]
     OutcomeUnknown { url: String, cause: String },
 
+    /// A listing the server will not serve whole: a portal pages through only the first
+    /// 10,000 results of a search, and gislicense could not split the listing into parts
+    /// each within that window. Never a silently short list.
+    #[error("{url} serves only part of this listing: {message}")]
+    ListingCutOff { url: String, message: String },
+
     /// The reply is not what the protocol promises: HTML, garbage, truncated XML or JSON.
     #[error("unreadable reply from {url} (HTTP {status}): {problem}; the reply starts with: {body_start:?}")]
     UnreadableReply {
@@ -122,6 +128,7 @@ impl Error {
             Error::Server { .. } => "server",
             Error::UnreadableReply { .. } => "unreadable_reply",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
+            Error::ListingCutOff { .. } => "listing_cut_off",
         }
     }
 
@@ -148,6 +155,7 @@ impl Error {
             } => server_error_text(None, *status, *code, message, details),
             Error::UnreadableReply { problem, .. } => format!("unreadable reply: {problem}"),
             Error::OutcomeUnknown { cause, .. } => format!("result unknown: {cause}"),
+            Error::ListingCutOff { message, .. } => format!("listing cut off: {message}"),
         }
     }
 
@@ -164,7 +172,8 @@ impl Error {
             | Error::NotFound { url, .. }
             | Error::Server { url, .. }
             | Error::UnreadableReply { url, .. }
-            | Error::OutcomeUnknown { url, .. } => Some(url),
+            | Error::OutcomeUnknown { url, .. }
+            | Error::ListingCutOff { url, .. } => Some(url),
         }
     }
 }

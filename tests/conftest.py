@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import http.server
+import json
 import socketserver
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,30 @@ def _journals_in_tmp(
 ) -> None:
     """Journals of applied changes go to a temporary folder, not the user's data folder."""
     monkeypatch.setenv("GISLICENSE_JOURNAL_DIR", str(tmp_path_factory.mktemp("journals")))
+
+
+def sb_post(sb: gislicense.Sandbox, path: str, fields: dict[str, str]) -> Any:
+    """A request made by hand with a fresh token, as a script using urllib would."""
+    import os
+    import ssl
+    import urllib.parse
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=os.fspath(sb.ca_file))
+
+    def post(url: str, data: dict[str, str]) -> Any:
+        body = urllib.parse.urlencode({**data, "f": "json"}).encode()
+        request = urllib.request.Request(url, data=body, headers={"Referer": "raw"})
+        with urllib.request.urlopen(request, context=context) as answer:
+            return json.loads(answer.read())
+
+    token = post(
+        sb.portal_url + "/sharing/rest/generateToken",
+        {
+            "username": sb.admin_username,
+            "password": sb.admin_password,
+            "client": "referer",
+            "referer": "raw",
+        },
+    )["token"]
+    return post(sb.portal_url + path, {**fields, "token": token})

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import sb_post
 
 import gislicense
 from gislicense import (
@@ -232,33 +233,6 @@ def test_server_refusals_raise_with_the_servers_messages(sb: gislicense.Sandbox)
     # The official client's classic release sends no username: the portal refuses it.
     reply = sb_post(sb, "/portaladmin/license/releaseLicense", {})
     assert reply["status"] == "error" and "'username' must be specified." in reply["messages"]
-
-
-def sb_post(sb: gislicense.Sandbox, path: str, fields: dict[str, str]) -> Any:
-    """A request made by hand with a fresh token, as a script using urllib would."""
-    import os
-    import ssl
-    import urllib.parse
-    import urllib.request
-
-    context = ssl.create_default_context(cafile=os.fspath(sb.ca_file))
-
-    def post(url: str, data: dict[str, str]) -> Any:
-        body = urllib.parse.urlencode({**data, "f": "json"}).encode()
-        request = urllib.request.Request(url, data=body, headers={"Referer": "raw"})
-        with urllib.request.urlopen(request, context=context) as answer:
-            return json.loads(answer.read())
-
-    token = post(
-        sb.portal_url + "/sharing/rest/generateToken",
-        {
-            "username": sb.admin_username,
-            "password": sb.admin_password,
-            "client": "referer",
-            "referer": "raw",
-        },
-    )["token"]
-    return post(sb.portal_url + path, {**fields, "token": token})
 
 
 def test_an_ordinary_member_is_denied(sb: gislicense.Sandbox) -> None:

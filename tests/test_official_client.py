@@ -39,6 +39,14 @@ SCRIPT = textwrap.dedent(
         "me": gis.users.me.username,
         "org": gis.properties.id,
         "members": len(gis.users.search(max_users=10000)),
+        # Searches as the official client sends them: scoped with its own accountid term,
+        # and the organization's own search (portals/self/users/search).
+        "a_members": [u.username for u in gis.users.search("username:a*", max_users=1000)],
+        "org_search": [u.username for u in gis.users.org_search("username:a*")],
+        "either": len(gis.users.search(
+            "userlicensetype:viewerUT OR userlicensetype:creatorUT", max_users=1000
+        )),
+        "a_count": gis.users.advanced_search("username:a*", return_count=True),
         "types": sorted(t["id"] for t in gis.users.license_types),
         "before": before,
         "changed": changed,
@@ -81,6 +89,14 @@ def test_the_official_client_signs_in_lists_and_changes_a_user_type(
     assert seen["me"] == sb.admin_username
     assert seen["org"] == "0123456789ABCDEF"
     assert seen["members"] == 250
+    members = sb.portal_users()
+    a_members = sorted(u["username"] for u in members if u["username"].startswith("a"))
+    assert a_members
+    assert seen["a_members"] == a_members
+    assert sorted(seen["org_search"]) == a_members
+    assert seen["a_count"] == len(a_members)
+    either = [u for u in members if u["userLicenseTypeId"] in ("viewerUT", "creatorUT")]
+    assert seen["either"] == len(either)
     assert "creatorUT" in seen["types"]
     assert (seen["before"], seen["changed"], seen["role"], seen["after"]) == (
         "viewerUT",

@@ -19,7 +19,9 @@ __all__ = [
     "BulkOperationError",
     "GisLicenseError",
     "InvalidInputError",
+    "ListingCutOffError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RequestTimeoutError",
     "ServerError",
@@ -136,6 +138,17 @@ class OutcomeUnknownError(GisLicenseError):
     not be read, or said neither done nor refused. The change may have happened: look at the
     current state before repeating it. Bulk operations do that themselves and report
     ``"unknown"`` only for the items a re-read could not settle.
+    """
+
+
+class ListingCutOffError(GisLicenseError):
+    """The server will not serve this listing whole, and gislicense could not work around it.
+
+    A portal pages through only the first 10,000 results of a search ("Only the first
+    10,000 results can be paginated"). gislicense splits a member search that matches more
+    into parts by user name, each within that window; this error says what could not be
+    reached that way (a license's holders cannot be split: the listing takes no query).
+    It is raised instead of returning a list that is silently short.
     """
 
 

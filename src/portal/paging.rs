@@ -9,11 +9,12 @@ use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::Effect;
 use crate::paging;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
+use crate::portal::users::MemberSearch;
 
 /// The largest page the portal serves.
 pub const PAGE_SIZE: usize = 100;
@@ -34,13 +35,30 @@ pub(crate) trait Listing {
     fn take(&self, page: &mut Self::Page) -> Vec<Self::Item>;
     /// What tells one listed item from another (a repeating page is caught by it).
     fn key(&self, item: &Self::Item) -> String;
+    /// The path it lists: whether the portal windows it depends on it ([`windowed`]).
+    fn path(&self) -> &str;
+}
+
+/// The most results of one search a portal pages through: "Only the first 10,000 results
+/// can be paginated" (Esri's REST API, considerations and limitations). Past it pages come
+/// back empty while `total` still counts every match.
+pub const SEARCH_WINDOW: usize = 10_000;
+
+/// Whether the portal serves only the first [`SEARCH_WINDOW`] items of the listing at
+/// `path`: its searches, and a license's holders (large organizations see the official
+/// client's `License.all()` stop at 10,000: Esri/arcgis-python-api#1815). The member
+/// listing `portals/self/users` is not a search: the official client lists 15,000 members
+/// with it in its own documentation.
+pub(crate) fn windowed(path: &str) -> bool {
+    let path = path.to_ascii_lowercase();
+    path == "community/users" || path.ends_with("/search") || path.ends_with("/userentitlements")
 }
 
 /// A listing read as JSON objects, its items under `list_key`.
 struct Objects<'a> {
     portal: &'a Portal,
     path: &'a str,
-    params: &'a [(&'a str, String)],
+    params: Vec<(&'a str, String)>,
     list_key: &'a str,
 }
 
@@ -49,7 +67,7 @@ impl Listing for Objects<'_> {
     type Item = Map<String, Value>;
 
     async fn page(&self, start: usize) -> Result<Self::Page> {
-        let fields = page_fields(self.params, start);
+        let fields = page_fields(&self.params, start);
         self.portal
             .call(Root::Sharing, self.path, &fields, Effect::Read)
             .await
@@ -83,6 +101,10 @@ impl Listing for Objects<'_> {
             .iter()
             .find_map(|key| item.get(*key).and_then(Value::as_str))
             .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
+    }
+
+    fn path(&self) -> &str {
+        self.path
     }
 }
 
@@ -149,6 +171,10 @@ impl<T: Row> Listing for Rows<'_, T> {
 
     fn key(&self, item: &T) -> String {
         item.key()
+    }
+
+    fn path(&self) -> &str {
+        self.path
     }
 }
 
@@ -242,31 +268,74 @@ pub(crate) async fn paged(
     let listing = Objects {
         portal,
         path,
-        params,
+        params: params.to_vec(),
         list_key,
     };
     list(portal.url(), &listing, max).await
 }
 
+/// Every member `search` finds, as JSON objects (see [`search`]).
+pub(crate) async fn searched(
+    portal: &Portal,
+    search: &MemberSearch,
+) -> Result<Vec<Map<String, Value>>> {
+    let listing = |search: MemberSearch| Objects {
+        portal,
+        path: search.path,
+        params: search.params,
+        list_key: search.list_key,
+    };
+    self::search(portal.url(), search, &listing).await
+}
+
 /// Every item of a listing: the first page gives `total`, and the others are fetched
 /// concurrently, in the server's order; without a total, `nextStart` is followed. Stops at
-/// `max` items.
+/// `max` items. A windowed listing with more items than the window is an error (a member
+/// search is split instead: [`search`]).
 pub(crate) async fn list<L: Listing>(
     url: &str,
     listing: &L,
     max: Option<usize>,
 ) -> Result<Vec<L::Item>> {
+    match list_within(url, listing, max).await? {
+        Listed::All(items) => Ok(items),
+        Listed::PastWindow { total } => Err(Error::ListingCutOff {
+            url: url.to_owned(),
+            message: format!(
+                "{} has {total} items, and the portal pages through only the first \
+                 {SEARCH_WINDOW} of them; this listing takes no query to split it by",
+                listing.path()
+            ),
+        }),
+    }
+}
+
+/// What [`list_within`] read.
+enum Listed<T> {
+    All(Vec<T>),
+    /// More than the [`SEARCH_WINDOW`] of a windowed listing: nothing past the first page
+    /// is fetched.
+    PastWindow {
+        total: u64,
+    },
+}
+
+async fn list_within<L: Listing>(
+    url: &str,
+    listing: &L,
+    max: Option<usize>,
+) -> Result<Listed<L::Item>> {
     let mut first = listing.page(1).await?;
     let mut all = listing.take(&mut first);
     match listing.total(&first) {
         Some(total) => {
-            let starts = paging::later_starts(
-                url,
-                total.max(0) as u64,
-                PAGE_SIZE as u64,
-                1,
-                max.map(|m| m as u64),
-            )?;
+            let total = total.max(0) as u64;
+            let wanted = max.map_or(total, |m| total.min(m as u64));
+            if wanted > SEARCH_WINDOW as u64 && windowed(listing.path()) {
+                return Ok(Listed::PastWindow { total });
+            }
+            let starts =
+                paging::later_starts(url, total, PAGE_SIZE as u64, 1, max.map(|m| m as u64))?;
             let pages = paging::fetch_pages(
                 url,
                 starts,
@@ -305,5 +374,178 @@ pub(crate) async fn list<L: Listing>(
     if let Some(max) = max {
         all.truncate(max);
     }
+    Ok(Listed::All(all))
+}
+
+/// Characters a user name may begin with, in the order a portal sorts user names
+/// (case aside): the splits of a search past the window are read in this order.
+const NAME_CHARS: &str = "-.0123456789@_abcdefghijklmnopqrstuvwxyz";
+
+/// How deep a search is split by user name before giving up (a prefix this long that still
+/// matches more than 10,000 members is not a real organization's).
+const MAX_SPLIT_DEPTH: usize = 6;
+
+/// Every member a search matches, in user name order. A search matching more than the
+/// portal's [`SEARCH_WINDOW`] is split by the beginning of the user name (`a*`, `b*`..., and
+/// deeper where a part is still too large), each part within the window; the parts must
+/// account for every match, or the search is a [`Error::ListingCutOff`] that says how many
+/// could not be reached.
+pub(crate) async fn search<L, F>(url: &str, search: &MemberSearch, make: &F) -> Result<Vec<L::Item>>
+where
+    L: Listing,
+    F: Fn(MemberSearch) -> L,
+{
+    let listing = make(search.clone());
+    let total = match list_within(url, &listing, search.max).await? {
+        Listed::All(items) => return Ok(items),
+        Listed::PastWindow { total } => total,
+    };
+    // Parts are read depth first, in user name order: a part still too large is replaced
+    // by its own parts.
+    let mut all = Vec::new();
+    let mut parts: Vec<(String, bool)> = name_parts("").into_iter().rev().collect();
+    while let Some((part, begins)) = parts.pop() {
+        let cut_off = || Error::ListingCutOff {
+            url: url.to_owned(),
+            message: format!(
+                "even the members whose user names begin with {part:?} are more than the \
+                 {SEARCH_WINDOW} a portal pages through: narrow the search"
+            ),
+        };
+        let narrowed = search.narrowed(&part, begins).ok_or_else(cut_off)?;
+        match list_within(url, &make(narrowed), None).await? {
+            Listed::All(items) => all.extend(items),
+            Listed::PastWindow { .. } if begins && part.chars().count() < MAX_SPLIT_DEPTH => {
+                parts.extend(name_parts(&part).into_iter().rev());
+            }
+            Listed::PastWindow { .. } => return Err(cut_off()),
+        }
+    }
+    if (all.len() as u64) < total {
+        return Err(Error::ListingCutOff {
+            url: url.to_owned(),
+            message: format!(
+                "the search matches {total} members and the portal pages through only the \
+                 first {SEARCH_WINDOW} of a search; split by user name, gislicense reached {} \
+                 of them (the others have user names beginning with characters it does not \
+                 split by): narrow the search",
+                all.len()
+            ),
+        });
+    }
+    if let Some(max) = search.max {
+        all.truncate(max);
+    }
     Ok(all)
+}
+
+/// The parts of the user names beginning with `prefix`, in order: the name `prefix` itself
+/// (exactly), then the names beginning with `prefix` and each next character.
+fn name_parts(prefix: &str) -> Vec<(String, bool)> {
+    let whole = (!prefix.is_empty()).then(|| (prefix.to_owned(), false));
+    whole
+        .into_iter()
+        .chain(NAME_CHARS.chars().map(|c| (format!("{prefix}{c}"), true)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A listing of `total` numbered items at `path`, counting the pages asked for.
+    struct Numbers {
+        path: &'static str,
+        total: usize,
+        asked: AtomicUsize,
+    }
+
+    impl Listing for Numbers {
+        type Page = Vec<usize>;
+        type Item = usize;
+
+        async fn page(&self, start: usize) -> Result<Vec<usize>> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            Ok((start..start + PAGE_SIZE)
+                .filter(|n| *n <= self.total)
+                .collect())
+        }
+        fn total(&self, _: &Vec<usize>) -> Option<i64> {
+            Some(self.total as i64)
+        }
+        fn next_start(&self, _: &Vec<usize>) -> Option<i64> {
+            None
+        }
+        fn take(&self, page: &mut Vec<usize>) -> Vec<usize> {
+            std::mem::take(page)
+        }
+        fn key(&self, item: &usize) -> String {
+            item.to_string()
+        }
+        fn path(&self) -> &str {
+            self.path
+        }
+    }
+
+    #[tokio::test]
+    async fn a_windowed_listing_past_the_window_is_an_error_after_one_page() {
+        let holders = Numbers {
+            path: "content/listings/abc/userEntitlements",
+            total: 12_000,
+            asked: AtomicUsize::new(0),
+        };
+        let err = list("https://portal", &holders, None).await.unwrap_err();
+        assert_eq!(err.kind(), "listing_cut_off");
+        assert!(err.to_string().contains("12000 items"), "{err}");
+        assert!(err.to_string().contains("first 10000"), "{err}");
+        assert_eq!(holders.asked.load(Ordering::SeqCst), 1);
+        // Asking for no more than the window reads it.
+        let some = list("https://portal", &holders, Some(250)).await.unwrap();
+        assert_eq!(some.len(), 250);
+        // The member listing is not windowed.
+        let members = Numbers {
+            path: "portals/self/users",
+            total: 12_000,
+            asked: AtomicUsize::new(0),
+        };
+        assert_eq!(
+            list("https://portal", &members, None).await.unwrap().len(),
+            12_000
+        );
+        assert!(windowed("community/users") && windowed("portals/self/users/search"));
+        assert!(!windowed("portals/self/users"));
+    }
+
+    #[test]
+    fn a_search_splits_by_user_name_in_order() {
+        let parts: Vec<String> = name_parts("ab").into_iter().map(|(p, _)| p).collect();
+        assert_eq!(parts[0], "ab");
+        assert_eq!(parts[1], "ab-");
+        assert_eq!(parts.last().unwrap(), "abz");
+        let mut sorted = parts.clone();
+        sorted.sort();
+        assert_eq!(parts, sorted, "parts are read in user name order");
+        let search = MemberSearch {
+            path: "community/users",
+            params: vec![
+                ("q", "(*) AND orgid:X".into()),
+                ("sortField", "username".into()),
+            ],
+            list_key: "results",
+            max: Some(5),
+        };
+        let narrowed = search.narrowed("-a", true).unwrap();
+        assert_eq!(narrowed.params[0].1, "((*) AND orgid:X) AND username:\\-a*");
+        assert_eq!(narrowed.params[1].1, "username");
+        assert_eq!(narrowed.max, None);
+        let listing = MemberSearch {
+            path: "portals/self/users",
+            params: vec![],
+            list_key: "users",
+            max: None,
+        };
+        assert!(listing.narrowed("a", true).is_none());
+    }
 }

@@ -57,11 +57,47 @@ impl MemberRow {
 
 /// A search for members as a Portal listing: its path, its fields (without `start` and
 /// `num`), the key its items come under, and the most members wanted.
+#[derive(Debug, Clone)]
 pub struct MemberSearch {
     pub path: &'static str,
     pub params: Vec<(&'static str, String)>,
     pub list_key: &'static str,
     pub max: Option<usize>,
+}
+
+impl MemberSearch {
+    /// The same search for the members whose user name is `part`, or begins with it when
+    /// `begins`: a part of a search too large for the portal's window (see
+    /// [`paging::search`]). None for a listing that takes no query.
+    pub fn narrowed(&self, part: &str, begins: bool) -> Option<MemberSearch> {
+        let (_, q) = self.params.iter().find(|(key, _)| *key == "q")?;
+        // Characters the query syntax gives a meaning are escaped with a backslash.
+        let mut name = String::new();
+        for c in part.chars() {
+            if "+-&|!(){}[]^\"~*?:\\/ ".contains(c) {
+                name.push('\\');
+            }
+            name.push(c);
+        }
+        let q = format!("({q}) AND username:{name}{}", if begins { "*" } else { "" });
+        let mut narrowed = self.clone();
+        narrowed.params = self
+            .params
+            .iter()
+            .map(|(key, value)| {
+                (
+                    *key,
+                    if *key == "q" {
+                        q.clone()
+                    } else {
+                        value.clone()
+                    },
+                )
+            })
+            .collect();
+        narrowed.max = None;
+        Some(narrowed)
+    }
 }
 
 impl paging::Row for MemberRow {
@@ -398,14 +434,7 @@ impl Portal {
         let Some(search) = self.member_search(query).await? else {
             return Ok(vec![]);
         };
-        let found = paged(
-            self,
-            search.path,
-            &search.params,
-            search.list_key,
-            search.max,
-        )
-        .await?;
+        let found = paging::searched(self, &search).await?;
         Ok(found.into_iter().map(User::from_json).collect())
     }
 

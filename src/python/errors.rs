@@ -28,6 +28,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::Server { .. } => "ServerError",
         Error::UnreadableReply { .. } => "UnreadableReplyError",
         Error::OutcomeUnknown { .. } => "OutcomeUnknownError",
+        Error::ListingCutOff { .. } => "ListingCutOffError",
     }
 }
 

@@ -27,12 +27,12 @@ pub async fn members(
     wrap: &Py<PyAny>,
 ) -> Result<Vec<Py<PyAny>>> {
     let _paused = CollectorPause::start();
-    let listing = PyListing {
+    let listing = |search| PyListing {
         portal,
         search,
         wrap,
     };
-    let items = paging::list(portal.url(), &listing, search.max).await?;
+    let items = paging::search(portal.url(), search, &listing).await?;
     Ok(items.into_iter().map(|item| item.object).collect())
 }
 
@@ -120,7 +120,7 @@ struct PyPage {
 
 struct PyListing<'a> {
     portal: &'a Portal,
-    search: &'a MemberSearch,
+    search: MemberSearch,
     wrap: &'a Py<PyAny>,
 }
 
@@ -150,6 +150,10 @@ impl Listing for PyListing<'_> {
 
     fn key(&self, item: &PyItem) -> String {
         item.key.clone()
+    }
+
+    fn path(&self) -> &str {
+        self.search.path
     }
 }
 

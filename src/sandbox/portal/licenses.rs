@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use super::org::{PortalMember, MANAGE_LICENSES, ORG_ID};
 use super::wire::{
-    error_answer, forbidden, formatted, only_post, page, path_segment, user_missing, Answer, Api,
-    PortalRequest,
+    error_answer, forbidden, formatted, only_post, path_segment, search_page, user_missing, Answer,
+    Api, PortalRequest,
 };
 use super::PortalSite;
 use crate::error::{Error, Result};
@@ -311,7 +311,9 @@ impl PortalSite {
                     .collect();
                 Ok(formatted(
                     request,
-                    &page(request, holders, "userEntitlements", |m| {
+                    // Windowed as searches are: large organizations see the official
+                    // client's License.all() stop at 10,000 (Esri/arcgis-python-api#1815).
+                    &search_page(request, holders, "userEntitlements", |m| {
                         user_entitlement_json(m, l)
                     }),
                 ))

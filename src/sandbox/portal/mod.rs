@@ -24,6 +24,7 @@ use crate::portal::licenses::version_at_least;
 mod auth;
 mod licenses;
 mod org;
+mod query;
 mod users;
 mod wire;
 
@@ -165,6 +166,9 @@ impl PortalSite {
             "community/users" => self
                 .signed_in(request, api)
                 .map(|i| self.search(request, i)),
+            "portals/self/users/search" => {
+                self.admin(request, api).map(|i| self.search(request, i))
+            }
             _ => {
                 if let Some(rest) = path.strip_prefix("community/users/") {
                     self.one_user(request, rest)
@@ -245,6 +249,165 @@ mod tests {
             None,
         );
         reply["token"].as_str().unwrap().to_owned()
+    }
+
+    fn names(reply: &Value) -> Vec<String> {
+        reply["results"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no results in {reply}"))
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn searches_read_the_query_syntax_real_clients_send() {
+        let site = site();
+        let admin = site.options.admin_username.clone();
+        let token = sign_in(&site, &admin, &site.options.admin_password.clone());
+        let search = |q: &str, extra: &[(&str, &str)]| {
+            let mut params = vec![("q", q), ("num", "100")];
+            params.extend_from_slice(extra);
+            ask(
+                &site,
+                "/portal/sharing/rest/community/users",
+                &params,
+                Some(&token),
+            )
+        };
+        let all: Vec<(String, String, String)> = {
+            let state = site.state();
+            state
+                .members
+                .iter()
+                .map(|m| {
+                    (
+                        m.username.clone(),
+                        m.user_type.clone(),
+                        m.role().id.to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let expect = |keep: &dyn Fn(&(String, String, String)) -> bool| -> Vec<String> {
+            all.iter()
+                .filter(|m| keep(m))
+                .map(|m| m.0.clone())
+                .collect()
+        };
+        // What the official client sends for gis.users.search("username:a*").
+        let a = expect(&|m| m.0.starts_with('a'));
+        assert!(!a.is_empty());
+        let q = format!("username:a* accountid:{}", org::ORG_ID);
+        assert_eq!(names(&search(&q, &[])), a);
+        assert_eq!(
+            names(&search("username:a* accountid:someone_else", &[])),
+            Vec::<String>::new()
+        );
+        // OR, NOT, parentheses, a field before a group.
+        let a_or_b = expect(&|m| m.0.starts_with('a') || m.0.starts_with('b'));
+        assert_eq!(names(&search("username:a* OR username:b*", &[])), a_or_b);
+        assert_eq!(names(&search("username:(a* OR b*)", &[])), a_or_b);
+        let a_not_creator = expect(&|m| m.0.starts_with('a') && m.1 != "creatorUT");
+        assert_eq!(
+            names(&search("username:a* NOT userlicensetype:creatorUT", &[])),
+            a_not_creator
+        );
+        assert_eq!(
+            names(&search("username:a* -userlicensetype:creatorUT", &[])),
+            a_not_creator
+        );
+        let viewers_or_admins =
+            expect(&|m| m.0.starts_with('a') && (m.1 == "viewerUT" || m.2 == "org_admin"));
+        assert_eq!(
+            names(&search(
+                "username:a* AND (userlicensetype:viewerUT OR role:org_admin)",
+                &[]
+            )),
+            viewers_or_admins
+        );
+        // The filter parameters: one of them, or all with applyFiltersIntersection.
+        let creators = expect(&|m| m.1 == "creatorUT");
+        let creators_or_admins = expect(&|m| m.1 == "creatorUT" || m.2 == "org_admin");
+        let admin_creators = expect(&|m| m.1 == "creatorUT" && m.2 == "org_admin");
+        let reply = search("*", &[("userLicenseType", "creatorUT")]);
+        assert_eq!(reply["total"], creators.len());
+        let reply = search(
+            "*",
+            &[("userLicenseType", "creatorUT"), ("role", "org_admin")],
+        );
+        assert_eq!(reply["total"], creators_or_admins.len());
+        let reply = search(
+            "*",
+            &[
+                ("userLicenseType", "creatorUT"),
+                ("role", "org_admin"),
+                ("applyFiltersIntersection", "true"),
+            ],
+        );
+        assert_eq!(reply["total"], admin_creators.len());
+        // A query that cannot be read is refused, as a portal refuses it.
+        let reply = search("(username:a* OR", &[]);
+        assert_eq!(reply["error"]["code"], 400, "{reply}");
+        // The organization's own search is for administrators.
+        let q = format!("username:a* accountid:{}", org::ORG_ID);
+        let reply = ask(
+            &site,
+            "/portal/sharing/rest/portals/self/users/search",
+            &[("q", &q), ("num", "100")],
+            Some(&token),
+        );
+        assert_eq!(names(&reply), a);
+        let user = site.options.user_username.clone();
+        let user_token = sign_in(&site, &user, &site.options.user_password.clone());
+        let reply = ask(
+            &site,
+            "/portal/sharing/rest/portals/self/users/search",
+            &[("q", &q)],
+            Some(&user_token),
+        );
+        assert_eq!(reply["error"]["code"], 403, "{reply}");
+    }
+
+    #[test]
+    fn searches_page_through_only_the_first_10000_results() {
+        let site = PortalSite::seeded(
+            PortalSiteOptions {
+                members: 10_250,
+                ..PortalSiteOptions::default()
+            },
+            7,
+        )
+        .unwrap();
+        let admin = site.options.admin_username.clone();
+        let token = sign_in(&site, &admin, &site.options.admin_password.clone());
+        let page = |path: &str, start: &str| {
+            ask(
+                &site,
+                path,
+                &[("q", "*"), ("start", start), ("num", "100")],
+                Some(&token),
+            )
+        };
+        let search = "/portal/sharing/rest/community/users";
+        let last = page(search, "9901");
+        assert_eq!(last["total"], 10_250);
+        assert_eq!(last["results"].as_array().unwrap().len(), 100);
+        assert_eq!(last["nextStart"], -1);
+        let past = page(search, "10001");
+        assert_eq!(past["total"], 10_250);
+        assert!(past["results"].as_array().unwrap().is_empty());
+        let straddling = page(search, "9951");
+        assert_eq!(straddling["results"].as_array().unwrap().len(), 50);
+        assert_eq!(straddling["nextStart"], -1);
+        // The member listing is not a search: it serves every member.
+        let listing = ask(
+            &site,
+            "/portal/sharing/rest/portals/self/users",
+            &[("start", "10201"), ("num", "100")],
+            Some(&token),
+        );
+        assert_eq!(listing["users"].as_array().unwrap().len(), 50);
     }
 
     #[test]

@@ -7,12 +7,13 @@ use serde_json::{json, Value};
 
 use super::licenses;
 use super::org::{
-    level_of, role_def, user_type_def, MemberView, PortalMember, PortalState, UserTypeDef, ORG_ID,
-    ROLES, USER_TYPES,
+    level_of, role_def, user_type_def, MemberView, PortalMember, PortalState, UserTypeDef, ROLES,
+    USER_TYPES,
 };
+use super::query;
 use super::wire::{
-    error_answer, formatted, next_start, only_post, page, path_segment, user_missing, window,
-    Answer, Api, PortalRequest, JSON,
+    error_answer, formatted, next_start, only_post, page, path_segment, search_page, user_missing,
+    window, Answer, Api, PortalRequest, JSON,
 };
 use super::PortalSite;
 use crate::sandbox::openlm::now_ms;
@@ -141,56 +142,60 @@ impl PortalSite {
         formatted(request, &serde_json::to_value(&page).unwrap_or(Value::Null))
     }
 
-    /// `community/users` search: `field:value` terms (orgid, username, fullname, email, role,
-    /// userlicensetype; a trailing `*` matches a prefix) and free text, all of which must match.
+    /// A member search: `community/users`, and the organization's own
+    /// `portals/self/users/search` (administrators only). `q` is read as real portals read
+    /// it ([`query`]); the filter parameters `userLicenseType`, `role` and `provider` (each
+    /// a comma-separated list) narrow it: a member must match one of them, or all of them
+    /// with `applyFiltersIntersection=true` (what the parameter's name says; unverified).
+    /// Only the first 10,000 results can be paged through, as on a real portal.
     pub(super) fn search(&self, request: &PortalRequest<'_>, caller: usize) -> Answer {
-        let q = request.param("q").unwrap_or("").replace(['(', ')'], " ");
-        let terms: Vec<&str> = q
-            .split_whitespace()
-            .filter(|t| !t.eq_ignore_ascii_case("AND"))
+        let q = match query::parse(request.param("q").unwrap_or("")) {
+            Ok(q) => q,
+            Err(why) => return error_answer(Api::Sharing, 400, &why, &[]),
+        };
+        let filters: Vec<(&str, Vec<String>)> = ["userLicenseType", "role", "provider"]
+            .into_iter()
+            .filter_map(|name| {
+                let values: Vec<String> = request
+                    .param(name)?
+                    .split(',')
+                    .map(|v| v.trim().to_lowercase())
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                (!values.is_empty()).then_some((name, values))
+            })
             .collect();
+        let intersection = request
+            .param("applyFiltersIntersection")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         let state = self.state();
         let full = state.members[caller].is_admin();
-        let matches = |m: &PortalMember| {
-            terms.iter().all(|term| {
-                let term = term.trim_matches('"');
-                let (field, value) = match term.split_once(':') {
-                    Some((f, v)) => (Some(f.to_ascii_lowercase()), v.to_lowercase()),
-                    None => (None, term.to_lowercase()),
+        let passes = |m: &PortalMember| {
+            if filters.is_empty() {
+                return true;
+            }
+            let role = m.role();
+            let mut each = filters.iter().map(|(name, values)| {
+                let have: &[&str] = match *name {
+                    "userLicenseType" => &[m.user_type.as_str()],
+                    "role" => &[role.id, role.role],
+                    _ => &["arcgis"],
                 };
-                let like = |text: &str| {
-                    let text = text.to_lowercase();
-                    if value == "*" {
-                        true
-                    } else if let Some(prefix) = value.strip_suffix('*') {
-                        text.starts_with(prefix)
-                    } else {
-                        text == value
-                    }
-                };
-                match field.as_deref() {
-                    Some("orgid") => like(ORG_ID),
-                    Some("username") => like(&m.username),
-                    Some("fullname") => {
-                        like(&m.full_name)
-                            || m.full_name
-                                .to_lowercase()
-                                .contains(value.trim_end_matches('*'))
-                    }
-                    Some("email") => full && like(&m.email),
-                    Some("role") => like(&m.role_id) || like(m.role().role),
-                    Some("userlicensetype") => like(&m.user_type),
-                    Some(_) => false,
-                    None => {
-                        let needle = value.trim_end_matches('*');
-                        [&m.username, &m.full_name, &m.department]
-                            .iter()
-                            .any(|f| f.to_lowercase().contains(needle))
-                    }
-                }
-            })
+                values
+                    .iter()
+                    .any(|v| have.iter().any(|h| h.eq_ignore_ascii_case(v)))
+            });
+            if intersection {
+                each.all(|ok| ok)
+            } else {
+                each.any(|ok| ok)
+            }
         };
-        let mut chosen: Vec<&PortalMember> = state.members.iter().filter(|m| matches(m)).collect();
+        let mut chosen: Vec<&PortalMember> = state
+            .members
+            .iter()
+            .filter(|m| passes(m) && q.matches(m, full))
+            .collect();
         sort_members(
             &mut chosen,
             request.param("sortField"),
@@ -198,7 +203,7 @@ impl PortalSite {
         );
         formatted(
             request,
-            &page(request, chosen, "results", |m| m.to_json(full)),
+            &search_page(request, chosen, "results", |m| m.to_json(full)),
         )
     }
 

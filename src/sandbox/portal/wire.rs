@@ -144,6 +144,36 @@ pub(super) fn page<T>(
     page_json(key, total, start, num, chosen)
 }
 
+/// The most results of one search that can be paged through: "Only the first 10,000
+/// results can be paginated" (Esri's REST API considerations and limitations). Past it a
+/// page has no results, while `total` still counts every match.
+pub const SEARCH_WINDOW: usize = 10_000;
+
+/// A page of a search's `items` ([`page`]), within the [`SEARCH_WINDOW`].
+pub(super) fn search_page<T>(
+    request: &PortalRequest<'_>,
+    items: Vec<T>,
+    key: &str,
+    to_json: impl Fn(T) -> Value,
+) -> Value {
+    let total = items.len();
+    let (start, num) = window(request);
+    let num_served = num.min((SEARCH_WINDOW + 1).saturating_sub(start));
+    let chosen: Vec<Value> = items
+        .into_iter()
+        .skip(start - 1)
+        .take(num_served)
+        .map(to_json)
+        .collect();
+    let end = start - 1 + chosen.len();
+    let next = if end < total && end < SEARCH_WINDOW && num > 0 {
+        (end + 1) as i64
+    } else {
+        -1
+    };
+    json!({"total": total, "start": start, "num": chosen.len(), "nextStart": next, key: chosen})
+}
+
 /// The reply for a page: `items` are the window (`start`, `num`) of `total`.
 fn page_json(key: &str, total: usize, start: usize, num: usize, chosen: Vec<Value>) -> Value {
     let (next, num) = next_start(total, start, num, chosen.len());
