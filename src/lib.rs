@@ -23,20 +23,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Memory freed goes back to the system at once, and arenas are committed as they are
 /// used: with mimalloc's defaults a listing of 50,000 members peaked at 214 MiB, against
-/// 177 MiB with glibc's malloc; with these, 182 MiB. Left alone when the options are not at
-/// their documented defaults (set by `MIMALLOC_*` variables, or renumbered in a new
-/// mimalloc: the numbers are `mi_option_e`'s in mimalloc v3's `mimalloc.h`).
+/// 177 MiB with glibc's malloc; with these, about 182 MiB. An option set by its `MIMALLOC_*`
+/// variable is left as set. The numbers are `mi_option_e`'s in the mimalloc v3 that
+/// libmimalloc-sys (pinned by Cargo.lock) builds; its Rust constants lack these two.
 #[cfg(feature = "mimalloc")]
 pub fn tune_allocator() {
-    use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
+    use libmimalloc_sys::{mi_option_set, mi_option_t};
     const ARENA_EAGER_COMMIT: mi_option_t = 4;
     const PURGE_DELAY: mi_option_t = 15;
-    // SAFETY: reading and setting options is thread-safe in mimalloc, and these two are
-    // read as memory is next committed or purged.
-    unsafe {
-        if mi_option_get(ARENA_EAGER_COMMIT) == 2 && mi_option_get(PURGE_DELAY) == 10 {
-            mi_option_set(ARENA_EAGER_COMMIT, 0);
-            mi_option_set(PURGE_DELAY, 0);
+    for (option, variable) in [
+        (ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT"),
+        (PURGE_DELAY, "MIMALLOC_PURGE_DELAY"),
+    ] {
+        if std::env::var_os(variable).is_none() {
+            // SAFETY: setting an option is thread-safe in mimalloc; these two are read
+            // as memory is next committed or purged.
+            unsafe { mi_option_set(option, 0) };
         }
     }
 }

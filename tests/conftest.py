@@ -74,8 +74,9 @@ def _journals_in_tmp(
     monkeypatch.setenv("GISLICENSE_JOURNAL_DIR", str(tmp_path_factory.mktemp("journals")))
 
 
-def sb_post(sb: gislicense.Sandbox, path: str, fields: dict[str, str]) -> Any:
-    """A request made by hand with a fresh token, as a script using urllib would."""
+def sb_post(sb: gislicense.Sandbox, path: str, fields: dict[str, str], method: str = "POST") -> Any:
+    """A request made by hand with a fresh token, as a script using urllib would; with
+    ``method="GET"`` the fields go in the URL and the token in a header."""
     import os
     import ssl
     import urllib.parse
@@ -83,13 +84,19 @@ def sb_post(sb: gislicense.Sandbox, path: str, fields: dict[str, str]) -> Any:
 
     context = ssl.create_default_context(cafile=os.fspath(sb.ca_file))
 
-    def post(url: str, data: dict[str, str]) -> Any:
-        body = urllib.parse.urlencode({**data, "f": "json"}).encode()
-        request = urllib.request.Request(url, data=body, headers={"Referer": "raw"})
+    def send(url: str, data: dict[str, str], method: str = "POST", token: str = "") -> Any:
+        form = urllib.parse.urlencode({**data, "f": "json"})
+        headers = {"Referer": "raw"}
+        if token:
+            headers["X-Esri-Authorization"] = f"Bearer {token}"
+        if method == "GET":
+            request = urllib.request.Request(f"{url}?{form}", headers=headers, method="GET")
+        else:
+            request = urllib.request.Request(url, data=form.encode(), headers=headers)
         with urllib.request.urlopen(request, context=context) as answer:
             return json.loads(answer.read())
 
-    token = post(
+    token = send(
         sb.portal_url + "/sharing/rest/generateToken",
         {
             "username": sb.admin_username,
@@ -98,4 +105,4 @@ def sb_post(sb: gislicense.Sandbox, path: str, fields: dict[str, str]) -> Any:
             "referer": "raw",
         },
     )["token"]
-    return post(sb.portal_url + path, {**fields, "token": token})
+    return send(sb.portal_url + path, fields, method, token)

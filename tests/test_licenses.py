@@ -180,6 +180,21 @@ def test_release_on_classic_enterprise(sb: gislicense.Sandbox) -> None:
     assert sb.portal_user(name)["offlineApps"] == []
 
 
+def test_release_license_takes_get_as_documented_and_needs_an_app_id(
+    sb: gislicense.Sandbox,
+) -> None:
+    name = offline_members(sb)[1]
+    path = "/portaladmin/license/releaseLicense"
+    # From 10.7 a missing appId is an error, not ArcGIS Pro.
+    reply = sb_post(sb, path, {"username": name})
+    assert "appId" in json.dumps(reply) and reply.get("status") == "error", reply
+    assert sb.portal_user(name)["proOffline"]
+    # Documented with GET; the official client posts: both work.
+    reply = sb_post(sb, path, {"username": name, "appId": "arcgisprodesktop"}, method="GET")
+    assert reply == {"status": "success"}
+    assert not sb.portal_user(name)["proOffline"]
+
+
 def test_release_before_10_7_uses_the_old_endpoint_for_pro_only() -> None:
     with gislicense.Sandbox(sessions=10, portal_version="6.4") as sb:
         licenses = admin(sb).admin.license

@@ -47,6 +47,8 @@ SCRIPT = textwrap.dedent(
             "userlicensetype:viewerUT OR userlicensetype:creatorUT", max_users=1000
         )),
         "a_count": gis.users.advanced_search("username:a*", return_count=True),
+        "groups": [g.id for g in gis.users.get(change).groups],
+        "quota": gis.users.me.storageQuota,
         "types": sorted(t["id"] for t in gis.users.license_types),
         "before": before,
         "changed": changed,
@@ -95,6 +97,7 @@ def test_the_official_client_signs_in_lists_and_changes_a_user_type(
     assert seen["a_members"] == a_members
     assert sorted(seen["org_search"]) == a_members
     assert seen["a_count"] == len(a_members)
+    assert (seen["groups"], seen["quota"]) == ([], 2_199_023_255_552)
     either = [u for u in members if u["userLicenseTypeId"] in ("viewerUT", "creatorUT")]
     assert seen["either"] == len(either)
     assert "creatorUT" in seen["types"]

@@ -166,6 +166,23 @@ def test_parse_active_products_reads_saved_replies(sandbox: Sandbox) -> None:
     assert caught.value.body_start.startswith("<html>")
 
 
+def test_the_sandbox_refuses_what_openlm_cannot_read_with_an_openlm_error(
+    sandbox: Sandbox,
+) -> None:
+    """A GET or broken XML gets an Error reply, as OpenLM answers, with no parser internals."""
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(sandbox.openlm_url)) as reply:
+        assert reply.status == 200
+        got = reply.read().decode()
+    assert '<MESSAGE type="Error">' in got and "takes POST" in got and "GET" in got
+    broken = urllib.request.Request(sandbox.openlm_url, data=b"<ULM><MESSAGE type=")
+    with urllib.request.urlopen(broken) as reply:
+        got = reply.read().decode()
+    assert '<MESSAGE type="Error">' in got and "not well-formed XML (at byte" in got
+    assert "Syntax" not in got and "Error(" not in got
+
+
 # --- closing ------------------------------------------------------------------------------
 
 

@@ -662,11 +662,14 @@ fn route_openlm(shared: &Shared, method: &str, path: &str, parsed: &Parsed) -> R
             "<html><body><h1>404 Not Found</h1></body></html>",
         );
     }
+    // Refused as OpenLM refuses anything it cannot do: an Error reply (HTTP 200).
     if method != "POST" {
         return reply(
-            405,
-            HTML,
-            "<html><body>The OpenLM API takes POST requests with an XML body</body></html>",
+            200,
+            XML,
+            openlm::error_reply(&format!(
+                "Bad request: the OpenLM API takes POST requests with an XML body, not {method}"
+            )),
         );
     }
     match &parsed.openlm {

@@ -73,9 +73,10 @@ pub fn read_request(body: &[u8]) -> Result<Request, String> {
     let mut reader = Reader::from_str(text);
     let mut reading = Reading::default();
     loop {
-        let event = reader.read_event().map_err(|e| {
+        // Where, not the parser's own words: those are its internals.
+        let event = reader.read_event().map_err(|_| {
             format!(
-                "not well-formed XML at byte {}: {e}",
+                "the request is not well-formed XML (at byte {})",
                 reader.error_position()
             )
         })?;

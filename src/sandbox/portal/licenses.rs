@@ -433,13 +433,12 @@ impl PortalSite {
     ) -> std::result::Result<Answer, Answer> {
         let api = Api::Admin;
         self.privileged(request, api, MANAGE_LICENSES)?;
-        if with_app_id {
-            only_post(request, api)?;
-        }
+        // Documented with GET (the official client posts): both are taken. From 10.7 the
+        // app must be named; a missing appId is not taken for ArcGIS Pro.
         let app = if with_app_id {
-            request.param("appId").unwrap_or("arcgisprodesktop")
+            request.param("appId")
         } else {
-            "arcgisprodesktop"
+            Some("arcgisprodesktop")
         };
         self.release(request, app)
     }
@@ -473,13 +472,15 @@ impl PortalSite {
                 ));
             }
             match tail {
+                // The organization's license, as classic `portaladmin/license` gives it.
+                "license" => {
+                    self.privileged(request, api, MANAGE_LICENSES)?;
+                    Ok(self.license(request))
+                }
                 "license/releaselicense" if version_at_least(&self.options.version, (2024, 1)) => {
                     self.privileged(request, api, MANAGE_LICENSES)?;
                     only_post(request, api)?;
-                    let Some(app) = request.param("appId") else {
-                        return Ok(error_answer(api, 400, "'appId' must be specified.", &[]));
-                    };
-                    self.release(request, app)
+                    self.release(request, request.param("appId"))
                 }
                 _ => Ok(error_answer(api, 404, "Resource not found.", &[])),
             }
@@ -488,12 +489,24 @@ impl PortalSite {
     }
 
     /// Free the license of `app` that the member `username` checked out.
+    /// Release `app` (None when the request named none) for the request's `username`: the
+    /// user name is checked first, then the app.
     fn release(
         &self,
         request: &PortalRequest<'_>,
-        app: &str,
+        app: Option<&str>,
     ) -> std::result::Result<Answer, Answer> {
         let api = Api::Admin;
+        let username = request
+            .param("username")
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        let Some(username) = username else {
+            return Ok(error_answer(api, 400, "'username' must be specified.", &[]));
+        };
+        let Some(app) = app.map(str::trim).filter(|a| !a.is_empty()) else {
+            return Ok(error_answer(api, 400, "'appId' must be specified.", &[]));
+        };
         let apps = release_apps(&self.options.version);
         let Some(app) = apps.iter().find(|a| a.eq_ignore_ascii_case(app.trim())) else {
             return Ok(error_answer(
@@ -504,23 +517,13 @@ impl PortalSite {
             ));
         };
         let mut state = self.state();
-        let i = match request
-            .param("username")
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
-            Some(name) => match state.find(name) {
-                Some(i) => i,
-                None => {
-                    return Ok(error_answer(
-                        api,
-                        400,
-                        &format!("User '{name}' does not exist."),
-                        &[],
-                    ))
-                }
-            },
-            None => return Ok(error_answer(api, 400, "'username' must be specified.", &[])),
+        let Some(i) = state.find(username) else {
+            return Ok(error_answer(
+                api,
+                400,
+                &format!("User '{username}' does not exist."),
+                &[],
+            ));
         };
         state.members[i].offline.retain(|a| a != app);
         state.members[i].modified = now_ms();

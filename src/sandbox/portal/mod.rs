@@ -17,7 +17,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::portal::licenses::version_at_least;
 
@@ -34,7 +34,7 @@ pub use users::MAX_BATCH;
 pub use wire::{fault_reply, Answer, PortalRequest};
 
 use org::{PortalState, MANAGE_LICENSES};
-use wire::{error_answer, formatted, not_found_page, Api, HTML};
+use wire::{error_answer, formatted, not_found_page, page, Api, HTML};
 
 #[derive(Debug, Clone)]
 pub struct PortalSiteOptions {
@@ -60,6 +60,12 @@ impl PortalSiteOptions {
     /// portaladmin/license did not exist.
     pub fn has_user_types(&self) -> bool {
         version_at_least(&self.version, (7, 1))
+    }
+
+    /// Whether the portal counts members (`portals/self/users/counts`) and has app bundles:
+    /// 10.6.1 (REST 6.4) and later, where the official client allows them.
+    pub fn has_counts(&self) -> bool {
+        version_at_least(&self.version, (6, 4))
     }
 }
 
@@ -161,13 +167,25 @@ impl PortalSite {
                 .map(|_| self.purchases(request)),
             "community/self" => self.signed_in(request, api).map(|i| {
                 let state = self.state();
-                formatted(request, &state.members[i].to_json(true))
+                formatted(request, &state.members[i].record(true))
             }),
             "community/users" => self
                 .signed_in(request, api)
                 .map(|i| self.search(request, i)),
             "portals/self/users/search" => {
                 self.admin(request, api).map(|i| self.search(request, i))
+            }
+            "portals/self/users/counts" if self.options.has_counts() => {
+                self.admin(request, api).map(|_| self.user_counts(request))
+            }
+            // The organization's app bundles: the sandbox has none.
+            "portals/self/appbundles" if self.options.has_counts() => {
+                self.signed_in(request, api).map(|_| {
+                    formatted(
+                        request,
+                        &page(request, Vec::<Value>::new(), "appBundles", |v| v),
+                    )
+                })
             }
             _ => {
                 if let Some(rest) = path.strip_prefix("community/users/") {
@@ -201,6 +219,17 @@ impl PortalSite {
             {
                 self.release_license(request, false)
             }
+            "/system" => self.admin(request, Api::Admin).map(|_| {
+                formatted(
+                    request,
+                    &json!({"resources": ["properties", "directories", "licenses", "database", "indexer", "webadaptors", "languages"]}),
+                )
+            }),
+            // The license resource before 10.7 (from 10.2.1): registered members against
+            // the maximum, and per level (from 10.3).
+            "/system/licenses" if !self.options.has_user_types() => {
+                self.admin(request, Api::Admin).map(|_| self.system_licenses(request))
+            }
             _ => Ok(error_answer(Api::Admin, 404, "Resource not found.", &[])),
         };
         result.unwrap_or_else(|answer| answer)
@@ -212,7 +241,6 @@ mod tests {
     use super::auth::FAILED_LOGINS_BEFORE_LOCK;
     use super::org::{user_type_def, USER_TYPES};
     use super::*;
-    use serde_json::Value;
 
     fn site() -> PortalSite {
         PortalSite::seeded(PortalSiteOptions::default(), 7).unwrap()
@@ -367,6 +395,120 @@ mod tests {
             Some(&user_token),
         );
         assert_eq!(reply["error"]["code"], 403, "{reply}");
+    }
+
+    #[test]
+    fn the_endpoints_the_official_client_calls_are_served_where_the_version_has_them() {
+        let site = site();
+        let admin = site.options.admin_username.clone();
+        let token = sign_in(&site, &admin, &site.options.admin_password.clone());
+        let get = |site: &PortalSite, path: &str, params: &[(&str, &str)], token: &str| {
+            ask(site, &format!("/portal{path}"), params, Some(token))
+        };
+        let counts = get(
+            &site,
+            "/sharing/rest/portals/self/users/counts",
+            &[("type", "userLicenseType"), ("num", "100")],
+            &token,
+        );
+        let results = counts["results"].as_array().unwrap();
+        let total: u64 = results.iter().map(|r| r["count"].as_u64().unwrap()).sum();
+        assert_eq!(total, site.options.members as u64);
+        assert!(results.iter().any(|r| r["key"] == "creatorUT"));
+        let roles = get(
+            &site,
+            "/sharing/rest/portals/self/users/counts",
+            &[("type", "role")],
+            &token,
+        );
+        assert!(roles["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "org_admin"));
+        let wrong = get(
+            &site,
+            "/sharing/rest/portals/self/users/counts",
+            &[("type", "colour")],
+            &token,
+        );
+        assert_eq!(wrong["error"]["code"], 400, "{wrong}");
+        let bundles = get(&site, "/sharing/rest/portals/self/appbundles", &[], &token);
+        assert_eq!(
+            (bundles["total"].clone(), bundles["appBundles"].clone()),
+            (0.into(), json!([])),
+            "{bundles}"
+        );
+        let record = get(
+            &site,
+            &format!("/sharing/rest/community/users/{admin}"),
+            &[],
+            &token,
+        );
+        assert_eq!(record["groups"], json!([]));
+        assert!(record["storageQuota"].as_i64().unwrap() > 0);
+        let mine = get(
+            &site,
+            &format!("/sharing/rest/community/users/{admin}/appbundles"),
+            &[],
+            &token,
+        );
+        assert_eq!(mine["appBundles"], json!([]));
+        let system = get(&site, "/portaladmin/system", &[], &token);
+        assert!(system["resources"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("licenses")));
+        // From 10.7 the license is portaladmin/license; system/licenses was before it.
+        let old_place = get(&site, "/portaladmin/system/licenses", &[], &token);
+        assert_eq!(old_place["status"], "error", "{old_place}");
+        let old = PortalSite::seeded(
+            PortalSiteOptions {
+                version: "6.1".into(),
+                ..PortalSiteOptions::default()
+            },
+            7,
+        )
+        .unwrap();
+        let old_token = sign_in(&old, &admin, &old.options.admin_password.clone());
+        let licenses = get(&old, "/portaladmin/system/licenses", &[], &old_token);
+        assert_eq!(licenses["currentRegisteredMembers"], old.options.members);
+        let features = licenses["features"].as_array().unwrap();
+        let members: i64 = features
+            .iter()
+            .map(|f| f["currentRegisteredMembers"].as_i64().unwrap())
+            .sum();
+        assert_eq!(members, old.options.members as i64);
+        // 10.6 (REST 6.1) predates counts (6.4).
+        let counts = get(
+            &old,
+            "/sharing/rest/portals/self/users/counts",
+            &[("type", "role")],
+            &old_token,
+        );
+        assert!(counts.get("error").is_some(), "{counts}");
+        let k8s = PortalSite::seeded(
+            PortalSiteOptions {
+                deployment: Deployment::Kubernetes,
+                version: "2024.1".into(),
+                ..PortalSiteOptions::default()
+            },
+            7,
+        )
+        .unwrap();
+        let k8s_token = sign_in(&k8s, &admin, &k8s.options.admin_password.clone());
+        let license = get(
+            &k8s,
+            &format!("/admin/orgs/{}/license", org::ORG_ID),
+            &[],
+            &k8s_token,
+        );
+        assert!(
+            license["userTypes"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty()),
+            "{license}"
+        );
     }
 
     #[test]

@@ -302,6 +302,15 @@ impl PortalMember {
         serde_json::to_value(self.view(full)).unwrap_or(Value::Null)
     }
 
+    /// The member's own record (`community/users/<name>`, `community/self`): the listing's
+    /// fields and their groups (the sandbox has none), which the official client's
+    /// `user.groups` reads there.
+    pub(super) fn record(&self, full: bool) -> Value {
+        let mut json = self.to_json(full);
+        json["groups"] = Value::Array(Vec::new());
+        json
+    }
+
     /// The user's JSON fields, borrowed: a page of members is written without building
     /// JSON values first.
     pub(super) fn view(&self, full: bool) -> MemberView<'_> {
@@ -331,6 +340,10 @@ impl PortalMember {
             tags: [&self.department],
             thumbnail: None,
             mfa_enabled: false,
+            // Documented member fields clients read; the sandbox keeps no content, so
+            // nothing is stored, against ArcGIS's default quota of 2 TB.
+            storage_usage: 0,
+            storage_quota: 2_199_023_255_552,
             email: full.then_some(self.email.as_str()),
             privileges: full.then_some(role.privileges),
         }
@@ -365,6 +378,8 @@ pub(super) struct MemberView<'a> {
     tags: [&'a str; 1],
     thumbnail: Option<&'static str>,
     mfa_enabled: bool,
+    storage_usage: i64,
+    storage_quota: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -737,6 +752,39 @@ impl PortalSite {
                 "maximumRegisteredMembers": maximum,
                 "userTypes": types,
                 "appBundles": [],
+            }),
+        )
+    }
+}
+
+impl PortalSite {
+    /// `portaladmin/system/licenses` before 10.7, in the documented shape (Portal
+    /// Administrator API, "Licenses", from 10.2.1): registered members against the
+    /// maximum, and from 10.5 one feature per level. The features' `name` and `level`
+    /// values are not given in the documentation: `level1`/`level2` and "1"/"2" are ours.
+    pub(super) fn system_licenses(&self, request: &PortalRequest<'_>) -> Answer {
+        let state = self.state();
+        let seats = |level: &str| state.level_seats.get(level).copied().unwrap_or(0);
+        let feature = |level: &str| {
+            json!({
+                "level": level,
+                "name": format!("level{level}"),
+                "displayName": format!("Level {level}"),
+                "isValid": true,
+                "currentRegisteredMembers": state.in_level(level),
+                "maximumRegisteredMembers": seats(level),
+                "version": "10.5",
+                "expiration": -1,
+            })
+        };
+        formatted(
+            request,
+            &json!({
+                "isValid": true,
+                "currentRegisteredMembers": state.members.len(),
+                "maximumRegisteredMembers": seats("1") + seats("2"),
+                "expiration": -1,
+                "features": [feature("1"), feature("2")],
             }),
         )
     }

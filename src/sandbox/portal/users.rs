@@ -225,7 +225,12 @@ impl PortalSite {
         let member = &state.members[i];
         let full = caller == i || state.members[caller].is_admin();
         match tail {
-            None => Ok(formatted(request, &member.to_json(full))),
+            None => Ok(formatted(request, &member.record(full))),
+            // The app bundles assigned to the member: the sandbox has none.
+            Some("appbundles") if self.options.has_counts() => Ok(formatted(
+                request,
+                &page(request, Vec::<Value>::new(), "appBundles", |v| v),
+            )),
             Some("userlicensetype") if self.options.has_user_types() => {
                 let def = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
                 Ok(formatted(
@@ -240,6 +245,43 @@ impl PortalSite {
                 &["Invalid URL"],
             )),
         }
+    }
+
+    /// `portals/self/users/counts`: members per role, user type, app or app bundle (`type`),
+    /// paged as `{"key", "count"}` results in key order. The sandbox assigns no apps or
+    /// bundles outside user types, so those counts are empty.
+    pub(super) fn user_counts(&self, request: &PortalRequest<'_>) -> Answer {
+        let kind = request
+            .param("type")
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let state = self.state();
+        let key: fn(&PortalMember) -> &str = match kind.as_str() {
+            "role" => |m| m.role().id,
+            "userlicensetype" if self.options.has_user_types() => |m| m.user_type.as_str(),
+            "app" | "appbundle" => |_| "",
+            _ => {
+                return error_answer(
+                    Api::Sharing,
+                    400,
+                    &format!("Invalid type '{kind}'."),
+                    &["type must be one of role, userLicenseType, app, appBundle."],
+                )
+            }
+        };
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for member in &state.members {
+            let k = key(member);
+            if !k.is_empty() {
+                *counts.entry(k).or_insert(0) += 1;
+            }
+        }
+        let results: Vec<Value> = counts
+            .into_iter()
+            .map(|(key, count)| json!({"key": key, "count": count}))
+            .collect();
+        formatted(request, &page(request, results, "results", |v| v))
     }
 
     pub(super) fn update_license_type(
