@@ -110,3 +110,115 @@ def test_the_official_client_signs_in_lists_and_changes_a_user_type(
     assert sb.portal_user(viewer)["roleId"] == "iBBBBBBBBBBBBBBB"
     assert sb.requests(operation="generateToken")
     assert sb.requests(operation="updateUserLicenseType")
+
+
+FIDELITY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, member, deployment = sys.argv[1:6]
+    kubernetes = deployment == "kubernetes"
+    gis = GIS(url, username, password, use_gen_token=True)
+    version = gis.version
+    seen = {"version": version}
+    seen["me"] = gis.users.me.username
+    seen["searched"] = [u.username for u in gis.users.search("username:a*", max_users=1000)]
+    seen["org_searched"] = sorted(u.username for u in gis.users.org_search("username:b*"))
+    seen["roles"] = sorted(r.role_id for r in gis.users.roles.all())
+    if version >= [7, 1]:
+        seen["types"] = sorted(t["id"] for t in gis.users.license_types)
+        seen["type_changed"] = gis.users.get(member).update_license_type("GISProfessionalAdvUT")
+    else:
+        # A level 1 member cannot hold the Publisher role: level 2 first, as on a real 10.6.
+        seen["level_changed"] = gis.users.get(member).update_level("2")
+    seen["role_changed"] = gis.users.get(member).update_role("org_publisher")
+    if version >= [6, 4]:
+        seen["counts"] = {c["key"]: c["count"] for c in gis.users.counts("role", as_df=False)}
+    # gis.admin on Kubernetes is the official client's KubernetesAdmin: not exercised yet.
+    if not kubernetes:
+        if version >= [7, 1]:
+            pro = gis.admin.license.get("ArcGIS Pro")
+            seen["pro_holders"] = sorted(e["username"] for e in pro.all())
+            seen["entitlement"] = pro.user_entitlement(member).get("entitlements", [])
+        else:
+            licenses = gis.admin.system.licenses.properties
+            seen["licenses"] = licenses["currentRegisteredMembers"]
+    print(json.dumps(seen))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("version", "deployment"),
+    [("6.1", "classic"), ("2023.1", "classic"), ("2024.1", "kubernetes")],
+    ids=["10.6", "11.x", "kubernetes"],
+)
+def test_the_official_client_works_at_each_version_the_sandbox_plays(
+    version: str, deployment: str
+) -> None:
+    """The fidelity suite: the official client's operations for the seeds and the admin work
+    around them, queries included, against each deployment and version."""
+    assert ARCGIS_PYTHON is not None
+    with gislicense.Sandbox(
+        sessions=10, portal_members=200, portal_version=version, portal_deployment=deployment
+    ) as sb:
+        members = sb.portal_users()
+        if version == "6.1":
+            member = next(u["username"] for u in members if u["level"] == "1")
+        else:
+            member = next(
+                u["username"]
+                for u in members
+                if u["userLicenseTypeId"] == "creatorUT" and not u["proOffline"]
+            )
+        env = {
+            **os.environ,
+            "REQUESTS_CA_BUNDLE": os.fspath(sb.ca_file),
+            "SSL_CERT_FILE": os.fspath(sb.ca_file),
+        }
+        result = subprocess.run(
+            [
+                ARCGIS_PYTHON,
+                "-c",
+                FIDELITY_SCRIPT,
+                sb.portal_url,
+                sb.admin_username,
+                sb.admin_password,
+                member,
+                deployment,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        seen = json.loads(result.stdout.strip().splitlines()[-1])
+        after = sb.portal_users()
+        names = [u["username"] for u in after]
+        assert seen["me"] == sb.admin_username
+        assert seen["searched"] == [n for n in names if n.startswith("a")]
+        assert seen["org_searched"] == sorted(n for n in names if n.startswith("b"))
+        assert "iBBBBBBBBBBBBBBB" in seen["roles"]  # the Data Editor role
+        assert seen["role_changed"] is True
+        assert sb.portal_user(member)["roleId"] == "org_publisher"
+        if version == "6.1":
+            assert "counts" not in seen and "types" not in seen
+            assert seen["level_changed"] is True
+            assert sb.portal_user(member)["level"] == "2"
+            assert seen["licenses"] == len(after)
+        else:
+            roles: dict[str, int] = {}
+            for u in after:
+                roles[u["roleId"]] = roles.get(u["roleId"], 0) + 1
+            assert seen["counts"] == roles
+            assert "creatorUT" in seen["types"]
+            assert seen["type_changed"] is True
+            assert sb.portal_user(member)["userLicenseTypeId"] == "GISProfessionalAdvUT"
+            if deployment == "classic":
+                holders = sorted(
+                    u["username"] for u in after if u["entitlements"].get("ArcGIS Pro")
+                )
+                assert seen["pro_holders"] == holders
+                assert isinstance(seen["entitlement"], list)
