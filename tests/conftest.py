@@ -21,7 +21,8 @@ def sandbox() -> Iterator[gislicense.Sandbox]:
 @pytest.fixture
 def openlm(sandbox: gislicense.Sandbox) -> gislicense.OpenLM:
     # Short backoff keeps retry tests quick; the retry policy itself is unchanged.
-    return gislicense.OpenLM(sandbox.openlm_url, backoff=0.01)
+    # Closes lost before the server acted are watched for close_wait: kept short.
+    return gislicense.OpenLM(sandbox.openlm_url, backoff=0.01, close_wait=3)
 
 
 class _CannedHandler(http.server.BaseHTTPRequestHandler):

@@ -190,7 +190,11 @@ async fn writes_are_not_retried_after_the_server_may_have_acted() {
         ..Default::default()
     })
     .await;
-    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    // The dropped close never reached the Agent: watching for the session to end is cut
+    // short, or the test would wait the default 30 s.
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries())
+        .unwrap()
+        .with_close_wait(std::time::Duration::from_millis(500));
     let products = client.get_active_products(100).await.unwrap();
     let target = products[0].close_target(None, None).unwrap();
     sb.fail_next(FaultKind::Drop, 1, Some("CloseApplication".into()));
@@ -237,6 +241,92 @@ async fn bulk_close_reports_every_item() {
     assert_eq!(count("skipped"), 1);
     assert_eq!(count("closed"), products.len() - expected_failures);
     assert_eq!(sb.shared().openlm.checkout_count(), expected_failures);
+}
+
+#[tokio::test]
+async fn closes_are_queued_and_only_a_session_seen_gone_counts_as_closed() {
+    let sb = sandbox(OpenLmOptions {
+        sessions: 40,
+        close_delay: Duration::from_millis(600),
+        ..Default::default()
+    })
+    .await;
+    let site = &sb.shared().openlm;
+    let products: Vec<_> = OpenLm::new(&sb.openlm_url(), None, None, quick_retries())
+        .unwrap()
+        .get_active_products(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| {
+            !site
+                .workstations_without_agent()
+                .contains(&p.workstation().to_owned())
+        })
+        .collect();
+    // One workstation's Agent acknowledges closes and never acts.
+    let stalled = products[0].workstation().to_owned();
+    site.set_agent(&stalled, true, false);
+    let on_stalled = products
+        .iter()
+        .filter(|p| p.workstation() == stalled)
+        .count();
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries())
+        .unwrap()
+        .with_close_wait(Duration::from_secs(3));
+    let items = products
+        .iter()
+        .map(|p| p.close_target(None, None))
+        .collect();
+    let started = std::time::Instant::now();
+    let outcomes = client.close_applications(items, false, 8).await.unwrap();
+    let took = started.elapsed();
+    let count = |status: &str| outcomes.iter().filter(|o| o.status() == status).count();
+    // Not a false "closed" for the stalled Agent, nor a false "failed": unknown, saying why.
+    assert_eq!(count("unknown"), on_stalled);
+    assert_eq!(count("closed"), products.len() - on_stalled);
+    for (product, outcome) in products.iter().zip(&outcomes) {
+        if product.workstation() == stalled {
+            let why = outcome.reason().unwrap_or_default();
+            assert!(why.contains("has not closed the application"), "{why}");
+        }
+    }
+    // The others were closed by their Agents after the delay, and watched until gone.
+    assert!(took >= Duration::from_millis(600), "{took:?}");
+    assert_eq!(site.checkout_count(), 40 - (products.len() - on_stalled));
+
+    // A single close returns once its session is gone.
+    let sb = sandbox(OpenLmOptions {
+        sessions: 5,
+        close_delay: Duration::from_millis(400),
+        ..Default::default()
+    })
+    .await;
+    let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
+    let product = client
+        .get_active_products(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| {
+            !sb.shared()
+                .openlm
+                .workstations_without_agent()
+                .contains(&p.workstation().to_owned())
+        })
+        .unwrap();
+    client
+        .close_application(&product.close_target(None, None).unwrap())
+        .await
+        .unwrap();
+    assert!(!sb
+        .shared()
+        .openlm
+        .checkouts()
+        .iter()
+        .any(|c| c.username == product.username()
+            && c.workstation == product.workstation()
+            && c.feature == product.feature()));
 }
 
 #[tokio::test]

@@ -350,19 +350,25 @@ async fn an_unpaged_listing() {
 async fn closing_an_application_and_its_two_answers() {
     let target = close_target(&ROWS[CLOSED]);
     for (reply, closed) in [("reply-success.xml", true), ("reply-error.xml", false)] {
-        let server = GoldenServer::start(&[
+        // A close acknowledged is queued for the Agent: the client then lists the open
+        // sessions (large pages) until the session is gone. Here it is gone at once.
+        let mut exchange = vec![
             (
                 "request-get-login-form-settings.xml",
                 "reply-skip-login-form.xml",
             ),
             ("request-close-application.xml", reply),
-        ])
-        .await;
+        ];
+        if closed {
+            exchange.push((
+                "request-get-active-products2-reread.xml",
+                "reply-get-active-products2-after-close.xml",
+            ));
+        }
+        let server = GoldenServer::start(&exchange).await;
         let result = client(&server.url, false).close_application(&target).await;
-        server.assert_received(&[
-            "request-get-login-form-settings.xml",
-            "request-close-application.xml",
-        ]);
+        let sent: Vec<&str> = exchange.iter().map(|(request, _)| *request).collect();
+        server.assert_received(&sent);
         match result {
             Ok(()) => assert!(closed, "{reply} was taken for a success"),
             Err(Error::Server { message, .. }) if !closed => assert_eq!(message, "Server Error"),
@@ -380,6 +386,8 @@ async fn sandbox_with_the_rows(permissions: bool) -> Sandbox {
         openlm: OpenLmOptions {
             sessions: 0,
             permissions,
+            // The Agent acts at once: these tests are about the replies.
+            close_delay: std::time::Duration::ZERO,
             ..Default::default()
         },
         ..SandboxOptions::default()
@@ -407,7 +415,7 @@ async fn sandbox_with_the_rows(permissions: bool) -> Sandbox {
             host_ip: row.host_ip.into(),
         });
         // Closing is enabled where the OpenLM Agent runs.
-        site.set_agent(row.workstation, row.closable);
+        site.set_agent(row.workstation, row.closable, true);
     }
     sb
 }

@@ -128,7 +128,7 @@ def openlm_server(server: Server, products: Callable[[Request], tuple[int, str, 
         return products(request)
 
     server.answer(answer)
-    return OpenLM(server.url + "/OpenLMServer", retries=0)
+    return OpenLM(server.url + "/OpenLMServer", retries=0, close_wait=1)
 
 
 def as_json(value: Any, status: int = 200) -> tuple[int, str, bytes]:
@@ -332,8 +332,9 @@ def test_a_close_done_then_dropped_is_confirmed_by_a_second_look() -> None:
 def test_lost_closes_are_settled_together_by_one_listing() -> None:
     # Each lost answer re-reading the whole listing on its own cost a listing per item, and
     # under an erratic server gave each item its own chance to find no listing at all.
-    with Sandbox(sessions=60) as sb:
-        openlm = OpenLM(sb.openlm_url, retries=0)
+    # The Agents act at once and the closes are looked at once: one listing settles all.
+    with Sandbox(sessions=60, close_delay=0) as sb:
+        openlm = OpenLM(sb.openlm_url, retries=0, close_wait=0)
         targets = [p for p in openlm.get_active_products() if p.closable][:12]
         sb.fail_next("drop_after", 3, operation="CloseApplication")
         sb.fail_next("drop", 3, operation="CloseApplication")
@@ -343,14 +344,14 @@ def test_lost_closes_are_settled_together_by_one_listing() -> None:
         settled = [o for o in report if "re-reading the state showed it done" in (o.reason or "")]
         assert len(settled) == 3
         assert all("still open" in (o.reason or "") for o in report.unknown)
-        # One listing to plan, one to check before closing, one to settle all six lost
-        # answers.
+        # One listing to plan, one to check before closing, one to settle all twelve closes
+        # (the six acknowledged, and the six whose answers were lost).
         assert len(sb.requests(operation="GetActiveProducts2")) == 3
 
 
 def test_a_close_dropped_before_the_server_acted_is_unknown_not_failed() -> None:
     with Sandbox(sessions=60) as sb:
-        openlm = OpenLM(sb.openlm_url, retries=0)
+        openlm = OpenLM(sb.openlm_url, retries=0, close_wait=1)
         target = next(p for p in openlm.get_active_products() if p.closable)
         sb.fail_next("drop", 1, operation="CloseApplication")
         report = openlm.close_applications([target])
@@ -389,7 +390,7 @@ def test_a_close_answered_500_is_unknown_until_a_second_look() -> None:
     # A 500 is a server that broke while handling the request: it may have closed the
     # session. The close is not repeated; the listing settles what it can.
     with Sandbox(sessions=60) as sb:
-        openlm = OpenLM(sb.openlm_url, backoff=0.01)
+        openlm = OpenLM(sb.openlm_url, backoff=0.01, close_wait=1)
         target = next(p for p in openlm.get_active_products() if p.closable)
         sb.fail_next("http500", 1, operation="CloseApplication")
         report = openlm.close_applications([target])
@@ -399,7 +400,9 @@ def test_a_close_answered_500_is_unknown_until_a_second_look() -> None:
 
 
 def test_a_retried_close_that_finds_the_session_gone_is_not_a_failure() -> None:
-    with Sandbox(sessions=60) as sb:
+    # An Agent that acts at once: the repeat then finds no session (queued, it would be
+    # acknowledged again).
+    with Sandbox(sessions=60, close_delay=0) as sb:
         openlm = OpenLM(sb.openlm_url, retry_writes=True, backoff=0.01)
         target = next(p for p in openlm.get_active_products() if p.closable)
         # The close is done and its answer lost; the repeat is refused (no such session).
@@ -509,7 +512,9 @@ def test_a_slow_close_does_not_hold_back_the_others(server: Server) -> None:
 
     def answer(request: Request) -> tuple[int, str, bytes]:
         if request.openlm_type != "CloseApplication":
-            rows = "".join(product(f"u{i}", i) for i in range(40))
+            # The sessions still open: closed ones are gone (the Agents act at once).
+            with lock:
+                rows = "".join(product(f"u{i}", i) for i in range(40) if f"u{i}" not in closes)
             return xml("GetActiveProducts2", rows)
         user = re.search(r'name="username">([^<]+)<', request.text)
         with lock:

@@ -337,8 +337,12 @@ def test_closes_go_as_planned_when_the_check_before_cannot_list(
     targets = [p for p in openlm.get_active_products() if p.closable][:4]
     plan = openlm.plan_close(targets)
     sandbox.fail_next("http503", 50, operation="GetActiveProducts2")
-    assert plan.apply(journal=False).counts() == {"closed": 4}
+    report = plan.apply(journal=False)
     sandbox.clear_faults()
+    # Sent as planned; with no listing to watch the sessions end, none is called closed.
+    assert report.counts() == {"unknown": 4}
+    assert all("re-reading the state failed too" in (o.reason or "") for o in report)
+    time.sleep(1)  # the Agents close them 0.2 s after the close is queued
     assert not any(p.closable and p in targets for p in openlm.get_active_products())
 
 
@@ -427,16 +431,23 @@ def test_bulk_close_under_random_faults_loses_nothing(sandbox: Sandbox, openlm: 
         assert isinstance(product, ActiveProduct)
         if outcome.status == "closed":
             assert product.handle not in remaining
-        else:
+        elif outcome.status == "failed":
             assert outcome.reason
             assert product.handle in remaining, "the sandbox's faults come before it acts"
-        if outcome.status == "unknown":
-            assert "result unknown" in (outcome.reason or "")
-            assert "still open" in (outcome.reason or "")
+        else:
+            # Unknown: not seen gone while watched (still open, or no listing to tell);
+            # an Agent may have closed it since.
+            reason = outcome.reason or ""
+            assert "result unknown" in reason
+            assert "still open" in reason or "failed too" in reason, reason
             assert isinstance(outcome.error, gislicense.OutcomeUnknownError)
-    # The failed and unknown ones can simply be tried again.
+    # The failed and unknown ones can simply be tried again. An unknown one whose queued
+    # close the Agent carried out meanwhile is refused ("not in use"): unchanged when its
+    # session is gone, failed only while a session alike (same user, workstation and
+    # feature, on another server) is still listed.
     retry = openlm.close_applications([o.item for o in report if not o.ok])
-    assert retry.failed == [] and retry.unknown == []
+    assert retry.unknown == []
+    assert all("is in use by" in (o.reason or "") for o in retry.failed), retry.failed
 
 
 def test_slow_replies_time_out(sandbox: Sandbox) -> None:

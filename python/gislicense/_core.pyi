@@ -306,7 +306,12 @@ class OpenLMClient:
     returns a :class:`Call`."""
 
     def __new__(
-        cls, url: str, username: str | None, password: str | None, options: HttpOptions
+        cls,
+        url: str,
+        username: str | None,
+        password: str | None,
+        options: HttpOptions,
+        close_wait: float = 30.0,
     ) -> Self: ...
     @property
     def url(self) -> str: ...
@@ -500,6 +505,9 @@ class Sandbox:
         permissions: OpenLM wants a login (``openlm_username`` / ``openlm_password``).
         login_lifetime: Seconds an idle OpenLM login session lasts.
         paging: Whether OpenLM understands the paged GetActiveProducts2.
+        close_delay: Seconds the OpenLM Agent takes to close an application once OpenLM
+            has acknowledged the close (a real server queues it for the Agent); until then
+            the session is still listed. 0 closes at once.
         latency: Seconds added to every request.
         host: Address to listen on. Anything but loopback (``"0.0.0.0"``, a LAN address)
             makes the sandbox reachable from other machines: it logs a warning, and each
@@ -537,6 +545,7 @@ class Sandbox:
         openlm_password: str = "sandbox-password",
         login_lifetime: float = 1800.0,
         paging: bool = True,
+        close_delay: float = 0.2,
         latency: float = 0.0,
         host: str = "127.0.0.1",
         openlm_port: int = 0,
@@ -643,8 +652,9 @@ class Sandbox:
         """Add a license in use (the feature defaults to the product); returns its handle."""
     def workstations_without_agent(self) -> list[str]:
         """Workstations holding licenses where the OpenLM Agent is missing."""
-    def set_agent(self, workstation: str, installed: bool = True) -> None:
-        """Install or remove the OpenLM Agent on a workstation."""
+    def set_agent(self, workstation: str, installed: bool = True, acts: bool = True) -> None:
+        """Install or remove the OpenLM Agent on a workstation. An installed Agent that does
+        not ``act`` acknowledges closes and never carries them out."""
     def expire_openlm_logins(self) -> None:
         """End every OpenLM login session, as a server restart would."""
     def portal_users(self) -> list[dict[str, Any]]:

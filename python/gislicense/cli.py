@@ -1462,6 +1462,12 @@ def _sandbox_options(sandbox: argparse.ArgumentParser) -> None:
     )
     sandbox.add_argument("--openlm-port", type=int, default=0, help="OpenLM port (any free one)")
     sandbox.add_argument("--no-paging", action="store_true", help="no GetActiveProducts2")
+    sandbox.add_argument(
+        "--close-delay",
+        type=float,
+        default=0.2,
+        help="seconds the OpenLM Agent takes to close an application after a close is queued",
+    )
     sandbox.add_argument("--members", type=int, default=300, help="portal members (300)")
     sandbox.add_argument(
         "--offline", type=int, default=5, help="members with ArcGIS Pro checked out offline (5)"
@@ -1508,6 +1514,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         host=args.host,
         openlm_port=args.openlm_port,
         paging=not args.no_paging,
+        close_delay=args.close_delay,
         portal_members=args.members,
         portal_offline=args.offline,
         portal_port=args.portal_port,

@@ -99,6 +99,11 @@ class OpenLM:
         max_reply_bytes: The largest reply read, in bytes (default 256 MiB). A longer one
             is an :class:`UnreadableReplyError` as soon as it passes the limit; ``timeout``
             covers reading the whole reply.
+        close_wait: Seconds to watch closed sessions end (0 to 3600, default 30). OpenLM
+            acknowledges a close once it has queued it for the OpenLM Agent on the
+            workstation, which closes the application a little later. A close counts as
+            ``"closed"`` only when its session is seen gone; one still open after
+            ``close_wait`` is ``"unknown"``, saying the Agent has not acted (yet).
         profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
             ``gislicense profile add --kind openlm``). Arguments given here win.
 
@@ -121,6 +126,7 @@ class OpenLM:
         backoff: float = DEFAULT_BACKOFF,
         retry_writes: bool = False,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        close_wait: float = 30.0,
     ) -> None:
         if profile is not None:
             from gislicense import profiles
@@ -151,7 +157,7 @@ class OpenLM:
         )
         check_text(url=url, username=username, password=password)
         password = password_for(username, password, url)
-        self._client = _core.OpenLMClient(url, username, password, options)
+        self._client = _core.OpenLMClient(url, username, password, options, close_wait)
 
     @property
     def url(self) -> str:

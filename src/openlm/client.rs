@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use url::Url;
 
@@ -37,6 +38,12 @@ struct Credentials {
     password: String,
 }
 
+/// Why an acknowledged close is not yet done (see [`OpenLm::queued`]).
+pub(crate) const QUEUED: &str = "OpenLM acknowledged the close and queued it for the OpenLM Agent";
+
+/// How long closes are watched by default: an Agent acts within seconds when it is running.
+pub const DEFAULT_CLOSE_WAIT: Duration = Duration::from_secs(30);
+
 pub struct OpenLm {
     http: Http,
     url: Url,
@@ -44,6 +51,8 @@ pub struct OpenLm {
     credentials: Option<Credentials>,
     session: Renewable<str>,
     paging: AtomicU8,
+    /// How long to wait for closed sessions to end (see [`OpenLm::await_closed`]).
+    close_wait: Duration,
 }
 
 impl std::fmt::Debug for OpenLm {
@@ -107,6 +116,7 @@ impl OpenLm {
             credentials,
             session: Renewable::new(None),
             paging: AtomicU8::new(PAGING_UNKNOWN),
+            close_wait: DEFAULT_CLOSE_WAIT,
         })
     }
 
@@ -314,12 +324,70 @@ impl OpenLm {
     /// holding the license. The server may queue the request rather than finish it. When the
     /// answer is lost, the sessions are listed again: Ok if the session is gone, else an
     /// `OutcomeUnknown` error.
+    /// Close one application: Ok once its session has ended. OpenLM acknowledges a close
+    /// when it has queued it for the Agent on the workstation; the session is then watched
+    /// for up to `close_wait` (see [`OpenLm::await_closed`]).
     pub async fn close_application(&self, target: &CloseTarget) -> Result<()> {
         let result = self.send_close(target).await;
-        bulk::settle_one(result, "closed", || async {
-            reread_close(self.open_sessions().await.as_ref(), target)
-        })
+        bulk::settle_one(
+            result.and_then(|()| Err(self.queued())),
+            "closed",
+            || async { self.await_closed(&[target]).await.remove(0) },
+        )
         .await
+    }
+
+    /// How long to wait for closed sessions to end: OpenLM answers a close once it has
+    /// queued it for the Agent, which closes the application some time later.
+    pub fn with_close_wait(mut self, wait: Duration) -> OpenLm {
+        self.close_wait = wait;
+        self
+    }
+
+    /// A close acknowledged: not done until its session is gone from the listing.
+    pub(crate) fn queued(&self) -> Error {
+        Error::OutcomeUnknown {
+            url: self.shown_url.clone(),
+            cause: QUEUED.into(),
+        }
+    }
+
+    /// Whether each target's session has ended, looking at the open sessions again (after a
+    /// quarter of a second, then less often) until none of them is open or `close_wait` is
+    /// over. A session still open then is not called closed: the Agent has not acted (yet).
+    pub(crate) async fn await_closed(&self, targets: &[&CloseTarget]) -> Vec<Reread> {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(250);
+        loop {
+            let open = self.open_sessions().await;
+            let still: Vec<bool> = match &open {
+                Ok(open) => targets
+                    .iter()
+                    .map(|t| open.contains(&SessionMatch::of_target(t)))
+                    .collect(),
+                Err(_) => vec![false; targets.len()],
+            };
+            let waited = started.elapsed();
+            if open.is_ok() && still.contains(&true) && waited + pause <= self.close_wait {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+                continue;
+            }
+            return targets
+                .iter()
+                .zip(still)
+                .map(|(target, open_now)| match &open {
+                    Err(err) => Reread::Failed(err.clone()),
+                    Ok(_) if open_now => Reread::NotDone(format!(
+                        "the session still open {:.0} s later: the OpenLM Agent on {} has not \
+                         closed the application (yet)",
+                        waited.as_secs_f64(),
+                        target.workstation
+                    )),
+                    Ok(_) => Reread::Done,
+                })
+                .collect();
+        }
     }
 
     pub(crate) async fn send_close(&self, target: &CloseTarget) -> Result<()> {
@@ -401,22 +469,6 @@ impl OpenLm {
             .iter()
             .map(SessionMatch::of_product)
             .collect())
-    }
-}
-
-/// Whether a close whose answer was lost went through, by a listing of the open sessions
-/// taken after it. A session still listed proves nothing either way (a server may queue the
-/// close for the Agent), so it stays unknown.
-pub(crate) fn reread_close(
-    open: std::result::Result<&HashSet<SessionMatch>, &Error>,
-    target: &CloseTarget,
-) -> Reread {
-    match open {
-        Err(err) => Reread::Failed(err.clone()),
-        Ok(open) if open.contains(&SessionMatch::of_target(target)) => {
-            Reread::NotDone("the session still open (a queued close may yet end it)".into())
-        }
-        Ok(_) => Reread::Done,
     }
 }
 

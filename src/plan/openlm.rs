@@ -13,7 +13,7 @@ use super::journal::JournalRead;
 use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted, Recheck};
 use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
-use crate::openlm::client::{reread_close, SessionMatch};
+use crate::openlm::client::{SessionMatch, QUEUED};
 use crate::openlm::product::Field;
 use crate::openlm::{CloseTarget, OpenLm};
 
@@ -123,9 +123,12 @@ pub async fn plan_resume(client: &OpenLm, read: &JournalRead) -> Result<Plan> {
     plan_indexed(client, items, true, options).await
 }
 
-/// Sends a plan's closes, one request each. The closes of a wave whose answer was lost are
-/// settled together, once all were sent, by one listing of the open sessions (not one
-/// listing each).
+/// Sends a plan's closes, one request each. OpenLM acknowledges a close once it has queued
+/// it for the Agent on the workstation, so an acknowledged close is not yet done: once all
+/// of a wave were sent, its acknowledged closes and those whose answer was lost are settled
+/// together by watching the open sessions (one listing at a time, not one each) until
+/// their sessions end or the client's `close_wait` is over. Closed is said only of a
+/// session seen gone; one still open then stays unknown, with why.
 pub struct CloseExecutor<'a>(pub &'a OpenLm);
 
 impl Executor for CloseExecutor<'_> {
@@ -137,9 +140,22 @@ impl Executor for CloseExecutor<'_> {
         let mut outcomes = Vec::with_capacity(batch.len());
         for action in batch {
             outcomes.push(match action {
-                Action::Close { session } => {
-                    Outcome::of(self.0.send_close(&session).await, "closed")
-                }
+                // Acknowledged is queued, not done: settled by watching the session end.
+                Action::Close { session } => match self.0.send_close(&session).await {
+                    Ok(()) => Outcome::Unknown(self.0.queued()),
+                    // Refused: a session that ended meanwhile (its Agent acting on an
+                    // earlier close) is no failure. Refusals are few: one look each.
+                    Err(err @ Error::Server { .. }) => match self.0.open_sessions().await {
+                        Ok(open) if !open.contains(&SessionMatch::of_target(&session)) => {
+                            Outcome::Unchanged(format!(
+                                "the session had already ended (the server answered: {})",
+                                err.reason()
+                            ))
+                        }
+                        _ => Outcome::Failed(err),
+                    },
+                    Err(err) => Outcome::of(Err(err), "closed"),
+                },
                 other => Outcome::Failed(Error::invalid(format!(
                     "OpenLM cannot {}",
                     other.describe()
@@ -181,7 +197,12 @@ impl Executor for CloseExecutor<'_> {
 
     async fn settle(&self, lost: Vec<(Action, Outcome)>) -> Vec<Outcome> {
         let (actions, mut outcomes): (Vec<Action>, Vec<Outcome>) = lost.into_iter().unzip();
-        let open = self.0.open_sessions().await;
+        let queued: Vec<bool> = outcomes
+            .iter()
+            .map(|o| {
+                matches!(o, Outcome::Unknown(Error::OutcomeUnknown { cause, .. }) if cause == QUEUED)
+            })
+            .collect();
         bulk::settle_unknown(
             &mut outcomes,
             |n| match &actions[n] {
@@ -189,14 +210,16 @@ impl Executor for CloseExecutor<'_> {
                 _ => None,
             },
             "closed",
-            |sessions| async {
-                sessions
-                    .into_iter()
-                    .map(|session| reread_close(open.as_ref(), session))
-                    .collect()
-            },
+            |sessions| async move { self.0.await_closed(&sessions).await },
         )
         .await;
+        // A close acknowledged and seen done is plainly closed; only a lost answer settled
+        // by the listing says how it was confirmed.
+        for (outcome, queued) in outcomes.iter_mut().zip(queued) {
+            if queued && matches!(outcome, Outcome::Confirmed(..)) {
+                *outcome = Outcome::Done("closed");
+            }
+        }
         outcomes
     }
 }

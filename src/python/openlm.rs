@@ -379,16 +379,23 @@ pub struct OpenLMClient {
 #[pymethods]
 impl OpenLMClient {
     #[new]
-    #[pyo3(signature = (url, username, password, options))]
+    #[pyo3(signature = (url, username, password, options, close_wait = 30.0))]
     fn new(
         url: &str,
         username: Option<String>,
         password: Option<String>,
         options: &HttpOptions,
+        close_wait: f64,
     ) -> PyResult<Self> {
         crate::python::ensure_logging();
-        let client =
-            core::OpenLm::new(url, username, password, options.inner.clone()).map_err(to_pyerr)?;
+        if !(close_wait.is_finite() && (0.0..=3600.0).contains(&close_wait)) {
+            return Err(to_pyerr(Error::invalid(format!(
+                "close_wait is seconds from 0 to 3600, not {close_wait}"
+            ))));
+        }
+        let client = core::OpenLm::new(url, username, password, options.inner.clone())
+            .map_err(to_pyerr)?
+            .with_close_wait(std::time::Duration::from_secs_f64(close_wait));
         Ok(OpenLMClient {
             client: Arc::new(client),
         })

@@ -99,6 +99,7 @@ impl Sandbox {
         openlm_password = "sandbox-password",
         login_lifetime = 1800.0,
         paging = true,
+        close_delay = 0.2,
         latency = 0.0,
         host = "127.0.0.1",
         openlm_port = 0,
@@ -124,6 +125,7 @@ impl Sandbox {
         openlm_password: &str,
         login_lifetime: f64,
         paging: bool,
+        close_delay: f64,
         latency: f64,
         host: &str,
         openlm_port: u16,
@@ -190,6 +192,7 @@ impl Sandbox {
                 password: openlm_password,
                 login_lifetime: seconds("login_lifetime", login_lifetime)?,
                 paging,
+                close_delay: seconds("close_delay", close_delay)?,
             },
             portal_port,
             portal_tls,
@@ -538,9 +541,9 @@ impl Sandbox {
         self.with(|s| s.shared().openlm.workstations_without_agent())
     }
 
-    #[pyo3(signature = (workstation, installed = true))]
-    fn set_agent(&self, workstation: &str, installed: bool) -> PyResult<()> {
-        self.with(|s| s.shared().openlm.set_agent(workstation, installed))
+    #[pyo3(signature = (workstation, installed = true, acts = true))]
+    fn set_agent(&self, workstation: &str, installed: bool, acts: bool) -> PyResult<()> {
+        self.with(|s| s.shared().openlm.set_agent(workstation, installed, acts))
     }
 
     fn expire_openlm_logins(&self) -> PyResult<()> {

@@ -38,6 +38,10 @@ pub struct OpenLmOptions {
     pub login_lifetime: Duration,
     /// Whether GetActiveProducts2 (paged) is understood; older servers do not have it.
     pub paging: bool,
+    /// How long after OpenLM acknowledges a close its Agent takes to close the
+    /// application: until then the session is still listed. A real server queues the close
+    /// for the Agent on the workstation; it is not done when the reply comes.
+    pub close_delay: Duration,
 }
 
 impl Default for OpenLmOptions {
@@ -50,6 +54,7 @@ impl Default for OpenLmOptions {
             password: "sandbox-password".into(),
             login_lifetime: Duration::from_secs(30 * 60),
             paging: true,
+            close_delay: Duration::from_millis(200),
         }
     }
 }
@@ -108,6 +113,12 @@ struct SiteState {
     checkouts: Vec<Checkout>,
     /// Workstations (lower case) without the OpenLM Agent: closing there fails.
     no_agent: HashSet<String>,
+    /// Workstations (lower case) whose Agent never acts: closes there are acknowledged and
+    /// queued, and the applications stay open.
+    stalled: HashSet<String>,
+    /// Closes acknowledged and queued for the Agent: the session's handle, and when the
+    /// Agent closes it.
+    queued: HashMap<u64, Instant>,
     /// Login session id → when it was last used.
     logins: HashMap<String, Instant>,
     next_handle: u64,
@@ -208,6 +219,8 @@ impl OpenLmSite {
             state: Mutex::new(SiteState {
                 checkouts,
                 no_agent,
+                stalled: HashSet::new(),
+                queued: HashMap::new(),
                 logins: HashMap::new(),
                 next_handle: handle + 1,
                 rng,
@@ -219,10 +232,26 @@ impl OpenLmSite {
         &self.options
     }
 
+    /// The site as it is now: closes whose time has come are carried out first, so every
+    /// reply and every look from a test sees the Agents' work done on time.
     fn state(&self) -> std::sync::MutexGuard<'_, SiteState> {
         // A panic while holding the lock cannot leave the data half-changed in a way that
         // matters for a test server; keep serving.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if !state.queued.is_empty() {
+            let now = Instant::now();
+            let SiteState {
+                queued, checkouts, ..
+            } = &mut *state;
+            queued.retain(|handle, due| {
+                let done = *due <= now;
+                if done {
+                    checkouts.retain(|c| c.handle != *handle);
+                }
+                !done
+            });
+        }
+        state
     }
 
     /// The licenses in use now.
@@ -259,12 +288,20 @@ impl OpenLmSite {
         names
     }
 
-    pub fn set_agent(&self, workstation: &str, installed: bool) {
+    /// Install or remove the OpenLM Agent on a workstation; an installed Agent that does
+    /// not `act` acknowledges closes and never carries them out.
+    pub fn set_agent(&self, workstation: &str, installed: bool, acts: bool) {
         let mut state = self.state();
+        let name = workstation.to_lowercase();
         if installed {
-            state.no_agent.remove(&workstation.to_lowercase());
+            state.no_agent.remove(&name);
         } else {
-            state.no_agent.insert(workstation.to_lowercase());
+            state.no_agent.insert(name.clone());
+        }
+        if acts {
+            state.stalled.remove(&name);
+        } else {
+            state.stalled.insert(name);
         }
     }
 
@@ -431,7 +468,23 @@ impl OpenLmSite {
                 "The OpenLM Agent is not installed or not responding on workstation {workstation}"
             ));
         }
-        state.checkouts.retain(|c| !matches(c));
+        // Acknowledged and queued for the Agent, which closes the application later (or,
+        // stalled, never); asking again while queued is acknowledged again.
+        let stalled = state.stalled.contains(&workstation.to_lowercase());
+        let due = Instant::now() + self.options.close_delay;
+        let handles: Vec<u64> = state
+            .checkouts
+            .iter()
+            .filter(|c| matches(c))
+            .map(|c| c.handle)
+            .collect();
+        if self.options.close_delay.is_zero() && !stalled {
+            state.checkouts.retain(|c| !matches(c));
+        } else if !stalled {
+            for handle in handles {
+                state.queued.entry(handle).or_insert(due);
+            }
+        }
         kind_reply("Success")
     }
 }
