@@ -736,3 +736,31 @@ def test_an_untrusted_portal_says_so_once_and_in_words(org: gislicense.Sandbox) 
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, lines  # no line from the TLS library underneath
     assert "--ca-bundle" in lines[0] and "already given" not in lines[0]
+
+
+def test_sessions_close_reports_an_agent_that_never_acts_as_unknown(tmp_path: Path) -> None:
+    with gislicense.Sandbox(sessions=30, portal_members=20) as sb:
+        first = sb.openlm_sessions()[0]
+        # Every Agent installed and none acting: closes are acknowledged, and stay open.
+        for session in sb.openlm_sessions():
+            sb.set_agent(session["workstation"], installed=True, acts=False)
+        applied = gislicense_command(
+            "sessions",
+            "close",
+            "--url",
+            sb.openlm_url,
+            "--workstation",
+            first["workstation"],
+            "--apply",
+            "--close-wait",
+            "0.5",
+            "--journal",
+            str(tmp_path / "close.jsonl"),
+            "--json",
+        )
+        rows = json.loads(applied.stdout)
+        assert rows and {r["status"] for r in rows} == {"unknown"}, applied.stderr
+        assert all("has not closed the application" in r["reason"] for r in rows)
+        assert applied.returncode != 0
+        still = [s for s in sb.openlm_sessions() if s["workstation"] == first["workstation"]]
+        assert len(still) == len(rows)

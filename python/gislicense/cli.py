@@ -337,6 +337,12 @@ def _sessions_commands(verbs: Any, p: _Parents) -> None:
         p.change,
     )
     _session_filters(close)
+    close.add_argument(
+        "--close-wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to watch the closed sessions end before reporting one unknown (30)",
+    )
 
 
 def _users_commands(verbs: Any, p: _Parents) -> None:
@@ -625,6 +631,9 @@ class Context:
                 given[option] = value
         if self.args.insecure_http and kind == "portal":
             given["allow_insecure_http"] = True
+        close_wait = getattr(self.args, "close_wait", None)
+        if close_wait is not None and kind == "openlm":
+            given["close_wait"] = close_wait
         return given
 
     def _with_profile(self, kind: str) -> dict[str, Any]:
@@ -712,7 +721,8 @@ class Context:
         from gislicense import OpenLM
 
         if self.args.sandbox:
-            return OpenLM(self._started_sandbox().openlm_url)
+            close_wait = self._given("openlm").get("close_wait", 30.0)
+            return OpenLM(self._started_sandbox().openlm_url, close_wait=close_wait)
         profile = profile or self._one_profile("openlm")
         if profile is not None:
             self._check_profile(profile, "openlm")
