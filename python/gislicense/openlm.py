@@ -224,14 +224,16 @@ class OpenLM:
             vendor: The vendor daemon, ``ARCGIS`` for Esri.
             feature: The feature, e.g. ``Editor``.
 
-        The Agent must be installed on the workstation; OpenLM may queue the request, so the
-        license can stay in use for a moment after this returns.
+        The Agent must be installed on the workstation. OpenLM acknowledges the close once
+        it has queued it for the Agent; this returns when the session is seen gone, watching
+        the open sessions for up to ``close_wait`` seconds (see :class:`OpenLM`).
 
         Raises:
             InvalidInputError: An empty value, or one XML cannot carry, before sending.
             ServerError: OpenLM refused (no such session, no Agent on the workstation...).
-            OutcomeUnknownError: The close was sent and its answer lost, and the session is
-                still listed: the server may have queued the close, or never got it.
+            OutcomeUnknownError: The session is still listed after ``close_wait``: the Agent
+                has not acted (yet), or the close was sent and its answer lost before the
+                server got it.
         """
         check_text(
             username=username,
@@ -305,10 +307,11 @@ class OpenLM:
             allow_all: Let the plan close every open session.
 
         Returns:
-            One outcome per product, in order: ``closed`` (``would_close`` in a dry run),
-            ``unchanged`` (no longer open), ``skipped`` (the same session as an earlier
-            item), or ``failed`` with the reason (no OpenLM Agent on the workstation...).
-            One failure never stops the others; closes cannot be undone.
+            One outcome per product, in order: ``closed`` (seen gone; ``would_close`` in a
+            dry run), ``unchanged`` (no longer open), ``skipped`` (the same session as an
+            earlier item), ``failed`` with the reason (no OpenLM Agent on the
+            workstation...), or ``unknown`` (still open after ``close_wait``, or its answer
+            lost). One failure never stops the others; closes cannot be undone.
         """
         check_concurrency(concurrency)
         plan = self._plan_close(products, server=server, vendor=vendor, allow_all=allow_all)
