@@ -11,6 +11,7 @@ import os
 import subprocess
 import textwrap
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -59,6 +60,26 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def run_official(sb: gislicense.Sandbox, script: str, *args: str) -> Any:
+    """Run `script` with the official client, signed in to the sandbox's portal as its
+    administrator, and read the JSON line it prints last."""
+    assert ARCGIS_PYTHON is not None
+    env = {
+        **os.environ,
+        "REQUESTS_CA_BUNDLE": os.fspath(sb.ca_file),
+        "SSL_CERT_FILE": os.fspath(sb.ca_file),
+    }
+    result = subprocess.run(
+        [ARCGIS_PYTHON, "-c", script, sb.portal_url, sb.admin_username, sb.admin_password, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def sb() -> Iterator[gislicense.Sandbox]:
     with gislicense.Sandbox(sessions=10, portal_members=250) as sandbox:
@@ -74,20 +95,7 @@ def test_the_official_client_signs_in_lists_and_changes_a_user_type(
         for u in sb.portal_users()
         if u["userLicenseTypeId"] == "viewerUT" and not u["proOffline"]
     )
-    env = {
-        **os.environ,
-        "REQUESTS_CA_BUNDLE": os.fspath(sb.ca_file),
-        "SSL_CERT_FILE": os.fspath(sb.ca_file),
-    }
-    result = subprocess.run(
-        [ARCGIS_PYTHON, "-c", SCRIPT, sb.portal_url, sb.admin_username, sb.admin_password, viewer],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = run_official(sb, SCRIPT, viewer)
     assert seen["me"] == sb.admin_username
     assert seen["org"] == "0123456789ABCDEF"
     assert seen["members"] == 250
@@ -172,29 +180,7 @@ def test_the_official_client_works_at_each_version_the_sandbox_plays(
                 for u in members
                 if u["userLicenseTypeId"] == "creatorUT" and not u["proOffline"]
             )
-        env = {
-            **os.environ,
-            "REQUESTS_CA_BUNDLE": os.fspath(sb.ca_file),
-            "SSL_CERT_FILE": os.fspath(sb.ca_file),
-        }
-        result = subprocess.run(
-            [
-                ARCGIS_PYTHON,
-                "-c",
-                FIDELITY_SCRIPT,
-                sb.portal_url,
-                sb.admin_username,
-                sb.admin_password,
-                member,
-                deployment,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        seen = json.loads(result.stdout.strip().splitlines()[-1])
+        seen = run_official(sb, FIDELITY_SCRIPT, member, deployment)
         after = sb.portal_users()
         names = [u["username"] for u in after]
         assert seen["me"] == sb.admin_username

@@ -240,16 +240,17 @@ impl OpenLmSite {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if !state.queued.is_empty() {
             let now = Instant::now();
-            let SiteState {
-                queued, checkouts, ..
-            } = &mut *state;
-            queued.retain(|handle, due| {
-                let done = *due <= now;
-                if done {
-                    checkouts.retain(|c| c.handle != *handle);
-                }
-                !done
-            });
+            let due: HashSet<u64> = state
+                .queued
+                .iter()
+                .filter(|(_, when)| **when <= now)
+                .map(|(handle, _)| *handle)
+                .collect();
+            if !due.is_empty() {
+                // One pass over the sessions, however many closes fall due at once.
+                state.checkouts.retain(|c| !due.contains(&c.handle));
+                state.queued.retain(|handle, _| !due.contains(handle));
+            }
         }
         state
     }

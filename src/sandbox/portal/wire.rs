@@ -133,15 +133,7 @@ pub(super) fn page<T>(
     key: &str,
     to_json: impl Fn(T) -> Value,
 ) -> Value {
-    let total = items.len();
-    let (start, num) = window(request);
-    let chosen: Vec<Value> = items
-        .into_iter()
-        .skip(start - 1)
-        .take(num)
-        .map(to_json)
-        .collect();
-    page_json(key, total, start, num, chosen)
+    served_page(request, items, key, to_json, usize::MAX)
 }
 
 /// The most results of one search that can be paged through: "Only the first 10,000
@@ -156,27 +148,27 @@ pub(super) fn search_page<T>(
     key: &str,
     to_json: impl Fn(T) -> Value,
 ) -> Value {
+    served_page(request, items, key, to_json, SEARCH_WINDOW)
+}
+
+/// The page (`start`, `num`) of `items`, of which only the first `served` can be paged
+/// through: `total` counts them all, and the last page within them has no `nextStart`.
+fn served_page<T>(
+    request: &PortalRequest<'_>,
+    items: Vec<T>,
+    key: &str,
+    to_json: impl Fn(T) -> Value,
+    served: usize,
+) -> Value {
     let total = items.len();
     let (start, num) = window(request);
-    let num_served = num.min((SEARCH_WINDOW + 1).saturating_sub(start));
     let chosen: Vec<Value> = items
         .into_iter()
         .skip(start - 1)
-        .take(num_served)
+        .take(num.min(served.saturating_add(1).saturating_sub(start)))
         .map(to_json)
         .collect();
-    let end = start - 1 + chosen.len();
-    let next = if end < total && end < SEARCH_WINDOW && num > 0 {
-        (end + 1) as i64
-    } else {
-        -1
-    };
-    json!({"total": total, "start": start, "num": chosen.len(), "nextStart": next, key: chosen})
-}
-
-/// The reply for a page: `items` are the window (`start`, `num`) of `total`.
-fn page_json(key: &str, total: usize, start: usize, num: usize, chosen: Vec<Value>) -> Value {
-    let (next, num) = next_start(total, start, num, chosen.len());
+    let (next, num) = next_start(total.min(served), start, num, chosen.len());
     json!({"total": total, "start": start, "num": num, "nextStart": next, key: chosen})
 }
 
