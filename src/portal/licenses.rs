@@ -19,26 +19,10 @@ use crate::portal::envelope;
 use crate::portal::paging::{self, paged};
 use crate::portal::url::path_segment;
 use crate::portal::users::{check_username, Member};
+use crate::portal::versions::Feature;
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
 pub const MAX_PROVISION_BATCH: usize = 25;
-
-/// `currentVersion` as (major, minor): "2024.1" → (2024, 1), "7.1" → (7, 1).
-pub fn parse_version(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim().split('.');
-    let major = parts.next()?.trim().parse().ok()?;
-    let minor = match parts.next() {
-        Some(minor) => minor.trim().parse().ok()?,
-        None => 0,
-    };
-    Some((major, minor))
-}
-
-/// Whether a REST version is `wanted` or newer. A version that cannot be read counts as new:
-/// the portal then answers for itself.
-pub fn version_at_least(version: &str, wanted: (u32, u32)) -> bool {
-    parse_version(version).is_none_or(|v| v >= wanted)
-}
 
 /// An app whose license a member can check out for offline use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +73,12 @@ impl App {
         }
     }
 
-    /// The REST version releaseLicense first took this appId at, and that release's name.
-    fn since(self) -> ((u32, u32), &'static str) {
+    /// The release from which releaseLicense frees this app; ArcGIS Pro always could.
+    fn since(self) -> Option<Feature> {
         match self {
-            App::Pro => ((0, 0), "10.3"),
-            App::Drone2Map => ((7, 1), "10.7"),
-            App::AllSource => ((2025, 1), "11.5"),
+            App::Pro => None,
+            App::Drone2Map => Some(Feature::ReleaseDrone2Map),
+            App::AllSource => Some(Feature::ReleaseAllSource),
         }
     }
 }
@@ -596,8 +580,9 @@ impl Portal {
     /// Where to release `app` on this portal: root, path and whether it takes `appId`; a
     /// portal too old for the app (or ArcGIS Online) is refused before anything is sent.
     pub(crate) async fn release_endpoint(&self, app: App) -> Result<(Root, String, bool)> {
-        let (since, release) = app.since();
+        let takes_app = |version: &str| app.since().is_none_or(|f| f.at(version));
         let too_old = |version: &str, what: &str| {
+            let release = app.since().map_or("", |f| f.since().name);
             Error::invalid(format!(
                 "this portal ({what}, REST version {version}) cannot release {} licenses: \
                  releaseLicense takes appId {} from ArcGIS Enterprise {release}",
@@ -611,13 +596,14 @@ impl Portal {
                  operation, not available here",
             )),
             Deployment::Kubernetes { version } => {
-                if !version_at_least(&version, (2024, 1)) {
+                if !Feature::KubernetesRelease.at(&version) {
                     return Err(Error::invalid(format!(
                         "this portal (ArcGIS Enterprise on Kubernetes, REST version {version}) \
-                         has no releaseLicense: it came with 11.3"
+                         has no releaseLicense: it came with {}",
+                        Feature::KubernetesRelease.since().name
                     )));
                 }
-                if !version_at_least(&version, since) {
+                if !takes_app(&version) {
                     return Err(too_old(&version, "ArcGIS Enterprise on Kubernetes"));
                 }
                 let org = self.admin_org_id().await?;
@@ -625,10 +611,10 @@ impl Portal {
                 Ok((Root::Admin, path, true))
             }
             Deployment::Classic { version } => {
-                if !version_at_least(&version, since) {
+                if !takes_app(&version) {
                     return Err(too_old(&version, "ArcGIS Enterprise"));
                 }
-                if version_at_least(&version, (7, 1)) {
+                if Feature::UserTypes.at(&version) {
                     Ok((Root::PortalAdmin, "license/releaseLicense".into(), true))
                 } else {
                     // Before 10.7 the operation frees ArcGIS Pro and takes no appId.
@@ -789,18 +775,6 @@ mod tests {
         assert_eq!(read[0].entitlements, ["desktopAdvN", "3DAnalystN"]);
         assert!(read[0].disconnected);
         assert!(read[1].entitlements.is_empty() && !read[1].disconnected);
-    }
-
-    #[test]
-    fn versions_compare_by_number() {
-        assert_eq!(parse_version("2024.1"), Some((2024, 1)));
-        assert_eq!(parse_version("7.1"), Some((7, 1)));
-        assert_eq!(parse_version("11"), Some((11, 0)));
-        assert!(version_at_least("2024.1", (7, 1)));
-        assert!(version_at_least("10.3", (7, 1)));
-        assert!(!version_at_least("6.4", (7, 1)));
-        assert!(!version_at_least("2024.2", (2025, 1)));
-        assert!(version_at_least("not a version", (2025, 1)));
     }
 
     #[test]

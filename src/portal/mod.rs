@@ -7,6 +7,7 @@ pub mod licenses;
 pub mod paging;
 pub mod url;
 pub mod users;
+pub mod versions;
 
 pub use client::{now_ms, Credentials, Portal, PortalOptions, Root};
 pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};

@@ -21,7 +21,7 @@ use super::wire::{
 };
 use super::PortalSite;
 use crate::error::{Error, Result};
-use crate::portal::licenses::version_at_least;
+use crate::portal::versions::Feature;
 use crate::sandbox::openlm::now_ms;
 
 /// Where the portal's administration lives.
@@ -80,17 +80,36 @@ pub fn app_title(app: &str) -> &'static str {
     }
 }
 
-/// The app ids releaseLicense takes at this REST version: Drone2Map from 10.7 (7.1),
-/// AllSource from 11.5 (2025.1).
+/// The app ids releaseLicense takes at this REST version.
 fn release_apps(version: &str) -> Vec<&'static str> {
     let mut apps = vec!["arcgisprodesktop"];
-    if version_at_least(version, (7, 1)) {
+    if Feature::ReleaseDrone2Map.at(version) {
         apps.push("drone2map");
     }
-    if version_at_least(version, (2025, 1)) {
+    if Feature::ReleaseAllSource.at(version) {
         apps.push("arcgisallsource");
     }
     apps
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Give members the entitlements their user types suggest: ArcGIS Pro with the
@@ -452,7 +471,12 @@ impl PortalSite {
                 self.signed_in(request, api)?;
                 return Ok(formatted(
                     request,
-                    &json!({"resources": ["orgs", "system"], "currentVersion": self.options.version}),
+                    // The deployment's release, as documented ("fullVersion": "10.9.1").
+                    &json!({
+                        "resources": ["orgs", "system"],
+                        "fullVersion": self.options.release(),
+                        "currentVersion": self.options.release(),
+                    }),
                 ));
             }
             if path == "/orgs" {
@@ -472,12 +496,25 @@ impl PortalSite {
                 ));
             }
             match tail {
+                // The organization: its web adaptor registration token, base64 JSON as
+                // documented (with no shared key: the sandbox has no web adaptor to trust).
+                "" => {
+                    self.privileged(request, api, MANAGE_LICENSES)?;
+                    let token = json!({
+                        "orgId": ORG_ID,
+                        "prefixUrl": format!("{}/portal/", request.origin),
+                    });
+                    Ok(formatted(
+                        request,
+                        &json!({"webAdaptorRegistrationToken": base64(token.to_string().as_bytes())}),
+                    ))
+                }
                 // The organization's license, as classic `portaladmin/license` gives it.
                 "license" => {
                     self.privileged(request, api, MANAGE_LICENSES)?;
                     Ok(self.license(request))
                 }
-                "license/releaselicense" if version_at_least(&self.options.version, (2024, 1)) => {
+                "license/releaselicense" if self.options.serves(Feature::KubernetesRelease) => {
                     self.privileged(request, api, MANAGE_LICENSES)?;
                     only_post(request, api)?;
                     self.release(request, request.param("appId"))
@@ -528,5 +565,17 @@ impl PortalSite {
         state.members[i].offline.retain(|a| a != app);
         state.members[i].modified = now_ms();
         Ok(formatted(request, &json!({"status": "success"})))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_pads_as_the_standard_says() {
+        assert_eq!(super::base64(b"Man"), "TWFu");
+        assert_eq!(super::base64(b"Ma"), "TWE=");
+        assert_eq!(super::base64(b"M"), "TQ==");
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"{\"a\":1}"), "eyJhIjoxfQ==");
     }
 }

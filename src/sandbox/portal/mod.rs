@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::portal::licenses::version_at_least;
+use crate::portal::versions::{release_of, Feature};
 
 mod auth;
 mod licenses;
@@ -55,17 +55,15 @@ pub struct PortalSiteOptions {
 }
 
 impl PortalSiteOptions {
-    /// Whether the portal has user types: 10.7 (REST 7.1) and later. Before, a member's
-    /// license was their level, and userLicenseTypes, updateUserLicenseType and
-    /// portaladmin/license did not exist.
-    pub fn has_user_types(&self) -> bool {
-        version_at_least(&self.version, (7, 1))
+    /// Whether this portal's release has `feature` (`crate::portal::versions`, the one table
+    /// of what came when).
+    pub fn serves(&self, feature: Feature) -> bool {
+        feature.at(&self.version)
     }
 
-    /// Whether the portal counts members (`portals/self/users/counts`) and has app bundles:
-    /// 10.6.1 (REST 6.4) and later, where the official client allows them.
-    pub fn has_counts(&self) -> bool {
-        version_at_least(&self.version, (6, 4))
+    /// The release this portal plays, as `portaladmin/license` names it.
+    pub fn release(&self) -> &str {
+        release_of(&self.version).map_or(&self.version, |r| r.name)
     }
 }
 
@@ -109,7 +107,15 @@ impl PortalSite {
             ),
             // The official client probes these for IWA/PKI and reads only WWW-Authenticate.
             "/info" | "/rest/info" | "/rest/services" => not_found_page(),
-            "/sharing" | "/sharing/rest" => formatted(request, &json!({"currentVersion": self.options.version})),
+            "/sharing" | "/sharing/rest" => {
+                let mut root = json!({"currentVersion": self.options.version});
+                if self.options.serves(Feature::EnterpriseVersion) {
+                    // As Esri's example: "2024.1" with "11.3.0". The build number is left
+                    // out: the sandbox has none to give.
+                    root["enterpriseVersion"] = json!(format!("{}.0", self.options.release()));
+                }
+                formatted(request, &root)
+            }
             "/sharing/rest/info" => {
                 let sharing = format!("{}/portal/sharing/rest", request.origin);
                 formatted(
@@ -154,10 +160,10 @@ impl PortalSite {
             "portals/self" => self.portal_self(request),
             "portals/self/roles" => self.signed_in(request, api).map(|_| self.roles(request)),
             "portals/self/users" => self.admin(request, api).map(|_| self.list_users(request)),
-            "portals/self/userlicensetypes" if self.options.has_user_types() => self
+            "portals/self/userlicensetypes" if self.options.serves(Feature::UserTypes) => self
                 .signed_in(request, api)
                 .map(|_| self.user_types(request)),
-            "portals/self/updateuserlicensetype" if self.options.has_user_types() => {
+            "portals/self/updateuserlicensetype" if self.options.serves(Feature::UserTypes) => {
                 self.update_license_type(request)
             }
             "portals/self/updateuserrole" => self.update_role(request),
@@ -175,11 +181,11 @@ impl PortalSite {
             "portals/self/users/search" => {
                 self.admin(request, api).map(|i| self.search(request, i))
             }
-            "portals/self/users/counts" if self.options.has_counts() => {
+            "portals/self/users/counts" if self.options.serves(Feature::Counts) => {
                 self.admin(request, api).map(|_| self.user_counts(request))
             }
             // The organization's app bundles: the sandbox has none.
-            "portals/self/appbundles" if self.options.has_counts() => {
+            "portals/self/appbundles" if self.options.serves(Feature::Counts) => {
                 self.signed_in(request, api).map(|_| {
                     formatted(
                         request,
@@ -208,15 +214,13 @@ impl PortalSite {
                     &json!({"resources": ["license", "security", "system", "logs"], "currentVersion": self.options.version}),
                 )
             }),
-            "/license" if self.options.has_user_types() => {
+            "/license" if self.options.serves(Feature::UserTypes) => {
                 self.admin(request, Api::Admin).map(|_| self.license(request))
             }
-            "/license/releaselicense" if version_at_least(&self.options.version, (7, 1)) => {
+            "/license/releaselicense" if self.options.serves(Feature::UserTypes) => {
                 self.release_license(request, true)
             }
-            "/system/licenses/releaselicense"
-                if !version_at_least(&self.options.version, (7, 1)) =>
-            {
+            "/system/licenses/releaselicense" if !self.options.serves(Feature::UserTypes) => {
                 self.release_license(request, false)
             }
             "/system" => self.admin(request, Api::Admin).map(|_| {
@@ -227,7 +231,7 @@ impl PortalSite {
             }),
             // The license resource before 10.7 (from 10.2.1): registered members against
             // the maximum, and per level (from 10.3).
-            "/system/licenses" if !self.options.has_user_types() => {
+            "/system/licenses" if !self.options.serves(Feature::UserTypes) => {
                 self.admin(request, Api::Admin).map(|_| self.system_licenses(request))
             }
             _ => Ok(error_answer(Api::Admin, 404, "Resource not found.", &[])),
@@ -509,6 +513,164 @@ mod tests {
                 .is_some_and(|t| !t.is_empty()),
             "{license}"
         );
+        assert_eq!(license["version"], "11.3");
+        let org = get(
+            &k8s,
+            &format!("/admin/orgs/{}", org::ORG_ID),
+            &[],
+            &k8s_token,
+        );
+        assert!(
+            org["webAdaptorRegistrationToken"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("eyJ")),
+            "{org}"
+        );
+    }
+
+    /// Each release of the version table serves what came with it and refuses the rest as a
+    /// real portal refuses an unknown resource.
+    #[test]
+    fn each_release_serves_what_the_version_table_gives_it() {
+        use crate::portal::versions::RELEASES;
+        for release in RELEASES {
+            let version = format!("{}.{}", release.rest.0, release.rest.1);
+            let mut deployments = vec![Deployment::Classic];
+            if Feature::Kubernetes.at(&version) {
+                deployments.push(Deployment::Kubernetes);
+            }
+            for deployment in deployments {
+                let site = PortalSite::seeded(
+                    PortalSiteOptions {
+                        members: 40,
+                        offline_members: 1,
+                        version: version.clone(),
+                        deployment,
+                        ..PortalSiteOptions::default()
+                    },
+                    7,
+                )
+                .unwrap();
+                let what = format!("{} {deployment:?}", release.name);
+                let admin = site.options.admin_username.clone();
+                let token = sign_in(&site, &admin, &site.options.admin_password.clone());
+                let get = |path: &str, params: &[(&str, &str)]| {
+                    ask(&site, &format!("/portal{path}"), params, Some(&token))
+                };
+                let root = get("/sharing/rest", &[]);
+                assert_eq!(root["currentVersion"], version.as_str(), "{what}");
+                let named = Feature::EnterpriseVersion
+                    .at(&version)
+                    .then(|| format!("{}.0", release.name));
+                assert_eq!(
+                    root["enterpriseVersion"].as_str(),
+                    named.as_deref(),
+                    "{what}"
+                );
+                let counts = get(
+                    "/sharing/rest/portals/self/users/counts",
+                    &[("type", "role")],
+                );
+                let types = get("/sharing/rest/portals/self/userlicensetypes", &[]);
+                for (reply, feature) in [(&counts, Feature::Counts), (&types, Feature::UserTypes)] {
+                    if feature.at(&version) {
+                        assert!(reply.get("error").is_none(), "{what}: {reply}");
+                    } else {
+                        assert_eq!(reply["error"]["message"], "Invalid URL", "{what}: {reply}");
+                    }
+                }
+                let (admin_root, license_path) = match deployment {
+                    Deployment::Classic => ("/portaladmin", "/portaladmin/license".to_owned()),
+                    Deployment::Kubernetes => {
+                        ("/admin", format!("/admin/orgs/{}/license", org::ORG_ID))
+                    }
+                };
+                let other_root = match deployment {
+                    Deployment::Classic => "/portal/admin",
+                    Deployment::Kubernetes => "/portal/portaladmin",
+                };
+                let (status, _, _) = site.respond(&PortalRequest {
+                    method: "GET",
+                    path: other_root,
+                    params: &[],
+                    header_token: Some(&token),
+                    referer: Some("test"),
+                    origin: "https://127.0.0.1:1",
+                });
+                assert_eq!(status, 404, "{what}: {other_root}");
+                let root = get(admin_root, &[]);
+                assert!(root.get("status").is_none(), "{what}: {root}");
+                if deployment == Deployment::Kubernetes {
+                    assert_eq!(root["fullVersion"], release.name, "{what}: {root}");
+                }
+                let license = get(&license_path, &[]);
+                if Feature::UserTypes.at(&version) {
+                    assert_eq!(license["version"], release.name, "{what}: {license}");
+                } else {
+                    assert_eq!(license["code"], 404, "{what}: {license}");
+                    let old = get("/portaladmin/system/licenses", &[]);
+                    assert_eq!(old["currentRegisteredMembers"], 40, "{what}: {old}");
+                }
+                // Releasing: where, and which apps.
+                let release_path = match deployment {
+                    Deployment::Classic if Feature::UserTypes.at(&version) => {
+                        "/portaladmin/license/releaselicense".to_owned()
+                    }
+                    Deployment::Classic => "/portaladmin/system/licenses/releaselicense".into(),
+                    Deployment::Kubernetes => {
+                        format!("/admin/orgs/{}/license/releaselicense", org::ORG_ID)
+                    }
+                };
+                let release_app = |app: &str| {
+                    get(
+                        &release_path,
+                        &[("username", admin.as_str()), ("appId", app)],
+                    )
+                };
+                let pro = release_app("arcgisprodesktop");
+                if deployment == Deployment::Kubernetes && !Feature::KubernetesRelease.at(&version)
+                {
+                    assert_eq!(pro["code"], 404, "{what}: {pro}");
+                    continue;
+                }
+                assert_eq!(pro["status"], "success", "{what}: {pro}");
+                for (app, feature) in [
+                    ("drone2map", Feature::ReleaseDrone2Map),
+                    ("arcgisallsource", Feature::ReleaseAllSource),
+                ] {
+                    let reply = release_app(app);
+                    // Before 10.7 the old endpoint takes no appId: it frees ArcGIS Pro.
+                    if feature.at(&version) || !Feature::UserTypes.at(&version) {
+                        assert_eq!(reply["status"], "success", "{what} {app}: {reply}");
+                    } else {
+                        assert!(
+                            reply["messages"][0]
+                                .as_str()
+                                .unwrap()
+                                .contains("Invalid appId"),
+                            "{what} {app}: {reply}"
+                        );
+                    }
+                }
+            }
+        }
+        // Versions it does not play are refused when the site is made.
+        for (version, deployment, says) in [
+            ("5.1", Deployment::Classic, "10.6 (REST 6.1) and later"),
+            ("ten", Deployment::Classic, "not a REST version"),
+            ("8.4", Deployment::Kubernetes, "came with 10.9"),
+        ] {
+            let refused = PortalSite::seeded(
+                PortalSiteOptions {
+                    version: version.into(),
+                    deployment,
+                    ..PortalSiteOptions::default()
+                },
+                7,
+            );
+            let message = refused.err().expect(version).to_string();
+            assert!(message.contains(says), "{version}: {message}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::wire::{formatted, Answer, Api, PortalRequest};
 use super::{PortalSite, PortalSiteOptions};
 use crate::error::{Error, Result};
 use crate::portal::users::LEVEL_1_PRIVILEGES;
+use crate::portal::versions::{parse_version, Feature, RELEASES};
 use crate::sandbox::openlm::now_ms;
 use crate::sandbox::seed;
 
@@ -496,6 +497,34 @@ impl PortalSite {
         if options.token_lifetime < Duration::from_secs(1) {
             return Err(Error::invalid("token_lifetime must be at least 1 second"));
         }
+        // The releases it plays are those of the version table; older or unreadable
+        // versions would be served as guesses.
+        let oldest = RELEASES[0];
+        match parse_version(&options.version) {
+            None => {
+                return Err(Error::invalid(format!(
+                    "the sandbox portal's version {:?} is not a REST version such as \"2024.1\" \
+                     or \"6.1\"",
+                    options.version
+                )))
+            }
+            Some(v) if v < oldest.rest => {
+                return Err(Error::invalid(format!(
+                    "the sandbox portal plays ArcGIS Enterprise {} (REST {}.{}) and later, \
+                     not REST {}",
+                    oldest.name, oldest.rest.0, oldest.rest.1, options.version
+                )))
+            }
+            Some(_) => {}
+        }
+        if options.deployment == Deployment::Kubernetes && !options.serves(Feature::Kubernetes) {
+            let since = Feature::Kubernetes.since();
+            return Err(Error::invalid(format!(
+                "ArcGIS Enterprise on Kubernetes came with {} (REST {}.{}): the sandbox cannot \
+                 play it at REST {}",
+                since.name, since.rest.0, since.rest.1, options.version
+            )));
+        }
         let mut rng = SmallRng::seed_from_u64(seed_value ^ 0x0090_27a1);
         let now = now_ms();
         const DAY: i64 = 86_400_000;
@@ -600,7 +629,7 @@ impl PortalSite {
         }
         licenses::seed_entitlements(&mut members, seed_value);
         // Before 10.7 a member's license was their level: Viewers were level 1.
-        if !options.has_user_types() {
+        if !options.serves(Feature::UserTypes) {
             for m in &mut members {
                 m.stored_level = level_of(&m.user_type);
                 m.user_type.clear();
@@ -667,7 +696,7 @@ impl PortalSite {
             2 => "2",
             _ => return Err(Error::invalid(format!("a level is 1 or 2, not {level}"))),
         };
-        if self.options.has_user_types() {
+        if self.options.serves(Feature::UserTypes) {
             return Err(Error::invalid(format!(
                 "the sandbox portal is version {}: levels follow user types there; \
                  seats per level exist before 10.7 (portal_version below \"7.1\")",
@@ -708,7 +737,7 @@ impl PortalSite {
             "defaultUserTypeIdForUser": "creatorUT",
             "subscriptionInfo": {"type": "Enterprise"},
         });
-        if !self.options.has_user_types() {
+        if !self.options.serves(Feature::UserTypes) {
             // Before user types a license was a number of members per level, which
             // portals/self says as ArcGIS Online still does (`maxUsersPerLevel`).
             let one = state.level_seats.get("1").copied().unwrap_or(0);
@@ -750,6 +779,7 @@ impl PortalSite {
             &json!({
                 "currentRegisteredMembers": state.members.len(),
                 "maximumRegisteredMembers": maximum,
+                "version": self.options.release(),
                 "userTypes": types,
                 "appBundles": [],
             }),

@@ -16,6 +16,7 @@ use super::wire::{
     window, Answer, Api, PortalRequest, JSON,
 };
 use super::PortalSite;
+use crate::portal::versions::Feature;
 use crate::sandbox::openlm::now_ms;
 
 /// The most users one updateUserLicenseType request may name.
@@ -227,11 +228,11 @@ impl PortalSite {
         match tail {
             None => Ok(formatted(request, &member.record(full))),
             // The app bundles assigned to the member: the sandbox has none.
-            Some("appbundles") if self.options.has_counts() => Ok(formatted(
+            Some("appbundles") if self.options.serves(Feature::Counts) => Ok(formatted(
                 request,
                 &page(request, Vec::<Value>::new(), "appBundles", |v| v),
             )),
-            Some("userlicensetype") if self.options.has_user_types() => {
+            Some("userlicensetype") if self.options.serves(Feature::UserTypes) => {
                 let def = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
                 Ok(formatted(
                     request,
@@ -259,7 +260,9 @@ impl PortalSite {
         let state = self.state();
         let key: fn(&PortalMember) -> &str = match kind.as_str() {
             "role" => |m| m.role().id,
-            "userlicensetype" if self.options.has_user_types() => |m| m.user_type.as_str(),
+            "userlicensetype" if self.options.serves(Feature::UserTypes) => {
+                |m| m.user_type.as_str()
+            }
             "app" | "appbundle" => |_| "",
             _ => {
                 return error_answer(
@@ -405,7 +408,7 @@ impl PortalSite {
         };
         let member = &mut state.members[i];
         // Before user types the level limits the role; after, the user type does.
-        let refusal = if !self.options.has_user_types() {
+        let refusal = if !self.options.serves(Feature::UserTypes) {
             (!role.fits_level(member.level())).then(|| {
                 format!(
                     "The role '{}' cannot be assigned to '{}', a level {} member: only custom roles with level 1 privileges can.",
@@ -448,7 +451,7 @@ impl PortalSite {
                 ))
             }
         };
-        if !self.options.has_user_types() {
+        if !self.options.serves(Feature::UserTypes) {
             let member = &state.members[i];
             if member.level() == level {
                 return Ok(changed(request, &member.username));
