@@ -159,6 +159,10 @@ FIDELITY_SCRIPT = textwrap.dedent(
             pro = gis.admin.license.get("ArcGIS Pro")
             seen["pro_holders"] = sorted(e["username"] for e in pro.all())
             seen["entitlement"] = pro.user_entitlement(member).get("entitlements", [])
+            # Assigning and revoking entitlements: provisionUserEntitlements.
+            seen["assigned"] = pro.assign(username=member, entitlements=["desktopBasicN"])
+            seen["held"] = pro.user_entitlement(member).get("entitlements", [])
+            seen["revoked"] = pro.revoke(username=member, entitlements="*")
             seen["license_version"] = licenses.properties["version"]
         else:
             seen["licenses"] = licenses.properties["currentRegisteredMembers"]
@@ -193,10 +197,13 @@ def test_the_official_client_works_at_each_version_the_sandbox_plays(
         if version == "6.1":
             member = next(u["username"] for u in members if u["level"] == "1")
         else:
+            # A Creator without ArcGIS Pro: the script assigns and revokes it.
             member = next(
                 u["username"]
                 for u in members
-                if u["userLicenseTypeId"] == "creatorUT" and not u["proOffline"]
+                if u["userLicenseTypeId"] == "creatorUT"
+                and not u["proOffline"]
+                and not u["entitlements"]["ArcGIS Pro"]
             )
         offline = next(u["username"] for u in members if u["proOffline"])
         seen = run_official(sb, FIDELITY_SCRIPT, member, offline, deployment)
@@ -231,7 +238,13 @@ def test_the_official_client_works_at_each_version_the_sandbox_plays(
                     u["username"] for u in after if u["entitlements"].get("ArcGIS Pro")
                 )
                 assert seen["pro_holders"] == holders
-                assert isinstance(seen["entitlement"], list)
+                assert seen["entitlement"] == []
+                assert (seen["assigned"], seen["held"], seen["revoked"]) == (
+                    True,
+                    ["desktopBasicN"],
+                    True,
+                )
+                assert sb.portal_user(member)["entitlements"]["ArcGIS Pro"] == []
                 # The official client's own bug (it sends no username) meets a real
                 # portal's refusal; the member's license stays checked out.
                 assert seen["released"]["messages"] == ["'username' must be specified."], seen
