@@ -590,6 +590,12 @@ class Sandbox:
     def user_password(self) -> str:
         """The sandbox's test password (well known on loopback, random beyond it)."""
     @property
+    def oauth_client_id(self) -> str:
+        """The client id of the portal's registered OAuth app (loopback and oob redirects)."""
+    @property
+    def oauth_client_secret(self) -> str:
+        """The registered app's client secret (well known on loopback, random beyond it)."""
+    @property
     def ca_file(self) -> os.PathLike[str]:
         """The sandbox CA's certificate, a PEM file: ``ca_bundle=sb.ca_file`` trusts its HTTPS."""
     @property
@@ -680,5 +686,7 @@ class Sandbox:
         """Set how many members a level (1 or 2) may have, on a portal before 10.7."""
     def expire_portal_tokens(self) -> None:
         """Revoke every portal token now: the next request with one gets 498."""
+    def revoke_refresh_tokens(self) -> None:
+        """Revoke every OAuth refresh token now: the next renewal with one is refused."""
     def stop(self) -> None:
         """Stop listening. Safe to call twice."""

@@ -57,18 +57,21 @@ pub enum Feature {
     KubernetesRelease,
     /// The sharing root names the release (`enterpriseVersion`) beside `currentVersion`.
     EnterpriseVersion,
+    /// App credentials (the client_credentials grant) carry administrative privileges.
+    AppCredentials,
     /// releaseLicense frees ArcGIS AllSource (`appId=arcgisallsource`).
     ReleaseAllSource,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 7] = [
+    pub const ALL: [Feature; 8] = [
         Feature::Counts,
         Feature::UserTypes,
         Feature::ReleaseDrone2Map,
         Feature::Kubernetes,
         Feature::KubernetesRelease,
         Feature::EnterpriseVersion,
+        Feature::AppCredentials,
         Feature::ReleaseAllSource,
     ];
 
@@ -79,6 +82,7 @@ impl Feature {
             Feature::UserTypes | Feature::ReleaseDrone2Map => "10.7",
             Feature::Kubernetes => "10.9",
             Feature::KubernetesRelease | Feature::EnterpriseVersion => "11.3",
+            Feature::AppCredentials => "11.4",
             Feature::ReleaseAllSource => "11.5",
         };
         *RELEASES
@@ -96,6 +100,7 @@ impl Feature {
             Feature::Kubernetes => "Enterprise on Kubernetes",
             Feature::KubernetesRelease => "Kubernetes `releaseLicense`",
             Feature::EnterpriseVersion => "`enterpriseVersion`",
+            Feature::AppCredentials => "app credentials",
             Feature::ReleaseAllSource => "`appId=arcgisallsource`",
         }
     }

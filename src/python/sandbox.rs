@@ -270,6 +270,20 @@ impl Sandbox {
         &self.portal.user_password
     }
 
+    /// The client id of the sandbox portal's registered OAuth app (redirects to loopback
+    /// addresses on any port, or ``urn:ietf:wg:oauth:2.0:oob``).
+    #[getter]
+    fn oauth_client_id(&self) -> &str {
+        &self.portal.oauth_client_id
+    }
+
+    /// The registered app's client secret, for app credentials (a test credential, shown on
+    /// purpose).
+    #[getter]
+    fn oauth_client_secret(&self) -> &str {
+        &self.portal.oauth_client_secret
+    }
+
     /// The portal, as ``https://127.0.0.1:<port>/portal``; trust it with ``ca_bundle=sb.ca_file``.
     #[getter]
     fn portal_url(&self) -> PyResult<String> {
@@ -332,6 +346,11 @@ impl Sandbox {
     /// Revoke every portal token now, as a portal restart or an administrator would.
     fn expire_portal_tokens(&self) -> PyResult<()> {
         self.with(|s| s.shared().portal.expire_tokens())
+    }
+
+    /// Revoke every OAuth refresh token now: the next renewal with one is refused.
+    fn revoke_refresh_tokens(&self) -> PyResult<()> {
+        self.with(|s| s.shared().portal.revoke_refresh_tokens())
     }
 
     #[getter]

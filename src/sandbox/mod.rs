@@ -300,6 +300,10 @@ fn replace_well_known_passwords(options: &mut SandboxOptions) -> bool {
         (&mut options.openlm.password, &openlm.password),
         (&mut options.portal.admin_password, &portal.admin_password),
         (&mut options.portal.user_password, &portal.user_password),
+        (
+            &mut options.portal.oauth_client_secret,
+            &portal.oauth_client_secret,
+        ),
     ] {
         if password == well_known {
             *password = random_password();
@@ -620,7 +624,17 @@ async fn handle(
                     origin: &origin,
                 };
                 let (status, content_type, body) = shared.portal.respond(&request);
-                reply(status, content_type, body)
+                if content_type == portal::REDIRECT {
+                    let mut redirect = reply(status, HTML, "<html><body>Redirecting</body></html>");
+                    if let Ok(location) = hyper::header::HeaderValue::from_str(&body) {
+                        redirect
+                            .headers_mut()
+                            .insert(hyper::header::LOCATION, location);
+                    }
+                    redirect
+                } else {
+                    reply(status, content_type, body)
+                }
             }
         }),
     };

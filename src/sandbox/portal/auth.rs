@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::org::{random_text, UPDATE_USERS};
+use super::org::UPDATE_USERS;
 use super::wire::{error_answer, forbidden, formatted, Answer, Api, PortalRequest, JSON};
 use super::PortalSite;
 use crate::sandbox::openlm::now_ms;
@@ -15,13 +15,16 @@ pub(super) const FAILED_LOGINS_BEFORE_LOCK: u32 = 5;
 const LOCK_TIME: Duration = Duration::from_secs(15 * 60);
 
 /// What a token is made of.
-const TOKEN_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+pub(super) const TOKEN_CHARS: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
 
 /// A token the portal issued: whose, until when, and the referer it is bound to (if any).
 pub(super) struct IssuedToken {
-    username: String,
-    expires_ms: i64,
-    referer: String,
+    pub(super) username: String,
+    pub(super) expires_ms: i64,
+    pub(super) referer: String,
+    /// Made for an app by its credentials (client_credentials), not by a member's sign-in.
+    pub(super) app: bool,
 }
 
 impl PortalSite {
@@ -48,11 +51,47 @@ impl PortalSite {
         else {
             return fail("'username' and 'password' must be specified.");
         };
+        let i = match self.check_password(username, password) {
+            Ok(i) => i,
+            Err(refusal) => return fail(&refusal),
+        };
+        let minutes = request
+            .param("expiration")
+            .and_then(|e| e.trim().parse::<i64>().ok())
+            .filter(|m| *m > 0)
+            .unwrap_or(60);
+        let client = request
+            .param("client")
+            .unwrap_or("referer")
+            .to_ascii_lowercase();
+        let referer = if client == "referer" {
+            request.param("referer").unwrap_or("").to_owned()
+        } else {
+            String::new()
+        };
+        let mut state = self.state();
+        let canonical = state.members[i].username.clone();
+        state.members[i].last_login = now_ms();
+        let (token, expires_ms) = self.issue_token(&mut state, &canonical, minutes, referer, false);
+        let ssl = request.origin.starts_with("https");
+        formatted(
+            request,
+            &json!({"token": token, "expires": expires_ms, "ssl": ssl}),
+        )
+    }
+
+    /// A member's password, with the lockout after failed attempts (generateToken and the
+    /// OAuth sign-in page alike): the member's index, or the refusal's words.
+    pub(super) fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> std::result::Result<usize, String> {
         let key = username.to_lowercase();
         let mut state = self.state();
         if let Some((count, last)) = state.failed_logins.get(&key) {
             if *count >= FAILED_LOGINS_BEFORE_LOCK && last.elapsed() < LOCK_TIME {
-                return fail("Too many invalid logon attempts. Please try again later.");
+                return Err("Too many invalid logon attempts. Please try again later.".into());
             }
         }
         let expected = if key == self.options.admin_username.to_lowercase() {
@@ -75,45 +114,13 @@ impl PortalSite {
             }
             entry.0 += 1;
             entry.1 = Instant::now();
-            return fail("Invalid username or password.");
+            return Err("Invalid username or password.".into());
         };
         if state.members[i].disabled {
-            return fail("This account has been disabled.");
+            return Err("This account has been disabled.".into());
         }
         state.failed_logins.remove(&key);
-        let minutes = request
-            .param("expiration")
-            .and_then(|e| e.trim().parse::<i64>().ok())
-            .filter(|m| *m > 0)
-            .unwrap_or(60);
-        let lifetime_ms =
-            (minutes.saturating_mul(60_000)).min(self.options.token_lifetime.as_millis() as i64);
-        let expires_ms = now_ms() + lifetime_ms;
-        let client = request
-            .param("client")
-            .unwrap_or("referer")
-            .to_ascii_lowercase();
-        let referer = if client == "referer" {
-            request.param("referer").unwrap_or("").to_owned()
-        } else {
-            String::new()
-        };
-        let token = random_text(&mut state.rng, 96, TOKEN_CHARS);
-        let canonical = state.members[i].username.clone();
-        state.members[i].last_login = now_ms();
-        state.tokens.insert(
-            token.clone(),
-            IssuedToken {
-                username: canonical,
-                expires_ms,
-                referer,
-            },
-        );
-        let ssl = request.origin.starts_with("https");
-        formatted(
-            request,
-            &json!({"token": token, "expires": expires_ms, "ssl": ssl}),
-        )
+        Ok(i)
     }
 
     /// Who is calling: Ok(None) anonymous, Ok(Some(index)) signed in, Err(answer) rejected.
@@ -130,6 +137,10 @@ impl PortalSite {
             t.expires_ms > now_ms()
                 && (t.referer.is_empty() || request.referer == Some(t.referer.as_str()))
         });
+        // An app token before 11.4 carries no member's privileges.
+        if valid.is_some_and(|t| t.app) && !self.app_tokens_act() {
+            return Err(forbidden(api));
+        }
         match valid.and_then(|t| state.find(&t.username)) {
             Some(i) if !state.members[i].disabled => Ok(Some(i)),
             _ => Err(error_answer(api, 498, "Invalid token.", &[])),

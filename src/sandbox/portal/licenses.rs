@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -90,26 +92,6 @@ fn release_apps(version: &str) -> Vec<&'static str> {
         apps.push("arcgisallsource");
     }
     apps
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Give members the entitlements their user types suggest: ArcGIS Pro with the
@@ -506,7 +488,7 @@ impl PortalSite {
                     });
                     Ok(formatted(
                         request,
-                        &json!({"webAdaptorRegistrationToken": base64(token.to_string().as_bytes())}),
+                        &json!({"webAdaptorRegistrationToken": STANDARD.encode(token.to_string())}),
                     ))
                 }
                 // The organization's license, as classic `portaladmin/license` gives it.
@@ -565,17 +547,5 @@ impl PortalSite {
         state.members[i].offline.retain(|a| a != app);
         state.members[i].modified = now_ms();
         Ok(formatted(request, &json!({"status": "success"})))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_pads_as_the_standard_says() {
-        assert_eq!(super::base64(b"Man"), "TWFu");
-        assert_eq!(super::base64(b"Ma"), "TWE=");
-        assert_eq!(super::base64(b"M"), "TQ==");
-        assert_eq!(super::base64(b""), "");
-        assert_eq!(super::base64(b"{\"a\":1}"), "eyJhIjoxfQ==");
     }
 }

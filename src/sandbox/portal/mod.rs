@@ -23,15 +23,17 @@ use crate::portal::versions::{release_of, Feature};
 
 mod auth;
 mod licenses;
+mod oauth;
 mod org;
 mod query;
 mod users;
 mod wire;
 
 pub use licenses::{Deployment, LISTINGS, PRO_ITEM_ID};
+pub use oauth::{pkce_challenge, OOB};
 pub use org::{member_map, PortalMember, ANALYST_ROLE, DATA_EDITOR_ROLE, ORG_ID, VIEWER_ROLE};
 pub use users::MAX_BATCH;
-pub use wire::{fault_reply, Answer, PortalRequest};
+pub use wire::{fault_reply, Answer, PortalRequest, REDIRECT};
 
 use org::{PortalState, MANAGE_LICENSES};
 use wire::{error_answer, formatted, not_found_page, page, Api, HTML};
@@ -52,6 +54,9 @@ pub struct PortalSiteOptions {
     pub user_password: String,
     /// Classic Enterprise (portaladmin) or Enterprise on Kubernetes (the `admin` API).
     pub deployment: Deployment,
+    /// The registered OAuth app: its client id and secret (loopback and oob redirects).
+    pub oauth_client_id: String,
+    pub oauth_client_secret: String,
 }
 
 impl PortalSiteOptions {
@@ -79,6 +84,8 @@ impl Default for PortalSiteOptions {
             user_username: "member".into(),
             user_password: "sandbox-member-password".into(),
             deployment: Deployment::Classic,
+            oauth_client_id: "gislicensesandbox".into(),
+            oauth_client_secret: "sandbox-app-secret".into(),
         }
     }
 }
@@ -130,6 +137,9 @@ impl PortalSite {
                 )
             }
             "/sharing/rest/generatetoken" | "/sharing/generatetoken" => self.generate_token(request),
+            "/sharing/rest/oauth2/authorize" | "/sharing/oauth2/authorize" => self.authorize(request),
+            "/sharing/rest/oauth2/signin" | "/sharing/oauth2/signin" => self.oauth_sign_in(request),
+            "/sharing/rest/oauth2/token" | "/sharing/oauth2/token" => self.oauth_token(request),
             _ => {
                 if let Some(sharing) = rest.strip_prefix("/sharing/rest/") {
                     self.sharing(request, sharing)
@@ -670,6 +680,207 @@ mod tests {
             );
             let message = refused.err().expect(version).to_string();
             assert!(message.contains(says), "{version}: {message}");
+        }
+    }
+
+    fn raw(site: &PortalSite, method: &str, path: &str, params: &[(&str, &str)]) -> Answer {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        site.respond(&PortalRequest {
+            method,
+            path,
+            params: &params,
+            header_token: None,
+            referer: None,
+            origin: "https://127.0.0.1:1",
+        })
+    }
+
+    /// The `oauth_state` of a sign-in page (its `var oAuthInfo = {...};` line).
+    fn oauth_state(page: &str) -> String {
+        let line = page
+            .lines()
+            .find_map(|l| l.strip_prefix("var oAuthInfo = "))
+            .unwrap_or_else(|| panic!("no oAuthInfo in {page}"));
+        let info: Value = serde_json::from_str(line.trim_end_matches(';')).unwrap();
+        info["oauth_state"].as_str().unwrap().to_owned()
+    }
+
+    fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+        let url = url::Url::parse(&location.replace('#', "?")).unwrap();
+        url.query_pairs().into_owned().collect()
+    }
+
+    #[test]
+    fn oauth_signs_in_with_a_code_and_pkce_and_renews_by_refresh_token() {
+        let site = site();
+        let o = site.options.clone();
+        let app = o.oauth_client_id.as_str();
+        let redirect = "http://127.0.0.1:53682/callback";
+        let verifier = "a-verifier-of-enough-length-for-pkce-0123456789";
+        let challenge = pkce_challenge(verifier);
+        let authorize = |client_id: &str, redirect: &str| {
+            raw(
+                &site,
+                "GET",
+                "/portal/sharing/rest/oauth2/authorize",
+                &[
+                    ("client_id", client_id),
+                    ("response_type", "code"),
+                    ("redirect_uri", redirect),
+                    ("state", "xyz"),
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            )
+        };
+        assert!(authorize("nobody", redirect)
+            .2
+            .contains("Invalid client_id"));
+        assert!(authorize(app, "https://evil.example.com/")
+            .2
+            .contains("Invalid redirect_uri"));
+        let page = authorize(app, redirect);
+        assert_eq!(page.0, 200);
+        let state = oauth_state(&page.2);
+        let sign_in = |password: &str| {
+            raw(
+                &site,
+                "POST",
+                "/portal/sharing/oauth2/signin",
+                &[
+                    ("oauth_state", &state),
+                    ("username", &o.admin_username),
+                    ("password", password),
+                ],
+            )
+        };
+        let refused = sign_in("wrong");
+        assert!(refused.2.contains("OAUTH_0015") && refused.2.contains("Invalid username"));
+        let (status, kind, location) = sign_in(&o.admin_password);
+        assert_eq!((status, kind), (302, REDIRECT));
+        assert!(location.starts_with(redirect), "{location}");
+        let back = query_of(&location);
+        assert_eq!(back["state"], "xyz");
+        let code = back["code"].clone();
+        let token = |params: &[(&str, &str)]| {
+            let mut all = vec![("client_id", app)];
+            all.extend_from_slice(params);
+            let (_, _, body) = raw(&site, "POST", "/portal/sharing/rest/oauth2/token", &all);
+            serde_json::from_str::<Value>(&body).unwrap()
+        };
+        let exchange = |code: &str, verifier: &str| {
+            token(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+            ])
+        };
+        // A wrong verifier spends the code: a code is exchanged once.
+        assert_eq!(exchange(&code, "wrong")["error"]["error"], "invalid_grant");
+        assert_eq!(exchange(&code, verifier)["error"]["error"], "invalid_grant");
+        let state = oauth_state(&authorize(app, redirect).2);
+        let (_, _, location) = raw(
+            &site,
+            "POST",
+            "/portal/sharing/oauth2/signin",
+            &[
+                ("oauth_state", &state),
+                ("username", &o.admin_username),
+                ("password", &o.admin_password),
+            ],
+        );
+        let tokens = exchange(&query_of(&location)["code"], verifier);
+        let access = tokens["access_token"].as_str().unwrap();
+        assert_eq!(
+            site.token_user(access).as_deref(),
+            Some(o.admin_username.as_str())
+        );
+        let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let renewed = token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]);
+        assert!(renewed["access_token"].as_str().is_some(), "{renewed}");
+        site.revoke_refresh_tokens();
+        let revoked = token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]);
+        assert_eq!(revoked["error"]["error"], "invalid_token", "{revoked}");
+
+        // The official client's default: implicit grant to the portal's own origin.
+        let page = raw(
+            &site,
+            "GET",
+            "/portal/sharing/rest/oauth2/authorize",
+            &[
+                ("client_id", "pythonapi"),
+                ("response_type", "token"),
+                ("redirect_uri", "https://127.0.0.1:1"),
+                ("state", "abc"),
+            ],
+        );
+        let state = oauth_state(&page.2);
+        let (status, _, location) = raw(
+            &site,
+            "POST",
+            "/portal/sharing/oauth2/signin",
+            &[
+                ("oauth_state", &state),
+                ("username", &o.user_username),
+                ("password", &o.user_password),
+            ],
+        );
+        assert_eq!(status, 302);
+        let back = query_of(&location);
+        assert_eq!(back["state"], "abc");
+        assert_eq!(
+            site.token_user(&back["access_token"]).as_deref(),
+            Some(o.user_username.as_str())
+        );
+    }
+
+    #[test]
+    fn app_credentials_act_for_their_owner_from_11_4() {
+        for (version, acts) in [("2024.1", false), ("2024.2", true)] {
+            let site = PortalSite::seeded(
+                PortalSiteOptions {
+                    version: version.into(),
+                    ..PortalSiteOptions::default()
+                },
+                7,
+            )
+            .unwrap();
+            let o = site.options.clone();
+            let grant = |secret: &str| {
+                let (_, _, body) = raw(
+                    &site,
+                    "POST",
+                    "/portal/sharing/rest/oauth2/token",
+                    &[
+                        ("client_id", &o.oauth_client_id),
+                        ("client_secret", secret),
+                        ("grant_type", "client_credentials"),
+                    ],
+                );
+                serde_json::from_str::<Value>(&body).unwrap()
+            };
+            assert_eq!(
+                grant("wrong")["error"]["error_description"],
+                "Invalid client_secret"
+            );
+            let token = grant(&o.oauth_client_secret)["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let listed = ask(
+                &site,
+                "/portal/sharing/rest/portals/self/users",
+                &[],
+                Some(&token),
+            );
+            assert_eq!(listed.get("error").is_none(), acts, "{version}: {listed}");
+            if !acts {
+                assert_eq!(listed["error"]["code"], 403, "{listed}");
+            }
         }
     }
 

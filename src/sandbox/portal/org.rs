@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::IssuedToken;
 use super::licenses::{self, Deployment, LISTINGS};
+use super::oauth::{IssuedCode, IssuedRefresh, PendingSignIn};
 use super::wire::{formatted, Answer, Api, PortalRequest};
 use super::{PortalSite, PortalSiteOptions};
 use crate::error::{Error, Result};
@@ -401,6 +402,10 @@ pub(super) struct PortalState {
     /// Purchased count per entitlement, per listing of `LISTINGS`.
     pub(super) license_seats: Vec<HashMap<&'static str, i64>>,
     pub(super) tokens: HashMap<String, IssuedToken>,
+    /// OAuth: sign-in pages shown, authorization codes and refresh tokens issued.
+    pub(super) pending_sign_ins: HashMap<String, PendingSignIn>,
+    pub(super) codes: HashMap<String, IssuedCode>,
+    pub(super) refresh_tokens: HashMap<String, IssuedRefresh>,
     /// Failed sign-ins per lower-case user name: how many, and when the last was.
     pub(super) failed_logins: HashMap<String, (u32, Instant)>,
     pub(super) rng: SmallRng,
@@ -474,6 +479,8 @@ impl PortalSite {
             ("admin_password", &options.admin_password),
             ("user_username", &options.user_username),
             ("user_password", &options.user_password),
+            ("oauth_client_id", &options.oauth_client_id),
+            ("oauth_client_secret", &options.oauth_client_secret),
         ] {
             if value.trim().is_empty() {
                 return Err(Error::invalid(format!(
@@ -670,6 +677,9 @@ impl PortalSite {
                 level_seats,
                 license_seats,
                 tokens: HashMap::new(),
+                pending_sign_ins: HashMap::new(),
+                codes: HashMap::new(),
+                refresh_tokens: HashMap::new(),
                 failed_logins: HashMap::new(),
                 rng,
             }),

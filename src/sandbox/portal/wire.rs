@@ -36,6 +36,8 @@ pub type Answer = (u16, &'static str, String);
 
 pub(super) const JSON: &str = "application/json; charset=utf-8";
 pub(super) const HTML: &str = "text/html; charset=utf-8";
+/// A redirect: the body is the `Location`, which the server sends as that header.
+pub const REDIRECT: &str = "redirect";
 
 /// Which envelope errors take.
 #[derive(Clone, Copy, PartialEq)]
