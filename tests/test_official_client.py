@@ -255,3 +255,31 @@ def test_the_official_client_works_at_each_version_the_sandbox_plays(
                 assert seen["admin_version"] == [int(n) for n in f"{release}.0.0".split(".")[:3]]
                 assert seen["orgs"] == ["0123456789ABCDEF"]
                 assert seen["licensed"] == len(after)
+
+
+DEFAULT_SIGN_IN = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, wrong = sys.argv[1:5]
+    # The official client's default: its OAuth sign-in page flow, not generateToken.
+    gis = GIS(url, username, password)
+    seen = {"me": gis.users.me.username, "members": len(gis.users.search(max_users=1000))}
+    try:
+        GIS(url, username, wrong)
+        seen["refused"] = None
+    except Exception as refused:
+        seen["refused"] = str(refused)
+    print(json.dumps(seen))
+    """
+)
+
+
+def test_the_official_clients_default_sign_in_works_unmodified(sb: gislicense.Sandbox) -> None:
+    seen = run_official(sb, DEFAULT_SIGN_IN, "not-the-password")
+    assert seen["me"] == sb.admin_username
+    assert seen["members"] == 250
+    assert seen["refused"] and "Invalid username or password" in seen["refused"], seen
+    assert sb.requests(operation="authorize") and sb.requests(operation="signin")
+    assert not sb.requests(operation="generateToken")

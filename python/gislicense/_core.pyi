@@ -20,7 +20,9 @@ __all__ = [
     "USER_AGENT",
     "ActiveProduct",
     "ApplyProgress",
+    "Authorization",
     "Call",
+    "Code",
     "CorePlan",
     "EntitlementCount",
     "HttpOptions",
@@ -342,6 +344,33 @@ class OpenLMClient:
         """Apply a plan (the core's, or JSON text), journaled to ``journal`` when given."""
 
 @final
+class Authorization:
+    """An OAuth 2.0 sign-in under way: the portal's sign-in page, and its code coming back to
+    a loopback listener (``loopback``) or pasted."""
+
+    def __new__(
+        cls,
+        url: str,
+        client_id: str,
+        loopback: bool,
+        expiration: int,
+        allow_insecure_http: bool,
+    ) -> Self: ...
+    @property
+    def url(self) -> str:
+        """The sign-in page to open."""
+    @property
+    def is_loopback(self) -> bool: ...
+    def receive(self, timeout: float) -> Call[Code]:
+        """Wait for the browser to bring the code back to the loopback listener."""
+    def code_from_text(self, text: str) -> Code:
+        """The code from what a person pasted: the code, or the whole redirect URL."""
+
+@final
+class Code:
+    """An authorization code with its PKCE verifier, exchanged once; never shown."""
+
+@final
 class PortalClient:
     """The Portal client behind :class:`gislicense.GIS`. Each operation returns a
     :class:`Call`. Members come back as dicts of the portal's JSON (the facade's ``User``
@@ -358,6 +387,11 @@ class PortalClient:
         expiration: int,
         allow_insecure_http: bool,
         options: HttpOptions,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        code: Code | None = None,
+        token_source: Callable[[], tuple[str, int | None]] | None = None,
     ) -> Self: ...
     @property
     def url(self) -> str: ...

@@ -693,6 +693,16 @@ class GIS:
         profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
             ``gislicense profile add``): its URL, user name, CA bundle and timeouts, and the
             password from the environment or the system keyring. Arguments given here win.
+        client_id: Signs in through OAuth 2.0 with this registered app. Alone, a person
+            signs in on the portal's own page (any identity provider it federates: SAML,
+            OIDC...): opened in the browser, or, where none can open here (a notebook, a
+            server), shown as a link whose page gives a code to paste. The session is then
+            renewed with its refresh token, for long jobs. With ``client_secret``: app
+            credentials, for scheduled jobs, renewed as tokens expire.
+        client_secret: The app's secret (app credentials).
+        browser: For ``client_id`` alone: ``True`` opens the browser, ``False`` shows a link
+            and asks for the code, ``None`` (default) opens one when one can open here.
+        sign_in_timeout: Seconds to wait for the browser to come back from the sign-in page.
 
     Nothing is sent until the first call (or :meth:`sign_in`). Every network method has an
     ``_async`` twin.
@@ -706,6 +716,10 @@ class GIS:
         *,
         profile: str | None = None,
         token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        browser: bool | None = None,
+        sign_in_timeout: float = 300.0,
         api_key: str | None = None,
         referer: str = "gislicense",
         expiration: int = 60,
@@ -755,19 +769,44 @@ class GIS:
             raise InvalidInputError("give the portal's url, or profile= a saved connection")
         if not isinstance(url, str):
             raise InvalidInputError(f"url must be a string, not {type(url).__name__}")
-        check_text(url=url, username=username, password=password, token=token, referer=referer)
+        check_text(
+            url=url,
+            username=username,
+            password=password,
+            token=token,
+            referer=referer,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
         if token is not None and (username is not None or password is not None):
             raise InvalidInputError("pass token= or username= and password=, not both")
+        if client_secret is not None and client_id is None:
+            raise InvalidInputError("client_secret= needs the app's client_id=")
+        if client_id is not None and (
+            username is not None or password is not None or token is not None
+        ):
+            raise InvalidInputError(
+                "pass client_id= (OAuth), or username= and password=, or token=: one way to sign in"
+            )
         if isinstance(expiration, bool) or not 1 <= expiration <= 20160:
             raise InvalidInputError(
                 f"expiration must be 1 to 20160 minutes (14 days), not {expiration!r}"
             )
         token_expires: int | None = None
+        token_source: Callable[[], tuple[str, int | None]] | None = None
         if url.strip().lower() == "pro":
-            if username is not None or password is not None or token is not None:
-                raise InvalidInputError('GIS("pro") takes no username, password or token')
+            if any(v is not None for v in (username, password, token, client_id)):
+                raise InvalidInputError(
+                    'GIS("pro") takes no username, password, token or client_id'
+                )
             url, token, token_expires, pro_referer = _from_arcgis_pro()
             referer = pro_referer or referer
+
+            # Pro renews its own sign-in: ask it again when the token runs out.
+            def token_source() -> tuple[str, int | None]:
+                _, token, expires_ms, _ = _from_arcgis_pro()
+                return token, expires_ms
+
         options = http_options(
             timeout=timeout,
             connect_timeout=connect_timeout,
@@ -779,6 +818,18 @@ class GIS:
             max_reply_bytes=max_reply_bytes,
         )
         password = password_for(username, password, url)
+        code = None
+        if client_id is not None and client_secret is None:
+            from gislicense._oauth import sign_in_code
+
+            code = sign_in_code(
+                url,
+                client_id,
+                browser=browser,
+                expiration=expiration,
+                allow_insecure_http=allow_insecure_http,
+                timeout=sign_in_timeout,
+            )
         self._core = _core.PortalClient(
             url,
             username,
@@ -789,7 +840,14 @@ class GIS:
             expiration,
             allow_insecure_http,
             options,
+            client_id=client_id,
+            client_secret=client_secret,
+            code=code,
+            token_source=token_source,
         )
+        if code is not None:
+            # A code lasts minutes: exchange it now, not at the first call.
+            self._core.sign_in().wait()
         self.users = UserManager(self)
         self._admin: AdminManager | None = None
 
@@ -810,7 +868,7 @@ class GIS:
 
     @property
     def username(self) -> str | None:
-        """The user signing in with a password, if that is how this connection signs in."""
+        """The user signing in with a password, or signed in through OAuth."""
         return self._core.username
 
     def __repr__(self) -> str:

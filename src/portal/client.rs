@@ -2,11 +2,12 @@
 //! Portal operation goes through.
 //!
 //! Tokens travel in the POST body (`token`) and the `X-Esri-Authorization` header, never in
-//! a URL, with the Referer the token was made for. A token from username and password is
+//! a URL, with the Referer the token was made for. A token this client can make again (from
+//! a password, app credentials, an OAuth refresh token, or a source such as ArcGIS Pro) is
 //! renewed before it expires and again, once, when the portal rejects it (498/499): long
 //! bulk jobs outlive their tokens.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
@@ -16,6 +17,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
 use crate::portal::envelope;
+use crate::portal::oauth::AuthorizationCode;
 use crate::portal::url::portal_url;
 use crate::portal::users::{Role, UserType};
 use crate::renewal::{Renew, Renewable};
@@ -44,7 +46,30 @@ pub enum Credentials {
         token: String,
         expires_ms: Option<i64>,
     },
+    /// App credentials: the client_credentials grant of `oauth2/token`, made again as tokens
+    /// expire.
+    App {
+        client_id: String,
+        client_secret: String,
+    },
+    /// A person signed in through OAuth 2.0 (`crate::portal::oauth`): the authorization code
+    /// is exchanged once, then the refresh token it brings renews the access token.
+    OAuth {
+        client_id: String,
+        grant: Mutex<OAuthGrant>,
+    },
+    /// Tokens asked for again from elsewhere when they expire (ArcGIS Pro's sign-in): the
+    /// source gives a token and when it expires (ms since 1970), if known.
+    Source(Arc<TokenSource>),
 }
+
+/// Where an OAuth sign-in stands: a code to exchange, then a refresh token.
+pub enum OAuthGrant {
+    Code(AuthorizationCode),
+    Refresh(String),
+}
+
+pub type TokenSource = dyn Fn() -> Result<(String, Option<i64>)> + Send + Sync;
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,6 +77,9 @@ impl std::fmt::Debug for Credentials {
             Credentials::Anonymous => f.write_str("Anonymous"),
             Credentials::Password { username, .. } => write!(f, "Password({username:?}, ***)"),
             Credentials::Token { .. } => f.write_str("Token(***)"),
+            Credentials::App { client_id, .. } => write!(f, "App({client_id:?}, ***)"),
+            Credentials::OAuth { client_id, .. } => write!(f, "OAuth({client_id:?}, ***)"),
+            Credentials::Source(_) => f.write_str("Source"),
         }
     }
 }
@@ -115,6 +143,8 @@ pub struct Portal {
     /// User types and roles, to resolve names given for single changes; fetched once.
     pub(crate) user_type_names: OnceCell<Vec<UserType>>,
     pub(crate) role_names: OnceCell<Vec<Role>>,
+    /// Who an OAuth sign-in signed in as (the token endpoint says), once it has.
+    signed_in_as: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Portal {
@@ -140,6 +170,14 @@ impl Portal {
             }
             Credentials::Token { token, .. } if token.trim().is_empty() => {
                 return Err(Error::invalid("token is empty"))
+            }
+            Credentials::App { client_id, .. } | Credentials::OAuth { client_id, .. }
+                if client_id.trim().is_empty() =>
+            {
+                return Err(Error::invalid("client_id is empty"))
+            }
+            Credentials::App { client_secret, .. } if client_secret.trim().is_empty() => {
+                return Err(Error::invalid("client_secret is empty"))
             }
             _ => {}
         }
@@ -183,6 +221,7 @@ impl Portal {
             properties: OnceCell::new(),
             user_type_names: OnceCell::new(),
             role_names: OnceCell::new(),
+            signed_in_as: Mutex::new(None),
         })
     }
 
@@ -191,10 +230,11 @@ impl Portal {
         self.shown_url.trim_end_matches('/')
     }
 
-    /// The user signing in with a password, if that is how this client signs in.
-    pub fn username(&self) -> Option<&str> {
+    /// The user signing in with a password, or signed in through OAuth (once signed in).
+    pub fn username(&self) -> Option<String> {
         match &self.credentials {
-            Credentials::Password { username, .. } => Some(username),
+            Credentials::Password { username, .. } => Some(username.clone()),
+            Credentials::OAuth { .. } => self.signed_in_as.lock().ok()?.clone(),
             _ => None,
         }
     }
@@ -227,9 +267,10 @@ impl Portal {
 
     /// Check the credentials now (otherwise the first request signs in).
     pub async fn sign_in(&self) -> Result<()> {
-        match self.credentials {
-            Credentials::Password { .. } => self.token.renew(self, None).await.map(|_| ()),
-            _ => self.properties().await.map(|_| ()),
+        if self.can_renew() {
+            self.token.renew(self, None).await.map(|_| ())
+        } else {
+            self.properties().await.map(|_| ())
         }
     }
 
@@ -367,65 +408,61 @@ impl Renew for Portal {
     }
 
     fn can_renew(&self) -> bool {
-        matches!(self.credentials, Credentials::Password { .. })
+        !matches!(
+            self.credentials,
+            Credentials::Anonymous | Credentials::Token { .. }
+        )
     }
 
-    /// Sign in with generateToken.
+    /// Sign in again, the way the credentials say.
     async fn renew(&self) -> Result<Arc<Token>> {
-        let Credentials::Password { username, password } = &self.credentials else {
-            return Err(Error::invalid(
-                "only a client with a password can sign in again",
-            ));
-        };
-        let url = self.endpoint(Root::Sharing, "generateToken")?;
-        let fields = vec![
-            ("username".to_owned(), username.clone()),
-            ("password".to_owned(), password.clone()),
-            ("client".to_owned(), "referer".to_owned()),
-            ("referer".to_owned(), self.options.referer.clone()),
-            (
-                "expiration".to_owned(),
-                self.options.expiration_minutes.to_string(),
-            ),
-            ("f".to_owned(), "json".to_owned()),
-        ];
-        let request = Request::post(url, Body::Form(fields), Effect::Read)
-            .header("Referer", self.options.referer.clone());
-        let issued_ms = now_ms();
-        let response = self.http.send(&request).await?;
-        let reply = envelope::check(&response).map_err(|err| match err {
-            // A refusal of the credentials; a server failing (HTTP 5xx, or code 500 and up
-            // in the envelope) stays a server error: it says nothing of the password.
-            Error::Server {
-                url,
-                message,
-                details,
-                status,
-                code,
-            } if code.unwrap_or(status.map_or(0, i64::from)) < 500 => Error::Authentication {
-                url,
-                message: if details.is_empty() {
-                    format!("sign-in as {username:?} failed: {message}")
-                } else {
-                    format!(
-                        "sign-in as {username:?} failed: {message} {}",
-                        details.join(" ")
-                    )
-                },
-            },
-            other => other,
-        })?;
-        let value = reply
-            .get("token")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| response.unreadable("generateToken replied without a token"))?;
-        log::info!("signed in to {} as {username}", self.url());
-        Ok(Arc::new(Token {
-            value: Arc::from(value),
-            expires_ms: reply.get("expires").and_then(Value::as_i64),
-            issued_ms,
-        }))
+        match &self.credentials {
+            Credentials::Password { username, password } => {
+                self.generate_token(username, password).await
+            }
+            Credentials::App {
+                client_id,
+                client_secret,
+            } => {
+                let params = [
+                    ("grant_type", "client_credentials".to_owned()),
+                    ("client_id", client_id.clone()),
+                    ("client_secret", client_secret.clone()),
+                    ("expiration", self.options.expiration_minutes.to_string()),
+                ];
+                let what = format!("signing in with the app credentials of {client_id:?}");
+                self.oauth_token(&params, &what)
+                    .await
+                    .map(|(token, _)| token)
+            }
+            Credentials::OAuth { client_id, grant } => self.oauth_renew(client_id, grant).await,
+            Credentials::Source(source) => {
+                let (value, expires_ms) = source().map_err(|err| match err {
+                    // The source does not know where it is used.
+                    Error::Authentication { url, message } if url.is_empty() => {
+                        Error::Authentication {
+                            url: self.url().to_owned(),
+                            message,
+                        }
+                    }
+                    other => other,
+                })?;
+                if value.trim().is_empty() {
+                    return Err(Error::Authentication {
+                        url: self.url().to_owned(),
+                        message: "the token source gave no token: sign in again".into(),
+                    });
+                }
+                Ok(Arc::new(Token {
+                    value: Arc::from(value),
+                    expires_ms,
+                    issued_ms: now_ms(),
+                }))
+            }
+            Credentials::Anonymous | Credentials::Token { .. } => Err(Error::invalid(
+                "a token given with token= cannot be made again here",
+            )),
+        }
     }
 
     fn rejected(&self, url: String, message: String) -> Error {
@@ -442,11 +479,157 @@ impl Renew for Portal {
                     "{message}: the token given with token= has expired or was revoked; get a new one"
                 ),
             },
-            Credentials::Password { .. } => Error::Authentication {
+            _ => Error::Authentication {
                 url,
                 message: format!("{message}, even with a token made just now"),
             },
         }
+    }
+}
+
+impl Portal {
+    /// An OAuth sign-in's next token: the code exchanged (once), else the refresh token used.
+    async fn oauth_renew(&self, client_id: &str, grant: &Mutex<OAuthGrant>) -> Result<Arc<Token>> {
+        let (params, what) = {
+            let held = grant
+                .lock()
+                .map_err(|_| Error::invalid("the sign-in state is unusable"))?;
+            match &*held {
+                OAuthGrant::Code(code) => (
+                    vec![
+                        ("grant_type", "authorization_code".to_owned()),
+                        ("client_id", client_id.to_owned()),
+                        ("code", code.code.clone()),
+                        ("code_verifier", code.verifier.clone()),
+                        ("redirect_uri", code.redirect_uri.clone()),
+                        ("expiration", self.options.expiration_minutes.to_string()),
+                    ],
+                    "signing in with the code from the sign-in page".to_owned(),
+                ),
+                OAuthGrant::Refresh(refresh) => (
+                    vec![
+                        ("grant_type", "refresh_token".to_owned()),
+                        ("client_id", client_id.to_owned()),
+                        ("refresh_token", refresh.clone()),
+                        ("expiration", self.options.expiration_minutes.to_string()),
+                    ],
+                    "renewing the sign-in with its refresh token (revoked or expired: sign \
+                     in again with GIS(url, client_id=...))"
+                        .to_owned(),
+                ),
+            }
+        };
+        let (token, reply) = self.oauth_token(&params, &what).await?;
+        if let Some(refresh) = reply.get("refresh_token").and_then(Value::as_str) {
+            if let Ok(mut held) = grant.lock() {
+                *held = OAuthGrant::Refresh(refresh.to_owned());
+            }
+        }
+        if let Some(username) = reply.get("username").and_then(Value::as_str) {
+            if let Ok(mut who) = self.signed_in_as.lock() {
+                if who.is_none() {
+                    log::info!("signed in to {} as {username} (OAuth)", self.url());
+                }
+                *who = Some(username.to_owned());
+            }
+        }
+        Ok(token)
+    }
+
+    /// POST `oauth2/token`: the access token and the whole reply. A refusal is an
+    /// authentication error saying `what` was being done, with the portal's reason.
+    async fn oauth_token(
+        &self,
+        params: &[(&str, String)],
+        what: &str,
+    ) -> Result<(Arc<Token>, Map<String, Value>)> {
+        let url = self.endpoint(Root::Sharing, "oauth2/token")?;
+        let mut fields: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        fields.push(("f".to_owned(), "json".to_owned()));
+        let request = Request::post(url, Body::Form(fields), Effect::Read)
+            .header("Referer", self.options.referer.clone());
+        let issued_ms = now_ms();
+        let response = self.http.send(&request).await?;
+        let reply = envelope::check(&response).map_err(|err| refused_sign_in(err, what))?;
+        let value = reply
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| response.unreadable("oauth2/token replied without an access_token"))?;
+        // Seconds, as a number or (some releases) a string.
+        let expires_in = match reply.get("expires_in") {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let token = Arc::new(Token {
+            value: Arc::from(value),
+            expires_ms: expires_in.map(|s| issued_ms.saturating_add(s.saturating_mul(1000))),
+            issued_ms,
+        });
+        Ok((token, reply))
+    }
+
+    /// Sign in with generateToken.
+    async fn generate_token(&self, username: &str, password: &str) -> Result<Arc<Token>> {
+        let url = self.endpoint(Root::Sharing, "generateToken")?;
+        let fields = vec![
+            ("username".to_owned(), username.to_owned()),
+            ("password".to_owned(), password.to_owned()),
+            ("client".to_owned(), "referer".to_owned()),
+            ("referer".to_owned(), self.options.referer.clone()),
+            (
+                "expiration".to_owned(),
+                self.options.expiration_minutes.to_string(),
+            ),
+            ("f".to_owned(), "json".to_owned()),
+        ];
+        let request = Request::post(url, Body::Form(fields), Effect::Read)
+            .header("Referer", self.options.referer.clone());
+        let issued_ms = now_ms();
+        let response = self.http.send(&request).await?;
+        let reply = envelope::check(&response)
+            .map_err(|err| refused_sign_in(err, &format!("sign-in as {username:?}")))?;
+        let value = reply
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| response.unreadable("generateToken replied without a token"))?;
+        log::info!("signed in to {} as {username}", self.url());
+        Ok(Arc::new(Token {
+            value: Arc::from(value),
+            expires_ms: reply.get("expires").and_then(Value::as_i64),
+            issued_ms,
+        }))
+    }
+}
+
+/// A refusal of credentials as an authentication error; a server failing (HTTP 5xx, or code
+/// 500 and up in the envelope) stays a server error: it says nothing of the credentials.
+fn refused_sign_in(err: Error, what: &str) -> Error {
+    match err {
+        Error::Server {
+            url,
+            message,
+            details,
+            status,
+            code,
+        } if code.unwrap_or(status.map_or(0, i64::from)) < 500 => Error::Authentication {
+            url,
+            message: if details.is_empty() {
+                format!("{what} failed: {message}")
+            } else {
+                format!("{what} failed: {message} {}", details.join(" "))
+            },
+        },
+        Error::TokenExpired { url, message } => Error::Authentication {
+            url,
+            message: format!("{what} failed: {message}"),
+        },
+        other => other,
     }
 }
 

@@ -4,11 +4,12 @@
 pub mod client;
 pub mod envelope;
 pub mod licenses;
+pub mod oauth;
 pub mod paging;
 pub mod url;
 pub mod users;
 pub mod versions;
 
-pub use client::{now_ms, Credentials, Portal, PortalOptions, Root};
+pub use client::{now_ms, Credentials, OAuthGrant, Portal, PortalOptions, Root, TokenSource};
 pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

@@ -7,6 +7,7 @@ mod exit;
 mod json;
 mod licenses;
 mod listing;
+mod oauth;
 mod openlm;
 mod options;
 mod plans;
@@ -38,6 +39,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(openlm::parse_active_products, m)?)?;
     m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
     m.add_class::<portal::PortalClient>()?;
+    m.add_class::<oauth::Authorization>()?;
+    m.add_class::<oauth::Code>()?;
     m.add_class::<licenses::LicenseAdmin>()?;
     m.add_class::<wait::Call>()?;
     m.add_class::<records::UserType>()?;

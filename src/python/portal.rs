@@ -26,8 +26,10 @@ pub struct PortalClient {
 
 #[pymethods]
 impl PortalClient {
+    /// `token_source`, when given, is called (with no arguments) for a new token whenever
+    /// one is needed, and returns `(token, expires_ms or None)`: ArcGIS Pro's sign-in.
     #[new]
-    #[pyo3(signature = (url, username, password, token, token_expires, referer, expiration, allow_insecure_http, options))]
+    #[pyo3(signature = (url, username, password, token, token_expires, referer, expiration, allow_insecure_http, options, *, client_id = None, client_secret = None, code = None, token_source = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         url: &str,
@@ -39,18 +41,51 @@ impl PortalClient {
         expiration: u32,
         allow_insecure_http: bool,
         options: &HttpOptions,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        code: Option<PyRef<'_, crate::python::oauth::Code>>,
+        token_source: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         crate::python::ensure_logging();
-        let credentials = match (username, password, token) {
-            (_, _, Some(token)) => Credentials::Token {
-                token,
-                expires_ms: token_expires,
+        let credentials = match (username, password, token, client_id) {
+            (None, None, None, Some(client_id)) => match (client_secret, code) {
+                (Some(client_secret), None) => Credentials::App {
+                    client_id,
+                    client_secret,
+                },
+                (None, Some(code)) => Credentials::OAuth {
+                    client_id,
+                    grant: std::sync::Mutex::new(core::OAuthGrant::Code(code.inner.clone())),
+                },
+                _ => {
+                    return Err(to_pyerr(Error::invalid(
+                        "client_id signs in with client_secret (app credentials) or with the \
+                         code of a sign-in page, not both",
+                    )))
+                }
             },
-            (Some(username), Some(password), None) => Credentials::Password { username, password },
-            (Some(_), None, None) => {
+            (_, _, _, Some(_)) => {
+                return Err(to_pyerr(Error::invalid(
+                    "pass client_id= (OAuth), or username= and password=, or token=: one way \
+                     to sign in",
+                )))
+            }
+            (_, _, Some(token), None) => match token_source {
+                Some(source) => {
+                    Credentials::Source(python_token_source(source, token, token_expires))
+                }
+                None => Credentials::Token {
+                    token,
+                    expires_ms: token_expires,
+                },
+            },
+            (Some(username), Some(password), None, None) => {
+                Credentials::Password { username, password }
+            }
+            (Some(_), None, None, None) => {
                 return Err(to_pyerr(Error::invalid("a username needs a password")))
             }
-            (None, _, None) => Credentials::Anonymous,
+            (None, _, None, None) => Credentials::Anonymous,
         };
         let portal_options = PortalOptions {
             referer,
@@ -75,7 +110,7 @@ impl PortalClient {
     }
 
     #[getter]
-    fn username(&self) -> Option<&str> {
+    fn username(&self) -> Option<String> {
         self.client.username()
     }
 
@@ -272,5 +307,29 @@ async fn resolved_query(
         user_type,
         role,
         max_users,
+    })
+}
+
+/// A token source calling a Python function: the first token is the one given; each later
+/// one comes from `source()`, which returns `(token, expires_ms or None)`.
+fn python_token_source(
+    source: Py<PyAny>,
+    first: String,
+    first_expires: Option<i64>,
+) -> Arc<core::TokenSource> {
+    let first = std::sync::Mutex::new(Some((first, first_expires)));
+    Arc::new(move || {
+        if let Some(given) = first.lock().ok().and_then(|mut f| f.take()) {
+            return Ok(given);
+        }
+        Python::attach(|py| {
+            let made = source
+                .call0(py)
+                .and_then(|v| v.extract::<(String, Option<i64>)>(py));
+            made.map_err(|e| Error::Authentication {
+                url: String::new(),
+                message: format!("getting a new token failed: {e}"),
+            })
+        })
     })
 }

@@ -1,0 +1,273 @@
+"""Signing in through OAuth 2.0 against the sandbox portal: a person on the portal's page
+(browser and loopback, or a pasted code), app credentials, renewal by refresh token, and
+ArcGIS Pro's sign-in renewed from arcpy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import ssl
+import sys
+import threading
+import types
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import gislicense
+from gislicense import GIS, AuthenticationError, PermissionDeniedError
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[gislicense.Sandbox]:
+    # 11.4: app credentials carry administrative privileges there.
+    with gislicense.Sandbox(sessions=10, portal_members=150, portal_version="2024.2") as sandbox:
+        yield sandbox
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def person_signs_in(sb: gislicense.Sandbox, page_url: str, password: str | None = None) -> str:
+    """What a person does on the portal's sign-in page: the Location it sends the browser to,
+    or the page it shows (the oob code page, or the page again after a refusal)."""
+    context = ssl.create_default_context(cafile=str(sb.ca_file))
+    page = urllib.request.urlopen(page_url, context=context).read().decode()
+    found = re.search(r"var oAuthInfo = (\{.*\});", page)
+    assert found, page
+    form = urllib.parse.urlencode(
+        {
+            "oauth_state": json.loads(found.group(1))["oauth_state"],
+            "username": sb.admin_username,
+            "password": sb.admin_password if password is None else password,
+        }
+    ).encode()
+    opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(f"{sb.portal_url}/sharing/oauth2/signin", data=form) as reply:
+            text: str = reply.read().decode()
+            return text
+    except urllib.error.HTTPError as redirect:
+        assert redirect.code == 302, redirect
+        location: str = redirect.headers["Location"]
+        return location
+
+
+def test_a_person_signs_in_in_the_browser_and_the_code_comes_back_to_loopback(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+
+    def browser(url: str) -> bool:
+        opened.append(url)
+
+        def follow() -> None:
+            location = person_signs_in(sb, url)
+            assert location.startswith("http://127.0.0.1:"), location
+            urllib.request.urlopen(location).read()
+
+        threading.Thread(target=follow).start()
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    gis = GIS(sb.portal_url, client_id=sb.oauth_client_id, browser=True, ca_bundle=sb.ca_file)
+    assert opened and "code_challenge_method=S256" in opened[0]
+    assert gis.username == sb.admin_username
+    assert len(gis.users.search()) == 150
+    # The code, its verifier and the tokens stay out of what a person sees.
+    assert repr(gis) == f"GIS({sb.portal_url!r}, username={sb.admin_username!r})"
+    token_requests = sb.requests(operation="token")
+    assert token_requests and all(
+        value == "***"
+        for r in token_requests
+        for key, value in r.params
+        if key in ("code", "code_verifier", "refresh_token")
+    )
+
+
+def test_without_a_browser_the_page_gives_a_code_to_paste(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def paste(prompt: str = "") -> str:
+        printed = capsys.readouterr().out
+        url = re.search(r"https://\S+", printed)
+        assert url, printed
+        page = person_signs_in(sb, url.group(0))
+        code = re.search(r"<title>SUCCESS code=(.*?)</title>", page)
+        assert code, page
+        return code.group(1)
+
+    monkeypatch.setattr("getpass.getpass", paste)
+    monkeypatch.setattr("gislicense._oauth.can_ask", lambda: True)
+    gis = GIS(sb.portal_url, client_id=sb.oauth_client_id, browser=False, ca_bundle=sb.ca_file)
+    assert gis.users.me.username == sb.admin_username
+
+
+def test_the_refresh_token_renews_the_session_and_a_revoked_one_is_said(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def browser(url: str) -> bool:
+        threading.Thread(
+            target=lambda: urllib.request.urlopen(person_signs_in(sb, url)).read()
+        ).start()
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    gis = GIS(sb.portal_url, client_id=sb.oauth_client_id, browser=True, ca_bundle=sb.ca_file)
+    refreshes = len(
+        [r for r in sb.requests(operation="token") if ("grant_type", "refresh_token") in r.params]
+    )
+    sb.expire_portal_tokens()
+    assert gis.users.me.username == sb.admin_username
+    after = [
+        r for r in sb.requests(operation="token") if ("grant_type", "refresh_token") in r.params
+    ]
+    assert len(after) == refreshes + 1
+    sb.revoke_refresh_tokens()
+    sb.expire_portal_tokens()
+    with pytest.raises(AuthenticationError, match="refresh token") as caught:
+        gis.users.get(sb.user_username)
+    assert "Invalid refresh_token" in str(caught.value)
+    assert "client_id=" in str(caught.value)
+
+
+def test_a_refused_password_on_the_page_brings_no_code(sb: gislicense.Sandbox) -> None:
+    authorization = gislicense._core.Authorization(
+        sb.portal_url, sb.oauth_client_id, False, 60, False
+    )
+    page = person_signs_in(sb, authorization.url, password="wrong")
+    assert "OAUTH_0015" in page and "SUCCESS" not in page
+
+
+def test_app_credentials_sign_in_and_renew_sync_and_async(sb: gislicense.Sandbox) -> None:
+    gis = GIS(
+        sb.portal_url,
+        client_id=sb.oauth_client_id,
+        client_secret=sb.oauth_client_secret,
+        ca_bundle=sb.ca_file,
+    )
+    assert len(gis.users.search()) == 150
+    sb.expire_portal_tokens()
+    assert gis.users.get(sb.user_username).username == sb.user_username
+    assert sb.oauth_client_secret not in repr(gis)
+
+    async def run() -> int:
+        sb.expire_portal_tokens()
+        return len(await gis.users.search_async())
+
+    assert asyncio.run(run()) == 150
+
+
+def test_a_wrong_client_secret_is_an_authentication_error_without_the_secret(
+    sb: gislicense.Sandbox,
+) -> None:
+    secret = "not-the-secret-0123456789"
+    gis = GIS(
+        sb.portal_url, client_id=sb.oauth_client_id, client_secret=secret, ca_bundle=sb.ca_file
+    )
+    with pytest.raises(AuthenticationError, match="Invalid client_secret") as caught:
+        gis.sign_in()
+    assert secret not in str(caught.value) and secret not in repr(caught.value)
+    assert secret not in repr(gis)
+    sent = sb.requests(operation="token")[-1]
+    assert ("client_secret", "***") in sent.params
+
+
+def test_app_credentials_before_11_4_reach_no_administrative_operation() -> None:
+    with gislicense.Sandbox(sessions=10, portal_members=50, portal_version="2024.1") as sb:
+        gis = GIS(
+            sb.portal_url,
+            client_id=sb.oauth_client_id,
+            client_secret=sb.oauth_client_secret,
+            ca_bundle=sb.ca_file,
+        )
+        gis.sign_in()
+        with pytest.raises(PermissionDeniedError):
+            gis.users.search()
+
+
+def test_app_credentials_renew_in_the_middle_of_a_2000_member_change() -> None:
+    """2,000 members change while app tokens last 2 s and are also revoked once mid-run."""
+    with gislicense.Sandbox(
+        sessions=10,
+        portal_members=3000,
+        portal_offline=0,
+        portal_version="2024.2",
+        token_lifetime=2.0,
+        latency=0.05,
+    ) as sb:
+        sb.set_seats("creatorUT", 10_000)
+        names = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] != "creatorUT"]
+        names = names[:2000]
+        assert len(names) == 2000
+        gis = GIS(
+            sb.portal_url,
+            client_id=sb.oauth_client_id,
+            client_secret=sb.oauth_client_secret,
+            ca_bundle=sb.ca_file,
+            expiration=1,
+        )
+        gis.sign_in()
+        revoke = threading.Timer(1.0, sb.expire_portal_tokens)
+        revoke.start()
+        try:
+            report = gis.users.update_license_type(names, "creator", batch_size=25, concurrency=2)
+        finally:
+            revoke.cancel()
+        assert report.counts() == {"changed": 2000}, str(report)
+        assert all(sb.portal_user(n)["userLicenseTypeId"] == "creatorUT" for n in names)
+        grants = [
+            r
+            for r in sb.requests(operation="token")
+            if ("grant_type", "client_credentials") in r.params
+        ]
+        assert len(grants) >= 3
+
+
+def test_arcgis_pro_sign_in_is_asked_again_when_its_token_runs_out(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def signin_token() -> dict[str, Any]:
+        # What Pro gives: a token of its own sign-in (here, one made by generateToken).
+        context = ssl.create_default_context(cafile=str(sb.ca_file))
+        form = urllib.parse.urlencode(
+            {
+                "username": sb.admin_username,
+                "password": sb.admin_password,
+                "client": "referer",
+                "referer": "pro-referer",
+                "f": "json",
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{sb.portal_url}/sharing/rest/generateToken",
+            data=form,
+            headers={"Referer": "pro-referer"},
+        )
+        reply = json.loads(urllib.request.urlopen(request, context=context).read())
+        asked.append(reply["token"])
+        return {
+            "token": reply["token"],
+            "expires": reply["expires"] / 1000,
+            "referer": "pro-referer",
+        }
+
+    arcpy = types.ModuleType("arcpy")
+    arcpy.GetActivePortalURL = lambda: sb.portal_url  # type: ignore[attr-defined]
+    arcpy.GetSigninToken = signin_token  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "arcpy", arcpy)
+    gis = GIS("pro", ca_bundle=sb.ca_file)
+    assert gis.users.me.username == sb.admin_username
+    assert len(asked) == 1
+    sb.expire_portal_tokens()
+    assert gis.users.me.username == sb.admin_username
+    assert len(asked) == 2
