@@ -13,6 +13,8 @@ use crate::error::{body_start, Error, Result};
 
 pub const USER_AGENT: &str = concat!("gislicense/", env!("CARGO_PKG_VERSION"));
 
+pub use crate::http_trust::ClientIdentity;
+
 /// Longest pause between two attempts, whatever the backoff and Retry-After say.
 const MAX_RETRY_PAUSE: Duration = Duration::from_secs(30);
 
@@ -39,6 +41,8 @@ pub struct HttpOptions {
     /// The largest reply body read, in bytes; a longer one is an error while it streams in,
     /// so a server that never stops sending cannot exhaust memory.
     pub max_reply_bytes: u64,
+    /// A client certificate presented to servers that ask for one (PKI).
+    pub client_identity: Option<std::sync::Arc<crate::http_trust::ClientIdentity>>,
 }
 
 /// 256 MiB: ten times the largest listing page a real server sends, far below what hurts.
@@ -55,6 +59,7 @@ impl Default for HttpOptions {
             backoff: Duration::from_millis(200),
             retry_writes: false,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            client_identity: None,
         }
     }
 }
@@ -156,7 +161,11 @@ impl Response {
             },
             401 => Error::Authentication {
                 url,
-                message: format!("HTTP 401 {reason}: the server wants credentials"),
+                message: format!(
+                    "HTTP 401 {reason}: the server wants credentials (for a portal behind Windows \
+                     sign-in, IWA, sign in through its page with client_id= (OAuth), or with \
+                     GIS(\"pro\"))"
+                ),
             },
             403 => Error::PermissionDenied {
                 url,
@@ -254,30 +263,43 @@ impl Http {
                 }
             }))
             .pool_idle_timeout(Duration::from_secs(60));
+        let identity = options.client_identity.as_deref();
+        if identity.is_some() && !options.verify {
+            return Err(Error::invalid(
+                "a client certificate is presented only to a verified server: drop verify=False \
+                 (pass ca_bundle= with the portal's CA file instead)",
+            ));
+        }
+        let mut bundle = Vec::new();
         if let Some(path) = &options.ca_bundle {
             let pem = std::fs::read(path).map_err(|e| {
                 Error::invalid(format!("ca_bundle: cannot read {}: {e}", path.display()))
             })?;
-            let certs = crate::http_trust::pem_certificates(&pem).map_err(|e| {
+            bundle = crate::http_trust::pem_certificates(&pem).map_err(|e| {
                 Error::invalid(format!(
                     "ca_bundle: {} is not a PEM certificate file: {e}",
                     path.display()
                 ))
             })?;
-            if certs.is_empty() {
+            if bundle.is_empty() {
                 return Err(Error::invalid(format!(
                     "ca_bundle: {} holds no PEM certificate",
                     path.display()
                 )));
             }
-            // With verify=False nothing is checked, so the bundle does not matter.
-            if options.verify {
-                // The bundle's CAs beside the system's, and a server presenting exactly one
-                // of the bundle's certificates (a self-signed one) trusted as such.
-                let tls = crate::http_trust::client_config(certs)
-                    .map_err(|e| Error::invalid(format!("ca_bundle: {}: {e}", path.display())))?;
-                builder = builder.tls_backend_preconfigured(tls);
-            }
+        }
+        // With verify=False nothing is checked, so the bundle does not matter.
+        if options.verify && (!bundle.is_empty() || identity.is_some()) {
+            // The bundle's CAs beside the system's, and a server presenting exactly one of the
+            // bundle's certificates (a self-signed one) trusted as such; the client
+            // certificate for servers that ask.
+            let shown = options.ca_bundle.as_ref().map_or_else(
+                || "client certificate".to_owned(),
+                |p| p.display().to_string(),
+            );
+            let tls = crate::http_trust::client_config(bundle, identity)
+                .map_err(|e| Error::invalid(format!("{shown}: {e}")))?;
+            builder = builder.tls_backend_preconfigured(tls);
         }
         if !options.verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
@@ -750,6 +772,26 @@ fn explain_tls(err: &rustls::Error) -> String {
             "the server answered in plain HTTP, not HTTPS: use an http:// URL (for a portal, \
              with allow_insecure_http=True)"
                 .into()
+        }
+        E::AlertReceived(alert) => {
+            use rustls::AlertDescription as A;
+            match alert {
+                A::CertificateRequired | A::HandshakeFailure => format!(
+                    "the server asked for a client certificate (PKI) and got none it takes \
+                     ({alert:?}): pass cert_file= (with key_file=, or a PKCS#12 file with \
+                     cert_password=)"
+                ),
+                A::UnknownCA
+                | A::BadCertificate
+                | A::CertificateUnknown
+                | A::CertificateExpired
+                | A::CertificateRevoked
+                | A::AccessDenied => format!(
+                    "the server refused the client certificate ({alert:?}): use one issued by a \
+                     CA the server trusts, valid today and not revoked"
+                ),
+                other => format!("the server ended the TLS handshake: {other:?}"),
+            }
         }
         other => other.to_string(),
     }

@@ -1,4 +1,4 @@
-//! TLS trust for `ca_bundle=`, kept in one place.
+//! TLS trust for `ca_bundle=`, and the client certificate for PKI, kept in one place.
 //!
 //! A bundle's certificates are trusted as CAs beside the operating system's store, and the
 //! usual (webpki / platform) verification decides, as reqwest does by itself. One addition:
@@ -18,9 +18,11 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
 /// A client TLS configuration trusting the operating system's store, the CAs of `bundle`,
-/// and a server whose own certificate is one of `bundle`'s.
+/// and a server whose own certificate is one of `bundle`'s; presenting `identity`, if given,
+/// to a server that asks for a client certificate.
 pub fn client_config(
     bundle: Vec<CertificateDer<'static>>,
+    identity: Option<&ClientIdentity>,
 ) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let normal =
@@ -29,11 +31,16 @@ pub fn client_config(
         pinned: bundle,
         normal: Arc::new(normal),
     };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match identity {
+        Some(identity) => {
+            builder.with_client_auth_cert(identity.certs.clone(), identity.key.clone_key())?
+        }
+        None => builder.with_no_client_auth(),
+    };
     // What reqwest offers by itself (HTTP/2 and HTTP/1.1); a preconfigured TLS setup must say so.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
@@ -203,6 +210,152 @@ fn days_since_1970(year: u64, month: u64, day: u64) -> Option<u64> {
     let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     u64::try_from(era * 146_097 + day_of_era - 719_468).ok()
+}
+
+/// A client certificate with its private key, presented to servers that ask for one (a
+/// portal behind PKI). The key never shows in `Debug`.
+pub struct ClientIdentity {
+    pub(crate) certs: Vec<CertificateDer<'static>>,
+    pub(crate) key: rustls::pki_types::PrivateKeyDer<'static>,
+    /// The certificate's subject, for messages.
+    pub subject: String,
+}
+
+impl Clone for ClientIdentity {
+    fn clone(&self) -> Self {
+        ClientIdentity {
+            certs: self.certs.clone(),
+            key: self.key.clone_key(),
+            subject: self.subject.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientIdentity({:?}, key ***)", self.subject)
+    }
+}
+
+impl ClientIdentity {
+    /// Read a client certificate: a PEM certificate (chain) with its key in `key_file` or in
+    /// the same file, or a PKCS#12 file (`.p12`, `.pfx`) opened with `password`. A
+    /// certificate outside its dates is refused here, before anything is sent.
+    pub fn load(
+        cert_file: &std::path::Path,
+        key_file: Option<&std::path::Path>,
+        password: Option<&str>,
+    ) -> crate::error::Result<ClientIdentity> {
+        use crate::error::Error;
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+        let shown = cert_file.display();
+        let read = |path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| {
+                Error::invalid(format!(
+                    "cannot read the client certificate file {}: {e}",
+                    path.display()
+                ))
+            })
+        };
+        let data = read(cert_file)?;
+        let is_pem = data
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'-');
+        let (certs, key) = if is_pem {
+            let certs = pem_certificates(&data).map_err(|e| {
+                Error::invalid(format!("{shown} is not a PEM certificate file: {e}"))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::invalid(format!(
+                    "{shown} holds no PEM certificate: give the client certificate as cert_file= \
+                     (PEM, or a PKCS#12 .p12/.pfx file)"
+                )));
+            }
+            let key_data = match key_file {
+                Some(path) => read(path)?,
+                None => data.clone(),
+            };
+            let key_shown = key_file.map_or_else(|| shown.to_string(), |p| p.display().to_string());
+            let text = String::from_utf8_lossy(&key_data);
+            if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+                return Err(Error::invalid(format!(
+                    "the private key in {key_shown} is encrypted: give the certificate and key as \
+                     a PKCS#12 file with cert_password=, or a key without a passphrase \
+                     (openssl pkey -in key.pem -out key-plain.pem)"
+                )));
+            }
+            let key = PrivateKeyDer::from_pem_slice(&key_data).map_err(|_| {
+                Error::invalid(format!(
+                    "{key_shown} holds no private key: give the client certificate's key as \
+                     key_file= (PEM), or a PKCS#12 file"
+                ))
+            })?;
+            (certs, key)
+        } else {
+            if key_file.is_some() {
+                return Err(Error::invalid(format!(
+                    "{shown} is not PEM, so it is read as PKCS#12, which holds its own key: \
+                     drop key_file="
+                )));
+            }
+            let store = p12_keystore::KeyStore::from_pkcs12(
+                &data,
+                password.unwrap_or(""),
+                p12_keystore::Pkcs12ImportPolicy::Relaxed,
+            )
+            .map_err(|e| {
+                Error::invalid(format!(
+                    "cannot open {shown} as PKCS#12 (wrong cert_password=, or not a .p12/.pfx \
+                     file): {e}"
+                ))
+            })?;
+            let Some((_, chain)) = store.private_key_chain() else {
+                return Err(Error::invalid(format!(
+                    "{shown} holds no private key with its certificate"
+                )));
+            };
+            let certs: Vec<CertificateDer<'static>> = chain
+                .certs()
+                .iter()
+                .map(|c| CertificateDer::from(c.as_der().to_vec()))
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::invalid(format!(
+                    "{shown} holds a key without its certificate"
+                )));
+            }
+            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
+            (certs, key)
+        };
+        let (_, parsed) = x509_parser::parse_x509_certificate(&certs[0]).map_err(|e| {
+            Error::invalid(format!(
+                "the client certificate in {shown} cannot be read: {e}"
+            ))
+        })?;
+        let subject = parsed.subject().to_string();
+        let validity = parsed.validity();
+        let now = x509_parser::time::ASN1Time::now();
+        if validity.not_after < now {
+            return Err(Error::invalid(format!(
+                "the client certificate in {shown} ({subject}) expired on {}: get a new one",
+                validity.not_after
+            )));
+        }
+        if validity.not_before > now {
+            return Err(Error::invalid(format!(
+                "the client certificate in {shown} ({subject}) is not valid before {}",
+                validity.not_before
+            )));
+        }
+        Ok(ClientIdentity {
+            certs,
+            key,
+            subject,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -66,6 +66,9 @@ class HttpOptions:
         backoff: float,
         retry_writes: bool,
         max_reply_bytes: int,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        cert_password: str | None = None,
     ) -> Self: ...
     @property
     def timeout(self) -> float: ...
@@ -353,7 +356,7 @@ class Authorization:
         url: str,
         client_id: str,
         loopback: bool,
-        expiration: int,
+        refresh_minutes: int,
         allow_insecure_http: bool,
     ) -> Self: ...
     @property
@@ -564,6 +567,9 @@ class Sandbox:
         portal_tls: Serve the portal over HTTPS (plain HTTP when False).
         portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``)
             or ``"kubernetes"`` (Enterprise Administrator API under ``/admin``).
+        portal_pki: PKI: the portal requires a client certificate from the sandbox's client
+            CA (``client_certificate()``, ``client_pkcs12()``), and a request without a token
+            is the member the certificate names.
         admin_password: The portal administrator's password (default
             ``"sandbox-admin-password"``; random beyond loopback).
         user_password: The portal member's password (default ``"sandbox-member-password"``;
@@ -593,6 +599,7 @@ class Sandbox:
         portal_port: int = 0,
         portal_tls: bool = True,
         portal_deployment: str = "classic",
+        portal_pki: bool = False,
         admin_password: str | None = None,
         user_password: str | None = None,
     ) -> Self: ...
@@ -722,5 +729,14 @@ class Sandbox:
         """Revoke every portal token now: the next request with one gets 498."""
     def revoke_refresh_tokens(self) -> None:
         """Revoke every OAuth refresh token now: the next renewal with one is refused."""
+    def client_certificate(
+        self, username: str, *, expired: bool = False, untrusted: bool = False
+    ) -> tuple[os.PathLike[str], os.PathLike[str]]:
+        """A client certificate naming ``username`` (``portal_pki=True``): the paths of its
+        PEM certificate (with its CA) and key; ``untrusted`` from a CA the portal does not
+        trust, ``expired`` one that ended in 2021."""
+    def client_pkcs12(self, username: str, password: str) -> os.PathLike[str]:
+        """A client certificate naming ``username`` as a PKCS#12 file opened with
+        ``password``."""
     def stop(self) -> None:
         """Stop listening. Safe to call twice."""

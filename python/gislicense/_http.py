@@ -31,6 +31,9 @@ def http_options(
     backoff: float,
     retry_writes: bool,
     max_reply_bytes: int,
+    cert_file: str | os.PathLike[str] | None = None,
+    key_file: str | os.PathLike[str] | None = None,
+    cert_password: str | None = None,
 ) -> _core.HttpOptions:
     check_seconds(timeout=timeout, connect_timeout=connect_timeout, backoff=backoff)
     check_whole(retries=retries)
@@ -60,4 +63,7 @@ def http_options(
         backoff=backoff,
         retry_writes=retry_writes,
         max_reply_bytes=max_reply_bytes,
+        cert_file=os.fspath(cert_file) if cert_file is not None else None,
+        key_file=os.fspath(key_file) if key_file is not None else None,
+        cert_password=cert_password,
     )

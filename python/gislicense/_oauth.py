@@ -32,18 +32,23 @@ def browser_can_open() -> bool:
     return True
 
 
+#: The refresh token's life asked for: two weeks, a portal's default, so long jobs go on.
+REFRESH_MINUTES = 20_160
+
+
 def sign_in_code(
     url: str,
     client_id: str,
     *,
     browser: bool | None,
-    expiration: int,
     allow_insecure_http: bool,
     timeout: float,
 ) -> _core.Code:
     """The authorization code of a sign-in on the portal's page, with its PKCE verifier."""
     loopback = browser_can_open() if browser is None else browser
-    authorization = _core.Authorization(url, client_id, loopback, expiration, allow_insecure_http)
+    authorization = _core.Authorization(
+        url, client_id, loopback, REFRESH_MINUTES, allow_insecure_http
+    )
     if loopback:
         import webbrowser
 

@@ -703,6 +703,13 @@ class GIS:
         browser: For ``client_id`` alone: ``True`` opens the browser, ``False`` shows a link
             and asks for the code, ``None`` (default) opens one when one can open here.
         sign_in_timeout: Seconds to wait for the browser to come back from the sign-in page.
+        cert_file: A client certificate presented on every request, for a portal behind PKI
+            (smart cards, the web adaptor asking for a certificate): PEM, with its key in
+            ``key_file`` or in the same file, or a PKCS#12 file (``.p12``/``.pfx``) opened
+            with ``cert_password``. Without other credentials the portal knows the user by
+            the certificate. An expired certificate is refused before anything is sent.
+        key_file: The certificate's private key (PEM, not encrypted).
+        cert_password: The PKCS#12 file's password.
 
     Nothing is sent until the first call (or :meth:`sign_in`). Every network method has an
     ``_async`` twin.
@@ -720,6 +727,9 @@ class GIS:
         client_secret: str | None = None,
         browser: bool | None = None,
         sign_in_timeout: float = 300.0,
+        cert_file: str | os.PathLike[str] | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+        cert_password: str | None = None,
         api_key: str | None = None,
         referer: str = "gislicense",
         expiration: int = 60,
@@ -762,6 +772,9 @@ class GIS:
             }
             chosen = profiles.resolve(profile, "portal", given)
             url, username, password = chosen["url"], chosen["username"], chosen["password"]
+            if client_id is not None:
+                # Signing in with OAuth: the profile's user name and password are not used.
+                username = password = None
             ca_bundle, timeout = chosen["ca_bundle"], chosen["timeout"]
             connect_timeout = chosen["connect_timeout"]
             allow_insecure_http = chosen["allow_insecure_http"]
@@ -777,6 +790,7 @@ class GIS:
             referer=referer,
             client_id=client_id,
             client_secret=client_secret,
+            cert_password=cert_password,
         )
         if token is not None and (username is not None or password is not None):
             raise InvalidInputError("pass token= or username= and password=, not both")
@@ -816,6 +830,9 @@ class GIS:
             backoff=backoff,
             retry_writes=retry_writes,
             max_reply_bytes=max_reply_bytes,
+            cert_file=cert_file,
+            key_file=key_file,
+            cert_password=cert_password,
         )
         password = password_for(username, password, url)
         code = None
@@ -826,7 +843,6 @@ class GIS:
                 url,
                 client_id,
                 browser=browser,
-                expiration=expiration,
                 allow_insecure_http=allow_insecure_http,
                 timeout=sign_in_timeout,
             )

@@ -243,7 +243,7 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
     // Only name, user type and role of each member: the listing is most of planning's cost.
     let members = portal.member_rows();
     let me = async {
-        if portal.is_token_auth() {
+        if portal.is_signed_in() {
             portal.me().await.ok().map(|u| u.username().to_lowercase())
         } else {
             None

@@ -63,10 +63,12 @@ pub enum Credentials {
     Source(Arc<TokenSource>),
 }
 
-/// Where an OAuth sign-in stands: a code to exchange, then a refresh token.
+/// Where an OAuth sign-in stands: a code to exchange, then a refresh token; spent when the
+/// portal gave none (the sign-in then lasts as long as its access token).
 pub enum OAuthGrant {
     Code(AuthorizationCode),
     Refresh(String),
+    Spent,
 }
 
 pub type TokenSource = dyn Fn() -> Result<(String, Option<i64>)> + Send + Sync;
@@ -391,8 +393,11 @@ impl Portal {
         })
     }
 
-    pub fn is_token_auth(&self) -> bool {
+    /// Whether someone is signed in: by any credentials, or by a client certificate (PKI,
+    /// where the portal knows the user by the certificate and no token is needed).
+    pub fn is_signed_in(&self) -> bool {
         !matches!(self.credentials, Credentials::Anonymous)
+            || self.http.options().client_identity.is_some()
     }
 }
 
@@ -431,7 +436,7 @@ impl Renew for Portal {
                     ("expiration", self.options.expiration_minutes.to_string()),
                 ];
                 let what = format!("signing in with the app credentials of {client_id:?}");
-                self.oauth_token(&params, &what)
+                self.oauth_token(&params, &what, Effect::Read)
                     .await
                     .map(|(token, _)| token)
             }
@@ -470,7 +475,7 @@ impl Renew for Portal {
             Credentials::Anonymous => Error::Authentication {
                 url,
                 message: format!(
-                    "{message}: this needs a signed-in user; pass username= and password=, or token="
+                    "{message}: this needs a signed-in user; pass username= and password=, token=, client_id= or cert_file="
                 ),
             },
             Credentials::Token { .. } => Error::TokenExpired {
@@ -490,7 +495,7 @@ impl Renew for Portal {
 impl Portal {
     /// An OAuth sign-in's next token: the code exchanged (once), else the refresh token used.
     async fn oauth_renew(&self, client_id: &str, grant: &Mutex<OAuthGrant>) -> Result<Arc<Token>> {
-        let (params, what) = {
+        let (params, what, effect) = {
             let held = grant
                 .lock()
                 .map_err(|_| Error::invalid("the sign-in state is unusable"))?;
@@ -502,27 +507,40 @@ impl Portal {
                         ("code", code.code.clone()),
                         ("code_verifier", code.verifier.clone()),
                         ("redirect_uri", code.redirect_uri.clone()),
-                        ("expiration", self.options.expiration_minutes.to_string()),
                     ],
                     "signing in with the code from the sign-in page".to_owned(),
+                    // A code is spent by the server's first answer: never sent twice.
+                    Effect::Write,
                 ),
                 OAuthGrant::Refresh(refresh) => (
                     vec![
                         ("grant_type", "refresh_token".to_owned()),
                         ("client_id", client_id.to_owned()),
                         ("refresh_token", refresh.clone()),
-                        ("expiration", self.options.expiration_minutes.to_string()),
                     ],
                     "renewing the sign-in with its refresh token (revoked or expired: sign \
                      in again with GIS(url, client_id=...))"
                         .to_owned(),
+                    Effect::Read,
                 ),
+                OAuthGrant::Spent => {
+                    return Err(Error::Authentication {
+                        url: self.url().to_owned(),
+                        message: "the portal gave this sign-in no refresh token, and its access \
+                                  token has run out: sign in again with GIS(url, client_id=...)"
+                            .into(),
+                    })
+                }
             }
         };
-        let (token, reply) = self.oauth_token(&params, &what).await?;
-        if let Some(refresh) = reply.get("refresh_token").and_then(Value::as_str) {
-            if let Ok(mut held) = grant.lock() {
-                *held = OAuthGrant::Refresh(refresh.to_owned());
+        let exchanging = effect == Effect::Write;
+        let (token, reply) = self.oauth_token(&params, &what, effect).await?;
+        let refresh = reply.get("refresh_token").and_then(Value::as_str);
+        if let Ok(mut held) = grant.lock() {
+            match refresh {
+                Some(refresh) => *held = OAuthGrant::Refresh(refresh.to_owned()),
+                None if exchanging => *held = OAuthGrant::Spent,
+                None => {}
             }
         }
         if let Some(username) = reply.get("username").and_then(Value::as_str) {
@@ -542,6 +560,7 @@ impl Portal {
         &self,
         params: &[(&str, String)],
         what: &str,
+        effect: Effect,
     ) -> Result<(Arc<Token>, Map<String, Value>)> {
         let url = self.endpoint(Root::Sharing, "oauth2/token")?;
         let mut fields: Vec<(String, String)> = params
@@ -549,7 +568,7 @@ impl Portal {
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
         fields.push(("f".to_owned(), "json".to_owned()));
-        let request = Request::post(url, Body::Form(fields), Effect::Read)
+        let request = Request::post(url, Body::Form(fields), effect)
             .header("Referer", self.options.referer.clone());
         let issued_ms = now_ms();
         let response = self.http.send(&request).await?;
@@ -558,7 +577,9 @@ impl Portal {
             .get("access_token")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| response.unreadable("oauth2/token replied without an access_token"))?;
+            .ok_or_else(|| {
+                without_body(response.unreadable("oauth2/token replied without an access_token"))
+            })?;
         // Seconds, as a number or (some releases) a string.
         let expires_in = match reply.get("expires_in") {
             Some(Value::Number(n)) => n.as_i64(),
@@ -597,13 +618,34 @@ impl Portal {
             .get("token")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| response.unreadable("generateToken replied without a token"))?;
+            .ok_or_else(|| {
+                without_body(response.unreadable("generateToken replied without a token"))
+            })?;
         log::info!("signed in to {} as {username}", self.url());
         Ok(Arc::new(Token {
             value: Arc::from(value),
             expires_ms: reply.get("expires").and_then(Value::as_i64),
             issued_ms,
         }))
+    }
+}
+
+/// A token endpoint's reply may hold secrets (a refresh token beside an empty access token):
+/// its text stays out of the error.
+fn without_body(err: Error) -> Error {
+    match err {
+        Error::UnreadableReply {
+            url,
+            status,
+            problem,
+            ..
+        } => Error::UnreadableReply {
+            url,
+            status,
+            problem,
+            body_start: String::new(),
+        },
+        other => other,
     }
 }
 

@@ -86,7 +86,7 @@ fn not_json(response: &Response, parse_error: &serde_json::Error) -> Error {
     let problem = if start.contains("<form")
         && (start.contains("password") || start.contains("saml"))
     {
-        "a login page came instead of JSON: the portal (or a proxy before it) wants a browser sign-in (SAML, IWA or web-tier authentication); use a token from ArcGIS Pro with GIS(\"pro\") or token="
+        "a login page came instead of JSON: the portal (or a proxy before it) wants a browser sign-in (SAML, IWA or web-tier authentication); sign in through the portal's page with client_id= (OAuth), or with GIS(\"pro\") inside ArcGIS Pro, or a client certificate (cert_file=) where the portal uses PKI"
             .to_owned()
     } else if start.trim_start().starts_with('<') {
         "HTML came instead of JSON: check that the URL is the portal (https://host/portal), not a web page or an ArcGIS Server site".to_owned()

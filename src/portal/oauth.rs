@@ -62,12 +62,14 @@ impl std::fmt::Debug for Authorization {
 impl Authorization {
     /// A sign-in for `client_id` at `portal`: with `loopback`, the code comes back to a
     /// listener on 127.0.0.1 (a port the system picks); without, it is shown to be pasted.
-    /// `expiration_minutes` asks for access tokens of that life.
+    /// `refresh_minutes` asks for a refresh token of that life (in the code flow,
+    /// `expiration` on `oauth2/authorize` is the refresh token's; access tokens last what the
+    /// portal gives, 30 minutes by default).
     pub fn start(
         portal: &str,
         client_id: &str,
         loopback: bool,
-        expiration_minutes: u32,
+        refresh_minutes: u32,
         allow_insecure_http: bool,
     ) -> Result<Authorization> {
         let client_id = client_id.trim();
@@ -104,7 +106,7 @@ impl Authorization {
             .append_pair("state", &state)
             .append_pair("code_challenge", &challenge(&verifier))
             .append_pair("code_challenge_method", "S256")
-            .append_pair("expiration", &expiration_minutes.to_string());
+            .append_pair("expiration", &refresh_minutes.to_string());
         Ok(Authorization {
             url: url.into(),
             redirect_uri,
@@ -142,17 +144,22 @@ impl Authorization {
         let waited = tokio::time::timeout(timeout, async {
             loop {
                 let Ok((mut stream, _)) = listener.accept().await else {
+                    // Out of file handles, say: do not spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 let target = match read_request_target(&mut stream).await {
                     Some(target) => target,
                     None => continue,
                 };
+                // Only the redirect path with this sign-in's state counts: anything else (a
+                // favicon, a request forged by another page or process) is answered and the
+                // wait goes on.
                 let outcome = self.code_from_target(&target);
                 let (status, text) = match &outcome {
                     Some(Ok(_)) => ("200 OK", "Signed in. You can close this window and return to your script."),
                     Some(Err(_)) => ("400 Bad Request", "The sign-in did not complete. Return to your script for the reason."),
-                    None => ("404 Not Found", "Not found."),
+                    None => ("400 Bad Request", "This is not the sign-in this script started."),
                 };
                 let page = format!(
                     "<html><head><title>gislicense</title></head><body><p>{text}</p></body></html>"
@@ -209,12 +216,19 @@ impl Authorization {
         }
     }
 
-    /// The outcome of a request to the listener: None when it is not the sign-in's.
+    /// The outcome of a request to the listener: None when it is not the sign-in's (another
+    /// path, or not this sign-in's state).
     fn code_from_target(&self, target: &str) -> Option<Result<AuthorizationCode>> {
-        let (_, query) = target.split_once('?')?;
+        let (path, query) = target.split_once('?')?;
+        if path != "/" {
+            return None;
+        }
         self.code_from_query(query)
+            .filter(|outcome| !matches!(outcome, Err(Error::Authentication { message, .. }) if message.contains("state")))
     }
 
+    /// The code, or the portal's refusal, from a redirect's query; the state must be this
+    /// sign-in's (RFC 6749 10.12: a code or error someone else sends is not taken).
     fn code_from_query(&self, query: &str) -> Option<Result<AuthorizationCode>> {
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
@@ -225,6 +239,17 @@ impl Authorization {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str())
         };
+        if get("code").is_none() && get("error").is_none() {
+            return None;
+        }
+        if get("state") != Some(self.state.as_str()) {
+            return Some(Err(Error::Authentication {
+                url: self.shown_url(),
+                message: "the sign-in that came back is not the one started here (its state \
+                          differs or is missing): start again"
+                    .into(),
+            }));
+        }
         if let Some(error) = get("error") {
             let description = get("error_description").unwrap_or(error);
             return Some(Err(Error::Authentication {
@@ -232,17 +257,7 @@ impl Authorization {
                 message: format!("the portal did not sign you in: {description}"),
             }));
         }
-        let code = get("code")?;
-        // The state proves the code answers this sign-in, not one someone else started.
-        if get("state").is_some_and(|s| s != self.state) {
-            return Some(Err(Error::Authentication {
-                url: self.shown_url(),
-                message: "the sign-in that came back is not the one started here (its state \
-                          differs): start again"
-                    .into(),
-            }));
-        }
-        Some(Ok(self.code(code)))
+        get("code").map(|code| Ok(self.code(code)))
     }
 
     /// The sign-in page's URL without its query, for messages.
@@ -264,7 +279,8 @@ async fn read_request_target(stream: &mut tokio::net::TcpStream) -> Option<Strin
         if head.len() > MAX_REQUEST_HEAD {
             return None;
         }
-        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+        // Short: an idle connection (a browser's preconnect) must not hold up the redirect.
+        let read = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer))
             .await
             .ok()?
             .ok()?;
@@ -309,9 +325,15 @@ mod tests {
             .unwrap_err();
         assert_eq!(other.kind(), "authentication");
         let denied = auth
-            .code_from_text("https://x/?error=access_denied&error_description=The+user+denied")
+            .code_from_text(&format!(
+                "https://x/?error=access_denied&error_description=The+user+denied&state={}",
+                auth.state
+            ))
             .unwrap_err();
         assert!(denied.to_string().contains("The user denied"), "{denied}");
+        // Without the state, a code is not taken (login CSRF).
+        let stateless = auth.code_from_text("https://x/?code=xyz").unwrap_err();
+        assert!(stateless.to_string().contains("state"), "{stateless}");
         assert!(auth.code_from_text("two words").is_err());
         assert!(!format!("{:?}", auth.code_from_text("abc123").unwrap()).contains("abc123"));
     }
@@ -338,8 +360,11 @@ mod tests {
                     reply
                 }
             };
-            let favicon = get("/favicon.ico".into()).await;
-            assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+            let favicon = get(format!("/favicon.ico?code=x&state={state}")).await;
+            assert!(favicon.starts_with("HTTP/1.1 400"), "{favicon}");
+            // A code forged without this sign-in's state is refused and the wait goes on.
+            let forged = get("/?code=forged".into()).await;
+            assert!(forged.starts_with("HTTP/1.1 400"), "{forged}");
             get(format!("/?code=the-code&state={state}")).await
         });
         let code = auth.receive(Duration::from_secs(10)).await.unwrap();

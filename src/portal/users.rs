@@ -409,9 +409,10 @@ impl Portal {
 
     /// The signed-in user.
     pub async fn me(&self) -> Result<User> {
-        if !self.is_token_auth() {
+        if !self.is_signed_in() {
             return Err(Error::invalid(
-                "no one is signed in: pass username= and password=, or token=",
+                "no one is signed in: pass username= and password=, token=, client_id= or a \
+                 client certificate (cert_file=)",
             ));
         }
         let reply = self

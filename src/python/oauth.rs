@@ -20,17 +20,22 @@ pub struct Authorization {
 #[pymethods]
 impl Authorization {
     #[new]
-    #[pyo3(signature = (url, client_id, loopback, expiration, allow_insecure_http))]
+    #[pyo3(signature = (url, client_id, loopback, refresh_minutes, allow_insecure_http))]
     fn new(
         url: &str,
         client_id: &str,
         loopback: bool,
-        expiration: u32,
+        refresh_minutes: u32,
         allow_insecure_http: bool,
     ) -> PyResult<Self> {
-        let inner =
-            core::Authorization::start(url, client_id, loopback, expiration, allow_insecure_http)
-                .map_err(to_pyerr)?;
+        let inner = core::Authorization::start(
+            url,
+            client_id,
+            loopback,
+            refresh_minutes,
+            allow_insecure_http,
+        )
+        .map_err(to_pyerr)?;
         Ok(Authorization {
             inner: Arc::new(inner),
         })
@@ -50,14 +55,18 @@ impl Authorization {
 
     /// Wait (at most `timeout` seconds) for the browser to bring the code back.
     fn receive(&self, timeout: f64) -> Call {
-        if !(timeout.is_finite() && timeout > 0.0) {
-            return Call::failed(Error::invalid(format!(
-                "timeout must be a positive number of seconds, not {timeout}"
-            )));
-        }
+        let timeout = match Duration::try_from_secs_f64(timeout) {
+            Ok(t) if !t.is_zero() && t <= Duration::from_secs(86_400) => t,
+            _ => {
+                return Call::failed(Error::invalid(format!(
+                    "sign_in_timeout must be a number of seconds above 0 and at most 86400, not \
+                     {timeout}"
+                )))
+            }
+        };
         let inner = self.inner.clone();
         Call::new(async move {
-            let code = inner.receive(Duration::from_secs_f64(timeout)).await?;
+            let code = inner.receive(timeout).await?;
             Ok(Code { inner: code })
         })
     }

@@ -28,7 +28,7 @@ fn seconds(name: &str, value: f64) -> Result<Duration, Error> {
 #[pymethods]
 impl HttpOptions {
     #[new]
-    #[pyo3(signature = (*, timeout, connect_timeout, verify, ca_bundle, retries, backoff, retry_writes, max_reply_bytes))]
+    #[pyo3(signature = (*, timeout, connect_timeout, verify, ca_bundle, retries, backoff, retry_writes, max_reply_bytes, cert_file = None, key_file = None, cert_password = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         timeout: f64,
@@ -39,6 +39,9 @@ impl HttpOptions {
         backoff: f64,
         retry_writes: bool,
         max_reply_bytes: u64,
+        cert_file: Option<std::path::PathBuf>,
+        key_file: Option<std::path::PathBuf>,
+        cert_password: Option<String>,
     ) -> PyResult<Self> {
         let build = || -> Result<http::HttpOptions, Error> {
             if retries > 10 {
@@ -51,6 +54,26 @@ impl HttpOptions {
                     "backoff must be between 0 and 60 seconds, not {backoff}"
                 )));
             }
+            let client_identity = match (&cert_file, &key_file, &cert_password) {
+                (Some(cert), key, password) => Some(std::sync::Arc::new(
+                    crate::http_trust::ClientIdentity::load(
+                        cert,
+                        key.as_deref(),
+                        password.as_deref(),
+                    )?,
+                )),
+                (None, Some(_), _) => {
+                    return Err(Error::invalid(
+                        "key_file= needs its certificate as cert_file=",
+                    ))
+                }
+                (None, None, Some(_)) => {
+                    return Err(Error::invalid(
+                        "cert_password= opens a PKCS#12 file given as cert_file=",
+                    ))
+                }
+                (None, None, None) => None,
+            };
             Ok(http::HttpOptions {
                 timeout: seconds("timeout", timeout)?,
                 connect_timeout: seconds("connect_timeout", connect_timeout)?,
@@ -60,6 +83,7 @@ impl HttpOptions {
                 backoff: Duration::from_secs_f64(backoff),
                 retry_writes,
                 max_reply_bytes,
+                client_identity,
             })
         };
         build().map(|inner| HttpOptions { inner }).map_err(to_pyerr)

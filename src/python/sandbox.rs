@@ -111,6 +111,7 @@ impl Sandbox {
         portal_port = 0,
         portal_tls = true,
         portal_deployment = "classic",
+        portal_pki = false,
         admin_password = None,
         user_password = None,
     ))]
@@ -137,6 +138,7 @@ impl Sandbox {
         portal_port: u16,
         portal_tls: bool,
         portal_deployment: &str,
+        portal_pki: bool,
         admin_password: Option<String>,
         user_password: Option<String>,
     ) -> PyResult<Self> {
@@ -196,6 +198,7 @@ impl Sandbox {
             },
             portal_port,
             portal_tls,
+            portal_pki,
             portal,
             latency: seconds("latency", latency)?,
             faults: FaultRates::default(),
@@ -346,6 +349,30 @@ impl Sandbox {
     /// Revoke every portal token now, as a portal restart or an administrator would.
     fn expire_portal_tokens(&self) -> PyResult<()> {
         self.with(|s| s.shared().portal.expire_tokens())
+    }
+
+    /// A client certificate naming `username`, for a sandbox with ``portal_pki=True``: the
+    /// paths of its PEM certificate (with its CA) and key. ``untrusted`` makes one from a CA
+    /// the portal does not trust; ``expired``, one that ended in 2021.
+    #[pyo3(signature = (username, *, expired = false, untrusted = false))]
+    fn client_certificate(
+        &self,
+        username: &str,
+        expired: bool,
+        untrusted: bool,
+    ) -> PyResult<(std::path::PathBuf, std::path::PathBuf)> {
+        let issued = self
+            .with(|s| s.issue_client_cert(username, expired, untrusted))?
+            .map_err(to_pyerr)?;
+        Ok((issued.cert_file, issued.key_file))
+    }
+
+    /// A client certificate naming `username` as a PKCS#12 file opened with `password`.
+    fn client_pkcs12(&self, username: &str, password: &str) -> PyResult<std::path::PathBuf> {
+        let issued = self
+            .with(|s| s.issue_client_cert(username, false, false))?
+            .map_err(to_pyerr)?;
+        issued.write_pkcs12(password).map_err(to_pyerr)
     }
 
     /// Revoke every OAuth refresh token now: the next renewal with one is refused.

@@ -7,7 +7,7 @@ pub mod portal;
 pub mod seed;
 pub mod tls;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -49,6 +49,9 @@ pub struct SandboxOptions {
     pub portal_port: u16,
     /// Serve the portal over HTTPS (as real portals do); plain HTTP otherwise.
     pub portal_tls: bool,
+    /// PKI: the portal requires a client certificate from the sandbox's client CA, and a
+    /// request without a token is the member the certificate names (web-tier sign-in).
+    pub portal_pki: bool,
     pub portal: PortalSiteOptions,
     /// Added to every request before it is answered.
     pub latency: Duration,
@@ -64,6 +67,7 @@ impl Default for SandboxOptions {
             openlm_tls: false,
             openlm: OpenLmOptions::default(),
             portal_port: 0,
+            portal_pki: false,
             portal_tls: true,
             portal: PortalSiteOptions::default(),
             latency: Duration::ZERO,
@@ -120,6 +124,8 @@ pub struct Shared {
     latency: Mutex<Duration>,
     log: Mutex<VecDeque<LoggedRequest>>,
     started: Instant,
+    /// Client certificates issued for PKI (their DER) and the member each names.
+    client_certs: Mutex<HashMap<Vec<u8>, String>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -165,10 +171,16 @@ impl Sandbox {
             latency: Mutex::new(options.latency),
             log: Mutex::new(VecDeque::new()),
             started: Instant::now(),
+            client_certs: Mutex::new(HashMap::new()),
         });
+        if options.portal_pki && !options.portal_tls {
+            return Err(Error::invalid(
+                "portal_pki needs HTTPS: client certificates travel in the TLS handshake",
+            ));
+        }
         let (openlm_listener, openlm_addr) = listen(&options.host, options.openlm_port).await?;
         let (portal_listener, portal_addr) = listen(&options.host, options.portal_port).await?;
-        let tls = tls::Tls::generate(&options.host)?;
+        let tls = tls::Tls::generate(&options.host, options.portal_pki)?;
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(accept_loop(
@@ -180,7 +192,10 @@ impl Sandbox {
             )),
             tokio::spawn(accept_loop(
                 portal_listener,
-                options.portal_tls.then(|| tls.acceptor.clone()),
+                match &tls.pki_acceptor {
+                    Some(pki) => Some(pki.clone()),
+                    None => options.portal_tls.then(|| tls.acceptor.clone()),
+                },
                 Service::Portal,
                 shared.clone(),
                 stopped,
@@ -227,6 +242,19 @@ impl Sandbox {
 
     pub fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    /// A client certificate naming `username` (PKI), as PEM files: from the client CA the
+    /// portal trusts, or (`untrusted`) from one it does not; `expired`, one that ended in 2021.
+    pub fn issue_client_cert(
+        &self,
+        username: &str,
+        expired: bool,
+        untrusted: bool,
+    ) -> Result<tls::IssuedClientCert> {
+        let issued = self.tls.issue_client_cert(username, expired, untrusted)?;
+        lock(&self.shared.client_certs).insert(issued.der.clone(), username.to_owned());
+        Ok(issued)
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -350,10 +378,20 @@ async fn accept_loop(
                         // A client that does not trust the CA ends the handshake; nothing to do.
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {
-                                serve(stream, shared, service, "https").await;
+                                // PKI: who the verified client certificate names.
+                                let web_user = stream
+                                    .get_ref()
+                                    .1
+                                    .peer_certificates()
+                                    .and_then(|chain| chain.first())
+                                    .and_then(|cert| {
+                                        lock(&shared.client_certs).get(cert.as_ref()).cloned()
+                                    })
+                                    .map(Arc::<str>::from);
+                                serve(stream, shared, service, "https", web_user).await;
                             }
                         }
-                        None => serve(stream, shared, service, "http").await,
+                        None => serve(stream, shared, service, "http", None).await,
                     }
                 });
                 while connections.try_join_next().is_some() {}
@@ -363,11 +401,18 @@ async fn accept_loop(
     connections.abort_all();
 }
 
-async fn serve<S>(stream: S, shared: Arc<Shared>, service: Service, scheme: &'static str)
-where
+async fn serve<S>(
+    stream: S,
+    shared: Arc<Shared>,
+    service: Service,
+    scheme: &'static str,
+    web_user: Option<Arc<str>>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let handler = service_fn(move |request| handle(shared.clone(), service, scheme, request));
+    let handler = service_fn(move |request| {
+        handle(shared.clone(), service, scheme, web_user.clone(), request)
+    });
     // A dropped connection (fault injection) ends here with an error; that is the point.
     let _ = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), handler)
@@ -558,6 +603,7 @@ async fn handle(
     shared: Arc<Shared>,
     service: Service,
     scheme: &'static str,
+    web_user: Option<Arc<str>>,
     request: hyper::Request<Incoming>,
 ) -> std::result::Result<Reply, DropConnection> {
     let received = shared.started.elapsed().as_secs_f64();
@@ -622,16 +668,26 @@ async fn handle(
                     header_token: parsed.header_token.as_deref(),
                     referer: parsed.referer.as_deref(),
                     origin: &origin,
+                    web_user: web_user.as_deref(),
                 };
                 let (status, content_type, body) = shared.portal.respond(&request);
                 if content_type == portal::REDIRECT {
-                    let mut redirect = reply(status, HTML, "<html><body>Redirecting</body></html>");
-                    if let Ok(location) = hyper::header::HeaderValue::from_str(&body) {
-                        redirect
-                            .headers_mut()
-                            .insert(hyper::header::LOCATION, location);
+                    match hyper::header::HeaderValue::from_str(&body) {
+                        Ok(location) => {
+                            let mut redirect =
+                                reply(status, HTML, "<html><body>Redirecting</body></html>");
+                            redirect
+                                .headers_mut()
+                                .insert(hyper::header::LOCATION, location);
+                            redirect
+                        }
+                        // A redirect URI no header can carry: say so rather than redirect nowhere.
+                        Err(_) => reply(
+                            500,
+                            HTML,
+                            "<html><body>Error: the redirect URI cannot be sent</body></html>",
+                        ),
                     }
-                    redirect
                 } else {
                     reply(status, content_type, body)
                 }

@@ -1,12 +1,15 @@
 //! HTTPS for the sandbox: a CA made at start, a server certificate it signs for
 //! 127.0.0.1 and localhost, and the CA written to a file clients can trust (`ca_bundle=`),
 //! in a private directory of its own (mode 0700, random name) removed when the sandbox stops.
+//! For PKI, a second CA issues client certificates (and PKCS#12 files) the portal requires,
+//! and a stranger CA issues ones it must refuse.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::TlsAcceptor;
@@ -15,8 +18,22 @@ use crate::error::{Error, Result};
 
 pub struct Tls {
     pub acceptor: TlsAcceptor,
+    /// The portal's acceptor when it requires client certificates (PKI).
+    pub pki_acceptor: Option<TlsAcceptor>,
     pub ca_pem: String,
     dir: PathBuf,
+    client_ca: CertifiedIssuer<'static, KeyPair>,
+    stranger_ca: CertifiedIssuer<'static, KeyPair>,
+}
+
+/// A client certificate issued here: its files and its DER (to know who presents it).
+pub struct IssuedClientCert {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub der: Vec<u8>,
+    key: KeyPair,
+    cert_der: Vec<u8>,
+    ca_der: Vec<u8>,
 }
 
 fn failed(what: &str, err: impl std::fmt::Display) -> Error {
@@ -24,22 +41,12 @@ fn failed(what: &str, err: impl std::fmt::Display) -> Error {
 }
 
 impl Tls {
-    /// A fresh CA and a server certificate for `host` (plus 127.0.0.1 and localhost).
-    pub fn generate(host: &str) -> Result<Tls> {
-        let ca_key = KeyPair::generate().map_err(|e| failed("make a key", e))?;
-        let mut ca_params =
-            CertificateParams::new(Vec::<String>::new()).map_err(|e| failed("make a CA", e))?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "gislicense sandbox CA");
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = CertifiedIssuer::self_signed(ca_params, ca_key)
-            .map_err(|e| failed("sign the CA", e))?;
+    /// A fresh CA and a server certificate for `host` (plus 127.0.0.1 and localhost); with
+    /// `pki`, an acceptor that requires a client certificate from the client CA.
+    pub fn generate(host: &str, pki: bool) -> Result<Tls> {
+        let ca = make_ca("gislicense sandbox CA")?;
+        let client_ca = make_ca("gislicense sandbox client CA")?;
+        let stranger_ca = make_ca("a CA the sandbox does not trust")?;
 
         let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
         if !names.iter().any(|n| n == host) {
@@ -57,13 +64,35 @@ impl Tls {
         let chain = vec![server_cert.der().clone(), ca.der().clone()];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        let mut config = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| failed("set up TLS", e))?
             .with_no_client_auth()
-            .with_single_cert(chain, key)
+            .with_single_cert(chain.clone(), key.clone_key())
             .map_err(|e| failed("set up TLS", e))?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let pki_acceptor = if pki {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(client_ca.der().clone())
+                .map_err(|e| failed("trust its client CA", e))?;
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| failed("require client certificates", e))?;
+            let mut config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| failed("set up TLS", e))?
+                .with_client_cert_verifier(verifier)
+                .with_single_cert(chain, key)
+                .map_err(|e| failed("set up TLS", e))?;
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Some(TlsAcceptor::from(Arc::new(config)))
+        } else {
+            None
+        };
 
         let dir = private_dir(&std::env::temp_dir()).map_err(|e| failed("write its CA file", e))?;
         let ca_pem = ca.pem();
@@ -73,8 +102,11 @@ impl Tls {
         }
         Ok(Tls {
             acceptor: TlsAcceptor::from(Arc::new(config)),
+            pki_acceptor,
             ca_pem,
             dir,
+            client_ca,
+            stranger_ca,
         })
     }
 
@@ -86,6 +118,95 @@ impl Tls {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// A client certificate for `username` from the client CA (or, `untrusted`, from a CA
+    /// the portal does not trust; `expired`, one that ended in 2021), written as PEM files.
+    pub fn issue_client_cert(
+        &self,
+        username: &str,
+        expired: bool,
+        untrusted: bool,
+    ) -> Result<IssuedClientCert> {
+        let key = KeyPair::generate().map_err(|e| failed("make a key", e))?;
+        let mut params =
+            CertificateParams::new(Vec::<String>::new()).map_err(|e| failed("name a user", e))?;
+        params.distinguished_name.push(DnType::CommonName, username);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
+        let issuer = if untrusted {
+            &self.stranger_ca
+        } else {
+            &self.client_ca
+        };
+        let cert = params
+            .signed_by(&key, issuer)
+            .map_err(|e| failed("sign a client certificate", e))?;
+        let name = format!(
+            "{}-{:08x}",
+            username
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>(),
+            rand::random::<u32>()
+        );
+        let cert_file = self.dir.join(format!("{name}.pem"));
+        let key_file = self.dir.join(format!("{name}.key"));
+        write_new(
+            &cert_file,
+            format!("{}{}", cert.pem(), issuer.pem()).as_bytes(),
+        )
+        .and_then(|()| write_new(&key_file, key.serialize_pem().as_bytes()))
+        .map_err(|e| failed("write a client certificate", e))?;
+        Ok(IssuedClientCert {
+            cert_file,
+            key_file,
+            der: cert.der().to_vec(),
+            cert_der: cert.der().to_vec(),
+            ca_der: issuer.der().to_vec(),
+            key,
+        })
+    }
+}
+
+impl IssuedClientCert {
+    /// The certificate, its CA and its key as a PKCS#12 file opened with `password`.
+    pub fn write_pkcs12(&self, password: &str) -> Result<PathBuf> {
+        use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+        let cert =
+            Certificate::from_der(&self.cert_der).map_err(|e| failed("read a certificate", e))?;
+        let ca =
+            Certificate::from_der(&self.ca_der).map_err(|e| failed("read a certificate", e))?;
+        let key =
+            PrivateKey::from_der(&self.key.serialize_der()).map_err(|e| failed("read a key", e))?;
+        let chain = PrivateKeyChain::new(b"client".to_vec(), key, [cert, ca]);
+        let mut store = KeyStore::new();
+        store.add_entry("client", KeyStoreEntry::PrivateKeyChain(chain));
+        let data = store
+            .writer(password)
+            .write()
+            .map_err(|e| failed("write a PKCS#12 file", e))?;
+        let path = self.cert_file.with_extension("p12");
+        write_new(&path, &data).map_err(|e| failed("write a PKCS#12 file", e))?;
+        Ok(path)
+    }
+}
+
+/// A self-signed CA.
+fn make_ca(name: &str) -> Result<CertifiedIssuer<'static, KeyPair>> {
+    let ca_key = KeyPair::generate().map_err(|e| failed("make a key", e))?;
+    let mut ca_params =
+        CertificateParams::new(Vec::<String>::new()).map_err(|e| failed("make a CA", e))?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, name);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    CertifiedIssuer::self_signed(ca_params, ca_key).map_err(|e| failed("sign the CA", e))
 }
 
 /// A new directory under `parent` that only this user can enter, with a random name.
@@ -131,8 +252,8 @@ mod tests {
 
     #[test]
     fn each_sandbox_gets_a_new_private_directory_removed_at_the_end() {
-        let first = Tls::generate("127.0.0.1").unwrap();
-        let second = Tls::generate("127.0.0.1").unwrap();
+        let first = Tls::generate("127.0.0.1", false).unwrap();
+        let second = Tls::generate("127.0.0.1", false).unwrap();
         assert_ne!(first.dir(), second.dir());
         for tls in [&first, &second] {
             assert!(tls.dir().starts_with(std::env::temp_dir()));
@@ -191,7 +312,7 @@ mod tests {
             .map(|n| temp.join(format!("gislicense-sandbox-{}-{n}", std::process::id())))
             .filter(|link| std::os::unix::fs::symlink(&victim, link).is_ok())
             .collect();
-        let tls = Tls::generate("127.0.0.1").unwrap();
+        let tls = Tls::generate("127.0.0.1", false).unwrap();
         assert!(!planted.iter().any(|p| p == tls.dir()));
         drop(tls);
         assert_eq!(

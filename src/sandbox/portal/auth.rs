@@ -130,7 +130,13 @@ impl PortalSite {
         api: Api,
     ) -> std::result::Result<Option<usize>, Answer> {
         let Some(token) = request.token() else {
-            return Ok(None);
+            // PKI: without a token, the member the client certificate names (the web tier
+            // signed them in).
+            let state = self.state();
+            return Ok(request
+                .web_user
+                .and_then(|name| state.find(name))
+                .filter(|i| !state.members[*i].disabled));
         };
         let state = self.state();
         let valid = state.tokens.get(token).filter(|t| {

@@ -273,6 +273,7 @@ mod tests {
             header_token: token,
             referer: Some("test"),
             origin: "https://127.0.0.1:1",
+            web_user: None,
         };
         let (_, _, body) = site.respond(&request);
         serde_json::from_str(&body).unwrap()
@@ -606,6 +607,7 @@ mod tests {
                     header_token: Some(&token),
                     referer: Some("test"),
                     origin: "https://127.0.0.1:1",
+                    web_user: None,
                 });
                 assert_eq!(status, 404, "{what}: {other_root}");
                 let root = get(admin_root, &[]);
@@ -695,6 +697,7 @@ mod tests {
             header_token: None,
             referer: None,
             origin: "https://127.0.0.1:1",
+            web_user: None,
         })
     }
 

@@ -33,8 +33,13 @@ pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 const BUILT_IN_APPS: &[&str] = &["arcgisonline", "pythonapi", "arcgispro"];
 /// How long an authorization code can be exchanged.
 const CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
-/// A refresh token's life (two weeks, the documented default).
+/// A refresh token's life when `oauth2/authorize` asked for none (`expiration`, in minutes, is
+/// the refresh token's in the code flow): two weeks, the documented default.
 const REFRESH_LIFETIME: Duration = Duration::from_secs(14 * 24 * 3600);
+/// An access token from a code or a refresh token: 30 minutes, what portals give.
+const OAUTH_ACCESS_MINUTES: i64 = 30;
+/// An app token when the request asks for no `expiration`: 2 hours, the documented default.
+const APP_TOKEN_MINUTES: i64 = 120;
 const STATE_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A sign-in page shown and not yet answered.
@@ -124,7 +129,8 @@ impl PortalSite {
     fn redirect_allowed(&self, client_id: &str, uri: &str, origin: &str) -> bool {
         uri == OOB
             || if BUILT_IN_APPS.contains(&client_id) {
-                uri.starts_with(origin)
+                // The portal's own origin, exactly (scheme, host and port).
+                url::Url::parse(uri).is_ok_and(|u| u.origin().ascii_serialization() == origin)
             } else {
                 is_loopback_redirect(uri)
             }
@@ -280,30 +286,45 @@ impl PortalSite {
                     return oauth_error(400, "invalid_grant", "Invalid redirect_uri");
                 }
                 if let Some(challenge) = &issued.code_challenge {
+                    // RFC 7636 4.1: 43 to 128 unreserved characters.
                     let verifier = request.param("code_verifier").unwrap_or("");
-                    if pkce_challenge(verifier) != *challenge {
+                    let well_formed = (43..=128).contains(&verifier.len())
+                        && verifier
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+                    if !well_formed || pkce_challenge(verifier) != *challenge {
                         return oauth_error(400, "invalid_grant", "Invalid code_verifier");
                     }
                 }
-                let minutes = minutes.or(issued.expiration_minutes).unwrap_or(30);
+                let refresh_ms = issued
+                    .expiration_minutes
+                    .filter(|m| *m > 0)
+                    .map_or(REFRESH_LIFETIME.as_millis() as i64, |m| {
+                        m.saturating_mul(60_000)
+                    });
                 let refresh = random_text(&mut state.rng, 64, STATE_CHARS);
                 state.refresh_tokens.insert(
                     refresh.clone(),
                     IssuedRefresh {
                         client_id: client_id.to_owned(),
                         username: issued.username.clone(),
-                        expires_ms: now_ms() + REFRESH_LIFETIME.as_millis() as i64,
+                        expires_ms: now_ms().saturating_add(refresh_ms),
                     },
                 );
-                let (token, expires_ms) =
-                    self.issue_token(&mut state, &issued.username, minutes, String::new(), false);
+                let (token, expires_ms) = self.issue_token(
+                    &mut state,
+                    &issued.username,
+                    OAUTH_ACCESS_MINUTES,
+                    String::new(),
+                    false,
+                );
                 json_answer(&json!({
                     "access_token": token,
                     "expires_in": (expires_ms - now_ms()) / 1000,
                     "username": issued.username,
                     "ssl": request.origin.starts_with("https"),
                     "refresh_token": refresh,
-                    "refresh_token_expires_in": REFRESH_LIFETIME.as_secs(),
+                    "refresh_token_expires_in": refresh_ms / 1000,
                 }))
             }
             grant @ ("refresh_token" | "exchange_refresh_token") => {
@@ -325,7 +346,7 @@ impl PortalSite {
                 let (token, expires_ms) = self.issue_token(
                     &mut state,
                     &username,
-                    minutes.unwrap_or(30),
+                    OAUTH_ACCESS_MINUTES,
                     String::new(),
                     false,
                 );
@@ -363,7 +384,7 @@ impl PortalSite {
                 let (token, expires_ms) = self.issue_token(
                     &mut state,
                     &owner,
-                    minutes.unwrap_or(120),
+                    minutes.unwrap_or(APP_TOKEN_MINUTES),
                     String::new(),
                     true,
                 );

@@ -14,6 +14,8 @@ pub struct PortalRequest<'a> {
     pub referer: Option<&'a str>,
     /// `scheme://host:port`, to build URLs in replies.
     pub origin: &'a str,
+    /// The member the request's client certificate names (PKI), if any.
+    pub web_user: Option<&'a str>,
 }
 
 impl PortalRequest<'_> {

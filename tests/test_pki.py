@@ -1,0 +1,84 @@
+"""Signing in with a client certificate (PKI) against the sandbox portal, which then requires
+one from its own client CA: PEM and PKCS#12, sync and async, and the certificates a portal
+refuses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+import gislicense
+from gislicense import GIS, InvalidInputError, TLSError
+from gislicense._http import InsecureConnectionWarning
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[gislicense.Sandbox]:
+    with gislicense.Sandbox(sessions=10, portal_members=50, portal_pki=True) as sandbox:
+        yield sandbox
+
+
+def test_a_pem_certificate_signs_the_administrator_in_sync_and_async(
+    sb: gislicense.Sandbox,
+) -> None:
+    cert, key = sb.client_certificate(sb.admin_username)
+    gis = GIS(sb.portal_url, cert_file=cert, key_file=key, ca_bundle=sb.ca_file)
+    assert gis.users.me.username == sb.admin_username
+    assert len(gis.users.search()) == 50  # an administrator's listing
+
+    async def run() -> str:
+        me = await gis.users.me_async()
+        return me.username
+
+    assert asyncio.run(run()) == sb.admin_username
+    # No token was needed: the certificate is the sign-in.
+    assert not sb.requests(operation="generateToken")
+
+
+def test_a_pkcs12_file_with_its_password(sb: gislicense.Sandbox) -> None:
+    p12 = sb.client_pkcs12(sb.user_username, "p12-secret-word")
+    gis = GIS(sb.portal_url, cert_file=p12, cert_password="p12-secret-word", ca_bundle=sb.ca_file)
+    assert gis.users.me.username == sb.user_username
+    with pytest.raises(InvalidInputError, match="cert_password") as caught:
+        GIS(sb.portal_url, cert_file=p12, cert_password="not-the-word", ca_bundle=sb.ca_file)
+    assert "not-the-word" not in str(caught.value)
+
+
+def test_an_expired_certificate_is_refused_before_anything_is_sent(
+    sb: gislicense.Sandbox,
+) -> None:
+    cert, key = sb.client_certificate(sb.admin_username, expired=True)
+    sent = len(sb.requests())
+    with pytest.raises(InvalidInputError, match="expired on"):
+        GIS(sb.portal_url, cert_file=cert, key_file=key, ca_bundle=sb.ca_file)
+    assert len(sb.requests()) == sent
+
+
+def test_a_certificate_from_an_untrusted_ca_is_refused_by_the_portal(
+    sb: gislicense.Sandbox,
+) -> None:
+    cert, key = sb.client_certificate(sb.admin_username, untrusted=True)
+    gis = GIS(sb.portal_url, cert_file=cert, key_file=key, ca_bundle=sb.ca_file, retries=0)
+    with pytest.raises(TLSError, match=r"refused the client certificate \(UnknownCA\)"):
+        gis.users.me  # noqa: B018
+
+
+def test_without_a_certificate_the_error_says_one_is_needed(sb: gislicense.Sandbox) -> None:
+    gis = GIS(sb.portal_url, ca_bundle=sb.ca_file, retries=0)
+    with pytest.raises(TLSError, match="asked for a client certificate"):
+        gis.properties  # noqa: B018
+
+
+def test_bad_certificate_arguments_are_clear(sb: gislicense.Sandbox) -> None:
+    cert, key = sb.client_certificate(sb.admin_username)
+    with pytest.raises(InvalidInputError, match="key_file= needs"):
+        GIS(sb.portal_url, key_file=key, ca_bundle=sb.ca_file)
+    with (
+        pytest.raises(InvalidInputError, match="verified server"),
+        pytest.warns(InsecureConnectionWarning),
+    ):
+        GIS(sb.portal_url, cert_file=cert, key_file=key, verify=False)
+    with pytest.raises(InvalidInputError, match="no private key"):
+        GIS(sb.portal_url, cert_file=cert, ca_bundle=sb.ca_file)
