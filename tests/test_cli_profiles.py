@@ -222,3 +222,49 @@ def test_a_profile_keeps_its_kind_and_settings(home: Path) -> None:
                          GISLICENSE_PASSWORD="p")  # fmt: skip
     assert no_keyring.returncode == 2
     assert "keyring" in no_keyring.stderr and "p" not in no_keyring.stdout
+
+
+def test_a_profile_signs_in_with_app_credentials_kept_in_the_keyring(home: Path) -> None:
+    # 11.4: app credentials carry administrative privileges there.
+    with gislicense.Sandbox(sessions=10, portal_members=60, portal_version="2024.2") as sb:
+        added = command(
+            "profile", "add", "jobs", "--url", sb.portal_url, "--ca-bundle", str(sb.ca_file),
+            "--client-id", sb.oauth_client_id, "--store-client-secret",
+            GISLICENSE_CLIENT_SECRET=sb.oauth_client_secret,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        assert "client secret in the system keyring" in added.stderr
+        saved = (home / "config" / "profiles.ini").read_text()
+        assert sb.oauth_client_id in saved and sb.oauth_client_secret not in saved
+        listed = json.loads(command("profile", "list", "--json").stdout)
+        assert listed[0]["password"] == "client secret: keyring"
+        assert listed[0]["client_id"] == sb.oauth_client_id
+        # The command line and the library sign in the same way.
+        users = command("users", "list", "--profile", "jobs", "--json")
+        assert users.returncode == 0, users.stderr
+        assert len(json.loads(users.stdout)) == 60
+        assert sb.oauth_client_secret not in users.stdout + users.stderr
+        assert len(GIS(profile="jobs").users.search()) == 60
+        assert sb.requests(operation="token")
+        assert not sb.requests(operation="generateToken")
+        # Removing the profile forgets its secret too.
+        assert command("profile", "remove", "jobs").returncode == 0
+        assert json.loads((home / "keyring.json").read_text()) == {}
+
+
+def test_a_profile_presents_a_client_certificate(home: Path) -> None:
+    with gislicense.Sandbox(sessions=10, portal_members=40, portal_pki=True) as sb:
+        p12 = sb.client_pkcs12(sb.admin_username, "p12-word")
+        added = command(
+            "profile", "add", "pki", "--url", sb.portal_url, "--ca-bundle", str(sb.ca_file),
+            "--cert-file", str(p12), "--store-cert-password",
+            GISLICENSE_CERT_PASSWORD="p12-word",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        assert "p12-word" not in (home / "config" / "profiles.ini").read_text()
+        assert GIS(profile="pki").users.me.username == sb.admin_username
+        users = command("users", "list", "--profile", "pki", "--json")
+        assert users.returncode == 0, users.stderr
+        assert len(json.loads(users.stdout)) == 40
+        with pytest.raises(InvalidInputError, match="cert_password"):
+            GIS(profile="pki", cert_password="not-it")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import ssl
 import sys
@@ -271,3 +272,72 @@ def test_arcgis_pro_sign_in_is_asked_again_when_its_token_runs_out(
     sb.expire_portal_tokens()
     assert gis.users.me.username == sb.admin_username
     assert len(asked) == 2
+
+
+def test_no_secret_of_any_sign_in_reaches_a_log_line(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every way to sign in, renewal included, logged at DEBUG: no password, client secret,
+    token, code or certificate password in any line."""
+    caplog.set_level(logging.DEBUG, logger="gislicense")
+    secrets = [sb.admin_password, sb.oauth_client_secret]
+
+    # A password, then renewed.
+    gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+    gis.users.me  # noqa: B018
+    sb.expire_portal_tokens()
+    gis.users.me  # noqa: B018
+    # App credentials, then renewed.
+    app = GIS(
+        sb.portal_url,
+        client_id=sb.oauth_client_id,
+        client_secret=sb.oauth_client_secret,
+        ca_bundle=sb.ca_file,
+    )
+    app.users.me  # noqa: B018
+    sb.expire_portal_tokens()
+    app.users.me  # noqa: B018
+
+    # A person on the sign-in page: the code and the tokens seen on the way are secrets.
+    def browser(url: str) -> bool:
+        def follow() -> None:
+            location = person_signs_in(sb, url)
+            secrets.append(urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0])
+            urllib.request.urlopen(location).read()
+
+        threading.Thread(target=follow).start()
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    person = GIS(sb.portal_url, client_id=sb.oauth_client_id, browser=True, ca_bundle=sb.ca_file)
+    sb.expire_portal_tokens()
+    person.users.me  # noqa: B018
+
+    # ArcGIS Pro's token, asked for again.
+    def signin_token() -> dict[str, Any]:
+        context = ssl.create_default_context(cafile=str(sb.ca_file))
+        form = urllib.parse.urlencode(
+            {"username": sb.admin_username, "password": sb.admin_password, "f": "json",
+             "client": "referer", "referer": "pro"}
+        ).encode()  # fmt: skip
+        request = urllib.request.Request(
+            f"{sb.portal_url}/sharing/rest/generateToken", data=form, headers={"Referer": "pro"}
+        )
+        token = json.loads(urllib.request.urlopen(request, context=context).read())["token"]
+        secrets.append(token)
+        return {"token": token, "referer": "pro"}
+
+    arcpy = types.ModuleType("arcpy")
+    arcpy.GetActivePortalURL = lambda: sb.portal_url  # type: ignore[attr-defined]
+    arcpy.GetSigninToken = signin_token  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "arcpy", arcpy)
+    pro = GIS("pro", ca_bundle=sb.ca_file)
+    pro.users.me  # noqa: B018
+    sb.expire_portal_tokens()
+    pro.users.me  # noqa: B018
+
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "signed in" in logged  # the log does speak of sign-ins
+    assert len(secrets) >= 5
+    for secret in secrets:
+        assert secret not in logged

@@ -505,6 +505,26 @@ def _profile_commands(verbs: Any, p: _Parents) -> None:
         help="ask for the password (or take GISLICENSE_PASSWORD) and keep it in the system "
         "keyring (needs the keyring package)",
     )
+    add.add_argument(
+        "--client-id",
+        metavar="ID",
+        help="a portal: sign in with OAuth with this app (app credentials with its client "
+        "secret, else a person on the portal's sign-in page)",
+    )
+    add.add_argument(
+        "--store-client-secret",
+        action="store_true",
+        help="ask for the app's client secret (or take GISLICENSE_CLIENT_SECRET) and keep it "
+        "in the system keyring",
+    )
+    add.add_argument("--cert-file", metavar="FILE", help="a portal behind PKI: client certificate")
+    add.add_argument("--key-file", metavar="FILE", help="the client certificate's key (PEM)")
+    add.add_argument(
+        "--store-cert-password",
+        action="store_true",
+        help="ask for the PKCS#12 file's password (or take GISLICENSE_CERT_PASSWORD) and keep "
+        "it in the system keyring",
+    )
     _command(verbs, "list", "the saved connections", run_profile_list, p.out)
     remove = _command(verbs, "remove", "forget a saved connection", run_profile_remove)
     remove.add_argument("name", metavar="NAME")
@@ -1390,25 +1410,44 @@ def run_profile_add(context: Context) -> int:
         ca_bundle=args.ca_bundle,
         timeout=args.timeout,
         allow_insecure_http=args.insecure_http,
+        client_id=args.client_id,
+        cert_file=args.cert_file,
+        key_file=args.key_file,
     )
-    if args.store_password:
-        if not args.username:
-            raise UsageError("--store-password needs --username: whose password is it?")
+    # Which secrets to keep in the keyring, what each needs, and how it is asked for.
+    wanted = [
+        ("password", args.store_password, args.username, "--username"),
+        ("client_secret", args.store_client_secret, args.client_id, "--client-id"),
+        ("cert_password", args.store_cert_password, args.cert_file, "--cert-file"),
+    ]
+    to_store: list[tuple[str, str]] = []
+    for which, asked, needs, option in wanted:
+        if not asked:
+            continue
+        flag = "--store-" + which.replace("_", "-")
+        what = which.replace("_", " ")
+        if not needs:
+            raise UsageError(f"{flag} needs {option}: whose {what} is it?")
         if not profiles.has_keyring():
             raise UsageError(
-                "--store-password needs the keyring package (pip install keyring); or keep the "
-                f"password in {profiles.password_variable(args.name)}"
+                f"{flag} needs the keyring package (pip install keyring); or keep the {what} in "
+                f"{profiles.secret_variable(args.name, which)}"
             )
-        password = os.environ.get(PASSWORD_VARIABLE)
-        if not password:
+        value = os.environ.get(profiles.SECRETS[which])
+        if not value:
             if not sys.stdin.isatty():
-                raise UsageError(f"no terminal to ask for the password on: set {PASSWORD_VARIABLE}")
+                raise UsageError(
+                    f"no terminal to ask for the {what} on: set {profiles.SECRETS[which]}"
+                )
             import getpass
 
-            password = getpass.getpass(f"Password for {args.username} at {args.url}: ")
-        profiles.store_password(args.name, password)
+            value = getpass.getpass(f"The {what} of {needs} for {args.url}: ")
+        to_store.append((which, value))
+    for which, value in to_store:
+        profiles.store_secret(args.name, which, value)
     profiles.save(profile)
-    stored = " (password in the system keyring)" if args.store_password else ""
+    kept = ", ".join(which.replace("_", " ") for which, _ in to_store)
+    stored = f" ({kept} in the system keyring)" if kept else ""
     context.say(f"Saved the profile {args.name!r}: {profile.kind} {profile.url}{stored}.")
     return EXIT_OK
 
@@ -1419,7 +1458,15 @@ def run_profile_list(context: Context) -> int:
     rows = []
     for profile in profiles.all_profiles():
         # Where the password comes from, never the password.
-        if not profile.username:
+        if profile.client_id:
+            password = "client secret: " + (
+                "keyring"
+                if profiles.keyring_secret(profile.name, "client_secret")
+                else "environment"
+                if profile.secret("client_secret")
+                else "none (a person signs in)"
+            )
+        elif not profile.username:
             password = "none (no sign-in)"
         elif os.environ.get(profiles.password_variable(profile.name)):
             password = profiles.password_variable(profile.name)
@@ -1438,10 +1485,12 @@ def run_profile_list(context: Context) -> int:
                 "ca_bundle": profile.ca_bundle,
                 "timeout": profile.timeout,
                 "password": password,
+                "client_id": profile.client_id,
+                "cert_file": profile.cert_file,
             }
         )
     columns = ["name", "kind", "url", "username", "password"]
-    context.rows(rows, columns, [*columns, "ca_bundle", "timeout"])
+    context.rows(rows, columns, [*columns, "client_id", "cert_file", "ca_bundle", "timeout"])
     context.say(f"{len(rows)} profiles in {profiles.profiles_file()}")
     return EXIT_OK
 

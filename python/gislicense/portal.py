@@ -691,8 +691,10 @@ class GIS:
         api_key: The official client's name for ``token=`` (an API key is used as one).
         verify_cert: The official client's name for ``verify=``.
         profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
-            ``gislicense profile add``): its URL, user name, CA bundle and timeouts, and the
-            password from the environment or the system keyring. Arguments given here win.
+            ``gislicense profile add``): its URL, user name or OAuth app (``client_id``),
+            client certificate, CA bundle and timeouts, and its secrets (password, client
+            secret, PKCS#12 password) from the environment or the system keyring. Arguments
+            given here win.
         client_id: Signs in through OAuth 2.0 with this registered app. Alone, a person
             signs in on the portal's own page (any identity provider it federates: SAML,
             OIDC...): opened in the browser, or, where none can open here (a notebook, a
@@ -769,9 +771,17 @@ class GIS:
                 "timeout": timeout,
                 "connect_timeout": connect_timeout,
                 "allow_insecure_http": allow_insecure_http,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "cert_file": cert_file,
+                "key_file": key_file,
+                "cert_password": cert_password,
             }
             chosen = profiles.resolve(profile, "portal", given)
             url, username, password = chosen["url"], chosen["username"], chosen["password"]
+            client_id, client_secret = chosen["client_id"], chosen["client_secret"]
+            cert_file, key_file = chosen["cert_file"], chosen["key_file"]
+            cert_password = chosen["cert_password"]
             if client_id is not None:
                 # Signing in with OAuth: the profile's user name and password are not used.
                 username = password = None

@@ -7,6 +7,13 @@ written there. A password comes, in this order, from the environment variable
 ``GISLICENSE_PASSWORD_<PROFILE>`` (the name in capitals, other characters as ``_``), the
 system keyring when the optional ``keyring`` package is installed (service ``gislicense``,
 the profile's name as the key), ``GISLICENSE_PASSWORD``, or a prompt on the terminal.
+
+A portal profile may sign in with OAuth instead (``client_id``): with app credentials when
+its client secret is found (``GISLICENSE_CLIENT_SECRET_<PROFILE>``, the keyring under
+``<profile>:client_secret``, ``GISLICENSE_CLIENT_SECRET``), else by a person on the portal's
+sign-in page. It may present a client certificate (``cert_file``, ``key_file``); a PKCS#12
+file's password comes the same way (``GISLICENSE_CERT_PASSWORD_<PROFILE>``, the keyring under
+``<profile>:cert_password``, ``GISLICENSE_CERT_PASSWORD``).
 """
 
 from __future__ import annotations
@@ -25,9 +32,25 @@ if TYPE_CHECKING:
 #: The keyring service passwords are stored under; the key is the profile's name.
 KEYRING_SERVICE = "gislicense"
 PASSWORD_VARIABLE = "GISLICENSE_PASSWORD"
+#: The secrets a profile's connection may need, and the environment variable of each (the
+#: profile's own is this with ``_<PROFILE>`` added).
+SECRETS = {
+    "password": PASSWORD_VARIABLE,
+    "client_secret": "GISLICENSE_CLIENT_SECRET",
+    "cert_password": "GISLICENSE_CERT_PASSWORD",
+}
 KINDS = ("portal", "openlm")
 #: The settings a profile may hold, besides its kind and URL.
-SETTINGS = ("username", "ca_bundle", "timeout", "connect_timeout", "allow_insecure_http")
+SETTINGS = (
+    "username",
+    "ca_bundle",
+    "timeout",
+    "connect_timeout",
+    "allow_insecure_http",
+    "client_id",
+    "cert_file",
+    "key_file",
+)
 
 
 def config_dir() -> Path:
@@ -57,12 +80,17 @@ class Profile:
         ca_bundle: A PEM file of extra CAs to trust, or None.
         timeout, connect_timeout: Seconds, or None for the defaults.
         allow_insecure_http: Accept an ``http://`` portal (test portals).
+        client_id: Sign in to the portal with OAuth, with this app.
+        cert_file, key_file: A client certificate for a portal behind PKI.
     """
 
     __slots__ = (
         "allow_insecure_http",
         "ca_bundle",
+        "cert_file",
+        "client_id",
         "connect_timeout",
+        "key_file",
         "kind",
         "name",
         "timeout",
@@ -81,6 +109,9 @@ class Profile:
         timeout: float | None = None,
         connect_timeout: float | None = None,
         allow_insecure_http: bool = False,
+        client_id: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
     ) -> None:
         check_name(name)
         if kind not in KINDS:
@@ -95,6 +126,19 @@ class Profile:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.allow_insecure_http = allow_insecure_http
+        self.client_id = client_id or None
+        self.cert_file = cert_file or None
+        self.key_file = key_file or None
+        if kind != "portal" and (self.client_id or self.cert_file or self.key_file):
+            raise InvalidInputError(
+                "client_id, cert_file and key_file are for a portal profile, not an OpenLM one"
+            )
+        if self.client_id and self.username:
+            raise InvalidInputError(
+                f"the profile {name!r} signs in as a user or with client_id (OAuth), not both"
+            )
+        if self.key_file and not self.cert_file:
+            raise InvalidInputError("key_file needs its certificate as cert_file")
 
     def __repr__(self) -> str:
         user = f", username={self.username!r}" if self.username else ""
@@ -111,6 +155,9 @@ class Profile:
             options["connect_timeout"] = self.connect_timeout
         if self.allow_insecure_http and self.kind == "portal":
             options["allow_insecure_http"] = True
+        for key in ("cert_file", "key_file"):
+            if getattr(self, key):
+                options[key] = getattr(self, key)
         return options
 
     def password(self) -> str | None:
@@ -118,13 +165,18 @@ class Profile:
         neither has one (the caller asks, or signs in without)."""
         if self.username is None:
             return None
-        own = os.environ.get(password_variable(self.name))
+        return self.secret("password")
+
+    def secret(self, which: str) -> str | None:
+        """A secret of this profile (``password``, ``client_secret``, ``cert_password``): its
+        own environment variable, the keyring, then the general variable; None if none."""
+        own = os.environ.get(secret_variable(self.name, which))
         if own:
             return own
-        stored = keyring_password(self.name)
+        stored = keyring_secret(self.name, which)
         if stored:
             return stored
-        return os.environ.get(PASSWORD_VARIABLE) or None
+        return os.environ.get(SECRETS[which]) or None
 
 
 def check_name(name: str) -> None:
@@ -136,7 +188,17 @@ def check_name(name: str) -> None:
 
 def password_variable(name: str) -> str:
     """The environment variable that holds one profile's password."""
-    return f"{PASSWORD_VARIABLE}_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}"
+    return secret_variable(name, "password")
+
+
+def secret_variable(name: str, which: str) -> str:
+    """The environment variable that holds one profile's secret of that kind."""
+    return f"{SECRETS[which]}_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}"
+
+
+def _keyring_key(name: str, which: str) -> str:
+    # The password under the profile's name (as before), the others beside it.
+    return name if which == "password" else f"{name}:{which}"
 
 
 def _read() -> ConfigParser:
@@ -186,6 +248,9 @@ def load(name: str) -> Profile:
         timeout=_number(section, "timeout", name),
         connect_timeout=_number(section, "connect_timeout", name),
         allow_insecure_http=section.getboolean("allow_insecure_http", fallback=False),
+        client_id=section.get("client_id"),
+        cert_file=section.get("cert_file"),
+        key_file=section.get("key_file"),
     )
 
 
@@ -220,7 +285,8 @@ def remove(name: str) -> bool:
         return False
     with open(profiles_file(), "w", encoding="utf-8") as file:
         parser.write(file)
-    forget_password(name)
+    for which in SECRETS:
+        forget_secret(name, which)
     return True
 
 
@@ -240,36 +306,49 @@ def has_keyring() -> bool:
 
 
 def keyring_password(name: str) -> str | None:
+    return keyring_secret(name, "password")
+
+
+def keyring_secret(name: str, which: str) -> str | None:
     keyring = _keyring()
     if keyring is None:
         return None
     try:
-        return keyring.get_password(KEYRING_SERVICE, name)  # type: ignore[no-any-return]
+        return keyring.get_password(KEYRING_SERVICE, _keyring_key(name, which))  # type: ignore[no-any-return]
     except Exception:  # a locked or missing backend: as if nothing were stored
         return None
 
 
 def store_password(name: str, password: str) -> None:
+    store_secret(name, "password", password)
+
+
+def store_secret(name: str, which: str, value: str) -> None:
     keyring = _keyring()
+    what = which.replace("_", " ")
     if keyring is None:
         raise InvalidInputError(
-            "storing a password needs the keyring package (pip install keyring); or keep it "
-            f"in the environment variable {password_variable(name)}"
+            f"storing a {what} needs the keyring package (pip install keyring); or keep it "
+            f"in the environment variable {secret_variable(name, which)}"
         )
     try:
-        keyring.set_password(KEYRING_SERVICE, name, password)
+        keyring.set_password(KEYRING_SERVICE, _keyring_key(name, which), value)
     except Exception as err:
-        # The backend's own error text: not the password, which it never includes.
-        raise InvalidInputError(f"the system keyring refused the password: {err}") from None
+        # The backend's own error text: not the secret, which it never includes.
+        raise InvalidInputError(f"the system keyring refused the {what}: {err}") from None
 
 
 def forget_password(name: str) -> None:
+    forget_secret(name, "password")
+
+
+def forget_secret(name: str, which: str) -> None:
     keyring = _keyring()
     if keyring is None:
         return
     # Nothing stored, or no backend: nothing to forget.
     with contextlib.suppress(Exception):
-        keyring.delete_password(KEYRING_SERVICE, name)
+        keyring.delete_password(KEYRING_SERVICE, _keyring_key(name, which))
 
 
 def resolve(name: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
@@ -286,6 +365,9 @@ def resolve(name: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
         "timeout": DEFAULT_TIMEOUT,
         "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
         "allow_insecure_http": False,
+        "client_id": None,
+        "cert_file": None,
+        "key_file": None,
     }
     profile = load(name)
     if profile.kind != kind:
@@ -300,7 +382,18 @@ def resolve(name: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
     for key, value in profile.options().items():
         if key in unset:
             merged[key] = value
-    signs_in_as_profile = merged.get("username") == profile.username
+    # The profile's own way in, unless the caller chose another (a user, a token, an app).
+    chose = any(merged.get(k) is not None for k in ("username", "token", "client_id"))
+    if profile.client_id and not chose:
+        merged["client_id"] = profile.client_id
+        if merged.get("client_secret") is None:
+            merged["client_secret"] = profile.secret("client_secret")
+    signs_in_as_profile = (
+        merged.get("username") == profile.username and merged.get("client_id") is None
+    )
     if merged.get("password") is None and merged.get("token") is None and signs_in_as_profile:
         merged["password"] = profile.password()
+    uses_profile_cert = profile.cert_file and merged.get("cert_file") == profile.cert_file
+    if uses_profile_cert and merged.get("cert_password") is None:
+        merged["cert_password"] = profile.secret("cert_password")
     return merged
