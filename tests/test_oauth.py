@@ -82,6 +82,7 @@ def test_a_person_signs_in_in_the_browser_and_the_code_comes_back_to_loopback(
     assert opened and "code_challenge_method=S256" in opened[0]
     assert gis.username == sb.admin_username
     assert len(gis.users.search()) == 150
+    assert len(asyncio.run(gis.users.search_async())) == 150
     # The code, its verifier and the tokens stay out of what a person sees.
     assert repr(gis) == f"GIS({sb.portal_url!r}, username={sb.admin_username!r})"
     token_requests = sb.requests(operation="token")
@@ -194,8 +195,11 @@ def test_app_credentials_before_11_4_reach_no_administrative_operation() -> None
             gis.users.search()
 
 
-def test_app_credentials_renew_in_the_middle_of_a_2000_member_change() -> None:
-    """2,000 members change while app tokens last 2 s and are also revoked once mid-run."""
+@pytest.mark.parametrize("way", ["app credentials", "a person's refresh token"])
+def test_a_sign_in_renews_in_the_middle_of_a_2000_member_change(
+    way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2,000 members change while tokens last 2 s and are also revoked once mid-run."""
     with gislicense.Sandbox(
         sessions=10,
         portal_members=3000,
@@ -208,13 +212,28 @@ def test_app_credentials_renew_in_the_middle_of_a_2000_member_change() -> None:
         names = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] != "creatorUT"]
         names = names[:2000]
         assert len(names) == 2000
-        gis = GIS(
-            sb.portal_url,
-            client_id=sb.oauth_client_id,
-            client_secret=sb.oauth_client_secret,
-            ca_bundle=sb.ca_file,
-            expiration=1,
-        )
+        if way == "app credentials":
+            gis = GIS(
+                sb.portal_url,
+                client_id=sb.oauth_client_id,
+                client_secret=sb.oauth_client_secret,
+                ca_bundle=sb.ca_file,
+                expiration=1,
+            )
+            grant = ("grant_type", "client_credentials")
+        else:
+
+            def browser(url: str) -> bool:
+                threading.Thread(
+                    target=lambda: urllib.request.urlopen(person_signs_in(sb, url)).read()
+                ).start()
+                return True
+
+            monkeypatch.setattr("webbrowser.open", browser)
+            gis = GIS(
+                sb.portal_url, client_id=sb.oauth_client_id, browser=True, ca_bundle=sb.ca_file
+            )
+            grant = ("grant_type", "refresh_token")
         gis.sign_in()
         revoke = threading.Timer(1.0, sb.expire_portal_tokens)
         revoke.start()
@@ -224,12 +243,8 @@ def test_app_credentials_renew_in_the_middle_of_a_2000_member_change() -> None:
             revoke.cancel()
         assert report.counts() == {"changed": 2000}, str(report)
         assert all(sb.portal_user(n)["userLicenseTypeId"] == "creatorUT" for n in names)
-        grants = [
-            r
-            for r in sb.requests(operation="token")
-            if ("grant_type", "client_credentials") in r.params
-        ]
-        assert len(grants) >= 3
+        renewals = [r for r in sb.requests(operation="token") if grant in r.params]
+        assert len(renewals) >= 2
 
 
 def test_arcgis_pro_sign_in_is_asked_again_when_its_token_runs_out(
@@ -272,6 +287,13 @@ def test_arcgis_pro_sign_in_is_asked_again_when_its_token_runs_out(
     sb.expire_portal_tokens()
     assert gis.users.me.username == sb.admin_username
     assert len(asked) == 2
+
+    async def me() -> str:
+        sb.expire_portal_tokens()
+        return (await gis.users.me_async()).username
+
+    assert asyncio.run(me()) == sb.admin_username
+    assert len(asked) == 3
 
 
 def test_no_secret_of_any_sign_in_reaches_a_log_line(
