@@ -363,3 +363,24 @@ def test_no_secret_of_any_sign_in_reaches_a_log_line(
     assert len(secrets) >= 5
     for secret in secrets:
         assert secret not in logged
+
+
+def test_when_the_browser_cannot_reach_this_machine_its_address_can_be_pasted(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The browser runs elsewhere: its redirect to 127.0.0.1 never arrives here, so the
+    # person pastes the address it ended on.
+    ended_on: list[str] = []
+    monkeypatch.setattr(
+        "webbrowser.open", lambda url: bool(ended_on.append(person_signs_in(sb, url))) or True
+    )
+    monkeypatch.setattr("gislicense._oauth.can_ask", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": ended_on[0])
+    gis = GIS(
+        sb.portal_url,
+        client_id=sb.oauth_client_id,
+        browser=True,
+        sign_in_timeout=0.5,
+        ca_bundle=sb.ca_file,
+    )
+    assert gis.users.me.username == sb.admin_username

@@ -10,7 +10,7 @@ import sys
 
 from gislicense import _core
 from gislicense._credentials import can_ask, in_notebook
-from gislicense.exceptions import InvalidInputError
+from gislicense.exceptions import AuthenticationError, InvalidInputError
 
 
 def browser_can_open() -> bool:
@@ -55,7 +55,21 @@ def sign_in_code(
         print(f"Sign in to the portal in your browser: {authorization.url}", file=sys.stderr)
         if not webbrowser.open(authorization.url):
             print("(No browser opened: open the page above yourself.)", file=sys.stderr)
-        code: _core.Code = authorization.receive(timeout).wait()
+        try:
+            code: _core.Code = authorization.receive(timeout).wait()
+        except AuthenticationError as nothing:
+            # The browser may run where 127.0.0.1 is not this machine: the address it ended
+            # on holds the code.
+            if "no sign-in came back" not in str(nothing) or not can_ask():
+                raise
+            import getpass
+
+            print(
+                "No sign-in came back here. If the browser ended on a page that could not be "
+                "reached, paste that page's address:",
+                file=sys.stderr,
+            )
+            return authorization.code_from_text(getpass.getpass("Address: "))
         return code
     if not can_ask():
         raise InvalidInputError(
