@@ -1548,6 +1548,12 @@ def _sandbox_options(sandbox: argparse.ArgumentParser) -> None:
         "--kubernetes", action="store_true", help="ArcGIS Enterprise on Kubernetes (admin API)"
     )
     sandbox.add_argument(
+        "--portal-pki",
+        action="store_true",
+        help="the portal requires a client certificate; one for each account is written and "
+        "its files printed",
+    )
+    sandbox.add_argument(
         "--token-lifetime", type=float, default=1_209_600.0, help="longest token life, seconds"
     )
     for fault in ("error", "http500", "http503", "drop"):
@@ -1581,6 +1587,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         token_lifetime=args.token_lifetime,
         portal_version=args.portal_version,
         portal_deployment="kubernetes" if args.kubernetes else "classic",
+        portal_pki=args.portal_pki,
     )
     for user_type, seats in args.seats:
         sandbox.set_seats(user_type, seats)
@@ -1599,8 +1606,17 @@ def _sandbox(args: argparse.Namespace) -> int:
     print(f"  Portal: {sandbox.portal_url}", flush=True)
     print(f"    administrator: {sandbox.admin_username} / {sandbox.admin_password}", flush=True)
     print(f"    member:        {sandbox.user_username} / {sandbox.user_password}", flush=True)
+    print(
+        f"    OAuth app (client_id / client_secret): {sandbox.oauth_client_id} / "
+        f"{sandbox.oauth_client_secret}",
+        flush=True,
+    )
     if not args.portal_http:
         print(f"    CA certificate (ca_bundle=): {sandbox.ca_file}", flush=True)
+    if args.portal_pki:
+        for username in (sandbox.admin_username, sandbox.user_username):
+            cert, key = sandbox.client_certificate(username)
+            print(f"    client certificate of {username}: {cert} (key: {key})", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         while True:
