@@ -776,10 +776,15 @@ fn explain_tls(err: &rustls::Error) -> String {
         E::AlertReceived(alert) => {
             use rustls::AlertDescription as A;
             match alert {
-                A::CertificateRequired | A::HandshakeFailure => format!(
+                A::CertificateRequired => format!(
                     "the server asked for a client certificate (PKI) and got none it takes \
                      ({alert:?}): pass cert_file= (with key_file=, or a PKCS#12 file with \
                      cert_password=)"
+                ),
+                A::HandshakeFailure => format!(
+                    "the server ended the TLS handshake ({alert:?}): it shares no TLS version \
+                     or cipher with this client, or it wants a client certificate it did not \
+                     get (pass cert_file=)"
                 ),
                 A::UnknownCA
                 | A::BadCertificate

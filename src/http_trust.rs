@@ -260,10 +260,8 @@ impl ClientIdentity {
             })
         };
         let data = read(cert_file)?;
-        let is_pem = data
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| *b == b'-');
+        // PEM anywhere in the file (openssl writes "Bag Attributes" before its blocks).
+        let is_pem = data.windows(11).any(|w| w == b"-----BEGIN ");
         let (certs, key) = if is_pem {
             let certs = pem_certificates(&data).map_err(|e| {
                 Error::invalid(format!("{shown} is not a PEM certificate file: {e}"))
@@ -307,10 +305,14 @@ impl ClientIdentity {
                 p12_keystore::Pkcs12ImportPolicy::Relaxed,
             )
             .map_err(|e| {
-                Error::invalid(format!(
-                    "cannot open {shown} as PKCS#12 (wrong cert_password=, or not a .p12/.pfx \
-                     file): {e}"
-                ))
+                let what = if x509_parser::parse_x509_certificate(&data).is_ok() {
+                    "it is a certificate alone (DER): give the certificate and its key as \
+                     PEM files (cert_file=, key_file=), or a PKCS#12 file"
+                        .to_owned()
+                } else {
+                    format!("wrong cert_password=, or not a .p12/.pfx file: {e}")
+                };
+                Error::invalid(format!("cannot open {shown} as PKCS#12: {what}"))
             })?;
             let Some((_, chain)) = store.private_key_chain() else {
                 return Err(Error::invalid(format!(
@@ -330,6 +332,15 @@ impl ClientIdentity {
             let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
             (certs, key)
         };
+        // The key must be the certificate's, and usable here: said now, naming the file.
+        let provider = rustls::crypto::ring::default_provider();
+        rustls::sign::CertifiedKey::from_der(certs.clone(), key.clone_key(), &provider).map_err(
+            |e| {
+                Error::invalid(format!(
+                    "the client certificate in {shown} cannot be used with its key: {e}"
+                ))
+            },
+        )?;
         let (_, parsed) = x509_parser::parse_x509_certificate(&certs[0]).map_err(|e| {
             Error::invalid(format!(
                 "the client certificate in {shown} cannot be read: {e}"

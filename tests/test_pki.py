@@ -82,3 +82,17 @@ def test_bad_certificate_arguments_are_clear(sb: gislicense.Sandbox) -> None:
         GIS(sb.portal_url, cert_file=cert, key_file=key, verify=False)
     with pytest.raises(InvalidInputError, match="no private key"):
         GIS(sb.portal_url, cert_file=cert, ca_bundle=sb.ca_file)
+
+
+def test_a_certificate_without_its_own_key_or_of_no_member_is_refused(
+    sb: gislicense.Sandbox,
+) -> None:
+    cert, _ = sb.client_certificate(sb.admin_username)
+    _, other_key = sb.client_certificate(sb.user_username)
+    with pytest.raises(InvalidInputError, match="cannot be used with its key"):
+        GIS(sb.portal_url, cert_file=cert, key_file=other_key, ca_bundle=sb.ca_file)
+    # The client CA vouches for it, but no member has that name.
+    stranger, stranger_key = sb.client_certificate("nobody-here")
+    gis = GIS(sb.portal_url, cert_file=stranger, key_file=stranger_key, ca_bundle=sb.ca_file)
+    with pytest.raises(gislicense.PermissionDeniedError, match="cannot sign in"):
+        gis.users.me  # noqa: B018

@@ -1398,6 +1398,12 @@ def _kind_of(url: str) -> str:
     return "openlm" if plain.endswith("openlmserver") or ":7014" in plain else "portal"
 
 
+def _absolute(path: str | None) -> str | None:
+    from pathlib import Path
+
+    return None if path is None else str(Path(path).expanduser().resolve())
+
+
 def run_profile_add(context: Context) -> int:
     from gislicense import profiles
 
@@ -1411,8 +1417,9 @@ def run_profile_add(context: Context) -> int:
         timeout=args.timeout,
         allow_insecure_http=args.insecure_http,
         client_id=args.client_id,
-        cert_file=args.cert_file,
-        key_file=args.key_file,
+        # Saved whole: the profile is used from any folder.
+        cert_file=_absolute(args.cert_file),
+        key_file=_absolute(args.key_file),
     )
     # Which secrets to keep in the keyring, what each needs, and how it is asked for.
     wanted = [
@@ -1452,6 +1459,20 @@ def run_profile_add(context: Context) -> int:
     return EXIT_OK
 
 
+def _secret_source(profile: Any, which: str, none: str) -> str:
+    """Where a profile's secret would come from, in the order it is looked for; never it."""
+    from gislicense import profiles
+
+    own = profiles.secret_variable(profile.name, which)
+    if os.environ.get(own):
+        return own
+    if profiles.keyring_secret(profile.name, which):
+        return "keyring"
+    if os.environ.get(profiles.SECRETS[which]):
+        return profiles.SECRETS[which]
+    return none
+
+
 def run_profile_list(context: Context) -> int:
     from gislicense import profiles
 
@@ -1459,12 +1480,8 @@ def run_profile_list(context: Context) -> int:
     for profile in profiles.all_profiles():
         # Where the password comes from, never the password.
         if profile.client_id:
-            password = "client secret: " + (
-                "keyring"
-                if profiles.keyring_secret(profile.name, "client_secret")
-                else "environment"
-                if profile.secret("client_secret")
-                else "none (a person signs in)"
+            password = "client secret: " + _secret_source(
+                profile, "client_secret", "none (a person signs in)"
             )
         elif not profile.username:
             password = "none (no sign-in)"
@@ -1487,10 +1504,15 @@ def run_profile_list(context: Context) -> int:
                 "password": password,
                 "client_id": profile.client_id,
                 "cert_file": profile.cert_file,
+                "cert_password": _secret_source(profile, "cert_password", "none")
+                if profile.cert_file
+                else None,
             }
         )
     columns = ["name", "kind", "url", "username", "password"]
-    context.rows(rows, columns, [*columns, "client_id", "cert_file", "ca_bundle", "timeout"])
+    context.rows(
+        rows, columns, [*columns, "client_id", "cert_file", "cert_password", "ca_bundle", "timeout"]
+    )
     context.say(f"{len(rows)} profiles in {profiles.profiles_file()}")
     return EXIT_OK
 

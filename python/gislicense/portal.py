@@ -782,7 +782,7 @@ class GIS:
             client_id, client_secret = chosen["client_id"], chosen["client_secret"]
             cert_file, key_file = chosen["cert_file"], chosen["key_file"]
             cert_password = chosen["cert_password"]
-            if client_id is not None:
+            if client_id is not None and given["username"] is None:
                 # Signing in with OAuth: the profile's user name and password are not used.
                 username = password = None
             ca_bundle, timeout = chosen["ca_bundle"], chosen["timeout"]

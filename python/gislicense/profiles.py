@@ -380,10 +380,15 @@ def resolve(name: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
     if "username" in unset:
         merged["username"] = profile.username
     for key, value in profile.options().items():
+        # The profile's key belongs to the profile's certificate, not to one given here.
+        if key == "key_file" and "cert_file" not in unset:
+            continue
         if key in unset:
             merged[key] = value
     # The profile's own way in, unless the caller chose another (a user, a token, an app).
-    chose = any(merged.get(k) is not None for k in ("username", "token", "client_id"))
+    chose = any(merged.get(k) is not None for k in ("username", "token")) or merged.get(
+        "client_id"
+    ) not in (None, profile.client_id)
     if profile.client_id and not chose:
         merged["client_id"] = profile.client_id
         if merged.get("client_secret") is None:

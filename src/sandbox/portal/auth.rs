@@ -132,11 +132,20 @@ impl PortalSite {
         let Some(token) = request.token() else {
             // PKI: without a token, the member the client certificate names (the web tier
             // signed them in).
+            let Some(name) = request.web_user else {
+                return Ok(None);
+            };
             let state = self.state();
-            return Ok(request
-                .web_user
-                .and_then(|name| state.find(name))
-                .filter(|i| !state.members[*i].disabled));
+            return match state.find(name) {
+                Some(i) if !state.members[i].disabled => Ok(Some(i)),
+                // A certificate the CA vouches for, of no member who may sign in.
+                _ => Err(error_answer(
+                    api,
+                    403,
+                    &format!("The account '{name}' of the client certificate cannot sign in: it does not exist or is disabled."),
+                    &[],
+                )),
+            };
         };
         let state = self.state();
         let valid = state.tokens.get(token).filter(|t| {
