@@ -251,17 +251,31 @@ impl ClientIdentity {
         use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
         let shown = cert_file.display();
-        let read = |path: &std::path::Path| {
+        let read = |path: &std::path::Path, what: &str| {
             std::fs::read(path).map_err(|e| {
                 Error::invalid(format!(
-                    "cannot read the client certificate file {}: {e}",
-                    path.display()
+                    "cannot read the client certificate's {what} {:?}: {e}",
+                    path.display().to_string()
                 ))
             })
         };
-        let data = read(cert_file)?;
+        let data = read(cert_file, "file")?;
         // PEM anywhere in the file (openssl writes "Bag Attributes" before its blocks).
         let is_pem = data.windows(11).any(|w| w == b"-----BEGIN ");
+        // What cannot be PKCS#12 (text, or empty) is said to be no certificate at all.
+        let is_text = std::str::from_utf8(&data).is_ok();
+        if !is_pem && is_text {
+            return Err(Error::invalid(format!(
+                "{shown} holds no PEM certificate (and text is no PKCS#12 file): give the client \
+                 certificate as cert_file= (PEM, or a PKCS#12 .p12/.pfx file)"
+            )));
+        }
+        if is_pem && password.is_some() {
+            return Err(Error::invalid(format!(
+                "cert_password= opens a PKCS#12 file, and {shown} is PEM: give its key as \
+                 key_file= (not encrypted) instead"
+            )));
+        }
         let (certs, key) = if is_pem {
             let certs = pem_certificates(&data).map_err(|e| {
                 Error::invalid(format!("{shown} is not a PEM certificate file: {e}"))
@@ -273,7 +287,7 @@ impl ClientIdentity {
                 )));
             }
             let key_data = match key_file {
-                Some(path) => read(path)?,
+                Some(path) => read(path, "key file")?,
                 None => data.clone(),
             };
             let key_shown = key_file.map_or_else(|| shown.to_string(), |p| p.display().to_string());
@@ -309,6 +323,8 @@ impl ClientIdentity {
                     "it is a certificate alone (DER): give the certificate and its key as \
                      PEM files (cert_file=, key_file=), or a PKCS#12 file"
                         .to_owned()
+                } else if password.is_none() {
+                    format!("no cert_password= was given, or it is not a .p12/.pfx file: {e}")
                 } else {
                     format!("wrong cert_password=, or not a .p12/.pfx file: {e}")
                 };

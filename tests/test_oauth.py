@@ -191,7 +191,7 @@ def test_app_credentials_before_11_4_reach_no_administrative_operation() -> None
             ca_bundle=sb.ca_file,
         )
         gis.sign_in()
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDeniedError, match=r"before ArcGIS Enterprise 11\.4"):
             gis.users.search()
 
 
@@ -384,3 +384,23 @@ def test_when_the_browser_cannot_reach_this_machine_its_address_can_be_pasted(
         ca_bundle=sb.ca_file,
     )
     assert gis.users.me.username == sb.admin_username
+
+
+def test_tokens_and_codes_cannot_be_predicted_from_the_seed() -> None:
+    """A sandbox reachable from other machines must not hand out what the same seed gave
+    another sandbox."""
+
+    def first_token(sb: gislicense.Sandbox) -> str:
+        context = ssl.create_default_context(cafile=str(sb.ca_file))
+        form = urllib.parse.urlencode(
+            {"username": sb.admin_username, "password": sb.admin_password, "f": "json"}
+        ).encode()
+        request = urllib.request.Request(f"{sb.portal_url}/sharing/rest/generateToken", data=form)
+        token: str = json.loads(urllib.request.urlopen(request, context=context).read())["token"]
+        return token
+
+    tokens = set()
+    for _ in range(2):
+        with gislicense.Sandbox(sessions=10, portal_members=20, seed=7) as sb:
+            tokens.add(first_token(sb))
+    assert len(tokens) == 2

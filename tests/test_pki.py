@@ -5,6 +5,7 @@ refuses."""
 from __future__ import annotations
 
 import asyncio
+import pathlib
 from collections.abc import Iterator
 
 import pytest
@@ -96,3 +97,20 @@ def test_a_certificate_without_its_own_key_or_of_no_member_is_refused(
     gis = GIS(sb.portal_url, cert_file=stranger, key_file=stranger_key, ca_bundle=sb.ca_file)
     with pytest.raises(gislicense.PermissionDeniedError, match="cannot sign in"):
         gis.users.me  # noqa: B018
+
+
+def test_files_that_are_no_certificate_say_so(
+    sb: gislicense.Sandbox, tmp_path: pathlib.Path
+) -> None:
+    garbage = tmp_path / "client.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(InvalidInputError, match="holds no PEM certificate"):
+        GIS(sb.portal_url, cert_file=garbage, ca_bundle=sb.ca_file)
+    p12 = sb.client_pkcs12(sb.admin_username, "a-word")
+    with pytest.raises(InvalidInputError, match="no cert_password= was given"):
+        GIS(sb.portal_url, cert_file=p12, ca_bundle=sb.ca_file)
+    cert, key = sb.client_certificate(sb.admin_username)
+    with pytest.raises(InvalidInputError, match="cert_password= opens a PKCS#12 file"):
+        GIS(sb.portal_url, cert_file=cert, key_file=key, cert_password="x", ca_bundle=sb.ca_file)
+    with pytest.raises(InvalidInputError, match="cert_file is empty"):
+        GIS(sb.portal_url, cert_file="", ca_bundle=sb.ca_file)

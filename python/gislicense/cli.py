@@ -1405,9 +1405,16 @@ def _absolute(path: str | None) -> str | None:
 
 
 def run_profile_add(context: Context) -> int:
+    from pathlib import Path
+
     from gislicense import profiles
 
     args = context.args
+    if args.client_id is not None and not args.client_id.strip():
+        raise UsageError("--client-id is empty: give the app's client id")
+    for option, path in (("--cert-file", args.cert_file), ("--key-file", args.key_file)):
+        if path is not None and not Path(path).expanduser().is_file():
+            raise UsageError(f"{option} {path}: no such file")
     profile = profiles.Profile(
         args.name,
         args.kind or _kind_of(args.url),
@@ -1628,9 +1635,15 @@ def _sandbox(args: argparse.Namespace) -> int:
     print(f"  Portal: {sandbox.portal_url}", flush=True)
     print(f"    administrator: {sandbox.admin_username} / {sandbox.admin_password}", flush=True)
     print(f"    member:        {sandbox.user_username} / {sandbox.user_password}", flush=True)
+    # App credentials reach administrative operations from 11.4 (REST 2024.2).
+    try:
+        version = tuple(int(part) for part in args.portal_version.split(".")[:2])
+    except ValueError:
+        version = (0, 0)
+    acts = "" if version >= (2024, 2) else " (acts as an app from --portal-version 2024.2)"
     print(
         f"    OAuth app (client_id / client_secret): {sandbox.oauth_client_id} / "
-        f"{sandbox.oauth_client_secret}",
+        f"{sandbox.oauth_client_secret}{acts}",
         flush=True,
     )
     if not args.portal_http:
@@ -1640,6 +1653,11 @@ def _sandbox(args: argparse.Namespace) -> int:
             cert, key = sandbox.client_certificate(username)
             print(f"    client certificate of {username}: {cert} (key: {key})", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
+    import signal
+
+    # A service manager stops with SIGTERM: stop as for Ctrl-C, removing the CA and the
+    # client certificates' folder.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         while True:
             time.sleep(3600)

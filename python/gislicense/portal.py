@@ -831,6 +831,9 @@ class GIS:
                 _, token, expires_ms, _ = _from_arcgis_pro()
                 return token, expires_ms
 
+        for name, path in (("cert_file", cert_file), ("key_file", key_file)):
+            if path is not None and not os.fspath(path).strip():
+                raise InvalidInputError(f"{name} is empty: give the file's path")
         options = http_options(
             timeout=timeout,
             connect_timeout=connect_timeout,
@@ -849,13 +852,24 @@ class GIS:
         if client_id is not None and client_secret is None:
             from gislicense._oauth import sign_in_code
 
-            code = sign_in_code(
-                url,
-                client_id,
-                browser=browser,
-                allow_insecure_http=allow_insecure_http,
-                timeout=sign_in_timeout,
-            )
+            try:
+                code = sign_in_code(
+                    url,
+                    client_id,
+                    browser=browser,
+                    allow_insecure_http=allow_insecure_http,
+                    timeout=sign_in_timeout,
+                )
+            except InvalidInputError as nobody:
+                if profile is None:
+                    raise
+                from gislicense import profiles
+
+                variable = profiles.secret_variable(profile, "client_secret")
+                raise InvalidInputError(
+                    f"{nobody}. For the profile {profile!r}: set {variable}, or store the "
+                    f"secret with `gislicense profile add {profile} ... --store-client-secret`"
+                ) from None
         self._core = _core.PortalClient(
             url,
             username,

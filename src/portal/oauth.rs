@@ -188,21 +188,28 @@ impl Authorization {
         })
     }
 
-    /// The code from what a person pasted: the code itself, or the whole redirect URL.
+    /// The code from what a person pasted: the code itself (or the page's title, `SUCCESS
+    /// code=...`), or the whole address the browser ended on.
     pub fn code_from_text(&self, text: &str) -> Result<AuthorizationCode> {
         let text = text.trim();
+        let text = text.strip_prefix("SUCCESS code=").unwrap_or(text).trim();
         if text.is_empty() {
             return Err(Error::invalid("no code was given"));
         }
-        if text.contains("code=") || text.contains("error=") {
-            let query = text.split_once('?').map_or(text, |(_, q)| q);
-            return self
-                .code_from_query(query)
-                .unwrap_or_else(|| Err(Error::invalid("the pasted URL holds no code")));
+        let is_address = text.contains("://") || text.contains('?') || text.contains('#');
+        if is_address || text.contains("code=") || text.contains("error=") {
+            let query = text.split_once(['?', '#']).map_or(text, |(_, query)| query);
+            return self.code_from_query(query).unwrap_or_else(|| {
+                Err(Error::invalid(
+                    "the pasted address holds no code: paste the code the portal's page shows, \
+                     or the address the browser ended on after signing in",
+                ))
+            });
         }
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(Error::invalid(
-                "the pasted code holds spaces: copy the code alone, as the portal shows it",
+                "the pasted code holds spaces or control characters: copy the code alone, as \
+                 the portal shows it",
             ));
         }
         Ok(self.code(text))
@@ -318,6 +325,12 @@ mod tests {
         assert!(auth.url().contains("code_challenge_method=S256"));
         assert!(!auth.url().contains(&auth.verifier));
         assert_eq!(auth.code_from_text(" abc123 \n").unwrap().code, "abc123");
+        assert_eq!(
+            auth.code_from_text("SUCCESS code=abc123").unwrap().code,
+            "abc123"
+        );
+        let link = auth.code_from_text(auth.url()).unwrap_err();
+        assert!(link.to_string().contains("holds no code"), "{link}");
         let back = format!("https://x/?code=xyz&state={}", auth.state);
         assert_eq!(auth.code_from_text(&back).unwrap().code, "xyz");
         let other = auth

@@ -154,7 +154,16 @@ impl PortalSite {
         });
         // An app token before 11.4 carries no member's privileges.
         if valid.is_some_and(|t| t.app) && !self.app_tokens_act() {
-            return Err(forbidden(api));
+            return Err(error_answer(
+                api,
+                403,
+                &format!(
+                    "App credentials reach no administrative operation before ArcGIS Enterprise \
+                     11.4 (this portal reports REST {}).",
+                    self.options().version
+                ),
+                &[],
+            ));
         }
         match valid.and_then(|t| state.find(&t.username)) {
             Some(i) if !state.members[i].disabled => Ok(Some(i)),

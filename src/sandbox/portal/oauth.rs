@@ -22,7 +22,6 @@ use ring::digest::{digest, SHA256};
 use serde_json::json;
 
 use super::auth::IssuedToken;
-use super::org::random_text;
 use super::wire::{formatted, Answer, PortalRequest, HTML, JSON, REDIRECT};
 use super::PortalSite;
 use crate::portal::versions::Feature;
@@ -67,6 +66,16 @@ pub(super) struct IssuedRefresh {
     client_id: String,
     username: String,
     expires_ms: i64,
+}
+
+/// A token, code or state: from the thread's CSPRNG, never from the seed, so that no one can
+/// predict what a sandbox reachable from other machines hands out.
+fn secret_text(len: usize, alphabet: &[u8]) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 /// An OAuth error as the token endpoint gives it.
@@ -162,7 +171,7 @@ impl PortalSite {
             return error_page("Invalid code_challenge_method: only S256 is supported");
         }
         let mut state = self.state();
-        let oauth_state = random_text(&mut state.rng, 40, STATE_CHARS);
+        let oauth_state = secret_text(40, STATE_CHARS);
         state.pending_sign_ins.insert(
             oauth_state.clone(),
             PendingSignIn {
@@ -217,7 +226,7 @@ impl PortalSite {
             query.append_pair("ssl", &request.origin.starts_with("https").to_string());
             query.append_pair("token_type", "bearer");
         } else {
-            let code = random_text(&mut state.rng, 48, STATE_CHARS);
+            let code = secret_text(48, STATE_CHARS);
             state.codes.insert(
                 code.clone(),
                 IssuedCode {
@@ -302,7 +311,7 @@ impl PortalSite {
                     .map_or(REFRESH_LIFETIME.as_millis() as i64, |m| {
                         m.saturating_mul(60_000)
                     });
-                let refresh = random_text(&mut state.rng, 64, STATE_CHARS);
+                let refresh = secret_text(64, STATE_CHARS);
                 state.refresh_tokens.insert(
                     refresh.clone(),
                     IssuedRefresh {
@@ -359,7 +368,7 @@ impl PortalSite {
                 if grant == "exchange_refresh_token" {
                     // A new refresh token in place of the old one.
                     state.refresh_tokens.remove(given);
-                    let refresh = random_text(&mut state.rng, 64, STATE_CHARS);
+                    let refresh = secret_text(64, STATE_CHARS);
                     state.refresh_tokens.insert(
                         refresh.clone(),
                         IssuedRefresh {
@@ -457,7 +466,7 @@ impl PortalSite {
         let lifetime_ms = (minutes.max(1).saturating_mul(60_000))
             .min(self.options.token_lifetime.as_millis() as i64);
         let expires_ms = now_ms() + lifetime_ms;
-        let token = random_text(&mut state.rng, 96, super::auth::TOKEN_CHARS);
+        let token = secret_text(96, super::auth::TOKEN_CHARS);
         state.tokens.insert(
             token.clone(),
             IssuedToken {

@@ -408,7 +408,6 @@ pub(super) struct PortalState {
     pub(super) refresh_tokens: HashMap<String, IssuedRefresh>,
     /// Failed sign-ins per lower-case user name: how many, and when the last was.
     pub(super) failed_logins: HashMap<String, (u32, Instant)>,
-    pub(super) rng: SmallRng,
 }
 
 impl PortalState {
@@ -681,7 +680,6 @@ impl PortalSite {
                 codes: HashMap::new(),
                 refresh_tokens: HashMap::new(),
                 failed_logins: HashMap::new(),
-                rng,
             }),
         })
     }
