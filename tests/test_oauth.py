@@ -61,6 +61,20 @@ def person_signs_in(sb: gislicense.Sandbox, page_url: str, password: str | None 
         return location
 
 
+def sign_in_in_the_browser(sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch) -> GIS:
+    """GIS(client_id=) with a browser that signs the administrator in and follows the
+    redirect back to the loopback listener."""
+
+    def browser(url: str) -> bool:
+        threading.Thread(
+            target=lambda: urllib.request.urlopen(person_signs_in(sb, url)).read()
+        ).start()
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    return GIS(sb.portal_url, client_id=sb.oauth_client_id, browser=True, ca_bundle=sb.ca_file)
+
+
 def test_a_person_signs_in_in_the_browser_and_the_code_comes_back_to_loopback(
     sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,14 +129,7 @@ def test_without_a_browser_the_page_gives_a_code_to_paste(
 def test_the_refresh_token_renews_the_session_and_a_revoked_one_is_said(
     sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def browser(url: str) -> bool:
-        threading.Thread(
-            target=lambda: urllib.request.urlopen(person_signs_in(sb, url)).read()
-        ).start()
-        return True
-
-    monkeypatch.setattr("webbrowser.open", browser)
-    gis = GIS(sb.portal_url, client_id=sb.oauth_client_id, browser=True, ca_bundle=sb.ca_file)
+    gis = sign_in_in_the_browser(sb, monkeypatch)
     refreshes = len(
         [r for r in sb.requests(operation="token") if ("grant_type", "refresh_token") in r.params]
     )
@@ -222,17 +229,7 @@ def test_a_sign_in_renews_in_the_middle_of_a_2000_member_change(
             )
             grant = ("grant_type", "client_credentials")
         else:
-
-            def browser(url: str) -> bool:
-                threading.Thread(
-                    target=lambda: urllib.request.urlopen(person_signs_in(sb, url)).read()
-                ).start()
-                return True
-
-            monkeypatch.setattr("webbrowser.open", browser)
-            gis = GIS(
-                sb.portal_url, client_id=sb.oauth_client_id, browser=True, ca_bundle=sb.ca_file
-            )
+            gis = sign_in_in_the_browser(sb, monkeypatch)
             grant = ("grant_type", "refresh_token")
         gis.sign_in()
         revoke = threading.Timer(1.0, sb.expire_portal_tokens)

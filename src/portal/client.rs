@@ -568,11 +568,7 @@ impl Portal {
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
         fields.push(("f".to_owned(), "json".to_owned()));
-        let request = Request::post(url, Body::Form(fields), effect)
-            .header("Referer", self.options.referer.clone());
-        let issued_ms = now_ms();
-        let response = self.http.send(&request).await?;
-        let reply = envelope::check(&response).map_err(|err| refused_sign_in(err, what))?;
+        let (issued_ms, response, reply) = self.sign_in_request(url, fields, effect, what).await?;
         let value = reply
             .get("access_token")
             .and_then(Value::as_str)
@@ -594,6 +590,24 @@ impl Portal {
         Ok((token, reply))
     }
 
+    /// Post a sign-in form (generateToken, oauth2/token) with the Referer: when it was sent
+    /// (to date the token), the reply, and its JSON; a refusal is an authentication error
+    /// saying `what` was being done.
+    async fn sign_in_request(
+        &self,
+        url: Url,
+        fields: Vec<(String, String)>,
+        effect: Effect,
+        what: &str,
+    ) -> Result<(i64, Response, Map<String, Value>)> {
+        let request = Request::post(url, Body::Form(fields), effect)
+            .header("Referer", self.options.referer.clone());
+        let issued_ms = now_ms();
+        let response = self.http.send(&request).await?;
+        let reply = envelope::check(&response).map_err(|err| refused_sign_in(err, what))?;
+        Ok((issued_ms, response, reply))
+    }
+
     /// Sign in with generateToken.
     async fn generate_token(&self, username: &str, password: &str) -> Result<Arc<Token>> {
         let url = self.endpoint(Root::Sharing, "generateToken")?;
@@ -608,12 +622,10 @@ impl Portal {
             ),
             ("f".to_owned(), "json".to_owned()),
         ];
-        let request = Request::post(url, Body::Form(fields), Effect::Read)
-            .header("Referer", self.options.referer.clone());
-        let issued_ms = now_ms();
-        let response = self.http.send(&request).await?;
-        let reply = envelope::check(&response)
-            .map_err(|err| refused_sign_in(err, &format!("sign-in as {username:?}")))?;
+        let what = format!("sign-in as {username:?}");
+        let (issued_ms, response, reply) = self
+            .sign_in_request(url, fields, Effect::Read, &what)
+            .await?;
         let value = reply
             .get("token")
             .and_then(Value::as_str)
