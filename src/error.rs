@@ -79,6 +79,12 @@ pub enum Error {
         problem: String,
         body_start: String,
     },
+
+    /// The journal of a run could not be written (a full disk, a folder made read-only):
+    /// the run stopped sending, and the message says what the journal holds and how to
+    /// finish.
+    #[error("{message}")]
+    Journal { path: String, message: String },
 }
 
 fn server_error_text(
@@ -129,6 +135,42 @@ impl Error {
             Error::UnreadableReply { .. } => "unreadable_reply",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
             Error::ListingCutOff { .. } => "listing_cut_off",
+            Error::Journal { .. } => "journal",
+        }
+    }
+
+    /// An error of the variant `kind` names (as [`Error::kind`] gives it) saying `message`:
+    /// for a failure kept as its kind and words (a plan item whose state could not be read,
+    /// saved in a plan file), raised again as the same Python exception.
+    pub fn of_kind(kind: &str, url: &str, message: String) -> Error {
+        let url = url.to_owned();
+        match kind {
+            "transport" | "timeout" => Error::Transport {
+                url,
+                cause: message,
+            },
+            "tls" => Error::Tls {
+                url,
+                cause: message,
+            },
+            "authentication" | "token_expired" => Error::Authentication { url, message },
+            "permission_denied" => Error::PermissionDenied { url, message },
+            "not_found" => Error::NotFound { url, message },
+            "unreadable_reply" => Error::UnreadableReply {
+                url,
+                status: 200,
+                problem: message,
+                body_start: String::new(),
+            },
+            "listing_cut_off" => Error::ListingCutOff { url, message },
+            "server" | "outcome_unknown" => Error::Server {
+                url,
+                status: None,
+                code: None,
+                message,
+                details: Vec::new(),
+            },
+            _ => Error::InvalidInput(message),
         }
     }
 
@@ -156,13 +198,14 @@ impl Error {
             Error::UnreadableReply { problem, .. } => format!("unreadable reply: {problem}"),
             Error::OutcomeUnknown { cause, .. } => format!("result unknown: {cause}"),
             Error::ListingCutOff { message, .. } => format!("listing cut off: {message}"),
+            Error::Journal { message, .. } => message.clone(),
         }
     }
 
     /// The URL the failure happened at, when there is one.
     pub fn url(&self) -> Option<&str> {
         match self {
-            Error::InvalidInput(_) => None,
+            Error::InvalidInput(_) | Error::Journal { .. } => None,
             Error::Transport { url, .. }
             | Error::Timeout { url, .. }
             | Error::Tls { url, .. }

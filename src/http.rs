@@ -501,6 +501,15 @@ impl Http {
         }
     }
 
+    /// Whether a request that is safe to repeat, whose reply carried a transient server
+    /// error (an error envelope with code 500 to 504 in an HTTP 200 reply), may be sent
+    /// again after `attempts` attempts, and the pause before it: as an HTTP 500 is retried.
+    pub(crate) fn retry_read_after(&self, attempts: u32, code: Option<i64>) -> Option<Duration> {
+        let transient = matches!(code, Some(500 | 502..=504));
+        (transient && attempts <= self.options.retries)
+            .then(|| self.pause_before_retry(attempts - 1, None))
+    }
+
     fn pause_before_retry(&self, attempt: u32, reply: Option<&Response>) -> Duration {
         if let Some(seconds) = reply.and_then(|r| r.retry_after) {
             return Duration::from_secs(seconds).min(MAX_RETRY_PAUSE);

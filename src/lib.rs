@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod error;
+pub mod files;
 pub mod http;
 mod http_trust;
 pub mod openlm;

@@ -4,6 +4,7 @@ as its dry run predicted, except items whose answer was lost: those say "unknown
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,3 +194,61 @@ def test_levels_under_faults(tmp_path: Path) -> None:
         assert {"would_change", "unchanged", "failed", "skipped"} <= set(plan.counts())
         assert "no seat left at level 1" in " ".join(i.reason or "" for i in plan)
         enough(applied_as_planned(sb, plan, tmp_path / "levels.jsonl"))
+
+
+def until_finished(sb: gislicense.Sandbox, journal: Path, make: Callable[[], Plan]) -> int:
+    """Plan (make) and apply under faults, again and again, until the journal says nothing is
+    left; each time, every item ends as planned or unknown. The faults met."""
+    faults = 0
+    for _ in range(10):
+        sb.clear_requests()
+        sb.set_faults(**FAULTS, error=0.01)
+        try:
+            plan = make()  # the reads of planning meet faults too
+            report = plan.apply(journal=journal)
+        finally:
+            sb.clear_faults()
+        faults += sum(1 for r in sb.requests() if r.fault)
+        # Items that could not be predicted are failed with the read's error and left for
+        # the next round; every other item ends as its re-checked plan said, or unknown.
+        differ = [
+            (o.item, o.status)
+            for item, o in zip(plan, report)
+            if o.status not in (done(item.status), "unknown", "failed")
+        ]
+        assert differ == []
+        if Journal(journal).finished:
+            return faults
+    raise AssertionError("ten rounds left the journal unfinished")
+
+
+def test_resume_and_undo_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
+    with org as sb:
+        gis = admin(sb)
+        before = {u["username"]: (u["userLicenseTypeId"], u["roleId"]) for u in sb.portal_users()}
+        names = population(sb, lambda u: u["role"] == "org_publisher" and not u["proOffline"], 150)
+        journal = tmp_path / "run.jsonl"
+
+        def stop(done: int, total: int) -> None:
+            if done >= 20:
+                raise KeyboardInterrupt
+
+        sb.latency = 0.02
+        try:
+            plan = gis.users.plan_license_type(names, "viewer", roles="auto")
+            with contextlib.suppress(KeyboardInterrupt):
+                plan.apply(journal=journal, batch_size=5, concurrency=2, progress=stop)
+        finally:
+            sb.latency = 0.0
+        assert not Journal(journal).finished, "the interrupt came too late to test anything"
+        faults = until_finished(sb, journal, lambda: Plan.resume(journal, gis))
+        after = {u["username"]: u["userLicenseTypeId"] for u in sb.portal_users()}
+        assert all(after[n] == "viewerUT" for n in names)
+        undo = tmp_path / "undo.jsonl"
+        first = Plan.undo(journal, gis)
+        faults += until_finished(
+            sb, undo, lambda: first if not undo.exists() else Plan.resume(undo, gis)
+        )
+        now = {u["username"]: (u["userLicenseTypeId"], u["roleId"]) for u in sb.portal_users()}
+        assert now == before
+        enough(faults)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gislicense
@@ -92,11 +93,22 @@ def check_accounts_then_resume_and_undo(
     assert set(read.unfinished) == {n for n, s in statuses.items() if s != "changed"}
     assert len(read.unfinished) == COUNT - sum(1 for s in statuses.values() if s == "changed")
 
-    # Resume plans only what is left, from the state now, and finishes it.
-    resumed = Plan.resume(journal, gis)
+    # Resume plans only what is left, from the state now, and finishes it, on a network
+    # that drops and fails requests as the resume plans and applies (a resume that meets a
+    # fault leaves what it could not do for the next).
+    flaky = GIS(
+        sb.portal_url,
+        sb.admin_username,
+        sb.admin_password,
+        ca_bundle=sb.ca_file,
+        retries=5,
+        backoff=0.01,
+    )
+    sb.latency = 0.0
+    resumed = Plan.resume(journal, flaky)
     assert len(resumed) == len(read.unfinished)
-    report = resumed.apply(journal=journal)
-    assert set(report.counts()) <= {"changed", "unchanged"}
+    rounds = under_faults(sb, journal, lambda: Plan.resume(journal, flaky))
+    assert rounds[0] <= {"changed", "unchanged", "unknown", "failed"}
     now = state(sb)
     assert all(now[n][0] == "creatorUT" for n in names)
     # The journal, read back, now tells the whole run: every member changed, those whose
@@ -109,11 +121,37 @@ def check_accounts_then_resume_and_undo(
     assert landed <= {n for n, s in statuses.items() if s == "unknown"}
     assert all("answer was lost" in (o.reason or "") for o in finished.report if o.item in landed)
 
-    # Undo puts every member back exactly, role and user type; nobody else moved.
-    undo = Plan.undo(journal, gis)
-    undone = undo.apply(journal=journal.with_suffix(".undo.jsonl"))
-    assert set(undone.counts()) == {"changed"}, undone.counts()
+    # Undo puts every member back exactly, role and user type; nobody else moved: under
+    # faults too, resumed until nothing is left.
+    undo_journal = journal.with_suffix(".undo.jsonl")
+    undo = Plan.undo(journal, flaky)
+    under_faults(
+        sb,
+        undo_journal,
+        lambda: undo if not undo_journal.exists() else Plan.resume(undo_journal, flaky),
+    )
+    assert Journal(undo_journal).report.counts() == {"changed": len(names)}
     assert state(sb) == before
+
+
+#: The faults of a flaky network: dropped connections, 503s, 500s, and error replies.
+FAULTS = {"drop": 0.02, "http503": 0.02, "http500": 0.01, "error": 0.01}
+
+
+def under_faults(sb: gislicense.Sandbox, journal: Path, make: Callable[[], Plan]) -> list[set[str]]:
+    """Plan (make) and apply with the faults on, again and again, until the journal says
+    nothing is left. The statuses of each round."""
+    rounds = []
+    for _ in range(10):
+        sb.set_faults(**FAULTS)
+        try:
+            report = make().apply(journal=journal, concurrency=4)
+        finally:
+            sb.clear_faults()
+        rounds.append(set(report.counts()))
+        if Journal(journal).finished:
+            return rounds
+    raise AssertionError(f"ten rounds left the journal unfinished: {rounds}")
 
 
 def test_ctrl_c_in_a_script_leaves_a_journal_that_resume_and_undo_complete(

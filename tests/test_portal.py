@@ -316,12 +316,13 @@ def test_an_ordinary_member_gets_permission_denied(sb: gislicense.Sandbox) -> No
     other = portal_user(sb, userLicenseTypeId="viewerUT")
     with pytest.raises(PermissionDeniedError, match="administrator"):
         gis.users.get(other["username"]).update_license_type("creator")
-    # Planning cannot read the members: the plan says so, and nothing is sent.
+    # Planning may not read the members: the change fails as the portal would refuse it,
+    # naming why, and nothing is sent (never "skipped" with success).
     sent = len(sb.requests(operation="updateUserLicenseType"))
     report = gis.users.update_license_type([other["username"]], "creator")
-    assert report.counts() == {"skipped": 1}
-    assert "cannot predict" in (report[0].reason or "")
-    assert "permission denied" in (report[0].reason or "")
+    assert report.counts() == {"failed": 1}
+    assert isinstance(report[0].error, PermissionDeniedError)
+    assert "administrator" in (report[0].reason or "")
     assert len(sb.requests(operation="updateUserLicenseType")) == sent
     with pytest.raises(PermissionDeniedError):
         gis.users.search()
@@ -410,10 +411,18 @@ def test_a_failed_batch_fails_only_its_members(sb: gislicense.Sandbox) -> None:
     gis.users.license_types  # noqa: B018  (fetch before the fault is queued)
     sb.set_seats("editorUT", 10_000)  # seats enough: only the fault fails members
     viewers = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"]
+    # An error reply with code 500 is sent again, as an HTTP 500 is; one that persists
+    # (three in a row) leaves its batch unknown, the portal having broken while handling it.
     sb.fail_next("error", 1, operation="updateUserLicenseType")
-    report = gis.users.update_license_type(viewers[:10], "contributor", batch_size=5, concurrency=1)
-    assert [o.status for o in report] == ["failed"] * 5 + ["changed"] * 5
+    report = gis.users.update_license_type(viewers[:5], "contributor", batch_size=5)
+    assert report.counts() == {"changed": 5}
+    sb.fail_next("error", 3, operation="updateUserLicenseType")
+    report = gis.users.update_license_type(
+        viewers[5:15], "contributor", batch_size=5, concurrency=1
+    )
+    assert [o.status for o in report] == ["unknown"] * 5 + ["changed"] * 5
     assert "internal error" in (report[0].reason or "")
+    assert "re-reading the state showed" in (report[0].reason or "")
 
 
 def test_html_and_login_pages_are_clear_errors(canned_server: Any) -> None:

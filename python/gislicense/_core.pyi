@@ -191,9 +191,9 @@ def plan_predictions(plan: CorePlan | str) -> list[_StepResult]:
 
 def read_journal(
     path: str,
-) -> tuple[list[tuple[int, str, str, str | None, bool]], str, bool]:
+) -> tuple[list[tuple[int, str, str, str | None, bool]], str, bool, bool]:
     """A journal's report rows ``(index, item, status, reason, finished)``, its first
-    plan's JSON text, and whether its last run ended."""
+    plan's JSON text, whether nothing is left to do, and whether its last run ended."""
 
 def utc_from_ms(ms: object) -> datetime.datetime | None:
     """A Portal time (ms since 1970) as a UTC datetime; None for never (-1), missing,
@@ -449,8 +449,10 @@ class PortalClient:
         batch_size: int,
         concurrency: int,
         progress: ApplyProgress | None = None,
+        recheck: bool = True,
     ) -> Call[list[_StepResult]]:
-        """Apply a plan (the core's, or JSON text), journaled to ``journal`` when given."""
+        """Apply a plan (the core's, or JSON text), journaled to ``journal`` when given;
+        ``recheck``: plan its items again from the state now first."""
 
 @final
 class LicenseAdmin:

@@ -36,7 +36,8 @@ PASSWORD_VARIABLE = "GISLICENSE_PASSWORD"
 EPILOG = f"""\
 exit status:
   0    everything done, or planned without a predicted failure
-  1    some items failed (or are predicted to), or the server refused the command
+  1    some items failed (or are predicted to), are unknown or left unfinished, or the
+       server refused the command
   2    bad usage or configuration (a wrong option, an unknown user type, a missing --url)
   3    cannot connect or sign in (network, TLS, timeout, wrong password)
   130  interrupted (Ctrl-C); what was done is in the journal
@@ -898,8 +899,11 @@ def show_report(context: Context, report: BulkReport[Any], names: Sequence[str])
     context.rows(rows, REPORT_COLUMNS)
 
 
-def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
-    """Show the plan; apply it with --apply, journaled. The exit status of both."""
+def run_plan(context: Context, plan: Plan, *, batch_size: int = 25, read_now: bool = True) -> int:
+    """Show the plan; apply it with --apply, journaled. The exit status of both.
+
+    ``read_now``: the plan was made by this command, from the state read moments ago, so
+    applying it needs not read that again (a saved plan is re-checked first)."""
     from gislicense.plans import _journal_path
 
     args = context.args
@@ -920,6 +924,7 @@ def run_plan(context: Context, plan: Plan, *, batch_size: int = 25) -> int:
         context.say(f"note: {cli_words(note)}")
     journal = args.journal or _journal_path(None, plan.operation)
     display = _progress_display(context)
+    plan._read_now = read_now
     try:
         report = plan.apply(
             journal=journal,
@@ -1329,10 +1334,10 @@ def run_plan_apply(context: Context) -> int:
     plan = Plan.load(context.args.file, client)
     if not context.args.apply:
         context.say(
-            f"The plan as saved ({plan.created:%Y-%m-%d %H:%M}); what changed on the server "
-            "since is not in it: plan again for fresh predictions."
+            f"The plan as saved ({plan.created:%Y-%m-%d %H:%M}); --apply re-checks each item "
+            "against the server first and sends only what still holds."
         )
-    return run_plan(context, plan)
+    return run_plan(context, plan, read_now=False)
 
 
 def _journal(path: str) -> Any:
@@ -1351,9 +1356,16 @@ def run_journal_show(context: Context) -> int:
     context.say(f"{plan.get('operation')} on {plan.get('service')}")
     rows = [{"item": o.item, "status": o.status, "reason": o.reason} for o in journal.report]
     context.rows(rows, ["item", "status", "reason"])
-    state = "finished" if journal.finished else "interrupted: journal resume finishes it"
+    resume = f"`gislicense journal resume {context.args.file} --apply` finishes it"
+    if journal.finished:
+        state = "finished"
+    elif journal.ended:
+        state = f"{len(journal.unfinished)} left unfinished: {resume}"
+    else:
+        state = f"interrupted: {resume}"
     context.say(f"{journal.report.summary()} ({state})")
-    return EXIT_FAILED if any(not o.ok for o in journal.report) else EXIT_OK
+    left = not journal.finished or any(not o.ok for o in journal.report)
+    return EXIT_FAILED if left else EXIT_OK
 
 
 def run_journal_undo(context: Context) -> int:

@@ -19,6 +19,7 @@ __all__ = [
     "BulkOperationError",
     "GisLicenseError",
     "InvalidInputError",
+    "JournalError",
     "ListingCutOffError",
     "NotFoundError",
     "OutcomeUnknownError",
@@ -150,6 +151,23 @@ class ListingCutOffError(GisLicenseError):
     reached that way (a license's holders cannot be split: the listing takes no query).
     It is raised instead of returning a list that is silently short.
     """
+
+
+class JournalError(GisLicenseError):
+    """The journal of a run could not be written (a full disk, a folder made read-only).
+
+    The run stopped sending at once. Every change sent was journaled as sent before it went,
+    so the journal shows each one that may have happened; the message says how many answers
+    could not be written and how to finish (``Plan.resume``, ``gislicense journal resume``),
+    which reads each item's state again.
+
+    Attributes:
+        path: The journal.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.path = path
 
 
 class BulkOperationError(GisLicenseError):

@@ -174,6 +174,9 @@ class Plan:
         self._given = list(given) if given is not None else None
         self._operation = operation
         self.journal: Path | None = None
+        # Whether its planning read the state moments ago, in the same call or command that
+        # applies it: then applying needs not read it again. Once.
+        self._read_now = False
 
     @classmethod
     def _of(
@@ -290,10 +293,9 @@ class Plan:
         """A saved plan, to apply with ``client`` (a GIS or an OpenLM of the plan's server);
         without one it can be read and shown, not applied.
 
-        Applying a loaded plan sends the steps it holds: a release is sent only after the
-        member is read again, and closes only after the open sessions are listed again (a
-        session closed meanwhile ends unchanged); other changes since it was made meet the
-        server's refusals, reported as such. Plan again for fresh predictions.
+        Applying it re-checks it first, as every apply of a plan held for a while does
+        (see :meth:`apply`): what changed on the server since it was made is found before
+        anything is sent.
         """
         with open(path, encoding="utf-8") as file:
             text = file.read()
@@ -322,6 +324,16 @@ class Plan:
         progress: ProgressArg = None,
     ) -> Pending[BulkReport[Any]]:
         """Apply the plan: send each item's steps, in waves, journaled as they go.
+
+        It is re-checked first: the items that would change are planned again from the
+        state now. An item still as planned (or part way, a step done meanwhile) sends the
+        steps it still needs, and the journal records what was read then as each step's
+        "before"; one already as wanted is ``unchanged``; one the server would now refuse
+        (no seat left, a check-out since) is the predicted failure; one that moved elsewhere
+        (planned Creator to Contributor, a Viewer now) is ``skipped``, saying what it is
+        now, and nothing is sent for it. Closes are re-checked by listing the open sessions
+        before they go. (A call that plans and applies at once, such as
+        ``update_license_type``, reads the state once: just before its changes.)
 
         Args:
             journal: Where to write the journal: a path (appended to when it exists), None
@@ -356,9 +368,11 @@ class Plan:
         # portal change the module's load.
         call: Pending[Any]
         if isinstance(core, _core.OpenLMClient):
+            # Closes re-check in the core: the open sessions are listed before they go.
             call = core.apply_plan(plan, path, concurrency, counter)
         else:
-            call = core.apply_plan(plan, path, batch_size, concurrency, counter)
+            recheck, self._read_now = not self._read_now, False
+            call = core.apply_plan(plan, path, batch_size, concurrency, counter, recheck)
         if hook is not None and counter is not None:
             call = Ticking(call, _on_change(counter, hook))
         items = self._given if self._given is not None else [i.item for i in self.items]
@@ -458,7 +472,10 @@ class Journal:
 
     Attributes:
         path: The file.
-        finished: Whether the last run it records went to its end.
+        finished: Whether nothing is left to do: the last run it records went to its end,
+            and every item has its outcome (none unknown, none whose state could not be
+            read). Otherwise :meth:`Plan.resume` plans what is left.
+        ended: Whether the last run it records went to its end (it was not interrupted).
         report: One :class:`~gislicense.Outcome` per item first planned; items the run did not
             finish say so in their reason.
     """
@@ -467,8 +484,9 @@ class Journal:
         from pathlib import Path
 
         self.path = Path(path)
-        rows, plan, finished = _core.read_journal(os.fspath(self.path))
+        rows, plan, finished, ended = _core.read_journal(os.fspath(self.path))
         self.finished: bool = finished
+        self.ended: bool = ended
         self.plan: dict[str, Any] = json.loads(plan)
         report: BulkReport[str] = BulkReport()
         for _index, item, status, reason, _done in rows:
@@ -478,7 +496,12 @@ class Journal:
         self.unfinished = [item for _i, item, _s, _r, done in rows if not done]
 
     def __repr__(self) -> str:
-        state = "finished" if self.finished else "interrupted"
+        if self.finished:
+            state = "finished"
+        elif self.ended:
+            state = f"{len(self.unfinished)} left unfinished"
+        else:
+            state = "interrupted"
         return f"<Journal {self.path} ({state}): {self.report.summary()}>"
 
 
@@ -527,6 +550,8 @@ def change(
     def then(made: Plan) -> Pending[BulkReport[Any]]:
         if dry_run:
             return Done(made.report())
+        # Planned by this same call: its read is the one just before the change.
+        made._read_now = True
         return made._apply(
             journal=journal, concurrency=concurrency, batch_size=batch_size, progress=progress
         )

@@ -7,9 +7,10 @@
 //! and `end`. A last line cut short by a crash is ignored when reading.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use serde_json::Value;
 use super::{Action, ItemOutcome, Plan, Predicted};
 use crate::bulk::Outcome;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::portal::now_ms;
 
 /// One line of a journal.
@@ -66,37 +68,49 @@ struct PlanLine<'a> {
     plan: &'a Plan,
 }
 
-/// A journal being written.
+/// A journal being written. One process at a time: it holds a lock (the file beside it,
+/// `<journal>.lock`) while it exists.
 pub struct Journal {
     path: PathBuf,
     file: Mutex<File>,
     /// The ordinal of the plan being applied, and the items' places by position.
     current: Mutex<usize>,
+    /// Steps journaled as sent, and those whose answer was journaled: for saying what a
+    /// failed write leaves.
+    sent: AtomicUsize,
+    answered: AtomicUsize,
+    /// Why a write failed: then nothing more is written, so nothing more is sent.
+    broken: Mutex<Option<String>>,
+    _lock: JournalLock,
 }
 
 impl Journal {
-    /// A new journal, or an existing one to append to (a resume). The folder is made.
+    /// A new journal, or an existing one to append to (a resume). The folder is made. A
+    /// last line cut short by a crash (a full disk, a killed process) is cut off first, so
+    /// that what is appended starts a line of its own.
     pub fn create(path: &Path) -> Result<Journal> {
         let cannot = |e: std::io::Error| {
             Error::invalid(format!("cannot write the journal {}: {e}", path.display()))
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(cannot)?;
+            files::private_dir_all(dir).map_err(cannot)?;
         }
+        let lock = JournalLock::take(path)?;
         let plans = if path.exists() {
             Journal::read(path)?.plans.len()
         } else {
             0
         };
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(cannot)?;
+        let file = files::private_append(path).map_err(cannot)?;
+        end_cleanly(&file).map_err(cannot)?;
         Ok(Journal {
             path: path.to_owned(),
             file: Mutex::new(file),
             current: Mutex::new(plans),
+            sent: AtomicUsize::new(0),
+            answered: AtomicUsize::new(0),
+            broken: Mutex::new(None),
+            _lock: lock,
         })
     }
 
@@ -111,15 +125,39 @@ impl Journal {
             text.push('\n');
         }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut broken = self.broken.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(why) = broken.as_deref() {
+            return Err(self.cannot_write(why));
+        }
         // One write per batch: the lines of a batch land together.
         file.write_all(text.as_bytes())
             .and_then(|()| file.flush())
             .map_err(|e| {
-                Error::invalid(format!(
-                    "cannot write the journal {}: {e}",
-                    self.path.display()
-                ))
+                let why = broken.insert(e.to_string());
+                self.cannot_write(why)
             })
+    }
+
+    /// What a failed write leaves, and how to finish: in words for the person running it.
+    fn cannot_write(&self, why: &str) -> Error {
+        let path = self.path.display();
+        let sent = self.sent.load(Ordering::SeqCst);
+        let unanswered = sent.saturating_sub(self.answered.load(Ordering::SeqCst));
+        let message = if sent == 0 {
+            format!("cannot write the journal {path} ({why}): nothing was sent")
+        } else {
+            format!(
+                "cannot write the journal {path} ({why}): the run stopped sending. {sent} \
+                 step(s) were sent and journaled as sent; the answers of up to {unanswered} of \
+                 them could not be written, and those read as unknown. Make room (or make the \
+                 folder writable), then finish with `gislicense journal resume {path} --apply` \
+                 (or Plan.resume): it reads each item's state again before sending anything"
+            )
+        };
+        Error::Journal {
+            path: path.to_string(),
+            message,
+        }
     }
 
     fn ordinal(&self) -> usize {
@@ -153,19 +191,45 @@ impl Journal {
                 }
             })
             .collect();
-        self.write(&records)
+        self.write(&records)?;
+        self.sent.fetch_add(records.len(), Ordering::SeqCst);
+        Ok(())
     }
 
-    /// The outcomes of steps `wave`, each with its item's position in the plan.
+    /// The answers to steps `wave` that were sent, each with its item's position in the
+    /// plan.
     pub fn results<'a>(
         &self,
         plan: &Plan,
         wave: usize,
         outcomes: impl IntoIterator<Item = (usize, &'a Outcome)>,
     ) -> Result<()> {
+        let records = self.result_records(plan, wave, outcomes);
+        self.write(&records)?;
+        self.answered.fetch_add(records.len(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// One step's outcome, for a step stopped before it was sent.
+    pub fn result(
+        &self,
+        plan: &Plan,
+        position: usize,
+        wave: usize,
+        outcome: &Outcome,
+    ) -> Result<()> {
+        self.write(&self.result_records(plan, wave, [(position, outcome)]))
+    }
+
+    fn result_records<'a>(
+        &self,
+        plan: &Plan,
+        wave: usize,
+        outcomes: impl IntoIterator<Item = (usize, &'a Outcome)>,
+    ) -> Vec<JournalRecord> {
         let ordinal = self.ordinal();
         let time_ms = now_ms();
-        let records: Vec<JournalRecord> = outcomes
+        outcomes
             .into_iter()
             .map(|(i, outcome)| {
                 let item = &plan.items[i];
@@ -184,19 +248,7 @@ impl Journal {
                     action,
                 }
             })
-            .collect();
-        self.write(&records)
-    }
-
-    /// One step's outcome (a step stopped before it was sent).
-    pub fn result(
-        &self,
-        plan: &Plan,
-        position: usize,
-        wave: usize,
-        outcome: &Outcome,
-    ) -> Result<()> {
-        self.results(plan, wave, [(position, outcome)])
+            .collect()
     }
 
     /// The plan is applied: counts of the items' outcomes.
@@ -217,13 +269,15 @@ impl Journal {
 
     /// Read a journal; a last line cut short is ignored, any other unreadable line refused.
     pub fn read(path: &Path) -> Result<JournalRead> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let bytes = std::fs::read(path).map_err(|e| {
             Error::invalid(format!("cannot read the journal {}: {e}", path.display()))
         })?;
+        // Lossy: a line cut short may end inside a character.
+        let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         let mut records = Vec::with_capacity(lines.len());
         for (n, line) in lines.iter().enumerate() {
-            match serde_json::from_str::<JournalRecord>(line) {
+            match read_line(line) {
                 Ok(record) => records.push(record),
                 Err(_) if n + 1 == lines.len() && !text.ends_with('\n') => {
                     log::warn!("the journal's last line was cut short; it is ignored")
@@ -250,8 +304,129 @@ impl Journal {
                 path.display()
             )));
         }
+        if let Some(newer) = plans.iter().find(|p| p.format > super::FORMAT) {
+            return Err(Error::invalid(format!(
+                "{} was written by a newer gislicense (plan format {}; this one reads up to \
+                 {}): upgrade gislicense to read it",
+                path.display(),
+                newer.format,
+                super::FORMAT
+            )));
+        }
         Ok(JournalRead { plans, records })
     }
+}
+
+/// One line. A line that starts with the cut-off rest of a record (written before a crash,
+/// then appended to by a gislicense that did not cut it off first) is read from where its
+/// last whole record starts.
+fn read_line(line: &str) -> serde_json::Result<JournalRecord> {
+    serde_json::from_str(line).or_else(|err| match line.rfind("{\"event\":").filter(|&at| at > 0) {
+        Some(at) => {
+            let record = serde_json::from_str(&line[at..]).map_err(|_| err)?;
+            log::warn!("a journal line began with a record cut short; it is ignored");
+            Ok(record)
+        }
+        None => Err(err),
+    })
+}
+
+/// Cut a last line that a crash left without its end, so that what is appended next starts
+/// a line of its own: the file reads the same (a cut last line is ignored) before and after.
+fn end_cleanly(mut file: &File) -> std::io::Result<()> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    // Back to the last newline: the cut line is at most one batch's records.
+    let mut text = Vec::new();
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_end(&mut text)?;
+    let keep = text
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    log::warn!(
+        "the journal's last line was cut short ({} bytes); it is cut off before appending",
+        text.len() - keep
+    );
+    file.set_len(keep as u64)
+}
+
+/// The lock of a journal being written: one process at a time applies a journal (two
+/// resumes of one run at once would send the same changes twice). The lock is the file
+/// `<journal>.lock`, held locked while the journal is written; the operating system lets it
+/// go when the process ends however it ends.
+struct JournalLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl JournalLock {
+    fn take(journal: &Path) -> Result<JournalLock> {
+        let mut name = journal.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let cannot = |e: std::io::Error| {
+            Error::invalid(format!(
+                "cannot lock the journal {}: {e}",
+                journal.display()
+            ))
+        };
+        let mut attempts = 0;
+        loop {
+            let file = files::private_append(&path).map_err(cannot)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Journal {
+                        path: journal.display().to_string(),
+                        message: format!(
+                            "the journal {} is being written by another run (it holds {}): \
+                             nothing was sent; one run at a time may apply a journal: wait \
+                             for that one to end, then resume",
+                            journal.display(),
+                            path.display()
+                        ),
+                    })
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(cannot(e)),
+            }
+            // The lock file of a run that just ended may have been removed after this one
+            // opened it: then this lock is on a file no longer there; take the new one's.
+            attempts += 1;
+            if same_file(&file, &path) || attempts == 3 {
+                return Ok(JournalLock { path, _file: file });
+            }
+        }
+    }
+}
+
+impl Drop for JournalLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no other run locks a file about to go.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// What one step of one item came to, as the journal tells.
@@ -294,11 +469,17 @@ pub struct JournalRead {
 
 impl JournalRead {
     /// Whether the last plan applied ran to its end.
-    pub fn finished(&self) -> bool {
+    pub fn ended(&self) -> bool {
         let last = self.plans.len() - 1;
         self.records
             .iter()
             .any(|r| matches!(r, JournalRecord::End { plan, .. } if *plan == last))
+    }
+
+    /// Whether nothing is left to do: the last run ended, and every item has its outcome
+    /// (none unknown, none left unread for a resume).
+    pub fn finished(&self) -> bool {
+        self.ended() && self.report().iter().all(|r| r.finished)
     }
 
     /// Every step sent, by item index, in the order sent: across all plans.
@@ -378,7 +559,8 @@ impl JournalRead {
                         Some("its answer was lost; the resume found it done".to_owned()),
                         true,
                     ),
-                    _ => (item.status(), item.reason.clone(), true),
+                    // Its state could not be read: nothing was sent, a resume tries again.
+                    _ => (item.status(), item.reason.clone(), !item.is_left()),
                 };
                 ItemReport {
                     index,
@@ -450,15 +632,25 @@ fn item_status(
         });
         return (item.word.clone(), confirmed, true);
     }
-    let reason = if ended {
+    if ended {
         return ("skipped".into(), Some("not done".into()), true);
-    } else {
-        let done: Vec<String> = ours.iter().map(|s| s.action.describe()).collect();
-        if done.is_empty() {
-            "the run was interrupted before this item".to_owned()
-        } else {
-            format!("the run was interrupted after: {}", done.join("; "))
-        }
-    };
-    ("skipped".into(), Some(reason), false)
+    }
+    if ours.is_empty() {
+        let reason = "the run was interrupted before this item: nothing was sent for it";
+        return ("skipped".into(), Some(reason.into()), false);
+    }
+    // Part of it went through: the item is changed on the server, not as planned.
+    let done: Vec<String> = ours.iter().map(|s| s.action.describe()).collect();
+    let left: Vec<String> = item
+        .steps
+        .iter()
+        .filter(|a| !ours.iter().any(|s| s.action == **a))
+        .map(Action::describe)
+        .collect();
+    let reason = format!(
+        "the run was interrupted part way: done: {}; not sent: {}; a resume finishes it",
+        done.join("; "),
+        left.join("; ")
+    );
+    ("unknown".into(), Some(reason), false)
 }

@@ -15,6 +15,7 @@
 pub mod journal;
 pub mod openlm;
 pub mod portal;
+pub mod recheck;
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::future::Future;
@@ -181,7 +182,7 @@ pub struct PlanItem {
 }
 
 /// The kind of a predicted failure.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
     /// The request would be refused as it stands (no seat, a role the type cannot hold, a
@@ -190,6 +191,12 @@ pub enum Refusal {
     Invalid,
     /// What it names does not exist (not a member): `NotFound`.
     NotFound,
+    /// The signed-in account may not make this change: `PermissionDenied`.
+    Permission,
+    /// The state the item needs could not be read (a listing that failed): the read's own
+    /// error, by its kind. Nothing is sent, and the item stays unfinished: a resume plans it
+    /// again.
+    Unread(String),
 }
 
 impl PlanItem {
@@ -215,6 +222,38 @@ impl PlanItem {
     pub fn not_found(&mut self, reason: impl Into<String>) {
         self.end(Predicted::Failed, reason);
         self.refusal = Refusal::NotFound;
+    }
+
+    /// Predict that it fails because the signed-in account may not make it.
+    pub fn denied(&mut self, reason: impl Into<String>) {
+        self.end(Predicted::Failed, reason);
+        self.refusal = Refusal::Permission;
+    }
+
+    /// It cannot be predicted: `err` stopped the read of what it needs. It is not sent, and
+    /// stays unfinished for a resume.
+    pub fn unread(&mut self, what: &str, err: &Error) {
+        if let Error::PermissionDenied { .. } = err {
+            return self.denied(format!(
+                "{what} could not be read: the signed-in account may not read it ({}); \
+                 changing members needs an administrator",
+                err.reason()
+            ));
+        }
+        self.end(
+            Predicted::Failed,
+            format!(
+                "cannot predict: {what} could not be read ({}); nothing was sent: a resume \
+                 tries it again",
+                err.reason()
+            ),
+        );
+        self.refusal = Refusal::Unread(err.kind().to_owned());
+    }
+
+    /// Whether it was left for a resume: its state could not be read.
+    pub fn is_left(&self) -> bool {
+        matches!(self.refusal, Refusal::Unread(_)) && self.predicted == Predicted::Failed
     }
 
     pub fn end(&mut self, predicted: Predicted, reason: impl Into<String>) {
@@ -342,15 +381,23 @@ pub fn would(done: &str) -> &'static str {
 /// The outcome of an item whose prediction is final (nothing to send), or its dry-run form.
 fn settled(item: &PlanItem, service: &str) -> Outcome {
     let reason = item.reason.clone().unwrap_or_default();
-    match (item.predicted, item.refusal) {
+    let url = service.to_owned();
+    match (item.predicted, &item.refusal) {
         (Predicted::WouldChange, _) => Outcome::WouldDo(would(&item.word)),
         (Predicted::Unchanged, _) => Outcome::Unchanged(reason),
         (Predicted::Skipped, _) => Outcome::Skipped(reason),
         (Predicted::Failed, Refusal::Invalid) => Outcome::Failed(Error::invalid(reason)),
         (Predicted::Failed, Refusal::NotFound) => Outcome::Failed(Error::NotFound {
-            url: service.to_owned(),
+            url,
             message: reason,
         }),
+        (Predicted::Failed, Refusal::Permission) => Outcome::Failed(Error::PermissionDenied {
+            url,
+            message: reason,
+        }),
+        (Predicted::Failed, Refusal::Unread(kind)) => {
+            Outcome::Failed(Error::of_kind(kind, &url, reason))
+        }
     }
 }
 
@@ -531,14 +578,11 @@ pub async fn apply<E: Executor>(
                 .map(|&i| plan.items[i].steps[wave].clone())
                 .collect();
             // Written before sending: an interrupted run still shows what may have changed.
-            let sent = match journal {
-                Some(journal) => journal.sending(plan, &batch, wave),
-                None => Ok(()),
-            };
-            let outcomes = match sent {
-                Ok(()) => executor.run(actions).await,
-                Err(err) => batch.iter().map(|_| Outcome::Failed(err.clone())).collect(),
-            };
+            // A journal that cannot be written stops the run: nothing goes unjournaled.
+            if let Some(journal) = journal {
+                journal.sending(plan, &batch, wave)?;
+            }
+            let outcomes = executor.run(actions).await;
             if let Some(journal) = journal {
                 // Lost answers are journaled once the wave's settling has had its look.
                 let answered = batch

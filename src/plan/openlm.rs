@@ -41,18 +41,18 @@ async fn plan_indexed(
     let mut plan = Plan::new("close_applications", client.url(), options);
     let listed = client.sessions_now().await;
     // Each open session, and whether its workstation takes a close (None: not said).
-    let open: std::result::Result<HashMap<SessionMatch, Option<bool>>, String> = match &listed {
+    let open: std::result::Result<HashMap<SessionMatch, Option<bool>>, &Error> = match &listed {
         Ok(products) => Ok(products
             .iter()
             .map(|p| (SessionMatch::of_product(p), p.flag(Field::Closable)))
             .collect()),
-        Err(err) => Err(format!(
-            "cannot predict: the open sessions could not be listed ({})",
-            err.reason()
-        )),
+        Err(err) => Err(err),
     };
-    if let Err(why) = &open {
-        plan.notes.push(why.clone());
+    if let Err(err) = &open {
+        plan.notes.push(format!(
+            "the open sessions could not be listed ({})",
+            err.reason()
+        ));
     }
     let mut keys = Vec::with_capacity(items.len());
     for (index, target) in items {
@@ -67,7 +67,7 @@ async fn plan_indexed(
             Ok(target) => {
                 keys.push((index, target.session_key()));
                 match &open {
-                    Err(why) => item.end(Predicted::Skipped, why.clone()),
+                    Err(err) => item.unread("the open sessions", err),
                     Ok(open) => match open.get(&SessionMatch::of_target(&target)) {
                         None => item.end(Predicted::Unchanged, "the session is no longer open"),
                         Some(Some(false)) => item.end(

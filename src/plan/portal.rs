@@ -40,6 +40,10 @@ use crate::portal::users::{
 };
 use crate::portal::{App, Change, License, Member, Portal, Role, UserType};
 
+/// What planning reads, as its notes and reasons name it.
+const MEMBER_LISTING: &str = "the member listing";
+const CHECK_OUTS: &str = "who has a license checked out";
+
 /// The built-in Viewer role's id.
 const VIEWER_ROLE: &str = "iAAAAAAAAAAAAAAA";
 const ADMIN_ROLE: &str = "org_admin";
@@ -122,12 +126,12 @@ struct Known {
 /// The state a plan is made from.
 struct State {
     me: Option<String>,
-    /// By lower-case user name; Err says why the members could not be read.
-    members: std::result::Result<HashMap<String, Known>, String>,
+    /// By lower-case user name; Err: what stopped the listing.
+    members: std::result::Result<HashMap<String, Known>, Error>,
     types: Vec<UserType>,
     roles: Vec<Role>,
-    /// Apps each member has checked out (lower-case user name).
-    offline: std::result::Result<HashMap<String, Vec<App>>, String>,
+    /// Apps each member has checked out (lower-case user name); Err: what stopped the read.
+    offline: std::result::Result<HashMap<String, Vec<App>>, Error>,
     /// The license whose entitlements change, and who holds what under it.
     license: Option<(License, HashMap<String, Vec<String>>)>,
     /// Seats per level (portals before user types), when the portal says them.
@@ -339,25 +343,26 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         Err(err) if needs.license.is_some() => return Err(err),
         Err(err) => (Err(err), None),
     };
-    let members = members
-        .map(|rows| {
-            rows.into_iter()
-                .map(|row| {
-                    let level = row.level();
-                    let role = row.role_id().unwrap_or("").to_owned();
-                    let known = Known {
-                        username: row.username.unwrap_or_default(),
-                        user_type: row.user_type.unwrap_or_default(),
-                        role,
-                        level,
-                    };
-                    (known.username.to_lowercase(), known)
-                })
-                .collect::<HashMap<String, Known>>()
-        })
-        .map_err(|e| format!("the member listing could not be read ({})", e.reason()));
-    if let Err(why) = &members {
-        notes.push(format!("{why}: members it does not know are not predicted"));
+    let members = members.map(|rows| {
+        rows.into_iter()
+            .map(|row| {
+                let level = row.level();
+                let role = row.role_id().unwrap_or("").to_owned();
+                let known = Known {
+                    username: row.username.unwrap_or_default(),
+                    user_type: row.user_type.unwrap_or_default(),
+                    role,
+                    level,
+                };
+                (known.username.to_lowercase(), known)
+            })
+            .collect::<HashMap<String, Known>>()
+    });
+    if let Err(err) = &members {
+        notes.push(format!(
+            "{MEMBER_LISTING} could not be read ({}): members it does not know are not predicted",
+            err.reason()
+        ));
     }
     // Seats left per level: the seats less the members at each level now.
     let level_seats = match (level_seats, &members) {
@@ -397,14 +402,8 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
                 .into(),
         );
     }
-    let offline = offline.map_err(|e| {
-        format!(
-            "who has a license checked out could not be read ({})",
-            e.reason()
-        )
-    });
-    if let Err(why) = &offline {
-        notes.push(why.clone());
+    if let Err(err) = &offline {
+        notes.push(format!("{CHECK_OUTS} could not be read ({})", err.reason()));
     }
     Ok(State {
         me,
@@ -522,8 +521,9 @@ pub async fn plan_asked(
             .entitlements
             .iter()
             .map(|(id, total)| {
+                // Below 0 when more are assigned than bought (a renewal with fewer seats).
                 let held = holders.values().filter(|h| h.contains(id)).count() as i64;
-                (id.clone(), (total - held).max(0))
+                (id.clone(), total - held)
             })
             .collect(),
         None => HashMap::new(),
@@ -619,15 +619,17 @@ fn predict(
                 ))
             }
         },
+        // An account that may not list the members may not change them either.
+        Err(err @ Error::PermissionDenied { .. }) => return item.unread(MEMBER_LISTING, err),
         // The caller's record of the member, when it says what is needed.
-        Err(why) => match (&member.user_type, &member.role) {
+        Err(err) => match (&member.user_type, &member.role) {
             (Some(user_type), Some(role)) => Cow::Owned(Known {
                 username: member.username.clone(),
                 user_type: user_type.clone(),
                 role: role.clone(),
                 level: None,
             }),
-            _ => return item.end(Predicted::Skipped, format!("cannot predict: {why}")),
+            _ => return item.unread(MEMBER_LISTING, err),
         },
     };
     let username = found.username.clone();
@@ -637,8 +639,8 @@ fn predict(
     };
     let needs_offline =
         wanted.user_type.is_some() || wanted.entitlements.is_some() || wanted.release.is_some();
-    if let (Err(why), true) = (&state.offline, needs_offline) {
-        return item.end(Predicted::Skipped, format!("cannot predict: {why}"));
+    if let (Err(err), true) = (&state.offline, needs_offline) {
+        return item.unread(CHECK_OUTS, err);
     }
     if let Some(expect) = &wanted.expect {
         if let Some(reason) = moved_on(expect, &found, state, &key) {
@@ -820,6 +822,9 @@ fn predict(
                     format!("no {short} license left to give {username} (all assigned)"),
                 );
             }
+            if let Some(reason) = over_committed(&to, &now, license, &left.entitlements) {
+                return item.end(Predicted::Failed, format!("{username}: {reason}"));
+            }
             for e in gains {
                 if let Some(n) = left.entitlements.get_mut(e) {
                     *n -= 1;
@@ -911,6 +916,35 @@ fn predict(
     }
     item.item = username;
     item.steps = steps;
+}
+
+/// Why a request keeping an entitlement a member holds is refused: the portal counts every
+/// member a request names ("the total number of currently provisioned users plus users
+/// specified in requests should be no larger than the maximum number of users allowed",
+/// Esri's provisionUserEntitlements), so when more are assigned than were bought, any
+/// request that assigns that entitlement is refused, even for a member who holds it.
+fn over_committed(
+    to: &[String],
+    now: &[String],
+    license: &License,
+    left: &HashMap<String, i64>,
+) -> Option<String> {
+    let kept = to.iter().filter(|e| now.contains(e));
+    let (e, short) = kept
+        .filter_map(|e| Some((e, *left.get(e)?)))
+        .find(|(_, n)| *n < 0)?;
+    let bought = license
+        .entitlements
+        .iter()
+        .find_map(|(id, n)| (id == e).then_some(*n))
+        .unwrap_or(0);
+    Some(format!(
+        "the {e} licenses are over-committed ({} assigned, {bought} bought): the portal \
+         refuses any request that assigns {e}, even to a member who holds one, until {} are \
+         revoked",
+        bought - short,
+        -short
+    ))
 }
 
 /// Why an undo leaves a member alone: they changed since the journal's run.
@@ -1221,26 +1255,48 @@ pub async fn plan_resume(portal: &Portal, read: &JournalRead) -> Result<Plan> {
     let first = &read.plans[0];
     first.check_service(portal.url())?;
     let last = &read.plans[read.plans.len() - 1];
-    let word = last
+    let unfinished: HashSet<usize> = read.unfinished().iter().map(|r| r.index).collect();
+    let items = last.items.iter().filter(|i| unfinished.contains(&i.index));
+    let mut options = last.options.clone();
+    options.insert("resumes".into(), json!(read.plans.len()));
+    plan_again(portal, last, items, options).await
+}
+
+/// The plan to apply, re-checked: the items of `planned` that would change, planned again
+/// from the state now and reconciled with what was planned (see `recheck`).
+pub async fn recheck(portal: &Portal, planned: &Plan) -> Result<Plan> {
+    planned.check_service(portal.url())?;
+    let items = planned
         .items
-        .first()
-        .map_or("changed", |i| super::word(&i.word));
+        .iter()
+        .filter(|i| i.predicted == Predicted::WouldChange);
+    let fresh = plan_again(portal, planned, items, planned.options.clone()).await?;
+    Ok(super::recheck::reconcile(planned, fresh))
+}
+
+/// Plan `items` of `source` again, from the state now, towards what each was wanted as.
+async fn plan_again<'a>(
+    portal: &Portal,
+    source: &Plan,
+    items: impl Iterator<Item = &'a PlanItem>,
+    options: Map<String, Value>,
+) -> Result<Plan> {
     let mut members = Vec::new();
-    for report in read.unfinished() {
-        let Some(item) = last.items.iter().find(|i| i.index == report.index) else {
-            continue;
-        };
+    let mut word = None;
+    for item in items {
         let wanted: Wanted = serde_json::from_value((*item.wanted).clone())
-            .map_err(|e| Error::invalid(format!("the journal's plan cannot be read: {e}")))?;
+            .map_err(|e| Error::invalid(format!("the plan's items cannot be read: {e}")))?;
+        word.get_or_insert(super::word(&item.word));
         members.push((item.index, Ok(Member::named(item.item.clone())), wanted));
     }
     let guards = Guards {
-        allow_admin_demotion: last.options.get("allow_admin_demotion") == Some(&Value::Bool(true)),
+        allow_admin_demotion: source.options.get("allow_admin_demotion")
+            == Some(&Value::Bool(true))
+            || source.operation == "undo",
         allow_all: true,
     };
-    let mut options = last.options.clone();
-    options.insert("resumes".into(), json!(read.plans.len()));
-    plan(portal, &last.operation, word, members, &guards, options).await
+    let word = word.unwrap_or("changed");
+    plan(portal, &source.operation, word, members, &guards, options).await
 }
 
 /// Plan undoing what a journal shows done: each member back to what the journal found

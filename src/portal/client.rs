@@ -313,6 +313,39 @@ impl Portal {
         effect: Effect,
         check: impl Fn(&Response) -> Result<T>,
     ) -> Result<T> {
+        // A transient error envelope (code 500 to 504 in an HTTP 200 reply: a portal's way of
+        // saying what an HTTP 500 says) is answered as that status is: a read, or a change
+        // that is safe to repeat, is sent again; a change whose last answer is still a 500
+        // (or 502, 504) may have been made, and its outcome is unknown.
+        let mut attempts = 1;
+        loop {
+            let result = self.call_once(root, path, params, effect, &check).await;
+            let code = match &result {
+                Err(Error::Server { code, .. }) if effect != Effect::Write => *code,
+                _ => return result,
+            };
+            match self.http.retry_read_after(attempts, code) {
+                Some(pause) => {
+                    log::info!("{path}: the portal answered error {code:?}; sending it again");
+                    tokio::time::sleep(pause).await;
+                    attempts += 1;
+                }
+                None if effect == Effect::Idempotent && matches!(code, Some(500 | 502 | 504)) => {
+                    return result.map_err(Error::unknown_outcome);
+                }
+                None => return result,
+            }
+        }
+    }
+
+    async fn call_once<T>(
+        &self,
+        root: Root,
+        path: &str,
+        params: &[(&str, String)],
+        effect: Effect,
+        check: &impl Fn(&Response) -> Result<T>,
+    ) -> Result<T> {
         let url = &self.endpoint(root, path)?;
         let read = |response: &Response| match check(response) {
             // A rejected token is renewed, or said as it is: not judged as a refusal.

@@ -29,6 +29,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::UnreadableReply { .. } => "UnreadableReplyError",
         Error::OutcomeUnknown { .. } => "OutcomeUnknownError",
         Error::ListingCutOff { .. } => "ListingCutOffError",
+        Error::Journal { .. } => "JournalError",
     }
 }
 
@@ -55,6 +56,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kwargs.set_item("status", status)?;
             kwargs.set_item("body_start", body_start)?;
         }
+        Error::Journal { path, .. } => kwargs.set_item("path", path)?,
         _ => {}
     }
     let instance = class.call((err.to_string(),), Some(&kwargs))?;

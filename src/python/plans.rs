@@ -98,7 +98,8 @@ pub fn plan_predictions(plan: &Bound<'_, PyAny>) -> PyResult<StepOutcomesList> {
 }
 
 /// A journal's report: one `(index, item, status, reason, finished)` row per item first
-/// planned, and the first plan's JSON text.
+/// planned, the first plan's JSON text, whether nothing is left to do, and whether the last
+/// run ended.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 pub fn read_journal(
@@ -107,12 +108,14 @@ pub fn read_journal(
     Vec<(usize, String, String, Option<String>, bool)>,
     String,
     bool,
+    bool,
 )> {
     let read = Journal::read(&path).map_err(to_pyerr)?;
-    let rows = read
+    let rows: Vec<_> = read
         .report()
         .into_iter()
         .map(|r| (r.index, r.item, r.status, r.reason, r.finished))
         .collect();
-    Ok((rows, read.plans[0].to_json(), read.finished()))
+    let finished = read.ended() && rows.iter().all(|r| r.4);
+    Ok((rows, read.plans[0].to_json(), finished, read.ended()))
 }

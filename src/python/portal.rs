@@ -261,8 +261,10 @@ impl PortalClient {
         })
     }
 
-    /// Apply a plan (its JSON text), journaled to `journal` when given.
-    #[pyo3(signature = (plan, journal, batch_size, concurrency, progress=None))]
+    /// Apply a plan (the core's, or its JSON text), journaled to `journal` when given.
+    /// `recheck`: plan its items again from the state now first (a plan made moments ago
+    /// by the same call needs not).
+    #[pyo3(signature = (plan, journal, batch_size, concurrency, progress=None, recheck=true))]
     fn apply_plan(
         &self,
         plan: &Bound<'_, PyAny>,
@@ -270,6 +272,7 @@ impl PortalClient {
         batch_size: usize,
         concurrency: usize,
         progress: Option<PyRef<'_, plans::ApplyProgress>>,
+        recheck: bool,
     ) -> PyResult<Call> {
         let plan = plans::plan_for(plan, self.client.url())?;
         let batch_size =
@@ -277,6 +280,11 @@ impl PortalClient {
         let client = self.client.clone();
         let progress = progress.map(|p| p.0.clone());
         Ok(Call::new(async move {
+            let plan = if recheck {
+                std::sync::Arc::new(plan::portal::recheck(&client, &plan).await?)
+            } else {
+                plan
+            };
             let executor = plan::portal::PortalExecutor {
                 portal: &client,
                 batch_size,
