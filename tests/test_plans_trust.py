@@ -472,3 +472,45 @@ def test_an_over_committed_license_is_predicted_as_the_portal_refuses_it(
     revoke = pro.plan_revoke([keeper], ["desktopAdvN"])
     assert revoke.counts() == {"would_revoke": 1}
     assert revoke.apply(journal=tmp_path / "revoke.jsonl").counts() == {"revoked": 1}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_plans_outputs_and_profiles_are_written_for_their_owner_only(
+    sb: gislicense.Sandbox, tmp_path: Path
+) -> None:
+    gis = admin(sb)
+    saved = gis.users.plan_license_type(of_type(sb, "creatorUT")[:2], "contributor").save(
+        tmp_path / "plans" / "plan.json"
+    )
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    config = tmp_path / "config"
+    env = {"XDG_CONFIG_HOME": str(config), "HOME": str(tmp_path)}
+    listed = tmp_path / "out" / "members.csv"
+    result = cli(
+        "users",
+        "list",
+        "--csv",
+        "--output",
+        str(listed),
+        *portal_args(sb),
+        password=sb.admin_password,
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(listed.stat().st_mode) == 0o600
+    added = cli(
+        "profile",
+        "add",
+        "prod",
+        "--url",
+        sb.portal_url,
+        "--username",
+        "admin",
+        password=sb.admin_password,
+        **env,
+    )
+    assert added.returncode == 0, added.stderr
+    profiles = next(config.rglob("profiles.ini"))
+    assert stat.S_IMODE(profiles.stat().st_mode) == 0o600
+    assert stat.S_IMODE(profiles.parent.stat().st_mode) == 0o700

@@ -6,6 +6,10 @@ import os
 import sys
 from pathlib import Path
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
 # Per kind: the Windows variable and its usual place, the XDG variable and its default.
 _PLACES = {
     "data": ("LOCALAPPDATA", ("AppData", "Local"), "XDG_DATA_HOME", (".local", "share")),
@@ -25,3 +29,25 @@ def user_folder(kind: str) -> Path:
     else:
         base = Path(os.environ.get(xdg) or Path.home().joinpath(*xdg_default))
     return base / "gislicense"
+
+
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` and its missing parents, each new one for its owner only (0700 on
+    Linux and macOS): gislicense's files hold organization data (names, roles, URLs)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(mode=0o700, exist_ok=True)
+
+
+def open_private(path: str | os.PathLike[str], *, newline: str | None = None) -> TextIO:
+    """Open ``path`` to write text (UTF-8), created readable by its owner only (0600 on Linux
+    and macOS) in private new folders. A file that exists keeps the mode its owner gave it."""
+    target = Path(path)
+    private_folder(target.parent)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return open(descriptor, "w", encoding="utf-8", newline=newline)  # noqa: SIM115

@@ -604,8 +604,10 @@ class Context:
         if self._stream is None:
             output = getattr(self.args, "output", None)
             if output:
+                from gislicense._folders import open_private
+
                 try:
-                    self._stream = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                    self._stream = open_private(output, newline="")
                 except OSError as err:
                     raise UsageError(f"cannot write {output}: {err.strerror}") from None
             else:

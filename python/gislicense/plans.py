@@ -281,11 +281,15 @@ class Plan:
         return BulkReport.from_results(items, _core.plan_predictions(self._for_core()))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the plan to ``path`` (JSON) and return the path."""
+        """Write the plan to ``path`` (JSON) and return the path. A new file is readable by
+        its owner only (0600 on Linux and macOS): it names members and their roles."""
         from pathlib import Path
 
+        from gislicense._folders import open_private
+
         target = Path(path)
-        target.write_text(json.dumps(self._data, indent=1), encoding="utf-8")
+        with open_private(target) as file:
+            file.write(json.dumps(self._data, indent=1))
         return target
 
     @classmethod

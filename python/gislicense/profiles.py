@@ -272,10 +272,18 @@ def save(profile: Profile) -> None:
         value = getattr(profile, key)
         if value not in (None, False):
             section[key] = "true" if value is True else str(value)
+    _write(parser)
+
+
+def _write(parser: ConfigParser) -> None:
+    """Write the profiles: URLs and user names of the organization, the user's alone."""
+    from gislicense._folders import open_private
+
     path = profiles_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as file:
+    with open_private(path) as file:
         parser.write(file)
+    if os.name == "posix":
+        os.chmod(path, 0o600)  # written 0644 by versions before 0.1
 
 
 def remove(name: str) -> bool:
@@ -283,8 +291,7 @@ def remove(name: str) -> bool:
     parser = _read()
     if not parser.remove_section(name):
         return False
-    with open(profiles_file(), "w", encoding="utf-8") as file:
-        parser.write(file)
+    _write(parser)
     for which in SECRETS:
         forget_secret(name, which)
     return True
