@@ -44,10 +44,15 @@ def private_folder(folder: Path) -> None:
         new.mkdir(mode=0o700, exist_ok=True)
 
 
-def open_private(path: str | os.PathLike[str], *, newline: str | None = None) -> TextIO:
+def open_private(
+    path: str | os.PathLike[str], *, newline: str | None = None, make_folders: bool = False
+) -> TextIO:
     """Open ``path`` to write text (UTF-8), created readable by its owner only (0600 on Linux
-    and macOS) in private new folders. A file that exists keeps the mode its owner gave it."""
+    and macOS); with ``make_folders``, in private new folders (gislicense's own files; a path
+    a person gave is written where it says, or refused). A file that exists keeps the mode
+    its owner gave it."""
     target = Path(path)
-    private_folder(target.parent)
+    if make_folders:
+        private_folder(target.parent)
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return open(descriptor, "w", encoding="utf-8", newline=newline)  # noqa: SIM115
+    return open(descriptor, "w", encoding="utf-8", newline=newline)

@@ -280,7 +280,7 @@ def _write(parser: ConfigParser) -> None:
     from gislicense._folders import open_private
 
     path = profiles_file()
-    with open_private(path) as file:
+    with open_private(path, make_folders=True) as file:
         parser.write(file)
     if os.name == "posix":
         os.chmod(path, 0o600)  # written 0644 by versions before 0.1
