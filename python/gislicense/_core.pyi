@@ -195,6 +195,10 @@ def read_journal(
     """A journal's report rows ``(index, item, status, reason, finished)``, its first
     plan's JSON text, whether nothing is left to do, and whether its last run ended."""
 
+def select_items(plan: CorePlan | str, keep: list[str] | None, exclude: list[str]) -> CorePlan:
+    """The plan with only the items ``keep`` names (all when None), less those ``exclude``
+    names: by user name, or a session's user or workstation, in any letter case."""
+
 def utc_from_ms(ms: object) -> datetime.datetime | None:
     """A Portal time (ms since 1970) as a UTC datetime; None for never (-1), missing,
     garbage, or a time Python's datetime cannot hold."""

@@ -305,6 +305,7 @@ def _command(
 ) -> argparse.ArgumentParser:
     made: argparse.ArgumentParser = verbs.add_parser(
         name,
+        allow_abbrev=False,
         help=help,
         description=help,
         parents=list(parents),
@@ -546,7 +547,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the group named in ``argv`` gets its commands made (making all of
     them costs more than the rest of ``gislicense --help``). None makes them all."""
     p = _Parents()
+    # No abbreviations: `--user` must not quietly mean `--username` (sessions have a real
+    # --user filter), and an option added later must not change what an old script means.
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="gislicense",
         description="See and manage who holds your GIS licenses.",
         epilog=EPILOG,
@@ -557,10 +561,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     named = set(argv) if argv is not None else {*GROUPS, "sandbox"}
     for name, (help, make) in GROUPS.items():
-        group = commands.add_parser(name, help=help, description=help)
+        group = commands.add_parser(name, help=help, description=help, allow_abbrev=False)
         if name in named:
             make(group.add_subparsers(dest="verb", required=True, metavar="ACTION"), p)
-    sandbox = commands.add_parser("sandbox", help="run the emulated license servers")
+    sandbox = commands.add_parser(
+        "sandbox", help="run the emulated license servers", allow_abbrev=False
+    )
     if "sandbox" in named:
         _sandbox_options(sandbox)
     return parser

@@ -280,6 +280,24 @@ class Plan:
         items = self._given if self._given is not None else [i.item for i in self.items]
         return BulkReport.from_results(items, _core.plan_predictions(self._for_core()))
 
+    def select(self, users: Iterable[str] | None = None, *, exclude: Iterable[str] = ()) -> Plan:
+        """The same plan with only some of its items: those ``users`` names (all when None),
+        less those ``exclude`` names. Items are named by user name (a session also by its
+        user or workstation), in any letter case. Applying it is a run like any other,
+        journaled: undo for one person is ``Plan.undo(journal, gis).select(["ataylor"])``.
+
+        Raises:
+            InvalidInputError: A name in ``users`` names no item of the plan (a typo must
+                not shrink a change silently).
+        """
+        keep = _names(users) if users is not None else None
+        made = _core.select_items(self._for_core(), keep, _names(exclude))
+        chosen = Plan(self._client, core=made, operation=self._operation)
+        if self._given is not None:
+            kept = {i.index for i in chosen.items}
+            chosen._given = [g for g, i in zip(self._given, self.items) if i.index in kept]
+        return chosen
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the plan to ``path`` (JSON) and return the path. A new file is readable by
         its owner only (0600 on Linux and macOS): it names members and their roles."""
@@ -443,6 +461,12 @@ class Plan:
         if more > 0:
             lines.append(f"  ... and {more} more to change")
         return "\n".join(lines)
+
+
+def _names(names: Iterable[str]) -> list[str]:
+    if isinstance(names, str):
+        raise InvalidInputError("pass a list of names, not one string")
+    return [str(n) for n in names]
 
 
 def _resumed(

@@ -94,6 +94,18 @@ impl Action {
         !matches!(self, Action::Release { .. } | Action::Close { .. })
     }
 
+    /// The member it changes, or the session's user.
+    pub fn username(&self) -> &str {
+        match self {
+            Action::Role { username, .. }
+            | Action::UserType { username, .. }
+            | Action::Level { username, .. }
+            | Action::Entitlements { username, .. }
+            | Action::Release { username, .. } => username,
+            Action::Close { session } => &session.username,
+        }
+    }
+
     /// Whom or what the step is about.
     pub fn subject(&self) -> String {
         match self {
@@ -218,6 +230,24 @@ impl PlanItem {
         }
     }
 
+    /// The names a selection finds it by: its own, and a session's user and workstation.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names = vec![self.item.as_str()];
+        // A session's, kept in what it was wanted as even when no step is planned.
+        for key in ["username", "workstation"] {
+            names.extend(self.wanted.get(key).and_then(Value::as_str));
+        }
+        for step in &self.steps {
+            match step {
+                Action::Close { session } => {
+                    names.extend([session.username.as_str(), session.workstation.as_str()])
+                }
+                other => names.push(other.username()),
+            }
+        }
+        names
+    }
+
     /// Predict that it fails because what it names does not exist.
     pub fn not_found(&mut self, reason: impl Into<String>) {
         self.end(Predicted::Failed, reason);
@@ -338,6 +368,46 @@ impl Plan {
                 (settled(item, &self.service), steps)
             })
             .collect()
+    }
+
+    /// The plan with only the items named in `keep` (all of them when None), less those named
+    /// in `exclude`: an item is named by its name (a user name), or a session's user or
+    /// workstation, in any letter case. A name in `keep` that names no item is refused: a
+    /// typo must not shrink a change silently.
+    pub fn select(&self, keep: Option<&[String]>, exclude: &[String]) -> Result<Plan> {
+        let fold = |names: &[String]| -> Vec<String> {
+            names.iter().map(|n| n.trim().to_lowercase()).collect()
+        };
+        let (keep, exclude) = (keep.map(fold), fold(exclude));
+        let named = |item: &PlanItem, names: &[String]| {
+            item.names()
+                .iter()
+                .any(|n| names.contains(&n.to_lowercase()))
+        };
+        if let Some(keep) = &keep {
+            let missing: Vec<&String> = keep
+                .iter()
+                .filter(|name| {
+                    !self
+                        .items
+                        .iter()
+                        .any(|i| named(i, std::slice::from_ref(*name)))
+                })
+                .collect();
+            if !missing.is_empty() {
+                let missing: Vec<&str> = missing.iter().map(|n| n.as_str()).collect();
+                return Err(Error::invalid(format!(
+                    "not in this plan: {}; its items are named by user name (or a session's \
+                     workstation)",
+                    missing.join(", ")
+                )));
+            }
+        }
+        let mut selected = self.clone();
+        selected.items.retain(|item| {
+            keep.as_ref().is_none_or(|keep| named(item, keep)) && !named(item, &exclude)
+        });
+        Ok(selected)
     }
 
     /// Refuse a plan for another service than the client's.

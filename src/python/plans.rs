@@ -90,6 +90,20 @@ pub async fn apply_journaled<E: Executor>(
     Ok(StepOutcomesList(outcomes))
 }
 
+/// The plan with only the items `keep` names (all when None), less those `exclude` names.
+#[pyfunction]
+#[pyo3(signature = (plan, keep, exclude))]
+pub fn select_items(
+    plan: &Bound<'_, PyAny>,
+    keep: Option<Vec<String>>,
+    exclude: Vec<String>,
+) -> PyResult<CorePlan> {
+    let selected = plan_of(plan)?
+        .select(keep.as_deref(), &exclude)
+        .map_err(to_pyerr)?;
+    Ok(CorePlan::of(selected))
+}
+
 /// A plan's predictions as a dry run reports them: the same `(status, reason, error,
 /// steps)` tuples, errors and reasons as applying gives, made by the one rule in the core.
 #[pyfunction]
