@@ -286,7 +286,8 @@ impl OpenLm {
                 walk.brings_new(products.iter().map(row_key));
                 let mut start = page_size;
                 let mut last = received;
-                while last == page_size && walk.ask(start)? {
+                while last == page_size {
+                    walk.ask(start, products.len())?;
                     let page =
                         ActiveProduct::from_records(self.page(start, page_size).await?.records);
                     last = page.len() as u64;
