@@ -1,6 +1,6 @@
 //! Paging through listings, for every client: the numbers a server sends (totals, offsets)
-//! are bounded before they size anything, and a listing whose pages come without a total ends
-//! when the pages stop bringing anything new or the offsets stop advancing.
+//! are bounded before they size anything, and a listing whose pages come without a total
+//! ends when the pages stop bringing anything new; offsets that stop advancing are an error.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -75,7 +75,7 @@ where
             pages.push(page);
         }
         if ended {
-            log::warn!("{url}: a page came back empty before the total the server gave; the listing ends here");
+            log::warn!("{url}: a page came back empty before the total the server gave; no more pages are asked for");
             break;
         }
     }
@@ -83,8 +83,8 @@ where
 }
 
 /// Follows a listing one page after another when the server gives no total: each page must
-/// start further on than the one before and bring at least one item not seen yet, and there
-/// are at most as many pages as [`MAX_LISTING_ITEMS`] allows.
+/// start further on than the one before, and there are at most as many pages as
+/// [`MAX_LISTING_ITEMS`] allows; [`PageWalk::brings_new`] tells a page that repeats.
 pub struct PageWalk {
     url: String,
     max_pages: u64,
@@ -107,16 +107,22 @@ impl PageWalk {
         }
     }
 
-    /// Whether to ask for the page at `start`: no when it does not advance past the last
-    /// page (the listing is over, whatever the server says). An error past the page cap.
-    pub fn ask(&mut self, start: u64) -> Result<bool, Error> {
+    /// Go on to the page at `start`, `read` items into the listing. A start that does not
+    /// advance past the last page's is a [`Error::ListingCutOff`]: the server's paging
+    /// stalls (or goes back), and what it served cannot be told to be the whole listing.
+    /// An error past the page cap too.
+    pub fn ask(&mut self, start: u64, read: usize) -> Result<(), Error> {
         if start <= self.last_start {
-            log::warn!(
-                "{}: the next page would start at {start}, not after {}; the listing ends here",
-                self.url,
-                self.last_start
-            );
-            return Ok(false);
+            return Err(Error::ListingCutOff {
+                url: self.url.clone(),
+                message: format!(
+                    "its pages stopped advancing (the page after the one at {} was said to \
+                     start at {start}), so the {read} items read may not be all of them and \
+                     the listing is refused; try again, and if it persists report it to the \
+                     server's administrator",
+                    self.last_start
+                ),
+            });
         }
         if self.pages >= self.max_pages {
             return Err(too_long(
@@ -130,7 +136,7 @@ impl PageWalk {
         }
         self.pages += 1;
         self.last_start = start;
-        Ok(true)
+        Ok(())
     }
 
     /// Remember a page's items by key; false when none of them is new (a server sending
@@ -192,14 +198,21 @@ mod tests {
     }
 
     #[test]
-    fn walks_end_when_offsets_stop_or_pages_repeat() {
+    fn walks_end_when_pages_repeat_and_fail_when_offsets_stall() {
         let mut walk = PageWalk::new("u", 100, 1);
         assert!(walk.brings_new(["a", "b"]));
-        assert!(walk.ask(101).unwrap());
+        walk.ask(101, 2).unwrap();
         assert!(walk.brings_new(["c"]));
-        assert!(!walk.ask(101).unwrap(), "the same start again");
-        assert!(!walk.ask(50).unwrap(), "going back");
-        assert!(walk.ask(201).unwrap());
+        let again = walk.ask(101, 3).unwrap_err();
+        assert_eq!(again.kind(), "listing_cut_off", "the same start again");
+        assert!(again.to_string().contains("stopped advancing"), "{again}");
+        assert!(again.to_string().contains("the 3 items read"), "{again}");
+        assert_eq!(
+            walk.ask(50, 3).unwrap_err().kind(),
+            "listing_cut_off",
+            "going back"
+        );
+        walk.ask(201, 3).unwrap();
         assert!(!walk.brings_new(["a", "c"]), "nothing new");
     }
 
@@ -207,9 +220,9 @@ mod tests {
     fn walks_stop_at_the_page_cap() {
         // Four pages make the cap; the first is read before the walk begins.
         let mut walk = PageWalk::new("u", MAX_LISTING_ITEMS / 4, 0);
-        assert!(walk.ask(1).unwrap());
-        assert!(walk.ask(2).unwrap());
-        assert!(walk.ask(3).unwrap());
-        assert_eq!(walk.ask(4).unwrap_err().kind(), "unreadable_reply");
+        walk.ask(1, 0).unwrap();
+        walk.ask(2, 0).unwrap();
+        walk.ask(3, 0).unwrap();
+        assert_eq!(walk.ask(4, 0).unwrap_err().kind(), "unreadable_reply");
     }
 }

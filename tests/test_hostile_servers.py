@@ -281,6 +281,7 @@ def test_max_reply_bytes_is_checked(value: Any) -> None:
 
 
 def test_portal_pages_that_repeat_forever_end(server: Server) -> None:
+    # They once ended quietly with the first page: a short list passed off as the whole.
     def route(path: str, request: Request) -> Any:
         if path == "portals/self/users":
             start = int(request.form.get("start", "1"))
@@ -289,22 +290,25 @@ def test_portal_pages_that_repeat_forever_end(server: Server) -> None:
         return None
 
     gis = portal_server(server, route)
-    users = gis.users.search()
-    assert len(users) == 100
+    with pytest.raises(UnreadableReplyError, match="repeated members"):
+        gis.users.search()
     assert sum(1 for r in server.seen if r.path.endswith("portals/self/users")) == 2
 
 
-def test_portal_next_start_that_does_not_advance_ends(server: Server) -> None:
+@pytest.mark.parametrize("stalls", [1, 101], ids=["goes back", "stays"])
+def test_portal_next_start_that_does_not_advance_ends(server: Server, stalls: int) -> None:
+    # It once ended quietly with what had been read.
     def route(path: str, request: Request) -> Any:
         if path == "portals/self/users":
             start = int(request.form.get("start", "1"))
             users = [member(f"user{start}-{i}") for i in range(100)]
-            return {"nextStart": 1, "users": users}
+            return {"nextStart": 101 if start == 1 else stalls, "users": users}
         return None
 
     gis = portal_server(server, route)
-    assert len(gis.users.search()) == 100
-    assert sum(1 for r in server.seen if r.path.endswith("portals/self/users")) == 1
+    with pytest.raises(gislicense.ListingCutOffError, match=r"stopped advancing.*200 items read"):
+        gis.users.search()
+    assert sum(1 for r in server.seen if r.path.endswith("portals/self/users")) == 2
 
 
 def test_openlm_full_pages_that_repeat_forever_end(server: Server) -> None:
@@ -893,3 +897,108 @@ def test_listings_at_once_leave_the_collector_on(server: Server) -> None:
     found = asyncio.run(both())
     assert [len(users) for users in found] == [400, 400, 400]
     assert gc.isenabled()
+
+
+# A listing never returns a short, repeated or nameless list silently -----------------------------
+
+
+def _nameless(name: str, how: str) -> str:
+    """A member whose user name is missing, null or not text."""
+    fields = member(name)
+    if how == "missing":
+        del fields["username"]
+    else:
+        fields["username"] = None if how == "null" else 42
+    return json.dumps(fields)
+
+
+@pytest.mark.parametrize("how", ["missing", "null", "number"])
+def test_members_without_a_user_name_are_refused_not_named_empty(server: Server, how: str) -> None:
+    # 340 of 1,000 members came without "username": they were listed, named ''.
+    texts = [
+        _nameless(f"m{i:04}", how) if i % 100 < 34 else json.dumps(member(f"m{i:04}"))
+        for i in range(1000)
+    ]
+    gis = _serve(server, _pages(texts), [])
+    says = "the page of portals/self/users at start 1 has 34 of its 100 members with no username"
+    with pytest.raises(UnreadableReplyError, match=says):
+        gis.users.search()
+    assert gc.isenabled()
+
+
+def test_pages_repeating_members_are_refused_not_counted_twice(server: Server) -> None:
+    # 1,000 rows of the same 50 members came back as 1,000 users.
+    texts = [json.dumps(member(f"m{i % 50:03}")) for i in range(1000)]
+    gis = _serve(server, _pages(texts), [])
+    with pytest.raises(UnreadableReplyError, match=r'"m000" twice .*it repeated members'):
+        gis.users.search()
+    # A member on two pages, each page without repeats of its own.
+    texts = [json.dumps(member(f"m{i:03}")) for i in range(300)]
+    texts[150] = texts[50]
+    gis = _serve(server, _pages(texts), [])
+    with pytest.raises(
+        UnreadableReplyError, match=r'"m050" twice \(again on the page of .* at start 101\)'
+    ):
+        gis.users.search()
+
+
+def test_an_empty_page_while_the_total_counts_more_cuts_the_listing_off(server: Server) -> None:
+    texts = [json.dumps(member(f"m{i:03}")) for i in range(300)]
+    pages = _pages(texts)
+    pages[201] = b'{"total": 300, "start": 201, "num": 100, "nextStart": -1, "users": []}'
+    gis = _serve(server, pages, [])
+    with pytest.raises(
+        gislicense.ListingCutOffError,
+        match=r"at start 201 came back with no members while the portal counted 300; 200 members",
+    ):
+        gis.users.search()
+
+
+def test_planning_reads_the_members_with_the_same_checks(server: Server) -> None:
+    # Planning reads only a few fields of each member (member_rows): the rows without a user
+    # name were dropped there, and repeated ones counted once.
+    for texts, says in [
+        (
+            [_nameless("m000", "missing")] + [json.dumps(member(f"m{i:03}")) for i in range(1, 5)],
+            "the page of portals/self/users at start 1 has 1 of its 5 members with no username",
+        ),
+        ([json.dumps(member("ann"))] * 2 + [json.dumps(member("bob"))], '"ann" twice'),
+    ]:
+        gis = _serve(server, _pages(texts), [])
+        plan = gis.users.plan_license_type(["ann"], "viewer")
+        assert any(says in note for note in plan.notes), plan.notes
+        assert [i.status for i in plan.items] == ["skipped"], plan
+
+
+def test_license_holders_without_a_user_name_are_refused(server: Server) -> None:
+    pro = {
+        "listing": {"itemId": "proItem", "title": "ArcGIS Pro"},
+        "provision": {
+            "itemId": "proItem",
+            "orgId": "0123456789ABCDEF",
+            "startDate": 0,
+            "endDate": -1,
+            "orgEntitlements": {"entitlements": {"desktopAdvN": {"num": 5}}},
+        },
+    }
+    holders = [
+        {"username": "ann", "disconnected": True, "entitlements": ["desktopAdvN"]},
+        {"disconnected": True, "entitlements": ["desktopAdvN"]},
+    ]
+
+    def route(path: str, request: Request) -> Any:
+        if path == "portals/self/purchases":
+            return {"purchases": [pro]}
+        if path == "content/listings/proItem/userEntitlements":
+            return {"userEntitlements": holders, "total": 2, "nextStart": -1}
+        return None
+
+    gis = portal_server(server, route)
+    pro_license = gis.admin.license.get("pro")
+    says = "content/listings/proItem/userEntitlements at start 1 has 1 of its 2 license holders"
+    with pytest.raises(UnreadableReplyError, match=says):
+        pro_license.users()
+    # Planning reads the holders as rows: the same check.
+    plan = gis.admin.license.plan_release(["ann"])
+    assert any(says in note for note in plan.notes), plan.notes
+    assert [i.status for i in plan.items] == ["skipped"], plan

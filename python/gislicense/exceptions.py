@@ -113,6 +113,9 @@ class ServerError(GisLicenseError):
 class UnreadableReplyError(GisLicenseError):
     """The reply is not what the protocol promises (HTML, garbage, truncated data).
 
+    A listing whose pages hold members without a user name, or the same member twice, is
+    refused with it too: the message names the page.
+
     Attributes:
         status: The HTTP status of the reply.
         body_start: The first characters of the reply, to see what came instead.
@@ -149,7 +152,9 @@ class ListingCutOffError(GisLicenseError):
     10,000 results can be paginated"). gislicense splits a member search that matches more
     into parts by user name, each within that window; this error says what could not be
     reached that way (a license's holders cannot be split: the listing takes no query).
-    It is raised instead of returning a list that is silently short.
+    A listing whose paging stalls (a ``nextStart`` that does not advance, a page that comes
+    back empty while the total counts more) raises it too. It is raised instead of
+    returning a list that is silently short.
     """
 
 

@@ -1,7 +1,6 @@
 //! The OpenLM client: log in when the server asks for it, list the licenses in use,
 //! close applications. Async; the Python bindings run it on the shared runtime.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +11,7 @@ use crate::bulk::{self, Outcome, Reread};
 use crate::error::{Error, Result};
 use crate::http::{typed_url, Body, Effect, Http, HttpOptions, Request, Response};
 use crate::openlm::product::{ActiveProduct, CloseTarget};
+use crate::openlm::sessions::OpenSessions;
 use crate::openlm::xml::{self, Message, Paging, RequestDoc};
 use crate::paging;
 use crate::renewal::{Renew, Renewable};
@@ -286,7 +286,8 @@ impl OpenLm {
                 walk.brings_new(products.iter().map(row_key));
                 let mut start = page_size;
                 let mut last = received;
-                while last == page_size && walk.ask(start)? {
+                while last == page_size {
+                    walk.ask(start, products.len())?;
                     let page =
                         ActiveProduct::from_records(self.page(start, page_size).await?.records);
                     last = page.len() as u64;
@@ -361,10 +362,7 @@ impl OpenLm {
         loop {
             let open = self.open_sessions().await;
             let still: Vec<bool> = match &open {
-                Ok(open) => targets
-                    .iter()
-                    .map(|t| open.contains(&SessionMatch::of_target(t)))
-                    .collect(),
+                Ok(open) => targets.iter().map(|t| open.contains(t)).collect(),
                 Err(_) => vec![false; targets.len()],
             };
             let waited = started.elapsed();
@@ -461,39 +459,9 @@ impl OpenLm {
         listed
     }
 
-    /// The open sessions as keys, for settling closes whose answer was lost.
-    pub(crate) async fn open_sessions(&self) -> Result<HashSet<SessionMatch>> {
-        Ok(self
-            .sessions_now()
-            .await?
-            .iter()
-            .map(SessionMatch::of_product)
-            .collect())
-    }
-}
-
-/// A key wider than a session's, so that a session spelled otherwise in the listing (the
-/// server as port@host, a user name's case, a host's short name or full name) still
-/// matches: a wider key can only keep a close unknown, never call an open session closed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct SessionMatch(String, String, String);
-
-impl SessionMatch {
-    fn new(username: &str, workstation: &str, feature: &str) -> SessionMatch {
-        let host = workstation.split('.').next().unwrap_or(workstation);
-        SessionMatch(
-            username.to_lowercase(),
-            host.to_lowercase(),
-            feature.to_lowercase(),
-        )
-    }
-
-    pub(crate) fn of_product(p: &ActiveProduct) -> SessionMatch {
-        SessionMatch::new(p.username(), p.workstation(), p.feature())
-    }
-
-    pub(crate) fn of_target(t: &CloseTarget) -> SessionMatch {
-        SessionMatch::new(&t.username, &t.workstation, &t.feature)
+    /// The sessions open now, for telling whether a close's session is among them.
+    pub(crate) async fn open_sessions(&self) -> Result<OpenSessions> {
+        Ok(OpenSessions::of(&self.sessions_now().await?))
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod product;
+pub(crate) mod sessions;
 pub mod xml;
 
 pub use client::OpenLm;

@@ -13,8 +13,8 @@ use super::journal::JournalRead;
 use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted, Recheck};
 use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
-use crate::openlm::client::{SessionMatch, QUEUED};
-use crate::openlm::product::Field;
+use crate::openlm::client::QUEUED;
+use crate::openlm::sessions::OpenSessions;
 use crate::openlm::{CloseTarget, OpenLm};
 
 /// Plan closing `items` (their places are their indexes).
@@ -41,11 +41,8 @@ async fn plan_indexed(
     let mut plan = Plan::new("close_applications", client.url(), options);
     let listed = client.sessions_now().await;
     // Each open session, and whether its workstation takes a close (None: not said).
-    let open: std::result::Result<HashMap<SessionMatch, Option<bool>>, &Error> = match &listed {
-        Ok(products) => Ok(products
-            .iter()
-            .map(|p| (SessionMatch::of_product(p), p.flag(Field::Closable)))
-            .collect()),
+    let open: std::result::Result<OpenSessions, &Error> = match &listed {
+        Ok(products) => Ok(OpenSessions::of(products)),
         Err(err) => Err(err),
     };
     if let Err(err) = &open {
@@ -68,7 +65,7 @@ async fn plan_indexed(
                 keys.push((index, target.session_key()));
                 match &open {
                     Err(err) => item.unread("the open sessions", err),
-                    Ok(open) => match open.get(&SessionMatch::of_target(&target)) {
+                    Ok(open) => match open.find(&target) {
                         None => item.end(Predicted::Unchanged, "the session is no longer open"),
                         Some(Some(false)) => item.end(
                             Predicted::Failed,
@@ -146,12 +143,10 @@ impl Executor for CloseExecutor<'_> {
                     // Refused: a session that ended meanwhile (its Agent acting on an
                     // earlier close) is no failure. Refusals are few: one look each.
                     Err(err @ Error::Server { .. }) => match self.0.open_sessions().await {
-                        Ok(open) if !open.contains(&SessionMatch::of_target(&session)) => {
-                            Outcome::Unchanged(format!(
-                                "the session had already ended (the server answered: {})",
-                                err.reason()
-                            ))
-                        }
+                        Ok(open) if !open.contains(&session) => Outcome::Unchanged(format!(
+                            "the session had already ended (the server answered: {})",
+                            err.reason()
+                        )),
                         _ => Outcome::Failed(err),
                     },
                     Err(err) => Outcome::of(Err(err), "closed"),
@@ -187,7 +182,7 @@ impl Executor for CloseExecutor<'_> {
         items
             .iter()
             .map(|(action, _)| match action {
-                Action::Close { session } if !open.contains(&SessionMatch::of_target(session)) => {
+                Action::Close { session } if !open.contains(session) => {
                     Recheck::AlreadySo("the session was closed".into())
                 }
                 _ => Recheck::AsPlanned,

@@ -16,7 +16,8 @@ use crate::http::Effect;
 use crate::plan::{self, portal::Guards};
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
-use crate::portal::paging::{self, paged};
+use crate::portal::listings::{self, paged};
+use crate::portal::paging::ItemKey;
 use crate::portal::url::path_segment;
 use crate::portal::users::{check_username, Member};
 use crate::portal::versions::Feature;
@@ -240,7 +241,7 @@ fn flag(value: Option<&Value>) -> bool {
 /// out, read as [`UserEntitlement`] reads them.
 #[derive(Debug, Deserialize)]
 pub struct HolderRow {
-    #[serde(default, deserialize_with = "paging::text")]
+    #[serde(default, deserialize_with = "listings::text")]
     username: Option<String>,
     #[serde(default)]
     entitlements: Option<Value>,
@@ -249,7 +250,7 @@ pub struct HolderRow {
 }
 
 impl HolderRow {
-    /// None for a row without a user name, which [`UserEntitlement`] skips too.
+    /// None for a row without a user name, which the listing refuses (see [`ItemKey`]).
     fn holder(self) -> Option<Holder> {
         Some(Holder {
             username: self.username?,
@@ -259,9 +260,11 @@ impl HolderRow {
     }
 }
 
-impl paging::Row for HolderRow {
-    fn key(&self) -> String {
-        self.username.clone().unwrap_or_default()
+impl listings::Row for HolderRow {
+    const KEY: ItemKey = ItemKey::HOLDERS;
+
+    fn key(&self) -> Option<&str> {
+        self.username.as_deref()
     }
 }
 
@@ -437,7 +440,7 @@ impl Portal {
             "content/listings/{}/userEntitlements",
             path_segment(item_id)
         );
-        let items = paged(self, &path, &[], "userEntitlements", None).await?;
+        let items = paged(self, &path, "userEntitlements", ItemKey::HOLDERS).await?;
         Ok(items
             .into_iter()
             .filter_map(UserEntitlement::from_json)
@@ -451,7 +454,7 @@ impl Portal {
             "content/listings/{}/userEntitlements",
             path_segment(item_id)
         );
-        let rows: Vec<HolderRow> = paging::rows(self, &path, &[]).await?;
+        let rows: Vec<HolderRow> = listings::rows(self, &path, &[]).await?;
         Ok(rows.into_iter().filter_map(HolderRow::holder).collect())
     }
 
@@ -732,7 +735,7 @@ mod tests {
 
     #[test]
     fn holders_are_read_as_whole_records_are() {
-        let page: paging::RowsPage<HolderRow> = serde_json::from_str(
+        let page: listings::RowsPage<HolderRow> = serde_json::from_str(
             r#"{"total": 3, "userEntitlements": [
                 {"username": "ann", "entitlements": ["desktopAdvN", 7, "3DAnalystN"],
                  "disconnected": "TRUE", "lastLogin": 1, "extra": {"a": [1]}},

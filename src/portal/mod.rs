@@ -4,6 +4,7 @@
 pub mod client;
 pub mod envelope;
 pub mod licenses;
+pub(crate) mod listings;
 pub mod oauth;
 pub mod paging;
 pub mod url;

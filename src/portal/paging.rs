@@ -1,19 +1,13 @@
 //! Paging through Portal listings: pages of `num` items from `start` (counting from 1), a
 //! `total` in the first reply when the portal gives one, `nextStart` (-1 on the last page)
-//! when it does not. The bounds every listing keeps are in [`crate::paging`].
+//! when it does not. The bounds every listing keeps are in [`crate::paging`]; the kinds of
+//! listing (how their pages are read) are in `portal/listings.rs`.
 
+use std::collections::HashSet;
 use std::future::Future;
-use std::marker::PhantomData;
-
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, Visitor};
-use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::http::Effect;
 use crate::paging;
-use crate::portal::client::{Portal, Root};
-use crate::portal::envelope::{self, number};
 use crate::portal::users::MemberSearch;
 
 /// The largest page the portal serves.
@@ -33,10 +27,39 @@ pub(crate) trait Listing {
     fn next_start(&self, page: &Self::Page) -> Option<i64>;
     /// Its items, taken out of the page.
     fn take(&self, page: &mut Self::Page) -> Vec<Self::Item>;
-    /// What tells one listed item from another (a repeating page is caught by it).
-    fn key(&self, item: &Self::Item) -> String;
+    /// The field that tells its items apart.
+    fn item_key(&self) -> ItemKey;
+    /// An item's value of that field; None when it lacks one (the listing is refused then).
+    fn key<'i>(&self, item: &'i Self::Item) -> Option<&'i str>;
     /// The path it lists: whether the portal windows it depends on it ([`windowed`]).
     fn path(&self) -> &str;
+}
+
+/// The field that tells a listing's items apart, which each item must have once, and what
+/// the items are called in messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ItemKey {
+    pub field: &'static str,
+    pub items: &'static str,
+}
+
+impl ItemKey {
+    pub const MEMBERS: ItemKey = ItemKey {
+        field: "username",
+        items: "members",
+    };
+    pub const HOLDERS: ItemKey = ItemKey {
+        field: "username",
+        items: "license holders",
+    };
+    pub const USER_TYPES: ItemKey = ItemKey {
+        field: "id",
+        items: "user types",
+    };
+    pub const ROLES: ItemKey = ItemKey {
+        field: "id",
+        items: "roles",
+    };
 }
 
 /// The most results of one search a portal pages through: "Only the first 10,000 results
@@ -54,198 +77,6 @@ pub(crate) fn windowed(path: &str) -> bool {
     path == "community/users" || path.ends_with("/search") || path.ends_with("/userentitlements")
 }
 
-/// A listing read as JSON objects, its items under `list_key`.
-struct Objects<'a> {
-    portal: &'a Portal,
-    path: &'a str,
-    params: Vec<(&'a str, String)>,
-    list_key: &'a str,
-}
-
-impl Listing for Objects<'_> {
-    type Page = Map<String, Value>;
-    type Item = Map<String, Value>;
-
-    async fn page(&self, start: usize) -> Result<Self::Page> {
-        let fields = page_fields(&self.params, start);
-        self.portal
-            .call(Root::Sharing, self.path, &fields, Effect::Read)
-            .await
-    }
-
-    fn total(&self, page: &Self::Page) -> Option<i64> {
-        number(page.get("total"))
-    }
-
-    fn next_start(&self, page: &Self::Page) -> Option<i64> {
-        number(page.get("nextStart"))
-    }
-
-    // Taken out of the reply, not copied: a listing of 10,000 members is 10 MB of JSON.
-    fn take(&self, page: &mut Self::Page) -> Vec<Self::Item> {
-        match page.remove(self.list_key) {
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .filter_map(|v| match v {
-                    Value::Object(item) => Some(item),
-                    _ => None,
-                })
-                .collect(),
-            _ => vec![],
-        }
-    }
-
-    /// Its id or user name, else the whole item.
-    fn key(&self, item: &Self::Item) -> String {
-        ["id", "username"]
-            .iter()
-            .find_map(|key| item.get(*key).and_then(Value::as_str))
-            .map_or_else(|| Value::Object(item.clone()).to_string(), str::to_owned)
-    }
-
-    fn path(&self) -> &str {
-        self.path
-    }
-}
-
-/// An item of a listing read straight into a struct of the few fields a caller needs (no
-/// JSON object per item: a listing of 10,000 members is 10 MB of JSON).
-pub(crate) trait Row: DeserializeOwned {
-    /// What tells one listed item from another (see [`Listing::key`]).
-    fn key(&self) -> String;
-}
-
-/// A page of a listing read as [`Row`]s: the members (`users`) or a license's holders
-/// (`userEntitlements`).
-#[derive(Deserialize)]
-#[serde(bound = "T: DeserializeOwned")]
-pub(crate) struct RowsPage<T> {
-    #[serde(default)]
-    pub(crate) total: Option<Value>,
-    #[serde(rename = "nextStart", default)]
-    next_start: Option<Value>,
-    #[serde(alias = "users", alias = "userEntitlements", default = "Vec::new")]
-    pub(crate) rows: Vec<T>,
-    /// The envelope's marks: an error reply has one.
-    #[serde(default)]
-    error: Option<IgnoredAny>,
-    #[serde(default)]
-    status: Option<IgnoredAny>,
-}
-
-impl<T: DeserializeOwned> envelope::Enveloped for RowsPage<T> {
-    fn marked(&self) -> bool {
-        self.error.is_some() || self.status.is_some()
-    }
-}
-
-struct Rows<'a, T> {
-    portal: &'a Portal,
-    path: &'a str,
-    params: &'a [(&'a str, String)],
-    row: PhantomData<T>,
-}
-
-impl<T: Row> Listing for Rows<'_, T> {
-    type Page = RowsPage<T>;
-    type Item = T;
-
-    async fn page(&self, start: usize) -> Result<Self::Page> {
-        let fields = page_fields(self.params, start);
-        self.portal
-            .call_as(Root::Sharing, self.path, &fields, Effect::Read)
-            .await
-    }
-
-    fn total(&self, page: &Self::Page) -> Option<i64> {
-        number(page.total.as_ref())
-    }
-
-    fn next_start(&self, page: &Self::Page) -> Option<i64> {
-        number(page.next_start.as_ref())
-    }
-
-    fn take(&self, page: &mut Self::Page) -> Vec<T> {
-        std::mem::take(&mut page.rows)
-    }
-
-    fn key(&self, item: &T) -> String {
-        item.key()
-    }
-
-    fn path(&self) -> &str {
-        self.path
-    }
-}
-
-/// Every item of the listing at `path`, read as [`Row`]s (see [`list`]).
-pub(crate) async fn rows<T: Row>(
-    portal: &Portal,
-    path: &str,
-    params: &[(&str, String)],
-) -> Result<Vec<T>> {
-    let listing = Rows {
-        portal,
-        path,
-        params,
-        row: PhantomData,
-    };
-    list(portal.url(), &listing, None).await
-}
-
-/// Text, or None for a value of another kind (a number, null, an object), which is skipped.
-pub(crate) fn text<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<String>, D::Error> {
-    struct Text;
-    impl<'de> Visitor<'de> for Text {
-        type Value = Option<String>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-            Ok(Some(v.to_owned()))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_seq<A: de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-        fn visit_map<A: de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-    }
-    deserializer.deserialize_any(Text)
-}
-
 /// The request's fields for the page at `start`.
 pub(crate) fn page_fields<'a>(
     params: &[(&'a str, String)],
@@ -257,47 +88,17 @@ pub(crate) fn page_fields<'a>(
     fields
 }
 
-/// Ask `path` for `start`, `num` pages, the items under `list_key` (see [`list`]).
-pub(crate) async fn paged(
-    portal: &Portal,
-    path: &str,
-    params: &[(&str, String)],
-    list_key: &str,
-    max: Option<usize>,
-) -> Result<Vec<Map<String, Value>>> {
-    let listing = Objects {
-        portal,
-        path,
-        params: params.to_vec(),
-        list_key,
-    };
-    list(portal.url(), &listing, max).await
-}
-
-/// Every member `search` finds, as JSON objects (see [`search`]).
-pub(crate) async fn searched(
-    portal: &Portal,
-    search: &MemberSearch,
-) -> Result<Vec<Map<String, Value>>> {
-    let listing = |search: MemberSearch| Objects {
-        portal,
-        path: search.path,
-        params: search.params,
-        list_key: search.list_key,
-    };
-    self::search(portal.url(), search, &listing).await
-}
-
 /// Every item of a listing: the first page gives `total`, and the others are fetched
 /// concurrently, in the server's order; without a total, `nextStart` is followed. Stops at
 /// `max` items. A windowed listing with more items than the window is an error (a member
-/// search is split instead: [`search`]).
+/// search is split instead: [`search`]), and so is a listing that does not hold together
+/// (see [`Seen`] and [`list_within`]): never a silently short, repeated or nameless list.
 pub(crate) async fn list<L: Listing>(
     url: &str,
     listing: &L,
     max: Option<usize>,
 ) -> Result<Vec<L::Item>> {
-    match list_within(url, listing, max).await? {
+    match list_within(url, listing, max, &mut Seen::default()).await? {
         Listed::All(items) => Ok(items),
         Listed::PastWindow { total } => Err(Error::ListingCutOff {
             url: url.to_owned(),
@@ -320,61 +121,176 @@ enum Listed<T> {
     },
 }
 
+/// The items of a listing, each page checked by `seen` as it is taken in: the pages after
+/// the first fetched by the total it gives ([`read_counted`]), or by following `nextStart`
+/// ([`follow`]).
 async fn list_within<L: Listing>(
     url: &str,
     listing: &L,
     max: Option<usize>,
+    seen: &mut Seen,
 ) -> Result<Listed<L::Item>> {
     let mut first = listing.page(1).await?;
-    let mut all = listing.take(&mut first);
-    match listing.total(&first) {
-        Some(total) => {
-            let total = total.max(0) as u64;
-            let wanted = max.map_or(total, |m| total.min(m as u64));
-            if wanted > SEARCH_WINDOW as u64 && windowed(listing.path()) {
-                return Ok(Listed::PastWindow { total });
-            }
-            let starts =
-                paging::later_starts(url, total, PAGE_SIZE as u64, 1, max.map(|m| m as u64))?;
-            let pages = paging::fetch_pages(
-                url,
-                starts,
-                PAGE_CONCURRENCY,
-                |start| async move {
-                    let mut page = listing.page(start as usize).await?;
-                    Ok(listing.take(&mut page))
-                },
-                Vec::is_empty,
-            )
-            .await?;
-            for items in pages {
-                all.extend(items);
-            }
+    let Some(total) = listing.total(&first) else {
+        return follow(url, listing, first, max, seen)
+            .await
+            .map(Listed::All);
+    };
+    let total = total.max(0) as u64;
+    let wanted = max.map_or(total, |m| total.min(m as u64));
+    if wanted > SEARCH_WINDOW as u64 && windowed(listing.path()) {
+        return Ok(Listed::PastWindow { total });
+    }
+    let items = listing.take(&mut first);
+    read_counted(url, listing, items, total, max, seen)
+        .await
+        .map(Listed::All)
+}
+
+/// A listing whose first page (its `items` here) gave its `total`: the other pages are
+/// fetched concurrently. A page that comes back empty while the total counts more is a
+/// [`Error::ListingCutOff`]: the rest cannot be reached.
+async fn read_counted<L: Listing>(
+    url: &str,
+    listing: &L,
+    mut all: Vec<L::Item>,
+    total: u64,
+    max: Option<usize>,
+    seen: &mut Seen,
+) -> Result<Vec<L::Item>> {
+    let counted = format!("counted {total}");
+    if all.is_empty() && total > 0 && max != Some(0) {
+        return Err(empty_page(url, listing, 1, 0, &counted));
+    }
+    seen.page(url, listing, 1, &all)?;
+    let starts = paging::later_starts(url, total, PAGE_SIZE as u64, 1, max.map(|m| m as u64))?;
+    let pages = paging::fetch_pages(
+        url,
+        starts,
+        PAGE_CONCURRENCY,
+        |start| async move {
+            let mut page = listing.page(start as usize).await?;
+            Ok((start as usize, listing.take(&mut page)))
+        },
+        |(_, items): &(usize, Vec<L::Item>)| items.is_empty(),
+    )
+    .await?;
+    for (start, items) in pages {
+        if items.is_empty() {
+            return Err(empty_page(url, listing, start, all.len(), &counted));
         }
-        None => {
-            // No total: follow nextStart (-1 on the last page) one page after another, while
-            // it advances and the pages bring items not seen yet.
-            let mut walk = paging::PageWalk::new(url, PAGE_SIZE as u64, 1);
-            walk.brings_new(all.iter().map(|item| listing.key(item)));
-            let mut next = listing.next_start(&first);
-            while let Some(start) = next.filter(|s| *s > 0) {
-                if max.is_some_and(|m| all.len() >= m) || !walk.ask(start as u64)? {
-                    break;
-                }
-                let mut page = listing.page(start as usize).await?;
-                let got = listing.take(&mut page);
-                if got.is_empty() || !walk.brings_new(got.iter().map(|item| listing.key(item))) {
-                    break;
-                }
-                all.extend(got);
-                next = listing.next_start(&page);
-            }
-        }
+        seen.page(url, listing, start, &items)?;
+        all.extend(items);
     }
     if let Some(max) = max {
         all.truncate(max);
     }
-    Ok(Listed::All(all))
+    Ok(all)
+}
+
+/// A listing without a total: `nextStart` (-1 on the last page) is followed one page after
+/// another from the `page` at 1. A `nextStart` that does not advance, and a page that comes
+/// back empty yet names a next one, are a [`Error::ListingCutOff`].
+async fn follow<L: Listing>(
+    url: &str,
+    listing: &L,
+    mut page: L::Page,
+    max: Option<usize>,
+    seen: &mut Seen,
+) -> Result<Vec<L::Item>> {
+    let mut walk = paging::PageWalk::new(url, PAGE_SIZE as u64, 1);
+    let mut all = Vec::new();
+    let mut start = 1;
+    loop {
+        let items = listing.take(&mut page);
+        let next = listing.next_start(&page).filter(|s| *s > 0);
+        if let (true, Some(after)) = (items.is_empty(), next) {
+            let named = format!("named a next page at {after}");
+            return Err(empty_page(url, listing, start, all.len(), &named));
+        }
+        seen.page(url, listing, start, &items)?;
+        all.extend(items);
+        let Some(next) = next else { break };
+        if max.is_some_and(|m| all.len() >= m) {
+            break;
+        }
+        walk.ask(next as u64, all.len())?;
+        start = next as usize;
+        page = listing.page(start).await?;
+    }
+    if let Some(max) = max {
+        all.truncate(max);
+    }
+    Ok(all)
+}
+
+/// A page that came back empty while the portal said there was more (`said`).
+fn empty_page<L: Listing>(url: &str, listing: &L, start: usize, read: usize, said: &str) -> Error {
+    let items = listing.item_key().items;
+    Error::ListingCutOff {
+        url: url.to_owned(),
+        message: format!(
+            "the page of {} at start {start} came back with no {items} while the portal \
+             {said}; {read} {items} were read before it, so the listing is refused rather \
+             than returned short (were {items} removed meanwhile? try again)",
+            listing.path()
+        ),
+    }
+}
+
+/// The keys of one listing's items, to check every page as it is taken in: each item has
+/// its key, and no key comes twice. A portal that repeats items cannot be trusted to have
+/// listed every one; a member without a user name is no member a caller can use. One set
+/// for a whole listing, kept across the parts of a split search.
+#[derive(Default)]
+struct Seen {
+    keys: HashSet<String>,
+}
+
+impl Seen {
+    fn page<L: Listing>(
+        &mut self,
+        url: &str,
+        listing: &L,
+        start: usize,
+        items: &[L::Item],
+    ) -> Result<()> {
+        let mut missing = 0;
+        let mut repeated = None;
+        for item in items {
+            match listing.key(item) {
+                None => missing += 1,
+                Some(key) if !self.keys.insert(key.to_owned()) => {
+                    repeated = repeated.or(Some(key));
+                }
+                Some(_) => {}
+            }
+        }
+        let ItemKey { field, items: what } = listing.item_key();
+        let problem = match repeated {
+            _ if missing > 0 => format!(
+                "the page of {} at start {start} has {missing} of its {} {what} with no \
+                 {field}, which is what tells them apart: the listing is refused rather than \
+                 returned without them or with empty names",
+                listing.path(),
+                items.len()
+            ),
+            Some(key) => format!(
+                "the portal listed the {field} {key:?} twice (again on the page of {} at \
+                 start {start}): it repeated {what}, so this listing cannot be trusted to \
+                 hold every one of them; try again, and if it persists report it to the \
+                 portal's administrator",
+                listing.path()
+            ),
+            None => return Ok(()),
+        };
+        Err(Error::UnreadableReply {
+            url: url.to_owned(),
+            status: 200,
+            problem,
+            body_start: String::new(),
+        })
+    }
 }
 
 /// Characters a user name may begin with, in the order a portal sorts user names
@@ -396,7 +312,8 @@ where
     F: Fn(MemberSearch) -> L,
 {
     let listing = make(search.clone());
-    let total = match list_within(url, &listing, search.max).await? {
+    let mut seen = Seen::default();
+    let total = match list_within(url, &listing, search.max, &mut seen).await? {
         Listed::All(items) => return Ok(items),
         Listed::PastWindow { total } => total,
     };
@@ -413,7 +330,7 @@ where
             ),
         };
         let narrowed = search.narrowed(&part, begins).ok_or_else(cut_off)?;
-        match list_within(url, &make(narrowed), None).await? {
+        match list_within(url, &make(narrowed), None, &mut seen).await? {
             Listed::All(items) => all.extend(items),
             Listed::PastWindow { .. } if begins && part.chars().count() < MAX_SPLIT_DEPTH => {
                 parts.extend(name_parts(&part).into_iter().rev());
@@ -455,47 +372,71 @@ mod tests {
 
     use super::*;
 
-    /// A listing of `total` numbered items at `path`, counting the pages asked for.
-    struct Numbers {
+    /// A page as [`Served`] gives it: total, nextStart, and items (None: no user name).
+    type Page = (Option<i64>, Option<i64>, Vec<Option<String>>);
+
+    /// A listing of members whose page at each start is `serve(start)`, counting the
+    /// pages asked for.
+    struct Served<F> {
         path: &'static str,
-        total: usize,
+        serve: F,
         asked: AtomicUsize,
     }
 
-    impl Listing for Numbers {
-        type Page = Vec<usize>;
-        type Item = usize;
+    impl<F: Fn(usize) -> Page> Listing for Served<F> {
+        type Page = Page;
+        type Item = Option<String>;
 
-        async fn page(&self, start: usize) -> Result<Vec<usize>> {
+        async fn page(&self, start: usize) -> Result<Page> {
             self.asked.fetch_add(1, Ordering::SeqCst);
-            Ok((start..start + PAGE_SIZE)
-                .filter(|n| *n <= self.total)
-                .collect())
+            Ok((self.serve)(start))
         }
-        fn total(&self, _: &Vec<usize>) -> Option<i64> {
-            Some(self.total as i64)
+        fn total(&self, page: &Page) -> Option<i64> {
+            page.0
         }
-        fn next_start(&self, _: &Vec<usize>) -> Option<i64> {
-            None
+        fn next_start(&self, page: &Page) -> Option<i64> {
+            page.1
         }
-        fn take(&self, page: &mut Vec<usize>) -> Vec<usize> {
-            std::mem::take(page)
+        fn take(&self, page: &mut Page) -> Vec<Option<String>> {
+            std::mem::take(&mut page.2)
         }
-        fn key(&self, item: &usize) -> String {
-            item.to_string()
+        fn item_key(&self) -> ItemKey {
+            ItemKey::MEMBERS
+        }
+        fn key<'i>(&self, item: &'i Option<String>) -> Option<&'i str> {
+            item.as_deref()
         }
         fn path(&self) -> &str {
             self.path
         }
     }
 
+    fn served<F: Fn(usize) -> Page>(path: &'static str, serve: F) -> Served<F> {
+        Served {
+            path,
+            serve,
+            asked: AtomicUsize::new(0),
+        }
+    }
+
+    /// Members named by number, `m00001` on.
+    fn named(numbers: std::ops::Range<usize>) -> Vec<Option<String>> {
+        numbers.map(|n| Some(format!("m{n:05}"))).collect()
+    }
+
+    /// `total` members at `path`, the total in every page.
+    fn numbers(path: &'static str, total: usize) -> Served<impl Fn(usize) -> Page> {
+        served(path, move |start| {
+            let end = (start + PAGE_SIZE).min(total + 1);
+            (Some(total as i64), None, named(start..end.max(start)))
+        })
+    }
+
+    const MEMBERS: &str = "portals/self/users";
+
     #[tokio::test]
     async fn a_windowed_listing_past_the_window_is_an_error_after_one_page() {
-        let holders = Numbers {
-            path: "content/listings/abc/userEntitlements",
-            total: 12_000,
-            asked: AtomicUsize::new(0),
-        };
+        let holders = numbers("content/listings/abc/userEntitlements", 12_000);
         let err = list("https://portal", &holders, None).await.unwrap_err();
         assert_eq!(err.kind(), "listing_cut_off");
         assert!(err.to_string().contains("12000 items"), "{err}");
@@ -505,17 +446,164 @@ mod tests {
         let some = list("https://portal", &holders, Some(250)).await.unwrap();
         assert_eq!(some.len(), 250);
         // The member listing is not windowed.
-        let members = Numbers {
-            path: "portals/self/users",
-            total: 12_000,
-            asked: AtomicUsize::new(0),
-        };
+        let members = numbers(MEMBERS, 12_000);
         assert_eq!(
             list("https://portal", &members, None).await.unwrap().len(),
             12_000
         );
         assert!(windowed("community/users") && windowed("portals/self/users/search"));
         assert!(!windowed("portals/self/users"));
+    }
+
+    #[tokio::test]
+    async fn members_without_a_user_name_are_refused_saying_where_and_how_many() {
+        // 150 members; 17 of the second page's 50 come without a user name.
+        let listing = served(MEMBERS, |start| {
+            let mut items = named(start..(start + PAGE_SIZE).min(151));
+            if start == 101 {
+                items.iter_mut().step_by(3).for_each(|item| *item = None);
+            }
+            (Some(150), None, items)
+        });
+        let err = list("https://portal", &listing, None).await.unwrap_err();
+        assert_eq!(err.kind(), "unreadable_reply");
+        let text = err.to_string();
+        assert!(
+            text.contains("the page of portals/self/users at start 101 has 17 of its 50 members with no username"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_member_listed_twice_is_refused_on_one_page_or_across_two() {
+        // The second page begins with the first's last member again.
+        let across = served(MEMBERS, |start| match start {
+            1 => (Some(200), None, named(1..101)),
+            _ => (Some(200), None, named(100..200)),
+        });
+        let err = list("https://portal", &across, None).await.unwrap_err();
+        assert_eq!(err.kind(), "unreadable_reply");
+        let text = err.to_string();
+        assert!(text.contains(r#"listed the username "m00100" twice (again on the page of portals/self/users at start 101)"#), "{text}");
+        assert!(text.contains("it repeated members"), "{text}");
+        let within = served(MEMBERS, |_| {
+            let names = ["ann", "bob", "ann"];
+            (
+                Some(3),
+                None,
+                names.iter().map(|n| Some(n.to_string())).collect(),
+            )
+        });
+        let err = list("https://portal", &within, None).await.unwrap_err();
+        assert!(err.to_string().contains(r#""ann" twice"#), "{err}");
+    }
+
+    #[tokio::test]
+    async fn pages_that_repeat_without_a_total_are_refused_not_cut_short() {
+        // nextStart advances and the members do not: this once ended quietly after a page.
+        let listing = served(MEMBERS, |start| {
+            (None, Some(start as i64 + 100), named(1..101))
+        });
+        let err = list("https://portal", &listing, None).await.unwrap_err();
+        assert_eq!(err.kind(), "unreadable_reply");
+        assert!(err.to_string().contains("repeated members"), "{err}");
+        assert_eq!(listing.asked.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_next_start_that_stalls_or_goes_back_cuts_the_listing_off() {
+        for stalled in [101, 50, 1] {
+            let listing = served(MEMBERS, move |start| {
+                let next = if start == 1 { 101 } else { stalled };
+                (None, Some(next), named(start..start + 100))
+            });
+            let err = list("https://portal", &listing, None).await.unwrap_err();
+            assert_eq!(err.kind(), "listing_cut_off", "{stalled}");
+            let text = err.to_string();
+            assert!(text.contains("stopped advancing"), "{text}");
+            assert!(text.contains("the 200 items read"), "{text}");
+            assert_eq!(listing.asked.load(Ordering::SeqCst), 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_empty_page_while_more_is_said_cuts_the_listing_off() {
+        let cut_off = |err: Error, says: &str| {
+            assert_eq!(err.kind(), "listing_cut_off", "{err}");
+            assert!(err.to_string().contains(says), "{err}");
+        };
+        // A total of 300, and the third page comes back empty.
+        let third = served(MEMBERS, |start| {
+            let items = if start == 201 {
+                vec![]
+            } else {
+                named(start..start + 100)
+            };
+            (Some(300), None, items)
+        });
+        cut_off(
+            list("https://portal", &third, None).await.unwrap_err(),
+            "the page of portals/self/users at start 201 came back with no members while the \
+             portal counted 300; 200 members were read before it",
+        );
+        // The first page empty, under a total.
+        let first = served(MEMBERS, |_| (Some(5), None, vec![]));
+        let err = list("https://portal", &first, None).await.unwrap_err();
+        cut_off(
+            err,
+            "at start 1 came back with no members while the portal counted 5",
+        );
+        // Without a total: an empty page that names a next one.
+        let hollow = served(MEMBERS, |start| {
+            let items = if start == 101 {
+                vec![]
+            } else {
+                named(start..start + 100)
+            };
+            (None, Some(start as i64 + 100), items)
+        });
+        let err = list("https://portal", &hollow, None).await.unwrap_err();
+        cut_off(
+            err,
+            "at start 101 came back with no members while the portal named a next page at 201",
+        );
+        // An empty last page ends a listing.
+        let ended = served(MEMBERS, |start| match start {
+            1 => (None, Some(101), named(1..101)),
+            _ => (None, Some(-1), vec![]),
+        });
+        assert_eq!(
+            list("https://portal", &ended, None).await.unwrap().len(),
+            100
+        );
+    }
+
+    #[tokio::test]
+    async fn a_split_search_whose_parts_repeat_members_is_refused() {
+        // The search counts 10,001 (past the window) and every part of it answers with the
+        // same 300 members: 40 parts make more than the count, but not of 10,001 members.
+        let search = MemberSearch {
+            path: "community/users",
+            params: vec![("q", "*".into())],
+            list_key: "results",
+            max: None,
+        };
+        let make = |part: MemberSearch| {
+            let whole = !part.params[0].1.contains("username:");
+            served("community/users", move |start| {
+                let total = if whole { 10_001 } else { 300 };
+                (
+                    Some(total),
+                    None,
+                    named(start..(start + PAGE_SIZE).min(301)),
+                )
+            })
+        };
+        let err = self::search("https://portal", &search, &make)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "unreadable_reply");
+        assert!(err.to_string().contains(r#""m00001" twice"#), "{err}");
     }
 
     #[test]

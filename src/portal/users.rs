@@ -12,7 +12,8 @@ use crate::http::Effect;
 use crate::plan;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
-use crate::portal::paging::{self, paged};
+use crate::portal::listings::{self, paged};
+use crate::portal::paging::ItemKey;
 use crate::portal::url::path_segment;
 
 /// The most members one updateUserLicenseType request may name (the portal's limit).
@@ -22,17 +23,17 @@ pub const MAX_USER_TYPE_BATCH: usize = 100;
 /// than text is None, as it would be read from the whole member.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MemberRow {
-    #[serde(default, deserialize_with = "paging::text")]
+    #[serde(default, deserialize_with = "listings::text")]
     pub username: Option<String>,
     #[serde(
         rename = "userLicenseTypeId",
         default,
-        deserialize_with = "paging::text"
+        deserialize_with = "listings::text"
     )]
     pub user_type: Option<String>,
-    #[serde(default, deserialize_with = "paging::text")]
+    #[serde(default, deserialize_with = "listings::text")]
     pub role: Option<String>,
-    #[serde(rename = "roleId", default, deserialize_with = "paging::text")]
+    #[serde(rename = "roleId", default, deserialize_with = "listings::text")]
     role_id: Option<String>,
     /// "1" or "2" (sent as text, sometimes as a number).
     #[serde(default)]
@@ -68,7 +69,7 @@ pub struct MemberSearch {
 impl MemberSearch {
     /// The same search for the members whose user name is `part`, or begins with it when
     /// `begins`: a part of a search too large for the portal's window (see
-    /// [`paging::search`]). None for a listing that takes no query.
+    /// [`crate::portal::paging::search`]). None for a listing that takes no query.
     pub fn narrowed(&self, part: &str, begins: bool) -> Option<MemberSearch> {
         let (_, q) = self.params.iter().find(|(key, _)| *key == "q")?;
         // Characters the query syntax gives a meaning are escaped with a backslash.
@@ -100,9 +101,11 @@ impl MemberSearch {
     }
 }
 
-impl paging::Row for MemberRow {
-    fn key(&self) -> String {
-        self.username.clone().unwrap_or_default()
+impl listings::Row for MemberRow {
+    const KEY: ItemKey = ItemKey::MEMBERS;
+
+    fn key(&self) -> Option<&str> {
+        self.username.as_deref()
     }
 }
 
@@ -423,11 +426,10 @@ impl Portal {
 
     /// Every member's user name, user type and role, read without the rest of each member:
     /// what planning a change needs of the whole organization, at a fraction of the cost
-    /// of [`Portal::search_users`] (a member of 20 fields is read as 3).
+    /// of [`Portal::search_users`] (a member of 20 fields is read as 3). Checked as every
+    /// listing is: each row has its user name, once.
     pub async fn member_rows(&self) -> Result<Vec<MemberRow>> {
-        let rows: Vec<MemberRow> =
-            paging::rows(self, "portals/self/users", &member_listing_order()).await?;
-        Ok(rows.into_iter().filter(|r| r.username.is_some()).collect())
+        listings::rows(self, "portals/self/users", &member_listing_order()).await
     }
 
     /// Members, in the server's order (by user name).
@@ -435,7 +437,7 @@ impl Portal {
         let Some(search) = self.member_search(query).await? else {
             return Ok(vec![]);
         };
-        let found = paging::searched(self, &search).await?;
+        let found = listings::searched(self, &search).await?;
         Ok(found.into_iter().map(User::from_json).collect())
     }
 
@@ -485,9 +487,8 @@ impl Portal {
         let listed = paged(
             self,
             "portals/self/userLicenseTypes",
-            &[],
             "userLicenseTypes",
-            None,
+            ItemKey::USER_TYPES,
         )
         .await?;
         let seats = self.user_type_seats().await;
@@ -536,7 +537,7 @@ impl Portal {
 
     /// The organization's roles: the built-in ones and the custom ones.
     pub async fn roles(&self) -> Result<Vec<Role>> {
-        let custom = paged(self, "portals/self/roles", &[], "roles", None).await?;
+        let custom = paged(self, "portals/self/roles", "roles", ItemKey::ROLES).await?;
         let mut roles: Vec<Role> = BUILT_IN_ROLES
             .iter()
             .map(|(id, name, _)| Role {
@@ -842,7 +843,7 @@ mod tests {
 
     #[test]
     fn member_rows_read_fields_of_another_kind_as_none() {
-        let page: paging::RowsPage<MemberRow> = serde_json::from_str(
+        let page: listings::RowsPage<MemberRow> = serde_json::from_str(
             r#"{"total": "3", "start": 1, "users": [
                 {"username": "ann", "userLicenseTypeId": "creatorUT", "role": "org_user",
                  "roleId": "abc123", "groups": [{"id": 1}], "thumbnail": null},

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::http::{Effect, Response};
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
-use crate::portal::paging::{self, Listing};
+use crate::portal::paging::{self, ItemKey, Listing};
 use crate::portal::users::MemberSearch;
 use crate::python::exit;
 use crate::python::json::{PyValue, TextKeys};
@@ -103,9 +103,9 @@ fn collector(py: Python<'_>, method: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A listed member: what tells it from the others (its id or user name), and its wrapper.
+/// A listed member: what tells it from the others (its user name), and its wrapper.
 struct PyItem {
-    key: String,
+    key: Option<String>,
     object: Py<PyAny>,
 }
 
@@ -148,8 +148,12 @@ impl Listing for PyListing<'_> {
         std::mem::take(&mut page.items)
     }
 
-    fn key(&self, item: &PyItem) -> String {
-        item.key.clone()
+    fn item_key(&self) -> ItemKey {
+        ItemKey::MEMBERS
+    }
+
+    fn key<'i>(&self, item: &'i PyItem) -> Option<&'i str> {
+        item.key.as_deref()
     }
 
     fn path(&self) -> &str {
@@ -299,14 +303,14 @@ impl<'de> Visitor<'de> for Items<'_, 'de, '_> {
     }
 }
 
-/// An item's id or user name, else its whole text: how a repeating page is caught.
-fn item_key(dict: &Bound<'_, PyDict>) -> PyResult<String> {
-    for field in ["id", "username"] {
-        if let Some(value) = dict.get_item(field)? {
-            if let Ok(text) = value.cast::<PyString>() {
-                return Ok(text.to_cow()?.into_owned());
-            }
-        }
+/// A member's user name (see [`ItemKey::MEMBERS`]); None when it has no text there, which
+/// the listing refuses.
+fn item_key(dict: &Bound<'_, PyDict>) -> PyResult<Option<String>> {
+    let Some(value) = dict.get_item(ItemKey::MEMBERS.field)? else {
+        return Ok(None);
+    };
+    match value.cast::<PyString>() {
+        Ok(text) => Ok(Some(text.to_cow()?.into_owned())),
+        Err(_) => Ok(None),
     }
-    Ok(dict.repr()?.to_cow()?.into_owned())
 }
