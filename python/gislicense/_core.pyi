@@ -39,6 +39,7 @@ __all__ = [
     "parse_active_products",
     "plan_predictions",
     "read_journal",
+    "select_items",
     "utc_from_ms",
 ]
 
