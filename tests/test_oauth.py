@@ -147,6 +147,32 @@ def test_the_refresh_token_renews_the_session_and_a_revoked_one_is_said(
     assert "client_id=" in str(caught.value)
 
 
+def test_a_revoked_refresh_token_is_sent_once_for_many_concurrent_requests(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gis = sign_in_in_the_browser(sb, monkeypatch)
+
+    def refreshes() -> int:
+        grant = ("grant_type", "refresh_token")
+        return len([r for r in sb.requests(operation="token") if grant in r.params])
+
+    before = refreshes()
+    sb.revoke_refresh_tokens()
+    sb.expire_portal_tokens()
+
+    async def read_all() -> list[object]:
+        reads = [gis.users.get_async(sb.user_username) for _ in range(20)]
+        return await asyncio.gather(*reads, return_exceptions=True)
+
+    outcomes = asyncio.run(read_all())
+    assert all(isinstance(o, AuthenticationError) for o in outcomes), outcomes
+    assert refreshes() == before + 1
+    # Checking the sign-in now says the same, without asking again.
+    with pytest.raises(AuthenticationError, match="refresh token"):
+        gis.sign_in()
+    assert refreshes() == before + 1
+
+
 def test_a_refused_password_on_the_page_brings_no_code(sb: gislicense.Sandbox) -> None:
     authorization = gislicense._core.Authorization(
         sb.portal_url, sb.oauth_client_id, False, 60, False
