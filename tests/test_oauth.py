@@ -5,12 +5,15 @@ ArcGIS Pro's sign-in renewed from arcpy."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import re
+import socket
 import ssl
 import sys
 import threading
+import time
 import types
 import urllib.error
 import urllib.parse
@@ -106,6 +109,57 @@ def test_a_person_signs_in_in_the_browser_and_the_code_comes_back_to_loopback(
         for key, value in r.params
         if key in ("code", "code_verifier", "refresh_token")
     )
+
+
+def test_connections_that_stall_do_not_hold_up_the_sign_in(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any local process can connect to the loopback listener: one that trickles its request
+    a byte at a time and one that sends nothing do not keep the browser's redirect waiting."""
+    stop = threading.Event()
+    stalled: list[socket.socket] = []
+
+    def trickle(connection: socket.socket) -> None:
+        for byte in itertools.cycle(b"GET /?code=slow HTTP/1.1\r\n"):
+            if stop.wait(0.2):
+                return
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def browser(url: str) -> bool:
+        redirect = urllib.parse.urlsplit(
+            urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["redirect_uri"][0]
+        )
+        address = (redirect.hostname or "", redirect.port or 80)
+        stalled.extend(socket.create_connection(address) for _ in range(2))
+        threading.Thread(target=trickle, args=(stalled[0],), daemon=True).start()
+
+        def follow() -> None:
+            time.sleep(0.3)
+            urllib.request.urlopen(person_signs_in(sb, url)).read()
+
+        threading.Thread(target=follow).start()
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    started = time.monotonic()
+    try:
+        gis = GIS(
+            sb.portal_url,
+            client_id=sb.oauth_client_id,
+            browser=True,
+            ca_bundle=sb.ca_file,
+            sign_in_timeout=15,
+        )
+    finally:
+        stop.set()
+        for connection in stalled:
+            connection.close()
+    # Well within the 5 s each request has for its request line and headers.
+    assert time.monotonic() - started < 4
+    assert gis.username == sb.admin_username
 
 
 def test_without_a_browser_the_page_gives_a_code_to_paste(
