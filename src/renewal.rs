@@ -1,6 +1,8 @@
 //! Renewing a credential, one way for every client (as httpx's `Auth.auth_flow` does it): a
 //! Portal token and an OpenLM session are each held in a [`Renewable`], renewed one renewal at
 //! a time, and a request whose credential the server rejects is sent once more with a new one.
+//! Credentials the server refuses are not offered again: each refusal of a password counts
+//! toward locking its account.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -31,15 +33,26 @@ pub(crate) trait Renew {
     /// A new credential: sign in, log in.
     async fn renew(&self) -> Result<Arc<Self::Credential>>;
 
+    /// Whether the server's refusal of the credentials (an authentication error from
+    /// `renew`: a wrong password, a revoked refresh token, a refused client secret) stands
+    /// for the client's life. By default it does: asked again, the server would refuse again.
+    fn refusal_is_final(&self) -> bool {
+        true
+    }
+
     /// The error for a rejection that renewing does not answer: the credential cannot be
     /// renewed, or the server rejected a new one too. `url` and `message` are the server's.
     fn rejected(&self, url: String, message: String) -> Error;
 }
 
 /// A client's credential. One renewal at a time: requests that find it stale wait for that
-/// renewal and use what it made.
+/// renewal and use what it made, or get the refusal it met.
 pub(crate) struct Renewable<C: ?Sized> {
     held: Mutex<Option<Arc<C>>>,
+    /// The server's refusal of the credentials, once it refused them: every later renewal
+    /// gets it without asking again (a scheduled job with a stale password would otherwise
+    /// lock its account).
+    refused: Mutex<Option<Error>>,
     renewing: tokio::sync::Mutex<()>,
 }
 
@@ -47,6 +60,7 @@ impl<C: ?Sized> Renewable<C> {
     pub(crate) fn new(held: Option<Arc<C>>) -> Self {
         Renewable {
             held: Mutex::new(held),
+            refused: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
         }
     }
@@ -68,23 +82,52 @@ impl<C: ?Sized> Renewable<C> {
 
     /// A new credential in place of `stale`, the one the caller saw (None: whatever is held).
     /// When another request replaced it meanwhile, the replacement serves: requests that saw
-    /// the same stale credential renew it once.
+    /// the same stale credential renew it once. Once the server has refused the credentials,
+    /// that refusal is the answer, and nothing is sent.
     pub(crate) async fn renew<S>(&self, source: &S, stale: Option<&Arc<C>>) -> Result<Arc<C>>
     where
         S: Renew<Credential = C>,
     {
         let _one_at_a_time = self.renewing.lock().await;
+        if let Some(refusal) = self.refusal() {
+            return Err(refusal);
+        }
         if let Some(held) = self.current() {
             let replaced = stale.is_none_or(|stale| !Arc::ptr_eq(stale, &held));
             if replaced && !source.is_due(&held) {
                 return Ok(held);
             }
         }
-        let renewed = source.renew().await?;
+        let renewed = match source.renew().await {
+            Ok(renewed) => renewed,
+            Err(err) => {
+                // A network failure may pass, and is tried again by the next request.
+                if matches!(err, Error::Authentication { .. }) && source.refusal_is_final() {
+                    self.remember_refusal(&err, S::NAME);
+                }
+                return Err(err);
+            }
+        };
         if let Ok(mut held) = self.held.lock() {
             *held = Some(renewed.clone());
         }
         Ok(renewed)
+    }
+
+    fn refusal(&self) -> Option<Error> {
+        self.refused.lock().ok().and_then(|refused| refused.clone())
+    }
+
+    /// Keep the refusal for every later request, and drop the credential it was to replace:
+    /// requests sent with that one would only be rejected.
+    fn remember_refusal(&self, refusal: &Error, name: &str) {
+        log::info!("{refusal}; these credentials are not offered again for a new {name}");
+        if let Ok(mut refused) = self.refused.lock() {
+            *refused = Some(refusal.clone());
+        }
+        if let Ok(mut held) = self.held.lock() {
+            *held = None;
+        }
     }
 
     /// Send a request with the credential and read the reply. When `read` says the server
@@ -132,10 +175,12 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    /// Makes the credentials "1", "2"..., in turn.
+    /// Makes the credentials "1", "2"..., in turn; or, while `failing` holds an error,
+    /// counts the attempt and fails with it.
     struct Source {
         made: AtomicUsize,
         renewable: bool,
+        failing: Mutex<Option<Error>>,
     }
 
     impl Source {
@@ -143,7 +188,14 @@ mod tests {
             Source {
                 made: AtomicUsize::new(0),
                 renewable,
+                failing: Mutex::new(None),
             }
+        }
+
+        fn failing(err: Error) -> Source {
+            let source = Source::new(true);
+            *source.failing.lock().unwrap() = Some(err);
+            source
         }
     }
 
@@ -159,7 +211,10 @@ mod tests {
         async fn renew(&self) -> Result<Arc<str>> {
             tokio::time::sleep(Duration::from_millis(20)).await;
             let n = self.made.fetch_add(1, Ordering::SeqCst) + 1;
-            Ok(Arc::from(n.to_string()))
+            match self.failing.lock().unwrap().clone() {
+                Some(err) => Err(err),
+                None => Ok(Arc::from(n.to_string())),
+            }
         }
 
         fn rejected(&self, url: String, message: String) -> Error {
@@ -211,6 +266,63 @@ mod tests {
             assert_eq!(&*renewed.unwrap(), "1");
         }
         assert_eq!(source.made.load(Ordering::SeqCst), 1);
+    }
+
+    fn wrong_password() -> Error {
+        Error::Authentication {
+            url: "https://example.com/generateToken".into(),
+            message: "Invalid username or password.".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_sign_in_is_sent_once_for_every_waiting_request_and_every_later_one() {
+        let source = Source::failing(wrong_password());
+        let held = Renewable::new(None);
+        let waiting: Vec<_> = (0..20).map(|_| held.get(&source)).collect();
+        for refused in futures::future::join_all(waiting).await {
+            assert_eq!(refused.unwrap_err().kind(), "authentication");
+        }
+        // Later requests, and a sign-in asked for outright, get the same refusal unsent.
+        let later = held
+            .with_renewal(&source, send_echo(false), read_accepting("1"))
+            .await
+            .unwrap_err();
+        assert!(later.to_string().contains("Invalid username or password."));
+        assert!(held.renew(&source, None).await.is_err());
+        assert_eq!(source.made.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_to_renew_a_rejected_credential_is_met_once() {
+        let source = Source::failing(wrong_password());
+        let held = Renewable::new(Some(Arc::from("0")));
+        let requests: Vec<_> = (0..20)
+            .map(|_| held.with_renewal(&source, send_echo(false), read_accepting("1")))
+            .collect();
+        for refused in futures::future::join_all(requests).await {
+            assert_eq!(refused.unwrap_err().kind(), "authentication");
+        }
+        assert_eq!(source.made.load(Ordering::SeqCst), 1);
+        assert!(
+            held.current().is_none(),
+            "the rejected credential is not sent again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_network_failure_is_tried_again_by_the_next_request() {
+        let unreachable = Error::Transport {
+            url: "https://example.com/generateToken".into(),
+            cause: "connection refused".into(),
+        };
+        let source = Source::failing(unreachable);
+        let held = Renewable::new(None);
+        assert_eq!(held.get(&source).await.unwrap_err().kind(), "transport");
+        assert_eq!(held.get(&source).await.unwrap_err().kind(), "transport");
+        assert_eq!(source.made.load(Ordering::SeqCst), 2);
+        *source.failing.lock().unwrap() = None;
+        assert_eq!(&*held.get(&source).await.unwrap(), "3");
     }
 
     #[tokio::test]

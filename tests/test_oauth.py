@@ -5,12 +5,15 @@ ArcGIS Pro's sign-in renewed from arcpy."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import re
+import socket
 import ssl
 import sys
 import threading
+import time
 import types
 import urllib.error
 import urllib.parse
@@ -108,6 +111,57 @@ def test_a_person_signs_in_in_the_browser_and_the_code_comes_back_to_loopback(
     )
 
 
+def test_connections_that_stall_do_not_hold_up_the_sign_in(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any local process can connect to the loopback listener: one that trickles its request
+    a byte at a time and one that sends nothing do not keep the browser's redirect waiting."""
+    stop = threading.Event()
+    stalled: list[socket.socket] = []
+
+    def trickle(connection: socket.socket) -> None:
+        for byte in itertools.cycle(b"GET /?code=slow HTTP/1.1\r\n"):
+            if stop.wait(0.2):
+                return
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def browser(url: str) -> bool:
+        redirect = urllib.parse.urlsplit(
+            urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["redirect_uri"][0]
+        )
+        address = (redirect.hostname or "", redirect.port or 80)
+        stalled.extend(socket.create_connection(address) for _ in range(2))
+        threading.Thread(target=trickle, args=(stalled[0],), daemon=True).start()
+
+        def follow() -> None:
+            time.sleep(0.3)
+            urllib.request.urlopen(person_signs_in(sb, url)).read()
+
+        threading.Thread(target=follow).start()
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    started = time.monotonic()
+    try:
+        gis = GIS(
+            sb.portal_url,
+            client_id=sb.oauth_client_id,
+            browser=True,
+            ca_bundle=sb.ca_file,
+            sign_in_timeout=15,
+        )
+    finally:
+        stop.set()
+        for connection in stalled:
+            connection.close()
+    # Well within the 5 s each request has for its request line and headers.
+    assert time.monotonic() - started < 4
+    assert gis.username == sb.admin_username
+
+
 def test_without_a_browser_the_page_gives_a_code_to_paste(
     sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -145,6 +199,32 @@ def test_the_refresh_token_renews_the_session_and_a_revoked_one_is_said(
         gis.users.get(sb.user_username)
     assert "Invalid refresh_token" in str(caught.value)
     assert "client_id=" in str(caught.value)
+
+
+def test_a_revoked_refresh_token_is_sent_once_for_many_concurrent_requests(
+    sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gis = sign_in_in_the_browser(sb, monkeypatch)
+
+    def refreshes() -> int:
+        grant = ("grant_type", "refresh_token")
+        return len([r for r in sb.requests(operation="token") if grant in r.params])
+
+    before = refreshes()
+    sb.revoke_refresh_tokens()
+    sb.expire_portal_tokens()
+
+    async def read_all() -> list[object]:
+        reads = [gis.users.get_async(sb.user_username) for _ in range(20)]
+        return await asyncio.gather(*reads, return_exceptions=True)
+
+    outcomes = asyncio.run(read_all())
+    assert all(isinstance(o, AuthenticationError) for o in outcomes), outcomes
+    assert refreshes() == before + 1
+    # Checking the sign-in now says the same, without asking again.
+    with pytest.raises(AuthenticationError, match="refresh token"):
+        gis.sign_in()
+    assert refreshes() == before + 1
 
 
 def test_a_refused_password_on_the_page_brings_no_code(sb: gislicense.Sandbox) -> None:

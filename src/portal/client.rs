@@ -503,6 +503,13 @@ impl Renew for Portal {
         }
     }
 
+    /// A refusal of what this client sends the portal (a password, app credentials, a code or
+    /// refresh token) stands. A token source is asked again: asking ArcGIS Pro sends the
+    /// portal nothing, and Pro may have signed in again meanwhile.
+    fn refusal_is_final(&self) -> bool {
+        !matches!(self.credentials, Credentials::Source(_))
+    }
+
     fn rejected(&self, url: String, message: String) -> Error {
         match &self.credentials {
             Credentials::Anonymous => Error::Authentication {

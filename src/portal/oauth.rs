@@ -1,18 +1,20 @@
 //! Signing a person in through OAuth 2.0 (RFC 6749, with PKCE, RFC 7636): the portal's
 //! `oauth2/authorize` page does the sign-in, so every identity provider the portal federates
-//! (SAML, OIDC) works. The authorization code comes back to a one-request loopback listener on
-//! 127.0.0.1 (RFC 8252), or, where no browser can open here, on the portal's own page
-//! (`urn:ietf:wg:oauth:2.0:oob`) for the person to paste. [`Portal`](super::Portal) then
-//! exchanges it once and renews with the refresh token it brings (`Credentials::OAuth`).
+//! (SAML, OIDC) works. The authorization code comes back to a loopback listener on 127.0.0.1
+//! (RFC 8252), which serves its connections side by side, each with a deadline; or, where no
+//! browser can open here, on the portal's own page (`urn:ietf:wg:oauth:2.0:oob`) for the
+//! person to paste. [`Portal`](super::Portal) then exchanges it once and renews with the
+//! refresh token it brings (`Credentials::OAuth`).
 
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use futures::stream::{FuturesUnordered, StreamExt};
 use rand::distr::{Alphanumeric, SampleString};
 use ring::digest::{digest, SHA256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -22,6 +24,12 @@ use crate::portal::url::portal_url;
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 /// The most a browser's request to the loopback listener may hold before its blank line.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// How long a connection to the loopback listener has for its whole request line and
+/// headers (a browser sends them at once): one that sends nothing (a preconnect) or trickles
+/// bytes is closed then, whatever it sends meanwhile.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+/// Connections served at once; more wait in the system's queue until one ends.
+const MAX_CONNECTIONS: usize = 64;
 
 /// What a token request exchanging a code needs: the code, and what proves it is ours.
 #[derive(Clone)]
@@ -141,41 +149,7 @@ impl Authorization {
                 TcpListener::from_std(l)
             })
             .map_err(|e| Error::invalid(format!("cannot wait for the sign-in: {e}")))?;
-        let waited = tokio::time::timeout(timeout, async {
-            loop {
-                let Ok((mut stream, _)) = listener.accept().await else {
-                    // Out of file handles, say: do not spin.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                };
-                let target = match read_request_target(&mut stream).await {
-                    Some(target) => target,
-                    None => continue,
-                };
-                // Only the redirect path with this sign-in's state counts: anything else (a
-                // favicon, a request forged by another page or process) is answered and the
-                // wait goes on.
-                let outcome = self.code_from_target(&target);
-                let (status, text) = match &outcome {
-                    Some(Ok(_)) => ("200 OK", "Signed in. You can close this window and return to your script."),
-                    Some(Err(_)) => ("400 Bad Request", "The sign-in did not complete. Return to your script for the reason."),
-                    None => ("400 Bad Request", "This is not the sign-in this script started."),
-                };
-                let page = format!(
-                    "<html><head><title>gislicense</title></head><body><p>{text}</p></body></html>"
-                );
-                let reply = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-                    page.len()
-                );
-                let _ = stream.write_all(reply.as_bytes()).await;
-                let _ = stream.shutdown().await;
-                if let Some(outcome) = outcome {
-                    return outcome;
-                }
-            }
-        })
-        .await;
+        let waited = tokio::time::timeout(timeout, self.serve(&listener)).await;
         waited.unwrap_or_else(|_| {
             Err(Error::Authentication {
                 url: self.shown_url(),
@@ -186,6 +160,66 @@ impl Authorization {
                 ),
             })
         })
+    }
+
+    /// Serve the listener's connections side by side until one brings this sign-in's
+    /// outcome: any local process can connect, and one that stalls must not keep the
+    /// browser's redirect waiting.
+    async fn serve(&self, listener: &TcpListener) -> Result<AuthorizationCode> {
+        let mut serving = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept(), if serving.len() < MAX_CONNECTIONS => match accepted {
+                    Ok((stream, _)) => serving.push(self.answer(stream)),
+                    // Out of file handles, say: do not spin.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                },
+                Some(outcome) = serving.next(), if !serving.is_empty() => {
+                    if let Some(outcome) = outcome {
+                        return outcome;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Read one request, within [`REQUEST_DEADLINE`], and answer it. Only the redirect path
+    /// with this sign-in's state counts: anything else (a favicon, a request forged by
+    /// another page or process) is answered and gives None.
+    async fn answer(&self, mut stream: TcpStream) -> Option<Result<AuthorizationCode>> {
+        let target = tokio::time::timeout(REQUEST_DEADLINE, read_request_target(&mut stream))
+            .await
+            .ok()??;
+        let outcome = self.code_from_target(&target);
+        let (status, text) = match &outcome {
+            Some(Ok(_)) => (
+                "200 OK",
+                "Signed in. You can close this window and return to your script.",
+            ),
+            Some(Err(_)) => (
+                "400 Bad Request",
+                "The sign-in did not complete. Return to your script for the reason.",
+            ),
+            None => (
+                "400 Bad Request",
+                "This is not the sign-in this script started.",
+            ),
+        };
+        let page = format!(
+            "<html><head><title>gislicense</title></head><body><p>{text}</p></body></html>"
+        );
+        let reply = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{page}",
+            page.len()
+        );
+        // The outcome stands whether or not the page reaches the browser.
+        let _ = tokio::time::timeout(REQUEST_DEADLINE, async {
+            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        })
+        .await;
+        outcome
     }
 
     /// The code from what a person pasted: the code itself (or the page's title, `SUCCESS
@@ -279,18 +313,14 @@ fn challenge(verifier: &str) -> String {
 }
 
 /// The target of a request's first line (`GET /?code=... HTTP/1.1` → `/?code=...`).
-async fn read_request_target(stream: &mut tokio::net::TcpStream) -> Option<String> {
+async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
     let mut head = Vec::with_capacity(1024);
     let mut buffer = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         if head.len() > MAX_REQUEST_HEAD {
             return None;
         }
-        // Short: an idle connection (a browser's preconnect) must not hold up the redirect.
-        let read = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer))
-            .await
-            .ok()?
-            .ok()?;
+        let read = stream.read(&mut buffer).await.ok()?;
         if read == 0 {
             break;
         }
@@ -393,6 +423,98 @@ mod tests {
         assert!(
             nothing.to_string().contains("no sign-in came back"),
             "{nothing}"
+        );
+    }
+
+    fn loopback() -> (Authorization, String) {
+        let auth =
+            Authorization::start("https://gis.example.com/portal", "app", true, 60, false).unwrap();
+        let address = auth
+            .redirect_uri
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        (auth, address)
+    }
+
+    /// A connection that sends a request line a byte at a time, a byte every 200 ms, until
+    /// the listener closes it: how long that took.
+    async fn trickle(address: &str) -> Duration {
+        let started = std::time::Instant::now();
+        let (mut reader, mut writer) = TcpStream::connect(address).await.unwrap().into_split();
+        let mut reply = [0u8; 64];
+        let sending = async {
+            for byte in b"GET /?code=slow HTTP/1.1\r\n".iter().cycle() {
+                if writer.write_all(&[*byte]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        tokio::select! {
+            _ = reader.read(&mut reply) => {},
+            _ = sending => {},
+        }
+        started.elapsed()
+    }
+
+    async fn redirect(address: &str, query: &str) -> String {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        let request = format!("GET /?{query} HTTP/1.1\r\nHost: {address}\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await.unwrap();
+        reply
+    }
+
+    #[tokio::test]
+    async fn connections_that_stall_do_not_hold_up_the_redirect() {
+        let (auth, address) = loopback();
+        // Both are queued before the listener takes any, ahead of the browser's redirect.
+        let trickling = tokio::spawn({
+            let address = address.clone();
+            async move { trickle(&address).await }
+        });
+        let _silent = TcpStream::connect(&address).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let query = format!("code=the-code&state={}", auth.state);
+        let browser = tokio::spawn({
+            let address = address.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                redirect(&address, &query).await
+            }
+        });
+        let started = std::time::Instant::now();
+        let code = auth.receive(Duration::from_secs(10)).await.unwrap();
+        assert_eq!(code.code, "the-code");
+        assert!(
+            started.elapsed() < REQUEST_DEADLINE / 2,
+            "the redirect waited {:?}",
+            started.elapsed()
+        );
+        assert!(browser.await.unwrap().starts_with("HTTP/1.1 200"));
+        trickling.abort();
+    }
+
+    #[tokio::test]
+    async fn a_request_has_a_deadline_for_its_whole_head_not_for_each_byte() {
+        let (auth, address) = loopback();
+        let query = format!("code=the-code&state={}", auth.state);
+        let browser = async {
+            let held = trickle(&address).await;
+            redirect(&address, &query).await;
+            held
+        };
+        let both = async { tokio::join!(auth.receive(Duration::from_secs(15)), browser) };
+        let (code, held) = tokio::time::timeout(Duration::from_secs(20), both)
+            .await
+            .expect("the trickling connection was never closed");
+        assert_eq!(code.unwrap().code, "the-code");
+        assert!(
+            held >= REQUEST_DEADLINE - Duration::from_millis(300)
+                && held < REQUEST_DEADLINE + Duration::from_secs(2),
+            "a trickling connection was held {held:?}"
         );
     }
 }
