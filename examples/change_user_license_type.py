@@ -3,8 +3,11 @@
 The usual way to free Creator (or Professional) seats: members who have not signed in for
 --days days move from --from to --to, e.g. Creator to Viewer. It prints the plan (each
 member's steps, or why they cannot move) and changes nothing unless --apply is given.
-Moving down to Viewer also sets the Viewer role first (a Viewer can hold no other);
-administrators and you yourself are left alone. Applying writes a journal of every step;
+Moving down to Viewer also sets the Viewer role first (a Viewer can hold no other).
+Members are chosen as gislicense chooses them everywhere (`gis.users.select`): the
+administrators are left out (the plan's notes name them), and seats go to the longest idle
+first; members beyond the free seats are listed as failing for want of one. Applying
+writes a journal of every step;
 --undo JOURNAL plans putting those members back (and --apply does it). Without --url it
 starts the built-in sandbox and runs against it.
 
@@ -24,7 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import gislicense
 from gislicense.plans import Plan
@@ -82,38 +85,25 @@ def print_report(report: gislicense.BulkReport[str | gislicense.User]) -> None:
 
 
 def idle_members(gis: gislicense.GIS, args: argparse.Namespace) -> Plan | None:
-    """The plan for members of --from idle for --days, within the seats of --to."""
+    """The plan for members of --from idle for --days."""
     source = gis.users.license_type(args.source)
     target = gis.users.license_type(args.target)
-    me = gis.users.me.username.casefold()
-    cutoff = datetime.now(timezone.utc) - timedelta(days=args.days)
-    members = gis.users.search(user_type=source.id)
-    idle = [
-        u
-        for u in members
-        if (u.last_login or u.created or cutoff) <= cutoff
-        and u.role != "org_admin"
-        and u.username.casefold() != me
-    ]
-    idle.sort(key=lambda u: u.last_login or datetime.min.replace(tzinfo=timezone.utc))
+    idle = gis.users.select(user_type=source.id, idle_days=args.days)
     print(
-        f"{len(members)} members are {source.name}; {len(idle)} have not signed in since "
-        f"{cutoff:%Y-%m-%d} ({args.days} days) and would move to {target.name}."
+        f"{len(idle)} {source.name} members have not signed in for {args.days} days "
+        f"and would move to {target.name}."
     )
     if not idle:
         return None
     print(f"  {'user':<20} {'name':<26} last sign-in")
-    for u in idle:
+    for u in sorted(idle, key=lambda u: (u.last_login is not None, u.last_login, u.username)):
         print(f"  {u.username:<20} {u.full_name or '':<26} {last_seen(u)}")
     if target.available is not None and target.available < len(idle):
-        # Only as many as there are seats, longest idle first: the rest keep their type
-        # (and role) rather than being reported as failing for want of a seat.
         print(
-            f"\n{target.name} has {target.available} free seats for {len(idle)} members: "
-            f"only the first {target.available} (longest idle) move; buy seats or free "
-            f"some {target.name} seats for the others."
+            f"\n{target.name} has {target.available} free seats for {len(idle)} members: the "
+            f"longest idle get them; the plan lists the others as failing for want of a seat "
+            f"(buy seats or free some {target.name} seats for them)."
         )
-        idle = idle[: target.available]
     # roles="auto": the role a member needs for the new type (Viewer for Viewer) is set
     # in the same plan, in the order the portal accepts.
     return gis.users.plan_license_type(idle, target.id, roles="auto")

@@ -147,11 +147,16 @@ def test_batches_of_25_seats_offline_members_and_unknown_users(sb: gislicense.Sa
     ]
     assert sorted(sizes) == [10, 25, 25]
 
-    # Seats: only what is left is given, in order; the rest fail before sending.
+    # Seats: only what is left is given, longest idle first (never signed in first, then
+    # by user name); the rest fail before sending.
     left = next(row.remaining for row in pro.report if row.entitlement == "workflowMgrN")
-    report = pro.assign(viewers[60 : 60 + left + 2], ["workflowMgrN"])
-    assert [o.status for o in report] == ["assigned"] * left + ["failed"] * 2
-    assert "no workflowMgrN license left" in (report[-1].reason or "")
+    asked = viewers[60 : 60 + left + 2]
+    last = {u["username"]: u["lastLogin"] for u in sb.portal_users()}
+    first = set(sorted(asked, key=lambda n: (last[n] if last[n] > 0 else -1, n))[:left])
+    report = pro.assign(asked, ["workflowMgrN"])
+    assert [o.status for o in report] == ["assigned" if n in first else "failed" for n in asked]
+    refused = next(o for o, n in zip(report, asked) if n not in first)
+    assert "no workflowMgrN license left" in (refused.reason or "")
 
     # A member with Pro checked out cannot be changed; one the portal does not know fails
     # alone, not with the rest of their request.

@@ -57,6 +57,11 @@ class UsageError(Exception):
 # The library's advice, in this command's words.
 _CLI_WORDS = [
     ("pass allow_all=True", "pass --all"),
+    (
+        "gis.admin.license.release_and_update does both",
+        "licenses release USER --user-type TYPE does both",
+    ),
+    ("select with include_admins=True (--include-admins)", "pass --include-admins"),
     ("pass allow_admin_demotion=True", "pass --allow-admin-demotion"),
     ('plan with roles="auto"', "pass --role auto"),
     ("pass ca_bundle=", "pass --ca-bundle"),
@@ -283,6 +288,32 @@ def _member_selection(parser: argparse.ArgumentParser, what: str) -> None:
         metavar="USER",
         help="leave out this member; repeatable",
     )
+    group.add_argument(
+        "--include-admins",
+        action="store_true",
+        help="let --from/--idle-days select administrators too (left out otherwise, and "
+        "listed in the plan's notes)",
+    )
+
+
+def _item_selection(parser: argparse.ArgumentParser, what: str) -> None:
+    """Which items of a saved plan or a journal to act on: all, or those named."""
+    parser.add_argument(
+        "users",
+        nargs="*",
+        metavar="USER",
+        help=f"only these members (or sessions' users or "
+        f"workstations) of the {what}; all by default",
+    )
+    group = parser.add_argument_group("which items")
+    group.add_argument("--users-file", metavar="FILE", help="names, one a line ('-' for stdin)")
+    group.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="USER",
+        help="leave out this member (or session's user or workstation); repeatable",
+    )
 
 
 class _Parents:
@@ -370,7 +401,10 @@ def _users_commands(verbs: Any, p: _Parents) -> None:
         "--from", dest="from_type", metavar="TYPE", help="select the members of this user type"
     )
     set_type.add_argument(
-        "--role", choices=["auto"], help="auto: change the role first where the new type needs it"
+        "--role",
+        metavar="ROLE",
+        help="auto: change the role first where the new type needs it; or a role (viewer, "
+        "data editor, a custom role's name or id): give every member that role too",
     )
     _admin_guard(set_type)
     set_role = _command(
@@ -411,6 +445,22 @@ def _licenses_commands(verbs: Any, p: _Parents) -> None:
         p.conn,
     )
     offline.add_argument("--license", help="only this license (pro, drone2map, a title)")
+    holders = _command(
+        verbs,
+        "holders",
+        "who holds which entitlement (ArcGIS Pro...), with their last sign-in",
+        run_licenses_holders,
+        p.out,
+        p.conn,
+    )
+    holders.add_argument("--license", help="only this license (pro, drone2map, a title)")
+    holders.add_argument(
+        "--entitlement",
+        "-e",
+        action="append",
+        metavar="ID",
+        help="only holders of this entitlement (desktopAdvN...); repeatable",
+    )
     assign = _command(
         verbs, "assign", "give members entitlements", run_licenses_assign, p.out, p.conn, p.change
     )
@@ -453,6 +503,21 @@ def _licenses_commands(verbs: Any, p: _Parents) -> None:
     )
     _member_selection(release, "release")
     release.add_argument("--app", default="pro", help="pro (default), drone2map or allsource")
+    after = release.add_argument_group("then, for each member released")
+    after.add_argument(
+        "--user-type",
+        metavar="TYPE",
+        help="change the user type (the change the check-out was blocking): a departed "
+        "employee down to viewer, say",
+    )
+    after.add_argument(
+        "--revoke", action="store_true", help="revoke their entitlements under the license"
+    )
+    after.add_argument(
+        "--role",
+        metavar="ROLE",
+        help="with --user-type: auto (the role the new type needs), or a role to give",
+    )
 
 
 def _plan_commands(verbs: Any, p: _Parents) -> None:
@@ -460,6 +525,7 @@ def _plan_commands(verbs: Any, p: _Parents) -> None:
     show.add_argument("file", metavar="FILE")
     apply = _command(verbs, "apply", "apply a saved plan", run_plan_apply, p.out, p.conn, p.change)
     apply.add_argument("file", metavar="FILE")
+    _item_selection(apply, "plan")
 
 
 def _journal_commands(verbs: Any, p: _Parents) -> None:
@@ -475,6 +541,7 @@ def _journal_commands(verbs: Any, p: _Parents) -> None:
         p.change,
     )
     undo.add_argument("file", metavar="FILE")
+    _item_selection(undo, "run")
     resume = _command(
         verbs,
         "resume",
@@ -485,6 +552,7 @@ def _journal_commands(verbs: Any, p: _Parents) -> None:
         p.change,
     )
     resume.add_argument("file", metavar="FILE")
+    _item_selection(resume, "run")
 
 
 def _profile_commands(verbs: Any, p: _Parents) -> None:
@@ -1073,16 +1141,6 @@ USER_FIELDS = [
 ]
 
 
-def _idle(member: User, idle_days: int) -> bool:
-    """Not signed in for ``idle_days`` days, and a member for at least that long."""
-    import datetime as _dt
-
-    cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=idle_days)
-    last = member.last_login
-    joined = member.created
-    return (last is None or last < cutoff) and (joined is None or joined < cutoff)
-
-
 def _user_row(member: User) -> dict[str, Any]:
     return {field: getattr(member, field) for field in USER_FIELDS}
 
@@ -1091,7 +1149,9 @@ async def _user_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:
     args = context.args
     members = await gis.users.search_async(user_type=args.user_type, role=args.role)
     if args.idle_days is not None:
-        members = [m for m in members if _idle(m, args.idle_days)]
+        from gislicense.selection import is_idle
+
+        members = [m for m in members if is_idle(m, args.idle_days)]
     return [_user_row(m) for m in members]
 
 
@@ -1124,8 +1184,10 @@ def _members(
     *,
     user_type: str | None = None,
     role: str | None = None,
-) -> list[str]:
-    """The members a change names: given by name, or selected by type, role, or idleness."""
+) -> list[Any]:
+    """The members a change names: given by name, or selected by type, role, or idleness
+    (the library's selection: administrators left out unless --include-admins, and said in
+    the plan's notes)."""
     args = context.args
     names = _named(args)
     selects = user_type is not None or role is not None or args.idle_days is not None
@@ -1145,15 +1207,31 @@ def _members(
         raise UsageError(
             f"name the members (USER..., --users-file) or select them ({selectors}){also}"
         )
-    members = gis.users.search(user_type=user_type, role=role)
-    if args.idle_days is not None:
-        members = [m for m in members if _idle(m, args.idle_days)]
-    return [m.username for m in members if m.username.casefold() not in excluded]
+    return gis.users.select(
+        user_type=user_type,
+        role=role,
+        idle_days=args.idle_days,
+        include_admins=args.include_admins,
+        exclude=args.exclude,
+    )
 
 
-def _nothing_selected(context: Context) -> int:
+def _nothing_selected(context: Context, names: Sequence[Any] = ()) -> int:
+    for note in getattr(names, "notes", []):
+        context.say(f"note: {cli_words(note)}")
     context.say("No member matches: nothing to change.")
     return EXIT_OK
+
+
+def _selected(context: Context, plan: Plan) -> Plan:
+    """The items of a saved plan or a journal the command names (all when none)."""
+    args = context.args
+    names = _named(args)
+    if not names and not args.exclude:
+        return plan
+    if args.users_file and not names:
+        raise UsageError(f"{args.users_file} names no one")
+    return plan.select(names or None, exclude=args.exclude)
 
 
 def run_users_set_type(context: Context) -> int:
@@ -1161,7 +1239,7 @@ def run_users_set_type(context: Context) -> int:
     gis = context.portal()
     names = _members(context, gis, user_type=args.from_type)
     if not names:
-        return _nothing_selected(context)
+        return _nothing_selected(context, names)
     plan = gis.users.plan_license_type(
         names,
         args.to,
@@ -1177,7 +1255,7 @@ def run_users_set_role(context: Context) -> int:
     gis = context.portal()
     names = _members(context, gis, role=args.from_role)
     if not names:
-        return _nothing_selected(context)
+        return _nothing_selected(context, names)
     plan = gis.users.plan_role(
         names, args.to, allow_admin_demotion=args.allow_admin_demotion, allow_all=args.allow_all
     )
@@ -1240,12 +1318,33 @@ def run_licenses_offline(context: Context) -> int:
     )
 
 
+async def _holder_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:
+    wanted = set(context.args.entitlement or [])
+    return [
+        {
+            "license": lic.title,
+            "username": held.username,
+            "entitlements": ", ".join(held.entitlements),
+            "offline": held.disconnected,
+            "last_login": held.last_login,
+        }
+        for lic in await _licenses(context, gis)
+        for held in await lic.users_async()
+        if held.entitlements and (not wanted or wanted & set(held.entitlements))
+    ]
+
+
+def run_licenses_holders(context: Context) -> int:
+    columns = ["license", "username", "entitlements", "offline", "last_login"]
+    return run_read(context, "portal", _holder_rows, columns, None, "holders")
+
+
 def run_licenses_assign(context: Context) -> int:
     args = context.args
     gis = context.portal()
     names = _members(context, gis)
     if not names:
-        return _nothing_selected(context)
+        return _nothing_selected(context, names)
     plan = gis.admin.license.get(args.license).plan_assign(
         names, args.entitlements, overwrite=not args.add, allow_all=args.allow_all
     )
@@ -1257,7 +1356,7 @@ def run_licenses_revoke(context: Context) -> int:
     gis = context.portal()
     names = _members(context, gis)
     if not names:
-        return _nothing_selected(context)
+        return _nothing_selected(context, names)
     entitlements = "*" if args.entitlements == ["*"] else args.entitlements
     plan = gis.admin.license.get(args.license).plan_revoke(
         names, entitlements, allow_all=args.allow_all
@@ -1286,7 +1385,21 @@ def run_licenses_release(context: Context) -> int:
     if not names:
         context.say("No one has it checked out: nothing to release.")
         return EXIT_OK
-    plan = gis.admin.license.plan_release(names, args.app, allow_all=args.allow_all)
+    if args.role and not args.user_type:
+        raise UsageError("--role goes with --user-type")
+    if args.user_type or args.revoke:
+        # Release, then the changes the check-out was blocking: one plan, one journal.
+        plan = gis.admin.license.plan_release_and_update(
+            names,
+            user_type=args.user_type,
+            entitlements="*" if args.revoke else None,
+            license=_APP_LICENSE.get(args.app.lower(), args.app),
+            app=args.app,
+            roles=args.role,
+            allow_all=args.allow_all,
+        )
+    else:
+        plan = gis.admin.license.plan_release(names, args.app, allow_all=args.allow_all)
     return run_plan(context, plan)
 
 
@@ -1339,7 +1452,7 @@ def run_plan_apply(context: Context) -> int:
 
     data = _load_plan_data(context.args.file)
     client = _client_for(context, str(data.get("operation")), str(data["service"]))
-    plan = Plan.load(context.args.file, client)
+    plan = _selected(context, Plan.load(context.args.file, client))
     if not context.args.apply:
         context.say(
             f"The plan as saved ({plan.created:%Y-%m-%d %H:%M}); --apply re-checks each item "
@@ -1392,7 +1505,8 @@ def run_journal_undo(context: Context) -> int:
         context.say(f"Nothing to undo: {len(rows)} sessions were closed by this run.")
         return EXIT_OK
     gis = _client_for(context, operation, str(journal.plan.get("service") or ""))
-    return run_plan(context, Plan.undo(context.args.file, gis))
+    # Undoing for some members is a run of its own, journaled like any.
+    return run_plan(context, _selected(context, Plan.undo(context.args.file, gis)))
 
 
 def run_journal_resume(context: Context) -> int:
@@ -1401,7 +1515,7 @@ def run_journal_resume(context: Context) -> int:
     journal = _journal(context.args.file)
     plan_data = journal.plan
     client = _client_for(context, str(plan_data.get("operation")), str(plan_data["service"]))
-    plan = Plan.resume(context.args.file, client)
+    plan = _selected(context, Plan.resume(context.args.file, client))
     if context.args.journal is None:
         # A resume appends to the run's own journal.
         context.args.journal = context.args.file

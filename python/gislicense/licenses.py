@@ -439,7 +439,8 @@ class LicenseManager:
         allow_all: bool = False,
     ) -> Pending[Plan]:
         """Plan :meth:`release_and_update`; nothing is sent. Each member's steps are
-        ``role`` (with ``roles="auto"``, when the new user type needs it), ``release``,
+        ``role`` (with ``roles="auto"`` when the new user type needs it, or with a role's
+        name or id, as for :meth:`~gislicense.portal.Users.plan_license_type`), ``release``,
         ``user_type``, ``entitlements``; a member is released only if the rest is predicted
         to go through."""
         check_text(user_type=user_type, license=license, app=app, roles=roles)

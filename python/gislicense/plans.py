@@ -559,6 +559,10 @@ def plan_members(
         raise InvalidInputError("pass a list of user names, not one string")
     items = list(users)
     members = [_member(u) for u in items]
+    # What a selection left out (administrators) goes into the plan's notes.
+    notes = getattr(users, "notes", None)
+    if notes:
+        args = {**args, "notes": list(notes)}
     call = gis._core.plan(operation, members, json.dumps(args))
     return Then(call, lambda made: Plan._of(gis, made, items, operation))
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import datetime as _dt
 
     from gislicense.licenses import AdminManager
+    from gislicense.selection import Selection
 
 __all__ = ["GIS", "Role", "User", "UserManager", "UserType"]
 
@@ -370,6 +371,42 @@ class UserManager:
     search = blocking(_search)
     search_async = awaiting(_search)
 
+    def _select(
+        self,
+        *,
+        user_type: str | UserType | None = None,
+        role: str | Role | None = None,
+        idle_days: int | None = None,
+        include_admins: bool = False,
+        exclude: Iterable[str] = (),
+    ) -> Pending[Selection]:
+        """Members chosen by what they are, for a change: of ``user_type`` and ``role``, not
+        signed in for ``idle_days`` days (and members for that long), less ``exclude``.
+
+        The members of the Administrator role are left out unless ``include_admins=True``;
+        the selection's ``notes`` name them, and a plan made from the selection lists those
+        notes. Seats are given by the plan, longest idle first, then by user name (see
+        :mod:`gislicense.selection`). The command line's ``--from``, ``--role`` and
+        ``--idle-days`` selections are this one.
+
+        Returns:
+            A :class:`~gislicense.selection.Selection`: a list of :class:`User`, with
+            ``notes`` and ``left_out``.
+        """
+        from gislicense.selection import select
+
+        return select(
+            self._gis,
+            user_type=user_type,
+            role=role,
+            idle_days=idle_days,
+            include_admins=include_admins,
+            exclude=exclude,
+        )
+
+    select = blocking(_select)
+    select_async = awaiting(_select)
+
     def _license_types(self) -> Pending[list[UserType]]:
         return self._gis._core.user_types()
 
@@ -433,7 +470,10 @@ class UserManager:
                 is refused, with the valid ones listed.
             roles: ``"auto"`` adds the role change a member needs first (a Viewer holds only
                 the Viewer role; a Contributor or Mobile Worker no publishing or
-                administering role). Without it such members are predicted to fail, saying so.
+                administering role). A role's name or id (custom roles included) gives every
+                member that role as well: ``roles="Data Editor"`` with ``"contributor"``
+                makes them Contributors with the Data Editor role in one run. Without it
+                members whose role the new type cannot hold are predicted to fail, saying so.
             allow_admin_demotion: Let the plan demote the signed-in administrator or the
                 organization's last administrator (refused otherwise).
             allow_all: Let the plan change every member of the organization (refused
@@ -497,7 +537,9 @@ class UserManager:
             users: User names or :class:`User` objects.
             level: 1 or 2.
             roles: ``"auto"`` gives a member going to level 1 a level 1 role first (the
-                Viewer role when it is one). Without it such members are predicted to fail.
+                Viewer role when it is one); a role's name or id gives every member that
+                role. Without it members whose role the level cannot hold are predicted to
+                fail.
             allow_admin_demotion, allow_all: As for :meth:`plan_license_type`.
         """
         check_text(roles=roles)
@@ -538,7 +580,9 @@ class UserManager:
             dry_run: Report the plan's predictions; change nothing.
             batch_size: Users per request (1 to 100).
             concurrency: Requests in flight at once (1 to 256).
-            roles: ``"auto"``: change the role first where the user type needs it.
+            roles: ``"auto"``: change the role first where the user type needs it; or a
+                role's name or id: give every member that role too (see
+                :meth:`plan_license_type`).
             journal: Where the run's journal goes: a path, None for a new file in
                 :func:`~gislicense.plans.default_journal_dir`, False for none.
             progress: A progress display while applying: True, False, None (shown

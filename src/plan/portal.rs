@@ -113,6 +113,48 @@ pub struct Guards {
     pub allow_all: bool,
 }
 
+/// What a change of user type or level does with roles (`roles=` in Python, `--role` on the
+/// command line).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Roles {
+    /// Roles stay; a member whose role the new type cannot hold is predicted to fail.
+    #[default]
+    Keep,
+    /// `"auto"`: where the new type (or level) cannot hold the member's role, the role step
+    /// it needs comes first (the Viewer role for a Viewer, User otherwise).
+    Auto,
+    /// Every member ends with this role (a name or id, custom roles included): "down to
+    /// Contributor with the Data Editor role" in one run.
+    Named(String),
+}
+
+impl Roles {
+    /// `roles=` as given: None, "auto", or a role's name or id.
+    pub fn parse(text: Option<&str>) -> Roles {
+        match text.map(str::trim) {
+            None | Some("") => Roles::Keep,
+            Some(auto) if auto.eq_ignore_ascii_case("auto") => Roles::Auto,
+            Some(named) => Roles::Named(named.to_owned()),
+        }
+    }
+
+    /// As the plan's options record it: "auto", or the role asked for.
+    fn option(&self) -> Value {
+        match self {
+            Roles::Keep => Value::Null,
+            Roles::Auto => json!("auto"),
+            Roles::Named(role) => json!(role),
+        }
+    }
+
+    fn named(&self) -> Option<String> {
+        match self {
+            Roles::Named(role) => Some(role.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// A member as planning knows them.
 #[derive(Debug, Clone)]
 struct Known {
@@ -121,6 +163,8 @@ struct Known {
     user_type: String,
     role: String,
     level: Option<u8>,
+    /// ms since 1970; None for never signed in.
+    last_login: Option<i64>,
 }
 
 /// The state a plan is made from.
@@ -347,12 +391,14 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         rows.into_iter()
             .map(|row| {
                 let level = row.level();
+                let last_login = row.last_login_ms();
                 let role = row.role_id().unwrap_or("").to_owned();
                 let known = Known {
                     username: row.username.unwrap_or_default(),
                     user_type: row.user_type.unwrap_or_default(),
                     role,
                     level,
+                    last_login,
                 };
                 (known.username.to_lowercase(), known)
             })
@@ -566,12 +612,22 @@ pub async fn plan_asked(
         |item| item.item.to_lowercase(),
         |first| format!("listed before, as item {first}"),
     );
-    for (mut item, (member, wanted)) in items.into_iter().zip(checked) {
-        if let (Some(member), Predicted::WouldChange) = (member, item.predicted) {
-            predict(&mut item, &member, &wanted, &state, guards, &mut left);
+    // Seats go longest idle first, then by user name: predicted in that order, reported
+    // in the order given.
+    let mut slots: Vec<(PlanItem, Option<Member>, Wanted)> = items
+        .into_iter()
+        .zip(checked)
+        .map(|(item, (member, wanted))| (item, member, wanted))
+        .collect();
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    order.sort_by_cached_key(|&i| seat_priority(&slots[i].0, &state));
+    for i in order {
+        let (item, member, wanted) = &mut slots[i];
+        if let (Some(member), Predicted::WouldChange) = (member.as_ref(), item.predicted) {
+            predict(item, member, wanted, &state, guards, &mut left);
         }
-        plan.items.push(item);
     }
+    plan.items = slots.into_iter().map(|(item, _, _)| item).collect();
     let types = state.types.iter().map(|t| (&t.id, &t.name));
     let roles = state.roles.iter().map(|r| (&r.id, &r.name));
     plan.names = types
@@ -599,7 +655,18 @@ pub async fn plan_asked(
     Ok(plan)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Who gets a seat first: the member idle longest (never signed in before any sign-in),
+/// then by user name. One rule for every plan: the library's, the command line's and the
+/// examples'.
+fn seat_priority(item: &PlanItem, state: &State) -> (i64, String) {
+    let key = item.item.to_lowercase();
+    let last_login = match &state.members {
+        Ok(all) => all.get(&key).and_then(|m| m.last_login),
+        Err(_) => None,
+    };
+    (last_login.unwrap_or(i64::MIN), key)
+}
+
 fn predict(
     item: &mut PlanItem,
     member: &Member,
@@ -628,6 +695,7 @@ fn predict(
                 user_type: user_type.clone(),
                 role: role.clone(),
                 level: None,
+                last_login: None,
             }),
             _ => return item.unread(MEMBER_LISTING, err),
         },
@@ -1005,29 +1073,22 @@ fn options(pairs: &[(&str, Value)]) -> Map<String, Value> {
         .collect()
 }
 
-/// Plan a change of user type (`roles_auto`: add the role step a member needs).
+/// Plan a change of user type, with `roles` (see [`Roles`]).
 pub async fn plan_user_type(
     portal: &Portal,
     members: Vec<Result<Member>>,
     user_type: &str,
-    roles_auto: bool,
+    roles: &Roles,
     guards: &Guards,
 ) -> Result<Plan> {
     let wanted = Wanted {
-        roles_auto,
+        roles_auto: *roles == Roles::Auto,
         ..Wanted::default()
     };
-    let opts = options(&[(
-        "roles",
-        if roles_auto {
-            json!("auto")
-        } else {
-            Value::Null
-        },
-    )]);
+    let opts = options(&[("roles", roles.option())]);
     let asked = Asked {
         user_type: Some(user_type.to_owned()),
-        role: None,
+        role: roles.named(),
     };
     plan_asked(
         portal,
@@ -1064,48 +1125,49 @@ pub async fn plan_role(
     .await
 }
 
-/// Plan a change of level, 1 or 2 (`roles_auto`: give a member going to level 1 a level 1
-/// role first). On a portal with user types the level follows the user type, so a member not
-/// already at `level` is predicted to fail, saying so.
+/// Plan a change of level, 1 or 2, with `roles` (see [`Roles`]; `Auto` gives a member going
+/// to level 1 a level 1 role first). On a portal with user types the level follows the user
+/// type, so a member not already at `level` is predicted to fail, saying so.
 pub async fn plan_level(
     portal: &Portal,
     members: Vec<Result<Member>>,
     level: i64,
-    roles_auto: bool,
+    roles: &Roles,
     guards: &Guards,
 ) -> Result<Plan> {
-    let level = match level {
-        1 => 1,
-        2 => 2,
-        other => {
-            return Err(Error::invalid(format!(
-                "a user level is 1 or 2, not {other}"
-            )))
-        }
-    };
+    let level = check_level(level)?;
     let wanted = Wanted {
         level: Some(level),
-        roles_auto,
+        roles_auto: *roles == Roles::Auto,
         ..Wanted::default()
     };
-    let mut opts = options(&[(
-        "roles",
-        if roles_auto {
-            json!("auto")
-        } else {
-            Value::Null
-        },
-    )]);
+    let mut opts = options(&[("roles", roles.option())]);
     opts.insert("level".into(), json!(level));
-    plan(
+    let asked = Asked {
+        user_type: None,
+        role: roles.named(),
+    };
+    plan_asked(
         portal,
         "update_level",
         "changed",
         with_wanted(members, &wanted),
         guards,
         opts,
+        asked,
     )
     .await
+}
+
+/// A level as the portal takes it: 1 or 2.
+pub fn check_level(level: i64) -> Result<u8> {
+    match level {
+        1 => Ok(1),
+        2 => Ok(2),
+        other => Err(Error::invalid(format!(
+            "a user level is 1 or 2, not {other}"
+        ))),
+    }
 }
 
 /// Plan a change of entitlements under a license.
@@ -1188,7 +1250,7 @@ pub async fn plan_release_and_update(
     user_type: Option<&str>,
     license: &str,
     entitlements: Option<Vec<String>>,
-    roles_auto: bool,
+    roles: &Roles,
     guards: &Guards,
 ) -> Result<Plan> {
     if user_type.is_none() && entitlements.is_none() {
@@ -1222,29 +1284,27 @@ pub async fn plan_release_and_update(
             "entitlements",
             entitlements.as_ref().map_or(Value::Null, |e| json!(e.ids)),
         ),
-        (
-            "roles",
-            if roles_auto {
-                json!("auto")
-            } else {
-                Value::Null
-            },
-        ),
+        ("roles", roles.option()),
     ]);
     let wanted = Wanted {
         user_type,
-        roles_auto,
+        roles_auto: *roles == Roles::Auto,
         entitlements,
         release: Some(app.id().to_owned()),
         ..Wanted::default()
     };
-    plan(
+    let asked = Asked {
+        user_type: None,
+        role: roles.named(),
+    };
+    plan_asked(
         portal,
         "release_and_update",
         "changed",
         with_wanted(members, &wanted),
         guards,
         opts,
+        asked,
     )
     .await
 }
@@ -1403,8 +1463,8 @@ pub async fn plan_undo(portal: &Portal, read: &JournalRead) -> Result<Plan> {
 
 /// Plan `operation` ("update_license_type", "update_role", "update_level", "provision",
 /// "release", "release_and_update") with its arguments as the bindings and the command line
-/// give them: `user_type`, `roles` ("auto"), `role`, `level`, `license`, `mode`, `entitlements`, `app`,
-/// `allow_admin_demotion`, `allow_all`.
+/// give them: `user_type`, `roles` ("auto", or a role's name or id), `role`, `level`, `license`, `mode`, `entitlements`, `app`,
+/// `allow_admin_demotion`, `allow_all`, and `notes` (what the caller's selection left out).
 pub async fn plan_operation(
     portal: &Portal,
     operation: &str,
@@ -1424,22 +1484,14 @@ pub async fn plan_operation(
                 .collect()
         })
     };
-    let roles_auto = match text("roles").as_deref() {
-        None => false,
-        Some("auto") => true,
-        Some(other) => {
-            return Err(Error::invalid(format!(
-                "roles= takes \"auto\" (add the role change a member needs) or None, not {other:?}"
-            )))
-        }
-    };
+    let roles = Roles::parse(text("roles").as_deref());
     let guards = Guards {
         allow_admin_demotion: flag("allow_admin_demotion"),
         allow_all: flag("allow_all"),
     };
     let mut plan = match operation {
         "update_license_type" => {
-            plan_user_type(portal, members, &needed("user_type")?, roles_auto, &guards).await?
+            plan_user_type(portal, members, &needed("user_type")?, &roles, &guards).await?
         }
         "update_role" => plan_role(portal, members, &needed("role")?, &guards).await?,
         "update_level" => {
@@ -1447,7 +1499,7 @@ pub async fn plan_operation(
                 .get("level")
                 .and_then(Value::as_i64)
                 .ok_or_else(|| Error::invalid("update_level needs level= (1 or 2)"))?;
-            plan_level(portal, members, level, roles_auto, &guards).await?
+            plan_level(portal, members, level, &roles, &guards).await?
         }
         "provision" => {
             let ids = ids("entitlements").unwrap_or_default();
@@ -1463,7 +1515,7 @@ pub async fn plan_operation(
                 text("user_type").as_deref(),
                 &text("license").unwrap_or_else(|| "ArcGIS Pro".into()),
                 ids("entitlements"),
-                roles_auto,
+                &roles,
                 &guards,
             )
             .await?
@@ -1475,6 +1527,8 @@ pub async fn plan_operation(
             plan.options.insert(key.into(), Value::Bool(true));
         }
     }
+    // What the caller's selection left out, said where the plan is read.
+    plan.notes.extend(ids("notes").unwrap_or_default());
     Ok(plan)
 }
 

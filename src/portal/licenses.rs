@@ -714,7 +714,7 @@ impl Portal {
             user_type,
             license,
             entitlements,
-            false,
+            &plan::portal::Roles::Keep,
             &Guards::default(),
         )
         .await?;

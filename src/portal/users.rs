@@ -38,9 +38,17 @@ pub struct MemberRow {
     /// "1" or "2" (sent as text, sometimes as a number).
     #[serde(default)]
     level: Option<Value>,
+    /// ms since 1970; -1 (or missing) for never.
+    #[serde(rename = "lastLogin", default)]
+    last_login: Option<Value>,
 }
 
 impl MemberRow {
+    /// When the member last signed in (ms since 1970); None for never.
+    pub fn last_login_ms(&self) -> Option<i64> {
+        number(self.last_login.as_ref()).filter(|ms| *ms > 0)
+    }
+
     /// The member's level, 1 or 2.
     pub fn level(&self) -> Option<u8> {
         match number(self.level.as_ref()) {
@@ -732,7 +740,14 @@ impl Portal {
         let batch_size = bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH)?;
         let concurrency = bulk::check_concurrency(concurrency)?;
         let guards = plan::portal::Guards::default();
-        let plan = plan::portal::plan_user_type(self, members, user_type, false, &guards).await?;
+        let plan = plan::portal::plan_user_type(
+            self,
+            members,
+            user_type,
+            &plan::portal::Roles::Keep,
+            &guards,
+        )
+        .await?;
         self.run_plan(&plan, dry_run, batch_size, concurrency).await
     }
 
