@@ -3,6 +3,7 @@ GIS administrator does, as a new user would try them, without surprises."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -55,6 +56,24 @@ def admin(sb: gislicense.Sandbox) -> GIS:
 
 
 # --- No surprises in the options ---------------------------------------------------------------
+
+
+def every_parser(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from every_parser(sub)
+
+
+def test_no_parser_takes_abbreviations() -> None:
+    # Whether argparse reads `--user` as `--username` depends on the Python version and on
+    # where the option stands; with abbreviations off it never does, on any version.
+    from gislicense.cli import build_parser
+
+    parsers = list(every_parser(build_parser(None)))
+    assert len(parsers) > 20
+    assert [p.prog for p in parsers if p.allow_abbrev] == []
 
 
 def test_no_option_is_taken_for_another_by_its_first_letters(org: gislicense.Sandbox) -> None:
