@@ -25,6 +25,7 @@ _SECONDS = {"duration", "idle_time"}
 def row(item: Any) -> dict[str, Any]:
     """One item as a table row: its typed fields by name."""
     from gislicense import _core
+    from gislicense._rows import flat, plan_row, report_row
     from gislicense.bulk import Outcome
     from gislicense.licenses import License
     from gislicense.plans import PlanItem
@@ -62,34 +63,12 @@ def row(item: Any) -> dict[str, Any]:
     if isinstance(item, License):
         return {"license": item.title, "item_id": item.item_id, "entitlements": item.entitlements}
     if isinstance(item, Outcome):
-        return {
-            "item": _name(item.item),
-            "status": item.status,
-            "reason": item.reason,
-            "steps": "; ".join(f"{s.item}: {s.status}" for s in item.steps),
-        }
+        return flat(report_row(item))
     if isinstance(item, PlanItem):
-        return {
-            "item": item.item,
-            "status": item.status,
-            "reason": item.reason,
-            "steps": item.describe_steps(),
-        }
+        return flat(plan_row(item))
     if isinstance(item, Mapping):
         return dict(item)
     raise InvalidInputError(f"a {type(item).__name__} does not make a table row")
-
-
-def _name(item: Any) -> str:
-    """What an outcome's item was, as text: a user name, a session, or the item itself."""
-    from gislicense import _core
-    from gislicense.portal import User
-
-    if isinstance(item, User):
-        return item.username
-    if isinstance(item, _core.ActiveProduct):
-        return f"{item.username} on {item.workstation} ({item.feature})"
-    return str(item)
 
 
 def to_dataframe(items: Iterable[Any]) -> Any:
