@@ -168,11 +168,10 @@ class BulkReport(list[Outcome[T]]):
         return f"<BulkReport {self.summary()}>"
 
     def _repr_html_(self) -> str:
-        from gislicense import _html
-        from gislicense.tables import row
+        from gislicense import _html, _rows
 
-        rows = [row(outcome) for outcome in self]
-        return _html.outcomes("Report", self.counts(), rows, ["item", "status", "reason", "steps"])
+        rows = [_rows.flat(row) for row in self.to_rows()]
+        return _html.outcomes("Report", self.counts(), rows, _rows.view_columns(rows))
 
     def __str__(self) -> str:
         lines = [self.summary()]

@@ -461,14 +461,12 @@ class Plan:
         return f"<Plan {self.summary()}>"
 
     def _repr_html_(self) -> str:
-        from gislicense import _html
-        from gislicense.tables import row
+        from gislicense import _html, _rows
 
-        rows = [row(item) for item in self.items]
+        rows = [_rows.flat(item.to_row()) for item in self.items]
         title = f"Plan: {self.operation} on {self.service}"
-        view = _html.outcomes(title, self.counts(), rows, ["item", "status", "steps", "reason"])
-        notes = "".join(f"<div>note: {_html.escape(n)}</div>" for n in self.notes)
-        return view + notes
+        columns = _rows.view_columns(rows)
+        return _html.outcomes(title, self.counts(), rows, columns, self.notes)
 
     def __str__(self) -> str:
         lines = [self.summary()]
