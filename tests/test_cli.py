@@ -764,3 +764,62 @@ def test_sessions_close_reports_an_agent_that_never_acts_as_unknown(tmp_path: Pa
         assert applied.returncode != 0
         still = [s for s in sb.openlm_sessions() if s["workstation"] == first["workstation"]]
         assert len(still) == len(rows)
+
+
+# --- plans and reports as rows a script can use ----------------------------------------------
+
+
+def test_close_rows_carry_each_session_in_json_and_csv(org: gislicense.Sandbox) -> None:
+    listed = gislicense_command(
+        "sessions", "list", "--url", org.openlm_url, "--feature", "Editor", "--json"
+    )
+    fields = ("username", "workstation", "feature", "server", "vendor")
+    sessions = [tuple(r[f] for f in fields) for r in json.loads(listed.stdout)]
+    planned = gislicense_command(
+        "sessions", "close", "--url", org.openlm_url, "--feature", "Editor", "--json"
+    )
+    rows = json.loads(planned.stdout)
+    assert [tuple(r[f] for f in fields) for r in rows] == sessions
+    closing = next(r for r in rows if r["status"] == "would_close")
+    assert closing["steps"] == [{"action": "close", "description": f"close {closing['item']}"}]
+    as_csv = gislicense_command(
+        "sessions", "close", "--url", org.openlm_url, "--feature", "Editor", "--csv"
+    )
+    read = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [tuple(r[f] for f in fields) for r in read] == sessions
+    assert read[rows.index(closing)]["steps"] == f"close {closing['item']}"
+    # The table a person reads names the session by its fields, not one long sentence.
+    table = gislicense_command("sessions", "close", "--url", org.openlm_url, "--feature", "Editor")
+    header = table.stdout.splitlines()[0].split()
+    assert header[:3] == ["username", "workstation", "feature"]
+
+
+def test_member_rows_carry_each_change_in_json_and_csv(
+    org: gislicense.Sandbox, tmp_path: Path
+) -> None:
+    select = ["users", "set-type", "--from", "creator", "--idle-days", "60"]
+    change = [*select, "--to", "viewer", "--role", "auto"]
+    rows = json.loads(portal(org, *change, "--json").stdout)
+    moving = [r for r in rows if r["status"] == "would_change"]
+    assert moving and all(r["username"] == r["item"] for r in rows)
+    for row in moving:
+        assert (row["user_type_from"], row["user_type_to"]) == ("Creator", "Viewer")
+        assert (row["user_type_from_id"], row["user_type_to_id"]) == ("creatorUT", "viewerUT")
+        assert row["role_to"] == "Viewer" and row["role_to_id"] == "iAAAAAAAAAAAAAAA"
+        actions = [(s["action"], s["from"], s["to"]) for s in row["steps"]]
+        assert actions[-1] == ("user_type", "Creator", "Viewer")
+    as_csv = list(csv.DictReader(io.StringIO(portal(org, *change, "--csv").stdout)))
+    assert [r["username"] for r in as_csv] == [r["username"] for r in rows]
+    first = as_csv[rows.index(moving[0])]
+    assert first["user_type_to"] == "Viewer" and first["role_to_id"] == "iAAAAAAAAAAAAAAA"
+    assert first["steps"].endswith("user type Creator → Viewer")
+
+    journal = tmp_path / "viewer.jsonl"
+    applied = portal(org, *change, "--apply", "--journal", str(journal), "--json")
+    done = {r["username"]: r for r in json.loads(applied.stdout)}
+    changed = done[moving[0]["username"]]
+    assert changed["status"] == "changed" and changed["user_type_to"] == "Viewer"
+    assert [s["status"] for s in changed["steps"]] == ["changed"] * len(moving[0]["steps"])
+    assert [s["description"] for s in changed["steps"]] == [
+        s["description"] for s in moving[0]["steps"]
+    ]

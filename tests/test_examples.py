@@ -232,7 +232,9 @@ def test_the_notebook_runs_from_top_to_bottom() -> None:
     assert not errors, errors
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     # The plan and the report show as HTML views; the tables as DataFrames.
-    assert any("Plan: update_license_type" in view for view in html)
+    assert any("Plan: update_license_type" in view and "Changes" in view for view in html)
+    # The plan as a table, with each change's own columns.
+    assert any("role_from" in view and "user_type_to" in view for view in html)
     assert any("<b>Report</b>" in view for view in html)
     assert any("feature" in view and "longest_idle" in view for view in html)
     text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")

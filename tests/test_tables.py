@@ -74,6 +74,57 @@ def test_records_reports_and_plans(gis: GIS) -> None:
     assert reported["reason"].iloc[-1] == report[-1].reason
 
 
+def test_no_column_is_an_object_and_text_is_text(sb: gislicense.Sandbox, gis: GIS) -> None:
+    pro = gis.admin.license.get("pro")
+    creators = [m.username for m in gis.users.search(user_type="creatorUT")][:3]
+    plan = gis.users.plan_license_type([*creators, "nobody-here"], "viewer", roles="auto")
+    tables = {
+        "members": gislicense.to_dataframe(gis.users.search()),
+        "sessions": gislicense.to_dataframe(OpenLM(sb.openlm_url).get_active_products()),
+        "user types": gislicense.to_dataframe(gis.users.license_types),
+        "roles": gislicense.to_dataframe(gis.users.roles),
+        "licenses": gislicense.to_dataframe(gis.admin.license.all()),
+        "holders": gislicense.to_dataframe(pro.users()),
+        "counts": gislicense.to_dataframe(pro.report),
+        "plan": plan.to_dataframe(),
+        "report": plan.report().to_dataframe(),
+    }
+    for name, table in tables.items():
+        objects = [c for c in table.columns if table[c].dtype == object]
+        assert not objects, f"{name}: {objects}"
+    assert str(tables["members"]["username"].dtype) == "string"
+    assert str(tables["plan"]["reason"].dtype) == "string"
+    assert str(tables["sessions"]["workstation"].dtype) == "string"
+
+
+def test_entitlements_are_text_of_comma_joined_ids(gis: GIS) -> None:
+    pro = gis.admin.license.get("pro")
+    holders = pro.users()
+    table = gislicense.to_dataframe(holders)
+    assert str(table["entitlements"].dtype) == "string"
+    assert list(table["entitlements"]) == [",".join(h.entitlements) for h in holders]
+    advanced = table[table["entitlements"].str.contains("desktopAdvN")]
+    assert set(advanced["username"]) == {
+        h.username for h in holders if "desktopAdvN" in h.entitlements
+    }
+    licenses = gislicense.to_dataframe(gis.admin.license.all())
+    first = licenses[licenses["license"] == "ArcGIS Pro"]["entitlements"].iloc[0]
+    assert first.split(",") == list(pro.entitlements)
+
+
+def test_a_plan_table_has_the_items_fields(gis: GIS) -> None:
+    creators = [m.username for m in gis.users.search(user_type="creatorUT")][:3]
+    plan = gis.users.plan_license_type(creators, "viewer", roles="auto")
+    table = plan.to_dataframe()
+    changing = table[table["status"] == "would_change"]
+    assert len(changing) > 0
+    assert set(changing["user_type_to"]) == {"Viewer"}
+    assert set(changing["user_type_to_id"]) == {"viewerUT"}
+    assert list(table["username"]) == creators
+    assert all("user type Creator → Viewer" in steps for steps in changing["steps"])
+    assert str(table["level_to"].dtype) == "Int64"
+
+
 def test_something_that_makes_no_row() -> None:
     with pytest.raises(gislicense.InvalidInputError, match="table row"):
         gislicense.to_dataframe([object()])

@@ -40,6 +40,7 @@ __all__ = [
     "plan_predictions",
     "read_journal",
     "select_items",
+    "step_descriptions",
     "utc_from_ms",
 ]
 
@@ -199,6 +200,10 @@ def read_journal(
 def select_items(plan: CorePlan | str, keep: list[str] | None, exclude: list[str]) -> CorePlan:
     """The plan with only the items ``keep`` names (all when None), less those ``exclude``
     names: by user name, or a session's user or workstation, in any letter case."""
+
+def step_descriptions(plan: CorePlan | str) -> list[list[str]]:
+    """Each item's steps for people (the core's one wording of a step), in the names the plan
+    knows the ids by: ``[["role User → Viewer", "user type Creator → Viewer"], ...]``."""
 
 def utc_from_ms(ms: object) -> datetime.datetime | None:
     """A Portal time (ms since 1970) as a UTC datetime; None for never (-1), missing,

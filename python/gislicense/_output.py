@@ -6,7 +6,7 @@ import csv
 import datetime as _dt
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 #: Widest a table cell gets before it is cut (the whole value is in --json and --csv).
@@ -95,13 +95,19 @@ def write(
     form: str,
     stream: TextIO,
     all_columns: Sequence[str] | None = None,
+    flat: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
     """Write ``rows`` as ``form`` ("table", "json" or "csv"). A table shows ``columns``; JSON
-    and CSV carry ``all_columns`` (every field) when given."""
+    and CSV carry ``all_columns`` (every field) when given. JSON keeps nested values (a
+    plan's steps, a list of objects); a table and CSV show each row as ``flat`` makes it
+    (those steps as one line of text)."""
     wide = list(all_columns) if all_columns is not None else list(columns)
     if form == "json":
         stream.write(to_json([{c: r.get(c) for c in wide} for r in rows]) + "\n")
-    elif form == "csv":
+        return
+    if flat is not None:
+        rows = [flat(r) for r in rows]
+    if form == "csv":
         stream.write(to_csv(rows, wide))
     elif rows:
         stream.write(table(rows, columns) + "\n")

@@ -3,7 +3,7 @@ reason, or unknown (the change was sent and its answer lost)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from gislicense._calls import Pending, Then
@@ -22,6 +22,8 @@ UNKNOWN = "unknown"
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from gislicense.plans import PlanItem
 
 
 class Outcome(Generic[T]):
@@ -42,7 +44,7 @@ class Outcome(Generic[T]):
             step's name, such as ``"release"``); empty otherwise.
     """
 
-    __slots__ = ("_steps", "error", "item", "reason", "status")
+    __slots__ = ("_planned", "_steps", "error", "item", "reason", "status")
 
     def __init__(
         self,
@@ -57,6 +59,9 @@ class Outcome(Generic[T]):
         self.reason = reason
         self.error = error
         self._steps: list[Outcome[str]] | list[tuple[Any, ...]] | None = steps
+        # The plan's item it is the outcome of, when a plan made it (its fields and steps),
+        # looked up when asked for.
+        self._planned: Callable[[], PlanItem] | None = None
 
     @property
     def steps(self) -> list[Outcome[str]]:
@@ -133,11 +138,18 @@ class BulkReport(list[Outcome[T]]):
         return f"{len(self)} {noun}" + (f": {parts}" if parts else "")
 
     def to_rows(self) -> list[dict[str, Any]]:
-        """One dict per item (``item``, ``status``, ``reason``), for tables and CSV files."""
-        return [{"item": o.item, "status": o.status, "reason": o.reason} for o in self]
+        """One dict per item, for scripts, JSON and tables: the plan's rows
+        (:meth:`Plan.to_rows`: ``item``, the item's own fields such as ``username``,
+        ``workstation``, ``user_type_from``/``_to``), with each item's ``status`` and
+        ``reason`` as it ended and ``steps`` as sent, each step with its ``status`` and
+        ``reason``."""
+        from gislicense._rows import report_row
+
+        return [report_row(o) for o in self]
 
     def to_dataframe(self) -> Any:
-        """A pandas DataFrame: one row per item (``item``, ``status``, ``reason``, ``steps``)."""
+        """A pandas DataFrame: one row per item, the columns of :meth:`to_rows` with
+        ``steps`` as text."""
         from gislicense.tables import to_dataframe
 
         return to_dataframe(self)
@@ -156,11 +168,10 @@ class BulkReport(list[Outcome[T]]):
         return f"<BulkReport {self.summary()}>"
 
     def _repr_html_(self) -> str:
-        from gislicense import _html
-        from gislicense.tables import row
+        from gislicense import _html, _rows
 
-        rows = [row(outcome) for outcome in self]
-        return _html.outcomes("Report", self.counts(), rows, ["item", "status", "reason", "steps"])
+        rows = [_rows.flat(row) for row in self.to_rows()]
+        return _html.outcomes("Report", self.counts(), rows, _rows.view_columns(rows))
 
     def __str__(self) -> str:
         lines = [self.summary()]

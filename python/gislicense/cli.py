@@ -938,21 +938,8 @@ def run_read(
     return status
 
 
-PLAN_COLUMNS = ["item", "status", "steps", "reason"]
-REPORT_COLUMNS = ["item", "status", "steps", "reason"]
-
-
 def show_plan(context: Context, plan: Plan) -> None:
-    rows = [
-        {
-            "item": i.item,
-            "status": i.status,
-            "steps": i.describe_steps(),
-            "reason": cli_words(i.reason) if i.reason else None,
-        }
-        for i in plan.items
-    ]
-    context.rows(rows, PLAN_COLUMNS)
+    _show_rows(context, plan.to_rows())
     for note in plan.notes:
         context.say(f"note: {cli_words(note)}")
     context.say(f"Plan: {plan.summary()}")
@@ -960,19 +947,24 @@ def show_plan(context: Context, plan: Plan) -> None:
 
 def show_report(context: Context, report: BulkReport[Any], names: Sequence[str]) -> None:
     """The outcomes, each item named as its plan names it."""
-    rows = [
-        {
-            "item": name,
-            "status": o.status,
-            # Steps only say more than the status when there are several.
-            "steps": "; ".join(f"{s.item}: {s.status}" for s in o.steps)
-            if len(o.steps) > 1
-            else "",
-            "reason": cli_words(o.reason) if o.reason else None,
-        }
-        for name, o in zip(names, report)
-    ]
-    context.rows(rows, REPORT_COLUMNS)
+    rows = report.to_rows()
+    for row, name in zip(rows, names):
+        row["item"] = name
+    _show_rows(context, rows)
+
+
+def _show_rows(context: Context, rows: list[dict[str, Any]]) -> None:
+    """A plan's or a report's rows: a table of what a person reads (a close's session, else
+    the item and its steps); JSON and CSV with every field, the steps a list in JSON."""
+    from gislicense import _output, _rows
+
+    for row in rows:
+        row["reason"] = cli_words(row["reason"]) if row.get("reason") else None
+    shown = _rows.view_columns(rows)
+    every = _rows.columns(rows) or shown
+    _output.write(
+        rows, shown, form=context.form, stream=context.stream, all_columns=every, flat=_rows.flat
+    )
 
 
 def run_plan(context: Context, plan: Plan, *, batch_size: int = 25, read_now: bool = True) -> int:

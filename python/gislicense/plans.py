@@ -12,6 +12,7 @@ undone (:meth:`Plan.undo`) from its journal.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -82,11 +83,32 @@ class PlanItem:
             (``from``, ``to``...).
     """
 
-    __slots__ = ("_names", "index", "item", "reason", "status", "steps")
+    __slots__ = (
+        "_names",
+        "_session",
+        "_wanted",
+        "_words",
+        "index",
+        "item",
+        "reason",
+        "status",
+        "steps",
+    )
 
-    def __init__(self, data: dict[str, Any], names: dict[str, str] | None = None) -> None:
-        # The plan's names of the ids in the steps, for describing them.
+    def __init__(
+        self,
+        data: dict[str, Any],
+        names: dict[str, str] | None = None,
+        words: Callable[[], list[str]] | None = None,
+        session: bool = False,
+    ) -> None:
+        # The plan's names of the ids in the steps; the core's words for the steps (asked
+        # for when first shown); whether the item is a session (a close).
         self._names = names or {}
+        self._words = words
+        self._session = session
+        # What the item should end as: a close's session even when no step is planned.
+        self._wanted: Any = data.get("wanted")
         self.index: int = data["index"]
         self.item: str = data["item"]
         predicted = data["predicted"]
@@ -94,9 +116,19 @@ class PlanItem:
         self.reason: str | None = data.get("reason")
         self.steps: list[dict[str, Any]] = data.get("steps", [])
 
+    def descriptions(self) -> list[str]:
+        """Each step for people, in the core's words: "role User → Viewer"."""
+        return self._words() if self._words is not None and self.steps else []
+
     def describe_steps(self) -> str:
         """The steps for people: "role User → Viewer; user type Creator → Viewer"."""
-        return "; ".join(_describe(s, self._names) for s in self.steps)
+        return "; ".join(self.descriptions())
+
+    def to_row(self) -> dict[str, Any]:
+        """The item as a row (see :meth:`Plan.to_rows`)."""
+        from gislicense._rows import plan_row
+
+        return plan_row(self)
 
     def __repr__(self) -> str:
         reason = f", reason={self.reason!r}" if self.reason else ""
@@ -115,27 +147,6 @@ def _status(predicted: str, word: str) -> str:
     if predicted == "would_change":
         return _WOULD.get(word, "would_change")
     return predicted
-
-
-def _describe(step: dict[str, Any], names: dict[str, str] | None = None) -> str:
-    """One step for people; ``names`` are the names of the ids (the plan's ``names``)."""
-    action = step.get("action")
-    if action in ("role", "user_type"):
-        known = names or {}
-        before, after = step.get("from"), step.get("to")
-        before, after = known.get(str(before), before), known.get(str(after), after)
-        return f"{action.replace('_', ' ')} {before} → {after}"
-    if action == "level":
-        return f"level {step.get('from')} → {step.get('to')}"
-    if action == "entitlements":
-        before, after = ", ".join(step.get("from", [])), ", ".join(step.get("to", []))
-        return f"{step.get('title')} [{before}] → [{after}]"
-    if action == "release":
-        return f"release {step.get('app')}"
-    if action == "close":
-        session = step.get("session", {})
-        return f"close {session.get('feature')} on {session.get('workstation')}"
-    return str(action)
 
 
 class Plan:
@@ -170,6 +181,7 @@ class Plan:
         self._core_plan = core
         self._parsed = data
         self._items: list[PlanItem] | None = None
+        self._words: list[list[str]] | None = None
         # The caller's own items (User objects...), one per item, for the report to hand back.
         self._given = list(given) if given is not None else None
         self._operation = operation
@@ -205,10 +217,21 @@ class Plan:
         """One :class:`PlanItem` per item, in the order given."""
         if self._items is None:
             names = self._data.get("names") or {}
-            self._items = [PlanItem(i, names) for i in self._data["items"]]
+            session = self.operation == "close_applications"
+            self._items = [
+                PlanItem(data, names, functools.partial(self._words_of, n), session)
+                for n, data in enumerate(self._data["items"])
+            ]
             if self._given is not None and len(self._given) != len(self._items):
                 self._given = None
         return self._items
+
+    def _words_of(self, position: int) -> list[str]:
+        """The core's words for the steps of the item at ``position``: made for every item
+        at once, the first time one is shown."""
+        if self._words is None:
+            self._words = _core.step_descriptions(self._for_core())
+        return self._words[position]
 
     @property
     def operation(self) -> str:
@@ -259,14 +282,15 @@ class Plan:
         return [i for i in self.items if i.steps]
 
     def to_rows(self) -> list[dict[str, Any]]:
-        """One dict per item (``item``, ``status``, ``reason``, ``steps``), for tables."""
-        return [
-            {"item": i.item, "status": i.status, "reason": i.reason, "steps": i.describe_steps()}
-            for i in self.items
-        ]
+        """One dict per item, the same keys in each: ``item``, ``status``, the item's own
+        fields (a close's ``username``, ``workstation``, ``feature``, ``server``, ``vendor``;
+        a member's ``username``, ``user_type_from``, ``role_to``, ``role_to_id``...),
+        ``steps`` (dicts: ``action``, ``from``, ``to``, ``description``...), ``reason``."""
+        return [i.to_row() for i in self.items]
 
     def to_dataframe(self) -> Any:
-        """A pandas DataFrame: one row per item (``item``, ``status``, ``reason``, ``steps``)."""
+        """A pandas DataFrame: one row per item, the columns of :meth:`to_rows` with
+        ``steps`` as text."""
         from gislicense.tables import to_dataframe
 
         return to_dataframe(self.items)
@@ -278,7 +302,7 @@ class Plan:
     def report(self) -> BulkReport[Any]:
         """The predictions as a report, as a dry run returns them."""
         items = self._given if self._given is not None else [i.item for i in self.items]
-        return BulkReport.from_results(items, _core.plan_predictions(self._for_core()))
+        return _report(self, items, _core.plan_predictions(self._for_core()))
 
     def select(self, users: Iterable[str] | None = None, *, exclude: Iterable[str] = ()) -> Plan:
         """The same plan with only some of its items: those ``users`` names (all when None),
@@ -398,7 +422,7 @@ class Plan:
         if hook is not None and counter is not None:
             call = Ticking(call, _on_change(counter, hook))
         items = self._given if self._given is not None else [i.item for i in self.items]
-        return Then(call, lambda results: _report(items, results, self.journal))
+        return Then(call, lambda results: _report(self, items, results))
 
     apply = blocking(_apply)
     apply_async = awaiting(_apply)
@@ -437,14 +461,12 @@ class Plan:
         return f"<Plan {self.summary()}>"
 
     def _repr_html_(self) -> str:
-        from gislicense import _html
-        from gislicense.tables import row
+        from gislicense import _html, _rows
 
-        rows = [row(item) for item in self.items]
+        rows = [_rows.flat(item.to_row()) for item in self.items]
         title = f"Plan: {self.operation} on {self.service}"
-        view = _html.outcomes(title, self.counts(), rows, ["item", "status", "steps", "reason"])
-        notes = "".join(f"<div>note: {_html.escape(n)}</div>" for n in self.notes)
-        return view + notes
+        columns = _rows.view_columns(rows)
+        return _html.outcomes(title, self.counts(), rows, columns, self.notes)
 
     def __str__(self) -> str:
         lines = [self.summary()]
@@ -487,12 +509,19 @@ def _core_of(client: GIS | OpenLM) -> Any:
     return client._client if isinstance(client, OpenLM) else client._core
 
 
-def _report(
-    items: list[Any], results: list[tuple[Any, ...]], journal: Path | None
-) -> BulkReport[Any]:
+def _report(plan: Plan, items: list[Any], results: list[tuple[Any, ...]]) -> BulkReport[Any]:
+    """The outcomes, each knowing its item of ``plan`` (its fields and steps, for rows)."""
     report: BulkReport[Any] = BulkReport.from_results(items, results)
-    report.journal = journal
+    report.journal = plan.journal
+    for position, outcome in enumerate(report):
+        # Looked up when a row is made: a plan made and applied at once is never read
+        # into Python unless someone asks for its rows.
+        outcome._planned = functools.partial(_item_at, plan, position)
     return report
+
+
+def _item_at(plan: Plan, position: int) -> PlanItem:
+    return plan.items[position]
 
 
 class Journal:
@@ -517,8 +546,14 @@ class Journal:
         self.ended: bool = ended
         self.plan: dict[str, Any] = json.loads(plan)
         report: BulkReport[str] = BulkReport()
-        for _index, item, status, reason, _done in rows:
-            report.append(Outcome(item, status, reason))
+        # Each outcome knows its item in the first plan, for its fields in rows.
+        first = Plan(None, self.plan)
+        positions = {data["index"]: n for n, data in enumerate(self.plan["items"])}
+        for index, item, status, reason, _done in rows:
+            outcome = Outcome(item, status, reason)
+            if index in positions:
+                outcome._planned = functools.partial(_item_at, first, positions[index])
+            report.append(outcome)
         self.report = report
         #: Items whose outcome the run did not learn (a resume plans them again).
         self.unfinished = [item for _i, item, _s, _r, done in rows if not done]

@@ -2,10 +2,23 @@
 
 ``gislicense.to_dataframe(x)`` takes a list of members, sessions, user types, roles,
 licenses, entitlements or entitlement counts, a report (``BulkReport``) or a plan, and makes
-one row per item with typed columns: times as timezone-aware datetimes, counts as integers
-(missing ones as ``<NA>``), flags as booleans, names as text; never objects. Reports and
-plans have it as a method too (``report.to_dataframe()``). pandas stays optional: it is
-imported only here, when asked.
+one row per item with typed columns, never objects:
+
+- times (``last_login``, ``start_time``...): timezone-aware UTC ``datetime64``;
+- durations (``duration``, ``idle_time``): ``timedelta64``;
+- counts (``level``, ``maximum``, ``in_use``, ``licenses``...): nullable ``Int64``, ``<NA>``
+  when unknown (a user type without a limit, a level a portal does not report);
+- flags (``disabled``, ``closable``...): nullable ``boolean``;
+- lists of entitlement ids (``entitlements``, and a plan's ``entitlements_from``/``_to``):
+  one text each, the ids joined by commas (``"desktopAdvN,3DAnalystN"``, ``""`` for none):
+  it works in every pandas, with or without pyarrow, in ``groupby``, ``value_counts`` and
+  Excel; ``.str.contains("desktopAdvN")`` filters, ``.str.split(",").explode()`` gives one
+  row per entitlement;
+- text (names, ids, statuses, reasons, a plan's ``steps``): pandas' ``string``, ``<NA>``
+  when missing.
+
+Reports and plans have it as a method too (``report.to_dataframe()``). pandas stays
+optional: it is imported only here, when asked.
 """
 
 from __future__ import annotations
@@ -17,14 +30,20 @@ from gislicense.exceptions import InvalidInputError
 
 #: Columns whose values are times, counts or flags, by name: typed when the table is made.
 _TIMES = {"last_login", "created", "modified", "start_time"}
-_COUNTS = {"level", "in_use", "maximum", "total", "assigned", "remaining", "licenses"}
+_COUNTS = {
+    *("level", "in_use", "maximum", "total", "assigned", "remaining", "licenses"),
+    *("level_from", "level_to"),
+}
 _FLAGS = {"disabled", "disconnected", "borrowed", "closable"}
 _SECONDS = {"duration", "idle_time"}
+#: Columns of entitlement ids: one text each, the ids joined by commas.
+_LISTS = {"entitlements", "entitlements_from", "entitlements_to"}
 
 
 def row(item: Any) -> dict[str, Any]:
     """One item as a table row: its typed fields by name."""
     from gislicense import _core
+    from gislicense._rows import flat, plan_row, report_row
     from gislicense.bulk import Outcome
     from gislicense.licenses import License
     from gislicense.plans import PlanItem
@@ -60,36 +79,16 @@ def row(item: Any) -> dict[str, Any]:
     if isinstance(item, _core.EntitlementCount):
         return item.as_dict()
     if isinstance(item, License):
-        return {"license": item.title, "item_id": item.item_id, "entitlements": item.entitlements}
+        # The ids bought; how many of each is the license's report.
+        entitlements = list(item.entitlements)
+        return {"license": item.title, "item_id": item.item_id, "entitlements": entitlements}
     if isinstance(item, Outcome):
-        return {
-            "item": _name(item.item),
-            "status": item.status,
-            "reason": item.reason,
-            "steps": "; ".join(f"{s.item}: {s.status}" for s in item.steps),
-        }
+        return flat(report_row(item))
     if isinstance(item, PlanItem):
-        return {
-            "item": item.item,
-            "status": item.status,
-            "reason": item.reason,
-            "steps": item.describe_steps(),
-        }
+        return flat(plan_row(item))
     if isinstance(item, Mapping):
         return dict(item)
     raise InvalidInputError(f"a {type(item).__name__} does not make a table row")
-
-
-def _name(item: Any) -> str:
-    """What an outcome's item was, as text: a user name, a session, or the item itself."""
-    from gislicense import _core
-    from gislicense.portal import User
-
-    if isinstance(item, User):
-        return item.username
-    if isinstance(item, _core.ActiveProduct):
-        return f"{item.username} on {item.workstation} ({item.feature})"
-    return str(item)
 
 
 def to_dataframe(items: Iterable[Any]) -> Any:
@@ -110,12 +109,28 @@ def to_dataframe(items: Iterable[Any]) -> Any:
     rows = [row(item) for item in items]
     table = pandas.DataFrame(rows)
     for column in table.columns:
-        if column in _TIMES:
-            table[column] = pandas.to_datetime(table[column], utc=True)
-        elif column in _COUNTS:
-            table[column] = table[column].astype("Int64")
-        elif column in _FLAGS:
-            table[column] = table[column].astype("boolean")
-        elif column in _SECONDS:
-            table[column] = pandas.to_timedelta(table[column])
+        table[column] = _typed(pandas, column, table[column])
     return table
+
+
+def _typed(pandas: Any, name: str, column: Any) -> Any:
+    """The column in its type, by its name; text as text."""
+    if name in _TIMES:
+        return pandas.to_datetime(column, utc=True)
+    if name in _COUNTS:
+        return column.astype("Int64")
+    if name in _FLAGS:
+        return column.astype("boolean")
+    if name in _SECONDS:
+        return pandas.to_timedelta(column)
+    if name in _LISTS:
+        joined = [",".join(v) if isinstance(v, (list, tuple)) else v for v in column]
+        return pandas.Series(joined, index=column.index, dtype="string")
+    if all(_text_or_missing(v) for v in column):
+        return column.astype("string")
+    return column
+
+
+def _text_or_missing(value: Any) -> bool:
+    # pandas may hold a missing value as None or as NaN (which is not equal to itself).
+    return isinstance(value, str) or value is None or (isinstance(value, float) and value != value)

@@ -18,6 +18,7 @@ pub mod portal;
 pub mod recheck;
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -138,9 +139,19 @@ impl Action {
 
     /// One line for people: "role org_user → iAAAAAAAAAAAAAAA".
     pub fn describe(&self) -> String {
+        self.describe_named(&BTreeMap::new())
+    }
+
+    /// One line for people, with the ids of user types and roles given by the names in
+    /// `names` where it has them (a plan's `names`): "role User → Viewer". The one wording
+    /// of a step: the facade shows these words, it does not make its own.
+    pub fn describe_named(&self, names: &BTreeMap<String, String>) -> String {
+        let name = |id: &String| names.get(id).unwrap_or(id).clone();
         match self {
-            Action::Role { from, to, .. } => format!("role {from} → {to}"),
-            Action::UserType { from, to, .. } => format!("user type {from} → {to}"),
+            Action::Role { from, to, .. } => format!("role {} → {}", name(from), name(to)),
+            Action::UserType { from, to, .. } => {
+                format!("user type {} → {}", name(from), name(to))
+            }
             Action::Level { from, to, .. } => format!("level {from} → {to}"),
             Action::Entitlements {
                 title, from, to, ..
@@ -341,6 +352,17 @@ impl Plan {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Each item's steps for people, in the names the plan knows the ids by.
+    pub fn step_descriptions(&self) -> Vec<Vec<String>> {
+        self.items
+            .iter()
+            .map(|item| {
+                let words = item.steps.iter().map(|s| s.describe_named(&self.names));
+                words.collect()
+            })
+            .collect()
     }
 
     pub fn from_json(text: &str) -> Result<Plan> {
@@ -1061,6 +1083,23 @@ mod tests {
         let rebuilt: Vec<String> = read.report().into_iter().map(|r| r.status).collect();
         assert_eq!(rebuilt, statuses);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn steps_are_described_in_the_names_the_plan_knows() {
+        let mut plan = Plan::new("update_license_type", "https://x", Default::default());
+        plan.items = vec![member(0, "ann", vec![role("ann"), user_type("ann")])];
+        plan.names = [("creatorUT", "Creator"), ("viewerUT", "Viewer")]
+            .map(|(id, name)| (id.to_owned(), name.to_owned()))
+            .into();
+        let words = plan.step_descriptions();
+        assert_eq!(words[0][1], "user type Creator → Viewer");
+        // An id the plan has no name for stays the id.
+        assert_eq!(words[0][0], "role org_user → viewer");
+        assert_eq!(
+            user_type("ann").describe(),
+            "user type creatorUT → viewerUT"
+        );
     }
 
     #[test]

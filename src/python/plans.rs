@@ -111,6 +111,13 @@ pub fn plan_predictions(plan: &Bound<'_, PyAny>) -> PyResult<StepOutcomesList> {
     Ok(StepOutcomesList(plan_of(plan)?.predictions()))
 }
 
+/// Each item's steps described for people by the core, in the names the plan knows the ids
+/// by (the one wording of a step; the facade shows it as it is).
+#[pyfunction]
+pub fn step_descriptions(plan: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<String>>> {
+    Ok(plan_of(plan)?.step_descriptions())
+}
+
 /// A journal's report: one `(index, item, status, reason, finished)` row per item first
 /// planned, the first plan's JSON text, whether nothing is left to do, and whether the last
 /// run ended.
