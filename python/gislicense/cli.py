@@ -1467,8 +1467,7 @@ def run_journal_show(context: Context) -> int:
     journal = _journal(context.args.file)
     plan = journal.plan
     context.say(f"{plan.get('operation')} on {plan.get('service')}")
-    rows = [{"item": o.item, "status": o.status, "reason": o.reason} for o in journal.report]
-    context.rows(rows, ["item", "status", "reason"])
+    _show_rows(context, journal.report.to_rows())
     resume = f"`gislicense journal resume {context.args.file} --apply` finishes it"
     if journal.finished:
         state = "finished"
@@ -1489,11 +1488,11 @@ def run_journal_undo(context: Context) -> int:
     if operation == "close_applications":
         # Nothing to send: a closed application cannot be reopened. Say who it was.
         rows = [
-            {"item": o.item, "status": "skipped", "reason": "a closed session cannot be reopened"}
-            for o in journal.report
-            if o.status in ("closed", "unknown")
+            {**row, "status": "skipped", "reason": "a closed session cannot be reopened"}
+            for row in journal.report.to_rows()
+            if row["status"] in ("closed", "unknown")
         ]
-        context.rows(rows, ["item", "status", "reason"])
+        _show_rows(context, rows)
         context.say(f"Nothing to undo: {len(rows)} sessions were closed by this run.")
         return EXIT_OK
     gis = _client_for(context, operation, str(journal.plan.get("service") or ""))

@@ -551,7 +551,9 @@ impl JournalRead {
                     .iter()
                     .any(|s| matches!(s.outcome.as_deref(), None | Some("unknown")));
                 let (status, reason, finished) = match item.predicted {
-                    Predicted::WouldChange => item_status(item, &own, ended.contains(&n)),
+                    Predicted::WouldChange => {
+                        item_status(item, &own, ended.contains(&n), &self.plans[n].names)
+                    }
                     // Sent by an interrupted run, its answer lost, and a resume found it
                     // done: this run made the change.
                     Predicted::Unchanged if n > 0 && lost => (
@@ -585,6 +587,7 @@ fn item_status(
     item: &super::PlanItem,
     steps: &[StepRecord],
     ended: bool,
+    names: &BTreeMap<String, String>,
 ) -> (String, Option<String>, bool) {
     // The steps of this item in this plan: the last `item.steps.len()` records that match.
     let ours: Vec<&StepRecord> = item
@@ -640,12 +643,15 @@ fn item_status(
         return ("skipped".into(), Some(reason.into()), false);
     }
     // Part of it went through: the item is changed on the server, not as planned.
-    let done: Vec<String> = ours.iter().map(|s| s.action.describe()).collect();
+    let done: Vec<String> = ours
+        .iter()
+        .map(|s| s.action.describe_named(names))
+        .collect();
     let left: Vec<String> = item
         .steps
         .iter()
         .filter(|a| !ours.iter().any(|s| s.action == **a))
-        .map(Action::describe)
+        .map(|a| a.describe_named(names))
         .collect();
     let reason = format!(
         "the run was interrupted part way: done: {}; not sent: {}; a resume finishes it",

@@ -633,7 +633,7 @@ pub async fn apply<E: Executor>(
                         let reason =
                             format!("changed since planning: {changed}; nothing more was done");
                         let outcome = Outcome::Skipped(reason);
-                        stop_item(&mut results[i], &plan.items[i], wave, outcome.clone());
+                        stop_item(&mut results[i], plan, i, wave, outcome.clone());
                         (outcome, true)
                     }
                 };
@@ -729,7 +729,7 @@ pub async fn apply<E: Executor>(
                 outcome,
                 Outcome::Failed(_) | Outcome::Unknown(_) | Outcome::Skipped(_)
             ) {
-                stop_item(&mut results[i], item, wave, outcome);
+                stop_item(&mut results[i], plan, i, wave, outcome);
                 going[i] = false;
                 continue;
             }
@@ -793,9 +793,13 @@ fn count_ended<'a>(
 
 /// End an item at step `wave` with `outcome`: the overall outcome says which steps went
 /// through before it, and the steps after it are skipped.
-fn stop_item(result: &mut ItemOutcome, item: &PlanItem, wave: usize, outcome: Outcome) {
+fn stop_item(result: &mut ItemOutcome, plan: &Plan, i: usize, wave: usize, outcome: Outcome) {
+    let item = &plan.items[i];
     let step = item.steps[wave].name();
-    let done: Vec<String> = item.steps[..wave].iter().map(Action::describe).collect();
+    let done: Vec<String> = item.steps[..wave]
+        .iter()
+        .map(|a| a.describe_named(&plan.names))
+        .collect();
     let before = if done.is_empty() {
         String::new()
     } else {

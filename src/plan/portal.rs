@@ -1451,7 +1451,7 @@ pub async fn plan_undo(portal: &Portal, read: &JournalRead) -> Result<Plan> {
             Predicted::Skipped,
             format!(
                 "cannot be undone: {} for {}",
-                action.describe(),
+                action.describe_named(&plan.names),
                 action.subject()
             ),
         );

@@ -102,7 +102,7 @@ fn moved(planned: &[Action], now: &[Action], names: &BTreeMap<String, String>) -
                     name(&was_now),
                     name(&p.before_after().0)
                 ),
-                None => format!("it now needs another step: {}", step.describe()),
+                None => format!("it now needs another step: {}", step.describe_named(names)),
             }
         })
         .collect();
