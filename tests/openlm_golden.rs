@@ -9,6 +9,9 @@
 //!     in its replies are variable and normalised: `duration` (seconds since the session
 //!     started, from the clock) and the `SESSIONID` a login returns (random).
 //!
+//! The golden listings are one moment as a real server would list it: every row's start
+//! plus its duration is the same instant, and no row is idle for longer than it is open.
+//!
 //! A golden file holds a body exactly, with no line end after it.
 //!
 //! Shapes come from `spec/openlm-xml.md`. What it marks "unverified", and so what these files
@@ -96,7 +99,7 @@ const ROWS: [Row; 3] = [
         feature: "ARC/INFO",
         version: "10.1",
         start_ms: 1_718_016_000_000,
-        duration_seconds: 840,
+        duration_seconds: 1745,
         idle_seconds: 1260,
         handle: 102,
         licenses: 1,
@@ -116,7 +119,7 @@ const ROWS: [Row; 3] = [
         feature: "87545ACD_2024_0F",
         version: "1.0",
         start_ms: 1_718_001_000_000,
-        duration_seconds: 12600,
+        duration_seconds: 16745,
         idle_seconds: 300,
         handle: 103,
         licenses: 2,
@@ -472,6 +475,17 @@ fn assert_same_reply(sandbox_reply: &str, golden_reply: &str) {
         without_attribute(&golden(golden_reply), "duration"),
         "{golden_reply}"
     );
+}
+
+/// The golden rows are one listing as a real server gives it: the same moment for every row,
+/// and no row idle for longer than it has been open.
+#[test]
+fn the_golden_listing_is_one_moment() {
+    let moment = |row: &Row| row.start_ms + row.duration_seconds as i64 * 1000;
+    assert!(ROWS.iter().all(|row| moment(row) == moment(&ROWS[0])));
+    assert!(ROWS
+        .iter()
+        .all(|row| row.idle_seconds <= row.duration_seconds));
 }
 
 #[tokio::test]
