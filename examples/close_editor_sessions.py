@@ -49,7 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def since(session: gislicense.ActiveProduct) -> str:
     if session.start_time is None:
         return ""
-    return session.start_time.astimezone().strftime("%a %H:%M")
+    # With the date: a session left open can be a week or two old.
+    return session.start_time.astimezone().strftime("%a %d %b %H:%M")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         print(f"{len(sessions)} {args.feature} sessions in use:")
-        print(f"  {'user':<16} {'workstation':<14} {'since':<10} license server")
+        print(f"  {'user':<16} {'workstation':<14} {'since':<16} license server")
         for s in sessions:
-            print(f"  {s.username:<16} {s.workstation:<14} {since(s):<10} {s.server or '?'}")
+            print(f"  {s.username:<16} {s.workstation:<14} {since(s):<16} {s.server or '?'}")
 
         verb = "Closing" if args.apply else "Planning to close"
         print(f"\n{verb} {len(sessions)} sessions...")

@@ -73,11 +73,14 @@ async fn closes_a_session_and_only_that_one() {
     let sb = sandbox(OpenLmOptions::default()).await;
     let hostile = "a<b&\"c</PARAM><PARAM name=\"username\">*";
     let victim = sb.shared().openlm.checkouts()[0].clone();
-    sb.shared().openlm.add_checkout(Checkout {
-        handle: 0,
-        username: hostile.into(),
-        ..victim.clone()
-    });
+    sb.shared()
+        .openlm
+        .add_checkout(Checkout {
+            handle: 0,
+            username: hostile.into(),
+            ..victim.clone()
+        })
+        .unwrap();
     let before = sb.shared().openlm.checkout_count();
     let client = OpenLm::new(&sb.openlm_url(), None, None, quick_retries()).unwrap();
     let target = CloseTarget {

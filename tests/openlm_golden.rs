@@ -5,9 +5,14 @@
 //!     normalised: the session id the client sends is the one the golden login reply gives
 //!     it, and everything else in a request is fixed.
 //! (b) The client reads the golden replies into the expected records and errors.
-//! (c) The sandbox emulator answers the golden requests with the golden replies. Two values
-//!     in its replies are variable and normalised: `duration` (seconds since the session
-//!     started, from the clock) and the `SESSIONID` a login returns (random).
+//! (c) The sandbox emulator answers the golden requests with the golden replies. Three values
+//!     in its replies are variable and normalised: `duration` and `idle_time` (seconds since
+//!     the session started and since it was last used, from the clock; `idle_time` is checked
+//!     apart, within a minute of the golden value) and the `SESSIONID` a login returns
+//!     (random).
+//!
+//! The golden listings are one moment as a real server would list it: every row's start
+//! plus its duration is the same instant, and no row is idle for longer than it is open.
 //!
 //! A golden file holds a body exactly, with no line end after it.
 //!
@@ -96,7 +101,7 @@ const ROWS: [Row; 3] = [
         feature: "ARC/INFO",
         version: "10.1",
         start_ms: 1_718_016_000_000,
-        duration_seconds: 840,
+        duration_seconds: 1745,
         idle_seconds: 1260,
         handle: 102,
         licenses: 1,
@@ -116,7 +121,7 @@ const ROWS: [Row; 3] = [
         feature: "87545ACD_2024_0F",
         version: "1.0",
         start_ms: 1_718_001_000_000,
-        duration_seconds: 12600,
+        duration_seconds: 16745,
         idle_seconds: 300,
         handle: 103,
         licenses: 2,
@@ -395,6 +400,7 @@ async fn sandbox_with_the_rows(permissions: bool) -> Sandbox {
     .await
     .unwrap();
     let site = &sb.shared().openlm;
+    let now = gislicense::sandbox::openlm::now_ms();
     for row in &ROWS {
         site.add_checkout(Checkout {
             handle: row.handle,
@@ -406,14 +412,15 @@ async fn sandbox_with_the_rows(permissions: bool) -> Sandbox {
             feature: row.feature.into(),
             version: row.version.into(),
             start_ms: row.start_ms,
-            idle_seconds: row.idle_seconds,
+            idle_since_ms: (row.idle_seconds > 0).then(|| now - row.idle_seconds as i64 * 1000),
             licenses: row.licenses,
             borrowed: row.borrowed,
             full_name: row.full_name.into(),
             group: row.group.into(),
             project: row.project.into(),
             host_ip: row.host_ip.into(),
-        });
+        })
+        .unwrap();
         // Closing is enabled where the OpenLM Agent runs.
         site.set_agent(row.workstation, row.closable, true);
     }
@@ -465,18 +472,44 @@ fn without_text(xml: &str, tag: &str) -> String {
     format!("{}*{}", &xml[..start], &xml[end..])
 }
 
-/// Replies compared with `duration` (from the clock) normalised.
+/// Replies compared with `duration` and `idle_time` (from the clock) normalised.
 fn assert_same_reply(sandbox_reply: &str, golden_reply: &str) {
+    let normalised =
+        |xml: &str| without_attribute(&without_attribute(xml, "duration"), "idle_time");
     assert_eq!(
-        without_attribute(sandbox_reply, "duration"),
-        without_attribute(&golden(golden_reply), "duration"),
+        normalised(sandbox_reply),
+        normalised(&golden(golden_reply)),
         "{golden_reply}"
     );
+}
+
+/// The golden rows are one listing as a real server gives it: the same moment for every row,
+/// and no row idle for longer than it has been open.
+#[test]
+fn the_golden_listing_is_one_moment() {
+    let moment = |row: &Row| row.start_ms + row.duration_seconds as i64 * 1000;
+    assert!(ROWS.iter().all(|row| moment(row) == moment(&ROWS[0])));
+    assert!(ROWS
+        .iter()
+        .all(|row| row.idle_seconds <= row.duration_seconds));
 }
 
 #[tokio::test]
 async fn the_sandbox_answers_the_listing_and_close_requests_as_the_golden_replies_say() {
     let sb = sandbox_with_the_rows(false).await;
+    // Idle times follow the clock: within a minute of the golden ones.
+    let listed = client(&sb.openlm_url(), false)
+        .get_active_products(0)
+        .await
+        .unwrap();
+    for (product, row) in listed.iter().zip(&ROWS) {
+        let idle = product.seconds(Field::IdleTime).unwrap();
+        let golden = row.idle_seconds as f64;
+        assert!(
+            (golden..golden + 60.0).contains(&idle),
+            "{idle} for {golden}"
+        );
+    }
     for (request, reply) in [
         (
             "request-get-login-form-settings.xml",

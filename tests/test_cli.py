@@ -270,6 +270,30 @@ def test_sessions_close_plans_unless_asked_to_apply(
     assert [(r["item"], r["status"]) for r in json.loads(shown.stdout)] == outcomes
 
 
+def test_the_nightly_job_finds_and_closes_idle_editor_sessions_on_the_built_in_sandbox(
+    tmp_path: Path,
+) -> None:
+    """The policy administrators run each night, as its README command, on --sandbox."""
+    listed = gislicense_command("--sandbox", "sessions", "list", "--idle", "2h", "--json")
+    assert listed.returncode == 0, listed.stderr
+    idle = json.loads(listed.stdout)
+    assert len(idle) >= 50 and all(r["idle_time"] >= 2 * 3600 for r in idle)
+    assert any(r["idle_time"] >= 24 * 3600 for r in idle), "no forgotten session"
+    job = ["--sandbox", "sessions", "close", "--feature", "Editor", "--idle", "2h", "--json"]
+    plan = gislicense_command(*job)
+    planned = json.loads(plan.stdout)
+    would_close = [r for r in planned if r["status"] == "would_close"]
+    assert len(would_close) >= 20, plan.stderr
+    # Each run starts a fresh sandbox of the same seed: the same sessions are idle in both.
+    applied = gislicense_command(*job, "--apply", "--journal", str(tmp_path / "nightly.jsonl"))
+    outcomes = json.loads(applied.stdout)
+    closed = [r for r in outcomes if r["status"] == "closed"]
+    assert len(closed) >= 20, applied.stderr
+    # What is not closed is on a workstation without the OpenLM Agent, as the plan said.
+    assert {r["status"] for r in outcomes} <= {"closed", "failed"}
+    assert all("Agent" in r["reason"] for r in outcomes if r["status"] == "failed")
+
+
 def test_closing_every_session_needs_all(org: gislicense.Sandbox) -> None:
     before = open_sessions(org)
     refused = gislicense_command("sessions", "close", "--url", org.openlm_url, "--apply")

@@ -531,8 +531,9 @@ class Sandbox:
 
     A script written against a real OpenLM server works against :attr:`openlm_url`
     unchanged. The site is seeded (the same ``seed`` gives the same people, workstations and
-    sessions): several license servers, ArcGIS, AutoCAD and MATLAB sessions, and some
-    workstations without the OpenLM Agent, where closing fails.
+    sessions): several license servers, ArcGIS, AutoCAD and MATLAB sessions open from
+    minutes to two weeks, a good share idle for hours (some for days: forgotten sessions),
+    and some workstations without the OpenLM Agent, where closing fails.
 
     Beside it runs an ArcGIS Enterprise portal (:attr:`portal_url`, HTTPS with a CA made at
     start: ``ca_bundle=sb.ca_file``) with a seeded organization: members across the user
@@ -691,7 +692,8 @@ class Sandbox:
         """The requests received so far, oldest first."""
     def clear_requests(self) -> None: ...
     def openlm_sessions(self) -> list[dict[str, Any]]:
-        """The licenses in use now, as dicts."""
+        """The licenses in use now, as dicts (``start_ms`` and ``idle_since_ms`` in ms since
+        1970; ``idle_since_ms`` is None while in use)."""
     def openlm_session_count(self) -> int: ...
     def add_openlm_session(
         self,
@@ -709,8 +711,18 @@ class Sandbox:
         group: str = "",
         project: str = "",
         host_ip: str = "",
+        start: datetime.datetime | float | None = None,
+        idle: datetime.timedelta | float | None = None,
     ) -> int:
-        """Add a license in use (the feature defaults to the product); returns its handle."""
+        """Add a license in use (the feature defaults to the product); returns its handle.
+
+        ``start`` is when it was taken: a timezone-aware datetime, or seconds ago (now when
+        not given). ``idle`` is how long the application has been idle: a timedelta or
+        seconds (in use when not given or 0). Like a real server's, the listing's
+        ``duration`` and ``idle_time`` then grow with the clock. A session no server could
+        list (starting in the future, idle for longer than it has been open, a naive
+        datetime) raises InvalidInputError.
+        """
     def workstations_without_agent(self) -> list[str]:
         """Workstations holding licenses where the OpenLM Agent is missing."""
     def set_agent(self, workstation: str, installed: bool = True, acts: bool = True) -> None:

@@ -299,9 +299,9 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
     };
     let types = async {
         if needs.types {
-            portal.user_types().await
+            portal.user_types_and_seats().await
         } else {
-            Ok(Vec::new())
+            Ok((Vec::new(), None))
         }
     };
     let roles = portal.roles();
@@ -437,16 +437,15 @@ async fn read_state(portal: &Portal, needs: Needs, notes: &mut Vec<String>) -> R
         );
     }
     // Such a portal has no user types to list either.
-    let types = match types {
-        Err(_) if before_user_types => Vec::new(),
+    let (types, seats_unread) = match types {
+        Err(_) if before_user_types => (Vec::new(), None),
         types => types?,
     };
-    if needs.types && !before_user_types && types.iter().all(|t| t.seats.is_none()) {
-        notes.push(
-            "the seats of each user type could not be read (portaladmin/license): \
+    if let Some(why) = seats_unread.filter(|_| needs.types && !before_user_types) {
+        notes.push(format!(
+            "the seats of each user type could not be read ({why}): \
              a change may still be refused for want of seats"
-                .into(),
-        );
+        ));
     }
     if let Err(err) = &offline {
         notes.push(format!("{CHECK_OUTS} could not be read ({})", err.reason()));

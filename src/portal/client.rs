@@ -33,6 +33,17 @@ pub enum Root {
     Admin,
 }
 
+impl Root {
+    /// Its path under the portal's URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Root::Sharing => "sharing/rest",
+            Root::PortalAdmin => "portaladmin",
+            Root::Admin => "admin",
+        }
+    }
+}
+
 /// How the client proves who it is.
 pub enum Credentials {
     Anonymous,
@@ -243,11 +254,7 @@ impl Portal {
 
     pub fn endpoint(&self, root: Root, path: &str) -> Result<Url> {
         let base = self.url.as_str().trim_end_matches('/');
-        let root = match root {
-            Root::Sharing => "sharing/rest",
-            Root::PortalAdmin => "portaladmin",
-            Root::Admin => "admin",
-        };
+        let root = root.path();
         let path = path.trim_start_matches('/');
         // A "." or ".." segment (a user name, an id from a reply) would move the request to
         // another path: URLs resolve them, written plainly or as %2e.

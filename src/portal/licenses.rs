@@ -562,6 +562,23 @@ impl Portal {
         })
     }
 
+    /// Where the organization's license is (its members and seats per user type): classic
+    /// `portaladmin/license` from 10.7, on Kubernetes `admin/orgs/<orgID>/license`, read in
+    /// the same shape (the official client's `KubeOrgLicense` describes it in the words Esri
+    /// uses for the classic resource). ArcGIS Online has neither.
+    pub(crate) async fn license_resource(&self) -> Result<(Root, String)> {
+        match self.deployment().await? {
+            Deployment::Classic { .. } => Ok((Root::PortalAdmin, "license".into())),
+            Deployment::Kubernetes { .. } => {
+                let org = self.admin_org_id().await?;
+                Ok((Root::Admin, format!("orgs/{}/license", path_segment(&org))))
+            }
+            Deployment::Online => Err(Error::invalid(
+                "ArcGIS Online has no administrator license resource (portaladmin/license)",
+            )),
+        }
+    }
+
     /// The organization id the Enterprise Administrator API wants: `portals/self` → `id`,
     /// or the first of `admin/orgs`.
     async fn admin_org_id(&self) -> Result<String> {

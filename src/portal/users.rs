@@ -198,7 +198,8 @@ impl User {
 pub struct UserType {
     pub id: String,
     pub name: String,
-    /// Seats: (in use, maximum), from the portaladmin license when the user may read it.
+    /// Seats: (in use, maximum), from the organization's license when the user may read it
+    /// (`portaladmin/license`, on Kubernetes `admin/orgs/<orgID>/license`).
     pub seats: Option<(i64, i64)>,
     pub raw: Map<String, Value>,
 }
@@ -492,6 +493,12 @@ impl Portal {
 
     /// The portal's user types, with seats when the signed-in user may read them.
     pub async fn user_types(&self) -> Result<Vec<UserType>> {
+        Ok(self.user_types_and_seats().await?.0)
+    }
+
+    /// The portal's user types, and when their seats could not be read, where they were
+    /// looked for and why they are not there (for a plan's notes).
+    pub(crate) async fn user_types_and_seats(&self) -> Result<(Vec<UserType>, Option<String>)> {
         let listed = paged(
             self,
             "portals/self/userLicenseTypes",
@@ -499,8 +506,11 @@ impl Portal {
             ItemKey::USER_TYPES,
         )
         .await?;
-        let seats = self.user_type_seats().await;
-        Ok(listed
+        let (seats, unread) = match self.user_type_seats().await {
+            Ok(seats) => (seats, None),
+            Err(why) => (HashMap::new(), Some(why)),
+        };
+        let types = listed
             .into_iter()
             .filter_map(|raw| {
                 let id = raw.get("id")?.as_str()?.to_owned();
@@ -516,18 +526,25 @@ impl Portal {
                     raw,
                 })
             })
-            .collect())
+            .collect();
+        Ok((types, unread))
     }
 
-    /// Seats per user type from `portaladmin/license`: (in use, maximum). Empty when the
-    /// signed-in user is not an administrator (or the portal has no portaladmin).
-    async fn user_type_seats(&self) -> HashMap<String, (i64, i64)> {
-        let Ok(license) = self
-            .call(Root::PortalAdmin, "license", &[], Effect::Read)
+    /// Seats per user type from the organization's license ([`Portal::license_resource`]):
+    /// (in use, maximum) by type id. When there are none (the signed-in user is not an
+    /// administrator, say), the resource tried and why.
+    async fn user_type_seats(&self) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
+        // Finding it reads portals/self (and on Kubernetes perhaps admin/orgs): its error
+        // names the URL that failed.
+        let (root, path) = self
+            .license_resource()
             .await
-        else {
-            return HashMap::new();
-        };
+            .map_err(|err| err.to_string())?;
+        let resource = format!("{}/{path}", root.path());
+        let license = self
+            .call(root, &path, &[], Effect::Read)
+            .await
+            .map_err(|err| format!("{resource}: {}", err.reason()))?;
         let mut seats = HashMap::new();
         if let Some(Value::Array(types)) = license.get("userTypes") {
             for t in types {
@@ -540,7 +557,10 @@ impl Portal {
                 }
             }
         }
-        seats
+        if seats.is_empty() {
+            return Err(format!("{resource} names no user type with its seats"));
+        }
+        Ok(seats)
     }
 
     /// The organization's roles: the built-in ones and the custom ones.

@@ -8,6 +8,7 @@ use pyo3::types::PyDict;
 
 use crate::error::Error;
 use crate::python::errors::to_pyerr;
+use crate::python::time;
 use crate::runtime::runtime;
 use crate::sandbox::{
     self as core, portal, Checkout, FaultKind, FaultRates, OpenLmOptions, PortalSiteOptions,
@@ -66,6 +67,26 @@ fn seconds(name: &str, value: f64) -> PyResult<Duration> {
             "{name} must be between 0 and 3600 seconds, not {value}"
         ))))
     }
+}
+
+/// A session's start and idle-since times (ms since 1970) from `start` (a datetime or seconds
+/// ago; now when not given) and `idle` (a timedelta or seconds; in use when not given or 0).
+fn session_times(
+    start: Option<&Bound<'_, PyAny>>,
+    idle: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(i64, Option<i64>)> {
+    let now = crate::sandbox::openlm::now_ms();
+    let start_ms = match start {
+        Some(start) => time::moment_ms(start, "start", now)?,
+        None => now,
+    };
+    let idle_since_ms = match idle {
+        Some(idle) => Some(time::span_ms(idle, "idle")?)
+            .filter(|ms| *ms > 0)
+            .map(|ms| now - ms),
+        None => None,
+    };
+    Ok((start_ms, idle_since_ms))
 }
 
 /// Emulated license servers on loopback, speaking the real wire protocols.
@@ -491,6 +512,7 @@ impl Sandbox {
                 d.set_item("feature", c.feature)?;
                 d.set_item("version", c.version)?;
                 d.set_item("start_ms", c.start_ms)?;
+                d.set_item("idle_since_ms", c.idle_since_ms)?;
                 d.set_item("licenses", c.licenses)?;
                 d.set_item("borrowed", c.borrowed)?;
                 d.set_item("full_name", c.full_name)?;
@@ -521,6 +543,8 @@ impl Sandbox {
         group = "",
         project = "",
         host_ip = "",
+        start = None,
+        idle = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn add_openlm_session(
@@ -538,7 +562,10 @@ impl Sandbox {
         group: &str,
         project: &str,
         host_ip: &str,
+        start: Option<&Bound<'_, PyAny>>,
+        idle: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
+        let (start_ms, idle_since_ms) = session_times(start, idle)?;
         let server = server.to_owned();
         let vendor = vendor.to_owned();
         let version = version.to_owned();
@@ -571,8 +598,8 @@ impl Sandbox {
             vendor,
             feature,
             version,
-            start_ms: crate::sandbox::openlm::now_ms(),
-            idle_seconds: 0,
+            start_ms,
+            idle_since_ms,
             licenses,
             borrowed,
             full_name,
@@ -580,7 +607,8 @@ impl Sandbox {
             project,
             host_ip,
         };
-        self.with(|s| s.shared().openlm.add_checkout(checkout))
+        self.with(|s| s.shared().openlm.add_checkout(checkout))?
+            .map_err(to_pyerr)
     }
 
     fn workstations_without_agent(&self) -> PyResult<Vec<String>> {

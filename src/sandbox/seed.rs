@@ -358,6 +358,58 @@ pub fn pick_project(rng: &mut SmallRng) -> &'static str {
     PROJECTS.choose(rng).copied().unwrap_or("")
 }
 
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// How long a license in use has been open, and idle, as of now (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimes {
+    pub open_ms: i64,
+    /// None: in use now. Never longer than `open_ms`.
+    pub idle_ms: Option<i64>,
+}
+
+/// The times of one seeded session. Four kinds, in the shares administrators of concurrent
+/// licenses describe (our estimate, no published figures): people working now (45%),
+/// people stepped away for lunch or a meeting (20%), sessions left open overnight or for
+/// days and used on and off (20%, up to a week: a concurrent license is often left open
+/// from Monday to Friday), and sessions forgotten since soon after they were opened (15%,
+/// up to two weeks, idle nearly all that time). So a good share is idle for hours, some
+/// for days, and "close what has been idle for 2 hours" finds sessions, as it does on a
+/// real site.
+pub fn session_times(rng: &mut SmallRng) -> SessionTimes {
+    let roll = rng.random_range(0..100);
+    let (open_ms, idle_ms) = if roll < 45 {
+        let open = rng.random_range(5 * MINUTE_MS..9 * HOUR_MS);
+        let idle = rng
+            .random_bool(0.5)
+            .then(|| rng.random_range(MINUTE_MS..15 * MINUTE_MS));
+        (open, idle)
+    } else if roll < 65 {
+        let open = rng.random_range(30 * MINUTE_MS..10 * HOUR_MS);
+        (open, Some(rng.random_range(15 * MINUTE_MS..3 * HOUR_MS)))
+    } else if roll < 85 {
+        let open = rng.random_range(14 * HOUR_MS..7 * DAY_MS);
+        // Idle since yesterday evening, or back at work this morning.
+        let idle = rng
+            .random_bool(0.7)
+            .then(|| rng.random_range(HOUR_MS..18 * HOUR_MS));
+        (open, idle)
+    } else {
+        let open = rng.random_range(DAY_MS..14 * DAY_MS);
+        (
+            open,
+            Some(open - rng.random_range(10 * MINUTE_MS..2 * HOUR_MS)),
+        )
+    };
+    SessionTimes {
+        open_ms,
+        // Idle no longer than open, and not to the very start: someone used it once.
+        idle_ms: idle_ms.map(|idle| idle.min(open_ms - MINUTE_MS).max(0)),
+    }
+}
+
 /// A workstation name in the styles organizations use.
 pub fn workstation_name(index: usize, rng: &mut SmallRng) -> String {
     match rng.random_range(0..10) {
@@ -382,5 +434,28 @@ mod tests {
         assert!(a
             .iter()
             .all(|p| p.username.chars().all(|c| c.is_ascii_alphanumeric())));
+    }
+
+    #[test]
+    fn session_times_spread_from_minutes_to_weeks_and_idle_never_exceeds_open() {
+        let mut rng = SmallRng::seed_from_u64(5);
+        let times: Vec<SessionTimes> = (0..2_000).map(|_| session_times(&mut rng)).collect();
+        let share = |keep: &dyn Fn(&SessionTimes) -> bool| {
+            times.iter().filter(|t| keep(t)).count() as f64 / times.len() as f64
+        };
+        let idle = |t: &SessionTimes| t.idle_ms.unwrap_or(0);
+        assert!(times
+            .iter()
+            .all(|t| t.open_ms > 0 && (0..t.open_ms).contains(&idle(t))));
+        let in_use = share(&|t| t.idle_ms.is_none());
+        assert!((0.25..0.45).contains(&in_use), "{in_use}");
+        let idle_2h = share(&|t| idle(t) >= 2 * HOUR_MS);
+        assert!((0.25..0.5).contains(&idle_2h), "{idle_2h}");
+        let idle_1d = share(&|t| idle(t) >= DAY_MS);
+        assert!((0.05..0.2).contains(&idle_1d), "{idle_1d}");
+        let open_2d = share(&|t| t.open_ms >= 2 * DAY_MS);
+        assert!((0.15..0.4).contains(&open_2d), "{open_2d}");
+        assert!(times.iter().any(|t| t.open_ms >= 7 * DAY_MS));
+        assert!(times.iter().any(|t| t.open_ms < HOUR_MS));
     }
 }

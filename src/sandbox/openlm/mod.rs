@@ -7,7 +7,8 @@
 //! a paged reply carries `<PAGING ... total_records="N"/>`; an expired session gets
 //! `<MESSAGE type="Error">Session expired. Please log in again.</MESSAGE>`.
 //!
-//! Requests are read and replies written by `wire`, the emulator's own codec.
+//! Requests are read and replies written by `wire`, the emulator's own codec; a license in
+//! use, and what a listing says of it, is `checkout`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -19,8 +20,10 @@ use rand::{Rng, SeedableRng};
 use crate::error::{Error, Result};
 use crate::sandbox::seed;
 
+mod checkout;
 mod wire;
 
+pub use checkout::Checkout;
 pub use wire::{error_reply, read_request, Request};
 use wire::{kind_reply, Reply};
 
@@ -59,56 +62,6 @@ impl Default for OpenLmOptions {
     }
 }
 
-/// One license in use.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Checkout {
-    pub handle: u64,
-    pub product: String,
-    pub username: String,
-    pub workstation: String,
-    /// The license server's descriptive name.
-    pub server: String,
-    pub vendor: String,
-    pub feature: String,
-    pub version: String,
-    pub start_ms: i64,
-    pub idle_seconds: u64,
-    pub licenses: u32,
-    pub borrowed: bool,
-    pub full_name: String,
-    pub group: String,
-    pub project: String,
-    pub host_ip: String,
-}
-
-impl Checkout {
-    fn attributes(&self, now_ms: i64, closable: bool) -> [(&'static str, String); 18] {
-        [
-            ("product", self.product.clone()),
-            ("username", self.username.clone()),
-            ("workstation", self.workstation.clone()),
-            ("server_name", self.server.clone()),
-            ("vendor", self.vendor.clone()),
-            ("feature", self.feature.clone()),
-            ("version", self.version.clone()),
-            ("start_time", self.start_ms.to_string()),
-            (
-                "duration",
-                ((now_ms - self.start_ms).max(0) / 1000).to_string(),
-            ),
-            ("idle_time", self.idle_seconds.to_string()),
-            ("handle", self.handle.to_string()),
-            ("num_licenses", self.licenses.to_string()),
-            ("borrowed", self.borrowed.to_string()),
-            ("close_enabled", closable.to_string()),
-            ("user_full_name", self.full_name.clone()),
-            ("group_name", self.group.clone()),
-            ("project_name", self.project.clone()),
-            ("host_ip", self.host_ip.clone()),
-        ]
-    }
-}
-
 struct SiteState {
     checkouts: Vec<Checkout>,
     /// Workstations (lower case) without the OpenLM Agent: closing there fails.
@@ -130,6 +83,9 @@ pub struct OpenLmSite {
     state: Mutex<SiteState>,
 }
 
+/// Mixed into the seed for the stream that draws the sessions' times ("times" in ASCII).
+const TIMES_STREAM: u64 = 0x74_69_6d_65_73;
+
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -139,6 +95,12 @@ pub fn now_ms() -> i64 {
 
 impl OpenLmSite {
     pub fn seeded(options: OpenLmOptions, seed: u64) -> Result<OpenLmSite> {
+        OpenLmSite::seeded_at(options, seed, now_ms())
+    }
+
+    /// The site of `seed` as it is at `now` (ms since 1970): the same seed and moment, the
+    /// same site, times included.
+    fn seeded_at(options: OpenLmOptions, seed: u64, now: i64) -> Result<OpenLmSite> {
         if options.permissions && (options.username.is_empty() || options.password.is_empty()) {
             return Err(Error::invalid(
                 "permissions mode needs a non-empty OpenLM username and password",
@@ -172,7 +134,9 @@ impl OpenLmSite {
             }
             workstations.push(own);
         }
-        let now = now_ms();
+        // Times come from a stream of their own, so that how they are drawn does not change
+        // who holds what for a seed.
+        let mut times = SmallRng::seed_from_u64(seed ^ TIMES_STREAM);
         let mut checkouts: Vec<Checkout> = Vec::with_capacity(options.sessions);
         let mut taken: HashSet<(usize, usize, &'static str, &'static str)> = HashSet::new();
         let mut handle = 100;
@@ -191,6 +155,7 @@ impl OpenLmSite {
             let person = &people[who];
             let (workstation, ip) = &workstations[who][which];
             handle += rng.random_range(1..40);
+            let when = seed::session_times(&mut times);
             checkouts.push(Checkout {
                 handle,
                 product: feature.product.into(),
@@ -200,12 +165,8 @@ impl OpenLmSite {
                 vendor: feature.vendor.into(),
                 feature: feature.feature.into(),
                 version: feature.version.into(),
-                start_ms: now - rng.random_range(60_000..10 * 3_600_000),
-                idle_seconds: if rng.random_bool(0.3) {
-                    rng.random_range(0..7_200)
-                } else {
-                    0
-                },
+                start_ms: now - when.open_ms,
+                idle_since_ms: when.idle_ms.map(|idle| now - idle),
                 licenses: if rng.random_bool(0.03) { 2 } else { 1 },
                 borrowed: rng.random_bool(0.02),
                 full_name: person.full_name.clone(),
@@ -265,7 +226,10 @@ impl OpenLmSite {
     }
 
     /// Add a license in use (tests use this for hostile names); returns its handle.
-    pub fn add_checkout(&self, mut checkout: Checkout) -> u64 {
+    /// A session whose times no real server could list (started in the future, idle for
+    /// longer than open) is refused.
+    pub fn add_checkout(&self, mut checkout: Checkout) -> Result<u64> {
+        checkout.check_times(now_ms())?;
         let mut state = self.state();
         if checkout.handle == 0 {
             checkout.handle = state.next_handle;
@@ -273,7 +237,7 @@ impl OpenLmSite {
         }
         let handle = checkout.handle;
         state.checkouts.push(checkout);
-        handle
+        Ok(handle)
     }
 
     pub fn workstations_without_agent(&self) -> Vec<String> {
@@ -539,12 +503,9 @@ mod tests {
             sessions: 2_000,
             ..Default::default()
         };
-        // Start times follow the clock; everything else is the same for the same seed.
-        let seeded = |options| {
-            let mut checkouts = OpenLmSite::seeded(options, 9).unwrap().checkouts();
-            checkouts.iter_mut().for_each(|c| c.start_ms = 0);
-            checkouts
-        };
+        // Times follow the clock: the same seed at the same moment is the same site.
+        let now = now_ms();
+        let seeded = |options| OpenLmSite::seeded_at(options, 9, now).unwrap().checkouts();
         let (a, b) = (seeded(options.clone()), seeded(options));
         assert_eq!(a.len(), 2_000);
         assert!(a == b, "the same seed gave two different sites");
@@ -556,6 +517,42 @@ mod tests {
         }
         let servers: HashSet<_> = a.iter().map(|c| c.server.as_str()).collect();
         assert!(servers.len() >= 3);
+    }
+
+    /// The default site lists what the nightly job is for: Editor sessions idle for hours
+    /// and open for days, each idle for no longer than it has been open.
+    #[test]
+    fn the_default_site_lists_sessions_idle_for_hours_and_open_for_days() {
+        let site = OpenLmSite::seeded(OpenLmOptions::default(), 1).unwrap();
+        let reply = ask(
+            &site,
+            RequestDoc {
+                message_type: "GetActiveProducts",
+                session_id: "0",
+                ..Default::default()
+            },
+        );
+        let seconds = |record: &crate::openlm::xml::Record, name: &str| -> i64 {
+            record.get(name).unwrap().parse().unwrap()
+        };
+        let editors: Vec<_> = reply
+            .records
+            .iter()
+            .filter(|r| r.get("feature") == Some("Editor"))
+            .collect();
+        let idle_2h = editors
+            .iter()
+            .filter(|r| seconds(r, "idle_time") >= 2 * 3600)
+            .count();
+        let open_2d = editors
+            .iter()
+            .filter(|r| seconds(r, "duration") >= 2 * 86_400)
+            .count();
+        assert!(idle_2h >= 20 && open_2d >= 20, "{idle_2h} {open_2d}");
+        assert!(reply
+            .records
+            .iter()
+            .all(|r| seconds(r, "idle_time") <= seconds(r, "duration")));
     }
 
     #[test]
