@@ -113,12 +113,16 @@ class User(Mapping[str, Any]):
 
     @property
     def role(self) -> str | None:
-        """``org_admin``, ``org_publisher`` or ``org_user`` (custom roles report ``org_user``)."""
-        return self._raw.get("role")
+        """The role as the official client reads it: a custom role's name ("Viewer",
+        "Data Editor", or the organization's own), or a built-in role's id (``org_admin``,
+        ``org_publisher``, ``org_user``). A signed-in user who may not read the roles sees
+        ids only. ``user["role"]`` reads the same; :attr:`raw` keeps the portal's field."""
+        role_id = self.role_id
+        return None if role_id is None else self._gis._core.role_name(role_id)
 
     @property
     def role_id(self) -> str | None:
-        """A custom role's id (Viewer ``iAAAAAAAAAAAAAAA``...), else the built-in role's name."""
+        """A custom role's id (Viewer ``iAAAAAAAAAAAAAAA``...), else the built-in role's id."""
         return self._raw.get("roleId") or self._raw.get("role")
 
     @property
@@ -152,6 +156,9 @@ class User(Mapping[str, Any]):
         return bool(self._raw.get("disabled", False))
 
     def __getitem__(self, key: str) -> Any:
+        if key == "role" and key in self._raw:
+            # As the official client's User reads it: the custom role's name.
+            return self.role
         return self._raw[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -176,7 +183,7 @@ class User(Mapping[str, Any]):
         return hash(self.username.lower())
 
     def __repr__(self) -> str:
-        return f"<User {self.username!r} type={self.user_type!r} role={self.role_id!r}>"
+        return f"<User {self.username!r} type={self.user_type!r} role={self.role!r}>"
 
     def _repr_html_(self) -> str:
         from gislicense import _html
@@ -186,7 +193,7 @@ class User(Mapping[str, Any]):
             [
                 ("full name", self.full_name),
                 ("user type", self.user_type),
-                ("role", self.role_id),
+                ("role", self.role),
                 ("level", self.level),
                 ("last sign-in", self.last_login or "never"),
                 ("created", self.created),
