@@ -65,7 +65,10 @@ _CLI_WORDS = [
     ("pass password=", f"set {PASSWORD_VARIABLE}"),
     ("pass username= and password=, or token=", "pass --username (or --profile)"),
     ("pass username= and password=", "pass --username (or --profile)"),
-    ("apply it with a client of that server", "leave out --url, or give that server's"),
+    (
+        "apply it with a client of that server",
+        "leave out --url and --profile (the file names its server), or give that server's URL",
+    ),
     ("ca_bundle: cannot read", "--ca-bundle: cannot read"),
     ("Pass ca_bundle=", "Pass --ca-bundle"),
 ]
@@ -463,7 +466,8 @@ def _plan_commands(verbs: Any, p: _Parents) -> None:
 
 
 def _journal_commands(verbs: Any, p: _Parents) -> None:
-    show = _command(verbs, "show", "what a run did, item by item", run_journal_show, p.out)
+    # The connection options are taken (people repeat them from `journal undo`), not needed.
+    show = _command(verbs, "show", "what a run did, item by item", run_journal_show, p.out, p.conn)
     show.add_argument("file", metavar="FILE")
     undo = _command(
         verbs,
@@ -1359,7 +1363,10 @@ def _journal(path: str) -> Any:
 
 
 def run_journal_show(context: Context) -> int:
-    journal = _journal(context.args.file)
+    args = context.args
+    if args.url or args.username or args.profile or args.sandbox:
+        context.say("(journal show reads only the journal: no server or sign-in is needed)")
+    journal = _journal(args.file)
     plan = journal.plan
     context.say(f"{plan.get('operation')} on {plan.get('service')}")
     rows = [{"item": o.item, "status": o.status, "reason": o.reason} for o in journal.report]

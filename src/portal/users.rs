@@ -562,7 +562,14 @@ impl Portal {
             .update_license_type(&[username.to_owned()], &id)
             .await
             .and_then(|mut results| results.pop().map_or(Ok(()), |(_, result)| result));
-        self.confirm_one(username, result, has_user_type(&id)).await
+        let result = self.confirm_one(username, result, has_user_type(&id)).await;
+        when_incompatible(result, || {
+            format!(
+                "Give {username} a role that user type can hold first (user.update_role(...)), \
+                 or let gis.users.update_license_type([{username:?}], {id:?}, roles=\"auto\") \
+                 do both."
+            )
+        })
     }
 
     /// A single change's result; when its answer was lost, settled by reading the member
@@ -581,7 +588,13 @@ impl Portal {
         check_username(username)?;
         let id = self.resolve_role(role).await?;
         let result = self.update_role(username, &id).await;
-        self.confirm_one(username, result, has_role(&id)).await
+        let result = self.confirm_one(username, result, has_role(&id)).await;
+        when_incompatible(result, || {
+            format!(
+                "Change {username}'s user type first, to one that can hold this role \
+                 (user.update_license_type(...))."
+            )
+        })
     }
 
     pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
@@ -700,6 +713,27 @@ pub(crate) fn has_user_type(
             "the member unchanged: their user type is {}",
             now.unwrap_or("not stated")
         )),
+    }
+}
+
+/// A refusal because a role and a user type do not go together (the portal says they are
+/// not "compatible"), with `what_to_do` added to the portal's words; any other result as it is.
+fn when_incompatible(result: Result<()>, what_to_do: impl FnOnce() -> String) -> Result<()> {
+    match result {
+        Err(Error::Server {
+            url,
+            status,
+            code,
+            message,
+            details,
+        }) if message.to_lowercase().contains("compatible") => Err(Error::Server {
+            url,
+            status,
+            code,
+            message: format!("{} {}", message.trim_end(), what_to_do()),
+            details,
+        }),
+        other => other,
     }
 }
 
