@@ -314,14 +314,14 @@ impl PortalClient {
 }
 
 /// What `work` gives, once the roles are read too (alongside it, once per client): every
-/// call that returns members does this, so that their roles read as names.
+/// call that returns members does this, so that their roles read as names. Work refused
+/// before it sends anything (a user name that cannot be one) sends no roles request either:
+/// `work` is polled first, and the first failure ends both.
 async fn with_role_names<T>(
     client: &core::Portal,
     work: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    let (value, names) = futures::join!(work, client.read_role_names());
-    let value = value?;
-    names?;
+    let (value, ()) = futures::future::try_join(work, client.read_role_names()).await?;
     Ok(value)
 }
 
