@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
-from gislicense._calls import Pending, Then, awaiting, blocking
+from gislicense._calls import NoneWhen, Pending, Then, awaiting, blocking
 from gislicense._core import Role, UserType
 from gislicense._credentials import password_for
 from gislicense._http import (
@@ -26,7 +26,7 @@ from gislicense._http import (
 from gislicense._progress import ProgressArg
 from gislicense._text import check_between, check_concurrency, check_text, check_whole
 from gislicense.bulk import BulkReport
-from gislicense.exceptions import InvalidInputError
+from gislicense.exceptions import InvalidInputError, NotFoundError
 from gislicense.plans import JournalArg, Plan, change, plan_members
 
 if TYPE_CHECKING:
@@ -209,7 +209,11 @@ class User(Mapping[str, Any]):
         return True
 
     def _refresh(self) -> Pending[None]:
-        """Read the member again from the portal."""
+        """Read the member again from the portal.
+
+        Raises:
+            NotFoundError: The member is no longer there.
+        """
         return Then(self._gis._core.get_user(self.username), self._set_raw)
 
     refresh = blocking(_refresh)
@@ -290,14 +294,16 @@ class UserManager:
         """How the core makes a member of each raw dict, as its page arrives."""
         return partial(User, self._gis)
 
-    def _get(self, username: str) -> Pending[User]:
-        """A member by user name (or user id).
-
-        Raises:
-            NotFoundError: No such member (or one the signed-in user may not see).
-        """
+    def _get(self, username: str) -> Pending[User | None]:
+        """A member by user name (or user id); None when the portal has no such member (or
+        none the signed-in user may see), as the official client returns. (A member read
+        again with :meth:`User.refresh` who is gone raises :class:`NotFoundError`.)"""
         check_text(username=username)
-        return Then(self._gis._core.get_user(username), self._user)
+        found = NoneWhen(self._gis._core.get_user(username), NotFoundError)
+        return Then(found, self._user_or_none)
+
+    def _user_or_none(self, raw: dict[str, Any] | None) -> User | None:
+        return None if raw is None else User(self._gis, raw)
 
     get = blocking(_get)
     get_async = awaiting(_get)
