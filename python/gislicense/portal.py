@@ -23,6 +23,7 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
+from gislicense._official import Roles
 from gislicense._progress import ProgressArg
 from gislicense._text import check_between, check_concurrency, check_text, check_whole
 from gislicense.bulk import BulkReport
@@ -419,12 +420,14 @@ class UserManager:
     role = blocking(_role)
     role_async = awaiting(_role)
 
-    def _roles(self) -> Pending[list[Role]]:
-        return self._gis._core.roles()
+    def _roles(self) -> Pending[Roles]:
+        return Then(self._gis._core.roles(), Roles)
 
     @property
-    def roles(self) -> list[Role]:
-        """The built-in roles and the organization's custom roles."""
+    def roles(self) -> Roles:
+        """The built-in roles and the organization's custom roles (read once per
+        :class:`GIS`). The list also answers the official client's ``roles.all()`` and
+        ``roles.get_role(id)``."""
         return self._roles().wait()
 
     roles_async = awaiting(_roles)
@@ -702,6 +705,9 @@ class GIS:
             :class:`gislicense.OpenLM`. Setting a user type or role is safe to repeat, so it
             is retried like a read.
         api_key: The official client's name for ``token=`` (an API key is used as one).
+        use_gen_token: Taken as the official client takes it, and changes nothing here: a
+            user name and password always sign in with generateToken (the official
+            client's default is its sign-in page; gislicense's is ``client_id=``).
         verify_cert: The official client's name for ``verify=``.
         profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
             ``gislicense profile add``): its URL, user name or OAuth app (``client_id``),
@@ -746,6 +752,7 @@ class GIS:
         key_file: str | os.PathLike[str] | None = None,
         cert_password: str | None = None,
         api_key: str | None = None,
+        use_gen_token: bool = False,
         referer: str = "gislicense",
         expiration: int = 60,
         allow_insecure_http: bool = False,
