@@ -92,7 +92,8 @@ def idle_members(gis: gislicense.GIS, args: argparse.Namespace) -> Plan | None:
         u
         for u in members
         if (u.last_login or u.created or cutoff) <= cutoff
-        and u.role != "org_admin"
+        # Administrators stay (custom administrator roles too: their base role is org_admin).
+        and u.raw.get("role") != "org_admin"
         and u.username.casefold() != me
     ]
     idle.sort(key=lambda u: u.last_login or datetime.min.replace(tzinfo=timezone.utc))
