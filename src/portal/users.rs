@@ -800,6 +800,31 @@ mod tests {
         assert_eq!(number(page.total.as_ref()), Some(3));
     }
 
+    #[test]
+    fn a_search_by_a_base_role_keeps_that_role_only_then_cuts() {
+        let listed = || {
+            vec![
+                ("v", Some("iAAAAAAAAAAAAAAA")),
+                ("a", Some("org_user")),
+                ("n", None),
+                ("b", Some("org_user")),
+            ]
+        };
+        let by_role = MemberSearch {
+            only_role: Some("org_user".into()),
+            max_kept: Some(1),
+            ..MemberSearch::default()
+        };
+        assert_eq!(
+            by_role.kept(listed(), |(_, role)| *role),
+            [("a", Some("org_user"))]
+        );
+        assert_eq!(
+            MemberSearch::default().kept(listed(), |(_, role)| *role),
+            listed()
+        );
+    }
+
     fn types() -> Vec<UserType> {
         [
             ("viewerUT", "Viewer"),
