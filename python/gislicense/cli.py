@@ -355,7 +355,11 @@ def _users_commands(verbs: Any, p: _Parents) -> None:
         verbs, "list", "list the organization's members", run_users_list, p.out, p.conn
     )
     listing.add_argument("--type", dest="user_type", help="only this user type")
-    listing.add_argument("--role", help="only this role")
+    listing.add_argument(
+        "--role",
+        help="only members whose role column reads so (viewer, data editor, user, publisher, "
+        "administrator, or a custom role's name or id)",
+    )
     listing.add_argument(
         "--idle-days", type=days, metavar="N", help="only members who have not signed in for N days"
     )
