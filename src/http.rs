@@ -701,7 +701,8 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The failures people meet most, said plainly: a host name that does not resolve, a port
-/// nothing answers on, a network that cannot be reached, a connection cut.
+/// nothing answers on, a network that cannot be reached, a connection cut, plain HTTP sent
+/// to an HTTPS port.
 fn plain_cause(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     use std::io::ErrorKind;
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
@@ -724,6 +725,13 @@ fn plain_cause(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> 
             }
         }
         let text = this.to_string();
+        if text.contains("invalid HTTP version") {
+            // A TLS server answers a plain HTTP request with a TLS record, not a status line.
+            return Some(
+                "the server did not answer in plain HTTP: it most likely serves HTTPS on this \
+                 port; use https:// in the URL",
+            );
+        }
         if text.contains("dns error") || text.contains("failed to lookup address") {
             return Some(
                 "the host name was not found (DNS): check the URL's host name, or this \

@@ -1004,3 +1004,45 @@ def test_license_holders_without_a_user_name_are_refused(server: Server) -> None
     plan = gis.admin.license.plan_release(["ann"])
     assert any(says in note for note in plan.notes), plan.notes
     assert [i.status for i in plan.items] == ["failed"], plan
+
+
+# Roles: what members' roles read as when the roles cannot be read ---------------------------
+
+
+def _roles_route(roles: Any) -> Callable[[str, Request], Any]:
+    """A portal of one Viewer whose `portals/self/roles` answers `roles`."""
+
+    def route(path: str, request: Request) -> Any:
+        if path == "portals/self/roles":
+            return roles
+        if path == "portals/self/users":
+            viewer = member("ann", roleId="iAAAAAAAAAAAAAAA")
+            return {"users": [viewer], "total": 1, "nextStart": -1}
+        if path == "community/users/ann":
+            return member("ann", roleId="iAAAAAAAAAAAAAAA")
+        return None
+
+    return route
+
+
+def test_a_member_who_may_not_read_the_roles_sees_role_ids(server: Server) -> None:
+    refused = {"error": {"code": 403, "message": "You do not have permissions to access this."}}
+    gis = portal_server(server, _roles_route(refused))
+    # As the official client falls back: the role's id, never a failed listing.
+    assert [(u.role, u.role_id) for u in gis.users.search()] == [("iAAAAAAAAAAAAAAA",) * 2]
+    assert gis.users.get("ann").role == "iAAAAAAAAAAAAAAA"
+    # The refusal is remembered: asked once for the life of the GIS.
+    assert sum(1 for r in server.seen if r.path.endswith("portals/self/roles")) == 1
+
+
+def test_roles_read_as_the_portal_names_them(server: Server) -> None:
+    named = {"roles": [{"id": "iAAAAAAAAAAAAAAA", "name": "Lecteur"}], "total": 1, "nextStart": -1}
+    gis = portal_server(server, _roles_route(named))
+    assert [u.role for u in gis.users.search()] == ["Lecteur"]
+
+
+def test_roles_that_cannot_be_read_for_another_reason_fail_the_listing(server: Server) -> None:
+    # A member whose role silently read as an id would break `user.role == "Viewer"`.
+    gis = portal_server(server, _roles_route(as_json({"oops": True}, status=500)))
+    with pytest.raises(ServerError, match="500"):
+        gis.users.search()

@@ -25,6 +25,7 @@ from gislicense import (
     ServerError,
     TokenExpiredError,
     UnreadableReplyError,
+    User,
 )
 
 
@@ -241,11 +242,16 @@ def test_user_fields(sb: gislicense.Sandbox) -> None:
     assert admin(sb).users.get(never["username"].upper()).username == never["username"]
 
 
-def test_a_missing_user_is_not_found(sb: gislicense.Sandbox) -> None:
+def test_a_missing_user_is_none_as_in_the_official_client(sb: gislicense.Sandbox) -> None:
+    gis = admin(sb)
+    assert gis.users.get("nobody-at-all") is None
+    assert asyncio.run(gis.users.get_async("nobody-at-all")) is None
+    # A member read again who is not there (any more) is an error: there is nothing to show.
+    gone = User(gis, {"username": "nobody-at-all"})
     with pytest.raises(NotFoundError, match="does not exist"):
-        admin(sb).users.get("nobody-at-all")
+        gone.refresh()
     with pytest.raises(LookupError):
-        admin(sb).users.get("nobody-at-all")
+        gone.refresh()
 
 
 def test_license_types_and_roles(sb: gislicense.Sandbox) -> None:

@@ -48,6 +48,29 @@ class Then(Generic[T, U]):
         return self._then(result)
 
 
+class NoneWhen(Generic[T]):
+    """A pending call whose ``error`` reads as None, in both forms alike (a member the
+    portal does not have: None, as the official client returns)."""
+
+    __slots__ = ("_call", "_error")
+
+    def __init__(self, call: Pending[T], error: type[BaseException]) -> None:
+        self._call = call
+        self._error = error
+
+    def wait(self) -> T | None:
+        try:
+            return self._call.wait()
+        except self._error:
+            return None
+
+    def __await__(self) -> Generator[Any, Any, T | None]:
+        try:
+            return (yield from self._call.__await__())
+        except self._error:
+            return None
+
+
 class Done(Generic[T]):
     """A result already at hand, as a pending call (a dry run's report)."""
 

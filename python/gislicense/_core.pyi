@@ -260,6 +260,9 @@ class Role:
     def name(self) -> str: ...
     @property
     def description(self) -> str: ...
+    @property
+    def role_id(self) -> str:
+        """The official client's name for ``id``."""
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -417,8 +420,13 @@ class PortalClient:
     def version(self) -> Call[str]: ...
     def org_id(self) -> Call[str]: ...
     def get_user(self, username: str) -> Call[dict[str, Any]]:
-        """A member as the raw dict ``gislicense.User`` wraps."""
+        """A member as the raw dict ``gislicense.User`` wraps (the roles read alongside,
+        once, for :meth:`role_name`)."""
     def me(self) -> Call[dict[str, Any]]: ...
+    def role_name(self, role_id: str) -> str:
+        """What a member's role reads as, from its id: a custom role's name (Viewer...),
+        or the id of a built-in role. Sends nothing: the calls that return members read
+        the roles."""
     def search_users(
         self,
         query: str | None,

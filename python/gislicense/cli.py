@@ -70,7 +70,10 @@ _CLI_WORDS = [
     ("pass password=", f"set {PASSWORD_VARIABLE}"),
     ("pass username= and password=, or token=", "pass --username (or --profile)"),
     ("pass username= and password=", "pass --username (or --profile)"),
-    ("apply it with a client of that server", "leave out --url, or give that server's"),
+    (
+        "apply it with a client of that server",
+        "leave out --url and --profile (the file names its server), or give that server's URL",
+    ),
     ("ca_bundle: cannot read", "--ca-bundle: cannot read"),
     ("Pass ca_bundle=", "Pass --ca-bundle"),
 ]
@@ -383,7 +386,11 @@ def _users_commands(verbs: Any, p: _Parents) -> None:
         verbs, "list", "list the organization's members", run_users_list, p.out, p.conn
     )
     listing.add_argument("--type", dest="user_type", help="only this user type")
-    listing.add_argument("--role", help="only this role")
+    listing.add_argument(
+        "--role",
+        help="only members whose role column reads so (viewer, data editor, user, publisher, "
+        "administrator, or a custom role's name or id)",
+    )
     listing.add_argument(
         "--idle-days", type=days, metavar="N", help="only members who have not signed in for N days"
     )
@@ -529,7 +536,8 @@ def _plan_commands(verbs: Any, p: _Parents) -> None:
 
 
 def _journal_commands(verbs: Any, p: _Parents) -> None:
-    show = _command(verbs, "show", "what a run did, item by item", run_journal_show, p.out)
+    # The connection options are taken (people repeat them from `journal undo`), not needed.
+    show = _command(verbs, "show", "what a run did, item by item", run_journal_show, p.out, p.conn)
     show.add_argument("file", metavar="FILE")
     undo = _command(
         verbs,
@@ -1464,7 +1472,10 @@ def _journal(path: str) -> Any:
 
 
 def run_journal_show(context: Context) -> int:
-    journal = _journal(context.args.file)
+    args = context.args
+    if args.url or args.username or args.profile or args.sandbox:
+        context.say("(journal show reads only the journal: no server or sign-in is needed)")
+    journal = _journal(args.file)
     plan = journal.plan
     context.say(f"{plan.get('operation')} on {plan.get('service')}")
     _show_rows(context, journal.report.to_rows())

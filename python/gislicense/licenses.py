@@ -7,11 +7,12 @@ Reached as ``gis.admin.license``, as in the official ArcGIS API for Python.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import EntitlementCount, UserEntitlement
+from gislicense._official import missing
 from gislicense._progress import ProgressArg
 from gislicense._text import check_between, check_concurrency, check_text
 from gislicense.bulk import BulkReport
@@ -98,6 +99,13 @@ class License:
 
     users = blocking(_users)
     users_async = awaiting(_users)
+
+    def _all(self) -> Pending[list[UserEntitlement]]:
+        """The official client's name for :meth:`users`."""
+        return self._users()
+
+    all = blocking(_all)
+    all_async = awaiting(_all)
 
     def _user_entitlement(self, username: UserItem) -> Pending[UserEntitlement | None]:
         """One member's entitlements; None when they hold none."""
@@ -278,6 +286,12 @@ class LicenseManager:
     def __init__(self, gis: GIS) -> None:
         self._gis = gis
         self._core = gis._core.license_admin()
+
+    @property
+    def release_license(self) -> NoReturn:
+        """The official client's name (on ``gis.admin.system.licenses``): an error that
+        names :meth:`release`."""
+        raise missing(self, "release_license")
 
     def _license(self, data: dict[str, Any]) -> License:
         return License(self, data)
@@ -470,6 +484,12 @@ class AdminManager:
     def __init__(self, gis: GIS) -> None:
         self._gis = gis
         self._license: LicenseManager | None = None
+
+    @property
+    def system(self) -> NoReturn:
+        """The official client's ``gis.admin.system``: an error that names
+        :attr:`license`."""
+        raise missing(self, "system")
 
     @property
     def license(self) -> LicenseManager:

@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
-from gislicense._calls import Pending, Then, awaiting, blocking
+from gislicense._calls import NoneWhen, Pending, Then, awaiting, blocking
 from gislicense._core import Role, UserType
 from gislicense._credentials import password_for
 from gislicense._http import (
@@ -23,10 +23,11 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
+from gislicense._official import Roles
 from gislicense._progress import ProgressArg
 from gislicense._text import check_between, check_concurrency, check_text, check_whole
 from gislicense.bulk import BulkReport
-from gislicense.exceptions import InvalidInputError
+from gislicense.exceptions import InvalidInputError, NotFoundError
 from gislicense.plans import JournalArg, Plan, change, plan_members
 
 if TYPE_CHECKING:
@@ -114,12 +115,16 @@ class User(Mapping[str, Any]):
 
     @property
     def role(self) -> str | None:
-        """``org_admin``, ``org_publisher`` or ``org_user`` (custom roles report ``org_user``)."""
-        return self._raw.get("role")
+        """The role as the official client reads it: a custom role's name ("Viewer",
+        "Data Editor", or the organization's own), or a built-in role's id (``org_admin``,
+        ``org_publisher``, ``org_user``). A signed-in user who may not read the roles sees
+        ids only. ``user["role"]`` reads the same; :attr:`raw` keeps the portal's field."""
+        role_id = self.role_id
+        return None if role_id is None else self._gis._core.role_name(role_id)
 
     @property
     def role_id(self) -> str | None:
-        """A custom role's id (Viewer ``iAAAAAAAAAAAAAAA``...), else the built-in role's name."""
+        """A custom role's id (Viewer ``iAAAAAAAAAAAAAAA``...), else the built-in role's id."""
         return self._raw.get("roleId") or self._raw.get("role")
 
     @property
@@ -153,6 +158,9 @@ class User(Mapping[str, Any]):
         return bool(self._raw.get("disabled", False))
 
     def __getitem__(self, key: str) -> Any:
+        if key == "role" and key in self._raw:
+            # As the official client's User reads it: the custom role's name.
+            return self.role
         return self._raw[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -177,7 +185,7 @@ class User(Mapping[str, Any]):
         return hash(self.username.lower())
 
     def __repr__(self) -> str:
-        return f"<User {self.username!r} type={self.user_type!r} role={self.role_id!r}>"
+        return f"<User {self.username!r} type={self.user_type!r} role={self.role!r}>"
 
     def _repr_html_(self) -> str:
         from gislicense import _html
@@ -187,7 +195,7 @@ class User(Mapping[str, Any]):
             [
                 ("full name", self.full_name),
                 ("user type", self.user_type),
-                ("role", self.role_id),
+                ("role", self.role),
                 ("level", self.level),
                 ("last sign-in", self.last_login or "never"),
                 ("created", self.created),
@@ -203,7 +211,11 @@ class User(Mapping[str, Any]):
         return True
 
     def _refresh(self) -> Pending[None]:
-        """Read the member again from the portal."""
+        """Read the member again from the portal.
+
+        Raises:
+            NotFoundError: The member is no longer there.
+        """
         return Then(self._gis._core.get_user(self.username), self._set_raw)
 
     refresh = blocking(_refresh)
@@ -284,14 +296,16 @@ class UserManager:
         """How the core makes a member of each raw dict, as its page arrives."""
         return partial(User, self._gis)
 
-    def _get(self, username: str) -> Pending[User]:
-        """A member by user name (or user id).
-
-        Raises:
-            NotFoundError: No such member (or one the signed-in user may not see).
-        """
+    def _get(self, username: str) -> Pending[User | None]:
+        """A member by user name (or user id); None when the portal has no such member (or
+        none the signed-in user may see), as the official client returns. (A member read
+        again with :meth:`User.refresh` who is gone raises :class:`NotFoundError`.)"""
         check_text(username=username)
-        return Then(self._gis._core.get_user(username), self._user)
+        found = NoneWhen(self._gis._core.get_user(username), NotFoundError)
+        return Then(found, self._user_or_none)
+
+    def _user_or_none(self, raw: dict[str, Any] | None) -> User | None:
+        return None if raw is None else User(self._gis, raw)
 
     get = blocking(_get)
     get_async = awaiting(_get)
@@ -383,11 +397,11 @@ class UserManager:
         """Members chosen by what they are, for a change: of ``user_type`` and ``role``, not
         signed in for ``idle_days`` days (and members for that long), less ``exclude``.
 
-        The members of the Administrator role are left out unless ``include_admins=True``;
-        the selection's ``notes`` name them, and a plan made from the selection lists those
-        notes. Seats are given by the plan, longest idle first, then by user name (see
-        :mod:`gislicense.selection`). The command line's ``--from``, ``--role`` and
-        ``--idle-days`` selections are this one.
+        The administrators (the Administrator role, and custom administrator roles) are
+        left out unless ``include_admins=True``; the selection's ``notes`` name them, and a
+        plan made from the selection lists those notes. Seats are given by the plan,
+        longest idle first, then by user name (see :mod:`gislicense.selection`). The command
+        line's ``--from``, ``--role`` and ``--idle-days`` selections are this one.
 
         Returns:
             A :class:`~gislicense.selection.Selection`: a list of :class:`User`, with
@@ -443,12 +457,14 @@ class UserManager:
     role = blocking(_role)
     role_async = awaiting(_role)
 
-    def _roles(self) -> Pending[list[Role]]:
-        return self._gis._core.roles()
+    def _roles(self) -> Pending[Roles]:
+        return Then(self._gis._core.roles(), Roles)
 
     @property
-    def roles(self) -> list[Role]:
-        """The built-in roles and the organization's custom roles."""
+    def roles(self) -> Roles:
+        """The built-in roles and the organization's custom roles (read once per
+        :class:`GIS`). The list also answers the official client's ``roles.all()`` and
+        ``roles.get_role(id)``."""
         return self._roles().wait()
 
     roles_async = awaiting(_roles)
@@ -733,6 +749,9 @@ class GIS:
             :class:`gislicense.OpenLM`. Setting a user type or role is safe to repeat, so it
             is retried like a read.
         api_key: The official client's name for ``token=`` (an API key is used as one).
+        use_gen_token: Taken as the official client takes it, and changes nothing here: a
+            user name and password always sign in with generateToken (the official
+            client's default is its sign-in page; gislicense's is ``client_id=``).
         verify_cert: The official client's name for ``verify=``.
         profile: A saved connection (see :mod:`gislicense.profiles`; the command line's
             ``gislicense profile add``): its URL, user name or OAuth app (``client_id``),
@@ -777,6 +796,7 @@ class GIS:
         key_file: str | os.PathLike[str] | None = None,
         cert_password: str | None = None,
         api_key: str | None = None,
+        use_gen_token: bool = False,
         referer: str = "gislicense",
         expiration: int = 60,
         allow_insecure_http: bool = False,

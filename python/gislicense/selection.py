@@ -4,8 +4,10 @@ examples.
 A change named member by member does what it is told. A change that *selects* members (all
 Creators, everyone idle for 90 days) is where accidents happen, so a selection:
 
-- leaves out the members of the Administrator role (``org_admin``) unless
-  ``include_admins=True``, and says so: the plan made from it lists them in its notes;
+- leaves out the administrators (members whose base role is ``org_admin``: the
+  Administrator role, and custom roles with administrative privileges, which a portal
+  reports under that base role) unless ``include_admins=True``, and says so: the plan made
+  from it lists them in its notes;
 - counts a member idle when they have not signed in for ``idle_days`` days and joined
   before that (a member added last week who has not signed in yet is not idle);
 - leaves out the names in ``exclude`` (any letter case).
@@ -48,6 +50,11 @@ class Selection(list["User"]):
         self.left_out = left_out
 
 
+def _is_admin(member: User) -> bool:
+    """An administrator: the built-in role, or a custom one under the base role org_admin."""
+    return member.role_id == ADMINISTRATOR or member.raw.get("role") == ADMINISTRATOR
+
+
 def is_idle(member: User, idle_days: int, now: _dt.datetime | None = None) -> bool:
     """Not signed in for ``idle_days`` days (or never), and a member for that long."""
     cutoff = (now or _dt.datetime.now(_dt.timezone.utc)) - _dt.timedelta(days=idle_days)
@@ -83,7 +90,7 @@ def select(
         ]
         if include_admins:
             return Selection(kept, [], [])
-        admins = [m for m in kept if m.role_id == ADMINISTRATOR]
+        admins = [m for m in kept if _is_admin(m)]
         notes = []
         if admins:
             names = ", ".join(m.username for m in admins)
@@ -92,6 +99,6 @@ def select(
                 "name them, or select with include_admins=True (--include-admins), to "
                 "change them too"
             )
-        return Selection([m for m in kept if m.role_id != ADMINISTRATOR], notes, admins)
+        return Selection([m for m in kept if not _is_admin(m)], notes, admins)
 
     return Then(gis.users._search(user_type=user_type, role=role), chosen)

@@ -794,7 +794,8 @@ fn predict(
     if role_rank(&state.roles, &target_role) > max {
         let reason = if wanted.role.is_some() {
             format!(
-                "the role '{}' cannot be held by {username}'s user type '{}'",
+                "the role '{}' cannot be held by {username}'s user type '{}': change the \
+                 user type first",
                 role_name(&state.roles, &target_role),
                 type_name(&state.types, &target_type)
             )

@@ -7,6 +7,7 @@
 //! renewed before it expires and again, once, when the portal rejects it (498/499): long
 //! bulk jobs outlive their tokens.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -156,6 +157,8 @@ pub struct Portal {
     /// User types and roles, to resolve names given for single changes; fetched once.
     pub(crate) user_type_names: OnceCell<Vec<UserType>>,
     pub(crate) role_names: OnceCell<Vec<Role>>,
+    /// The signed-in user may not read the roles: members' roles read as their ids.
+    pub(crate) roles_refused: AtomicBool,
     /// Who an OAuth sign-in signed in as (the token endpoint says), once it has.
     signed_in_as: Mutex<Option<String>>,
 }
@@ -234,6 +237,7 @@ impl Portal {
             properties: OnceCell::new(),
             user_type_names: OnceCell::new(),
             role_names: OnceCell::new(),
+            roles_refused: AtomicBool::new(false),
             signed_in_as: Mutex::new(None),
         })
     }

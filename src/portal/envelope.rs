@@ -72,14 +72,48 @@ pub fn check(response: &Response) -> Result<Map<String, Value>, Error> {
         return Err(admin_error(response, &object));
     }
     if !response.is_success() {
-        return Err(response.status_error());
+        return Err(status_error(response));
     }
     Ok(object)
 }
 
+/// The error for a status no envelope explained. Every portal has the sharing API, so a 404
+/// there says the URL is not a portal's: most often it lacks the web adaptor's name.
+fn status_error(response: &Response) -> Error {
+    match response.status_error() {
+        Error::NotFound { url, message } => match no_portal_at(&url) {
+            Some(advice) => Error::NotFound {
+                url,
+                message: format!("HTTP 404 Not Found: {advice}"),
+            },
+            None => Error::NotFound { url, message },
+        },
+        other => other,
+    }
+}
+
+/// What to do when a sharing API request is a 404: None for other requests.
+fn no_portal_at(request_url: &str) -> Option<String> {
+    let url = url::Url::parse(request_url).ok()?;
+    let path = url.path();
+    let base = &path[..path.find("/sharing/")?];
+    let origin = url.origin().ascii_serialization();
+    Some(if base.trim_matches('/').is_empty() {
+        format!(
+            "no portal answers at {origin}/: add the portal's web adaptor name to the URL, \
+             usually {origin}/portal (the address the browser shows before /home)"
+        )
+    } else {
+        format!(
+            "no portal answers at {origin}{base}: check the web adaptor name in the URL \
+             (often /portal; the address the browser shows before /home)"
+        )
+    })
+}
+
 fn not_json(response: &Response, parse_error: &serde_json::Error) -> Error {
     if !response.is_success() {
-        return response.status_error();
+        return status_error(response);
     }
     let start =
         String::from_utf8_lossy(&response.body[..response.body.len().min(2048)]).to_lowercase();
@@ -284,6 +318,28 @@ mod tests {
             body: Bytes::copy_from_slice(body),
             after_lost_answer: false,
         }
+    }
+
+    #[test]
+    fn a_404_from_the_sharing_api_says_what_a_portal_url_looks_like() {
+        let at = |url: &str| {
+            let mut response = reply(404, "<html>Not Found</html>");
+            response.url = url.into();
+            check(&response).unwrap_err().to_string()
+        };
+        let root = at("https://gis.example.com/sharing/rest/generateToken");
+        assert!(
+            root.contains("usually https://gis.example.com/portal"),
+            "{root}"
+        );
+        let named = at("https://gis.example.com:7443/arcgis/sharing/rest/portals/self");
+        assert!(named.contains("no portal answers at https://gis.example.com:7443/arcgis: check the web adaptor name"), "{named}");
+        // A 404 elsewhere (an admin API a deployment does not have) is not about the URL.
+        let admin = at("https://gis.example.com/portal/portaladmin/license");
+        assert!(
+            admin.ends_with("HTTP 404 Not Found: check the URL"),
+            "{admin}"
+        );
     }
 
     /// A page type as a listing reads it: one field, and the marks.

@@ -7,6 +7,7 @@ pub mod licenses;
 pub(crate) mod listings;
 pub mod oauth;
 pub mod paging;
+pub mod roles;
 pub mod url;
 pub mod users;
 pub mod versions;

@@ -587,6 +587,7 @@ mod tests {
             params: vec![("q", "*".into())],
             list_key: "results",
             max: None,
+            ..MemberSearch::default()
         };
         let make = |part: MemberSearch| {
             let whole = !part.params[0].1.contains("username:");
@@ -623,6 +624,7 @@ mod tests {
             ],
             list_key: "results",
             max: Some(5),
+            ..MemberSearch::default()
         };
         let narrowed = search.narrowed("-a", true).unwrap();
         assert_eq!(narrowed.params[0].1, "((*) AND orgid:X) AND username:\\-a*");
@@ -633,6 +635,7 @@ mod tests {
             params: vec![],
             list_key: "users",
             max: None,
+            ..MemberSearch::default()
         };
         assert!(listing.narrowed("a", true).is_none());
     }

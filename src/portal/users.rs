@@ -14,6 +14,7 @@ use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
 use crate::portal::listings::{self, paged};
 use crate::portal::paging::ItemKey;
+pub use crate::portal::roles::{is_base_role, resolve_role, Role};
 use crate::portal::url::path_segment;
 
 /// The most members one updateUserLicenseType request may name (the portal's limit).
@@ -66,15 +67,32 @@ impl MemberRow {
 
 /// A search for members as a Portal listing: its path, its fields (without `start` and
 /// `num`), the key its items come under, and the most members wanted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MemberSearch {
     pub path: &'static str,
     pub params: Vec<(&'static str, String)>,
     pub list_key: &'static str,
     pub max: Option<usize>,
+    /// Keep only the members whose role id is exactly this, then at most `max_kept` of
+    /// them ([`MemberSearch::kept`]): set for a built-in role (`org_user`...), which a
+    /// portal's filter may also match members of the custom roles based on it (Viewer,
+    /// Data Editor), whose roles read otherwise. The listing is then read whole.
+    pub only_role: Option<String>,
+    pub max_kept: Option<usize>,
 }
 
 impl MemberSearch {
+    /// The members of `listed` this search keeps (see `only_role`), in order.
+    pub fn kept<T>(&self, listed: Vec<T>, role_id: impl Fn(&T) -> Option<&str>) -> Vec<T> {
+        let Some(only) = &self.only_role else {
+            return listed;
+        };
+        let kept = listed
+            .into_iter()
+            .filter(|item| role_id(item) == Some(only));
+        kept.take(self.max_kept.unwrap_or(usize::MAX)).collect()
+    }
+
     /// The same search for the members whose user name is `part`, or begins with it when
     /// `begins`: a part of a search too large for the portal's window (see
     /// [`crate::portal::paging::search`]). None for a listing that takes no query.
@@ -204,37 +222,6 @@ pub struct UserType {
     pub raw: Map<String, Value>,
 }
 
-/// A role: a built-in one or a custom one from `portals/self/roles`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Role {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    /// A custom role's privileges; empty for the built-in roles.
-    pub privileges: Vec<String>,
-}
-
-/// The built-in roles every organization has, with the names people use for them.
-const BUILT_IN_ROLES: &[(&str, &str, &[&str])] = &[
-    (
-        "org_admin",
-        "Administrator",
-        &["administrator", "admin", "org_admin"],
-    ),
-    (
-        "org_publisher",
-        "Publisher",
-        &["publisher", "org_publisher"],
-    ),
-    ("org_user", "User", &["user", "org_user"]),
-    ("iAAAAAAAAAAAAAAA", "Viewer", &["viewer"]),
-    (
-        "iBBBBBBBBBBBBBBB",
-        "Data Editor",
-        &["data editor", "dataeditor", "data_editor", "editor role"],
-    ),
-];
-
 /// Friendly user type names, as administrators say them, to ids. The ids stayed when Esri
 /// renamed the types in 2024 (Editor → Contributor, Field Worker → Mobile Worker).
 const USER_TYPE_NAMES: &[(&str, &[&str])] = &[
@@ -274,7 +261,7 @@ const USER_TYPE_NAMES: &[(&str, &[&str])] = &[
     ),
 ];
 
-fn squash(text: &str) -> String {
+pub(crate) fn squash(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -308,42 +295,6 @@ pub fn resolve_user_type(types: &[UserType], wanted: &str) -> Result<String> {
                 .join(", ")
         ))),
     }
-}
-
-/// The id of a role given by id, by name (built-in or custom), or by a friendly name.
-pub fn resolve_role(custom: &[Role], wanted: &str) -> Result<String> {
-    let key = squash(wanted);
-    if key.is_empty() {
-        return Err(Error::invalid("the role is empty"));
-    }
-    let built_in = BUILT_IN_ROLES
-        .iter()
-        .find(|(id, _, names)| {
-            id.eq_ignore_ascii_case(wanted.trim()) || names.contains(&key.as_str())
-        })
-        .map(|(id, _, _)| (*id).to_owned());
-    let custom_match = || {
-        custom
-            .iter()
-            .find(|r| r.id == wanted.trim() || squash(&r.name) == key)
-            .map(|r| r.id.clone())
-    };
-    built_in.or_else(custom_match).ok_or_else(|| {
-        let mut names: Vec<String> = BUILT_IN_ROLES
-            .iter()
-            .map(|(_, name, _)| name.to_lowercase())
-            .collect();
-        names.extend(
-            custom
-                .iter()
-                .filter(|r| !BUILT_IN_ROLES.iter().any(|(id, _, _)| *id == r.id))
-                .map(|r| r.name.clone()),
-        );
-        Error::invalid(format!(
-            "unknown role {wanted:?}; roles are: {} (or a role id)",
-            names.join(", ")
-        ))
-    })
 }
 
 /// What to list.
@@ -447,7 +398,8 @@ impl Portal {
             return Ok(vec![]);
         };
         let found = listings::searched(self, &search).await?;
-        Ok(found.into_iter().map(User::from_json).collect())
+        let users = found.into_iter().map(User::from_json).collect();
+        Ok(search.kept(users, User::role_id))
     }
 
     /// The listing that answers `query` (None when it asks for no member at all); read by
@@ -483,11 +435,14 @@ impl Portal {
                 ("community/users", "results")
             }
         };
+        let only_role = query.role.clone().filter(|role| is_base_role(role));
         Ok(Some(MemberSearch {
             path,
             params,
             list_key: key,
-            max: query.max_users,
+            max: query.max_users.filter(|_| only_role.is_none()),
+            only_role,
+            max_kept: query.max_users,
         }))
     }
 
@@ -563,51 +518,6 @@ impl Portal {
         Ok(seats)
     }
 
-    /// The organization's roles: the built-in ones and the custom ones.
-    pub async fn roles(&self) -> Result<Vec<Role>> {
-        let custom = paged(self, "portals/self/roles", "roles", ItemKey::ROLES).await?;
-        let mut roles: Vec<Role> = BUILT_IN_ROLES
-            .iter()
-            .map(|(id, name, _)| Role {
-                id: (*id).to_owned(),
-                name: (*name).to_owned(),
-                description: String::new(),
-                privileges: Vec::new(),
-            })
-            .collect();
-        for raw in custom {
-            let Some(id) = raw.get("id").and_then(Value::as_str) else {
-                continue;
-            };
-            let role = Role {
-                id: id.to_owned(),
-                name: raw
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or(id)
-                    .to_owned(),
-                description: raw
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                privileges: match raw.get("privileges") {
-                    Some(Value::Array(items)) => items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                    _ => Vec::new(),
-                },
-            };
-            match roles.iter_mut().find(|r| r.id == role.id) {
-                Some(existing) => *existing = role,
-                None => roles.push(role),
-            }
-        }
-        Ok(roles)
-    }
-
     /// Change the user type of up to a batch of members in one request; one result each.
     pub async fn update_license_type(
         &self,
@@ -672,12 +582,6 @@ impl Portal {
         resolve_user_type(types, wanted)
     }
 
-    /// The id of a role given by id or name (the portal's roles are fetched once).
-    pub async fn resolve_role(&self, wanted: &str) -> Result<String> {
-        let roles = self.role_names.get_or_try_init(|| self.roles()).await?;
-        resolve_role(roles, wanted)
-    }
-
     /// Change one member's user type, given by id or name; the portal's refusal is the error.
     pub async fn set_user_type(&self, username: &str, user_type: &str) -> Result<()> {
         check_username(username)?;
@@ -686,7 +590,14 @@ impl Portal {
             .update_license_type(&[username.to_owned()], &id)
             .await
             .and_then(|mut results| results.pop().map_or(Ok(()), |(_, result)| result));
-        self.confirm_one(username, result, has_user_type(&id)).await
+        let result = self.confirm_one(username, result, has_user_type(&id)).await;
+        when_incompatible(result, || {
+            format!(
+                "Give {username} a role that user type can hold first (user.update_role(...)), \
+                 or let gis.users.update_license_type([{username:?}], {id:?}, roles=\"auto\") \
+                 do both."
+            )
+        })
     }
 
     /// A single change's result; when its answer was lost, settled by reading the member
@@ -705,7 +616,13 @@ impl Portal {
         check_username(username)?;
         let id = self.resolve_role(role).await?;
         let result = self.update_role(username, &id).await;
-        self.confirm_one(username, result, has_role(&id)).await
+        let result = self.confirm_one(username, result, has_role(&id)).await;
+        when_incompatible(result, || {
+            format!(
+                "Change {username}'s user type first, to one that can hold this role \
+                 (user.update_license_type(...))."
+            )
+        })
     }
 
     pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
@@ -834,6 +751,27 @@ pub(crate) fn has_user_type(
     }
 }
 
+/// A refusal because a role and a user type do not go together (the portal says they are
+/// not "compatible"), with `what_to_do` added to the portal's words; any other result as it is.
+fn when_incompatible(result: Result<()>, what_to_do: impl FnOnce() -> String) -> Result<()> {
+    match result {
+        Err(Error::Server {
+            url,
+            status,
+            code,
+            message,
+            details,
+        }) if message.to_lowercase().contains("compatible") => Err(Error::Server {
+            url,
+            status,
+            code,
+            message: format!("{} {}", message.trim_end(), what_to_do()),
+            details,
+        }),
+        other => other,
+    }
+}
+
 /// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
 /// Whether a member re-read has the level asked for.
 pub(crate) fn has_level(wanted: u8) -> impl Fn(&User) -> std::result::Result<(), String> {
@@ -897,6 +835,31 @@ mod tests {
         assert_eq!(number(page.total.as_ref()), Some(3));
     }
 
+    #[test]
+    fn a_search_by_a_base_role_keeps_that_role_only_then_cuts() {
+        let listed = || {
+            vec![
+                ("v", Some("iAAAAAAAAAAAAAAA")),
+                ("a", Some("org_user")),
+                ("n", None),
+                ("b", Some("org_user")),
+            ]
+        };
+        let by_role = MemberSearch {
+            only_role: Some("org_user".into()),
+            max_kept: Some(1),
+            ..MemberSearch::default()
+        };
+        assert_eq!(
+            by_role.kept(listed(), |(_, role)| *role),
+            [("a", Some("org_user"))]
+        );
+        assert_eq!(
+            MemberSearch::default().kept(listed(), |(_, role)| *role),
+            listed()
+        );
+    }
+
     fn types() -> Vec<UserType> {
         [
             ("viewerUT", "Viewer"),
@@ -934,25 +897,5 @@ mod tests {
         let err = resolve_user_type(&t, "contributorUT").unwrap_err();
         assert!(err.to_string().contains("editorUT (Contributor)"), "{err}");
         assert!(resolve_user_type(&t, "  ").is_err());
-    }
-
-    #[test]
-    fn roles_by_id_name_or_friendly_name() {
-        let custom = vec![Role {
-            id: "xyz123".into(),
-            name: "Analyst".into(),
-            description: String::new(),
-            privileges: Vec::new(),
-        }];
-        assert_eq!(resolve_role(&custom, "viewer").unwrap(), "iAAAAAAAAAAAAAAA");
-        assert_eq!(resolve_role(&custom, "Administrator").unwrap(), "org_admin");
-        assert_eq!(
-            resolve_role(&custom, "org_publisher").unwrap(),
-            "org_publisher"
-        );
-        assert_eq!(resolve_role(&custom, "analyst").unwrap(), "xyz123");
-        assert_eq!(resolve_role(&custom, "xyz123").unwrap(), "xyz123");
-        let err = resolve_role(&custom, "boss").unwrap_err();
-        assert!(err.to_string().contains("Analyst"), "{err}");
     }
 }

@@ -33,7 +33,8 @@ pub async fn members(
         wrap,
     };
     let items = paging::search(portal.url(), search, &listing).await?;
-    Ok(items.into_iter().map(|item| item.object).collect())
+    let kept = search.kept(items, |item| item.role_id.as_deref());
+    Ok(kept.into_iter().map(|item| item.object).collect())
 }
 
 /// Python objects that become a list when they reach Python.
@@ -103,9 +104,11 @@ fn collector(py: Python<'_>, method: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A listed member: what tells it from the others (its user name), and its wrapper.
+/// A listed member: what tells it from the others (its user name), its role id when the
+/// search keeps members by role (see `MemberSearch::only_role`), and its wrapper.
 struct PyItem {
     key: Option<String>,
+    role_id: Option<String>,
     object: Py<PyAny>,
 }
 
@@ -177,6 +180,7 @@ impl PyListing<'_> {
                     py,
                     list_key: self.search.list_key,
                     wrap,
+                    role_ids: self.search.only_role.is_some(),
                 };
                 let mut text = serde_json::Deserializer::from_slice(body);
                 let page = seed.deserialize(&mut text).ok()?;
@@ -193,6 +197,8 @@ struct PageSeed<'a, 'py> {
     py: Python<'py>,
     list_key: &'a str,
     wrap: &'a Bound<'py, PyAny>,
+    /// Whether to read each member's role id too.
+    role_ids: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for PageSeed<'_, '_> {
@@ -226,6 +232,7 @@ impl<'de> Visitor<'de> for PageSeed<'_, '_> {
                         py: self.py,
                         keys: &mut keys,
                         wrap: self.wrap,
+                        role_ids: self.role_ids,
                     })?;
                 }
                 _ => {
@@ -243,6 +250,7 @@ struct Items<'k, 'de, 'py> {
     py: Python<'py>,
     keys: &'k mut TextKeys<'de, 'py>,
     wrap: &'k Bound<'py, PyAny>,
+    role_ids: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Items<'_, 'de, '_> {
@@ -269,10 +277,16 @@ impl<'de> Visitor<'de> for Items<'_, 'de, '_> {
             let Ok(dict) = value.cast_into::<PyDict>() else {
                 continue;
             };
-            let key = item_key(&dict).map_err(de::Error::custom)?;
+            let key = text_field(&dict, ItemKey::MEMBERS.field).map_err(de::Error::custom)?;
+            let role_id = if self.role_ids {
+                role_id(&dict).map_err(de::Error::custom)?
+            } else {
+                None
+            };
             let object = self.wrap.call1((dict,)).map_err(de::Error::custom)?;
             items.push(PyItem {
                 key,
+                role_id,
                 object: object.unbind(),
             });
         }
@@ -303,10 +317,18 @@ impl<'de> Visitor<'de> for Items<'_, 'de, '_> {
     }
 }
 
-/// A member's user name (see [`ItemKey::MEMBERS`]); None when it has no text there, which
-/// the listing refuses.
-fn item_key(dict: &Bound<'_, PyDict>) -> PyResult<Option<String>> {
-    let Some(value) = dict.get_item(ItemKey::MEMBERS.field)? else {
+/// A member's role id, as `User::role_id` reads it: `roleId`, else `role`.
+fn role_id(dict: &Bound<'_, PyDict>) -> PyResult<Option<String>> {
+    match text_field(dict, "roleId")? {
+        Some(id) => Ok(Some(id)),
+        None => text_field(dict, "role"),
+    }
+}
+
+/// A member's text field: its user name (see [`ItemKey::MEMBERS`]; None when it has no
+/// text there, which the listing refuses), or its role.
+fn text_field(dict: &Bound<'_, PyDict>, field: &str) -> PyResult<Option<String>> {
+    let Some(value) = dict.get_item(field)? else {
         return Ok(None);
     };
     match value.cast::<PyString>() {

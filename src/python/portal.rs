@@ -134,15 +134,29 @@ impl PortalClient {
         Call::new(async move { client.org_id().await })
     }
 
-    /// A member as the raw dict `gislicense.User` wraps.
+    /// A member as the raw dict `gislicense.User` wraps (the roles read alongside, once,
+    /// for [`PortalClient::role_name`]).
     fn get_user(&self, username: String) -> Call {
         let client = self.client.clone();
-        Call::new(async move { Ok(JsonObject(client.get_user(&username).await?.into_json())) })
+        Call::new(async move {
+            let user = with_role_names(&client, client.get_user(&username)).await?;
+            Ok(JsonObject(user.into_json()))
+        })
     }
 
     fn me(&self) -> Call {
         let client = self.client.clone();
-        Call::new(async move { Ok(JsonObject(client.me().await?.into_json())) })
+        Call::new(async move {
+            Ok(JsonObject(
+                with_role_names(&client, client.me()).await?.into_json(),
+            ))
+        })
+    }
+
+    /// What a member's role reads as, from its id: a custom role's name (Viewer...), or the
+    /// id of a built-in role. Sends nothing: the calls that return members read the roles.
+    fn role_name<'a>(&'a self, role_id: &'a str) -> &'a str {
+        self.client.role_name(role_id)
     }
 
     /// Members, each made by `wrap` from its raw dict as its page arrives.
@@ -161,7 +175,8 @@ impl PortalClient {
             let Some(search) = client.member_search(&query).await? else {
                 return Ok(PyObjects(vec![]));
             };
-            Ok(PyObjects(listing::members(&client, &search, &wrap).await?))
+            let members = listing::members(&client, &search, &wrap);
+            Ok(PyObjects(with_role_names(&client, members).await?))
         })
     }
 
@@ -172,7 +187,7 @@ impl PortalClient {
 
     fn roles(&self) -> Call {
         let client = self.client.clone();
-        Call::new(async move { client.roles().await })
+        Call::new(async move { Ok(client.cached_roles().await?.to_vec()) })
     }
 
     /// The user type a name or id stands for, as its record.
@@ -193,10 +208,11 @@ impl PortalClient {
         let client = self.client.clone();
         Call::new(async move {
             let id = client.resolve_role(&wanted).await?;
-            let roles = client.roles().await?;
+            let roles = client.cached_roles().await?;
             roles
-                .into_iter()
+                .iter()
                 .find(|r| r.id == id)
+                .cloned()
                 .ok_or_else(|| Error::invalid(format!("no role {wanted:?}")))
         })
     }
@@ -206,7 +222,8 @@ impl PortalClient {
         let client = self.client.clone();
         Call::new(async move {
             client.set_user_type(&username, &user_type).await?;
-            Ok(JsonObject(client.get_user(&username).await?.into_json()))
+            let user = with_role_names(&client, client.get_user(&username)).await?;
+            Ok(JsonObject(user.into_json()))
         })
     }
 
@@ -215,7 +232,8 @@ impl PortalClient {
         let client = self.client.clone();
         Call::new(async move {
             client.set_role(&username, &role).await?;
-            Ok(JsonObject(client.get_user(&username).await?.into_json()))
+            let user = with_role_names(&client, client.get_user(&username)).await?;
+            Ok(JsonObject(user.into_json()))
         })
     }
 
@@ -224,7 +242,8 @@ impl PortalClient {
         let client = self.client.clone();
         Call::new(async move {
             client.update_level(&username, level).await?;
-            Ok(JsonObject(client.get_user(&username).await?.into_json()))
+            let user = with_role_names(&client, client.get_user(&username)).await?;
+            Ok(JsonObject(user.into_json()))
         })
     }
 
@@ -292,6 +311,18 @@ impl PortalClient {
             plans::apply_journaled(plan, &executor, journal, concurrency, progress).await
         }))
     }
+}
+
+/// What `work` gives, once the roles are read too (alongside it, once per client): every
+/// call that returns members does this, so that their roles read as names. Work refused
+/// before it sends anything (a user name that cannot be one) sends no roles request either:
+/// `work` is polled first, and the first failure ends both.
+async fn with_role_names<T>(
+    client: &core::Portal,
+    work: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let (value, ()) = futures::future::try_join(work, client.read_role_names()).await?;
+    Ok(value)
 }
 
 /// A listing query with the user type and role resolved from the names people use.

@@ -160,6 +160,12 @@ impl Role {
         by_key(slf.as_any(), &["id", "name", "description"], None, key)
     }
 
+    /// The official client's name for ``id``.
+    #[getter]
+    fn role_id(&self) -> &str {
+        &self.id
+    }
+
     #[new]
     #[pyo3(signature = (id, name, description=""))]
     fn new(id: String, name: String, description: &str) -> Self {

@@ -1,0 +1,159 @@
+"""Messages that say what happened and what to do, for the mistakes administrators make
+on an ordinary day: a URL with the wrong scheme or without the web adaptor's name, a role
+the user type cannot hold, a plan applied to another server, options repeated where they
+are not needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import gislicense
+from gislicense import GIS, NotFoundError, ServerError, TransportError
+from gislicense.cli import cli_words
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[gislicense.Sandbox]:
+    with gislicense.Sandbox(sessions=10, portal_members=80) as sandbox:
+        yield sandbox
+
+
+def admin(sb: gislicense.Sandbox) -> GIS:
+    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+
+
+def member(sb: gislicense.Sandbox, user_type: str, role: str) -> str:
+    return next(
+        u["username"]
+        for u in sb.portal_users()
+        if u["userLicenseTypeId"] == user_type and u["roleId"] == role and not u["proOffline"]
+    )
+
+
+def command(*args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GISLICENSE_PASSWORD"}
+    if password is not None:
+        env["GISLICENSE_PASSWORD"] = password
+    return subprocess.run(
+        [sys.executable, "-m", "gislicense", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_plain_http_to_an_https_portal_says_to_use_https(sb: gislicense.Sandbox) -> None:
+    url = sb.portal_url.replace("https://", "http://")
+    gis = GIS(url, sb.admin_username, sb.admin_password, allow_insecure_http=True, retries=0)
+    with pytest.raises(TransportError) as caught:
+        gis.sign_in()
+    message = str(caught.value)
+    assert "serves HTTPS on this port; use https:// in the URL" in message, message
+    assert "invalid HTTP version" not in message
+
+
+def test_a_url_without_the_web_adaptor_says_to_add_it(sb: gislicense.Sandbox) -> None:
+    parts = urllib.parse.urlsplit(sb.portal_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    gis = GIS(origin, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+    with pytest.raises(NotFoundError) as caught:
+        gis.sign_in()
+    message = str(caught.value)
+    assert f"add the portal's web adaptor name to the URL, usually {origin}/portal" in message
+    wrong = GIS(origin + "/arcgis", sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+    with pytest.raises(NotFoundError, match="check the web adaptor name in the URL"):
+        wrong.sign_in()
+
+
+def test_a_role_the_user_type_cannot_hold_says_to_change_the_type_first(
+    sb: gislicense.Sandbox,
+) -> None:
+    gis = admin(sb)
+    viewer = gis.users.get(member(sb, "viewerUT", "iAAAAAAAAAAAAAAA"))
+    assert viewer is not None
+    with pytest.raises(ServerError) as caught:
+        viewer.update_role("publisher")
+    assert "not compatible" in str(caught.value)  # the portal's words are kept
+    assert f"Change {viewer.username}'s user type first" in str(caught.value)
+    # The other way round: a Creator publisher moved to Viewer needs the role first.
+    creator = gis.users.get(member(sb, "creatorUT", "org_publisher"))
+    assert creator is not None
+    with pytest.raises(ServerError) as caught:
+        creator.update_license_type("viewer")
+    said = str(caught.value)
+    assert "a role that user type can hold first (user.update_role(...))" in said
+    assert (
+        f'gis.users.update_license_type(["{creator.username}"], "viewerUT", roles="auto")' in said
+    )
+    # A bulk change predicts the same failure, and says the same.
+    report = gis.users.update_role([viewer], "publisher", dry_run=True)
+    assert "user type 'Viewer': change the user type first" in (report[0].reason or "")
+
+
+def test_set_role_says_to_change_the_user_type_first(sb: gislicense.Sandbox) -> None:
+    viewer = member(sb, "viewerUT", "iAAAAAAAAAAAAAAA")
+    result = command(
+        "users",
+        "set-role",
+        viewer,
+        "--to",
+        "publisher",
+        "--json",
+        "--url",
+        sb.portal_url,
+        "-u",
+        sb.admin_username,
+        "--ca-bundle",
+        str(sb.ca_file),
+        password=sb.admin_password,
+    )
+    assert result.returncode == 1, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["status"] == "failed"
+    assert row["reason"].endswith("change the user type first"), row
+
+
+def test_a_plan_for_another_server_says_how_to_apply_it(
+    sb: gislicense.Sandbox, tmp_path: Path
+) -> None:
+    saved = tmp_path / "plan.json"
+    creator = member(sb, "creatorUT", "org_user")
+    portal = ["-u", sb.admin_username, "--ca-bundle", str(sb.ca_file)]
+    made = command(
+        "users", "set-role", creator, "--to", "publisher", "--save-plan", str(saved),
+        "--url", sb.portal_url, *portal, password=sb.admin_password,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    other = sb.portal_url.replace("/portal", "/other")
+    applied = command("plan", "apply", str(saved), "--apply", "--url", other, *portal, password="x")
+    assert applied.returncode == 2, applied.stderr
+    said = applied.stderr.strip().splitlines()[-1]
+    assert said.endswith(
+        "leave out --url and --profile (the file names its server), or give that server's URL"
+    ), said
+    assert cli_words("apply it with a client of that server") != (
+        "leave out --url, or give that server's"
+    )
+
+
+def test_journal_show_takes_the_options_repeated_from_undo(
+    sb: gislicense.Sandbox, tmp_path: Path
+) -> None:
+    journal = tmp_path / "run.jsonl"
+    names = [member(sb, "creatorUT", "org_user")]
+    admin(sb).users.update_role(names, "publisher", journal=journal)
+    for extra in (["--url", sb.portal_url, "-u", sb.admin_username], ["-u", "admin"]):
+        shown = command("journal", "show", str(journal), *extra)
+        assert shown.returncode == 0, shown.stderr
+        assert "no server or sign-in is needed" in shown.stderr
+        assert names[0] in shown.stdout
