@@ -19,7 +19,8 @@ import pytest
 
 import gislicense
 from gislicense import GIS, OpenLM
-from gislicense.cli import cli_words, parse_duration
+from gislicense.cli.common import in_command_words
+from gislicense.cli.options import parse_duration
 
 
 def gislicense_command(
@@ -180,8 +181,10 @@ def test_durations() -> None:
 
 
 def test_library_advice_reads_as_options() -> None:
-    assert cli_words("if that is meant, pass allow_all=True") == "if that is meant, pass --all"
-    assert "--role auto" in cli_words('first, or plan with roles="auto" to add that step')
+    assert in_command_words("if that is meant, pass allow_all=True") == (
+        "if that is meant, pass --all"
+    )
+    assert "--role auto" in in_command_words('first, or plan with roles="auto" to add that step')
 
 
 # --- sessions ------------------------------------------------------------------------------
