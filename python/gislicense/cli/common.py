@@ -70,7 +70,11 @@ def hint_words(hint: Hint) -> str:
     instead = _INSTEAD.get(hint.name)
     if instead is not None:
         return instead
-    option = _OPTIONS[hint.name]
+    option = _OPTIONS.get(hint.name)
+    if option is None:
+        # A name without an option here stays as the library says it (a test keeps every
+        # hint the library gives in these tables).
+        return hint.words
     if hint.form == "label":
         return f"{option}: "
     given = "" if hint.value is None or hint.value is True else f" {hint.value}"
