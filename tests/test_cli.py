@@ -19,7 +19,8 @@ import pytest
 
 import gislicense
 from gislicense import GIS, OpenLM
-from gislicense.cli import cli_words, parse_duration
+from gislicense.cli.common import in_command_words
+from gislicense.cli.options import parse_duration
 
 
 def gislicense_command(
@@ -79,6 +80,30 @@ def test_help_names_every_command_and_the_exit_statuses() -> None:
         assert f"  {status}" in result.stdout
     close_help = gislicense_command("sessions", "close", "--help")
     assert "--apply" in close_help.stdout and "--idle" in close_help.stdout
+
+
+def test_help_loads_only_its_own_commands_and_nothing_heavy() -> None:
+    # What keeps `gislicense --help` under 100 ms: a group's commands are made only when the
+    # group is named, and the core, pandas and asyncio wait until a command runs.
+    code = (
+        "import sys\nfrom gislicense.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit:\n    pass\nprint(' '.join(sys.modules), file=sys.stderr)"
+    )
+    groups = {"sessions", "users", "licenses", "plan_journal", "profile", "sandbox"}
+    for argv, group in (
+        (["--help"], None),
+        (["users", "set-type", "--help"], "users"),
+        (["sessions", "close", "--help"], "sessions"),
+    ):
+        ran = subprocess.run(
+            [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True
+        )
+        loaded = set(ran.stderr.split())
+        assert "usage: gislicense" in ran.stdout
+        assert {f"gislicense.cli.{g}" for g in groups} & loaded == (
+            {f"gislicense.cli.{group}"} if group else set()
+        )
+        assert not {"gislicense._core", "pandas", "asyncio", "gislicense.portal"} & loaded
 
 
 def test_bad_usage_exits_2_with_a_sentence() -> None:
@@ -180,8 +205,10 @@ def test_durations() -> None:
 
 
 def test_library_advice_reads_as_options() -> None:
-    assert cli_words("if that is meant, pass allow_all=True") == "if that is meant, pass --all"
-    assert "--role auto" in cli_words('first, or plan with roles="auto" to add that step')
+    assert in_command_words("if that is meant, pass allow_all=True") == (
+        "if that is meant, pass --all"
+    )
+    assert "--role auto" in in_command_words('first, or plan with roles="auto" to add that step')
 
 
 # --- sessions ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 
 import gislicense
 from gislicense import GIS, NotFoundError, ServerError, TransportError
-from gislicense.cli import cli_words
+from gislicense.cli.common import in_command_words
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def test_a_plan_for_another_server_says_how_to_apply_it(
     assert said.endswith(
         "leave out --url and --profile (the file names its server), or give that server's URL"
     ), said
-    assert cli_words("apply it with a client of that server") != (
+    assert in_command_words("apply it with a client of that server") != (
         "leave out --url, or give that server's"
     )
 
@@ -157,3 +157,63 @@ def test_journal_show_takes_the_options_repeated_from_undo(
         assert shown.returncode == 0, shown.stderr
         assert "no server or sign-in is needed" in shown.stderr
         assert names[0] in shown.stdout
+
+
+# --- the library's advice, said in the command's words -------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def library_text() -> str:
+    """What the library writes its messages with: the core's Rust (a string continued on the
+    next line joined back, quotes unescaped) and the Python package, but not the list of
+    hints itself."""
+    import re
+
+    sources = [*(ROOT / "src").rglob("*.rs"), *(ROOT / "python" / "gislicense").rglob("*.py")]
+    texts = (p.read_text(encoding="utf-8") for p in sources if p.name != "_hints.py")
+    return re.sub(r"\\\n\s*", "", "\n".join(texts)).replace('\\"', '"')
+
+
+def test_every_hint_is_still_advice_the_library_gives() -> None:
+    from gislicense._hints import HINTS
+
+    written = library_text()
+    # A reworded message would leave the command line speaking of a Python parameter.
+    assert [h.words for h in HINTS if h.words not in written] == []
+
+
+def test_the_command_says_every_hint_with_its_own_options() -> None:
+    from gislicense._hints import HINTS
+    from gislicense.cli.common import hint_words
+
+    for hint in HINTS:
+        said = hint_words(hint)
+        assert "=" not in said and hint.words not in said, (hint, said)
+
+
+def test_errors_carry_the_parameter_their_advice_names() -> None:
+    with pytest.raises(gislicense.InvalidInputError) as caught:
+        GIS("http://gis.example.com/portal", "admin", "x")
+    [hint] = caught.value.hints
+    assert (hint.name, hint.form, hint.value) == ("allow_insecure_http", "pass", True)
+    assert in_command_words(str(caught.value), caught.value.hints).endswith(
+        "Use https, or pass --insecure-http for a test portal"
+    )
+    with pytest.raises(gislicense.InvalidInputError) as unread:
+        GIS("https://gis.example.com/portal", "admin", "x", ca_bundle="/nonexistent/ca.pem")
+    assert [h.name for h in unread.value.hints] == ["ca_bundle"]
+    assert in_command_words(str(unread.value)).startswith("--ca-bundle: cannot read")
+    assert gislicense.GisLicenseError("nothing to advise").hints == ()
+
+
+def test_the_longest_advice_that_fits_is_the_one_given() -> None:
+    from gislicense._hints import hints_in
+
+    message = "Token Required: this needs a signed-in user; pass username= and password=, " \
+        "token=, client_id= or cert_file="  # fmt: skip
+    [hint] = hints_in(message)
+    assert hint.name == "username"
+    assert in_command_words(message).endswith("signed-in user; pass --username (or --profile)")
+    roles = 'change the role first, or plan with roles="auto" to add that step'
+    assert in_command_words(roles) == "change the role first, or pass --role auto to add that step"

@@ -6,6 +6,8 @@ and where, and never contains a password or a token.
 
 from __future__ import annotations
 
+from gislicense._hints import Hint, hints_in
+
 # Not `from typing import ...`: importing typing costs more than this module (type checkers
 # read the name TYPE_CHECKING as true wherever it comes from).
 TYPE_CHECKING = False
@@ -39,12 +41,23 @@ class GisLicenseError(Exception):
     Attributes:
         message: The full message, as ``str(error)`` gives it.
         url: The URL the failure happened at (redacted), or None for bad input.
+        hints: Where the message advises in the library's own names (``pass
+            allow_all=True``): each :class:`~gislicense._hints.Hint` names the parameter or
+            method and the value, so that a front end can give the advice in its own names.
     """
 
-    def __init__(self, message: str, *, url: str | None = None, **_: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        hints: tuple[Hint, ...] | None = None,
+        **_: Any,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.url = url
+        self.hints = hints_in(message) if hints is None else hints
 
 
 class InvalidInputError(GisLicenseError, ValueError):
