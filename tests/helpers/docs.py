@@ -14,7 +14,9 @@ DOCS = ROOT / "docs"
 #: address, a pipe into another program): ``<!-- docs-test: skip (why) -->``.
 SKIP = re.compile(r"<!-- docs-test: skip \((?P<why>[^)]+)\) -->\s*$")
 
-_FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\w*)[^\n]*\n(?P<code>.*?)^(?P=indent)```$", re.M | re.S)
+_FENCE = re.compile(
+    r"^(?P<indent> *)```(?P<lang>\w*)[^\n]*\n(?P<code>.*?)^(?P=indent)```$", re.M | re.S
+)
 
 
 @dataclass(frozen=True)
