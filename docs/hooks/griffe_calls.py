@@ -19,9 +19,14 @@ _FORM = re.compile(r"(blocking|awaiting)\((_\w+)\)")
 _ROLE = re.compile(r":(?:class|meth|attr|func|mod|exc|data|obj):`~?(?:gislicense\.)?([^`]+)`")
 
 
+#: reStructuredText's "::" that introduces an indented example.
+_LITERAL = re.compile(r"::$", re.MULTILINE)
+
+
 def markdown_roles(text: str) -> str:
-    """The docstrings' Sphinx roles as Markdown code: ``:meth:`release``` reads `release`."""
-    return _ROLE.sub(r"`\1`", text)
+    """The docstrings' Sphinx roles as Markdown code (``:meth:`release``` reads `release`),
+    and "::" before an example as ":" (the indented example is code in Markdown too)."""
+    return _LITERAL.sub(":", _ROLE.sub(r"`\1`", text))
 
 
 class SphinxRoles(griffe.Extension):
