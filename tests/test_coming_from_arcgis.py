@@ -1,4 +1,5 @@
-"""The README's "Coming from the ArcGIS API for Python" table, row by row: each row's
+"""The "Coming from the ArcGIS API for Python" table (docs/guide/coming-from-arcgis.md), row
+by row: each row's
 official-client code runs against gislicense as the row says (the same, or refused with a
 pointer to the gislicense way), and, where the official client is installed
 (``GISLICENSE_ARCGIS_PYTHON``), against it too, on the same sandbox, for the same answer."""
@@ -27,6 +28,9 @@ import gislicense
 from gislicense import GIS, InvalidInputError
 
 ARCGIS_PYTHON = os.environ.get("GISLICENSE_ARCGIS_PYTHON")
+#: The pages that state the table, and how to run the official client on the sandbox.
+COMING_FROM_ARCGIS = "docs/guide/coming-from-arcgis.md"
+SANDBOX_PAGE = "docs/explanation/sandbox.md"
 
 
 @dataclass
@@ -342,7 +346,7 @@ ROWS: dict[str, Row] = {
 
 
 def test_every_row_of_the_table_is_tested() -> None:
-    rows = table_rows(section("Coming from the ArcGIS API for Python"))
+    rows = table_rows(section("Coming from the ArcGIS API for Python", COMING_FROM_ARCGIS))
     assert [row[0] for row in rows] == list(ROWS)
 
 
@@ -434,4 +438,4 @@ def test_the_official_client_needs_ssl_cert_file_as_the_readme_says(site: Site) 
         )
         assert (done.returncode == 0) is works, (variables, done.stderr[-2000:])
     note = "with `SSL_CERT_FILE` and `REQUESTS_CA_BUNDLE` set to `sb.ca_file`"
-    assert note in " ".join(section("The sandbox").split())
+    assert note in " ".join(section("Other clients against it", SANDBOX_PAGE).split())

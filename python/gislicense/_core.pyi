@@ -579,9 +579,9 @@ class Sandbox:
         portal_version: The portal's ``currentVersion``. Below ``"7.1"`` (10.7) the portal
             is one from before user types: members have a level (1 or 2) as their license,
             ``portals/self`` states the seats per level, and the user-type endpoints and
-            ``portaladmin/license`` are not served. What each release serves is the README's
-            "Portal versions" table; from ``"6.1"`` (10.6) on, and Kubernetes from ``"9.2"``
-            (10.9); others are refused.
+            ``portaladmin/license`` are not served. What each release serves is the "Portal
+            versions" table (in the README and the documentation); from ``"6.1"`` (10.6)
+            on, and Kubernetes from ``"9.2"`` (10.9); others are refused.
         token_lifetime: The longest a portal token lasts, in seconds, whatever the client
             asks for (short ones test renewal).
         portal_port: Port for the portal; 0 picks a free one.

@@ -744,8 +744,8 @@ class GIS:
             expire, and once more if the portal rejects one (498/499), so long jobs go on.
         allow_insecure_http: Accept an ``http://`` portal, where the password would travel
             in clear. For test portals only.
-        verify, ca_bundle, timeout, connect_timeout, retries, backoff, retry_writes,
-        max_reply_bytes: As for
+        max_reply_bytes: With ``verify``, ``ca_bundle``, ``timeout``, ``connect_timeout``,
+            ``retries``, ``backoff`` and ``retry_writes``: as for
             :class:`gislicense.OpenLM`. Setting a user type or role is safe to repeat, so it
             is retried like a read.
         api_key: The official client's name for ``token=`` (an API key is used as one).

@@ -1,19 +1,21 @@
-"""The README, read by the tests that keep it true: its sections, tables and examples."""
+"""The README and the documentation site's pages, read by the tests that keep them true:
+their sections, tables and examples."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 
 
-def section(title: str) -> str:
-    """The text under the heading ``title`` (any level), up to the next heading of the same
-    level or higher."""
-    text = README.read_text(encoding="utf-8")
+def section(title: str, page: str = "README.md") -> str:
+    """The text under the heading ``title`` (any level) of ``page`` (the README, or a page
+    of the site: ``docs/guide/...``), up to the next heading of the same level or higher."""
+    text = (ROOT / page).read_text(encoding="utf-8")
     found = re.search(rf"^(#+) {re.escape(title)}\n", text, re.MULTILINE)
-    assert found, f"the README has no section {title!r}"
+    assert found, f"{page} has no section {title!r}"
     level = len(found.group(1))
     rest = text[found.end() :]
     end = re.search(rf"^#{{1,{level}}} ", rest, re.MULTILINE)
