@@ -4,23 +4,13 @@ name or a return value for the same thing, gislicense matches it or says what to
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
 
 import pytest
 
 import gislicense
 from gislicense import GIS, InvalidInputError
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_members=120) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gis(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=120)
 
 
 def test_a_member_is_a_read_only_mapping_of_its_fields(gis: GIS) -> None:

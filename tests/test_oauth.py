@@ -18,7 +18,6 @@ import types
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +25,8 @@ import pytest
 import gislicense
 from gislicense import GIS, AuthenticationError, PermissionDeniedError
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    # 11.4: app credentials carry administrative privileges there.
-    with gislicense.Sandbox(sessions=10, portal_members=150, portal_version="2024.2") as sandbox:
-        yield sandbox
+# 11.4: app credentials carry administrative privileges there.
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=150, portal_version="2024.2")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

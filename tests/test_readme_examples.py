@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,7 @@ EXAMPLE_OPENLM = ("http://openlm01:7014/OpenLMServer", "https://openlm01:7014/Op
 EXAMPLE_PORTAL = "https://gis.example.com/portal"
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=300, openlm_tls=True) as sandbox:
-        yield sandbox
+pytestmark = pytest.mark.sandbox(sessions=300, openlm_tls=True)
 
 
 def _people(sb: gislicense.Sandbox) -> dict[str, str]:

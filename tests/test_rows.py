@@ -3,7 +3,6 @@ a member's and each change's from and to), the steps as objects in the core's wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,7 @@ import gislicense
 from gislicense import GIS, OpenLM
 from gislicense.plans import Journal
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=60, portal_members=80) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gis(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=60, portal_members=80)
 
 
 def creators_with_the_user_role(sb: gislicense.Sandbox, count: int) -> list[str]:
