@@ -1,11 +1,18 @@
 """Fixtures every test module shares: sandboxes, signed-in clients, a canned server.
 
 A module says what its sandbox holds with a marker, ``pytestmark =
-pytest.mark.sandbox(sessions=10, portal_members=150)``; a test may mark its own. ``sb`` is
-the module's sandbox, shared by its tests: for tests that read, or change only members no
-other test looks at. A test that changes what others read (seats, sessions, tokens, faults,
-latency) or counts the requests sent takes ``fresh_sb``, a sandbox of its own. Plain helpers
-(``admin_of``, ``member_of``, ``sb_post``) are in ``helpers.sandbox``."""
+pytest.mark.sandbox(sessions=10, portal_members=150)``; a test may mark its own.
+
+- ``sb``: the module's sandbox, shared by its tests: for tests that read, or change only
+  members no other test of the module looks at. ``gis`` and ``member_gis`` sign in to it as
+  the administrator and as an ordinary member.
+- ``fresh_sb``: a sandbox of the test's own, for a test that changes what others read
+  (seats, sessions, tokens, faults, latency), refuses passwords (the sandbox locks an account
+  after 5) or counts the requests sent.
+- ``new_sandbox``: starts sandboxes with options of the test's own.
+- ``sandbox`` and ``openlm``: each OpenLM test's own 300 sessions, and a client of them.
+
+Plain helpers (``admin_of``, ``member_of``, ``sb_post``) are in ``helpers.sandbox``."""
 
 from __future__ import annotations
 
@@ -64,6 +71,7 @@ def member_gis(sb: gislicense.Sandbox) -> gislicense.GIS:
 
 @pytest.fixture
 def sandbox() -> Iterator[gislicense.Sandbox]:
+    """A sandbox of this test's own with 300 OpenLM sessions (the OpenLM tests close them)."""
     with gislicense.Sandbox(sessions=300) as sb:
         yield sb
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, OpenLM, Sandbox
@@ -137,7 +138,7 @@ def test_the_sandbox_ca_still_verifies_as_a_ca() -> None:
     # The usual path (a CA signing the server's certificate) is unchanged.
     with Sandbox(sessions=3, openlm_tls=True) as sb:
         assert len(OpenLM(sb.openlm_url, ca_bundle=sb.ca_file).get_active_products()) == 3
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         assert gis.users.get(sb.user_username) is not None
 
 

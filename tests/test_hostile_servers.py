@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import (
@@ -475,7 +476,7 @@ def test_portal_changes_whose_answer_was_lost_are_settled_by_a_second_look(fault
 
 def test_a_release_whose_answer_was_lost_is_settled_by_a_second_look() -> None:
     with Sandbox(portal_members=60) as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         offline = [o.username for o in gis.admin.license.get("pro").offline][:2]
         assert len(offline) == 2
         gis = GIS(
@@ -685,7 +686,7 @@ def test_an_empty_entitlement_reply_does_not_confirm_a_release(server: Server) -
 def test_numbers_out_of_range_are_invalid_input_not_overflow() -> None:
     with Sandbox(sessions=5, portal_members=20) as sb:
         openlm = OpenLM(sb.openlm_url)
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         pro = gis.admin.license.get("pro")
         calls: dict[str, Callable[[], object]] = {
             "concurrency": lambda: openlm.close_applications([], concurrency=2**70),

@@ -13,7 +13,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from helpers.sandbox import admin_of, member_of
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import (
@@ -237,8 +237,8 @@ def test_a_missing_user_is_none_as_in_the_official_client(sb: gislicense.Sandbox
         gone.refresh()
 
 
-def test_license_types_and_roles(sb: gislicense.Sandbox) -> None:
-    users = admin_of(sb).users
+def test_license_types_and_roles(sb: gislicense.Sandbox, gis: GIS, member_gis: GIS) -> None:
+    users = gis.users
     types = {t.id: t for t in users.license_types}
     assert {"viewerUT", "editorUT", "fieldWorkerUT", "creatorUT"} <= set(types)
     creator = types["creatorUT"]
@@ -254,7 +254,7 @@ def test_license_types_and_roles(sb: gislicense.Sandbox) -> None:
     assert roles["Viewer"] == "iAAAAAAAAAAAAAAA" and roles["Administrator"] == "org_admin"
     assert users.role("analyst").name == "Analyst"
     # An ordinary member sees the types, without seats.
-    assert all(t.maximum is None for t in member_of(sb).users.license_types)
+    assert all(t.maximum is None for t in member_gis.users.license_types)
 
 
 # Changes ------------------------------------------------------------------------------------
@@ -302,8 +302,8 @@ def test_an_unknown_user_type_is_refused_before_sending(fresh_sb: gislicense.San
     assert fresh_sb.requests(operation="updateUserRole") == []
 
 
-def test_an_ordinary_member_gets_permission_denied(sb: gislicense.Sandbox) -> None:
-    gis = member_of(sb)
+def test_an_ordinary_member_gets_permission_denied(sb: gislicense.Sandbox, member_gis: GIS) -> None:
+    gis = member_gis
     other = portal_user(sb, userLicenseTypeId="viewerUT")
     with pytest.raises(PermissionDeniedError, match="administrator"):
         gis.users.get(other["username"]).update_license_type("creator")
