@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, InvalidInputError
@@ -36,7 +37,8 @@ def test_a_member_list_makes_a_table(gis: GIS) -> None:
     assert list(table["username"]) == [m.username for m in members]
 
 
-def test_single_member_changes_return_true(gis: GIS, sb: gislicense.Sandbox) -> None:
+def test_single_member_changes_return_true(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     member = next(m for m in gis.users.search(user_type="creatorUT") if m.role == "org_user")
     assert member.update_role("publisher") is True
     assert member.role == "org_publisher"

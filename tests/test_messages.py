@@ -139,12 +139,12 @@ def test_a_plan_for_another_server_says_how_to_apply_it(
 
 
 def test_journal_show_takes_the_options_repeated_from_undo(
-    sb: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
     journal = tmp_path / "run.jsonl"
-    names = [member(sb, "creatorUT", "org_user")]
-    admin_of(sb).users.update_role(names, "publisher", journal=journal)
-    for extra in (["--url", sb.portal_url, "-u", sb.admin_username], ["-u", "admin"]):
+    names = [member(fresh_sb, "creatorUT", "org_user")]
+    admin_of(fresh_sb).users.update_role(names, "publisher", journal=journal)
+    for extra in (["--url", fresh_sb.portal_url, "-u", fresh_sb.admin_username], ["-u", "admin"]):
         shown = command("journal", "show", str(journal), *extra)
         assert shown.returncode == 0, shown.stderr
         assert "no server or sign-in is needed" in shown.stderr

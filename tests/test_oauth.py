@@ -222,11 +222,11 @@ def test_a_revoked_refresh_token_is_sent_once_for_many_concurrent_requests(
     assert refreshes() == before + 1
 
 
-def test_a_refused_password_on_the_page_brings_no_code(sb: gislicense.Sandbox) -> None:
+def test_a_refused_password_on_the_page_brings_no_code(fresh_sb: gislicense.Sandbox) -> None:
     authorization = gislicense._core.Authorization(
-        sb.portal_url, sb.oauth_client_id, False, 60, False
+        fresh_sb.portal_url, fresh_sb.oauth_client_id, False, 60, False
     )
-    page = person_signs_in(sb, authorization.url, password="wrong")
+    page = person_signs_in(fresh_sb, authorization.url, password="wrong")
     assert "OAUTH_0015" in page and "SUCCESS" not in page
 
 

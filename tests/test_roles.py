@@ -51,10 +51,10 @@ def test_every_role_reads_by_name_or_built_in_id(sb: gislicense.Sandbox) -> None
 
 
 def test_one_member_reads_the_same_from_get_me_search_and_changes(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
 ) -> None:
-    gis = admin_of(sb)
-    ids = role_ids(sb)
+    gis = admin_of(fresh_sb)
+    ids = role_ids(fresh_sb)
     editor = next(n for n, i in ids.items() if i == "iBBBBBBBBBBBBBBB")
     assert gis.users.get(editor).role == "Data Editor"
     assert gis.users.search(f"username:{editor}")[0].role == "Data Editor"

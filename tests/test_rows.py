@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, OpenLM
@@ -25,9 +26,10 @@ def creators_with_the_user_role(sb: gislicense.Sandbox, count: int) -> list[str]
 
 
 def test_a_member_change_row_has_the_member_and_each_change(
-    sb: gislicense.Sandbox, gis: GIS, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    names = creators_with_the_user_role(sb, 2)
+    gis = admin_of(fresh_sb)
+    names = creators_with_the_user_role(fresh_sb, 2)
     plan = gis.users.plan_license_type([*names, "nobody-here"], "viewer", roles="auto")
     row = plan.to_rows()[0]
     assert row["item"] == row["username"] == names[0]
