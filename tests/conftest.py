@@ -19,12 +19,12 @@ from __future__ import annotations
 import contextlib
 import http.server
 import socketserver
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from helpers.sandbox import admin_of, member_of
+from helpers.servers import serving
 
 import gislicense
 
@@ -115,14 +115,9 @@ def canned_server() -> Iterator[type[_CannedHandler]]:
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    Handler.url = f"http://127.0.0.1:{server.server_address[1]}/OpenLMServer"  # type: ignore[attr-defined]
-    try:
+    with serving(server) as port:
+        Handler.url = f"http://127.0.0.1:{port}/OpenLMServer"  # type: ignore[attr-defined]
         yield Handler
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,12 @@ import ssl
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers.sandbox import admin_of
+from helpers.servers import serving
 
 import gislicense
 from gislicense import GIS, OpenLM, Sandbox
@@ -89,13 +89,8 @@ def self_signed_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _OpenLmReply)
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}/OpenLMServer", cert
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(server) as port:
+        yield f"https://127.0.0.1:{port}/OpenLMServer", cert
 
 
 def test_without_ca_bundle_a_self_signed_server_is_refused_with_the_fix(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from helpers.sandbox import admin_of
+from helpers.servers import serving
 
 import gislicense
 from gislicense import (
@@ -101,13 +102,8 @@ def server() -> Iterator[Server]:
 
     httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(Handler, f"http://127.0.0.1:{httpd.server_address[1]}")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(httpd) as port:
+        yield Server(Handler, f"http://127.0.0.1:{port}")
 
 
 def xml(kind: str, inner: str = "", paging: str = "") -> tuple[int, str, bytes]:
@@ -707,7 +703,6 @@ def test_numbers_out_of_range_are_invalid_input_not_overflow() -> None:
 def test_connection_failures_read_as_sentences() -> None:
     """What people meet most, said plainly: no chain of library error types."""
     import http.server
-    import threading
 
     from gislicense import GIS, TLSError, TransportError
 
@@ -722,12 +717,8 @@ def test_connection_failures_read_as_sentences() -> None:
     assert "connection refused" in refused and "←" not in refused
     # An https:// URL for a server that speaks plain HTTP.
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with pytest.raises(TLSError, match="plain HTTP, not HTTPS"):
-            _ = GIS(f"https://127.0.0.1:{server.server_address[1]}/portal", token="t").users.me
-    finally:
-        server.shutdown()
+    with serving(server) as port, pytest.raises(TLSError, match="plain HTTP, not HTTPS"):
+        _ = GIS(f"https://127.0.0.1:{port}/portal", token="t").users.me
     assert issubclass(TLSError, TransportError)
 
 
