@@ -1,19 +1,77 @@
+"""Fixtures every test module shares: sandboxes, signed-in clients, a canned server.
+
+A module says what its sandbox holds with a marker, ``pytestmark =
+pytest.mark.sandbox(sessions=10, portal_members=150)``; a test may mark its own.
+
+- ``sb``: the module's sandbox, shared by its tests: for tests that read, or change only
+  members no other test of the module looks at. ``gis`` and ``member_gis`` sign in to it as
+  the administrator and as an ordinary member.
+- ``fresh_sb``: a sandbox of the test's own, for a test that changes what others read
+  (seats, sessions, tokens, faults, latency), refuses passwords (the sandbox locks an account
+  after 5) or counts the requests sent.
+- ``new_sandbox``: starts sandboxes with options of the test's own.
+- ``sandbox`` and ``openlm``: each OpenLM test's own 300 sessions, and a client of them.
+
+Plain helpers (``admin_of``, ``member_of``, ``sb_post``) are in ``helpers.sandbox``."""
+
 from __future__ import annotations
 
+import contextlib
 import http.server
-import json
 import socketserver
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of, member_of
+from helpers.servers import serving
 
 import gislicense
 
 
+def _sandbox_options(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
+    """The options of the closest ``sandbox`` marker (the test's, else its module's)."""
+    marker = node.get_closest_marker("sandbox")
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.fixture(scope="module")
+def sb(request: pytest.FixtureRequest) -> Iterator[gislicense.Sandbox]:
+    """The sandbox the tests of a module share, made as the module's marker says."""
+    with gislicense.Sandbox(**_sandbox_options(request.node)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def fresh_sb(request: pytest.FixtureRequest) -> Iterator[gislicense.Sandbox]:
+    """A sandbox of this test's own, made as the closest marker says."""
+    with gislicense.Sandbox(**_sandbox_options(request.node)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def new_sandbox() -> Iterator[Callable[..., gislicense.Sandbox]]:
+    """Starts sandboxes with this test's own options (``new_sandbox(sessions=3,
+    openlm_tls=True)``); each stops when the test ends."""
+    with contextlib.ExitStack() as running:
+        yield lambda **options: running.enter_context(gislicense.Sandbox(**options))
+
+
+@pytest.fixture
+def gis(sb: gislicense.Sandbox) -> gislicense.GIS:
+    """The administrator of the module's sandbox, signed in."""
+    return admin_of(sb)
+
+
+@pytest.fixture
+def member_gis(sb: gislicense.Sandbox) -> gislicense.GIS:
+    """An ordinary member (no administrator) of the module's sandbox, signed in."""
+    return member_of(sb)
+
+
 @pytest.fixture
 def sandbox() -> Iterator[gislicense.Sandbox]:
+    """A sandbox of this test's own with 300 OpenLM sessions (the OpenLM tests close them)."""
     with gislicense.Sandbox(sessions=300) as sb:
         yield sb
 
@@ -57,14 +115,9 @@ def canned_server() -> Iterator[type[_CannedHandler]]:
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    Handler.url = f"http://127.0.0.1:{server.server_address[1]}/OpenLMServer"  # type: ignore[attr-defined]
-    try:
+    with serving(server) as port:
+        Handler.url = f"http://127.0.0.1:{port}/OpenLMServer"  # type: ignore[attr-defined]
         yield Handler
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -73,37 +126,3 @@ def _journals_in_tmp(
 ) -> None:
     """Journals of applied changes go to a temporary folder, not the user's data folder."""
     monkeypatch.setenv("GISLICENSE_JOURNAL_DIR", str(tmp_path_factory.mktemp("journals")))
-
-
-def sb_post(sb: gislicense.Sandbox, path: str, fields: dict[str, str], method: str = "POST") -> Any:
-    """A request made by hand with a fresh token, as a script using urllib would; with
-    ``method="GET"`` the fields go in the URL and the token in a header."""
-    import os
-    import ssl
-    import urllib.parse
-    import urllib.request
-
-    context = ssl.create_default_context(cafile=os.fspath(sb.ca_file))
-
-    def send(url: str, data: dict[str, str], method: str = "POST", token: str = "") -> Any:
-        form = urllib.parse.urlencode({**data, "f": "json"})
-        headers = {"Referer": "raw"}
-        if token:
-            headers["X-Esri-Authorization"] = f"Bearer {token}"
-        if method == "GET":
-            request = urllib.request.Request(f"{url}?{form}", headers=headers, method="GET")
-        else:
-            request = urllib.request.Request(url, data=form.encode(), headers=headers)
-        with urllib.request.urlopen(request, context=context) as answer:
-            return json.loads(answer.read())
-
-    token = send(
-        sb.portal_url + "/sharing/rest/generateToken",
-        {
-            "username": sb.admin_username,
-            "password": sb.admin_password,
-            "client": "referer",
-            "referer": "raw",
-        },
-    )["token"]
-    return send(sb.portal_url + path, fields, method, token)

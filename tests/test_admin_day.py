@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
-from gislicense import GIS
 from gislicense.plans import Journal, Plan
 
 
@@ -41,18 +41,11 @@ def portal(sb: gislicense.Sandbox, *args: str) -> subprocess.CompletedProcess[st
     )
 
 
-@pytest.fixture
-def org() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(portal_members=300, seed=11) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(portal_members=300, seed=11)
 
 
 def members(sb: gislicense.Sandbox) -> dict[str, dict[str, Any]]:
     return {u["username"]: u for u in sb.portal_users()}
-
-
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
 
 
 # --- No surprises in the options ---------------------------------------------------------------
@@ -76,30 +69,30 @@ def test_no_parser_takes_abbreviations() -> None:
     assert [p.prog for p in parsers if p.allow_abbrev] == []
 
 
-def test_no_option_is_taken_for_another_by_its_first_letters(org: gislicense.Sandbox) -> None:
+def test_no_option_is_taken_for_another_by_its_first_letters(sb: gislicense.Sandbox) -> None:
     # `--user` is the sessions' user filter; on portal commands it must not mean --username.
-    result = portal(org, "journal", "undo", "nowhere.jsonl", "--user", "ataylor")
+    result = portal(sb, "journal", "undo", "nowhere.jsonl", "--user", "ataylor")
     assert result.returncode == 2
     assert "unrecognized arguments: --user" in result.stderr
-    assert portal(org, "users", "list", "--idle", "3").returncode == 2  # not --idle-days
+    assert portal(sb, "users", "list", "--idle", "3").returncode == 2  # not --idle-days
 
 
 # --- Downgrading idle Creators, then undoing it for the one who complained ----------------------
 
 
 def test_idle_creators_down_to_viewer_then_undo_for_one(
-    org: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    before = members(org)
-    idle = admin(org).users.select(user_type="creator", idle_days=90)
+    before = members(fresh_sb)
+    idle = admin_of(fresh_sb).users.select(user_type="creator", idle_days=90)
     assert len(idle) > 10 and idle.left_out, "the sandbox should have idle Creators and admins"
     # Fewer free Viewer seats than idle Creators: the longest idle get them.
     viewers = sum(1 for u in before.values() if u["userLicenseTypeId"] == "viewerUT")
     seats = len(idle) - 5
-    org.set_seats("viewerUT", viewers + seats)
+    fresh_sb.set_seats("viewerUT", viewers + seats)
     journal = tmp_path / "down.jsonl"
     result = portal(
-        org, "users", "set-type", "--from", "creator", "--idle-days", "90", "--to", "viewer",
+        fresh_sb, "users", "set-type", "--from", "creator", "--idle-days", "90", "--to", "viewer",
         "--role", "auto", "--apply", "--journal", str(journal), "--json",
     )  # fmt: skip
     assert result.returncode == 1, result.stderr  # five wait for a seat: "failed"
@@ -115,15 +108,15 @@ def test_idle_creators_down_to_viewer_then_undo_for_one(
     # The administrators the selection matched were left out, and the plan said so.
     assert "left out" in result.stderr and "--include-admins" in result.stderr
     for left in idle.left_out:
-        assert members(org)[left.username]["userLicenseTypeId"] == "creatorUT"
+        assert members(fresh_sb)[left.username]["userLicenseTypeId"] == "creatorUT"
 
     # One of them complains: undo for that person only, journaled as a run of its own.
     who = sorted(first)[0]
     undo_journal = tmp_path / "undo-one.jsonl"
-    undone = portal(org, "journal", "undo", str(journal), who, "--apply", "--journal",
+    undone = portal(fresh_sb, "journal", "undo", str(journal), who, "--apply", "--journal",
                     str(undo_journal))  # fmt: skip
     assert undone.returncode == 0, undone.stderr
-    now = members(org)
+    now = members(fresh_sb)
     assert (now[who]["userLicenseTypeId"], now[who]["roleId"]) == (
         before[who]["userLicenseTypeId"],
         before[who]["roleId"],
@@ -131,30 +124,30 @@ def test_idle_creators_down_to_viewer_then_undo_for_one(
     assert sum(1 for n in first if now[n]["userLicenseTypeId"] == "viewerUT") == seats - 1
     assert [o.item for o in Journal(undo_journal).report] == [who]
     # A name not in the run is refused, not ignored.
-    typo = portal(org, "journal", "undo", str(journal), "nobody-at-all")
+    typo = portal(fresh_sb, "journal", "undo", str(journal), "nobody-at-all")
     assert typo.returncode == 2 and "not in this plan: nobody-at-all" in typo.stderr
 
 
 def test_down_to_contributor_with_the_data_editor_role_in_one_run(
-    org: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    org.set_seats("editorUT", 1_000)
+    fresh_sb.set_seats("editorUT", 1_000)
     names = [
         n
-        for n, u in members(org).items()
+        for n, u in members(fresh_sb).items()
         if u["userLicenseTypeId"] == "creatorUT" and u["role"] == "org_publisher"
         and not u["proOffline"]
     ][:4]  # fmt: skip
     journal = tmp_path / "editors.jsonl"
-    result = portal(org, "users", "set-type", *names, "--to", "contributor", "--role",
+    result = portal(fresh_sb, "users", "set-type", *names, "--to", "contributor", "--role",
                     "data editor", "--apply", "--journal", str(journal))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    now = members(org)
+    now = members(fresh_sb)
     assert {(now[n]["userLicenseTypeId"], now[n]["roleId"]) for n in names} == {
         ("editorUT", "iBBBBBBBBBBBBBBB")
     }
     # The same in Python, by the role's id; a role the type cannot hold is refused.
-    gis = admin(org)
+    gis = admin_of(fresh_sb)
     plan = gis.users.plan_license_type(names, "viewer", roles="iBBBBBBBBBBBBBBB")
     assert {i.status for i in plan} == {"failed"}
     assert "cannot be held" in (plan.items[0].reason or "")
@@ -166,24 +159,28 @@ def test_down_to_contributor_with_the_data_editor_role_in_one_run(
 
 
 def test_a_departed_employee_is_released_downgraded_and_revoked_in_one_command(
-    org: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gone = next(n for n, u in members(org).items() if u["proOffline"] and u["role"] == "org_user")
-    plan = portal(org, "licenses", "release", gone, "--user-type", "viewer", "--role", "auto",
+    gone = next(
+        n for n, u in members(fresh_sb).items() if u["proOffline"] and u["role"] == "org_user"
+    )
+    plan = portal(fresh_sb, "licenses", "release", gone, "--user-type", "viewer", "--role", "auto",
                   "--revoke", "--json")  # fmt: skip
     assert plan.returncode == 0, plan.stderr
     assert [r["status"] for r in json.loads(plan.stdout)] == ["would_change"]
     journal = tmp_path / "gone.jsonl"
-    done = portal(org, "licenses", "release", gone, "--user-type", "viewer", "--role", "auto",
+    done = portal(fresh_sb, "licenses", "release", gone, "--user-type", "viewer", "--role", "auto",
                   "--revoke", "--apply", "--journal", str(journal))  # fmt: skip
     assert done.returncode == 0, done.stderr
-    now = members(org)[gone]
+    now = members(fresh_sb)[gone]
     assert not now["proOffline"]
     assert (now["userLicenseTypeId"], now["roleId"]) == ("viewerUT", "iAAAAAAAAAAAAAAA")
     assert now["entitlements"]["ArcGIS Pro"] == []
     # The hint for a change a check-out blocks points to this command, not to Python.
-    other = next(n for n, u in members(org).items() if u["proOffline"] and u["role"] == "org_user")
-    blocked = portal(org, "users", "set-type", other, "--to", "viewer", "--role", "auto")
+    other = next(
+        n for n, u in members(fresh_sb).items() if u["proOffline"] and u["role"] == "org_user"
+    )
+    blocked = portal(fresh_sb, "users", "set-type", other, "--to", "viewer", "--role", "auto")
     assert "licenses release USER --user-type TYPE does both" in blocked.stdout
     assert "gis.admin" not in blocked.stdout
 
@@ -221,28 +218,28 @@ def test_who_holds_pro_across_two_portals(tmp_path: Path) -> None:
 
 
 def test_a_saved_plan_and_a_resume_act_on_the_members_named(
-    org: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    org.set_seats("editorUT", 1_000)
+    fresh_sb.set_seats("editorUT", 1_000)
     creators = [
         n
-        for n, u in members(org).items()
+        for n, u in members(fresh_sb).items()
         if u["userLicenseTypeId"] == "creatorUT" and u["role"] == "org_user"
         and not u["proOffline"]
     ][:6]  # fmt: skip
     saved = tmp_path / "plan.json"
-    planned = portal(org, "users", "set-type", *creators, "--to", "contributor",
+    planned = portal(fresh_sb, "users", "set-type", *creators, "--to", "contributor",
                      "--save-plan", str(saved))  # fmt: skip
     assert planned.returncode == 0, planned.stderr
     journal = tmp_path / "run.jsonl"
-    some = portal(org, "plan", "apply", str(saved), *creators[:2], "--exclude", creators[1],
+    some = portal(fresh_sb, "plan", "apply", str(saved), *creators[:2], "--exclude", creators[1],
                   "--apply", "--journal", str(journal))  # fmt: skip
     assert some.returncode == 0, some.stderr
     assert [o.item for o in Journal(journal).report] == [creators[0]]
     # The rest of the saved plan, from a file of names, later.
     names = tmp_path / "names.txt"
     names.write_text("\n".join(creators[1:]) + "\n")
-    rest = portal(org, "plan", "apply", str(saved), "--users-file", str(names), "--apply",
+    rest = portal(fresh_sb, "plan", "apply", str(saved), "--users-file", str(names), "--apply",
                   "--journal", str(tmp_path / "rest.jsonl"))  # fmt: skip
     assert rest.returncode == 0, rest.stderr
-    assert all(members(org)[n]["userLicenseTypeId"] == "editorUT" for n in creators)
+    assert all(members(fresh_sb)[n]["userLicenseTypeId"] == "editorUT" for n in creators)

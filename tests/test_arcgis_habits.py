@@ -4,23 +4,14 @@ name or a return value for the same thing, gislicense matches it or says what to
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, InvalidInputError
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_members=120) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gis(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=120)
 
 
 def test_a_member_is_a_read_only_mapping_of_its_fields(gis: GIS) -> None:
@@ -46,7 +37,8 @@ def test_a_member_list_makes_a_table(gis: GIS) -> None:
     assert list(table["username"]) == [m.username for m in members]
 
 
-def test_single_member_changes_return_true(gis: GIS, sb: gislicense.Sandbox) -> None:
+def test_single_member_changes_return_true(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     member = next(m for m in gis.users.search(user_type="creatorUT") if m.role == "org_user")
     assert member.update_role("publisher") is True
     assert member.role == "org_publisher"

@@ -8,6 +8,7 @@ import inspect
 import pickle
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, EntitlementCount, OpenLM, Role, Sandbox, UserEntitlement, UserType
@@ -15,10 +16,6 @@ from gislicense.licenses import License, LicenseManager
 from gislicense.portal import User, UserManager
 
 FACADES = [GIS, UserManager, User, License, LicenseManager, OpenLM]
-
-
-def admin(sb: Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
 
 
 @pytest.mark.parametrize("cls", FACADES, ids=lambda c: c.__name__)
@@ -38,14 +35,14 @@ def test_every_async_form_has_its_sync_form_with_the_same_parameters(cls: type) 
 
 
 def test_a_call_runs_once(sandbox: Sandbox) -> None:
-    call = admin(sandbox)._core.version()
-    assert call.wait() == admin(sandbox).version
+    call = admin_of(sandbox)._core.version()
+    assert call.wait() == admin_of(sandbox).version
     with pytest.raises(RuntimeError, match="already run"):
         call.wait()
 
 
 async def test_a_call_can_be_awaited_and_not_then_waited(sandbox: Sandbox) -> None:
-    gis = admin(sandbox)
+    gis = admin_of(sandbox)
     call = gis._core.org_id()
     assert await call == gis.org_id
     with pytest.raises(RuntimeError, match="already run"):
@@ -57,7 +54,7 @@ async def test_a_call_can_be_awaited_and_not_then_waited(sandbox: Sandbox) -> No
 
 
 def test_a_call_not_run_sends_nothing(sandbox: Sandbox) -> None:
-    gis = admin(sandbox)
+    gis = admin_of(sandbox)
     gis.sign_in()
     sandbox.clear_requests()
     gis._core.update_license_type("nobody", "viewer")
@@ -65,7 +62,7 @@ def test_a_call_not_run_sends_nothing(sandbox: Sandbox) -> None:
 
 
 def test_sync_and_async_forms_agree(sandbox: Sandbox) -> None:
-    gis = admin(sandbox)
+    gis = admin_of(sandbox)
     pro = gis.admin.license.get("pro")
 
     async def both() -> tuple[object, ...]:

@@ -11,14 +11,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
-from gislicense import GIS, OpenLM
+from gislicense import OpenLM
 from gislicense.cli.common import in_command_words
 from gislicense.cli.options import parse_duration
 
@@ -44,10 +44,7 @@ def portal_args(sb: gislicense.Sandbox) -> list[str]:
     return ["--url", sb.portal_url, "--username", sb.admin_username, "--ca-bundle", str(sb.ca_file)]
 
 
-@pytest.fixture
-def org() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=300, portal_members=300) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(sessions=300, portal_members=300)
 
 
 def portal(sb: gislicense.Sandbox, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
@@ -138,35 +135,35 @@ def test_a_password_on_the_command_line_is_refused_with_a_hint() -> None:
 
 
 def test_a_username_without_a_password_and_no_terminal_exits_2(
-    org: gislicense.Sandbox,
+    sb: gislicense.Sandbox,
 ) -> None:
-    result = gislicense_command("users", "list", *portal_args(org))
+    result = gislicense_command("users", "list", *portal_args(sb))
     assert result.returncode == 2
     assert "GISLICENSE_PASSWORD" in result.stderr
 
 
-def test_no_connection_and_a_wrong_password_exit_3(org: gislicense.Sandbox) -> None:
+def test_no_connection_and_a_wrong_password_exit_3(fresh_sb: gislicense.Sandbox) -> None:
     closed = gislicense_command(
         "sessions", "list", "--url", "http://127.0.0.1:9/OpenLMServer", "--timeout", "5"
     )
     assert closed.returncode == 3, closed.stderr
     assert "gislicense: error:" in closed.stderr
-    wrong = gislicense_command("users", "list", *portal_args(org), password="not-the-password")
+    wrong = gislicense_command("users", "list", *portal_args(fresh_sb), password="not-the-password")
     assert wrong.returncode == 3, wrong.stderr
     no_secret(wrong, "not-the-password")
 
 
 def test_an_untrusted_certificate_speaks_of_the_ca_bundle_option(
-    org: gislicense.Sandbox,
+    sb: gislicense.Sandbox,
 ) -> None:
     result = gislicense_command(
         "users",
         "list",
         "--url",
-        org.portal_url,
+        sb.portal_url,
         "--username",
-        org.admin_username,
-        password=org.admin_password,
+        sb.admin_username,
+        password=sb.admin_password,
     )
     assert result.returncode == 3
     assert "--ca-bundle" in result.stderr
@@ -174,18 +171,18 @@ def test_an_untrusted_certificate_speaks_of_the_ca_bundle_option(
 
 
 def test_an_unknown_user_type_exits_2_before_anything_is_sent(
-    org: gislicense.Sandbox,
+    sb: gislicense.Sandbox,
 ) -> None:
-    before = members(org)
-    result = portal(org, "users", "set-type", "aanderson", "--to", "superuser", "--apply")
+    before = members(sb)
+    result = portal(sb, "users", "set-type", "aanderson", "--to", "superuser", "--apply")
     assert result.returncode == 2
     assert "superuser" in result.stderr
-    assert members(org) == before
+    assert members(sb) == before
 
 
-def test_options_go_before_or_after_the_command(org: gislicense.Sandbox) -> None:
-    after = gislicense_command("sessions", "list", "--url", org.openlm_url, "--json")
-    before = gislicense_command("--json", "--url", org.openlm_url, "sessions", "list")
+def test_options_go_before_or_after_the_command(sb: gislicense.Sandbox) -> None:
+    after = gislicense_command("sessions", "list", "--url", sb.openlm_url, "--json")
+    before = gislicense_command("--json", "--url", sb.openlm_url, "sessions", "list")
     assert after.returncode == before.returncode == 0
 
     def sessions(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str, str]]:
@@ -214,11 +211,11 @@ def test_library_advice_reads_as_options() -> None:
 # --- sessions ------------------------------------------------------------------------------
 
 
-def test_sessions_list_as_table_json_and_csv(org: gislicense.Sandbox) -> None:
-    expected = OpenLM(org.openlm_url).get_active_products(feature="Editor")
+def test_sessions_list_as_table_json_and_csv(sb: gislicense.Sandbox) -> None:
+    expected = OpenLM(sb.openlm_url).get_active_products(feature="Editor")
     names = sorted(s.username for s in expected)
     as_json = gislicense_command(
-        "sessions", "list", "--url", org.openlm_url, "--feature", "editor", "--json"
+        "sessions", "list", "--url", sb.openlm_url, "--feature", "editor", "--json"
     )
     assert as_json.returncode == 0, as_json.stderr
     rows = json.loads(as_json.stdout)
@@ -226,23 +223,23 @@ def test_sessions_list_as_table_json_and_csv(org: gislicense.Sandbox) -> None:
     assert all(isinstance(r["idle_time"], int) for r in rows if r["idle_time"] is not None)
     assert all(r["start_time"].endswith("Z") for r in rows if r["start_time"])
     as_csv = gislicense_command(
-        "sessions", "list", "--url", org.openlm_url, "--feature", "Editor", "--csv"
+        "sessions", "list", "--url", sb.openlm_url, "--feature", "Editor", "--csv"
     )
     assert sorted(r["username"] for r in csv.DictReader(io.StringIO(as_csv.stdout))) == names
-    table = gislicense_command("sessions", "list", "--url", org.openlm_url, "--feature", "Editor")
+    table = gislicense_command("sessions", "list", "--url", sb.openlm_url, "--feature", "Editor")
     lines = table.stdout.splitlines()
     assert lines[0].split()[:3] == ["username", "workstation", "feature"]
     assert len(lines) == len(names) + 1
     assert f"{len(names)} sessions" in table.stderr
 
 
-def test_session_filters_idle_min_age_and_exclude(org: gislicense.Sandbox) -> None:
-    every = OpenLM(org.openlm_url).get_active_products()
+def test_session_filters_idle_min_age_and_exclude(sb: gislicense.Sandbox) -> None:
+    every = OpenLM(sb.openlm_url).get_active_products()
     idle = [s for s in every if s.idle_time is not None and s.idle_time.total_seconds() >= 3600]
     assert 0 < len(idle) < len(every)
     excluded = idle[0].username
     result = gislicense_command(
-        "sessions", "list", "--url", org.openlm_url, "--idle", "1h", "--exclude", excluded, "--json"
+        "sessions", "list", "--url", sb.openlm_url, "--idle", "1h", "--exclude", excluded, "--json"
     )
     got = json.loads(result.stdout)
     want = [s for s in idle if s.username.casefold() != excluded.casefold()]
@@ -250,20 +247,20 @@ def test_session_filters_idle_min_age_and_exclude(org: gislicense.Sandbox) -> No
         (s.username, s.workstation) for s in want
     )
     old = gislicense_command(
-        "sessions", "list", "--url", org.openlm_url, "--min-age", "3h", "--json"
+        "sessions", "list", "--url", sb.openlm_url, "--min-age", "3h", "--json"
     )
     for row in json.loads(old.stdout):
         assert row["duration"] >= 3 * 3600 - 5
 
 
 def test_sessions_close_plans_unless_asked_to_apply(
-    org: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    before = open_sessions(org)
+    before = open_sessions(fresh_sb)
     plan = gislicense_command(
-        "sessions", "close", "--url", org.openlm_url, "--feature", "Editor", "--json"
+        "sessions", "close", "--url", fresh_sb.openlm_url, "--feature", "Editor", "--json"
     )
-    assert open_sessions(org) == before, "a plan closed something"
+    assert open_sessions(fresh_sb) == before, "a plan closed something"
     rows = json.loads(plan.stdout)
     predicted = [(r["item"], r["status"]) for r in rows]
     statuses = [status for _, status in predicted]
@@ -277,7 +274,7 @@ def test_sessions_close_plans_unless_asked_to_apply(
         "sessions",
         "close",
         "--url",
-        org.openlm_url,
+        fresh_sb.openlm_url,
         "--feature",
         "Editor",
         "--apply",
@@ -289,7 +286,7 @@ def test_sessions_close_plans_unless_asked_to_apply(
     # The dry run predicted the real run, item for item.
     assert outcomes == [(item, s.replace("would_close", "closed")) for item, s in predicted]
     closed = statuses.count("would_close")
-    assert open_sessions(org) == before - closed
+    assert open_sessions(fresh_sb) == before - closed
     assert applied.returncode == (1 if "failed" in statuses else 0)
     assert str(journal) in applied.stderr
 
@@ -321,23 +318,23 @@ def test_the_nightly_job_finds_and_closes_idle_editor_sessions_on_the_built_in_s
     assert all("Agent" in r["reason"] for r in outcomes if r["status"] == "failed")
 
 
-def test_closing_every_session_needs_all(org: gislicense.Sandbox) -> None:
-    before = open_sessions(org)
-    refused = gislicense_command("sessions", "close", "--url", org.openlm_url, "--apply")
+def test_closing_every_session_needs_all(sb: gislicense.Sandbox) -> None:
+    before = open_sessions(sb)
+    refused = gislicense_command("sessions", "close", "--url", sb.openlm_url, "--apply")
     assert refused.returncode == 2
     assert "--all" in refused.stderr
-    assert open_sessions(org) == before
-    planned = gislicense_command("sessions", "close", "--url", org.openlm_url, "--all", "--json")
+    assert open_sessions(sb) == before
+    planned = gislicense_command("sessions", "close", "--url", sb.openlm_url, "--all", "--json")
     assert len(json.loads(planned.stdout)) == before
 
 
-def test_output_to_a_file(org: gislicense.Sandbox, tmp_path: Path) -> None:
+def test_output_to_a_file(sb: gislicense.Sandbox, tmp_path: Path) -> None:
     target = tmp_path / "sessions.csv"
     result = gislicense_command(
-        "sessions", "list", "--url", org.openlm_url, "--csv", "--output", str(target)
+        "sessions", "list", "--url", sb.openlm_url, "--csv", "--output", str(target)
     )
     assert result.returncode == 0 and result.stdout == ""
-    assert len(list(csv.DictReader(target.open()))) == open_sessions(org)
+    assert len(list(csv.DictReader(target.open()))) == open_sessions(sb)
 
 
 def test_the_built_in_sandbox_runs_any_command() -> None:
@@ -350,15 +347,15 @@ def test_the_built_in_sandbox_runs_any_command() -> None:
 # --- users ---------------------------------------------------------------------------------
 
 
-def test_users_list_and_idle_members(org: gislicense.Sandbox) -> None:
-    result = portal(org, "users", "list", "--json")
+def test_users_list_and_idle_members(sb: gislicense.Sandbox) -> None:
+    result = portal(sb, "users", "list", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert {r["username"] for r in rows} == set(members(org))
-    no_secret(result, org.admin_password)
-    idle = portal(org, "users", "list", "--idle-days", "90", "--csv")
+    assert {r["username"] for r in rows} == set(members(sb))
+    no_secret(result, sb.admin_password)
+    idle = portal(sb, "users", "list", "--idle-days", "90", "--csv")
     idle_names = {r["username"] for r in csv.DictReader(io.StringIO(idle.stdout))}
-    gis = GIS(org.portal_url, org.admin_username, org.admin_password, ca_bundle=org.ca_file)
+    gis = admin_of(sb)
     cutoff = time.time() - 90 * 86400
     want = {
         u.username
@@ -367,14 +364,14 @@ def test_users_list_and_idle_members(org: gislicense.Sandbox) -> None:
         and (u.created is None or u.created.timestamp() < cutoff)
     }
     assert idle_names == want and 0 < len(want) < len(rows)
-    creators = portal(org, "users", "list", "--type", "creator", "--json")
+    creators = portal(sb, "users", "list", "--type", "creator", "--json")
     assert {r["user_type"] for r in json.loads(creators.stdout)} == {"creatorUT"}
 
 
-def test_set_type_plans_applies_and_undoes(org: gislicense.Sandbox, tmp_path: Path) -> None:
-    before = members(org)
+def test_set_type_plans_applies_and_undoes(fresh_sb: gislicense.Sandbox, tmp_path: Path) -> None:
+    before = members(fresh_sb)
     plan = portal(
-        org,
+        fresh_sb,
         "users",
         "set-type",
         "--from",
@@ -387,13 +384,13 @@ def test_set_type_plans_applies_and_undoes(org: gislicense.Sandbox, tmp_path: Pa
         "auto",
         "--json",
     )
-    assert members(org) == before, "a plan changed something"
+    assert members(fresh_sb) == before, "a plan changed something"
     predicted = {r["item"]: r["status"] for r in json.loads(plan.stdout)}
     assert "would_change" in predicted.values()
 
     journal = tmp_path / "viewer.jsonl"
     applied = portal(
-        org,
+        fresh_sb,
         "users",
         "set-type",
         "--from",
@@ -413,27 +410,33 @@ def test_set_type_plans_applies_and_undoes(org: gislicense.Sandbox, tmp_path: Pa
     assert outcomes == {
         item: status.replace("would_change", "changed") for item, status in predicted.items()
     }
-    after = members(org)
+    after = members(fresh_sb)
     for name, status in outcomes.items():
         assert (after[name][0] == "viewerUT") == (status == "changed")
 
-    undo_plan = portal(org, "journal", "undo", str(journal), "--json")
+    undo_plan = portal(fresh_sb, "journal", "undo", str(journal), "--json")
     assert undo_plan.returncode == 0, undo_plan.stderr
-    assert members(org) == after
+    assert members(fresh_sb) == after
     undone = portal(
-        org, "journal", "undo", str(journal), "--apply", "--journal", str(tmp_path / "undo.jsonl")
+        fresh_sb,
+        "journal",
+        "undo",
+        str(journal),
+        "--apply",
+        "--journal",
+        str(tmp_path / "undo.jsonl"),
     )
     assert undone.returncode == 0, undone.stderr
-    assert members(org) == before
+    assert members(fresh_sb) == before
 
 
-def test_set_role_from_a_file_with_exclusions(org: gislicense.Sandbox, tmp_path: Path) -> None:
-    before = members(org)
+def test_set_role_from_a_file_with_exclusions(fresh_sb: gislicense.Sandbox, tmp_path: Path) -> None:
+    before = members(fresh_sb)
     users = [n for n, (t, role) in before.items() if role == "org_user" and t == "creatorUT"][:4]
     names = tmp_path / "names.txt"
     names.write_text("# members to make publishers\n" + "\n".join(users) + "\n")
     result = portal(
-        org,
+        fresh_sb,
         "users",
         "set-role",
         "--users-file",
@@ -447,71 +450,75 @@ def test_set_role_from_a_file_with_exclusions(org: gislicense.Sandbox, tmp_path:
     )
     assert result.returncode == 0, result.stderr
     assert [r["item"] for r in json.loads(result.stdout)] == users[1:]
-    after = members(org)
+    after = members(fresh_sb)
     assert after[users[0]] == before[users[0]]
     assert all(after[n][1] == "org_publisher" for n in users[1:])
 
 
-def test_naming_and_selecting_together_is_refused(org: gislicense.Sandbox) -> None:
-    result = portal(org, "users", "set-type", "aanderson", "--from", "creator", "--to", "viewer")
+def test_naming_and_selecting_together_is_refused(sb: gislicense.Sandbox) -> None:
+    result = portal(sb, "users", "set-type", "aanderson", "--from", "creator", "--to", "viewer")
     assert result.returncode == 2
     assert "not both" in result.stderr
-    nothing = portal(org, "users", "set-type", "--to", "viewer")
+    nothing = portal(sb, "users", "set-type", "--to", "viewer")
     assert nothing.returncode == 2
     assert "--idle-days" in nothing.stderr
 
 
-def test_demoting_the_signed_in_administrator_needs_asking(org: gislicense.Sandbox) -> None:
-    before = members(org)
+def test_demoting_the_signed_in_administrator_needs_asking(sb: gislicense.Sandbox) -> None:
+    before = members(sb)
     result = portal(
-        org, "users", "set-role", org.admin_username, "--to", "viewer", "--apply", "--json"
+        sb, "users", "set-role", sb.admin_username, "--to", "viewer", "--apply", "--json"
     )
     assert result.returncode == 1
     row = json.loads(result.stdout)[0]
     assert row["status"] == "failed"
     assert "--allow-admin-demotion" in row["reason"] or "--allow-admin-demotion" in result.stderr
-    assert members(org) == before
+    assert members(sb) == before
 
 
 # --- licenses ------------------------------------------------------------------------------
 
 
-def test_licenses_list_report_and_offline(org: gislicense.Sandbox) -> None:
-    listed = json.loads(portal(org, "licenses", "list", "--json").stdout)
+def test_licenses_list_report_and_offline(sb: gislicense.Sandbox) -> None:
+    listed = json.loads(portal(sb, "licenses", "list", "--json").stdout)
     assert "ArcGIS Pro" in {r["license"] for r in listed}
-    report = json.loads(portal(org, "licenses", "report", "--license", "pro", "--json").stdout)
+    report = json.loads(portal(sb, "licenses", "report", "--license", "pro", "--json").stdout)
     assert report and all(r["total"] == r["assigned"] + r["remaining"] for r in report)
-    offline = json.loads(portal(org, "licenses", "offline", "--license", "pro", "--json").stdout)
+    offline = json.loads(portal(sb, "licenses", "offline", "--license", "pro", "--json").stdout)
     assert len(offline) == 5
 
 
-def test_release_all_offline_licenses(org: gislicense.Sandbox, tmp_path: Path) -> None:
-    planned = portal(org, "licenses", "release", "--all", "--json")
+def test_release_all_offline_licenses(fresh_sb: gislicense.Sandbox, tmp_path: Path) -> None:
+    planned = portal(fresh_sb, "licenses", "release", "--all", "--json")
     assert planned.returncode == 0, planned.stderr
     assert [r["status"] for r in json.loads(planned.stdout)] == ["would_release"] * 5
-    offline = json.loads(portal(org, "licenses", "offline", "--license", "pro", "--json").stdout)
+    offline = json.loads(
+        portal(fresh_sb, "licenses", "offline", "--license", "pro", "--json").stdout
+    )
     assert len(offline) == 5
-    applied = portal(org, "licenses", "release", "--all", "--apply", "--json")
+    applied = portal(fresh_sb, "licenses", "release", "--all", "--apply", "--json")
     assert [r["status"] for r in json.loads(applied.stdout)] == ["released"] * 5
-    offline = json.loads(portal(org, "licenses", "offline", "--license", "pro", "--json").stdout)
+    offline = json.loads(
+        portal(fresh_sb, "licenses", "offline", "--license", "pro", "--json").stdout
+    )
     assert offline == []
 
 
-def test_assign_and_revoke_entitlements(org: gislicense.Sandbox) -> None:
-    gis = GIS(org.portal_url, org.admin_username, org.admin_password, ca_bundle=org.ca_file)
+def test_assign_and_revoke_entitlements(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     pro = gis.admin.license.get("pro")
     holders = {u.username for u in pro.users()}
     creators = [
         u.username for u in gis.users.search(user_type="creatorUT") if u.username not in holders
     ][:3]
     assign = portal(
-        org, "licenses", "assign", *creators, "-e", "desktopBasicN", "--apply", "--json"
+        fresh_sb, "licenses", "assign", *creators, "-e", "desktopBasicN", "--apply", "--json"
     )
     assert assign.returncode == 0, assign.stderr
     assert {n: pro.user_entitlement(n).entitlements for n in creators} == {
         n: ["desktopBasicN"] for n in creators
     }
-    revoke = portal(org, "licenses", "revoke", *creators, "--apply", "--json")
+    revoke = portal(fresh_sb, "licenses", "revoke", *creators, "--apply", "--json")
     assert revoke.returncode == 0, revoke.stderr
     assert all(pro.user_entitlement(n) is None for n in creators)
 
@@ -520,11 +527,13 @@ def test_assign_and_revoke_entitlements(org: gislicense.Sandbox) -> None:
 
 
 def test_a_saved_plan_is_shown_without_a_server_and_applied_later(
-    org: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
     saved = tmp_path / "plan.json"
-    names = [n for n, (t, _) in members(org).items() if t != "creatorUT"][:3]
-    made = portal(org, "users", "set-type", *names, "--to", "creator", "--save-plan", str(saved))
+    names = [n for n, (t, _) in members(fresh_sb).items() if t != "creatorUT"][:3]
+    made = portal(
+        fresh_sb, "users", "set-type", *names, "--to", "creator", "--save-plan", str(saved)
+    )
     assert made.returncode == 0, made.stderr
     shown = gislicense_command("plan", "show", str(saved), "--json")
     assert shown.returncode == 0, shown.stderr
@@ -535,15 +544,15 @@ def test_a_saved_plan_is_shown_without_a_server_and_applied_later(
         "apply",
         str(saved),
         "--username",
-        org.admin_username,
+        fresh_sb.admin_username,
         "--ca-bundle",
-        str(org.ca_file),
+        str(fresh_sb.ca_file),
         "--apply",
         "--json",
-        password=org.admin_password,
+        password=fresh_sb.admin_password,
     )
     assert applied.returncode == 0, applied.stderr
-    assert all(members(org)[n][0] == "creatorUT" for n in names)
+    assert all(members(fresh_sb)[n][0] == "creatorUT" for n in names)
     not_a_plan = tmp_path / "x.json"
     not_a_plan.write_text("[1, 2]")
     assert gislicense_command("plan", "show", str(not_a_plan)).returncode == 2
@@ -638,14 +647,14 @@ def test_the_readme_first_command_runs_the_installed_command() -> None:
     assert "Journal:" in result.stderr
 
 
-def test_closable_sessions_only(org: gislicense.Sandbox) -> None:
-    every = OpenLM(org.openlm_url).get_active_products(feature="Editor")
+def test_closable_sessions_only(fresh_sb: gislicense.Sandbox) -> None:
+    every = OpenLM(fresh_sb.openlm_url).get_active_products(feature="Editor")
     assert any(not s.closable for s in every)
-    listed = gislicense_command("sessions", "list", "--url", org.openlm_url, "--feature",
+    listed = gislicense_command("sessions", "list", "--url", fresh_sb.openlm_url, "--feature",
                                 "Editor", "--closable", "--json")  # fmt: skip
     rows = json.loads(listed.stdout)
     assert len(rows) == sum(s.closable for s in every) and all(r["closable"] for r in rows)
-    closing = gislicense_command("sessions", "close", "--url", org.openlm_url, "--feature",
+    closing = gislicense_command("sessions", "close", "--url", fresh_sb.openlm_url, "--feature",
                                  "Editor", "--closable", "--apply", "--json")  # fmt: skip
     assert closing.returncode == 0, closing.stderr
     assert {r["status"] for r in json.loads(closing.stdout)} == {"closed"}
@@ -663,12 +672,12 @@ def test_a_plain_http_portal_speaks_of_the_insecure_http_option() -> None:
         assert len(json.loads(accepted.stdout)) == 20
 
 
-def test_every_session_filter_matches_the_library(org: gislicense.Sandbox) -> None:
-    every = OpenLM(org.openlm_url).get_active_products()
+def test_every_session_filter_matches_the_library(sb: gislicense.Sandbox) -> None:
+    every = OpenLM(sb.openlm_url).get_active_products()
     sample = every[0]
 
     def listed(*args: str) -> list[tuple[str, str, str]]:
-        result = gislicense_command("sessions", "list", "--url", org.openlm_url, "--json", *args)
+        result = gislicense_command("sessions", "list", "--url", sb.openlm_url, "--json", *args)
         assert result.returncode == 0, result.stderr
         return sorted(
             (r["username"], r["workstation"], r["feature"]) for r in json.loads(result.stdout)
@@ -692,52 +701,52 @@ def test_every_session_filter_matches_the_library(org: gislicense.Sandbox) -> No
     )
 
 
-def test_quiet_and_verbose(org: gislicense.Sandbox) -> None:
-    quiet = gislicense_command("sessions", "list", "--url", org.openlm_url, "--quiet")
+def test_quiet_and_verbose(sb: gislicense.Sandbox) -> None:
+    quiet = gislicense_command("sessions", "list", "--url", sb.openlm_url, "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
-    verbose = gislicense_command("sessions", "list", "--url", org.openlm_url, "-vv")
+    verbose = gislicense_command("sessions", "list", "--url", sb.openlm_url, "-vv")
     assert verbose.returncode == 0
     lines = verbose.stderr.splitlines()
     assert any(line.startswith("gislicense: DEBUG: POST ") for line in lines), lines
     # Only gislicense's own lines, not those of the libraries underneath.
     assert not any("certs" in line for line in lines), lines
-    info = gislicense_command("sessions", "list", "--url", org.openlm_url, "-v")
+    info = gislicense_command("sessions", "list", "--url", sb.openlm_url, "-v")
     assert "DEBUG" not in info.stderr
 
 
-def test_release_named_members_and_names_from_stdin(org: gislicense.Sandbox) -> None:
-    offline = [u["username"] for u in org.portal_users() if u["proOffline"]]
+def test_release_named_members_and_names_from_stdin(fresh_sb: gislicense.Sandbox) -> None:
+    offline = [u["username"] for u in fresh_sb.portal_users() if u["proOffline"]]
     assert len(offline) == 5
     names = "\n".join([*offline[:2], "nobody-here"]) + "\n"
-    environment = {**os.environ, "GISLICENSE_PASSWORD": org.admin_password}
+    environment = {**os.environ, "GISLICENSE_PASSWORD": fresh_sb.admin_password}
     result = subprocess.run(
         [sys.executable, "-m", "gislicense", "licenses", "release", "--users-file", "-",
-         "--app", "pro", "--apply", "--json", *portal_args(org)],
+         "--app", "pro", "--apply", "--json", *portal_args(fresh_sb)],
         input=names, capture_output=True, text=True, env=environment, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr  # the unknown member failed
     statuses = [(r["item"], r["status"]) for r in json.loads(result.stdout)]
     assert statuses == [(offline[0], "released"), (offline[1], "released"),
                         ("nobody-here", "failed")]  # fmt: skip
-    still = json.loads(portal(org, "licenses", "offline", "--license", "pro", "--json").stdout)
+    still = json.loads(portal(fresh_sb, "licenses", "offline", "--license", "pro", "--json").stdout)
     assert sorted(r["username"] for r in still) == sorted(offline[2:])
-    unknown_app = portal(org, "licenses", "release", offline[2], "--app", "photoshop")
+    unknown_app = portal(fresh_sb, "licenses", "release", offline[2], "--app", "photoshop")
     assert unknown_app.returncode == 2
 
 
-def test_set_role_from_a_role_and_assign_adding(org: gislicense.Sandbox) -> None:
-    before = members(org)
+def test_set_role_from_a_role_and_assign_adding(fresh_sb: gislicense.Sandbox) -> None:
+    before = members(fresh_sb)
     publishers = sorted(n for n, (_, role) in before.items() if role == "org_publisher")
-    planned = portal(org, "users", "set-role", "--from", "publisher", "--exclude", publishers[0],
-                     "--to", "user", "--json")  # fmt: skip
+    planned = portal(fresh_sb, "users", "set-role", "--from", "publisher",
+                     "--exclude", publishers[0], "--to", "user", "--json")  # fmt: skip
     assert planned.returncode == 0, planned.stderr
     assert sorted(r["item"] for r in json.loads(planned.stdout)) == publishers[1:]
-    assert members(org) == before
+    assert members(fresh_sb) == before
 
-    gis = GIS(org.portal_url, org.admin_username, org.admin_password, ca_bundle=org.ca_file)
+    gis = admin_of(fresh_sb)
     pro = gis.admin.license.get("pro")
     held = next(u for u in pro.users() if u.entitlements and not u.disconnected)
-    added = portal(org, "licenses", "assign", held.username, "-e", "spatialAnalystN", "--add",
+    added = portal(fresh_sb, "licenses", "assign", held.username, "-e", "spatialAnalystN", "--add",
                    "--apply")  # fmt: skip
     assert added.returncode == 0, added.stderr
     after = pro.user_entitlement(held.username)
@@ -745,20 +754,20 @@ def test_set_role_from_a_role_and_assign_adding(org: gislicense.Sandbox) -> None
     assert sorted(after.entitlements) == sorted({*held.entitlements, "spatialAnalystN"})
 
 
-def test_what_a_first_probe_found(org: gislicense.Sandbox, tmp_path: Path) -> None:
+def test_what_a_first_probe_found(fresh_sb: gislicense.Sandbox, tmp_path: Path) -> None:
     # A portal password in the environment does not stop an OpenLM command without a login.
-    listed = gislicense_command("sessions", "list", "--url", org.openlm_url, "--json",
+    listed = gislicense_command("sessions", "list", "--url", fresh_sb.openlm_url, "--json",
                                 password="a-portal-password")  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     # A plan that cannot be saved is an error in words.
-    unsaved = portal(org, "users", "set-role", "aanderson", "--to", "user", "--save-plan",
+    unsaved = portal(fresh_sb, "users", "set-role", "aanderson", "--to", "user", "--save-plan",
                      str(tmp_path / "no" / "such" / "dir" / "plan.json"))  # fmt: skip
     assert unsaved.returncode == 2 and "cannot write the plan" in unsaved.stderr
     assert "Traceback" not in unsaved.stderr
     # Undoing closes sends nothing and says who was closed.
     journal = tmp_path / "close.jsonl"
     closed = gislicense_command(
-        "sessions", "close", "--url", org.openlm_url, "--feature", "Editor", "--apply",
+        "sessions", "close", "--url", fresh_sb.openlm_url, "--feature", "Editor", "--apply",
         "--journal", str(journal), "--json",
     )  # fmt: skip
     closed_rows = [r for r in json.loads(closed.stdout) if r["status"] == "closed"]
@@ -767,22 +776,22 @@ def test_what_a_first_probe_found(org: gislicense.Sandbox, tmp_path: Path) -> No
     assert [r["item"] for r in json.loads(undo.stdout)] == [r["item"] for r in closed_rows]
     assert {r["status"] for r in json.loads(undo.stdout)} == {"skipped"}
     # Naming and --all together, an empty file, and comments after names.
-    both = portal(org, "licenses", "release", "aanderson", "--all")
+    both = portal(fresh_sb, "licenses", "release", "aanderson", "--all")
     assert both.returncode == 2 and "not both" in both.stderr
     empty = tmp_path / "empty.txt"
     empty.write_text("# nobody yet\n\n")
-    assert "names no one" in portal(org, "users", "set-type", "--users-file", str(empty),
+    assert "names no one" in portal(fresh_sb, "users", "set-type", "--users-file", str(empty),
                                     "--to", "viewer").stderr  # fmt: skip
     commented = tmp_path / "names.txt"
     commented.write_text("aanderson   # the GIS lead\n")
-    planned = portal(org, "users", "set-role", "--users-file", str(commented), "--to", "user",
+    planned = portal(fresh_sb, "users", "set-role", "--users-file", str(commented), "--to", "user",
                      "--json")  # fmt: skip
     assert [r["item"] for r in json.loads(planned.stdout)] == ["aanderson"]
 
 
-def test_an_untrusted_portal_says_so_once_and_in_words(org: gislicense.Sandbox) -> None:
-    result = gislicense_command("users", "list", "--url", org.portal_url, "-u",
-                                org.admin_username, password=org.admin_password)  # fmt: skip
+def test_an_untrusted_portal_says_so_once_and_in_words(sb: gislicense.Sandbox) -> None:
+    result = gislicense_command("users", "list", "--url", sb.portal_url, "-u",
+                                sb.admin_username, password=sb.admin_password)  # fmt: skip
     assert result.returncode == 3
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, lines  # no line from the TLS library underneath
@@ -820,37 +829,37 @@ def test_sessions_close_reports_an_agent_that_never_acts_as_unknown(tmp_path: Pa
 # --- plans and reports as rows a script can use ----------------------------------------------
 
 
-def test_close_rows_carry_each_session_in_json_and_csv(org: gislicense.Sandbox) -> None:
+def test_close_rows_carry_each_session_in_json_and_csv(sb: gislicense.Sandbox) -> None:
     listed = gislicense_command(
-        "sessions", "list", "--url", org.openlm_url, "--feature", "Editor", "--json"
+        "sessions", "list", "--url", sb.openlm_url, "--feature", "Editor", "--json"
     )
     fields = ("username", "workstation", "feature", "server", "vendor")
     sessions = [tuple(r[f] for f in fields) for r in json.loads(listed.stdout)]
     planned = gislicense_command(
-        "sessions", "close", "--url", org.openlm_url, "--feature", "Editor", "--json"
+        "sessions", "close", "--url", sb.openlm_url, "--feature", "Editor", "--json"
     )
     rows = json.loads(planned.stdout)
     assert [tuple(r[f] for f in fields) for r in rows] == sessions
     closing = next(r for r in rows if r["status"] == "would_close")
     assert closing["steps"] == [{"action": "close", "description": f"close {closing['item']}"}]
     as_csv = gislicense_command(
-        "sessions", "close", "--url", org.openlm_url, "--feature", "Editor", "--csv"
+        "sessions", "close", "--url", sb.openlm_url, "--feature", "Editor", "--csv"
     )
     read = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [tuple(r[f] for f in fields) for r in read] == sessions
     assert read[rows.index(closing)]["steps"] == f"close {closing['item']}"
     # The table a person reads names the session by its fields, not one long sentence.
-    table = gislicense_command("sessions", "close", "--url", org.openlm_url, "--feature", "Editor")
+    table = gislicense_command("sessions", "close", "--url", sb.openlm_url, "--feature", "Editor")
     header = table.stdout.splitlines()[0].split()
     assert header[:3] == ["username", "workstation", "feature"]
 
 
 def test_member_rows_carry_each_change_in_json_and_csv(
-    org: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
     select = ["users", "set-type", "--from", "creator", "--idle-days", "60"]
     change = [*select, "--to", "viewer", "--role", "auto"]
-    rows = json.loads(portal(org, *change, "--json").stdout)
+    rows = json.loads(portal(fresh_sb, *change, "--json").stdout)
     moving = [r for r in rows if r["status"] == "would_change"]
     assert moving and all(r["username"] == r["item"] for r in rows)
     for row in moving:
@@ -859,14 +868,14 @@ def test_member_rows_carry_each_change_in_json_and_csv(
         assert row["role_to"] == "Viewer" and row["role_to_id"] == "iAAAAAAAAAAAAAAA"
         actions = [(s["action"], s["from"], s["to"]) for s in row["steps"]]
         assert actions[-1] == ("user_type", "Creator", "Viewer")
-    as_csv = list(csv.DictReader(io.StringIO(portal(org, *change, "--csv").stdout)))
+    as_csv = list(csv.DictReader(io.StringIO(portal(fresh_sb, *change, "--csv").stdout)))
     assert [r["username"] for r in as_csv] == [r["username"] for r in rows]
     first = as_csv[rows.index(moving[0])]
     assert first["user_type_to"] == "Viewer" and first["role_to_id"] == "iAAAAAAAAAAAAAAA"
     assert first["steps"].endswith("user type Creator → Viewer")
 
     journal = tmp_path / "viewer.jsonl"
-    applied = portal(org, *change, "--apply", "--journal", str(journal), "--json")
+    applied = portal(fresh_sb, *change, "--apply", "--journal", str(journal), "--json")
     done = {r["username"]: r for r in json.loads(applied.stdout)}
     changed = done[moving[0]["username"]]
     assert changed["status"] == "changed" and changed["user_type_to"] == "Viewer"

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,10 +48,7 @@ def command(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def org() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=100, portal_members=120) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(sessions=100, portal_members=120)
 
 
 def add_portal(name: str, sb: gislicense.Sandbox, *extra: str, **env: str) -> None:
@@ -64,10 +60,10 @@ def add_portal(name: str, sb: gislicense.Sandbox, *extra: str, **env: str) -> No
 
 
 def test_profiles_are_added_listed_and_removed_without_their_password(
-    home: Path, org: gislicense.Sandbox
+    home: Path, sb: gislicense.Sandbox
 ) -> None:
-    add_portal("prod", org, "--store-password", GISLICENSE_PASSWORD=org.admin_password)
-    lm = command("profile", "add", "lm", "--url", org.openlm_url)
+    add_portal("prod", sb, "--store-password", GISLICENSE_PASSWORD=sb.admin_password)
+    lm = command("profile", "add", "lm", "--url", sb.openlm_url)
     assert lm.returncode == 0, lm.stderr
     listed = json.loads(command("profile", "list", "--json").stdout)
     assert [(p["name"], p["kind"], p["password"]) for p in listed] == [
@@ -75,11 +71,9 @@ def test_profiles_are_added_listed_and_removed_without_their_password(
         ("lm", "openlm", "none (no sign-in)"),
     ]
     saved = (home / "config" / "profiles.ini").read_text()
-    assert org.portal_url in saved and org.admin_username in saved
-    assert org.admin_password not in saved
-    assert json.loads((home / "keyring.json").read_text()) == {
-        "gislicense/prod": org.admin_password
-    }
+    assert sb.portal_url in saved and sb.admin_username in saved
+    assert sb.admin_password not in saved
+    assert json.loads((home / "keyring.json").read_text()) == {"gislicense/prod": sb.admin_password}
     removed = command("profile", "remove", "prod")
     assert removed.returncode == 0
     assert json.loads((home / "keyring.json").read_text()) == {}
@@ -88,29 +82,29 @@ def test_profiles_are_added_listed_and_removed_without_their_password(
 
 
 def test_a_profile_signs_in_with_the_keyring_or_the_environment(
-    home: Path, org: gislicense.Sandbox
+    home: Path, fresh_sb: gislicense.Sandbox
 ) -> None:
-    add_portal("prod", org, "--store-password", GISLICENSE_PASSWORD=org.admin_password)
+    add_portal("prod", fresh_sb, "--store-password", GISLICENSE_PASSWORD=fresh_sb.admin_password)
     from_keyring = command("users", "list", "--profile", "prod", "--json")
     assert from_keyring.returncode == 0, from_keyring.stderr
     assert len(json.loads(from_keyring.stdout)) == 120
-    assert org.admin_password not in from_keyring.stdout + from_keyring.stderr
+    assert fresh_sb.admin_password not in from_keyring.stdout + from_keyring.stderr
 
-    add_portal("test", org)  # no password stored
+    add_portal("test", fresh_sb)  # no password stored
     missing = command("users", "list", "--profile", "test")
     assert missing.returncode == 2
     assert "GISLICENSE_PASSWORD_TEST" in missing.stderr
     from_env = command(
         "users", "list", "--profile", "test", "--json",
-        GISLICENSE_PASSWORD_TEST=org.admin_password,
+        GISLICENSE_PASSWORD_TEST=fresh_sb.admin_password,
     )  # fmt: skip
     assert from_env.returncode == 0, from_env.stderr
     wrong = command("users", "list", "--profile", "test", GISLICENSE_PASSWORD_TEST="nope")
     assert wrong.returncode == 3
 
 
-def test_a_profile_of_the_wrong_kind_or_none_at_all(home: Path, org: gislicense.Sandbox) -> None:
-    add_portal("prod", org)
+def test_a_profile_of_the_wrong_kind_or_none_at_all(home: Path, sb: gislicense.Sandbox) -> None:
+    add_portal("prod", sb)
     wrong = command("sessions", "list", "--profile", "prod")
     assert wrong.returncode == 2
     assert "users and licenses commands" in wrong.stderr
@@ -125,13 +119,13 @@ def test_a_profile_of_the_wrong_kind_or_none_at_all(home: Path, org: gislicense.
 
 
 def test_the_library_reads_the_same_profiles(
-    home: Path, org: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
+    home: Path, fresh_sb: gislicense.Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_portal("prod", org, "--store-password", GISLICENSE_PASSWORD=org.admin_password)
-    assert command("profile", "add", "lm", "--url", org.openlm_url).returncode == 0
+    add_portal("prod", fresh_sb, "--store-password", GISLICENSE_PASSWORD=fresh_sb.admin_password)
+    assert command("profile", "add", "lm", "--url", fresh_sb.openlm_url).returncode == 0
     gis = GIS(profile="prod")
-    assert gis.url == org.portal_url.rstrip("/")
-    assert gis.users.me.username == org.admin_username
+    assert gis.url == fresh_sb.portal_url.rstrip("/")
+    assert gis.users.me.username == fresh_sb.admin_username
     assert OpenLM(profile="lm").get_active_products()
     # What the caller gives wins over the profile: here a wrong password fails.
     with pytest.raises(gislicense.AuthenticationError):
@@ -195,9 +189,9 @@ def test_one_list_from_three_servers(home: Path) -> None:
 
 
 def test_a_saved_plan_finds_the_profile_of_its_server(
-    home: Path, org: gislicense.Sandbox, tmp_path: Path
+    home: Path, fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    add_portal("prod", org, "--store-password", GISLICENSE_PASSWORD=org.admin_password)
+    add_portal("prod", fresh_sb, "--store-password", GISLICENSE_PASSWORD=fresh_sb.admin_password)
     saved = tmp_path / "plan.json"
     made = command("users", "set-type", "aanderson", "--to", "creator", "-p", "prod",
                    "--save-plan", str(saved))  # fmt: skip

@@ -16,13 +16,14 @@ import types
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.readme import section, table_rows
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, InvalidInputError
@@ -43,8 +44,7 @@ class Site:
     names: dict[str, str]
 
     def gis(self, **kw: Any) -> GIS:
-        sb = self.sb
-        return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file, **kw)
+        return admin_of(self.sb, **kw)
 
 
 def _token(sb: gislicense.Sandbox) -> str:
@@ -89,10 +89,12 @@ def _pick(sb: gislicense.Sandbox) -> dict[str, str]:
     }
 
 
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=150)
+
+
 @pytest.fixture(scope="module")
-def site() -> Iterator[Site]:
-    with gislicense.Sandbox(sessions=10, portal_members=150) as sb:
-        yield Site(sb, _token(sb), _pick(sb))
+def site(sb: gislicense.Sandbox) -> Site:
+    return Site(sb, _token(sb), _pick(sb))
 
 
 @pytest.fixture

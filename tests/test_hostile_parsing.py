@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, InvalidInputError, OpenLM, Sandbox, parse_active_products
@@ -20,21 +20,7 @@ from gislicense.licenses import UserEntitlement
 # --- helpers ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(sessions=20) as sandbox:
-        yield sandbox
-
-
-def admin(sb: Sandbox, **kwargs: Any) -> GIS:
-    return GIS(
-        sb.portal_url,
-        sb.admin_username,
-        sb.admin_password,
-        ca_bundle=sb.ca_file,
-        backoff=0.01,
-        **kwargs,
-    )
+pytestmark = pytest.mark.sandbox(sessions=20)
 
 
 def products_reply(rows: list[dict[str, str]]) -> bytes:
@@ -169,9 +155,11 @@ def test_portal_times_out_of_range_read_as_none(value: object) -> None:
 # --- defect 11: one badly typed item fails alone ------------------------------------------------
 
 
-def test_badly_typed_items_fail_alone_in_user_type_and_role_changes(sb: Sandbox) -> None:
-    gis = admin(sb)
-    viewers = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"]
+def test_badly_typed_items_fail_alone_in_user_type_and_role_changes(fresh_sb: Sandbox) -> None:
+    gis = admin_of(fresh_sb)
+    viewers = [
+        u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"
+    ]
     items: list[Any] = [viewers[0], 3, f"bad{LONE}name", None, b"bytes", viewers[1]]
     report = gis.users.update_license_type(items, "contributor", dry_run=True)
     assert [o.status for o in report] == ["would_change", "failed", "failed", "failed", "failed",
@@ -188,15 +176,17 @@ def test_badly_typed_items_fail_alone_in_user_type_and_role_changes(sb: Sandbox)
     report = gis.users.update_license_type(items, "contributor")
     assert report.counts() == {"changed": 2, "failed": 4}
 
-    creators = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "creatorUT"]
+    creators = [
+        u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "creatorUT"
+    ]
     report = gis.users.update_role([creators[0], 7.5, f"{LONE}"], "publisher")
     assert [o.status for o in report] == ["changed", "failed", "failed"]
     assert "got float" in (report[1].reason or "")
 
 
-def test_a_user_whose_current_type_is_badly_typed_is_still_changed(sb: Sandbox) -> None:
-    gis = admin(sb)
-    viewer = next(u for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT")
+def test_a_user_whose_current_type_is_badly_typed_is_still_changed(fresh_sb: Sandbox) -> None:
+    gis = admin_of(fresh_sb)
+    viewer = next(u for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT")
     user = gis.users.get(viewer["username"])
     user.raw["userLicenseTypeId"] = 12  # a server's odd value: unknown, not an error
     report = gis.users.update_license_type([user], "contributor")
@@ -204,7 +194,7 @@ def test_a_user_whose_current_type_is_badly_typed_is_still_changed(sb: Sandbox) 
 
 
 def test_badly_typed_items_fail_alone_in_license_operations(sb: Sandbox) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     pro = gis.admin.license.get("pro")
     members = [u["username"] for u in sb.portal_users() if not u["proOffline"]][:2]
     report = pro.assign([members[0], 5, f"x{LONE}", members[1]], "desktopAdvN", dry_run=True)
@@ -255,7 +245,7 @@ def test_lone_surrogates_in_arguments_are_invalid_input(sb: Sandbox, openlm: Ope
     refused(lambda: GIS(sb.portal_url, token="t", referer=f"r{LONE}"), "referer")
     refused(lambda: OpenLM(sb.openlm_url + LONE), "url")
     refused(lambda: OpenLM(sb.openlm_url, "admin", f"{LONE}"), "password")
-    gis = admin(sb)
+    gis = admin_of(sb)
     refused(lambda: gis.users.get(f"joe{LONE}"), "username")
     refused(lambda: gis.users.update_license_type(["joe"], f"viewer{LONE}"), "user_type")
     refused(lambda: gis.users.update_role(["joe"], f"{LONE}"), "role")
@@ -280,7 +270,7 @@ def test_a_referer_a_header_cannot_carry_is_refused(sb: Sandbox) -> None:
         with pytest.raises(InvalidInputError, match="referer"):
             GIS(sb.portal_url, token="t", referer=referer, ca_bundle=sb.ca_file)
     # Its ASCII form (punycode host, percent-encoded path) is what to give instead.
-    gis = admin(sb, referer="https://xn--hte-9la.example/caf%C3%A9")
+    gis = admin_of(sb, referer="https://xn--hte-9la.example/caf%C3%A9")
     assert gis.users.get(sb.admin_username).username == sb.admin_username
 
 

@@ -12,11 +12,12 @@ import ssl
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
+from helpers.servers import serving
 
 import gislicense
 from gislicense import GIS, OpenLM, Sandbox
@@ -88,13 +89,8 @@ def self_signed_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _OpenLmReply)
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}/OpenLMServer", cert
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(server) as port:
+        yield f"https://127.0.0.1:{port}/OpenLMServer", cert
 
 
 def test_without_ca_bundle_a_self_signed_server_is_refused_with_the_fix(
@@ -137,7 +133,7 @@ def test_the_sandbox_ca_still_verifies_as_a_ca() -> None:
     # The usual path (a CA signing the server's certificate) is unchanged.
     with Sandbox(sessions=3, openlm_tls=True) as sb:
         assert len(OpenLM(sb.openlm_url, ca_bundle=sb.ca_file).get_active_products()) == 3
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         assert gis.users.get(sb.user_username) is not None
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of
+from helpers.servers import serving
 
 import gislicense
 from gislicense import (
@@ -100,13 +102,8 @@ def server() -> Iterator[Server]:
 
     httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(Handler, f"http://127.0.0.1:{httpd.server_address[1]}")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(httpd) as port:
+        yield Server(Handler, f"http://127.0.0.1:{port}")
 
 
 def xml(kind: str, inner: str = "", paging: str = "") -> tuple[int, str, bytes]:
@@ -475,7 +472,7 @@ def test_portal_changes_whose_answer_was_lost_are_settled_by_a_second_look(fault
 
 def test_a_release_whose_answer_was_lost_is_settled_by_a_second_look() -> None:
     with Sandbox(portal_members=60) as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         offline = [o.username for o in gis.admin.license.get("pro").offline][:2]
         assert len(offline) == 2
         gis = GIS(
@@ -685,7 +682,7 @@ def test_an_empty_entitlement_reply_does_not_confirm_a_release(server: Server) -
 def test_numbers_out_of_range_are_invalid_input_not_overflow() -> None:
     with Sandbox(sessions=5, portal_members=20) as sb:
         openlm = OpenLM(sb.openlm_url)
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         pro = gis.admin.license.get("pro")
         calls: dict[str, Callable[[], object]] = {
             "concurrency": lambda: openlm.close_applications([], concurrency=2**70),
@@ -706,7 +703,6 @@ def test_numbers_out_of_range_are_invalid_input_not_overflow() -> None:
 def test_connection_failures_read_as_sentences() -> None:
     """What people meet most, said plainly: no chain of library error types."""
     import http.server
-    import threading
 
     from gislicense import GIS, TLSError, TransportError
 
@@ -721,12 +717,8 @@ def test_connection_failures_read_as_sentences() -> None:
     assert "connection refused" in refused and "←" not in refused
     # An https:// URL for a server that speaks plain HTTP.
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with pytest.raises(TLSError, match="plain HTTP, not HTTPS"):
-            _ = GIS(f"https://127.0.0.1:{server.server_address[1]}/portal", token="t").users.me
-    finally:
-        server.shutdown()
+    with serving(server) as port, pytest.raises(TLSError, match="plain HTTP, not HTTPS"):
+        _ = GIS(f"https://127.0.0.1:{port}/portal", token="t").users.me
     assert issubclass(TLSError, TransportError)
 
 

@@ -3,7 +3,6 @@ failures each in a section, no row lost; everything escaped, nothing secret."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,11 +12,7 @@ from gislicense import GIS, OpenLM
 from gislicense.bulk import BulkReport, Outcome
 from gislicense.plans import Plan
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=50, portal_members=60) as sandbox:
-        yield sandbox
+pytestmark = pytest.mark.sandbox(sessions=50, portal_members=60)
 
 
 def test_every_object_has_a_view_and_none_shows_a_secret(sb: gislicense.Sandbox) -> None:

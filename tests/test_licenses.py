@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import sb_post
+from helpers.sandbox import admin_of, sb_post
 
 import gislicense
 from gislicense import (
@@ -19,21 +18,7 @@ from gislicense import (
     ServerError,
 )
 
-
-@pytest.fixture
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10) as sandbox:
-        yield sandbox
-
-
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(
-        sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file, backoff=0.01
-    )
-
-
-def member(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.user_username, sb.user_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=10)
 
 
 def pro_of(sb: gislicense.Sandbox, username: str) -> list[str]:
@@ -52,7 +37,7 @@ def sent(sb: gislicense.Sandbox, operation: str) -> list[Any]:
 
 
 def test_licenses_by_title_friendly_name_or_item_id(sb: gislicense.Sandbox) -> None:
-    licenses = admin(sb).admin.license
+    licenses = admin_of(sb).admin.license
     titles = [lic.title for lic in licenses.all()]
     assert titles == ["ArcGIS Pro", "ArcGIS Drone2Map"]
     pro = licenses.get("pro")
@@ -65,7 +50,7 @@ def test_licenses_by_title_friendly_name_or_item_id(sb: gislicense.Sandbox) -> N
 
 
 def test_members_entitlements_report_and_offline(sb: gislicense.Sandbox) -> None:
-    pro = admin(sb).admin.license.get("ArcGIS Pro")
+    pro = admin_of(sb).admin.license.get("ArcGIS Pro")
     users = pro.users()
     holders = {u["username"]: u for u in sb.portal_users() if u["entitlements"]["ArcGIS Pro"]}
     assert {u.username for u in users} == set(holders)
@@ -88,21 +73,21 @@ def test_members_entitlements_report_and_offline(sb: gislicense.Sandbox) -> None
     assert pro.user_entitlement(sb.user_username) is None  # the member holds no Pro license
 
 
-def test_assign_and_revoke(sb: gislicense.Sandbox) -> None:
-    pro = admin(sb).admin.license.get("pro")
+def test_assign_and_revoke(fresh_sb: gislicense.Sandbox) -> None:
+    pro = admin_of(fresh_sb).admin.license.get("pro")
     creators = [
         u["username"]
-        for u in sb.portal_users()
+        for u in fresh_sb.portal_users()
         if u["userLicenseTypeId"] == "creatorUT" and not u["entitlements"]["ArcGIS Pro"]
     ][:3]
     plan = pro.assign(creators, ["desktopstdn", "3DAnalystN"], dry_run=True)
     assert plan.counts() == {"would_assign": 3}
-    assert sent(sb, "provisionUserEntitlements") == []
+    assert sent(fresh_sb, "provisionUserEntitlements") == []
 
     report = pro.assign([*creators, creators[0]], "desktopStdN,3DAnalystN")
     assert [o.status for o in report] == ["assigned"] * 3 + ["skipped"]
-    assert sorted(pro_of(sb, creators[0])) == ["3DAnalystN", "desktopStdN"]
-    [request] = sent(sb, "provisionUserEntitlements")
+    assert sorted(pro_of(fresh_sb, creators[0])) == ["3DAnalystN", "desktopStdN"]
+    [request] = sent(fresh_sb, "provisionUserEntitlements")
     body = json.loads(dict(request.params)["userEntitlements"])
     assert sorted(body["users"]) == sorted(creators)
 
@@ -111,39 +96,43 @@ def test_assign_and_revoke(sb: gislicense.Sandbox) -> None:
 
     added = pro.assign(creators[:1], ["spatialAnalystN"], overwrite=False)
     assert added.counts() == {"assigned": 1}
-    assert sorted(pro_of(sb, creators[0])) == ["3DAnalystN", "desktopStdN", "spatialAnalystN"]
+    assert sorted(pro_of(fresh_sb, creators[0])) == ["3DAnalystN", "desktopStdN", "spatialAnalystN"]
 
     some = pro.revoke(creators[:1], ["3DAnalystN"])
     assert some.counts() == {"revoked": 1}
-    assert sorted(pro_of(sb, creators[0])) == ["desktopStdN", "spatialAnalystN"]
+    assert sorted(pro_of(fresh_sb, creators[0])) == ["desktopStdN", "spatialAnalystN"]
     everything = pro.revoke(creators)
     assert everything.counts() == {"revoked": 3}
-    assert all(pro_of(sb, name) == [] for name in creators)
+    assert all(pro_of(fresh_sb, name) == [] for name in creators)
     assert pro.revoke(creators).counts() == {"unchanged": 3}
 
 
-def test_bad_entitlements_are_refused_before_sending(sb: gislicense.Sandbox) -> None:
-    pro = admin(sb).admin.license.get("pro")
+def test_bad_entitlements_are_refused_before_sending(fresh_sb: gislicense.Sandbox) -> None:
+    pro = admin_of(fresh_sb).admin.license.get("pro")
     with pytest.raises(InvalidInputError, match="desktopAdvN"):
-        pro.assign([sb.user_username], ["desktopUltimateN"])
+        pro.assign([fresh_sb.user_username], ["desktopUltimateN"])
     with pytest.raises(InvalidInputError, match="at least one"):
-        pro.assign([sb.user_username], [])
+        pro.assign([fresh_sb.user_username], [])
     with pytest.raises(InvalidInputError, match="batch_size"):
-        pro.assign([sb.user_username], ["desktopAdvN"], batch_size=26)
+        pro.assign([fresh_sb.user_username], ["desktopAdvN"], batch_size=26)
     with pytest.raises(InvalidInputError, match="not one string"):
-        pro.revoke(sb.user_username)
-    assert sent(sb, "provisionUserEntitlements") == []
+        pro.revoke(fresh_sb.user_username)
+    assert sent(fresh_sb, "provisionUserEntitlements") == []
 
 
-def test_batches_of_25_seats_offline_members_and_unknown_users(sb: gislicense.Sandbox) -> None:
-    pro = admin(sb).admin.license.get("pro")
-    viewers = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"]
-    sb.set_entitlement_seats("desktopBasicN", 1000)
+def test_batches_of_25_seats_offline_members_and_unknown_users(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    pro = admin_of(fresh_sb).admin.license.get("pro")
+    viewers = [
+        u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"
+    ]
+    fresh_sb.set_entitlement_seats("desktopBasicN", 1000)
     report = pro.assign(viewers[:60], ["desktopBasicN"])
     assert report.counts() == {"assigned": 60}
     sizes = [
         len(json.loads(dict(r.params)["userEntitlements"])["users"])
-        for r in sent(sb, "provisionUserEntitlements")
+        for r in sent(fresh_sb, "provisionUserEntitlements")
     ]
     assert sorted(sizes) == [10, 25, 25]
 
@@ -151,7 +140,7 @@ def test_batches_of_25_seats_offline_members_and_unknown_users(sb: gislicense.Sa
     # by user name); the rest fail before sending.
     left = next(row.remaining for row in pro.report if row.entitlement == "workflowMgrN")
     asked = viewers[60 : 60 + left + 2]
-    last = {u["username"]: u["lastLogin"] for u in sb.portal_users()}
+    last = {u["username"]: u["lastLogin"] for u in fresh_sb.portal_users()}
     first = set(sorted(asked, key=lambda n: (last[n] if last[n] > 0 else -1, n))[:left])
     report = pro.assign(asked, ["workflowMgrN"])
     assert [o.status for o in report] == ["assigned" if n in first else "failed" for n in asked]
@@ -160,7 +149,7 @@ def test_batches_of_25_seats_offline_members_and_unknown_users(sb: gislicense.Sa
 
     # A member with Pro checked out cannot be changed; one the portal does not know fails
     # alone, not with the rest of their request.
-    offline = offline_members(sb)[0]
+    offline = offline_members(fresh_sb)[0]
     report = pro.assign([viewers[70], offline, "nobody-here", viewers[71]], ["desktopBasicN"])
     assert [o.status for o in report] == ["assigned", "failed", "failed", "assigned"]
     assert "checked out for offline use" in (report[1].reason or "")
@@ -170,39 +159,39 @@ def test_batches_of_25_seats_offline_members_and_unknown_users(sb: gislicense.Sa
 # Releasing ------------------------------------------------------------------------------------
 
 
-def test_release_on_classic_enterprise(sb: gislicense.Sandbox) -> None:
-    licenses = admin(sb).admin.license
-    name = offline_members(sb)[0]
+def test_release_on_classic_enterprise(fresh_sb: gislicense.Sandbox) -> None:
+    licenses = admin_of(fresh_sb).admin.license
+    name = offline_members(fresh_sb)[0]
     licenses.release(name)
-    assert not sb.portal_user(name)["proOffline"]
-    [request] = sent(sb, "releaseLicense")
+    assert not fresh_sb.portal_user(name)["proOffline"]
+    [request] = sent(fresh_sb, "releaseLicense")
     assert request.path.endswith("/portaladmin/license/releaseLicense")
     assert request.method == "POST"
     assert ("username", name) in request.params and ("appId", "arcgisprodesktop") in request.params
 
-    sb.set_offline(name, "drone2map")
+    fresh_sb.set_offline(name, "drone2map")
     licenses.release(name, app="Drone2Map")
-    assert sb.portal_user(name)["offlineApps"] == []
+    assert fresh_sb.portal_user(name)["offlineApps"] == []
 
 
 def test_release_license_takes_get_as_documented_and_needs_an_app_id(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
 ) -> None:
-    name = offline_members(sb)[1]
+    name = offline_members(fresh_sb)[1]
     path = "/portaladmin/license/releaseLicense"
     # From 10.7 a missing appId is an error, not ArcGIS Pro.
-    reply = sb_post(sb, path, {"username": name})
+    reply = sb_post(fresh_sb, path, {"username": name})
     assert "appId" in json.dumps(reply) and reply.get("status") == "error", reply
-    assert sb.portal_user(name)["proOffline"]
+    assert fresh_sb.portal_user(name)["proOffline"]
     # Documented with GET; the official client posts: both work.
-    reply = sb_post(sb, path, {"username": name, "appId": "arcgisprodesktop"}, method="GET")
+    reply = sb_post(fresh_sb, path, {"username": name, "appId": "arcgisprodesktop"}, method="GET")
     assert reply == {"status": "success"}
-    assert not sb.portal_user(name)["proOffline"]
+    assert not fresh_sb.portal_user(name)["proOffline"]
 
 
 def test_release_before_10_7_uses_the_old_endpoint_for_pro_only() -> None:
     with gislicense.Sandbox(sessions=10, portal_version="6.4") as sb:
-        licenses = admin(sb).admin.license
+        licenses = admin_of(sb).admin.license
         name = offline_members(sb)[0]
         licenses.release(name, app="pro")
         assert not sb.portal_user(name)["proOffline"]
@@ -216,7 +205,7 @@ def test_release_before_10_7_uses_the_old_endpoint_for_pro_only() -> None:
 
 def test_release_on_kubernetes_finds_the_org_id() -> None:
     with gislicense.Sandbox(sessions=10, portal_deployment="kubernetes") as sb:
-        licenses = admin(sb).admin.license
+        licenses = admin_of(sb).admin.license
         name = offline_members(sb)[0]
         licenses.release(name)
         assert not sb.portal_user(name)["proOffline"]
@@ -226,28 +215,28 @@ def test_release_on_kubernetes_finds_the_org_id() -> None:
         sessions=10, portal_deployment="kubernetes", portal_version="10.3"
     ) as sb:
         with pytest.raises(InvalidInputError, match=r"11\.3"):
-            admin(sb).admin.license.release(offline_members(sb)[0])
+            admin_of(sb).admin.license.release(offline_members(sb)[0])
         assert sent(sb, "releaseLicense") == []
 
 
-def test_app_ids_are_checked_before_sending(sb: gislicense.Sandbox) -> None:
-    licenses = admin(sb).admin.license
-    name = offline_members(sb)[0]
+def test_app_ids_are_checked_before_sending(fresh_sb: gislicense.Sandbox) -> None:
+    licenses = admin_of(fresh_sb).admin.license
+    name = offline_members(fresh_sb)[0]
     with pytest.raises(InvalidInputError, match="arcgisprodesktop"):
         licenses.release(name, app="arcmap")
     with pytest.raises(InvalidInputError, match=r"AllSource.*11\.5"):
         licenses.release(name, app="allsource")
     with pytest.raises(InvalidInputError, match="user name is empty"):
         licenses.release(" ")
-    assert sent(sb, "releaseLicense") == []
+    assert sent(fresh_sb, "releaseLicense") == []
     with gislicense.Sandbox(sessions=10, portal_version="2025.1") as newer:
         newer.set_offline(newer.user_username, "arcgisallsource")
-        admin(newer).admin.license.release(newer.user_username, app="allsource")
+        admin_of(newer).admin.license.release(newer.user_username, app="allsource")
         assert newer.portal_user(newer.user_username)["offlineApps"] == []
 
 
 def test_server_refusals_raise_with_the_servers_messages(sb: gislicense.Sandbox) -> None:
-    licenses = admin(sb).admin.license
+    licenses = admin_of(sb).admin.license
     with pytest.raises(NotFoundError, match="'nobody-here' does not exist"):
         licenses.release("nobody-here")
     # The official client's classic release sends no username: the portal refuses it.
@@ -255,8 +244,8 @@ def test_server_refusals_raise_with_the_servers_messages(sb: gislicense.Sandbox)
     assert reply["status"] == "error" and "'username' must be specified." in reply["messages"]
 
 
-def test_an_ordinary_member_is_denied(sb: gislicense.Sandbox) -> None:
-    licenses = member(sb).admin.license
+def test_an_ordinary_member_is_denied(sb: gislicense.Sandbox, member_gis: GIS) -> None:
+    licenses = member_gis.admin.license
     with pytest.raises(PermissionDeniedError, match="administrator"):
         licenses.release(offline_members(sb)[0])
     with pytest.raises(PermissionDeniedError):
@@ -264,23 +253,23 @@ def test_an_ordinary_member_is_denied(sb: gislicense.Sandbox) -> None:
     assert offline_members(sb)
 
 
-def test_bulk_release(sb: gislicense.Sandbox) -> None:
-    licenses = admin(sb).admin.license
-    offline = offline_members(sb)
-    names = [*offline, sb.user_username, offline[0]]
+def test_bulk_release(fresh_sb: gislicense.Sandbox) -> None:
+    licenses = admin_of(fresh_sb).admin.license
+    offline = offline_members(fresh_sb)
+    names = [*offline, fresh_sb.user_username, offline[0]]
     plan = licenses.release_many(names, dry_run=True)
     assert [o.status for o in plan] == ["would_release"] * len(offline) + ["unchanged", "skipped"]
     assert plan[-2].reason == "no ArcGIS Pro license checked out"
-    assert sent(sb, "releaseLicense") == []
+    assert sent(fresh_sb, "releaseLicense") == []
     report = licenses.release_many(names, concurrency=2)
     assert report.counts() == {"released": len(offline), "unchanged": 1, "skipped": 1}
-    assert offline_members(sb) == []
-    assert len(sent(sb, "releaseLicense")) == len(offline)
+    assert offline_members(fresh_sb) == []
+    assert len(sent(fresh_sb, "releaseLicense")) == len(offline)
 
 
-def test_release_unblocks_a_user_type_change(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
-    name = offline_members(sb)[0]
+def test_release_unblocks_a_user_type_change(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
+    name = offline_members(fresh_sb)[0]
     user = gis.users.get(name)
     with pytest.raises(ServerError, match="checked out for offline use"):
         user.update_license_type("creator")
@@ -289,16 +278,16 @@ def test_release_unblocks_a_user_type_change(sb: gislicense.Sandbox) -> None:
     assert user.user_type == "creatorUT"
 
 
-def test_release_then_update_reports_each_step(sb: gislicense.Sandbox) -> None:
-    licenses = admin(sb).admin.license
-    offline = offline_members(sb)[:2]
+def test_release_then_update_reports_each_step(fresh_sb: gislicense.Sandbox) -> None:
+    licenses = admin_of(fresh_sb).admin.license
+    offline = offline_members(fresh_sb)[:2]
     plan = licenses.release_and_update(
         offline, user_type="creator", entitlements=["desktopBasicN"], dry_run=True
     )
     assert plan.counts() == {"would_change": 2}
     assert [s.item for s in plan[0].steps] == ["release", "user_type", "entitlements"]
     assert [s.status for s in plan[0].steps] == ["would_release", "would_change", "would_assign"]
-    assert offline_members(sb)[:2] == offline
+    assert offline_members(fresh_sb)[:2] == offline
 
     report = licenses.release_and_update(
         [*offline, "nobody-here"], user_type="creator", entitlements="*"
@@ -306,7 +295,7 @@ def test_release_then_update_reports_each_step(sb: gislicense.Sandbox) -> None:
     assert [o.status for o in report] == ["changed", "changed", "failed"]
     assert [s.status for s in report[0].steps] == ["released", "changed", "revoked"]
     for name in offline:
-        user = sb.portal_user(name)
+        user = fresh_sb.portal_user(name)
         assert not user["proOffline"]
         assert user["userLicenseTypeId"] == "creatorUT"
         assert user["entitlements"]["ArcGIS Pro"] == []
@@ -319,9 +308,9 @@ def test_release_then_update_reports_each_step(sb: gislicense.Sandbox) -> None:
         licenses.release_and_update(offline)
 
 
-def test_async_twins(sb: gislicense.Sandbox) -> None:
+def test_async_twins(fresh_sb: gislicense.Sandbox) -> None:
     async def run() -> None:
-        licenses = admin(sb).admin.license
+        licenses = admin_of(fresh_sb).admin.license
         titles = [lic.title for lic in await licenses.all_async()]
         assert "ArcGIS Pro" in titles
         pro = await licenses.get_async("pro")
@@ -336,7 +325,9 @@ def test_async_twins(sb: gislicense.Sandbox) -> None:
         assert many.counts() == {"released": 2}
         both = await licenses.release_and_update_async(offline[3:4], user_type="creator")
         assert both.counts() == {"changed": 1}
-        viewers = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"]
+        viewers = [
+            u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"
+        ]
         assigned = await pro.assign_async(viewers[:2], ["desktopBasicN"])
         assert assigned.counts() == {"assigned": 2}
         revoked = await pro.revoke_async(viewers[:2])

@@ -10,24 +10,16 @@ import os
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, NotFoundError, ServerError, TransportError
 from gislicense.cli.common import in_command_words
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_members=80) as sandbox:
-        yield sandbox
-
-
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=80)
 
 
 def member(sb: gislicense.Sandbox, user_type: str, role: str) -> str:
@@ -78,7 +70,7 @@ def test_a_url_without_the_web_adaptor_says_to_add_it(sb: gislicense.Sandbox) ->
 def test_a_role_the_user_type_cannot_hold_says_to_change_the_type_first(
     sb: gislicense.Sandbox,
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     viewer = gis.users.get(member(sb, "viewerUT", "iAAAAAAAAAAAAAAA"))
     assert viewer is not None
     with pytest.raises(ServerError) as caught:
@@ -147,12 +139,12 @@ def test_a_plan_for_another_server_says_how_to_apply_it(
 
 
 def test_journal_show_takes_the_options_repeated_from_undo(
-    sb: gislicense.Sandbox, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
     journal = tmp_path / "run.jsonl"
-    names = [member(sb, "creatorUT", "org_user")]
-    admin(sb).users.update_role(names, "publisher", journal=journal)
-    for extra in (["--url", sb.portal_url, "-u", sb.admin_username], ["-u", "admin"]):
+    names = [member(fresh_sb, "creatorUT", "org_user")]
+    admin_of(fresh_sb).users.update_role(names, "publisher", journal=journal)
+    for extra in (["--url", fresh_sb.portal_url, "-u", fresh_sb.admin_username], ["-u", "admin"]):
         shown = command("journal", "show", str(journal), *extra)
         assert shown.returncode == 0, shown.stderr
         assert "no server or sign-in is needed" in shown.stderr

@@ -18,7 +18,6 @@ import types
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +25,8 @@ import pytest
 import gislicense
 from gislicense import GIS, AuthenticationError, PermissionDeniedError
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    # 11.4: app credentials carry administrative privileges there.
-    with gislicense.Sandbox(sessions=10, portal_members=150, portal_version="2024.2") as sandbox:
-        yield sandbox
+# 11.4: app credentials carry administrative privileges there.
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=150, portal_version="2024.2")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -227,11 +222,11 @@ def test_a_revoked_refresh_token_is_sent_once_for_many_concurrent_requests(
     assert refreshes() == before + 1
 
 
-def test_a_refused_password_on_the_page_brings_no_code(sb: gislicense.Sandbox) -> None:
+def test_a_refused_password_on_the_page_brings_no_code(fresh_sb: gislicense.Sandbox) -> None:
     authorization = gislicense._core.Authorization(
-        sb.portal_url, sb.oauth_client_id, False, 60, False
+        fresh_sb.portal_url, fresh_sb.oauth_client_id, False, 60, False
     )
-    page = person_signs_in(sb, authorization.url, password="wrong")
+    page = person_signs_in(fresh_sb, authorization.url, password="wrong")
     assert "OAUTH_0015" in page and "SUCCESS" not in page
 
 

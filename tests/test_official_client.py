@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,9 +18,12 @@ import gislicense
 
 ARCGIS_PYTHON = os.environ.get("GISLICENSE_ARCGIS_PYTHON")
 
-pytestmark = pytest.mark.skipif(
-    not ARCGIS_PYTHON, reason="GISLICENSE_ARCGIS_PYTHON (a Python with arcgis) is not set"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not ARCGIS_PYTHON, reason="GISLICENSE_ARCGIS_PYTHON (a Python with arcgis) is not set"
+    ),
+    pytest.mark.sandbox(sessions=10, portal_members=250),
+]
 
 SCRIPT = textwrap.dedent(
     """
@@ -80,26 +82,20 @@ def run_official(sb: gislicense.Sandbox, script: str, *args: str) -> Any:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_members=250) as sandbox:
-        yield sandbox
-
-
 def test_the_official_client_signs_in_lists_and_changes_a_user_type(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
 ) -> None:
     assert ARCGIS_PYTHON is not None
     viewer = next(
         u["username"]
-        for u in sb.portal_users()
+        for u in fresh_sb.portal_users()
         if u["userLicenseTypeId"] == "viewerUT" and not u["proOffline"]
     )
-    seen = run_official(sb, SCRIPT, viewer)
-    assert seen["me"] == sb.admin_username
+    seen = run_official(fresh_sb, SCRIPT, viewer)
+    assert seen["me"] == fresh_sb.admin_username
     assert seen["org"] == "0123456789ABCDEF"
     assert seen["members"] == 250
-    members = sb.portal_users()
+    members = fresh_sb.portal_users()
     a_members = sorted(u["username"] for u in members if u["username"].startswith("a"))
     assert a_members
     assert seen["a_members"] == a_members
@@ -115,9 +111,9 @@ def test_the_official_client_signs_in_lists_and_changes_a_user_type(
         True,
         "editorUT",
     )
-    assert sb.portal_user(viewer)["roleId"] == "iBBBBBBBBBBBBBBB"
-    assert sb.requests(operation="generateToken")
-    assert sb.requests(operation="updateUserLicenseType")
+    assert fresh_sb.portal_user(viewer)["roleId"] == "iBBBBBBBBBBBBBBB"
+    assert fresh_sb.requests(operation="generateToken")
+    assert fresh_sb.requests(operation="updateUserLicenseType")
 
 
 FIDELITY_SCRIPT = textwrap.dedent(
@@ -276,10 +272,12 @@ DEFAULT_SIGN_IN = textwrap.dedent(
 )
 
 
-def test_the_official_clients_default_sign_in_works_unmodified(sb: gislicense.Sandbox) -> None:
-    seen = run_official(sb, DEFAULT_SIGN_IN, "not-the-password")
-    assert seen["me"] == sb.admin_username
+def test_the_official_clients_default_sign_in_works_unmodified(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    seen = run_official(fresh_sb, DEFAULT_SIGN_IN, "not-the-password")
+    assert seen["me"] == fresh_sb.admin_username
     assert seen["members"] == 250
     assert seen["refused"] and "Invalid username or password" in seen["refused"], seen
-    assert sb.requests(operation="authorize") and sb.requests(operation="signin")
-    assert not sb.requests(operation="generateToken")
+    assert fresh_sb.requests(operation="authorize") and fresh_sb.requests(operation="signin")
+    assert not fresh_sb.requests(operation="generateToken")

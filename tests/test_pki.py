@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,11 +13,7 @@ import gislicense
 from gislicense import GIS, InvalidInputError, TLSError
 from gislicense._http import InsecureConnectionWarning
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_members=50, portal_pki=True) as sandbox:
-        yield sandbox
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=50, portal_pki=True)
 
 
 def test_a_pem_certificate_signs_the_administrator_in_sync_and_async(

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.sandbox import admin_of
+
 import gislicense
-from gislicense import GIS
 from gislicense.plans import Journal, Plan
-
-
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
 
 
 def test_a_mixed_population_is_predicted_item_for_item(tmp_path: Path) -> None:
     with gislicense.Sandbox() as sb:
-        gis = admin(sb)
+        gis = admin_of(sb)
         users = sb.portal_users()
         publishers = [u["username"] for u in users if u["role"] == "org_publisher"][:3]
         offline = [u["username"] for u in users if u["proOffline"]][:2]
@@ -66,7 +63,7 @@ def test_a_mixed_population_is_predicted_item_for_item(tmp_path: Path) -> None:
 
 def test_steps_read_with_the_names_people_know() -> None:
     with gislicense.Sandbox(portal_members=80) as sb:
-        gis = admin(sb)
+        gis = admin_of(sb)
         user = next(
             u["username"]
             for u in sb.portal_users()

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
-from gislicense import GIS
 from gislicense.plans import Journal, Plan
 
 #: The faults, 5% in all, injected on every request while a plan is applied.
@@ -64,8 +64,8 @@ def assert_only_unknown_differs(plan: Plan, report: gislicense.BulkReport, journ
 
 
 @pytest.fixture
-def org() -> gislicense.Sandbox:
-    sb = gislicense.Sandbox(portal_members=1_200, portal_offline=40, sessions=600, seed=7)
+def org(new_sandbox: Callable[..., gislicense.Sandbox]) -> gislicense.Sandbox:
+    sb = new_sandbox(portal_members=1_200, portal_offline=40, sessions=600, seed=7)
     sb.set_seats("viewerUT", 5_000)
     sb.set_seats("creatorUT", 5_000)
     sb.set_entitlement_seats("desktopAdvN", 5_000)
@@ -78,17 +78,6 @@ def org() -> gislicense.Sandbox:
 #: than independent 2% draws would make it; with the default two retries a close met three
 #: 503s in a row about once in ten runs. A bulk job on a flaky network raises them so.
 RETRIES = 5
-
-
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(
-        sb.portal_url,
-        sb.admin_username,
-        sb.admin_password,
-        ca_bundle=sb.ca_file,
-        retries=RETRIES,
-        backoff=0.01,
-    )
 
 
 def population(sb: gislicense.Sandbox, pick: Callable[[dict], bool], count: int) -> list[str]:
@@ -105,7 +94,7 @@ def mixed(sb: gislicense.Sandbox, main: list[str]) -> list[str]:
 
 def test_user_types_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         # Creator holds any role: all can move but the offline ones, those beyond the 300
         # seats left, the unknown name and the signed-in administrator.
         creators = sum(1 for u in sb.portal_users() if u["userLicenseTypeId"] == "creatorUT")
@@ -122,7 +111,7 @@ def test_user_types_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> Non
 
 def test_user_types_with_role_steps_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         names = population(sb, lambda u: u["role"] == "org_publisher", 300)
         plan = gis.users.plan_license_type(mixed(sb, names), "viewer", roles="auto")
         enough(applied_as_planned(sb, plan, tmp_path / "run.jsonl", batch_size=5))
@@ -130,7 +119,7 @@ def test_user_types_with_role_steps_under_faults(org: gislicense.Sandbox, tmp_pa
 
 def test_roles_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         names = population(sb, lambda u: u["role"] == "org_user", 400)
         plan = gis.users.plan_role(mixed(sb, names), "publisher")
         assert "failed" in plan.counts()  # viewers cannot publish
@@ -139,7 +128,7 @@ def test_roles_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
 
 def test_assign_and_revoke_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         pro = gis.admin.license.get("pro")
         names = population(sb, lambda u: u["userLicenseTypeId"] == "creatorUT", 300)
         # Batches of 25 make few requests: assign and revoke in turn until enough faults.
@@ -154,7 +143,7 @@ def test_assign_and_revoke_under_faults(org: gislicense.Sandbox, tmp_path: Path)
 
 def test_releases_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         offline = population(sb, lambda u: u["proOffline"], 40)
         others = population(sb, lambda u: not u["proOffline"], 20)
         plan = gis.admin.license.plan_release(mixed(sb, [*offline, *others]))
@@ -163,7 +152,7 @@ def test_releases_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
 
 def test_release_and_update_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         offline = population(sb, lambda u: u["proOffline"], 40)
         plan = gis.admin.license.plan_release_and_update(
             mixed(sb, offline), user_type="viewer", entitlements="*", roles="auto"
@@ -185,7 +174,7 @@ def test_levels_under_faults(tmp_path: Path) -> None:
     # A portal before user types (10.6): down to level 1 with the level 1 role first, as
     # many as the seats left allow; members already at level 1 are unchanged.
     with gislicense.Sandbox(portal_members=1_200, portal_version="6.1", seed=7) as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         ones = sum(1 for u in sb.portal_users() if u["level"] == "1")
         sb.set_level_seats(1, ones + 250)
         names = population(sb, lambda u: u["level"] == "2", 300)
@@ -224,7 +213,7 @@ def until_finished(sb: gislicense.Sandbox, journal: Path, make: Callable[[], Pla
 
 def test_resume_and_undo_under_faults(org: gislicense.Sandbox, tmp_path: Path) -> None:
     with org as sb:
-        gis = admin(sb)
+        gis = admin_of(sb, retries=RETRIES)
         before = {u["username"]: (u["userLicenseTypeId"], u["roleId"]) for u in sb.portal_users()}
         names = population(sb, lambda u: u["role"] == "org_publisher" and not u["proOffline"], 150)
         journal = tmp_path / "run.jsonl"

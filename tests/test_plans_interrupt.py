@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from helpers.sandbox import admin_of
+
 import gislicense
 from gislicense import GIS
 from gislicense.plans import Journal, Plan
@@ -53,7 +55,7 @@ def not_creators(before: dict[str, tuple[str, str]], admin: str) -> list[str]:
 
 def signed_in(sb: gislicense.Sandbox) -> tuple[GIS, dict[str, tuple[str, str]], list[str]]:
     """The administrator, the organization as it is, and the members to change."""
-    gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+    gis = admin_of(sb)
     before = state(sb)
     return gis, before, not_creators(before, sb.admin_username)
 
@@ -96,14 +98,7 @@ def check_accounts_then_resume_and_undo(
     # Resume plans only what is left, from the state now, and finishes it, on a network
     # that drops and fails requests as the resume plans and applies (a resume that meets a
     # fault leaves what it could not do for the next).
-    flaky = GIS(
-        sb.portal_url,
-        sb.admin_username,
-        sb.admin_password,
-        ca_bundle=sb.ca_file,
-        retries=5,
-        backoff=0.01,
-    )
+    flaky = admin_of(sb, retries=5)
     sb.latency = 0.0
     resumed = Plan.resume(journal, flaky)
     assert len(resumed) == len(read.unfinished)

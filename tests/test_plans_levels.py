@@ -4,27 +4,23 @@ that the level follows the user type."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
-from gislicense import GIS, InvalidInputError, NotFoundError
+from gislicense import InvalidInputError, NotFoundError
 from gislicense.plans import Journal, Plan
 
 VIEWER_ROLE = "iAAAAAAAAAAAAAAA"
 
 
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
-
-
 @pytest.fixture
-def old() -> Iterator[gislicense.Sandbox]:
+def old(new_sandbox: Callable[..., gislicense.Sandbox]) -> gislicense.Sandbox:
     # A 10.6 portal (REST 6.1): no user types yet.
-    with gislicense.Sandbox(portal_version="6.1") as sb:
-        yield sb
+    return new_sandbox(portal_version="6.1")
 
 
 def levels(sb: gislicense.Sandbox) -> dict[str, tuple[str, str]]:
@@ -34,7 +30,7 @@ def levels(sb: gislicense.Sandbox) -> dict[str, tuple[str, str]]:
 def test_a_portal_before_user_types_has_levels_and_no_user_types(
     old: gislicense.Sandbox,
 ) -> None:
-    gis = admin(old)
+    gis = admin_of(old)
     members = old.portal_users()
     assert all("userLicenseTypeId" not in m for m in members)
     assert {m["level"] for m in members} == {"1", "2"}
@@ -51,7 +47,7 @@ def test_a_portal_before_user_types_has_levels_and_no_user_types(
 def test_moving_to_level_1_needs_a_level_1_role_first(
     old: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(old)
+    gis = admin_of(old)
     before = levels(old)
     twos = [n for n, (lv, role) in before.items() if lv == "2" and role != "org_admin"][:12]
     plan = gis.users.plan_level(twos, 1)
@@ -82,7 +78,7 @@ def test_moving_to_level_1_needs_a_level_1_role_first(
 
 
 def test_a_mixed_population_is_predicted_item_for_item(old: gislicense.Sandbox) -> None:
-    gis = admin(old)
+    gis = admin_of(old)
     before = levels(old)
     ones = [n for n, (lv, _) in before.items() if lv == "1"][:6]
     twos = [n for n, (lv, role) in before.items() if lv == "2" and role == "org_user"][:3]
@@ -118,7 +114,7 @@ def test_a_mixed_population_is_predicted_item_for_item(old: gislicense.Sandbox) 
 
 
 def test_level_1_members_hold_only_level_1_roles(old: gislicense.Sandbox) -> None:
-    gis = admin(old)
+    gis = admin_of(old)
     one = next(n for n, (lv, _) in levels(old).items() if lv == "1")
     plan = gis.users.plan_role([one], "org_user")
     assert plan.items[0].status == "failed"
@@ -133,7 +129,7 @@ def test_level_1_members_hold_only_level_1_roles(old: gislicense.Sandbox) -> Non
 
 
 def test_the_signed_in_administrator_is_not_demoted_to_level_1(old: gislicense.Sandbox) -> None:
-    gis = admin(old)
+    gis = admin_of(old)
     plan = gis.users.plan_level([old.admin_username], 1, roles="auto")
     assert plan.items[0].status == "failed"
     assert "signed-in administrator" in (plan.items[0].reason or "")
@@ -141,7 +137,7 @@ def test_the_signed_in_administrator_is_not_demoted_to_level_1(old: gislicense.S
 
 def test_on_a_portal_with_user_types_the_level_follows_the_user_type() -> None:
     with gislicense.Sandbox() as sb:
-        gis = admin(sb)
+        gis = admin_of(sb)
         members = sb.portal_users()
         viewer = next(m["username"] for m in members if m["userLicenseTypeId"] == "viewerUT")
         creator = next(m["username"] for m in members if m["userLicenseTypeId"] == "creatorUT")
@@ -154,7 +150,7 @@ def test_on_a_portal_with_user_types_the_level_follows_the_user_type() -> None:
 
 
 def test_a_level_is_1_or_2(old: gislicense.Sandbox) -> None:
-    gis = admin(old)
+    gis = admin_of(old)
     for bad in (0, 3, True, "1"):
         with pytest.raises(InvalidInputError, match="1 or 2"):
             gis.users.plan_level(["member"], bad)  # type: ignore[arg-type]
@@ -162,7 +158,7 @@ def test_a_level_is_1_or_2(old: gislicense.Sandbox) -> None:
 
 
 def test_the_one_shot_call_plans_and_applies(old: gislicense.Sandbox, tmp_path: Path) -> None:
-    gis = admin(old)
+    gis = admin_of(old)
     ones = [n for n, (lv, _) in levels(old).items() if lv == "1"][:4]
     dry = gis.users.update_level(ones, 2, dry_run=True)
     assert dry.counts() == {"would_change": 4}

@@ -11,9 +11,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
-from gislicense import GIS
 
 
 def organization() -> gislicense.Sandbox:
@@ -41,7 +41,7 @@ def counted(calls: list[tuple[int, int]], total: int) -> None:
 
 def test_progress_is_reported_in_the_waiting_thread() -> None:
     with organization() as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         names = [*not_creators(sb), "nobody-here"]
         plan = gis.users.plan_license_type(names, "creator")
         sb.latency = 0.02
@@ -60,7 +60,7 @@ def test_progress_is_reported_in_the_waiting_thread() -> None:
 
 async def test_progress_is_reported_on_the_event_loop() -> None:
     with organization() as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         names = not_creators(sb)
         plan = await gis.users.plan_license_type_async(names, "creator")
         sb.latency = 0.02
@@ -74,7 +74,7 @@ async def test_progress_is_reported_on_the_event_loop() -> None:
 
 def test_a_progress_hook_that_raises_stops_the_apply(tmp_path: Path) -> None:
     with organization() as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         names = not_creators(sb)
         plan = gis.users.plan_license_type(names, "creator")
         sb.latency = 0.02
@@ -135,7 +135,7 @@ def test_the_command_counts_on_a_terminal(tmp_path: Path) -> None:
 
 def test_the_one_shot_calls_take_progress_too(monkeypatch: pytest.MonkeyPatch) -> None:
     with organization() as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         names = not_creators(sb)
         sb.latency = 0.02
         calls: list[tuple[int, int]] = []
@@ -170,7 +170,7 @@ def test_progress_true_uses_tqdm_when_installed(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
     monkeypatch.setitem(sys.modules, "tqdm.auto", auto)
     with organization() as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         names = not_creators(sb)
         gis.users.update_license_type(names, "creator", journal=False, progress=True)
         assert len(bars) == 1
@@ -182,13 +182,13 @@ def test_progress_true_without_tqdm_counts_on_stderr(
 ) -> None:
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # not installed
     with organization() as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         names = not_creators(sb)
         gis.users.update_license_type(names, "creator", journal=False, progress=True)
     err = capsys.readouterr().err
     assert f"applying: {len(names):,} of {len(names):,} items" in err
     # In a script (nobody watching), the default shows nothing.
     with organization() as sb:
-        gis = GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+        gis = admin_of(sb)
         gis.users.update_license_type(not_creators(sb), "creator", journal=False)
     assert "applying" not in capsys.readouterr().err

@@ -10,26 +10,25 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, InvalidInputError, JournalError
 from gislicense.plans import Journal, Plan
 
 
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
-
-
 @pytest.fixture
-def sb() -> Any:
-    with gislicense.Sandbox(portal_members=120, seed=3) as sandbox:
-        for user_type in ("viewerUT", "editorUT", "creatorUT"):
-            sandbox.set_seats(user_type, 1_000)
-        yield sandbox
+def sb(new_sandbox: Callable[..., gislicense.Sandbox]) -> gislicense.Sandbox:
+    """Each test's own sandbox (its runs change members), with seats enough for any change."""
+    sandbox = new_sandbox(portal_members=120, seed=3)
+    for user_type in ("viewerUT", "editorUT", "creatorUT"):
+        sandbox.set_seats(user_type, 1_000)
+    return sandbox
 
 
 def of_type(sb: gislicense.Sandbox, user_type: str, role: str = "org_user") -> list[str]:
@@ -76,7 +75,7 @@ def portal_args(sb: gislicense.Sandbox) -> list[str]:
 def test_a_saved_plan_rechecks_members_and_journals_what_was_there(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     creators = of_type(sb, "creatorUT")[:6]
     saved = gis.users.plan_license_type(creators, "contributor").save(tmp_path / "plan.json")
     assert all(i.status == "would_change" for i in Plan.load(saved))
@@ -110,7 +109,7 @@ def test_a_saved_plan_rechecks_members_and_journals_what_was_there(
 def test_a_plan_part_done_meanwhile_sends_only_what_is_left(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     publishers = of_type(sb, "creatorUT", "org_publisher")[:2]
     plan = gis.users.plan_license_type(publishers, "viewer", roles="auto")
     assert [s["action"] for s in plan.items[0].steps] == ["role", "user_type"]
@@ -127,7 +126,7 @@ def test_a_plan_part_done_meanwhile_sends_only_what_is_left(
 def test_a_plan_the_portal_would_now_refuse_fails_before_sending(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     contributors = of_type(sb, "editorUT")[:3]
     plan = gis.users.plan_license_type(contributors, "creator")
     assert plan.counts() == {"would_change": 3}
@@ -143,7 +142,7 @@ def test_a_plan_the_portal_would_now_refuse_fails_before_sending(
 
 
 def test_the_command_line_rechecks_a_saved_plan(sb: gislicense.Sandbox, tmp_path: Path) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     creators = of_type(sb, "creatorUT")[:3]
     saved = tmp_path / "plan.json"
     gis.users.plan_license_type(creators, "contributor").save(saved)
@@ -187,7 +186,7 @@ def interrupted_run(sb: gislicense.Sandbox, gis: GIS, journal: Path, names: list
 def test_one_error_reply_on_the_member_listing_is_read_again(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     creators = of_type(sb, "creatorUT")[:4]
     sb.fail_next("error", 1, operation="users")
     plan = gis.users.plan_license_type(creators, "contributor")
@@ -198,7 +197,7 @@ def test_one_error_reply_on_the_member_listing_is_read_again(
 def test_a_resume_that_cannot_read_the_members_leaves_them_unfinished(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     journal = tmp_path / "run.jsonl"
     creators = of_type(sb, "creatorUT")[:8]
     interrupted_run(sb, gis, journal, creators)
@@ -227,7 +226,7 @@ def test_a_resume_that_cannot_read_the_members_leaves_them_unfinished(
 def test_an_item_interrupted_part_way_reads_unknown_with_its_steps(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     journal = tmp_path / "run.jsonl"
     publishers = of_type(sb, "creatorUT", "org_publisher")[:3]
     gis.users.plan_license_type(publishers, "viewer", roles="auto").apply(journal=journal)
@@ -282,7 +281,7 @@ def test_a_member_who_is_not_an_administrator_fails_with_exit_1(
 def test_resuming_a_journal_whose_last_line_was_cut_short(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     journal = tmp_path / "run.jsonl"
     creators = of_type(sb, "creatorUT")[:8]
     interrupted_run(sb, gis, journal, creators)
@@ -300,7 +299,7 @@ def test_resuming_a_journal_whose_last_line_was_cut_short(
 def test_a_journal_an_older_version_appended_to_a_cut_line_is_read(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     journal = tmp_path / "run.jsonl"
     creators = of_type(sb, "creatorUT")[:4]
     gis.users.plan_license_type(creators, "contributor").apply(journal=journal)
@@ -312,7 +311,7 @@ def test_a_journal_an_older_version_appended_to_a_cut_line_is_read(
 
 
 def test_a_journal_of_a_newer_format_is_refused(sb: gislicense.Sandbox, tmp_path: Path) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     journal = tmp_path / "run.jsonl"
     gis.users.plan_license_type(of_type(sb, "creatorUT")[:2], "contributor").apply(journal=journal)
     lines = journal.read_text().splitlines()
@@ -333,12 +332,12 @@ async def test_two_resumes_of_one_journal_at_once_are_refused(
 ) -> None:
     import asyncio
 
-    gis = admin(sb)
+    gis = admin_of(sb)
     journal = tmp_path / "run.jsonl"
     creators = of_type(sb, "creatorUT")[:12]
     interrupted_run(sb, gis, journal, creators)
     first = await Plan.resume_async(journal, gis)
-    second = await Plan.resume_async(journal, admin(sb))
+    second = await Plan.resume_async(journal, admin_of(sb))
     sb.latency = 0.05
     results = await asyncio.gather(
         first.apply_async(journal=journal, concurrency=1),
@@ -364,7 +363,7 @@ def test_a_full_disk_stops_the_run_and_says_how_to_finish(
     import resource
     import signal
 
-    gis = admin(sb)
+    gis = admin_of(sb)
     # Creator holds any role, and has seats for all: every one of them would change.
     offline = {u["username"] for u in sb.portal_users() if u["proOffline"]}
     names = [
@@ -438,7 +437,7 @@ def test_a_full_disk_stops_the_run_and_says_how_to_finish(
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
 def test_journals_are_written_for_their_owner_only(sb: gislicense.Sandbox, tmp_path: Path) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     journal = tmp_path / "new" / "folder" / "run.jsonl"
     gis.users.plan_license_type(of_type(sb, "creatorUT")[:2], "contributor").apply(journal=journal)
     assert stat.S_IMODE(journal.stat().st_mode) == 0o600
@@ -452,7 +451,7 @@ def test_journals_are_written_for_their_owner_only(sb: gislicense.Sandbox, tmp_p
 def test_an_over_committed_license_is_predicted_as_the_portal_refuses_it(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     pro = gis.admin.license.get("pro")
     creators = of_type(sb, "creatorUT")[:20]
     holders = {h.username for h in pro.users() if "desktopAdvN" in h.entitlements}
@@ -478,7 +477,7 @@ def test_an_over_committed_license_is_predicted_as_the_portal_refuses_it(
 def test_plans_outputs_and_profiles_are_written_for_their_owner_only(
     sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     saved = gis.users.plan_license_type(of_type(sb, "creatorUT")[:2], "contributor").save(
         tmp_path / "plan.json"
     )

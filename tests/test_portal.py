@@ -10,10 +10,10 @@ import ssl
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import (
@@ -28,26 +28,7 @@ from gislicense import (
     User,
 )
 
-
-@pytest.fixture
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10) as sandbox:
-        yield sandbox
-
-
-def admin(sb: gislicense.Sandbox, **kwargs: Any) -> GIS:
-    return GIS(
-        sb.portal_url,
-        sb.admin_username,
-        sb.admin_password,
-        ca_bundle=sb.ca_file,
-        backoff=0.01,
-        **kwargs,
-    )
-
-
-def member(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.user_username, sb.user_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=10)
 
 
 def raw_request(
@@ -89,15 +70,15 @@ def portal_user(sb: gislicense.Sandbox, **wanted: Any) -> dict[str, Any]:
 
 
 def test_signs_in_once_and_sends_the_token_only_in_body_and_header(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
 ) -> None:
-    gis = admin(sb)
+    gis = admin_of(fresh_sb)
     assert gis.org_id == "0123456789ABCDEF"
     assert gis.version == "2024.1"
-    assert gis.properties["user"]["username"] == sb.admin_username
-    assert gis.url == sb.portal_url
-    assert gis.users.me.username == sb.admin_username
-    requests = sb.requests(service="portal")
+    assert gis.properties["user"]["username"] == fresh_sb.admin_username
+    assert gis.url == fresh_sb.portal_url
+    assert gis.users.me.username == fresh_sb.admin_username
+    requests = fresh_sb.requests(service="portal")
     assert [r.operation for r in requests].count("generateToken") == 1
     for r in requests:
         assert "token" not in r.query.lower()
@@ -109,7 +90,7 @@ def test_signs_in_once_and_sends_the_token_only_in_body_and_header(
 
 
 def test_repr_and_errors_never_show_secrets(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     assert sb.admin_password not in repr(gis)
     assert repr(gis) == f"GIS({sb.portal_url!r}, username={sb.admin_username!r})"
     wrong = GIS(sb.portal_url, sb.admin_username, "hunter2-wrong", ca_bundle=sb.ca_file)
@@ -127,33 +108,35 @@ def test_plain_http_is_refused_unless_allowed() -> None:
         assert gis.users.me.username == sb.admin_username
 
 
-def test_bad_arguments_are_refused_before_sending(sb: gislicense.Sandbox) -> None:
+def test_bad_arguments_are_refused_before_sending(fresh_sb: gislicense.Sandbox) -> None:
     with pytest.raises(InvalidInputError, match="password"):
-        GIS(sb.portal_url, "admin")  # no terminal under pytest to ask on
+        GIS(fresh_sb.portal_url, "admin")  # no terminal under pytest to ask on
     with pytest.raises(InvalidInputError, match="not both"):
-        GIS(sb.portal_url, "admin", "pw", token="t")
+        GIS(fresh_sb.portal_url, "admin", "pw", token="t")
     with pytest.raises(InvalidInputError, match="expiration"):
-        GIS(sb.portal_url, "admin", "pw", expiration=0)
+        GIS(fresh_sb.portal_url, "admin", "pw", expiration=0)
     with pytest.raises(InvalidInputError, match=r"arcpy|ArcGIS Pro"):
         GIS("pro")
-    assert sb.requests(service="portal") == []
+    assert fresh_sb.requests(service="portal") == []
 
 
-def test_a_given_token_is_used_and_its_expiry_is_a_clear_error(sb: gislicense.Sandbox) -> None:
-    token = token_for(sb, referer="my-script")
-    gis = GIS(sb.portal_url, token=token, referer="my-script", ca_bundle=sb.ca_file)
-    assert gis.users.me.username == sb.admin_username
-    sb.expire_portal_tokens()
+def test_a_given_token_is_used_and_its_expiry_is_a_clear_error(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    token = token_for(fresh_sb, referer="my-script")
+    gis = GIS(fresh_sb.portal_url, token=token, referer="my-script", ca_bundle=fresh_sb.ca_file)
+    assert gis.users.me.username == fresh_sb.admin_username
+    fresh_sb.expire_portal_tokens()
     with pytest.raises(TokenExpiredError, match="token="):
         gis.users.me  # noqa: B018
 
 
-def test_a_revoked_token_is_renewed_and_the_request_repeated(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+def test_a_revoked_token_is_renewed_and_the_request_repeated(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     gis.sign_in()
-    sb.expire_portal_tokens()
-    assert gis.users.me.username == sb.admin_username
-    assert len(sb.requests(operation="generateToken")) == 2
+    fresh_sb.expire_portal_tokens()
+    assert gis.users.me.username == fresh_sb.admin_username
+    assert len(fresh_sb.requests(operation="generateToken")) == 2
 
 
 def test_the_portal_accepts_a_token_in_either_header_and_sloppy_paths(
@@ -182,7 +165,7 @@ def test_a_token_that_expires_mid_run_loses_no_member() -> None:
         names = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] != "creatorUT"]
         names = names[:2000]
         assert len(names) == 2000
-        gis = admin(sb, expiration=1)
+        gis = admin_of(sb, expiration=1)
         gis.sign_in()
         revoke = threading.Timer(1.0, sb.expire_portal_tokens)
         revoke.start()
@@ -199,7 +182,7 @@ def test_a_token_that_expires_mid_run_loses_no_member() -> None:
 
 
 def test_lists_every_member_in_order(sb: gislicense.Sandbox) -> None:
-    users = admin(sb).users.search()
+    users = admin_of(sb).users.search()
     assert len(users) == 300
     names = [u.username.lower() for u in users]
     assert names == sorted(set(names))
@@ -207,7 +190,7 @@ def test_lists_every_member_in_order(sb: gislicense.Sandbox) -> None:
 
 
 def test_search_filters(sb: gislicense.Sandbox) -> None:
-    users = admin(sb).users
+    users = admin_of(sb).users
     viewers = users.search(user_type="viewer")
     assert viewers and all(u.user_type == "viewerUT" for u in viewers)
     assert len(viewers) == sum(u["userLicenseTypeId"] == "viewerUT" for u in sb.portal_users())
@@ -225,7 +208,7 @@ def test_search_filters(sb: gislicense.Sandbox) -> None:
 
 def test_user_fields(sb: gislicense.Sandbox) -> None:
     never = portal_user(sb, lastLogin=-1)
-    user = admin(sb).users.get(never["username"])
+    user = admin_of(sb).users.get(never["username"])
     assert user.last_login is None
     assert isinstance(user.created, dt.datetime) and user.created.tzinfo is not None
     assert user.full_name == never["fullName"] == user.fullName == user["fullName"]
@@ -235,15 +218,15 @@ def test_user_fields(sb: gislicense.Sandbox) -> None:
     assert user.raw["id"] == never["id"]
     with pytest.raises(AttributeError):
         user.no_such_field  # noqa: B018
-    seen = admin(sb).users.get(sb.user_username)
+    seen = admin_of(sb).users.get(sb.user_username)
     assert isinstance(seen.last_login, dt.datetime)
     # By id, and in any case.
-    assert admin(sb).users.get(never["id"]).username == never["username"]
-    assert admin(sb).users.get(never["username"].upper()).username == never["username"]
+    assert admin_of(sb).users.get(never["id"]).username == never["username"]
+    assert admin_of(sb).users.get(never["username"].upper()).username == never["username"]
 
 
 def test_a_missing_user_is_none_as_in_the_official_client(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     assert gis.users.get("nobody-at-all") is None
     assert asyncio.run(gis.users.get_async("nobody-at-all")) is None
     # A member read again who is not there (any more) is an error: there is nothing to show.
@@ -254,8 +237,8 @@ def test_a_missing_user_is_none_as_in_the_official_client(sb: gislicense.Sandbox
         gone.refresh()
 
 
-def test_license_types_and_roles(sb: gislicense.Sandbox) -> None:
-    users = admin(sb).users
+def test_license_types_and_roles(sb: gislicense.Sandbox, gis: GIS, member_gis: GIS) -> None:
+    users = gis.users
     types = {t.id: t for t in users.license_types}
     assert {"viewerUT", "editorUT", "fieldWorkerUT", "creatorUT"} <= set(types)
     creator = types["creatorUT"]
@@ -271,18 +254,20 @@ def test_license_types_and_roles(sb: gislicense.Sandbox) -> None:
     assert roles["Viewer"] == "iAAAAAAAAAAAAAAA" and roles["Administrator"] == "org_admin"
     assert users.role("analyst").name == "Analyst"
     # An ordinary member sees the types, without seats.
-    assert all(t.maximum is None for t in member(sb).users.license_types)
+    assert all(t.maximum is None for t in member_gis.users.license_types)
 
 
 # Changes ------------------------------------------------------------------------------------
 
 
-def test_change_one_member(sb: gislicense.Sandbox) -> None:
-    target = portal_user(sb, userLicenseTypeId="creatorUT", roleId="org_user", proOffline=False)
-    user = admin(sb).users.get(target["username"])
+def test_change_one_member(fresh_sb: gislicense.Sandbox) -> None:
+    target = portal_user(
+        fresh_sb, userLicenseTypeId="creatorUT", roleId="org_user", proOffline=False
+    )
+    user = admin_of(fresh_sb).users.get(target["username"])
     user.update_license_type("contributor")
     assert user.user_type == "editorUT"
-    assert sb.portal_user(user.username)["userLicenseTypeId"] == "editorUT"
+    assert fresh_sb.portal_user(user.username)["userLicenseTypeId"] == "editorUT"
     user.update_role("viewer")
     assert user.role_id == "iAAAAAAAAAAAAAAA"
     user.update_license_type("viewerUT")
@@ -292,33 +277,33 @@ def test_change_one_member(sb: gislicense.Sandbox) -> None:
         user.update_level(2)
 
 
-def test_the_portal_rules_come_back_as_errors(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
-    publisher = portal_user(sb, roleId="org_publisher", proOffline=False)
+def test_the_portal_rules_come_back_as_errors(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
+    publisher = portal_user(fresh_sb, roleId="org_publisher", proOffline=False)
     with pytest.raises(ServerError, match="not compatible"):
         gis.users.get(publisher["username"]).update_license_type("viewer")
-    offline = portal_user(sb, proOffline=True)
+    offline = portal_user(fresh_sb, proOffline=True)
     with pytest.raises(ServerError, match="offline") as caught:
         gis.users.get(offline["username"]).update_license_type("creator")
     assert caught.value.code == 400
-    sb.set_pro_offline(offline["username"], False)
+    fresh_sb.set_pro_offline(offline["username"], False)
     gis.users.get(offline["username"]).update_license_type("creator")
 
 
-def test_an_unknown_user_type_is_refused_before_sending(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+def test_an_unknown_user_type_is_refused_before_sending(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     with pytest.raises(InvalidInputError, match="viewerUT"):
         gis.users.update_license_type(["a", "b"], "gold")
     with pytest.raises(InvalidInputError, match="unknown role"):
         gis.users.update_role(["a"], "boss")
     with pytest.raises(InvalidInputError, match="batch_size"):
         gis.users.update_license_type(["a"], "viewer", batch_size=500)
-    assert sb.requests(operation="updateUserLicenseType") == []
-    assert sb.requests(operation="updateUserRole") == []
+    assert fresh_sb.requests(operation="updateUserLicenseType") == []
+    assert fresh_sb.requests(operation="updateUserRole") == []
 
 
-def test_an_ordinary_member_gets_permission_denied(sb: gislicense.Sandbox) -> None:
-    gis = member(sb)
+def test_an_ordinary_member_gets_permission_denied(sb: gislicense.Sandbox, member_gis: GIS) -> None:
+    gis = member_gis
     other = portal_user(sb, userLicenseTypeId="viewerUT")
     with pytest.raises(PermissionDeniedError, match="administrator"):
         gis.users.get(other["username"]).update_license_type("creator")
@@ -336,16 +321,16 @@ def test_an_ordinary_member_gets_permission_denied(sb: gislicense.Sandbox) -> No
     assert gis.users.search(f"username:{other['username']}")[0].username == other["username"]
 
 
-def test_bulk_change_reports_every_member(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
-    sb.set_seats("GISProfessionalStdUT", 1000)
+def test_bulk_change_reports_every_member(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
+    fresh_sb.set_seats("GISProfessionalStdUT", 1000)
     creators = [
         u["username"]
-        for u in sb.portal_users()
+        for u in fresh_sb.portal_users()
         if u["userLicenseTypeId"] == "creatorUT" and not u["proOffline"]
     ][:40]
-    already = portal_user(sb, userLicenseTypeId="GISProfessionalStdUT", proOffline=False)
-    offline = portal_user(sb, proOffline=True)["username"]
+    already = portal_user(fresh_sb, userLicenseTypeId="GISProfessionalStdUT", proOffline=False)
+    offline = portal_user(fresh_sb, proOffline=True)["username"]
     user_object = gis.users.get(creators[0])
     items: list[Any] = [
         user_object,
@@ -360,7 +345,7 @@ def test_bulk_change_reports_every_member(sb: gislicense.Sandbox) -> None:
     plan = gis.users.update_license_type(items, "professional", dry_run=True)
     # The offline member and the non-member are predicted to fail, as the portal would.
     assert plan.counts() == {"would_change": 40, "unchanged": 1, "failed": 3, "skipped": 1}
-    assert sb.requests(operation="updateUserLicenseType") == []
+    assert fresh_sb.requests(operation="updateUserLicenseType") == []
 
     report = gis.users.update_license_type(items, "professional", batch_size=7, concurrency=3)
     statuses = [o.status for o in report]
@@ -375,54 +360,60 @@ def test_bulk_change_reports_every_member(sb: gislicense.Sandbox) -> None:
     with pytest.raises(gislicense.BulkOperationError) as caught:
         report.raise_for_failures()
     assert caught.value.report is report
-    assert all(sb.portal_user(n)["userLicenseTypeId"] == "GISProfessionalStdUT" for n in creators)
+    assert all(
+        fresh_sb.portal_user(n)["userLicenseTypeId"] == "GISProfessionalStdUT" for n in creators
+    )
     # 40 members in batches of 7: 6 requests.
-    assert len(sb.requests(operation="updateUserLicenseType")) == 6
+    assert len(fresh_sb.requests(operation="updateUserLicenseType")) == 6
 
 
-def test_bulk_role_change(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+def test_bulk_role_change(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     creators = gis.users.search(user_type="creator", role="user", max_users=10)
     report = gis.users.update_role([*creators, creators[0].username], "publisher")
     assert report.counts() == {"changed": 10, "skipped": 1}
-    assert all(sb.portal_user(u.username)["role"] == "org_publisher" for u in creators)
+    assert all(fresh_sb.portal_user(u.username)["role"] == "org_publisher" for u in creators)
     again = gis.users.update_role([u.username for u in creators], "publisher")
     assert again.counts() == {"unchanged": 10}
     viewers = gis.users.search(user_type="viewer", max_users=3)
-    sent = len(sb.requests(operation="updateUserRole"))
+    sent = len(fresh_sb.requests(operation="updateUserRole"))
     refused = gis.users.update_role(viewers, "publisher")
     assert refused.counts() == {"failed": 3}
     assert "cannot be held by" in (refused[0].reason or "")
-    assert len(sb.requests(operation="updateUserRole")) == sent, "predicted, not sent"
+    assert len(fresh_sb.requests(operation="updateUserRole")) == sent, "predicted, not sent"
 
 
 # Faults -------------------------------------------------------------------------------------
 
 
-def test_reads_and_idempotent_changes_are_retried(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+def test_reads_and_idempotent_changes_are_retried(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     gis.sign_in()
-    sb.fail_next("http503", 2, operation="users")
+    fresh_sb.fail_next("http503", 2, operation="users")
     assert len(gis.users.search()) == 300
-    viewers = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"]
-    sb.fail_next("drop", 1, operation="updateUserLicenseType")
+    viewers = [
+        u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"
+    ]
+    fresh_sb.fail_next("drop", 1, operation="updateUserLicenseType")
     report = gis.users.update_license_type(viewers[:5], "contributor")
     assert report.counts() == {"changed": 5}
-    faulted = [r for r in sb.requests(operation="updateUserLicenseType") if r.fault]
+    faulted = [r for r in fresh_sb.requests(operation="updateUserLicenseType") if r.fault]
     assert [r.fault for r in faulted] == ["drop"]
 
 
-def test_a_failed_batch_fails_only_its_members(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+def test_a_failed_batch_fails_only_its_members(fresh_sb: gislicense.Sandbox) -> None:
+    gis = admin_of(fresh_sb)
     gis.users.license_types  # noqa: B018  (fetch before the fault is queued)
-    sb.set_seats("editorUT", 10_000)  # seats enough: only the fault fails members
-    viewers = [u["username"] for u in sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"]
+    fresh_sb.set_seats("editorUT", 10_000)  # seats enough: only the fault fails members
+    viewers = [
+        u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"
+    ]
     # An error reply with code 500 is sent again, as an HTTP 500 is; one that persists
     # (three in a row) leaves its batch unknown, the portal having broken while handling it.
-    sb.fail_next("error", 1, operation="updateUserLicenseType")
+    fresh_sb.fail_next("error", 1, operation="updateUserLicenseType")
     report = gis.users.update_license_type(viewers[:5], "contributor", batch_size=5)
     assert report.counts() == {"changed": 5}
-    sb.fail_next("error", 3, operation="updateUserLicenseType")
+    fresh_sb.fail_next("error", 3, operation="updateUserLicenseType")
     report = gis.users.update_license_type(
         viewers[5:15], "contributor", batch_size=5, concurrency=1
     )
@@ -449,15 +440,15 @@ def test_html_and_login_pages_are_clear_errors(canned_server: Any) -> None:
 # Async --------------------------------------------------------------------------------------
 
 
-def test_async_twins(sb: gislicense.Sandbox) -> None:
+def test_async_twins(fresh_sb: gislicense.Sandbox) -> None:
     async def run() -> None:
-        gis = admin(sb)
+        gis = admin_of(fresh_sb)
         await gis.sign_in_async()
         assert await gis.org_id_async() == "0123456789ABCDEF"
         assert await gis.version_async() == "2024.1"
         assert (await gis.properties_async())["isPortal"] is True
         me = await gis.users.me_async()
-        assert me.username == sb.admin_username
+        assert me.username == fresh_sb.admin_username
         viewers, editors = await asyncio.gather(
             gis.users.search_async(user_type="viewer"), gis.users.search_async(user_type="editorUT")
         )

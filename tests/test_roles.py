@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
-from gislicense import GIS
 from gislicense.tables import row
 
 #: What each role of the sandbox reads as, by id.
@@ -32,14 +31,7 @@ READS_AS = {
 }
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_members=150) as sandbox:
-        yield sandbox
-
-
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=150)
 
 
 def role_ids(sb: gislicense.Sandbox) -> dict[str, str]:
@@ -49,7 +41,7 @@ def role_ids(sb: gislicense.Sandbox) -> dict[str, str]:
 def test_every_role_reads_by_name_or_built_in_id(sb: gislicense.Sandbox) -> None:
     ids = role_ids(sb)
     assert set(ids.values()) == set(READS_AS), "the sandbox has every kind of role"
-    members = admin(sb).users.search()
+    members = admin_of(sb).users.search()
     assert {m.username: m.role for m in members} == {n: READS_AS[i] for n, i in ids.items()}
     assert {m.username: m.role_id for m in members} == ids
     for member in members:
@@ -59,10 +51,10 @@ def test_every_role_reads_by_name_or_built_in_id(sb: gislicense.Sandbox) -> None
 
 
 def test_one_member_reads_the_same_from_get_me_search_and_changes(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
 ) -> None:
-    gis = admin(sb)
-    ids = role_ids(sb)
+    gis = admin_of(fresh_sb)
+    ids = role_ids(fresh_sb)
     editor = next(n for n, i in ids.items() if i == "iBBBBBBBBBBBBBBB")
     assert gis.users.get(editor).role == "Data Editor"
     assert gis.users.search(f"username:{editor}")[0].role == "Data Editor"
@@ -76,7 +68,7 @@ def test_one_member_reads_the_same_from_get_me_search_and_changes(
 
 
 def test_repr_html_and_tables_show_the_same_role(sb: gislicense.Sandbox) -> None:
-    gis = admin(sb)
+    gis = admin_of(sb)
     viewer = next(m for m in gis.users.search(role="viewer", max_users=1))
     assert "role='Viewer'" in repr(viewer)
     assert ">Viewer</td>" in viewer._repr_html_()
@@ -92,7 +84,7 @@ def test_repr_html_and_tables_show_the_same_role(sb: gislicense.Sandbox) -> None
 
 
 def test_the_role_filter_keeps_the_members_whose_role_reads_so(sb: gislicense.Sandbox) -> None:
-    users = admin(sb).users
+    users = admin_of(sb).users
     ids = role_ids(sb)
     asked_for = [("user", "org_user"), ("viewer", "Viewer"), ("publisher", "org_publisher")]
     for asked, wanted in asked_for:
@@ -108,7 +100,7 @@ def test_the_role_filter_keeps_the_members_whose_role_reads_so(sb: gislicense.Sa
 
 def test_roles_are_read_once_per_gis_alongside_the_listing() -> None:
     with gislicense.Sandbox(sessions=10, portal_members=50, latency=0.3) as sb:
-        gis = admin(sb)
+        gis = admin_of(sb)
         gis.sign_in()
         sb.clear_requests()
         members = gis.users.search()

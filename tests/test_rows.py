@@ -3,25 +3,16 @@ a member's and each change's from and to), the steps as objects in the core's wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.sandbox import admin_of
 
 import gislicense
 from gislicense import GIS, OpenLM
 from gislicense.plans import Journal
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=60, portal_members=80) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gis(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=60, portal_members=80)
 
 
 def creators_with_the_user_role(sb: gislicense.Sandbox, count: int) -> list[str]:
@@ -35,9 +26,10 @@ def creators_with_the_user_role(sb: gislicense.Sandbox, count: int) -> list[str]
 
 
 def test_a_member_change_row_has_the_member_and_each_change(
-    sb: gislicense.Sandbox, gis: GIS, tmp_path: Path
+    fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:
-    names = creators_with_the_user_role(sb, 2)
+    gis = admin_of(fresh_sb)
+    names = creators_with_the_user_role(fresh_sb, 2)
     plan = gis.users.plan_license_type([*names, "nobody-here"], "viewer", roles="auto")
     row = plan.to_rows()[0]
     assert row["item"] == row["username"] == names[0]

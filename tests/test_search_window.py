@@ -4,30 +4,19 @@ search by user name, or says what it could not reach. Never a silently short lis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from conftest import sb_post
+from helpers.sandbox import admin_of, sb_post
 
 import gislicense
 from gislicense import GIS
 
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_members=25_000, portal_offline=0) as sandbox:
-        yield sandbox
+pytestmark = pytest.mark.sandbox(sessions=10, portal_members=25_000, portal_offline=0)
 
 
 @pytest.fixture(scope="module")
-def gis(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
-
-
-@pytest.fixture(scope="module")
-def everyone(gis: GIS) -> list[gislicense.User]:
+def everyone(sb: gislicense.Sandbox) -> list[gislicense.User]:
     # The member listing (portals/self/users) is not a search: it is not windowed.
-    members = gis.users.search()
+    members = admin_of(sb).users.search()
     assert len(members) == 25_000
     return members
 

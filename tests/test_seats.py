@@ -6,10 +6,11 @@ Online has neither."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from helpers.sandbox import admin_of, member_of
 
 import gislicense
 from gislicense import GIS
@@ -18,22 +19,13 @@ ORG_LICENSE = "admin/orgs/0123456789ABCDEF/license"
 
 
 @pytest.fixture
-def k8s() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=10, portal_deployment="kubernetes") as sb:
-        yield sb
-
-
-def signed_in(sb: gislicense.Sandbox, username: str, password: str) -> GIS:
-    return GIS(sb.portal_url, username, password, ca_bundle=sb.ca_file)
-
-
-def admin(sb: gislicense.Sandbox) -> GIS:
-    return signed_in(sb, sb.admin_username, sb.admin_password)
+def k8s(new_sandbox: Callable[..., gislicense.Sandbox]) -> gislicense.Sandbox:
+    return new_sandbox(sessions=10, portal_deployment="kubernetes")
 
 
 def test_license_types_have_their_seats(k8s: gislicense.Sandbox) -> None:
     k8s.set_seats("creatorUT", 250)
-    types = {t.id: t for t in admin(k8s).users.license_types}
+    types = {t.id: t for t in admin_of(k8s).users.license_types}
     members = k8s.portal_users()
     for type_id in ("creatorUT", "viewerUT", "GISProfessionalAdvUT"):
         assert types[type_id].in_use == sum(u["userLicenseTypeId"] == type_id for u in members)
@@ -58,7 +50,7 @@ def test_a_plan_beyond_the_free_seats_predicts_no_seat_left(k8s: gislicense.Sand
     # The two seats go to the two idle longest (never signed in first), then by name.
     last = {u["username"]: u["lastLogin"] for u in k8s.portal_users()}
     first = sorted(names, key=lambda n: (last[n] if last[n] > 0 else -1, n))[:2]
-    plan = admin(k8s).users.plan_license_type(names, "creator")
+    plan = admin_of(k8s).users.plan_license_type(names, "creator")
     expected = ["would_change" if n in first else "failed" for n in names]
     assert [i.status for i in plan] == expected, plan
     assert all("no seat left" in (i.reason or "") for i in plan.items if i.item not in first)
@@ -76,7 +68,7 @@ def test_a_plan_beyond_the_free_seats_predicts_no_seat_left(k8s: gislicense.Sand
 def test_the_note_names_the_license_resource_tried(deployment: str, resource: str) -> None:
     with gislicense.Sandbox(sessions=10, portal_deployment=deployment) as sb:
         # An ordinary member may list the user types but not read the license's seats.
-        member = signed_in(sb, sb.user_username, sb.user_password)
+        member = member_of(sb)
         assert all(t.maximum is None for t in member.users.license_types)
         plan = member.users.plan_license_type([sb.user_username], "creator")
         [note] = [n for n in plan.notes if "seats of each user type" in n]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,7 @@ from gislicense.cli import main
 WRONG = "not-the-password"
 
 
-@pytest.fixture
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=40, portal_members=120, permissions=True) as sandbox:
-        yield sandbox
+pytestmark = pytest.mark.sandbox(sessions=40, portal_members=120, permissions=True)
 
 
 def sign_ins(sb: gislicense.Sandbox) -> int:
@@ -43,10 +39,10 @@ def signs_in_still(sb: gislicense.Sandbox) -> None:
 
 
 def test_a_wrong_password_is_sent_once_for_many_concurrent_requests(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
 ) -> None:
-    gis = GIS(sb.portal_url, sb.admin_username, WRONG, ca_bundle=sb.ca_file)
-    names = creators(sb)
+    gis = GIS(fresh_sb.portal_url, fresh_sb.admin_username, WRONG, ca_bundle=fresh_sb.ca_file)
+    names = creators(fresh_sb)
 
     async def read_all() -> list[object]:
         reads = [gis.users.get_async(name) for name in names]
@@ -55,29 +51,29 @@ def test_a_wrong_password_is_sent_once_for_many_concurrent_requests(
     outcomes = asyncio.run(read_all())
     assert all(isinstance(o, AuthenticationError) for o in outcomes), outcomes
     assert all("Invalid username or password" in str(o) for o in outcomes)
-    assert sign_ins(sb) == 1
+    assert sign_ins(fresh_sb) == 1
     # Later calls, and a sign-in asked for outright, get the same refusal without asking.
     with pytest.raises(AuthenticationError, match="Invalid username or password"):
         gis.users.me  # noqa: B018
     with pytest.raises(AuthenticationError, match="Invalid username or password"):
         gis.sign_in()
-    assert sign_ins(sb) == 1
-    signs_in_still(sb)
+    assert sign_ins(fresh_sb) == 1
+    signs_in_still(fresh_sb)
 
 
 def test_a_bulk_change_and_a_plan_with_a_wrong_password_sign_in_once_each(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
 ) -> None:
-    names = creators(sb)
-    gis = GIS(sb.portal_url, sb.admin_username, WRONG, ca_bundle=sb.ca_file)
+    names = creators(fresh_sb)
+    gis = GIS(fresh_sb.portal_url, fresh_sb.admin_username, WRONG, ca_bundle=fresh_sb.ca_file)
     with pytest.raises(AuthenticationError, match="Invalid username or password"):
         gis.users.update_license_type(names, "viewer", batch_size=1, concurrency=8)
-    assert sign_ins(sb) == 1
-    planner = GIS(sb.portal_url, sb.admin_username, WRONG, ca_bundle=sb.ca_file)
+    assert sign_ins(fresh_sb) == 1
+    planner = GIS(fresh_sb.portal_url, fresh_sb.admin_username, WRONG, ca_bundle=fresh_sb.ca_file)
     with pytest.raises(AuthenticationError, match="Invalid username or password"):
         planner.users.plan_license_type(names, "viewer", roles="auto")
-    assert sign_ins(sb) == 2
-    signs_in_still(sb)
+    assert sign_ins(fresh_sb) == 2
+    signs_in_still(fresh_sb)
 
 
 def journal_of_a_change(sb: gislicense.Sandbox, tmp_path: Path) -> Path:
@@ -103,47 +99,47 @@ def cut_short(journal: Path) -> Path:
 
 @pytest.mark.parametrize("command", ["undo", "undo --apply", "resume", "resume --apply"])
 def test_a_journal_command_with_a_wrong_password_signs_in_once(
-    sb: gislicense.Sandbox,
+    fresh_sb: gislicense.Sandbox,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     command: str,
 ) -> None:
-    journal = journal_of_a_change(sb, tmp_path)
+    journal = journal_of_a_change(fresh_sb, tmp_path)
     if command.startswith("resume"):
         journal = cut_short(journal)
-    before = sign_ins(sb)
+    before = sign_ins(fresh_sb)
     monkeypatch.setenv("GISLICENSE_PASSWORD", WRONG)
     verb, *apply = command.split()
-    login = ["--url", sb.portal_url, "--username", sb.admin_username]
-    login += ["--ca-bundle", str(sb.ca_file)]
+    login = ["--url", fresh_sb.portal_url, "--username", fresh_sb.admin_username]
+    login += ["--ca-bundle", str(fresh_sb.ca_file)]
     status = main(["journal", verb, str(journal), *apply, *login])
     err = capsys.readouterr().err
     assert status == 3, err
     assert "Invalid username or password" in err and WRONG not in err
-    assert sign_ins(sb) == before + 1
-    signs_in_still(sb)
+    assert sign_ins(fresh_sb) == before + 1
+    signs_in_still(fresh_sb)
 
 
-def test_a_refused_client_secret_is_sent_once(sb: gislicense.Sandbox) -> None:
+def test_a_refused_client_secret_is_sent_once(fresh_sb: gislicense.Sandbox) -> None:
     gis = GIS(
-        sb.portal_url,
-        client_id=sb.oauth_client_id,
+        fresh_sb.portal_url,
+        client_id=fresh_sb.oauth_client_id,
         client_secret="not-the-secret-0123456789",
-        ca_bundle=sb.ca_file,
+        ca_bundle=fresh_sb.ca_file,
     )
 
     async def read_all() -> list[object]:
-        reads = [gis.users.get_async(name) for name in creators(sb)]
+        reads = [gis.users.get_async(name) for name in creators(fresh_sb)]
         return await asyncio.gather(*reads, return_exceptions=True)
 
     outcomes = asyncio.run(read_all())
     assert all(isinstance(o, AuthenticationError) for o in outcomes), outcomes
-    assert len(sb.requests(operation="token")) == 1
+    assert len(fresh_sb.requests(operation="token")) == 1
 
 
-def test_a_wrong_openlm_password_logs_in_once(sb: gislicense.Sandbox) -> None:
-    openlm = OpenLM(sb.openlm_url, sb.openlm_username, WRONG)
+def test_a_wrong_openlm_password_logs_in_once(fresh_sb: gislicense.Sandbox) -> None:
+    openlm = OpenLM(fresh_sb.openlm_url, fresh_sb.openlm_username, WRONG)
 
     async def read_many() -> list[object]:
         reads = [openlm.get_active_products_async() for _ in range(20)]
@@ -153,4 +149,4 @@ def test_a_wrong_openlm_password_logs_in_once(sb: gislicense.Sandbox) -> None:
     assert all(isinstance(o, AuthenticationError) for o in outcomes), outcomes
     with pytest.raises(AuthenticationError):
         openlm.get_active_products()
-    assert len(sb.requests(operation="UserAuthentication")) == 1
+    assert len(fresh_sb.requests(operation="UserAuthentication")) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandas
 import pytest
 
@@ -17,15 +15,7 @@ def utc_times(column: pandas.Series) -> bool:
     return isinstance(dtype, pandas.DatetimeTZDtype) and str(dtype.tz) == "UTC"
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[gislicense.Sandbox]:
-    with gislicense.Sandbox(sessions=200, portal_members=150) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gis(sb: gislicense.Sandbox) -> GIS:
-    return GIS(sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file)
+pytestmark = pytest.mark.sandbox(sessions=200, portal_members=150)
 
 
 def test_members(gis: GIS) -> None:
