@@ -233,7 +233,9 @@ def test_badly_typed_close_items_fail_alone(sandbox: Sandbox, openlm: OpenLM) ->
     assert isinstance(report[1].error, InvalidInputError)
 
 
-def test_lone_surrogates_in_arguments_are_invalid_input(sb: Sandbox, openlm: OpenLM) -> None:
+def test_lone_surrogates_in_arguments_are_invalid_input(
+    sb: Sandbox, sandbox: Sandbox, openlm: OpenLM
+) -> None:
     def refused(call: Any, name: str) -> None:
         with pytest.raises(InvalidInputError, match=f"{name} contains a lone surrogate"):
             call()
@@ -262,7 +264,9 @@ def test_lone_surrogates_in_arguments_are_invalid_input(sb: Sandbox, openlm: Ope
     refused(lambda: openlm.close_applications([], server=f"s{LONE}"), "server")
     with pytest.raises(InvalidInputError, match="a filter value contains a lone surrogate"):
         openlm.get_active_products(username=f"joe{LONE}")
-    assert sb.requests(operation="CloseApplication") == []
+    # The OpenLM client's own sandbox (the `openlm` fixture's), not the portal's `sb`.
+    assert openlm.url == sandbox.openlm_url
+    assert sandbox.requests(operation="CloseApplication") == []
 
 
 def test_a_referer_a_header_cannot_carry_is_refused(sb: Sandbox) -> None:
