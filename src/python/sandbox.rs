@@ -75,7 +75,7 @@ fn session_times(
     start: Option<&Bound<'_, PyAny>>,
     idle: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(i64, Option<i64>)> {
-    let now = crate::sandbox::openlm::now_ms();
+    let now = crate::clock::now_ms();
     let start_ms = match start {
         Some(start) => time::moment_ms(start, "start", now)?,
         None => now,

@@ -24,8 +24,8 @@ use serde_json::json;
 use super::auth::IssuedToken;
 use super::wire::{formatted, Answer, PortalRequest, HTML, JSON, REDIRECT};
 use super::PortalSite;
+use crate::clock::now_ms;
 use crate::portal::versions::Feature;
-use crate::sandbox::openlm::now_ms;
 
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 /// The public apps of every portal.
@@ -489,6 +489,11 @@ mod tests {
         assert_eq!(
             super::pkce_challenge("dBjftJeZ4CVP-mJ0kZmh1c8Hg0b-7XbQ5RsRyUW6Ylc"),
             "9sm2ypS8u8MJXLQQn6Qh6HVcwQJHCf2pJbj9URApUmo"
+        );
+        // RFC 7636, Appendix B, as the client's own test checks it.
+        assert_eq!(
+            super::pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }
