@@ -184,77 +184,9 @@ impl Parser {
         let tag = start.name();
         let tag = tag.as_ref();
         if self.stack.is_empty() {
-            if self.seen_root {
-                return Err(XmlError(format!(
-                    "a second root element <{tag}> after </ULM>"
-                )));
-            }
-            if !tag.eq_ignore_ascii_case("ULM") {
-                return Err(XmlError(format!(
-                    "not an OpenLM reply: the root element is <{tag}>, not <ULM>"
-                )));
-            }
-            self.seen_root = true;
+            self.check_root(tag)?;
         }
-        let open = if tag.eq_ignore_ascii_case("MESSAGE") {
-            for (name, value) in attributes(start)? {
-                if name.eq_ignore_ascii_case("type") {
-                    message.kind = value;
-                } else {
-                    message.message_attrs.push((name, value));
-                }
-            }
-            Open::Message
-        } else if tag.eq_ignore_ascii_case("PARAM") {
-            self.param_name = attributes(start)?
-                .into_iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case("name"))
-                .map(|(_, value)| value);
-            if empty {
-                if let Some(name) = self.param_name.take() {
-                    message.params.push((name, String::new()));
-                }
-            }
-            Open::Param
-        } else if tag.eq_ignore_ascii_case("SESSION") {
-            for (name, value) in attributes(start)? {
-                if name.eq_ignore_ascii_case("sessionid") {
-                    self.session_attr = Some(value.trim().to_owned());
-                } else {
-                    message
-                        .envelope_attrs
-                        .push((format!("SESSION@{name}"), value));
-                }
-            }
-            Open::Other
-        } else if tag.eq_ignore_ascii_case("PAGING") {
-            let mut paging = Paging::default();
-            for (name, value) in attributes(start)? {
-                match normalize_name(&name).as_str() {
-                    "startrecord" | "start" => paging.start = value.trim().parse().unwrap_or(0),
-                    "endrecord" | "end" => paging.end = value.trim().parse().unwrap_or(0),
-                    "sort" => paging.sort = value.clone(),
-                    "dir" => paging.dir = value.clone(),
-                    "search" => paging.search = value.clone(),
-                    _ => {}
-                }
-                message
-                    .envelope_attrs
-                    .push((format!("PAGING@{name}"), value));
-            }
-            message.paging = Some(paging);
-            Open::Other
-        } else if tag.eq_ignore_ascii_case("ULM") || tag.eq_ignore_ascii_case("PARAMETERS") {
-            for (name, value) in attributes(start)? {
-                message
-                    .envelope_attrs
-                    .push((format!("{tag}@{name}"), value));
-            }
-            Open::Other
-        } else {
-            self.record(tag, start, message)?;
-            Open::Other
-        };
+        let open = self.read_element(tag, start, empty, message)?;
         if let Some(parent) = self.stack.last_mut() {
             parent.has_children = true;
         }
@@ -272,6 +204,76 @@ impl Parser {
             });
         }
         Ok(())
+    }
+
+    /// One root, and it is `<ULM>`.
+    fn check_root(&mut self, tag: &str) -> Result<(), XmlError> {
+        if self.seen_root {
+            return Err(XmlError(format!(
+                "a second root element <{tag}> after </ULM>"
+            )));
+        }
+        if !tag.eq_ignore_ascii_case("ULM") {
+            return Err(XmlError(format!(
+                "not an OpenLM reply: the root element is <{tag}>, not <ULM>"
+            )));
+        }
+        self.seen_root = true;
+        Ok(())
+    }
+
+    /// Read an opening tag's attributes into `message`, by what the element is.
+    fn read_element(
+        &mut self,
+        tag: &str,
+        start: &BytesStart<'_>,
+        empty: bool,
+        message: &mut Message,
+    ) -> Result<Open, XmlError> {
+        if tag.eq_ignore_ascii_case("MESSAGE") {
+            for (name, value) in attributes(start)? {
+                if name.eq_ignore_ascii_case("type") {
+                    message.kind = value;
+                } else {
+                    message.message_attrs.push((name, value));
+                }
+            }
+            return Ok(Open::Message);
+        }
+        if tag.eq_ignore_ascii_case("PARAM") {
+            self.param_name = attributes(start)?
+                .into_iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("name"))
+                .map(|(_, value)| value);
+            if empty {
+                if let Some(name) = self.param_name.take() {
+                    message.params.push((name, String::new()));
+                }
+            }
+            return Ok(Open::Param);
+        }
+        if tag.eq_ignore_ascii_case("SESSION") {
+            for (name, value) in attributes(start)? {
+                if name.eq_ignore_ascii_case("sessionid") {
+                    self.session_attr = Some(value.trim().to_owned());
+                } else {
+                    message
+                        .envelope_attrs
+                        .push((format!("SESSION@{name}"), value));
+                }
+            }
+        } else if tag.eq_ignore_ascii_case("PAGING") {
+            message.paging = Some(read_paging(start, message)?);
+        } else if tag.eq_ignore_ascii_case("ULM") || tag.eq_ignore_ascii_case("PARAMETERS") {
+            for (name, value) in attributes(start)? {
+                message
+                    .envelope_attrs
+                    .push((format!("{tag}@{name}"), value));
+            }
+        } else {
+            self.record(tag, start, message)?;
+        }
+        Ok(Open::Other)
     }
 
     /// Keep a data element's attributes as a record (elements without attributes are containers or text).
@@ -394,3 +396,22 @@ fn attributes(start: &BytesStart<'_>) -> Result<Vec<(String, String)>, XmlError>
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/// A PAGING element's numbers and sort, its attributes kept in the envelope's too.
+fn read_paging(start: &BytesStart<'_>, message: &mut Message) -> Result<Paging, XmlError> {
+    let mut paging = Paging::default();
+    for (name, value) in attributes(start)? {
+        match normalize_name(&name).as_str() {
+            "startrecord" | "start" => paging.start = value.trim().parse().unwrap_or(0),
+            "endrecord" | "end" => paging.end = value.trim().parse().unwrap_or(0),
+            "sort" => paging.sort = value.clone(),
+            "dir" => paging.dir = value.clone(),
+            "search" => paging.search = value.clone(),
+            _ => {}
+        }
+        message
+            .envelope_attrs
+            .push((format!("PAGING@{name}"), value));
+    }
+    Ok(paging)
+}

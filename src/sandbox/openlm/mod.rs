@@ -106,28 +106,7 @@ impl OpenLmSite {
             .unwrap_or_else(|| (options.sessions / 3).max(300))
             .max(1);
         let people = seed::people(user_count, &mut rng);
-        // Each person has a main workstation and sometimes a laptop.
-        let mut workstations: Vec<Vec<(String, String)>> = Vec::with_capacity(people.len());
-        let mut no_agent = HashSet::new();
-        let mut count = 0;
-        for _ in &people {
-            let mut own = Vec::new();
-            for _ in 0..if rng.random_bool(0.2) { 2 } else { 1 } {
-                let name = seed::workstation_name(count, &mut rng);
-                let ip = format!(
-                    "10.{}.{}.{}",
-                    10 + count / 60_000,
-                    (count / 250) % 250,
-                    count % 250 + 2
-                );
-                if rng.random_bool(0.1) {
-                    no_agent.insert(name.to_lowercase());
-                }
-                own.push((name, ip));
-                count += 1;
-            }
-            workstations.push(own);
-        }
+        let (workstations, no_agent) = seeded_workstations(people.len(), &mut rng);
         // Times come from a stream of their own, so that how they are drawn does not change
         // who holds what for a seed.
         let mut times = SmallRng::seed_from_u64(seed ^ TIMES_STREAM);
@@ -477,6 +456,36 @@ fn sort_rows(rows: &mut [&Checkout], column: &str) {
         }
         _ => rows.sort_by_key(|c| c.handle),
     }
+}
+
+/// Each person's workstations, a main one and sometimes a laptop, with their addresses; and
+/// the names (lower case) of those without an OpenLM agent.
+fn seeded_workstations(
+    people: usize,
+    rng: &mut SmallRng,
+) -> (Vec<Vec<(String, String)>>, HashSet<String>) {
+    let mut workstations: Vec<Vec<(String, String)>> = Vec::with_capacity(people);
+    let mut no_agent = HashSet::new();
+    let mut count = 0;
+    for _ in 0..people {
+        let mut own = Vec::new();
+        for _ in 0..if rng.random_bool(0.2) { 2 } else { 1 } {
+            let name = seed::workstation_name(count, rng);
+            let ip = format!(
+                "10.{}.{}.{}",
+                10 + count / 60_000,
+                (count / 250) % 250,
+                count % 250 + 2
+            );
+            if rng.random_bool(0.1) {
+                no_agent.insert(name.to_lowercase());
+            }
+            own.push((name, ip));
+            count += 1;
+        }
+        workstations.push(own);
+    }
+    (workstations, no_agent)
 }
 
 #[cfg(test)]
