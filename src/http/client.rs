@@ -15,6 +15,10 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+/// Its log lines keep the logger name they had before this module was split out of its
+/// parent: `gislicense.http`, which users' logging configurations name.
+const LOG_TARGET: &str = "gislicense::http";
+
 /// An HTTP client: one connection pool and one set of options.
 #[derive(Debug, Clone)]
 pub struct Http {
@@ -121,6 +125,7 @@ impl Http {
             let retry = match &outcome {
                 Ok(reply) if matches!(reply.status, 500 | 502..=504) => {
                     log::debug!(
+                        target: LOG_TARGET,
                         "{} {shown_url} -> {} in {elapsed_ms} ms",
                         request.method,
                         reply.status
@@ -134,6 +139,7 @@ impl Http {
                 }
                 Ok(reply) => {
                     log::debug!(
+                        target: LOG_TARGET,
                         "{} {shown_url} -> {} in {elapsed_ms} ms",
                         request.method,
                         reply.status
@@ -142,6 +148,7 @@ impl Http {
                 }
                 Err((failure, err)) => {
                     log::debug!(
+                        target: LOG_TARGET,
                         "{} {shown_url} failed in {elapsed_ms} ms: {err}",
                         request.method
                     );
@@ -157,6 +164,7 @@ impl Http {
             };
             let pause = self.pause_before_retry(attempt, outcome.as_ref().ok());
             log::info!(
+                target: LOG_TARGET,
                 "retrying {} {shown_url} in {} ms (attempt {} of {}): {}",
                 request.method,
                 pause.as_millis(),

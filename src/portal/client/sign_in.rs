@@ -12,6 +12,10 @@ use crate::http::{Body, Effect, Request, Response};
 use crate::portal::envelope;
 use crate::renewal::Renew;
 
+/// Its log lines keep the logger name they had before this module was split out of its
+/// parent: `gislicense.portal.client`, which users' logging configurations name.
+const LOG_TARGET: &str = "gislicense::portal::client";
+
 /// A token from username and password is renewed early by its lifetime and when the portal
 /// rejects it; a token given with token= is used as it is.
 impl Renew for Portal {
@@ -164,7 +168,7 @@ impl Portal {
         if let Some(username) = reply.get("username").and_then(Value::as_str) {
             if let Ok(mut who) = self.signed_in_as.lock() {
                 if who.is_none() {
-                    log::info!("signed in to {} as {username} (OAuth)", self.url());
+                    log::info!(target: LOG_TARGET, "signed in to {} as {username} (OAuth)", self.url());
                 }
                 *who = Some(username.to_owned());
             }
@@ -251,7 +255,7 @@ impl Portal {
             .ok_or_else(|| {
                 without_body(response.unreadable("generateToken replied without a token"))
             })?;
-        log::info!("signed in to {} as {username}", self.url());
+        log::info!(target: LOG_TARGET, "signed in to {} as {username}", self.url());
         Ok(Arc::new(Token {
             value: Arc::from(value),
             expires_ms: reply.get("expires").and_then(Value::as_i64),
