@@ -11,11 +11,15 @@
 //! The server still proves it holds the certificate's private key: the handshake signature
 //! is checked by the normal verifier in every case.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+
+use crate::error::Error;
 
 /// A client TLS configuration trusting the operating system's store, the CAs of `bundle`,
 /// and a server whose own certificate is one of `bundle`'s; presenting `identity`, if given,
@@ -48,7 +52,6 @@ pub fn client_config(
 
 /// The certificates of a PEM file, in order. Anything that is not a certificate is skipped.
 pub fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    use rustls::pki_types::pem::PemObject;
     CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())
@@ -242,24 +245,12 @@ impl ClientIdentity {
     /// the same file, or a PKCS#12 file (`.p12`, `.pfx`) opened with `password`. A
     /// certificate outside its dates is refused here, before anything is sent.
     pub fn load(
-        cert_file: &std::path::Path,
-        key_file: Option<&std::path::Path>,
+        cert_file: &Path,
+        key_file: Option<&Path>,
         password: Option<&str>,
     ) -> crate::error::Result<ClientIdentity> {
-        use crate::error::Error;
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-
-        let shown = cert_file.display();
-        let read = |path: &std::path::Path, what: &str| {
-            std::fs::read(path).map_err(|e| {
-                Error::invalid(format!(
-                    "cannot read the client certificate's {what} {:?}: {e}",
-                    path.display().to_string()
-                ))
-            })
-        };
-        let data = read(cert_file, "file")?;
+        let shown = cert_file.display().to_string();
+        let data = read_file(cert_file, "file")?;
         // PEM anywhere in the file (openssl writes "Bag Attributes" before its blocks).
         let is_pem = data.windows(11).any(|w| w == b"-----BEGIN ");
         // What cannot be PKCS#12 (text, or empty) is said to be no certificate at all.
@@ -277,35 +268,7 @@ impl ClientIdentity {
             )));
         }
         let (certs, key) = if is_pem {
-            let certs = pem_certificates(&data).map_err(|e| {
-                Error::invalid(format!("{shown} is not a PEM certificate file: {e}"))
-            })?;
-            if certs.is_empty() {
-                return Err(Error::invalid(format!(
-                    "{shown} holds no PEM certificate: give the client certificate as cert_file= \
-                     (PEM, or a PKCS#12 .p12/.pfx file)"
-                )));
-            }
-            let key_data = match key_file {
-                Some(path) => read(path, "key file")?,
-                None => data.clone(),
-            };
-            let key_shown = key_file.map_or_else(|| shown.to_string(), |p| p.display().to_string());
-            let text = String::from_utf8_lossy(&key_data);
-            if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
-                return Err(Error::invalid(format!(
-                    "the private key in {key_shown} is encrypted: give the certificate and key as \
-                     a PKCS#12 file with cert_password=, or a key without a passphrase \
-                     (openssl pkey -in key.pem -out key-plain.pem)"
-                )));
-            }
-            let key = PrivateKeyDer::from_pem_slice(&key_data).map_err(|_| {
-                Error::invalid(format!(
-                    "{key_shown} holds no private key: give the client certificate's key as \
-                     key_file= (PEM), or a PKCS#12 file"
-                ))
-            })?;
-            (certs, key)
+            pem_identity(&data, key_file, &shown)?
         } else {
             if key_file.is_some() {
                 return Err(Error::invalid(format!(
@@ -313,76 +276,139 @@ impl ClientIdentity {
                      drop key_file="
                 )));
             }
-            let store = p12_keystore::KeyStore::from_pkcs12(
-                &data,
-                password.unwrap_or(""),
-                p12_keystore::Pkcs12ImportPolicy::Relaxed,
-            )
-            .map_err(|e| {
-                let what = if x509_parser::parse_x509_certificate(&data).is_ok() {
-                    "it is a certificate alone (DER): give the certificate and its key as \
-                     PEM files (cert_file=, key_file=), or a PKCS#12 file"
-                        .to_owned()
-                } else if password.is_none() {
-                    format!("no cert_password= was given, or it is not a .p12/.pfx file: {e}")
-                } else {
-                    format!("wrong cert_password=, or not a .p12/.pfx file: {e}")
-                };
-                Error::invalid(format!("cannot open {shown} as PKCS#12: {what}"))
-            })?;
-            let Some((_, chain)) = store.private_key_chain() else {
-                return Err(Error::invalid(format!(
-                    "{shown} holds no private key with its certificate"
-                )));
-            };
-            let certs: Vec<CertificateDer<'static>> = chain
-                .certs()
-                .iter()
-                .map(|c| CertificateDer::from(c.as_der().to_vec()))
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::invalid(format!(
-                    "{shown} holds a key without its certificate"
-                )));
-            }
-            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
-            (certs, key)
+            pkcs12_identity(&data, password, &shown)?
         };
-        // The key must be the certificate's, and usable here: said now, naming the file.
-        let provider = rustls::crypto::ring::default_provider();
-        rustls::sign::CertifiedKey::from_der(certs.clone(), key.clone_key(), &provider).map_err(
-            |e| {
-                Error::invalid(format!(
-                    "the client certificate in {shown} cannot be used with its key: {e}"
-                ))
-            },
-        )?;
-        let (_, parsed) = x509_parser::parse_x509_certificate(&certs[0]).map_err(|e| {
-            Error::invalid(format!(
-                "the client certificate in {shown} cannot be read: {e}"
-            ))
-        })?;
-        let subject = parsed.subject().to_string();
-        let validity = parsed.validity();
-        let now = x509_parser::time::ASN1Time::now();
-        if validity.not_after < now {
-            return Err(Error::invalid(format!(
-                "the client certificate in {shown} ({subject}) expired on {}: get a new one",
-                validity.not_after
-            )));
-        }
-        if validity.not_before > now {
-            return Err(Error::invalid(format!(
-                "the client certificate in {shown} ({subject}) is not valid before {}",
-                validity.not_before
-            )));
-        }
-        Ok(ClientIdentity {
-            certs,
-            key,
-            subject,
-        })
+        usable_identity(certs, key, &shown)
     }
+}
+
+fn read_file(path: &Path, what: &str) -> crate::error::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        Error::invalid(format!(
+            "cannot read the client certificate's {what} {:?}: {e}",
+            path.display().to_string()
+        ))
+    })
+}
+
+/// The certificates of a PEM file, and the key in `key_file` or in the same file.
+fn pem_identity(
+    data: &[u8],
+    key_file: Option<&Path>,
+    shown: &str,
+) -> crate::error::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let certs = pem_certificates(data)
+        .map_err(|e| Error::invalid(format!("{shown} is not a PEM certificate file: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::invalid(format!(
+            "{shown} holds no PEM certificate: give the client certificate as cert_file= \
+             (PEM, or a PKCS#12 .p12/.pfx file)"
+        )));
+    }
+    let key_data = match key_file {
+        Some(path) => read_file(path, "key file")?,
+        None => data.to_vec(),
+    };
+    let key_shown = key_file.map_or_else(|| shown.to_owned(), |p| p.display().to_string());
+    let text = String::from_utf8_lossy(&key_data);
+    if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(Error::invalid(format!(
+            "the private key in {key_shown} is encrypted: give the certificate and key as \
+             a PKCS#12 file with cert_password=, or a key without a passphrase \
+             (openssl pkey -in key.pem -out key-plain.pem)"
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key_data).map_err(|_| {
+        Error::invalid(format!(
+            "{key_shown} holds no private key: give the client certificate's key as \
+             key_file= (PEM), or a PKCS#12 file"
+        ))
+    })?;
+    Ok((certs, key))
+}
+
+/// The certificate chain and key of a PKCS#12 file opened with `password`.
+fn pkcs12_identity(
+    data: &[u8],
+    password: Option<&str>,
+    shown: &str,
+) -> crate::error::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let store = p12_keystore::KeyStore::from_pkcs12(
+        data,
+        password.unwrap_or(""),
+        p12_keystore::Pkcs12ImportPolicy::Relaxed,
+    )
+    .map_err(|e| {
+        let what = if x509_parser::parse_x509_certificate(data).is_ok() {
+            "it is a certificate alone (DER): give the certificate and its key as \
+             PEM files (cert_file=, key_file=), or a PKCS#12 file"
+                .to_owned()
+        } else if password.is_none() {
+            format!("no cert_password= was given, or it is not a .p12/.pfx file: {e}")
+        } else {
+            format!("wrong cert_password=, or not a .p12/.pfx file: {e}")
+        };
+        Error::invalid(format!("cannot open {shown} as PKCS#12: {what}"))
+    })?;
+    let Some((_, chain)) = store.private_key_chain() else {
+        return Err(Error::invalid(format!(
+            "{shown} holds no private key with its certificate"
+        )));
+    };
+    let certs: Vec<CertificateDer<'static>> = chain
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.as_der().to_vec()))
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::invalid(format!(
+            "{shown} holds a key without its certificate"
+        )));
+    }
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
+    Ok((certs, key))
+}
+
+/// The identity, once its key is known to be the certificate's and usable here, and the
+/// certificate within its dates: said now, naming the file.
+fn usable_identity(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    shown: &str,
+) -> crate::error::Result<ClientIdentity> {
+    let provider = rustls::crypto::ring::default_provider();
+    rustls::sign::CertifiedKey::from_der(certs.clone(), key.clone_key(), &provider).map_err(
+        |e| {
+            Error::invalid(format!(
+                "the client certificate in {shown} cannot be used with its key: {e}"
+            ))
+        },
+    )?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(&certs[0]).map_err(|e| {
+        Error::invalid(format!(
+            "the client certificate in {shown} cannot be read: {e}"
+        ))
+    })?;
+    let subject = parsed.subject().to_string();
+    let validity = parsed.validity();
+    let now = x509_parser::time::ASN1Time::now();
+    if validity.not_after < now {
+        return Err(Error::invalid(format!(
+            "the client certificate in {shown} ({subject}) expired on {}: get a new one",
+            validity.not_after
+        )));
+    }
+    if validity.not_before > now {
+        return Err(Error::invalid(format!(
+            "the client certificate in {shown} ({subject}) is not valid before {}",
+            validity.not_before
+        )));
+    }
+    Ok(ClientIdentity {
+        certs,
+        key,
+        subject,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! The Rust core knows nothing of Python; the `python` feature adds the bindings.
 
 pub mod bulk;
+pub mod clock;
 pub mod error;
 pub mod files;
 pub mod http;
@@ -13,6 +14,7 @@ pub mod plan;
 pub mod portal;
 mod renewal;
 pub mod runtime;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 
 #[cfg(feature = "python")]

@@ -400,7 +400,7 @@ async fn sandbox_with_the_rows(permissions: bool) -> Sandbox {
     .await
     .unwrap();
     let site = &sb.shared().openlm;
-    let now = gislicense::sandbox::openlm::now_ms();
+    let now = gislicense::clock::now_ms();
     for row in &ROWS {
         site.add_checkout(Checkout {
             handle: row.handle,

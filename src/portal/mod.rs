@@ -12,6 +12,9 @@ pub mod url;
 pub mod users;
 pub mod versions;
 
-pub use client::{now_ms, Credentials, OAuthGrant, Portal, PortalOptions, Root, TokenSource};
+/// Kept while `plan::{journal, recheck, mod}` import it from here (the planner branch's files);
+/// the clock is `crate::clock` now.
+pub use crate::clock::now_ms;
+pub use client::{Credentials, OAuthGrant, Portal, PortalOptions, Root, TokenSource};
 pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

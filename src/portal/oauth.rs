@@ -337,11 +337,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_challenge_is_the_sandboxs() {
-        let verifier = "a-verifier-of-enough-length-for-pkce-0123456789";
+    fn the_challenge_is_rfc_7636s_example() {
+        // RFC 7636, Appendix B: the S256 challenge of its example verifier.
         assert_eq!(
-            challenge(verifier),
-            crate::sandbox::portal::pkce_challenge(verifier)
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

@@ -13,6 +13,7 @@ mod options;
 mod plans;
 mod portal;
 mod records;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod text;
 mod time;
@@ -54,8 +55,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plans::step_descriptions, m)?)?;
     m.add_class::<plans::ApplyProgress>()?;
     m.add_class::<plans::CorePlan>()?;
-    m.add_class::<sandbox::Sandbox>()?;
-    m.add_class::<sandbox::SandboxRequest>()?;
+    #[cfg(feature = "sandbox")]
+    {
+        m.add_class::<sandbox::Sandbox>()?;
+        m.add_class::<sandbox::SandboxRequest>()?;
+    }
     Ok(())
 }
 

@@ -8,86 +8,17 @@ use pyo3::types::PyDict;
 
 use crate::error::Error;
 use crate::python::errors::to_pyerr;
-use crate::python::time;
 use crate::runtime::runtime;
 use crate::sandbox::{
     self as core, portal, Checkout, FaultKind, FaultRates, OpenLmOptions, PortalSiteOptions,
     SandboxOptions,
 };
 
-/// One request the sandbox received.
-#[pyclass(frozen, get_all, module = "gislicense")]
-pub struct SandboxRequest {
-    /// Seconds since the sandbox started.
-    time: f64,
-    /// ``"openlm"`` or ``"portal"``.
-    service: &'static str,
-    method: String,
-    path: String,
-    /// The query string; secrets show as ``***``.
-    query: String,
-    /// The OpenLM message type, or the last part of the portal path (``updateUserLicenseType``).
-    operation: String,
-    /// Parameters of the request (query and body); secrets show as ``***``.
-    params: Vec<(String, String)>,
-    /// The OpenLM session id, or the portal user the token belongs to.
-    session: Option<String>,
-    /// Where a portal token came in: ``"body"``, ``"query"``, ``"x-esri-authorization"``,
-    /// ``"authorization"``, or None.
-    token_in: Option<&'static str>,
-    /// The Referer header.
-    referer: Option<String>,
-    /// HTTP status of the reply, 0 when the connection was dropped.
-    status: u16,
-    /// The injected fault (``"error"``, ``"http500"``, ``"http503"``, ``"drop"``, ``"slow"``) or None.
-    fault: Option<&'static str>,
-}
+mod arguments;
+mod request;
 
-#[pymethods]
-impl SandboxRequest {
-    fn __repr__(&self) -> String {
-        format!(
-            "SandboxRequest({} {} {:?} -> {}{})",
-            self.method,
-            self.path,
-            self.operation,
-            self.status,
-            self.fault
-                .map(|f| format!(", fault={f}"))
-                .unwrap_or_default()
-        )
-    }
-}
-
-fn seconds(name: &str, value: f64) -> PyResult<Duration> {
-    if value.is_finite() && (0.0..=3600.0).contains(&value) {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(to_pyerr(Error::invalid(format!(
-            "{name} must be between 0 and 3600 seconds, not {value}"
-        ))))
-    }
-}
-
-/// A session's start and idle-since times (ms since 1970) from `start` (a datetime or seconds
-/// ago; now when not given) and `idle` (a timedelta or seconds; in use when not given or 0).
-fn session_times(
-    start: Option<&Bound<'_, PyAny>>,
-    idle: Option<&Bound<'_, PyAny>>,
-) -> PyResult<(i64, Option<i64>)> {
-    let now = crate::sandbox::openlm::now_ms();
-    let start_ms = match start {
-        Some(start) => time::moment_ms(start, "start", now)?,
-        None => now,
-    };
-    let idle_since_ms = match idle {
-        Some(idle) => Some(time::span_ms(idle, "idle")?)
-            .filter(|ms| *ms > 0)
-            .map(|ms| now - ms),
-        None => None,
-    };
-    Ok((start_ms, idle_since_ms))
-}
+use arguments::{check_sizes, deployment, seconds, session_times};
+pub use request::SandboxRequest;
 
 /// Emulated license servers on loopback, speaking the real wire protocols.
 #[pyclass(frozen, module = "gislicense")]
@@ -169,28 +100,8 @@ impl Sandbox {
         let portal_version = portal_version.to_owned();
         let portal_deployment = portal_deployment.to_owned();
         crate::python::ensure_logging();
-        if sessions > 2_000_000 {
-            return Err(to_pyerr(Error::invalid("sessions must be at most 2000000")));
-        }
-        if portal_members > 1_000_000 {
-            return Err(to_pyerr(Error::invalid(
-                "portal_members must be at most 1000000",
-            )));
-        }
-        if !(token_lifetime.is_finite() && (1.0..=1_209_600.0).contains(&token_lifetime)) {
-            return Err(to_pyerr(Error::invalid(format!(
-                "token_lifetime must be between 1 second and 14 days (1209600 s), not {token_lifetime}"
-            ))));
-        }
-        let deployment = match portal_deployment.to_ascii_lowercase().as_str() {
-            "classic" => portal::Deployment::Classic,
-            "kubernetes" => portal::Deployment::Kubernetes,
-            other => {
-                return Err(to_pyerr(Error::invalid(format!(
-                    "portal_deployment is \"classic\" or \"kubernetes\", not {other:?}"
-                ))))
-            }
-        };
+        check_sizes(sessions, portal_members, token_lifetime)?;
+        let deployment = deployment(&portal_deployment)?;
         let defaults = PortalSiteOptions::default();
         let portal = PortalSiteOptions {
             admin_password: admin_password.unwrap_or(defaults.admin_password),
@@ -474,20 +385,7 @@ impl Sandbox {
                         .as_deref()
                         .is_none_or(|want| r.operation.eq_ignore_ascii_case(want))
                 })
-                .map(|r| SandboxRequest {
-                    time: r.time,
-                    service: r.service,
-                    method: r.method,
-                    path: r.path,
-                    query: r.query,
-                    operation: r.operation,
-                    params: r.params,
-                    session: r.session,
-                    token_in: r.token_in,
-                    referer: r.referer,
-                    status: r.status,
-                    fault: r.fault,
-                })
+                .map(SandboxRequest::from)
                 .collect()
         })
     }

@@ -6,11 +6,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt};
 
-use crate::error::Error;
-use crate::python::errors::to_pyerr;
-
 struct DateTimeTools {
     epoch: Py<PyAny>,
+    // Read by the sandbox's bindings only (`moment_ms`).
+    #[cfg(feature = "sandbox")]
     datetime: Py<PyAny>,
     timedelta: Py<PyAny>,
 }
@@ -25,11 +24,18 @@ fn datetime_tools(py: Python<'_>) -> PyResult<&DateTimeTools> {
             .call((1970, 1, 1, 0, 0, 0, 0, utc), None)?;
         Ok(DateTimeTools {
             epoch: epoch.unbind(),
+            #[cfg(feature = "sandbox")]
             datetime: datetime.getattr("datetime")?.unbind(),
             timedelta: datetime.getattr("timedelta")?.unbind(),
         })
     })
 }
+
+// Times a person gives (as a sandbox session's start and idle time).
+#[cfg(feature = "sandbox")]
+mod given;
+#[cfg(feature = "sandbox")]
+pub use given::{moment_ms, span_ms};
 
 /// Milliseconds from 1970 to the first and the last instant Python's datetime can hold
 /// (0001-01-01 and 9999-12-31 23:59:59.999 UTC).
@@ -88,59 +94,4 @@ pub fn utc_from_ms(py: Python<'_>, ms: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>>
         return Ok(py.None());
     }
     utc_datetime(py, whole)
-}
-
-/// A moment a person gave as `name`: a timezone-aware datetime, or a number of seconds before
-/// `now_ms`; in ms since 1970. A naive datetime is refused: its zone would be a guess.
-pub fn moment_ms(value: &Bound<'_, PyAny>, name: &str, now_ms: i64) -> PyResult<i64> {
-    let py = value.py();
-    let tools = datetime_tools(py)?;
-    if !value.is_instance(tools.datetime.bind(py))? {
-        return Ok(now_ms - seconds_ms(value, name)?);
-    }
-    if value.call_method0("utcoffset")?.is_none() {
-        return Err(invalid(format!(
-            "{name} is a datetime without a timezone: give an aware one, e.g. \
-             datetime.now(timezone.utc) - timedelta(days=2), or seconds ago"
-        )));
-    }
-    let since_epoch = value.sub(tools.epoch.bind(py))?;
-    seconds_ms(&since_epoch.call_method0("total_seconds")?, name)
-}
-
-/// A length of time a person gave as `name`: a timedelta or a number of seconds, 0 or more;
-/// in ms.
-pub fn span_ms(value: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
-    let py = value.py();
-    let ms = if value.is_instance(datetime_tools(py)?.timedelta.bind(py))? {
-        seconds_ms(&value.call_method0("total_seconds")?, name)?
-    } else {
-        seconds_ms(value, name)?
-    };
-    if ms < 0 {
-        return Err(invalid(format!("{name} is negative: give 0 or more")));
-    }
-    Ok(ms)
-}
-
-/// A number of seconds (an int or a float, not a bool) as whole milliseconds.
-fn seconds_ms(value: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
-    let number = !value.is_instance_of::<PyBool>()
-        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>());
-    let seconds: Option<f64> = if number { value.extract().ok() } else { None };
-    match seconds {
-        // Within Python's datetime range, so the milliseconds fit an i64 with room to spare.
-        Some(s) if s.is_finite() && s.abs() < TIMEDELTA_MAX_SECONDS => {
-            Ok((s * 1000.0).round() as i64)
-        }
-        Some(_) => Err(invalid(format!("{name} is too far from now"))),
-        None => Err(invalid(format!(
-            "{name} must be a datetime, a timedelta or a number of seconds, not {}",
-            value.get_type().name()?
-        ))),
-    }
-}
-
-fn invalid(message: String) -> PyErr {
-    to_pyerr(Error::invalid(message))
 }

@@ -88,7 +88,8 @@ impl Checkout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::openlm::{now_ms, OpenLmOptions, OpenLmSite};
+    use crate::clock::now_ms;
+    use crate::sandbox::openlm::{OpenLmOptions, OpenLmSite};
 
     #[test]
     fn a_session_no_server_could_list_is_refused() {

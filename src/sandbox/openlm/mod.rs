@@ -12,11 +12,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::sandbox::seed;
 
@@ -86,13 +87,6 @@ pub struct OpenLmSite {
 /// Mixed into the seed for the stream that draws the sessions' times ("times" in ASCII).
 const TIMES_STREAM: u64 = 0x74_69_6d_65_73;
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 impl OpenLmSite {
     pub fn seeded(options: OpenLmOptions, seed: u64) -> Result<OpenLmSite> {
         OpenLmSite::seeded_at(options, seed, now_ms())
@@ -112,28 +106,7 @@ impl OpenLmSite {
             .unwrap_or_else(|| (options.sessions / 3).max(300))
             .max(1);
         let people = seed::people(user_count, &mut rng);
-        // Each person has a main workstation and sometimes a laptop.
-        let mut workstations: Vec<Vec<(String, String)>> = Vec::with_capacity(people.len());
-        let mut no_agent = HashSet::new();
-        let mut count = 0;
-        for _ in &people {
-            let mut own = Vec::new();
-            for _ in 0..if rng.random_bool(0.2) { 2 } else { 1 } {
-                let name = seed::workstation_name(count, &mut rng);
-                let ip = format!(
-                    "10.{}.{}.{}",
-                    10 + count / 60_000,
-                    (count / 250) % 250,
-                    count % 250 + 2
-                );
-                if rng.random_bool(0.1) {
-                    no_agent.insert(name.to_lowercase());
-                }
-                own.push((name, ip));
-                count += 1;
-            }
-            workstations.push(own);
-        }
+        let (workstations, no_agent) = seeded_workstations(people.len(), &mut rng);
         // Times come from a stream of their own, so that how they are drawn does not change
         // who holds what for a seed.
         let mut times = SmallRng::seed_from_u64(seed ^ TIMES_STREAM);
@@ -485,151 +458,35 @@ fn sort_rows(rows: &mut [&Checkout], column: &str) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::openlm::xml::{read, Message, RequestDoc};
-
-    /// The client's writer makes the request and the client's reader reads the reply, so the
-    /// emulator's codec meets the client's on both sides.
-    fn ask(site: &OpenLmSite, doc: RequestDoc<'_>) -> Message {
-        let request = read_request(doc.to_xml().unwrap().as_bytes()).unwrap();
-        read(site.respond(&request).as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn seeds_a_realistic_repeatable_site() {
-        let options = OpenLmOptions {
-            sessions: 2_000,
-            ..Default::default()
-        };
-        // Times follow the clock: the same seed at the same moment is the same site.
-        let now = now_ms();
-        let seeded = |options| OpenLmSite::seeded_at(options, 9, now).unwrap().checkouts();
-        let (a, b) = (seeded(options.clone()), seeded(options));
-        assert_eq!(a.len(), 2_000);
-        assert!(a == b, "the same seed gave two different sites");
-        for vendor in ["ARCGIS", "adskflex", "MLM"] {
-            assert!(a.iter().any(|c| c.vendor == vendor), "{vendor}");
+/// Each person's workstations, a main one and sometimes a laptop, with their addresses; and
+/// the names (lower case) of those without an OpenLM agent.
+fn seeded_workstations(
+    people: usize,
+    rng: &mut SmallRng,
+) -> (Vec<Vec<(String, String)>>, HashSet<String>) {
+    let mut workstations: Vec<Vec<(String, String)>> = Vec::with_capacity(people);
+    let mut no_agent = HashSet::new();
+    let mut count = 0;
+    for _ in 0..people {
+        let mut own = Vec::new();
+        for _ in 0..if rng.random_bool(0.2) { 2 } else { 1 } {
+            let name = seed::workstation_name(count, rng);
+            let ip = format!(
+                "10.{}.{}.{}",
+                10 + count / 60_000,
+                (count / 250) % 250,
+                count % 250 + 2
+            );
+            if rng.random_bool(0.1) {
+                no_agent.insert(name.to_lowercase());
+            }
+            own.push((name, ip));
+            count += 1;
         }
-        for feature in ["Editor", "Viewer", "ARC/INFO", "desktopAdvP"] {
-            assert!(a.iter().any(|c| c.feature == feature), "{feature}");
-        }
-        let servers: HashSet<_> = a.iter().map(|c| c.server.as_str()).collect();
-        assert!(servers.len() >= 3);
+        workstations.push(own);
     }
-
-    /// The default site lists what the nightly job is for: Editor sessions idle for hours
-    /// and open for days, each idle for no longer than it has been open.
-    #[test]
-    fn the_default_site_lists_sessions_idle_for_hours_and_open_for_days() {
-        let site = OpenLmSite::seeded(OpenLmOptions::default(), 1).unwrap();
-        let reply = ask(
-            &site,
-            RequestDoc {
-                message_type: "GetActiveProducts",
-                session_id: "0",
-                ..Default::default()
-            },
-        );
-        let seconds = |record: &crate::openlm::xml::Record, name: &str| -> i64 {
-            record.get(name).unwrap().parse().unwrap()
-        };
-        let editors: Vec<_> = reply
-            .records
-            .iter()
-            .filter(|r| r.get("feature") == Some("Editor"))
-            .collect();
-        let idle_2h = editors
-            .iter()
-            .filter(|r| seconds(r, "idle_time") >= 2 * 3600)
-            .count();
-        let open_2d = editors
-            .iter()
-            .filter(|r| seconds(r, "duration") >= 2 * 86_400)
-            .count();
-        assert!(idle_2h >= 20 && open_2d >= 20, "{idle_2h} {open_2d}");
-        assert!(reply
-            .records
-            .iter()
-            .all(|r| seconds(r, "idle_time") <= seconds(r, "duration")));
-    }
-
-    #[test]
-    fn paging_reports_the_total() {
-        let site = OpenLmSite::seeded(
-            OpenLmOptions {
-                sessions: 250,
-                ..Default::default()
-            },
-            1,
-        )
-        .unwrap();
-        let reply = ask(
-            &site,
-            RequestDoc {
-                message_type: "GetActiveProducts2",
-                session_id: "0",
-                paging: Some(crate::openlm::xml::Paging {
-                    start: 200,
-                    end: 299,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-        );
-        assert_eq!(reply.total(), Some(250));
-        assert_eq!(reply.records.len(), 50);
-    }
-
-    #[test]
-    fn permissions_mode_wants_a_login() {
-        let site = OpenLmSite::seeded(
-            OpenLmOptions {
-                sessions: 5,
-                permissions: true,
-                ..Default::default()
-            },
-            1,
-        )
-        .unwrap();
-        let reply = ask(
-            &site,
-            RequestDoc {
-                message_type: "GetActiveProducts",
-                session_id: "0",
-                ..Default::default()
-            },
-        );
-        assert_eq!(reply.kind, "Error");
-        let reply = ask(
-            &site,
-            RequestDoc {
-                message_type: "UserAuthentication",
-                session_id: "0",
-                credentials: Some(("admin", "wrong")),
-                ..Default::default()
-            },
-        );
-        assert_eq!(reply.text, "Invalid user name or password");
-        let reply = ask(
-            &site,
-            RequestDoc {
-                message_type: "UserAuthentication",
-                session_id: "0",
-                credentials: Some(("admin", "sandbox-password")),
-                ..Default::default()
-            },
-        );
-        let id = reply.session_id.unwrap();
-        let reply = ask(
-            &site,
-            RequestDoc {
-                message_type: "GetActiveProducts",
-                session_id: &id,
-                ..Default::default()
-            },
-        );
-        assert_eq!(reply.records.len(), 5);
-    }
+    (workstations, no_agent)
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::org::UPDATE_USERS;
 use super::wire::{error_answer, forbidden, formatted, Answer, Api, PortalRequest, JSON};
 use super::PortalSite;
-use crate::sandbox::openlm::now_ms;
+use crate::clock::now_ms;
 
 pub(super) const FAILED_LOGINS_BEFORE_LOCK: u32 = 5;
 const LOCK_TIME: Duration = Duration::from_secs(15 * 60);

@@ -22,9 +22,9 @@ use super::wire::{
     Api, PortalRequest,
 };
 use super::PortalSite;
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::portal::versions::Feature;
-use crate::sandbox::openlm::now_ms;
 
 /// Where the portal's administration lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

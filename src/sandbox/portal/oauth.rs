@@ -22,10 +22,11 @@ use ring::digest::{digest, SHA256};
 use serde_json::json;
 
 use super::auth::IssuedToken;
+use super::org::PortalState;
 use super::wire::{formatted, Answer, PortalRequest, HTML, JSON, REDIRECT};
 use super::PortalSite;
+use crate::clock::now_ms;
 use crate::portal::versions::Feature;
-use crate::sandbox::openlm::now_ms;
 
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 /// The public apps of every portal.
@@ -278,131 +279,152 @@ impl PortalSite {
         let Some(secret) = self.app(client_id) else {
             return oauth_error(400, "invalid_client", "Invalid client_id");
         };
+        let mut state = self.state();
+        match request.param("grant_type").unwrap_or("") {
+            "authorization_code" => self.code_grant(&mut state, request, client_id),
+            grant @ ("refresh_token" | "exchange_refresh_token") => {
+                let exchange = grant == "exchange_refresh_token";
+                self.refresh_grant(&mut state, request, client_id, exchange)
+            }
+            "client_credentials" => self.app_grant(&mut state, request, secret),
+            _ => oauth_error(400, "unsupported_grant_type", "Invalid grant_type"),
+        }
+    }
+
+    /// An authorization code (with its PKCE verifier) for an access and a refresh token.
+    fn code_grant(
+        &self,
+        state: &mut PortalState,
+        request: &PortalRequest<'_>,
+        client_id: &str,
+    ) -> Answer {
+        let code = request.param("code").unwrap_or("");
+        let Some(issued) = state.codes.remove(code) else {
+            return oauth_error(400, "invalid_grant", "Invalid authorization code");
+        };
+        if issued.expires_ms <= now_ms() || issued.client_id != client_id {
+            return oauth_error(400, "invalid_grant", "Invalid authorization code");
+        }
+        if request.param("redirect_uri").unwrap_or("") != issued.redirect_uri {
+            return oauth_error(400, "invalid_grant", "Invalid redirect_uri");
+        }
+        if let Some(challenge) = &issued.code_challenge {
+            // RFC 7636 4.1: 43 to 128 unreserved characters.
+            let verifier = request.param("code_verifier").unwrap_or("");
+            let well_formed = (43..=128).contains(&verifier.len())
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            if !well_formed || pkce_challenge(verifier) != *challenge {
+                return oauth_error(400, "invalid_grant", "Invalid code_verifier");
+            }
+        }
+        let refresh_ms = issued
+            .expiration_minutes
+            .filter(|m| *m > 0)
+            .map_or(REFRESH_LIFETIME.as_millis() as i64, |m| {
+                m.saturating_mul(60_000)
+            });
+        let refresh = secret_text(64, STATE_CHARS);
+        state.refresh_tokens.insert(
+            refresh.clone(),
+            IssuedRefresh {
+                client_id: client_id.to_owned(),
+                username: issued.username.clone(),
+                expires_ms: now_ms().saturating_add(refresh_ms),
+            },
+        );
+        let (token, expires_ms) = self.issue_token(
+            state,
+            &issued.username,
+            OAUTH_ACCESS_MINUTES,
+            String::new(),
+            false,
+        );
+        json_answer(&json!({
+            "access_token": token,
+            "expires_in": (expires_ms - now_ms()) / 1000,
+            "username": issued.username,
+            "ssl": request.origin.starts_with("https"),
+            "refresh_token": refresh,
+            "refresh_token_expires_in": refresh_ms / 1000,
+        }))
+    }
+
+    /// A refresh token for an access token; with `exchange`, for a new refresh token too
+    /// (the old one is spent).
+    fn refresh_grant(
+        &self,
+        state: &mut PortalState,
+        request: &PortalRequest<'_>,
+        client_id: &str,
+        exchange: bool,
+    ) -> Answer {
+        let given = request.param("refresh_token").unwrap_or("");
+        let Some(username) = state
+            .refresh_tokens
+            .get(given)
+            .filter(|r| r.client_id == client_id && r.expires_ms > now_ms())
+            .map(|r| r.username.clone())
+        else {
+            return oauth_error(498, "invalid_token", "Invalid refresh_token");
+        };
+        if state
+            .find(&username)
+            .is_none_or(|i| state.members[i].disabled)
+        {
+            return oauth_error(400, "invalid_grant", "This account has been disabled.");
+        }
+        let (token, expires_ms) =
+            self.issue_token(state, &username, OAUTH_ACCESS_MINUTES, String::new(), false);
+        let mut reply = json!({
+            "access_token": token,
+            "expires_in": (expires_ms - now_ms()) / 1000,
+            "username": username,
+            "ssl": request.origin.starts_with("https"),
+        });
+        if exchange {
+            state.refresh_tokens.remove(given);
+            let refresh = secret_text(64, STATE_CHARS);
+            state.refresh_tokens.insert(
+                refresh.clone(),
+                IssuedRefresh {
+                    client_id: client_id.to_owned(),
+                    username,
+                    expires_ms: now_ms() + REFRESH_LIFETIME.as_millis() as i64,
+                },
+            );
+            reply["refresh_token"] = json!(refresh);
+            reply["refresh_token_expires_in"] = json!(REFRESH_LIFETIME.as_secs());
+        }
+        json_answer(&reply)
+    }
+
+    /// An app's credentials for a token of its own, owned by the administrator.
+    fn app_grant(
+        &self,
+        state: &mut PortalState,
+        request: &PortalRequest<'_>,
+        secret: Option<&str>,
+    ) -> Answer {
+        let Some(expected) = secret else {
+            return oauth_error(400, "invalid_client", "Invalid client_id");
+        };
+        if request.param("client_secret") != Some(expected) {
+            return oauth_error(400, "invalid_client", "Invalid client_secret");
+        }
         let minutes = request
             .param("expiration")
             .and_then(|e| e.trim().parse::<i64>().ok());
-        let mut state = self.state();
-        match request.param("grant_type").unwrap_or("") {
-            "authorization_code" => {
-                let code = request.param("code").unwrap_or("");
-                let Some(issued) = state.codes.remove(code) else {
-                    return oauth_error(400, "invalid_grant", "Invalid authorization code");
-                };
-                if issued.expires_ms <= now_ms() || issued.client_id != client_id {
-                    return oauth_error(400, "invalid_grant", "Invalid authorization code");
-                }
-                if request.param("redirect_uri").unwrap_or("") != issued.redirect_uri {
-                    return oauth_error(400, "invalid_grant", "Invalid redirect_uri");
-                }
-                if let Some(challenge) = &issued.code_challenge {
-                    // RFC 7636 4.1: 43 to 128 unreserved characters.
-                    let verifier = request.param("code_verifier").unwrap_or("");
-                    let well_formed = (43..=128).contains(&verifier.len())
-                        && verifier
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-                    if !well_formed || pkce_challenge(verifier) != *challenge {
-                        return oauth_error(400, "invalid_grant", "Invalid code_verifier");
-                    }
-                }
-                let refresh_ms = issued
-                    .expiration_minutes
-                    .filter(|m| *m > 0)
-                    .map_or(REFRESH_LIFETIME.as_millis() as i64, |m| {
-                        m.saturating_mul(60_000)
-                    });
-                let refresh = secret_text(64, STATE_CHARS);
-                state.refresh_tokens.insert(
-                    refresh.clone(),
-                    IssuedRefresh {
-                        client_id: client_id.to_owned(),
-                        username: issued.username.clone(),
-                        expires_ms: now_ms().saturating_add(refresh_ms),
-                    },
-                );
-                let (token, expires_ms) = self.issue_token(
-                    &mut state,
-                    &issued.username,
-                    OAUTH_ACCESS_MINUTES,
-                    String::new(),
-                    false,
-                );
-                json_answer(&json!({
-                    "access_token": token,
-                    "expires_in": (expires_ms - now_ms()) / 1000,
-                    "username": issued.username,
-                    "ssl": request.origin.starts_with("https"),
-                    "refresh_token": refresh,
-                    "refresh_token_expires_in": refresh_ms / 1000,
-                }))
-            }
-            grant @ ("refresh_token" | "exchange_refresh_token") => {
-                let given = request.param("refresh_token").unwrap_or("");
-                let Some(username) = state
-                    .refresh_tokens
-                    .get(given)
-                    .filter(|r| r.client_id == client_id && r.expires_ms > now_ms())
-                    .map(|r| r.username.clone())
-                else {
-                    return oauth_error(498, "invalid_token", "Invalid refresh_token");
-                };
-                if state
-                    .find(&username)
-                    .is_none_or(|i| state.members[i].disabled)
-                {
-                    return oauth_error(400, "invalid_grant", "This account has been disabled.");
-                }
-                let (token, expires_ms) = self.issue_token(
-                    &mut state,
-                    &username,
-                    OAUTH_ACCESS_MINUTES,
-                    String::new(),
-                    false,
-                );
-                let mut reply = json!({
-                    "access_token": token,
-                    "expires_in": (expires_ms - now_ms()) / 1000,
-                    "username": username,
-                    "ssl": request.origin.starts_with("https"),
-                });
-                if grant == "exchange_refresh_token" {
-                    // A new refresh token in place of the old one.
-                    state.refresh_tokens.remove(given);
-                    let refresh = secret_text(64, STATE_CHARS);
-                    state.refresh_tokens.insert(
-                        refresh.clone(),
-                        IssuedRefresh {
-                            client_id: client_id.to_owned(),
-                            username,
-                            expires_ms: now_ms() + REFRESH_LIFETIME.as_millis() as i64,
-                        },
-                    );
-                    reply["refresh_token"] = json!(refresh);
-                    reply["refresh_token_expires_in"] = json!(REFRESH_LIFETIME.as_secs());
-                }
-                json_answer(&reply)
-            }
-            "client_credentials" => {
-                let Some(expected) = secret else {
-                    return oauth_error(400, "invalid_client", "Invalid client_id");
-                };
-                if request.param("client_secret") != Some(expected) {
-                    return oauth_error(400, "invalid_client", "Invalid client_secret");
-                }
-                let owner = self.options.admin_username.clone();
-                let (token, expires_ms) = self.issue_token(
-                    &mut state,
-                    &owner,
-                    minutes.unwrap_or(APP_TOKEN_MINUTES),
-                    String::new(),
-                    true,
-                );
-                json_answer(
-                    &json!({"access_token": token, "expires_in": (expires_ms - now_ms()) / 1000}),
-                )
-            }
-            _ => oauth_error(400, "unsupported_grant_type", "Invalid grant_type"),
-        }
+        let owner = self.options.admin_username.clone();
+        let (token, expires_ms) = self.issue_token(
+            state,
+            &owner,
+            minutes.unwrap_or(APP_TOKEN_MINUTES),
+            String::new(),
+            true,
+        );
+        json_answer(&json!({"access_token": token, "expires_in": (expires_ms - now_ms()) / 1000}))
     }
 
     /// Revoke every refresh token: the next refresh is refused.
@@ -489,6 +511,11 @@ mod tests {
         assert_eq!(
             super::pkce_challenge("dBjftJeZ4CVP-mJ0kZmh1c8Hg0b-7XbQ5RsRyUW6Ylc"),
             "9sm2ypS8u8MJXLQQn6Qh6HVcwQJHCf2pJbj9URApUmo"
+        );
+        // RFC 7636, Appendix B, as the client's own test checks it.
+        assert_eq!(
+            super::pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }

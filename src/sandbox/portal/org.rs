@@ -1,24 +1,22 @@
 //! The emulated organization: its user types, roles and privileges, its members, their seats,
-//! and the seeding that makes a realistic organization from a number.
+//! and its state (seeding it from a number is `seeding`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
 use super::auth::IssuedToken;
-use super::licenses::{self, Deployment, LISTINGS};
+use super::licenses::{Deployment, LISTINGS};
 use super::oauth::{IssuedCode, IssuedRefresh, PendingSignIn};
 use super::wire::{formatted, Answer, Api, PortalRequest};
-use super::{PortalSite, PortalSiteOptions};
+use super::PortalSite;
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::portal::users::LEVEL_1_PRIVILEGES;
-use crate::portal::versions::{parse_version, Feature, RELEASES};
-use crate::sandbox::openlm::now_ms;
-use crate::sandbox::seed;
+use crate::portal::versions::Feature;
+
+mod seeding;
 
 /// The organization id Enterprise portals commonly have.
 pub const ORG_ID: &str = "0123456789ABCDEF";
@@ -451,239 +449,7 @@ impl PortalState {
     }
 }
 
-/// Members per user type and per level, counted once: a change then updates them, so its
-/// cost does not grow with the organization.
-fn count_members(members: &[PortalMember]) -> (HashMap<String, i64>, HashMap<&'static str, i64>) {
-    let mut per_type = HashMap::new();
-    let mut per_level = HashMap::new();
-    for m in members {
-        *per_type.entry(m.user_type.clone()).or_insert(0) += 1;
-        *per_level.entry(m.level()).or_insert(0) += 1;
-    }
-    (per_type, per_level)
-}
-
-pub(super) fn random_text(rng: &mut SmallRng, len: usize, alphabet: &[u8]) -> String {
-    (0..len)
-        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
-        .collect()
-}
-
-const HEX: &[u8] = b"0123456789abcdef";
-
 impl PortalSite {
-    pub fn seeded(options: PortalSiteOptions, seed_value: u64) -> Result<PortalSite> {
-        for (what, value) in [
-            ("admin_username", &options.admin_username),
-            ("admin_password", &options.admin_password),
-            ("user_username", &options.user_username),
-            ("user_password", &options.user_password),
-            ("oauth_client_id", &options.oauth_client_id),
-            ("oauth_client_secret", &options.oauth_client_secret),
-        ] {
-            if value.trim().is_empty() {
-                return Err(Error::invalid(format!(
-                    "the sandbox portal's {what} is empty"
-                )));
-            }
-        }
-        if options
-            .admin_username
-            .eq_ignore_ascii_case(&options.user_username)
-        {
-            return Err(Error::invalid(
-                "the sandbox portal's two accounts need different user names",
-            ));
-        }
-        if options.members < 2 {
-            return Err(Error::invalid(
-                "the sandbox portal needs at least 2 members (the two accounts)",
-            ));
-        }
-        if options.token_lifetime < Duration::from_secs(1) {
-            return Err(Error::invalid("token_lifetime must be at least 1 second"));
-        }
-        // The releases it plays are those of the version table; older or unreadable
-        // versions would be served as guesses.
-        let oldest = RELEASES[0];
-        match parse_version(&options.version) {
-            None => {
-                return Err(Error::invalid(format!(
-                    "the sandbox portal's version {:?} is not a REST version such as \"2024.1\" \
-                     or \"6.1\"",
-                    options.version
-                )))
-            }
-            Some(v) if v < oldest.rest => {
-                return Err(Error::invalid(format!(
-                    "the sandbox portal plays ArcGIS Enterprise {} (REST {}.{}) and later, \
-                     not REST {}",
-                    oldest.name, oldest.rest.0, oldest.rest.1, options.version
-                )))
-            }
-            Some(_) => {}
-        }
-        if options.deployment == Deployment::Kubernetes && !options.serves(Feature::Kubernetes) {
-            let since = Feature::Kubernetes.since();
-            return Err(Error::invalid(format!(
-                "ArcGIS Enterprise on Kubernetes came with {} (REST {}.{}): the sandbox cannot \
-                 play it at REST {}",
-                since.name, since.rest.0, since.rest.1, options.version
-            )));
-        }
-        let mut rng = SmallRng::seed_from_u64(seed_value ^ 0x0090_27a1);
-        let now = now_ms();
-        const DAY: i64 = 86_400_000;
-        let people = seed::people(options.members - 2, &mut rng);
-        let mut members = Vec::with_capacity(options.members);
-        let make = |rng: &mut SmallRng, username: String, full_name: String, department: &str| {
-            let (first, last) = full_name.split_once(' ').unwrap_or((&full_name, ""));
-            let created = now - rng.random_range(400..3000) * DAY;
-            PortalMember {
-                id: random_text(rng, 32, HEX),
-                email: format!("{username}@example.gov"),
-                first_name: first.to_owned(),
-                last_name: last.to_owned(),
-                username,
-                full_name: full_name.clone(),
-                department: department.to_owned(),
-                role_id: "org_user".into(),
-                user_type: "creatorUT".into(),
-                stored_level: "2",
-                last_login: now - rng.random_range(0..30) * DAY,
-                created,
-                modified: created,
-                disabled: false,
-                offline: Vec::new(),
-                licenses: vec![Vec::new(); LISTINGS.len()],
-            }
-        };
-        let mut admin = make(
-            &mut rng,
-            options.admin_username.clone(),
-            "Portal Administrator".into(),
-            "GIS",
-        );
-        admin.role_id = "org_admin".into();
-        admin.user_type = "GISProfessionalAdvUT".into();
-        members.push(admin);
-        let user = make(
-            &mut rng,
-            options.user_username.clone(),
-            "Sandbox Member".into(),
-            "Planning",
-        );
-        members.push(user);
-        for person in people {
-            if person
-                .username
-                .eq_ignore_ascii_case(&options.admin_username)
-                || person.username.eq_ignore_ascii_case(&options.user_username)
-            {
-                continue;
-            }
-            let mut m = make(
-                &mut rng,
-                person.username,
-                person.full_name,
-                person.department,
-            );
-            let roll = rng.random_range(0..100);
-            let mut cumulative = 0;
-            let user_type = USER_TYPES
-                .iter()
-                .find(|t| {
-                    cumulative += t.share;
-                    roll < cumulative
-                })
-                .unwrap_or(&USER_TYPES[0]);
-            m.user_type = user_type.id.into();
-            m.role_id = match user_type.max_rank {
-                0 => VIEWER_ROLE,
-                2 => [DATA_EDITOR_ROLE, "org_user", "org_user"][rng.random_range(0..3)],
-                _ => match rng.random_range(0..100) {
-                    0..=2 => "org_admin",
-                    3..=32 => "org_publisher",
-                    33..=40 => ANALYST_ROLE,
-                    _ => "org_user",
-                },
-            }
-            .into();
-            // Some never signed in; the rest spread over the last 400 days.
-            m.last_login = if rng.random_bool(0.08) {
-                -1
-            } else {
-                now - rng.random_range(0..400 * DAY)
-            };
-            m.created = m
-                .created
-                .min(if m.last_login > 0 { m.last_login } else { now });
-            m.modified = m.created;
-            m.disabled = rng.random_bool(0.02);
-            members.push(m);
-        }
-        // Offline check-outs go to members whose user type includes ArcGIS Pro.
-        let mut offline = 0;
-        for m in members.iter_mut().skip(2) {
-            if offline >= options.offline_members {
-                break;
-            }
-            if m.user_type.starts_with("GISProfessional") && !m.disabled {
-                m.offline.push("arcgisprodesktop");
-                offline += 1;
-            }
-        }
-        licenses::seed_entitlements(&mut members, seed_value);
-        // Before 10.7 a member's license was their level: Viewers were level 1.
-        if !options.serves(Feature::UserTypes) {
-            for m in &mut members {
-                m.stored_level = level_of(&m.user_type);
-                m.user_type.clear();
-            }
-        }
-        members.sort_by_key(|m| m.username.to_lowercase());
-        let mut index = HashMap::with_capacity(members.len() * 2);
-        for (i, m) in members.iter().enumerate() {
-            index.insert(m.username.to_lowercase(), i);
-            index.insert(m.id.clone(), i);
-        }
-        let license_seats = licenses::initial_seats(&members);
-        let mut seats = HashMap::new();
-        for t in USER_TYPES {
-            let used = members.iter().filter(|m| m.user_type == t.id).count() as i64;
-            let headroom = if t.id == "viewerUT" {
-                used / 2
-            } else {
-                used / 10
-            };
-            seats.insert(t.id, used + headroom.max(3));
-        }
-        let mut level_seats = HashMap::new();
-        for level in ["1", "2"] {
-            let used = members.iter().filter(|m| m.level() == level).count() as i64;
-            let headroom = if level == "1" { used / 2 } else { used / 10 };
-            level_seats.insert(level, used + headroom.max(3));
-        }
-        let (counts, level_counts) = count_members(&members);
-        Ok(PortalSite {
-            options,
-            state: Mutex::new(PortalState {
-                counts,
-                level_counts,
-                members,
-                index,
-                seats,
-                level_seats,
-                license_seats,
-                tokens: HashMap::new(),
-                pending_sign_ins: HashMap::new(),
-                codes: HashMap::new(),
-                refresh_tokens: HashMap::new(),
-                failed_logins: HashMap::new(),
-            }),
-        })
-    }
-
     pub(super) fn state(&self) -> std::sync::MutexGuard<'_, PortalState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -16,8 +16,8 @@ use super::wire::{
     window, Answer, Api, PortalRequest, JSON,
 };
 use super::PortalSite;
+use crate::clock::now_ms;
 use crate::portal::versions::Feature;
-use crate::sandbox::openlm::now_ms;
 
 /// The most users one updateUserLicenseType request may name.
 pub const MAX_BATCH: usize = 100;

@@ -1,0 +1,417 @@
+//! Reading OpenLM documents, streaming: tolerant of what servers vary in, bounded against
+//! hostile input.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::QName;
+use quick_xml::{Reader, XmlVersion};
+
+use super::{normalize_name, Message, Paging, Record, Schema, XmlError};
+
+/// Turn reply bytes into text: UTF-8 (with or without BOM), UTF-16 with a BOM,
+/// or the encoding the XML declaration names.
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return std::str::from_utf8(rest)
+            .map(Cow::Borrowed)
+            .map_err(|e| XmlError(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 3)));
+    }
+    for (bom, encoding) in [
+        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE),
+        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE),
+    ] {
+        if bytes.starts_with(bom) {
+            let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[2..]);
+            if had_errors {
+                return Err(XmlError(format!("invalid {}", encoding.name())));
+            }
+            return Ok(text);
+        }
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(Cow::Borrowed(text)),
+        Err(utf8_error) => {
+            let declared = declared_encoding(bytes)
+                .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+                .filter(|e| *e != encoding_rs::UTF_8);
+            match declared {
+                Some(encoding) => {
+                    let (text, _, had_errors) = encoding.decode(bytes);
+                    if had_errors {
+                        return Err(XmlError(format!("invalid {}", encoding.name())));
+                    }
+                    Ok(text)
+                }
+                None => Err(XmlError(format!(
+                    "not UTF-8 text (invalid byte at {})",
+                    utf8_error.valid_up_to()
+                ))),
+            }
+        }
+    }
+}
+
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = String::from_utf8_lossy(head);
+    let decl = head.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+    let rest = &rest[1..];
+    Some(rest[..rest.find(quote)?].to_owned())
+}
+
+/// What kind of element is open, so its text goes to the right place.
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    Message,
+    Param,
+    Other,
+}
+
+/// Read a whole OpenLM document.
+pub fn read(bytes: &[u8]) -> Result<Message, XmlError> {
+    let text = decode(bytes)?;
+    read_str(&text)
+}
+
+/// Read a whole OpenLM document from text.
+pub fn read_str(text: &str) -> Result<Message, XmlError> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(false);
+    let mut message = Message::default();
+    let mut parser = Parser::default();
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            XmlError(format!(
+                "not well-formed XML at byte {}: {e}",
+                reader.error_position()
+            ))
+        })?;
+        match event {
+            Event::Start(start) => parser.start(&start, false, &mut message)?,
+            Event::Empty(start) => parser.start(&start, true, &mut message)?,
+            Event::End(end) => parser.end(end.name(), &mut message)?,
+            Event::Text(text) => parser.push_text(&text.xml10_content()),
+            Event::CData(data) => parser.push_text(&data.xml10_content()),
+            Event::GeneralRef(reference) => {
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => match quick_xml::escape::resolve_predefined_entity(&reference) {
+                        Some(s) => s.to_owned(),
+                        // An entity we cannot know: keep it as written rather than lose it.
+                        None => format!("&{};", &*reference),
+                    },
+                    Err(e) => return Err(XmlError(format!("bad character reference: {e}"))),
+                };
+                parser.push_text(&resolved);
+            }
+            Event::Eof => break,
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    if !parser.stack.is_empty() {
+        return Err(XmlError(format!(
+            "the document ends before </{}> (truncated reply)",
+            parser
+                .stack
+                .last()
+                .map(|open| open.tag.as_str())
+                .unwrap_or("")
+        )));
+    }
+    if !parser.seen_root {
+        return Err(XmlError("empty document: no <ULM> element".into()));
+    }
+    message.session_id = parser
+        .session_attr
+        .take()
+        .or_else(|| message.text_of("SESSIONID").map(|s| s.trim().to_owned()));
+    Ok(message)
+}
+
+/// How many distinct tags and attribute-name lists one document may intern. Real replies have
+/// a handful; a hostile one may give every row its own names, and then the rows past these
+/// bounds keep their names to themselves instead of growing the tables without end.
+pub(super) const MAX_INTERNED: usize = 1024;
+
+/// How deep elements may nest. OpenLM documents are four levels deep; a reply nested deeper
+/// than this is refused rather than held open element by element.
+pub const MAX_DEPTH: usize = 256;
+
+/// An open element: its tag, what it is, the text read inside it so far, and whether an
+/// element opened inside it (then its whitespace is layout, not a value).
+struct OpenElement {
+    tag: String,
+    open: Open,
+    text: String,
+    has_children: bool,
+}
+
+#[derive(Default)]
+pub(super) struct Parser {
+    stack: Vec<OpenElement>,
+    seen_root: bool,
+    param_name: Option<String>,
+    session_attr: Option<String>,
+    // Interning: records of one document share tags and attribute-name lists, found by hash
+    // so that the work per record does not grow with the records seen before it.
+    pub(super) tags: HashMap<String, Arc<str>>,
+    pub(super) schemas: HashMap<String, Schema>,
+    /// The attribute names of the record being read, as an unambiguous key:
+    /// each name preceded by its length.
+    schema_key: String,
+    names: Vec<(usize, usize)>,
+    values: String,
+    ends: Vec<u32>,
+}
+
+impl Parser {
+    pub(super) fn start(
+        &mut self,
+        start: &BytesStart<'_>,
+        empty: bool,
+        message: &mut Message,
+    ) -> Result<(), XmlError> {
+        let tag = start.name();
+        let tag = tag.as_ref();
+        if self.stack.is_empty() {
+            self.check_root(tag)?;
+        }
+        let open = self.read_element(tag, start, empty, message)?;
+        if let Some(parent) = self.stack.last_mut() {
+            parent.has_children = true;
+        }
+        if !empty {
+            if self.stack.len() >= MAX_DEPTH {
+                return Err(XmlError(format!(
+                    "elements nested more than {MAX_DEPTH} deep at <{tag}>: not an OpenLM document"
+                )));
+            }
+            self.stack.push(OpenElement {
+                tag: tag.to_owned(),
+                open,
+                text: String::new(),
+                has_children: false,
+            });
+        }
+        Ok(())
+    }
+
+    /// One root, and it is `<ULM>`.
+    fn check_root(&mut self, tag: &str) -> Result<(), XmlError> {
+        if self.seen_root {
+            return Err(XmlError(format!(
+                "a second root element <{tag}> after </ULM>"
+            )));
+        }
+        if !tag.eq_ignore_ascii_case("ULM") {
+            return Err(XmlError(format!(
+                "not an OpenLM reply: the root element is <{tag}>, not <ULM>"
+            )));
+        }
+        self.seen_root = true;
+        Ok(())
+    }
+
+    /// Read an opening tag's attributes into `message`, by what the element is.
+    fn read_element(
+        &mut self,
+        tag: &str,
+        start: &BytesStart<'_>,
+        empty: bool,
+        message: &mut Message,
+    ) -> Result<Open, XmlError> {
+        if tag.eq_ignore_ascii_case("MESSAGE") {
+            for (name, value) in attributes(start)? {
+                if name.eq_ignore_ascii_case("type") {
+                    message.kind = value;
+                } else {
+                    message.message_attrs.push((name, value));
+                }
+            }
+            return Ok(Open::Message);
+        }
+        if tag.eq_ignore_ascii_case("PARAM") {
+            self.param_name = attributes(start)?
+                .into_iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("name"))
+                .map(|(_, value)| value);
+            if empty {
+                if let Some(name) = self.param_name.take() {
+                    message.params.push((name, String::new()));
+                }
+            }
+            return Ok(Open::Param);
+        }
+        if tag.eq_ignore_ascii_case("SESSION") {
+            for (name, value) in attributes(start)? {
+                if name.eq_ignore_ascii_case("sessionid") {
+                    self.session_attr = Some(value.trim().to_owned());
+                } else {
+                    message
+                        .envelope_attrs
+                        .push((format!("SESSION@{name}"), value));
+                }
+            }
+        } else if tag.eq_ignore_ascii_case("PAGING") {
+            message.paging = Some(read_paging(start, message)?);
+        } else if tag.eq_ignore_ascii_case("ULM") || tag.eq_ignore_ascii_case("PARAMETERS") {
+            for (name, value) in attributes(start)? {
+                message
+                    .envelope_attrs
+                    .push((format!("{tag}@{name}"), value));
+            }
+        } else {
+            self.record(tag, start, message)?;
+        }
+        Ok(Open::Other)
+    }
+
+    /// Keep a data element's attributes as a record (elements without attributes are containers or text).
+    fn record(
+        &mut self,
+        tag: &str,
+        start: &BytesStart<'_>,
+        message: &mut Message,
+    ) -> Result<(), XmlError> {
+        self.names.clear();
+        self.schema_key.clear();
+        self.values.clear();
+        self.ends.clear();
+        let mut attrs = start.attributes();
+        attrs.with_checks(false);
+        for attr in attrs {
+            let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{tag}>: {e}")))?;
+            let value = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
+            let name: &str = attr.key.as_ref();
+            self.schema_key.push_str(&name.len().to_string());
+            self.schema_key.push(':');
+            let at = self.schema_key.len();
+            self.schema_key.push_str(name);
+            self.names.push((at, name.len()));
+            self.values.push_str(&value);
+            self.ends.push(self.values.len() as u32);
+        }
+        if self.names.is_empty() {
+            return Ok(());
+        }
+        let tag = match self.tags.get(tag) {
+            Some(t) => t.clone(),
+            None => {
+                let t: Arc<str> = Arc::from(tag);
+                if self.tags.len() < MAX_INTERNED {
+                    self.tags.insert(tag.to_owned(), t.clone());
+                }
+                t
+            }
+        };
+        let schema = match self.schemas.get(self.schema_key.as_str()) {
+            Some(s) => s.clone(),
+            None => {
+                let key = &self.schema_key;
+                let s: Schema = self
+                    .names
+                    .iter()
+                    .map(|&(at, len)| Box::from(&key[at..at + len]))
+                    .collect();
+                if self.schemas.len() < MAX_INTERNED {
+                    self.schemas.insert(key.clone(), s.clone());
+                }
+                s
+            }
+        };
+        message.records.push(Record {
+            tag,
+            schema,
+            values: Box::from(self.values.as_str()),
+            ends: Box::from(self.ends.as_slice()),
+        });
+        Ok(())
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if let Some(open) = self.stack.last_mut() {
+            open.text.push_str(text);
+        }
+    }
+
+    pub(super) fn end(&mut self, name: QName<'_>, message: &mut Message) -> Result<(), XmlError> {
+        let Some(OpenElement {
+            tag,
+            open,
+            text,
+            has_children,
+        }) = self.stack.pop()
+        else {
+            return Err(XmlError(format!("unexpected </{}>", name.as_ref())));
+        };
+        match open {
+            Open::Message => message.text = text.trim().to_owned(),
+            Open::Param => {
+                if let Some(name) = self.param_name.take() {
+                    message.params.push((name, text));
+                }
+            }
+            Open::Other => {
+                // The text of an element with no element inside is a value (NAME, PWD): kept
+                // exactly, even when it is only spaces. Between child elements, only text
+                // that is more than layout is kept.
+                let value = if has_children {
+                    !text.trim().is_empty()
+                } else {
+                    !text.is_empty()
+                };
+                if value {
+                    message.texts.push((tag, text));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn attributes(start: &BytesStart<'_>) -> Result<Vec<(String, String)>, XmlError> {
+    let mut attrs = start.attributes();
+    attrs.with_checks(false);
+    attrs
+        .map(|attr| {
+            let attr = attr.map_err(|e| XmlError(format!("bad attribute: {e}")))?;
+            let value = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|e| XmlError(format!("bad attribute value: {e}")))?;
+            Ok((attr.key.as_ref().to_owned(), value.into_owned()))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A PAGING element's numbers and sort, its attributes kept in the envelope's too.
+fn read_paging(start: &BytesStart<'_>, message: &mut Message) -> Result<Paging, XmlError> {
+    let mut paging = Paging::default();
+    for (name, value) in attributes(start)? {
+        match normalize_name(&name).as_str() {
+            "startrecord" | "start" => paging.start = value.trim().parse().unwrap_or(0),
+            "endrecord" | "end" => paging.end = value.trim().parse().unwrap_or(0),
+            "sort" => paging.sort = value.clone(),
+            "dir" => paging.dir = value.clone(),
+            "search" => paging.search = value.clone(),
+            _ => {}
+        }
+        message
+            .envelope_attrs
+            .push((format!("PAGING@{name}"), value));
+    }
+    Ok(paging)
+}
