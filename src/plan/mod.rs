@@ -13,6 +13,7 @@
 //! [`Executor`] that sends one batch of steps.
 
 pub mod journal;
+pub mod oneshot;
 pub mod openlm;
 pub mod portal;
 pub mod recheck;
@@ -1104,6 +1105,22 @@ mod tests {
             user_type("ann").describe(),
             "user type creatorUT → viewerUT"
         );
+    }
+
+    /// The wire clients sit below the operations: none of their files names the plan engine.
+    #[test]
+    fn wire_modules_know_nothing_of_plans() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for folder in ["portal", "openlm"] {
+            for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines().map(str::trim) {
+                    let names_plans = line.contains("crate::plan") || line.contains("super::plan");
+                    assert!(!names_plans, "{}: {line}", path.display());
+                }
+            }
+        }
     }
 
     #[test]

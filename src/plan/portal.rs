@@ -38,7 +38,7 @@ use crate::portal::users::{
     check_username, has_level, has_role, has_user_type, resolve_role, resolve_user_type,
     LEVEL_1_PRIVILEGES,
 };
-use crate::portal::{App, Change, License, Member, Portal, Role, UserType};
+use crate::portal::{App, License, Member, Portal, Role, UserType};
 
 /// What planning reads, as its notes and reasons name it.
 const MEMBER_LISTING: &str = "the member listing";
@@ -88,6 +88,56 @@ impl EntitlementsWanted {
         // Planning writes only the three modes; anything else is read as "set".
         Change::from_mode(&self.mode, self.ids.clone())
             .unwrap_or_else(|_| Change::Set(self.ids.clone()))
+    }
+}
+
+/// What an entitlement change does to each member's entitlements.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Exactly these (an empty list revokes all).
+    Set(Vec<String>),
+    /// These besides what the member has.
+    Add(Vec<String>),
+    /// Take these away.
+    Remove(Vec<String>),
+}
+
+impl Change {
+    /// The change a mode names: "set" (exactly these), "add" or "remove".
+    pub fn from_mode(mode: &str, ids: Vec<String>) -> Result<Change> {
+        match mode {
+            "set" => Ok(Change::Set(ids)),
+            "add" => Ok(Change::Add(ids)),
+            "remove" => Ok(Change::Remove(ids)),
+            other => Err(Error::invalid(format!("unknown change {other:?}"))),
+        }
+    }
+
+    pub(crate) fn target(&self, current: &[String]) -> Vec<String> {
+        let mut target: Vec<String> = match self {
+            Change::Set(ids) => ids.clone(),
+            Change::Add(ids) => {
+                let mut all = current.to_vec();
+                all.extend(ids.iter().filter(|id| !current.contains(id)).cloned());
+                all
+            }
+            Change::Remove(ids) => current
+                .iter()
+                .filter(|e| !ids.iter().any(|id| id.eq_ignore_ascii_case(e)))
+                .cloned()
+                .collect(),
+        };
+        target.sort();
+        target.dedup();
+        target
+    }
+
+    pub(crate) fn canonical(self, license: &License) -> Result<Change> {
+        Ok(match self {
+            Change::Set(ids) => Change::Set(license.entitlements_named(&ids)?),
+            Change::Add(ids) => Change::Add(license.entitlements_named(&ids)?),
+            Change::Remove(ids) => Change::Remove(license.entitlements_named(&ids)?),
+        })
     }
 }
 
@@ -1548,7 +1598,7 @@ impl PortalExecutor<'_> {
             _ => return Vec::new(),
         };
         let mut outcomes: Vec<Outcome> =
-            match self.portal.update_license_type(&names, &target).await {
+            match self.portal.update_user_license_type(&names, &target).await {
                 Ok(per_user) => per_user
                     .into_iter()
                     .map(|(_, result)| Outcome::of(result, "changed"))
@@ -1569,7 +1619,7 @@ impl PortalExecutor<'_> {
     }
 
     async fn role(&self, username: String, to: String) -> Outcome {
-        let result = self.portal.update_role(&username, &to).await;
+        let result = self.portal.update_user_role(&username, &to).await;
         let is_done = has_role(&to);
         bulk::settled(result, "changed", || {
             self.portal.reread_member(&username, &is_done)
@@ -1578,7 +1628,7 @@ impl PortalExecutor<'_> {
     }
 
     async fn level(&self, username: String, to: u8) -> Outcome {
-        let result = self.portal.update_level(&username, i64::from(to)).await;
+        let result = self.portal.update_user_level(&username, to).await;
         let is_done = has_level(to);
         bulk::settled(result, "changed", || {
             self.portal.reread_member(&username, &is_done)
@@ -1592,7 +1642,11 @@ impl PortalExecutor<'_> {
         };
         let word = batch[0].word();
         let names: Vec<String> = batch.iter().map(Action::subject).collect();
-        let mut outcomes = match self.portal.provision(&license, &names, &to).await {
+        let mut outcomes = match self
+            .portal
+            .provision_user_entitlements(&license, &names, &to)
+            .await
+        {
             Ok(()) => names.iter().map(|_| Outcome::Done(word)).collect(),
             // One member the portal refuses fails the whole request: send each alone.
             Err(err) if names.len() > 1 && per_member_error(&err) => {
@@ -1600,7 +1654,7 @@ impl PortalExecutor<'_> {
                 for name in &names {
                     let result = self
                         .portal
-                        .provision(&license, std::slice::from_ref(name), &to)
+                        .provision_user_entitlements(&license, std::slice::from_ref(name), &to)
                         .await;
                     alone.push(Outcome::of(result, word));
                 }
@@ -1636,7 +1690,7 @@ impl PortalExecutor<'_> {
             Err(err) => return Outcome::Failed(err),
         };
         let sent = match self.portal.release_endpoint(app).await {
-            Ok(endpoint) => self.portal.send_release(&endpoint, &username, app).await,
+            Ok(endpoint) => self.portal.release_license(&endpoint, &username, app).await,
             Err(err) => Err(err),
         };
         bulk::settled(sent, "released", || async {
@@ -1737,6 +1791,25 @@ impl Executor for PortalExecutor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_compute_each_members_target() {
+        let now = vec!["desktopStdN".to_owned(), "3DAnalystN".to_owned()];
+        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            Change::Set(ids(&["desktopAdvN"])).target(&now),
+            ids(&["desktopAdvN"])
+        );
+        assert_eq!(
+            Change::Add(ids(&["spatialAnalystN"])).target(&now),
+            ids(&["3DAnalystN", "desktopStdN", "spatialAnalystN"])
+        );
+        assert_eq!(
+            Change::Remove(ids(&["3DAnalystN"])).target(&now),
+            ids(&["desktopStdN"])
+        );
+        assert!(Change::Set(vec![]).target(&now).is_empty());
+    }
 
     fn role(id: &str, privileges: &[&str]) -> Role {
         Role {

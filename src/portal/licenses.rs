@@ -10,16 +10,15 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::Reread;
 use crate::error::{Error, Result};
 use crate::http::Effect;
-use crate::plan::{self, portal::Guards};
 use crate::portal::client::{now_ms, Portal, Root};
 use crate::portal::envelope;
 use crate::portal::listings::{self, paged};
 use crate::portal::paging::ItemKey;
 use crate::portal::url::path_segment;
-use crate::portal::users::{check_username, Member};
+use crate::portal::users::check_username;
 use crate::portal::versions::Feature;
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
@@ -305,56 +304,6 @@ pub fn entitlement_report(license: &License, users: &[UserEntitlement]) -> Vec<E
         .collect()
 }
 
-/// What a bulk entitlement change does to each member's entitlements.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Exactly these (an empty list revokes all).
-    Set(Vec<String>),
-    /// These besides what the member has.
-    Add(Vec<String>),
-    /// Take these away.
-    Remove(Vec<String>),
-}
-
-impl Change {
-    /// The change a mode names: "set" (exactly these), "add" or "remove".
-    pub fn from_mode(mode: &str, ids: Vec<String>) -> Result<Change> {
-        match mode {
-            "set" => Ok(Change::Set(ids)),
-            "add" => Ok(Change::Add(ids)),
-            "remove" => Ok(Change::Remove(ids)),
-            other => Err(Error::invalid(format!("unknown change {other:?}"))),
-        }
-    }
-
-    pub(crate) fn target(&self, current: &[String]) -> Vec<String> {
-        let mut target: Vec<String> = match self {
-            Change::Set(ids) => ids.clone(),
-            Change::Add(ids) => {
-                let mut all = current.to_vec();
-                all.extend(ids.iter().filter(|id| !current.contains(id)).cloned());
-                all
-            }
-            Change::Remove(ids) => current
-                .iter()
-                .filter(|e| !ids.iter().any(|id| id.eq_ignore_ascii_case(e)))
-                .cloned()
-                .collect(),
-        };
-        target.sort();
-        target.dedup();
-        target
-    }
-
-    pub(crate) fn canonical(self, license: &License) -> Result<Change> {
-        Ok(match self {
-            Change::Set(ids) => Change::Set(license.entitlements_named(&ids)?),
-            Change::Add(ids) => Change::Add(license.entitlements_named(&ids)?),
-            Change::Remove(ids) => Change::Remove(license.entitlements_named(&ids)?),
-        })
-    }
-}
-
 pub(crate) fn sorted(items: &[String]) -> Vec<String> {
     let mut items = items.to_vec();
     items.sort();
@@ -369,10 +318,6 @@ pub(crate) fn per_member_error(err: &Error) -> bool {
         _ => false,
     }
 }
-
-/// One member's result of the release-then-change workflow: the overall outcome and each
-/// step's (`release`, `user_type`, `entitlements`).
-pub type StepOutcomes = (Outcome, Vec<(&'static str, Outcome)>);
 
 impl Portal {
     /// The organization's active purchases (`portals/self/purchases`), trials included.
@@ -483,8 +428,9 @@ impl Portal {
         }
     }
 
-    /// Set the entitlements of up to 25 members in one request (an empty list revokes).
-    pub async fn provision(
+    /// provisionUserEntitlements: set the entitlements of up to 25 members in one request
+    /// (an empty list revokes).
+    pub(crate) async fn provision_user_entitlements(
         &self,
         item_id: &str,
         usernames: &[String],
@@ -517,27 +463,6 @@ impl Portal {
             &reply,
             "the portal did not change the entitlements",
         )
-    }
-
-    /// Change the entitlements of many members under the license `license`, as a plan
-    /// applied (or only made, for a dry run): members ending with the same entitlements share
-    /// requests of 25 (or `batch_size`), `concurrency` at a time. Members with the app
-    /// checked out for offline use, and members beyond the seats left, fail before anything
-    /// is sent.
-    pub async fn bulk_provision(
-        &self,
-        license: &str,
-        members: Vec<Result<Member>>,
-        change: Change,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let batch_size = bulk::check_batch_size(batch_size, MAX_PROVISION_BATCH)?;
-        let guards = Guards::default();
-        let plan = plan::portal::plan_entitlements(self, license, members, change, &guards).await?;
-        self.run_plan(&plan, dry_run, batch_size, concurrency).await
     }
 
     /// Which deployment the portal is, from `portals/self`.
@@ -648,7 +573,9 @@ impl Portal {
         }
     }
 
-    pub(crate) async fn send_release(
+    /// releaseLicense at `endpoint` (see [`Portal::release_endpoint`]): free the license of
+    /// `app` that `username` checked out for offline use.
+    pub(crate) async fn release_license(
         &self,
         endpoint: &(Root, String, bool),
         username: &str,
@@ -661,21 +588,6 @@ impl Portal {
         }
         let reply = self.call(*root, path, &params, Effect::Idempotent).await?;
         envelope::success(self.url(), &reply, "the portal did not release the license")
-    }
-
-    /// Release the license of `app` that `username` checked out for offline use.
-    pub async fn release_license(&self, username: &str, app: &str) -> Result<()> {
-        check_username(username)?;
-        let app = App::parse(app)?;
-        let endpoint = self.release_endpoint(app).await?;
-        let result = self.send_release(&endpoint, username, app).await;
-        bulk::settle_one(result, "released", || async {
-            match self.license(app.title()).await {
-                Ok(license) => self.reread_release(&license, username, app).await,
-                Err(err) => Reread::Failed(err),
-            }
-        })
-        .await
     }
 
     /// Whether `username` still has `app` checked out, to settle a release whose answer was lost.
@@ -692,57 +604,6 @@ impl Portal {
             Ok(_) => Reread::Done,
             Err(err) => Reread::Failed(err),
         }
-    }
-
-    /// Release the license of `app` for many members, `concurrency` at a time, as a plan
-    /// applied (or only made). Members known to have nothing checked out are `unchanged`.
-    pub async fn bulk_release(
-        &self,
-        members: Vec<Result<Member>>,
-        app: &str,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let plan = plan::portal::plan_release(self, members, app, &Guards::default()).await?;
-        self.run_plan(&plan, dry_run, 1, concurrency).await
-    }
-
-    /// The workflow administrators do, as a plan applied (or only made): release each
-    /// member's offline license of `app`, then change their user type and/or set their
-    /// entitlements under `license` (`Some(vec![])` revokes them all). Every step is
-    /// reported; a member whose steps are not all predicted to go through is not released.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn release_and_update(
-        &self,
-        members: Vec<Result<Member>>,
-        app: &str,
-        user_type: Option<&str>,
-        license: &str,
-        entitlements: Option<Vec<String>>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<StepOutcomes>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let plan = plan::portal::plan_release_and_update(
-            self,
-            members,
-            app,
-            user_type,
-            license,
-            entitlements,
-            &plan::portal::Roles::Keep,
-            &Guards::default(),
-        )
-        .await?;
-        if dry_run {
-            return Ok(plan.predictions());
-        }
-        let executor = plan::portal::PortalExecutor {
-            portal: self,
-            batch_size: MAX_PROVISION_BATCH,
-        };
-        plan::apply(&plan, &executor, None, concurrency, None).await
     }
 }
 
@@ -811,25 +672,6 @@ mod tests {
         }
         let err = App::parse("arcmap").unwrap_err();
         assert!(err.to_string().contains("arcgisprodesktop"), "{err}");
-    }
-
-    #[test]
-    fn changes_compute_each_members_target() {
-        let now = vec!["desktopStdN".to_owned(), "3DAnalystN".to_owned()];
-        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            Change::Set(ids(&["desktopAdvN"])).target(&now),
-            ids(&["desktopAdvN"])
-        );
-        assert_eq!(
-            Change::Add(ids(&["spatialAnalystN"])).target(&now),
-            ids(&["3DAnalystN", "desktopStdN", "spatialAnalystN"])
-        );
-        assert_eq!(
-            Change::Remove(ids(&["3DAnalystN"])).target(&now),
-            ids(&["desktopStdN"])
-        );
-        assert!(Change::Set(vec![]).target(&now).is_empty());
     }
 
     #[test]

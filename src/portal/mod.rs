@@ -13,5 +13,5 @@ pub mod users;
 pub mod versions;
 
 pub use client::{now_ms, Credentials, OAuthGrant, Portal, PortalOptions, Root, TokenSource};
-pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};
+pub use licenses::{App, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::Reread;
 use crate::error::{Error, Result};
 use crate::http::Effect;
-use crate::plan;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
 use crate::portal::listings::{self, paged};
@@ -518,8 +517,9 @@ impl Portal {
         Ok(seats)
     }
 
-    /// Change the user type of up to a batch of members in one request; one result each.
-    pub async fn update_license_type(
+    /// updateUserLicenseType: change the user type of up to a batch of members in one
+    /// request; one result each.
+    pub(crate) async fn update_user_license_type(
         &self,
         usernames: &[String],
         user_type: &str,
@@ -582,50 +582,8 @@ impl Portal {
         resolve_user_type(types, wanted)
     }
 
-    /// Change one member's user type, given by id or name; the portal's refusal is the error.
-    pub async fn set_user_type(&self, username: &str, user_type: &str) -> Result<()> {
-        check_username(username)?;
-        let id = self.resolve_user_type(user_type).await?;
-        let result = self
-            .update_license_type(&[username.to_owned()], &id)
-            .await
-            .and_then(|mut results| results.pop().map_or(Ok(()), |(_, result)| result));
-        let result = self.confirm_one(username, result, has_user_type(&id)).await;
-        when_incompatible(result, || {
-            format!(
-                "Give {username} a role that user type can hold first (user.update_role(...)), \
-                 or let gis.users.update_license_type([{username:?}], {id:?}, roles=\"auto\") \
-                 do both."
-            )
-        })
-    }
-
-    /// A single change's result; when its answer was lost, settled by reading the member
-    /// again (`is_done` says whether they are as asked, or what they are instead).
-    async fn confirm_one(
-        &self,
-        username: &str,
-        result: Result<()>,
-        is_done: impl Fn(&User) -> std::result::Result<(), String>,
-    ) -> Result<()> {
-        bulk::settle_one(result, "changed", || self.reread_member(username, is_done)).await
-    }
-
-    /// Change one member's role, given by id or name.
-    pub async fn set_role(&self, username: &str, role: &str) -> Result<()> {
-        check_username(username)?;
-        let id = self.resolve_role(role).await?;
-        let result = self.update_role(username, &id).await;
-        let result = self.confirm_one(username, result, has_role(&id)).await;
-        when_incompatible(result, || {
-            format!(
-                "Change {username}'s user type first, to one that can hold this role \
-                 (user.update_license_type(...))."
-            )
-        })
-    }
-
-    pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
+    /// updateUserRole: one member's role (an id).
+    pub(crate) async fn update_user_role(&self, username: &str, role: &str) -> Result<()> {
         check_username(username)?;
         let reply = self
             .call(
@@ -638,14 +596,10 @@ impl Portal {
         envelope::success(self.url(), &reply, "the portal did not change the role")
     }
 
-    /// The user level (1 or 2), for portals before 10.7; newer ones derive it from the user type.
-    pub async fn update_level(&self, username: &str, level: i64) -> Result<()> {
+    /// updateUserLevel: one member's level (1 or 2, see `plan::check_level`), for portals
+    /// before 10.7; newer ones derive it from the user type.
+    pub(crate) async fn update_user_level(&self, username: &str, level: u8) -> Result<()> {
         check_username(username)?;
-        if !(1..=2).contains(&level) {
-            return Err(Error::invalid(format!(
-                "a user level is 1 or 2, not {level}"
-            )));
-        }
         let reply = self
             .call(
                 Root::Sharing,
@@ -660,67 +614,6 @@ impl Portal {
             )
             .await?;
         envelope::success(self.url(), &reply, "the portal did not change the level")
-    }
-
-    /// Change the user type of many members, as a plan applied (or only made, for a dry
-    /// run): batches of `batch_size` in one request each, `concurrency` requests at a time.
-    /// One outcome per member, in order: changed, unchanged (already that type),
-    /// would_change (dry run), skipped (listed twice), or failed with the reason.
-    pub async fn bulk_update_license_type(
-        &self,
-        members: Vec<Result<Member>>,
-        user_type: &str,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let batch_size = bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH)?;
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let guards = plan::portal::Guards::default();
-        let plan = plan::portal::plan_user_type(
-            self,
-            members,
-            user_type,
-            &plan::portal::Roles::Keep,
-            &guards,
-        )
-        .await?;
-        self.run_plan(&plan, dry_run, batch_size, concurrency).await
-    }
-
-    /// Change the role of many members, one request each, `concurrency` at a time.
-    pub async fn bulk_update_role(
-        &self,
-        members: Vec<Result<Member>>,
-        role: &str,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let guards = plan::portal::Guards::default();
-        let plan = plan::portal::plan_role(self, members, role, &guards).await?;
-        self.run_plan(&plan, dry_run, MAX_USER_TYPE_BATCH, concurrency)
-            .await
-    }
-
-    /// A plan's outcomes: predicted (dry run) or applied without a journal.
-    pub(crate) async fn run_plan(
-        &self,
-        plan: &plan::Plan,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let results = if dry_run {
-            plan.predictions()
-        } else {
-            let executor = plan::portal::PortalExecutor {
-                portal: self,
-                batch_size,
-            };
-            plan::apply(plan, &executor, None, concurrency, None).await?
-        };
-        Ok(results.into_iter().map(|(outcome, _)| outcome).collect())
     }
 
     pub(crate) async fn reread_member(
@@ -751,28 +644,6 @@ pub(crate) fn has_user_type(
     }
 }
 
-/// A refusal because a role and a user type do not go together (the portal says they are
-/// not "compatible"), with `what_to_do` added to the portal's words; any other result as it is.
-fn when_incompatible(result: Result<()>, what_to_do: impl FnOnce() -> String) -> Result<()> {
-    match result {
-        Err(Error::Server {
-            url,
-            status,
-            code,
-            message,
-            details,
-        }) if message.to_lowercase().contains("compatible") => Err(Error::Server {
-            url,
-            status,
-            code,
-            message: format!("{} {}", message.trim_end(), what_to_do()),
-            details,
-        }),
-        other => other,
-    }
-}
-
-/// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
 /// Whether a member re-read has the level asked for.
 pub(crate) fn has_level(wanted: u8) -> impl Fn(&User) -> std::result::Result<(), String> {
     move |user| match user.level() {
@@ -800,6 +671,7 @@ pub const LEVEL_1_PRIVILEGES: &[&str] = &[
     "premium:user:featurereport",
 ];
 
+/// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
 pub(crate) fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
     move |user| match user.role_id() {
         Some(now) if now == wanted => Ok(()),

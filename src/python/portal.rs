@@ -221,7 +221,7 @@ impl PortalClient {
     fn update_license_type(&self, username: String, user_type: String) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            client.set_user_type(&username, &user_type).await?;
+            plan::oneshot::update_license_type(&client, &username, &user_type).await?;
             let user = with_role_names(&client, client.get_user(&username)).await?;
             Ok(JsonObject(user.into_json()))
         })
@@ -231,7 +231,7 @@ impl PortalClient {
     fn update_role(&self, username: String, role: String) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            client.set_role(&username, &role).await?;
+            plan::oneshot::update_role(&client, &username, &role).await?;
             let user = with_role_names(&client, client.get_user(&username)).await?;
             Ok(JsonObject(user.into_json()))
         })
@@ -241,7 +241,7 @@ impl PortalClient {
     fn update_level(&self, username: String, level: i64) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            client.update_level(&username, level).await?;
+            plan::oneshot::update_level(&client, &username, level).await?;
             let user = with_role_names(&client, client.get_user(&username)).await?;
             Ok(JsonObject(user.into_json()))
         })
