@@ -53,13 +53,13 @@ impl Action {
     }
 
     /// What the step does, done.
-    pub fn word(&self) -> &'static str {
+    pub fn word(&self) -> Verb {
         match self {
-            Action::Role { .. } | Action::UserType { .. } | Action::Level { .. } => "changed",
-            Action::Entitlements { to, .. } if to.is_empty() => "revoked",
-            Action::Entitlements { .. } => "assigned",
-            Action::Release { .. } => "released",
-            Action::Close { .. } => "closed",
+            Action::Role { .. } | Action::UserType { .. } | Action::Level { .. } => Verb::Changed,
+            Action::Entitlements { to, .. } if to.is_empty() => Verb::Revoked,
+            Action::Entitlements { .. } => Verb::Assigned,
+            Action::Release { .. } => Verb::Released,
+            Action::Close { .. } => Verb::Closed,
         }
     }
 
@@ -137,6 +137,42 @@ impl Action {
             }
             Action::Release { app, .. } => format!("release the {app} license checked out"),
             Action::Close { session } => format!("close {}", session.describe()),
+        }
+    }
+}
+
+/// What applying an item (or a step) does, done: its status once applied, and its
+/// `would_` form in a dry run. Written in plans as the word ("changed"...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    Changed,
+    Assigned,
+    Revoked,
+    Released,
+    Closed,
+}
+
+impl Verb {
+    /// The status of it done: "changed", "released"...
+    pub fn done(self) -> &'static str {
+        match self {
+            Verb::Changed => "changed",
+            Verb::Assigned => "assigned",
+            Verb::Revoked => "revoked",
+            Verb::Released => "released",
+            Verb::Closed => "closed",
+        }
+    }
+
+    /// The status of it predicted: "would_change", "would_release"...
+    pub fn would(self) -> &'static str {
+        match self {
+            Verb::Changed => "would_change",
+            Verb::Assigned => "would_assign",
+            Verb::Revoked => "would_revoke",
+            Verb::Released => "would_release",
+            Verb::Closed => "would_close",
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{word, would, Action, ItemOutcome, Journal, Plan, PlanItem, Predicted, Refusal};
+use super::{Action, ItemOutcome, Journal, Plan, PlanItem, Predicted, Refusal};
 use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
 
@@ -14,7 +14,7 @@ pub(super) fn settled(item: &PlanItem, service: &str) -> Outcome {
     let reason = item.reason.clone().unwrap_or_default();
     let url = service.to_owned();
     match (item.predicted, &item.refusal) {
-        (Predicted::WouldChange, _) => Outcome::WouldDo(would(&item.word)),
+        (Predicted::WouldChange, _) => Outcome::WouldDo(item.word.would()),
         (Predicted::Unchanged, _) => Outcome::Unchanged(reason),
         (Predicted::Skipped, _) => Outcome::Skipped(reason),
         (Predicted::Failed, Refusal::Invalid) => Outcome::Failed(Error::invalid(reason)),
@@ -114,7 +114,7 @@ pub async fn apply<E: Executor>(
         .items
         .iter()
         .map(|item| match item.predicted {
-            Predicted::WouldChange => (Outcome::Done(word(&item.word)), Vec::new()),
+            Predicted::WouldChange => (Outcome::Done(item.word.done()), Vec::new()),
             _ => (settled(item, &plan.service), Vec::new()),
         })
         .collect();
@@ -154,7 +154,7 @@ pub async fn apply<E: Executor>(
             }
             if let Outcome::Confirmed(_, how) = &outcome {
                 // The item's outcome says how its lost answer was settled.
-                results[i].0 = Outcome::Confirmed(word(&item.word), how.clone());
+                results[i].0 = Outcome::Confirmed(item.word.done(), how.clone());
             }
             results[i].1.push((item.steps[wave].name(), outcome));
         }

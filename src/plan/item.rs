@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{would, Action};
+use super::{Action, Verb};
 use crate::error::Error;
 
 /// What planning predicts for an item. Applying gives the same, with `would_x` done as `x`.
@@ -32,7 +32,7 @@ pub struct PlanItem {
     pub item: String,
     pub predicted: Predicted,
     /// What applying it does, done ("changed", "released", "closed"...).
-    pub word: String,
+    pub word: Verb,
     pub reason: Option<String>,
     pub steps: Vec<Action>,
     /// What the item should end as, for the planner that made it (resume plans it again).
@@ -67,14 +67,14 @@ impl PlanItem {
     pub fn new(
         index: usize,
         item: impl Into<String>,
-        word: &str,
+        word: Verb,
         wanted: impl Into<Arc<Value>>,
     ) -> PlanItem {
         PlanItem {
             index,
             item: item.into(),
             predicted: Predicted::WouldChange,
-            word: word.to_owned(),
+            word,
             reason: None,
             steps: Vec::new(),
             wanted: wanted.into(),
@@ -145,12 +145,12 @@ impl PlanItem {
     }
 
     /// The predicted status as reported: `would_changed` is spelled `would_change`.
-    pub fn status(&self) -> String {
+    pub fn status(&self) -> &'static str {
         match self.predicted {
-            Predicted::WouldChange => would(&self.word).to_owned(),
-            Predicted::Unchanged => "unchanged".into(),
-            Predicted::Skipped => "skipped".into(),
-            Predicted::Failed => "failed".into(),
+            Predicted::WouldChange => self.word.would(),
+            Predicted::Unchanged => "unchanged",
+            Predicted::Skipped => "skipped",
+            Predicted::Failed => "failed",
         }
     }
 }

@@ -8,9 +8,11 @@
 //! planned; it journals every step (`journal.rs`) as it goes, so an interrupted run leaves a
 //! record that can be resumed or undone (`Journal::read`).
 //!
-//! The planners live with what they change: `portal.rs` (members: user types, roles,
+//! The planners live with what they change: `portal/` (members: user types, roles,
 //! entitlements, releases) and `openlm.rs` (closing sessions). Both hand the engine an
-//! [`Executor`] that sends one batch of steps.
+//! [`Executor`] that sends one batch of steps. What a plan is of ([`Operation`]), what its
+//! steps do ([`Action`], [`Verb`]) and what is predicted ([`Predicted`]) are enums from the
+//! planner to the binding; their names are the ones plan and journal files carry.
 
 mod action;
 mod apply;
@@ -18,6 +20,7 @@ mod item;
 pub mod journal;
 pub mod oneshot;
 pub mod openlm;
+mod operation;
 pub mod portal;
 pub mod recheck;
 
@@ -26,11 +29,12 @@ use serde_json::Value;
 
 use crate::bulk::Outcome;
 use crate::error::{Error, Result};
-pub use action::Action;
+pub use action::{Action, Verb};
 use apply::settled;
 pub use apply::{apply, Executor, Progress, Recheck};
 pub use item::{skip_repeats, PlanItem, Predicted, Refusal};
 pub use journal::{Journal, JournalRecord};
+pub use operation::{check_batch_size, Operation};
 
 /// The plan file format; a newer file is refused rather than misread.
 pub const FORMAT: u32 = 1;
@@ -39,9 +43,8 @@ pub const FORMAT: u32 = 1;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub format: u32,
-    /// "update_license_type", "update_role", "provision", "release", "release_and_update",
-    /// "close_applications", "undo".
-    pub operation: String,
+    /// What it changes; written as its name ("update_license_type"...).
+    pub operation: Operation,
     /// The portal or OpenLM server the plan is for.
     pub service: String,
     /// When it was made, ms since 1970.
@@ -58,10 +61,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(operation: &str, service: &str, options: serde_json::Map<String, Value>) -> Plan {
+    pub fn new(
+        operation: Operation,
+        service: &str,
+        options: serde_json::Map<String, Value>,
+    ) -> Plan {
         Plan {
             format: FORMAT,
-            operation: operation.to_owned(),
+            operation,
             service: service.to_owned(),
             created_ms: crate::portal::now_ms(),
             options,
@@ -73,6 +80,12 @@ impl Plan {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Each item's status as reported: `would_change` (`would_release`...), `unchanged`,
+    /// `skipped` or `failed`.
+    pub fn statuses(&self) -> Vec<&'static str> {
+        self.items.iter().map(PlanItem::status).collect()
     }
 
     /// Each item's steps for people, in the names the plan knows the ids by.
@@ -106,7 +119,7 @@ impl Plan {
                 let steps = item
                     .steps
                     .iter()
-                    .map(|s| (s.name(), Outcome::WouldDo(would(s.word()))))
+                    .map(|s| (s.name(), Outcome::WouldDo(s.word().would())))
                     .collect();
                 (settled(item, &self.service), steps)
             })
@@ -168,28 +181,6 @@ impl Plan {
 
 /// An item's outcome, and each of its steps' (named).
 pub type ItemOutcome = (Outcome, Vec<(&'static str, Outcome)>);
-
-/// The words of done things, as the static strings outcomes carry.
-const WORDS: &[&str] = &["changed", "assigned", "revoked", "released", "closed"];
-
-fn word(text: &str) -> &'static str {
-    WORDS
-        .iter()
-        .find(|w| **w == text)
-        .copied()
-        .unwrap_or("changed")
-}
-
-/// "would_change" for "changed", "would_close" for "closed"...
-pub fn would(done: &str) -> &'static str {
-    match done {
-        "assigned" => "would_assign",
-        "revoked" => "would_revoke",
-        "released" => "would_release",
-        "closed" => "would_close",
-        _ => "would_change",
-    }
-}
 
 #[cfg(test)]
 mod tests;

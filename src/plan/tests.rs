@@ -44,7 +44,7 @@ impl Executor for Fake {
                 if let Action::UserType { to, .. } | Action::Role { to, .. } = &action {
                     self.state.lock().unwrap().insert(who, to.clone());
                 }
-                Outcome::Done(action.word())
+                Outcome::Done(action.word().done())
             })
             .collect()
     }
@@ -64,7 +64,7 @@ impl Executor for Fake {
 }
 
 fn member(index: usize, name: &str, steps: Vec<Action>) -> PlanItem {
-    let mut item = PlanItem::new(index, name, "changed", Value::Null);
+    let mut item = PlanItem::new(index, name, Verb::Changed, Value::Null);
     item.steps = steps;
     item
 }
@@ -94,7 +94,7 @@ fn release(name: &str) -> Action {
 
 #[tokio::test]
 async fn a_failed_step_stops_its_item_and_says_what_went_through() {
-    let mut plan = Plan::new("test", "https://x", Default::default());
+    let mut plan = Plan::new(Operation::UpdateRole, "https://x", Default::default());
     plan.items = vec![
         member(0, "ann", vec![role("ann"), user_type("ann")]),
         member(
@@ -185,7 +185,7 @@ impl Executor for Rechecking {
 
 #[tokio::test]
 async fn a_step_found_already_so_is_not_sent_and_the_item_goes_on() {
-    let mut plan = Plan::new("test", "https://x", Default::default());
+    let mut plan = Plan::new(Operation::UpdateRole, "https://x", Default::default());
     plan.items = vec![
         member(0, "gone", vec![release("gone")]),
         member(1, "gone2", vec![release("gone2"), user_type("gone2")]),
@@ -220,7 +220,11 @@ async fn a_step_found_already_so_is_not_sent_and_the_item_goes_on() {
 
 #[test]
 fn steps_are_described_in_the_names_the_plan_knows() {
-    let mut plan = Plan::new("update_license_type", "https://x", Default::default());
+    let mut plan = Plan::new(
+        Operation::UpdateLicenseType,
+        "https://x",
+        Default::default(),
+    );
     plan.items = vec![member(0, "ann", vec![role("ann"), user_type("ann")])];
     plan.names = [("creatorUT", "Creator"), ("viewerUT", "Viewer")]
         .map(|(id, name)| (id.to_owned(), name.to_owned()))
@@ -253,7 +257,7 @@ fn wire_modules_know_nothing_of_plans() {
 
 #[test]
 fn plans_round_trip_as_json() {
-    let mut plan = Plan::new("update_role", "https://x", Default::default());
+    let mut plan = Plan::new(Operation::UpdateRole, "https://x", Default::default());
     plan.items = vec![member(0, "ann", vec![role("ann")])];
     let back = Plan::from_json(&plan.to_json()).unwrap();
     assert_eq!(back.items[0].steps, plan.items[0].steps);

@@ -134,12 +134,16 @@ impl JournalRead {
                     // Sent by an interrupted run, its answer lost, and a resume found it
                     // done: this run made the change.
                     Predicted::Unchanged if n > 0 && lost => (
-                        item.word.clone(),
+                        item.word.done().to_owned(),
                         Some("its answer was lost; the resume found it done".to_owned()),
                         true,
                     ),
                     // Its state could not be read: nothing was sent, a resume tries again.
-                    _ => (item.status(), item.reason.clone(), !item.is_left()),
+                    _ => (
+                        item.status().to_owned(),
+                        item.reason.clone(),
+                        !item.is_left(),
+                    ),
                 };
                 ItemReport {
                     index,
@@ -210,7 +214,7 @@ fn item_status(
                 .clone()
                 .filter(|_| s.outcome.as_deref() != Some("unchanged"))
         });
-        return (item.word.clone(), confirmed, true);
+        return (item.word.done().to_owned(), confirmed, true);
     }
     if ended {
         return ("skipped".into(), Some("not done".into()), true);

@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use serde_json::{json, Map, Value};
 
 use super::make::{plan, Asked, Members, Planning};
-use super::wanted::{EntitlementsWanted, Expect, Guards, Wanted};
+use super::wanted::{EntitlementsWanted, Expect, Guards, Mode, Wanted};
 use crate::error::{Error, Result};
 use crate::plan::journal::{JournalRead, StepRecord};
-use crate::plan::{Action, Plan, PlanItem, Predicted};
+use crate::plan::{Action, Operation, Plan, PlanItem, Predicted, Verb};
 use crate::portal::{Member, Portal};
 
 /// Plan what a journal left unfinished again, from the state now: the same items, the same
@@ -49,18 +49,18 @@ async fn plan_again<'a>(
     for item in items {
         let wanted: Wanted = serde_json::from_value((*item.wanted).clone())
             .map_err(|e| Error::invalid(format!("the plan's items cannot be read: {e}")))?;
-        word.get_or_insert(crate::plan::word(&item.word));
+        word.get_or_insert(item.word);
         members.push((item.index, Ok(Member::named(item.item.clone())), wanted));
     }
     let guards = Guards {
         allow_admin_demotion: source.options.get("allow_admin_demotion")
             == Some(&Value::Bool(true))
-            || source.operation == "undo",
+            || source.operation == Operation::Undo,
         allow_all: true,
     };
     let planning = Planning {
-        operation: &source.operation,
-        word: word.unwrap_or("changed"),
+        operation: source.operation,
+        word: word.unwrap_or(Verb::Changed),
         guards: &guards,
         options,
         asked: Asked::default(),
@@ -102,15 +102,15 @@ pub async fn plan_undo(portal: &Portal, read: &JournalRead) -> Result<Plan> {
     let mut options = Map::new();
     options.insert("undoes".into(), json!(first.operation));
     let planning = Planning {
-        operation: "undo",
-        word: "changed",
+        operation: Operation::Undo,
+        word: Verb::Changed,
         guards: &guards,
         options,
         asked: Asked::default(),
     };
     let mut plan = plan(portal, planning, members).await?;
     for (index, action) in irreversible {
-        let mut item = PlanItem::new(index, action.subject(), "changed", Value::Null);
+        let mut item = PlanItem::new(index, action.subject(), Verb::Changed, Value::Null);
         item.end(
             Predicted::Skipped,
             format!(
@@ -173,7 +173,7 @@ fn undo_of(steps: &[StepRecord]) -> (Option<(String, Wanted)>, Vec<Action>) {
                     wanted.entitlements = Some(EntitlementsWanted {
                         license: license.clone(),
                         title: title.clone(),
-                        mode: "set".into(),
+                        mode: Mode::Set,
                         ids: from.clone(),
                     });
                 }

@@ -69,7 +69,7 @@ impl PortalExecutor<'_> {
         let Some(Action::Entitlements { license, to, .. }) = batch.first().cloned() else {
             return Vec::new();
         };
-        let word = batch[0].word();
+        let word = batch[0].word().done();
         let names: Vec<String> = batch.iter().map(Action::subject).collect();
         let mut outcomes = match self
             .portal

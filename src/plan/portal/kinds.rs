@@ -1,14 +1,14 @@
 //! The changes of members a plan is made for, one planner each: user type, role, level,
-//! entitlements, release, and release-then-update; and [`plan_operation`], which plans any
-//! of them as the bindings ask.
+//! entitlements, release, and release-then-update; and [`plan_request`], which plans any
+//! of them as a [`PlanRequest`] (the bindings' one typed request) asks.
 
 use serde_json::{json, Map, Value};
 
 use super::make::{plan, Asked, Members, Planning};
 use super::rules::check_level;
-use super::wanted::{Change, EntitlementsWanted, Guards, Roles, Wanted};
+use super::wanted::{Change, EntitlementsWanted, Guards, Mode, Roles, Wanted};
 use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::plan::{Operation, Plan, Verb};
 use crate::portal::users::resolve_user_type;
 use crate::portal::{App, Member, Portal};
 
@@ -42,8 +42,8 @@ pub async fn plan_user_type(
         ..Wanted::default()
     };
     let planning = Planning {
-        operation: "update_license_type",
-        word: "changed",
+        operation: Operation::UpdateLicenseType,
+        word: Verb::Changed,
         guards,
         options: options(&[("roles", roles.option())]),
         asked: Asked {
@@ -62,8 +62,8 @@ pub async fn plan_role(
     guards: &Guards,
 ) -> Result<Plan> {
     let planning = Planning {
-        operation: "update_role",
-        word: "changed",
+        operation: Operation::UpdateRole,
+        word: Verb::Changed,
         guards,
         options: Map::new(),
         asked: Asked {
@@ -93,8 +93,8 @@ pub async fn plan_level(
     let mut options = options(&[("roles", roles.option())]);
     options.insert("level".into(), json!(level));
     let planning = Planning {
-        operation: "update_level",
-        word: "changed",
+        operation: Operation::UpdateLevel,
+        word: Verb::Changed,
         guards,
         options,
         asked: Asked {
@@ -115,31 +115,31 @@ pub async fn plan_entitlements(
 ) -> Result<Plan> {
     let license = portal.license(license).await?;
     let change = change.canonical(&license)?;
-    let (mode, ids, word) = match &change {
-        Change::Set(ids) if ids.is_empty() => ("set", ids.clone(), "revoked"),
-        Change::Set(ids) => ("set", ids.clone(), "assigned"),
-        Change::Add(ids) => ("add", ids.clone(), "assigned"),
-        Change::Remove(ids) => ("remove", ids.clone(), "revoked"),
+    let (mode, ids) = change.parts();
+    let word = match mode {
+        Mode::Set if ids.is_empty() => Verb::Revoked,
+        Mode::Set | Mode::Add => Verb::Assigned,
+        Mode::Remove => Verb::Revoked,
     };
-    if mode != "set" && ids.is_empty() {
+    if mode != Mode::Set && ids.is_empty() {
         return Err(Error::invalid("name at least one entitlement"));
     }
     let wanted = Wanted {
         entitlements: Some(EntitlementsWanted {
             license: license.item_id.clone(),
             title: license.title.clone(),
-            mode: mode.into(),
-            ids: ids.clone(),
+            mode,
+            ids: ids.to_vec(),
         }),
         ..Wanted::default()
     };
     let planning = Planning {
-        operation: "provision",
+        operation: Operation::Provision,
         word,
         guards,
         options: options(&[
             ("license", json!(license.title)),
-            ("mode", json!(mode)),
+            ("mode", json!(mode.name())),
             ("entitlements", json!(ids)),
         ]),
         asked: Asked::default(),
@@ -162,8 +162,8 @@ pub async fn plan_release(
         ..Wanted::default()
     };
     let planning = Planning {
-        operation: "release",
-        word: "released",
+        operation: Operation::Release,
+        word: Verb::Released,
         guards,
         options: options(&[("app", json!(app.id()))]),
         asked: Asked::default(),
@@ -208,7 +208,7 @@ pub async fn plan_release_and_update(
             Some(EntitlementsWanted {
                 license: license.item_id.clone(),
                 title: license.title.clone(),
-                mode: "set".into(),
+                mode: Mode::Set,
                 ids,
             })
         }
@@ -232,8 +232,8 @@ pub async fn plan_release_and_update(
         ..Wanted::default()
     };
     let planning = Planning {
-        operation: "release_and_update",
-        word: "changed",
+        operation: Operation::ReleaseAndUpdate,
+        word: Verb::Changed,
         guards,
         options,
         asked: Asked {
@@ -244,70 +244,77 @@ pub async fn plan_release_and_update(
     plan(portal, planning, with_wanted(members, &wanted)).await
 }
 
-/// Plan `operation` ("update_license_type", "update_role", "update_level", "provision",
-/// "release", "release_and_update") with its arguments as the bindings and the command line
-/// give them: `user_type`, `roles` ("auto", or a role's name or id), `role`, `level`, `license`, `mode`, `entitlements`, `app`,
-/// `allow_admin_demotion`, `allow_all`, and `notes` (what the caller's selection left out).
-pub async fn plan_operation(
-    portal: &Portal,
-    operation: &str,
-    members: Vec<Result<Member>>,
-    args: &Map<String, Value>,
-) -> Result<Plan> {
-    let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_owned);
-    let needed =
-        |key: &str| text(key).ok_or_else(|| Error::invalid(format!("{operation} needs {key}=")));
-    let flag = |key: &str| args.get(key).and_then(Value::as_bool).unwrap_or(false);
-    let ids = |key: &str| -> Option<Vec<String>> {
-        args.get(key).and_then(Value::as_array).map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-    };
-    let roles = Roles::parse(text("roles").as_deref());
-    let guards = Guards {
-        allow_admin_demotion: flag("allow_admin_demotion"),
-        allow_all: flag("allow_all"),
-    };
-    let mut plan = match operation {
-        "update_license_type" => {
-            plan_user_type(portal, members, &needed("user_type")?, &roles, &guards).await?
-        }
-        "update_role" => plan_role(portal, members, &needed("role")?, &guards).await?,
-        "update_level" => {
-            let level = args
-                .get("level")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| Error::invalid("update_level needs level= (1 or 2)"))?;
-            plan_level(portal, members, level, &roles, &guards).await?
-        }
-        "provision" => {
-            let ids = ids("entitlements").unwrap_or_default();
-            let change = Change::from_mode(text("mode").as_deref().unwrap_or("set"), ids)?;
-            plan_entitlements(portal, &needed("license")?, members, change, &guards).await?
-        }
-        "release" => plan_release(portal, members, &needed("app")?, &guards).await?,
-        "release_and_update" => {
-            let asked = ReleaseAndUpdate {
-                app: text("app").unwrap_or_else(|| "arcgisprodesktop".into()),
-                user_type: text("user_type"),
-                license: text("license").unwrap_or_else(|| "ArcGIS Pro".into()),
-                entitlements: ids("entitlements"),
-                roles,
-            };
-            plan_release_and_update(portal, members, &asked, &guards).await?
-        }
-        other => return Err(Error::invalid(format!("no such change: {other:?}"))),
-    };
-    for key in ["allow_admin_demotion", "allow_all"] {
-        if flag(key) {
-            plan.options.insert(key.into(), Value::Bool(true));
+/// A change of members, as asked: one kind each, with what that kind takes.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// `update_license_type`: a user type (id or name), with `roles`.
+    LicenseType { user_type: String, roles: Roles },
+    /// `update_role`: a role (id or name).
+    Role { role: String },
+    /// `update_level`: 1 or 2, with `roles`.
+    Level { level: i64, roles: Roles },
+    /// `provision`: entitlements under a license (title, friendly name or item id).
+    Entitlements { license: String, change: Change },
+    /// `release`: the check-outs of an app.
+    Release { app: String },
+    /// `release_and_update`.
+    ReleaseAndUpdate(ReleaseAndUpdate),
+}
+
+impl Request {
+    /// The operation a plan of it is.
+    pub fn operation(&self) -> Operation {
+        match self {
+            Request::LicenseType { .. } => Operation::UpdateLicenseType,
+            Request::Role { .. } => Operation::UpdateRole,
+            Request::Level { .. } => Operation::UpdateLevel,
+            Request::Entitlements { .. } => Operation::Provision,
+            Request::Release { .. } => Operation::Release,
+            Request::ReleaseAndUpdate(_) => Operation::ReleaseAndUpdate,
         }
     }
+}
+
+/// A plan of members as the bindings and the command line ask for it: the change, the
+/// guards lifted, and notes (what the caller's selection left out).
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    pub change: Request,
+    pub guards: Guards,
+    pub notes: Vec<String>,
+}
+
+/// Plan what `request` asks of `members`.
+pub async fn plan_request(
+    portal: &Portal,
+    members: Vec<Result<Member>>,
+    request: PlanRequest,
+) -> Result<Plan> {
+    let guards = &request.guards;
+    let mut plan = match request.change {
+        Request::LicenseType { user_type, roles } => {
+            plan_user_type(portal, members, &user_type, &roles, guards).await?
+        }
+        Request::Role { role } => plan_role(portal, members, &role, guards).await?,
+        Request::Level { level, roles } => {
+            plan_level(portal, members, level, &roles, guards).await?
+        }
+        Request::Entitlements { license, change } => {
+            plan_entitlements(portal, &license, members, change, guards).await?
+        }
+        Request::Release { app } => plan_release(portal, members, &app, guards).await?,
+        Request::ReleaseAndUpdate(asked) => {
+            plan_release_and_update(portal, members, &asked, guards).await?
+        }
+    };
+    let lifted = [
+        ("allow_admin_demotion", guards.allow_admin_demotion),
+        ("allow_all", guards.allow_all),
+    ];
+    for (key, _) in lifted.iter().filter(|(_, on)| *on) {
+        plan.options.insert((*key).into(), Value::Bool(true));
+    }
     // What the caller's selection left out, said where the plan is read.
-    plan.notes.extend(ids("notes").unwrap_or_default());
+    plan.notes.extend(request.notes);
     Ok(plan)
 }

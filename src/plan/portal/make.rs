@@ -11,7 +11,7 @@ use super::rules::ADMIN_ROLE;
 use super::state::{read_state, Needs, State};
 use super::wanted::{Guards, Wanted};
 use crate::error::{Error, Result};
-use crate::plan::{skip_repeats, Plan, PlanItem, Predicted};
+use crate::plan::{skip_repeats, Operation, Plan, PlanItem, Predicted, Verb};
 use crate::portal::users::{check_username, resolve_role, resolve_user_type};
 use crate::portal::{Member, Portal};
 
@@ -27,8 +27,8 @@ pub struct Asked {
 /// What a plan of members is made as: its operation, what applying an item does ("changed",
 /// "assigned"...), the guards lifted, the options it records, and what was asked by name.
 pub struct Planning<'a> {
-    pub operation: &'a str,
-    pub word: &'a str,
+    pub operation: Operation,
+    pub word: Verb,
     pub guards: &'a Guards,
     pub options: Map<String, Value>,
     pub asked: Asked,
@@ -164,8 +164,8 @@ fn left_at_start(state: &State) -> Left {
 /// One item per member, in order; a member that cannot be one (no user name) fails now.
 fn items_of(
     members: Members,
-    word: &str,
-) -> impl Iterator<Item = (PlanItem, (Option<Member>, Wanted))> + '_ {
+    word: Verb,
+) -> impl Iterator<Item = (PlanItem, (Option<Member>, Wanted))> {
     let mut last_wanted: Option<(Wanted, Arc<Value>)> = None;
     members.into_iter().map(move |(index, member, wanted)| {
         let name = member

@@ -109,10 +109,14 @@ pub fn check_level(level: i64) -> Result<u8> {
     match level {
         1 => Ok(1),
         2 => Ok(2),
-        other => Err(Error::invalid(format!(
-            "a user level is 1 or 2, not {other}"
-        ))),
+        other => Err(level_refused(other)),
     }
+}
+
+/// The refusal of a level that is not 1 or 2, as given (`shown`: a number, or how a
+/// caller wrote something that is none).
+pub fn level_refused(shown: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("a user level is 1 or 2, not {shown}"))
 }
 
 /// Why a request keeping an entitlement a member holds is refused: the portal counts every

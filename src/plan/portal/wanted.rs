@@ -37,16 +37,48 @@ pub struct EntitlementsWanted {
     /// The license's listing item id.
     pub license: String,
     pub title: String,
-    /// "set", "add" or "remove".
-    pub mode: String,
+    pub mode: Mode,
     pub ids: Vec<String>,
 }
 
 impl EntitlementsWanted {
     pub(super) fn change(&self) -> Change {
-        // Planning writes only the three modes; anything else is read as "set".
-        Change::from_mode(&self.mode, self.ids.clone())
-            .unwrap_or_else(|_| Change::Set(self.ids.clone()))
+        Change::of(self.mode, self.ids.clone())
+    }
+}
+
+/// How an entitlement change treats what a member has: written in plans as "set", "add"
+/// or "remove".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Exactly these (none revokes all).
+    Set,
+    /// These besides what the member has.
+    Add,
+    /// Take these away.
+    Remove,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Set => "set",
+            Mode::Add => "add",
+            Mode::Remove => "remove",
+        }
+    }
+
+    /// The mode a name names; any other is refused.
+    pub fn parse(name: &str) -> Result<Mode> {
+        match name {
+            "set" => Ok(Mode::Set),
+            "add" => Ok(Mode::Add),
+            "remove" => Ok(Mode::Remove),
+            other => Err(Error::invalid(format!(
+                "unknown mode {other:?}: an entitlement change is \"set\", \"add\" or \"remove\""
+            ))),
+        }
     }
 }
 
@@ -62,13 +94,21 @@ pub enum Change {
 }
 
 impl Change {
-    /// The change a mode names: "set" (exactly these), "add" or "remove".
-    pub fn from_mode(mode: &str, ids: Vec<String>) -> Result<Change> {
+    /// The change of `mode` with these entitlements.
+    pub fn of(mode: Mode, ids: Vec<String>) -> Change {
         match mode {
-            "set" => Ok(Change::Set(ids)),
-            "add" => Ok(Change::Add(ids)),
-            "remove" => Ok(Change::Remove(ids)),
-            other => Err(Error::invalid(format!("unknown change {other:?}"))),
+            Mode::Set => Change::Set(ids),
+            Mode::Add => Change::Add(ids),
+            Mode::Remove => Change::Remove(ids),
+        }
+    }
+
+    /// Its mode and entitlements.
+    pub fn parts(&self) -> (Mode, &[String]) {
+        match self {
+            Change::Set(ids) => (Mode::Set, ids),
+            Change::Add(ids) => (Mode::Add, ids),
+            Change::Remove(ids) => (Mode::Remove, ids),
         }
     }
 
