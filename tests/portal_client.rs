@@ -52,13 +52,13 @@ async fn applied(
 }
 
 /// Plan a change of user type as the bindings do (roles kept, no guard lifted).
-async fn plan_user_type(
+async fn plan_license_type(
     portal: &Portal,
     members: Vec<gislicense::error::Result<Member>>,
     user_type: &str,
 ) -> Plan {
     let roles = plan::portal::Roles::Keep;
-    plan::portal::plan_user_type(portal, members, user_type, &roles, &Guards::default())
+    plan::portal::plan_license_type(portal, members, user_type, &roles, &Guards::default())
         .await
         .unwrap()
 }
@@ -178,7 +178,7 @@ async fn bulk_changes_report_every_member() {
         .set_seats("GISProfessionalStdUT", used + 30)
         .unwrap();
     sb.fail_next(FaultKind::Http503, 1, Some("updateUserLicenseType".into()));
-    let plan = plan_user_type(&portal, items, "professional").await;
+    let plan = plan_license_type(&portal, items, "professional").await;
     let outcomes = applied(&portal, plan, 7, 3).await;
     let statuses: Vec<&str> = outcomes.iter().map(|o| o.status()).collect();
     let reasons: Vec<_> = outcomes.iter().map(|o| o.reason()).collect();
@@ -208,7 +208,7 @@ async fn bulk_changes_report_every_member() {
         .find(|m| m.user_type == "creatorUT" && !creators.contains(&m.username) && !m.pro_offline())
         .unwrap();
     let members = vec![Ok(Member::named(another.username.clone()))];
-    let plan = plan_user_type(&portal, members, "GISProfessionalStdUT").await;
+    let plan = plan_license_type(&portal, members, "GISProfessionalStdUT").await;
     let outcomes = applied(&portal, plan, 25, 1).await;
     assert!(
         outcomes[0].reason().unwrap().contains("no seat left"),
@@ -310,7 +310,7 @@ async fn entitlements_are_provisioned_in_batches_of_25() {
         .collect();
     let change = Change::Set(vec!["desktopbasicn".into()]);
     let plan =
-        plan::portal::plan_entitlements(&portal, "ArcGIS Pro", members, change, &Guards::default())
+        plan::portal::plan_provision(&portal, "ArcGIS Pro", members, change, &Guards::default())
             .await
             .unwrap();
     let outcomes = applied(&portal, plan, 25, 3).await;

@@ -151,7 +151,7 @@ impl<'py> Fields<'py> {
             Operation::Provision => {
                 let mode = Mode::parse(&self.needed("mode")?).map_err(to_pyerr)?;
                 let ids = self.texts("entitlements")?.unwrap_or_default();
-                Request::Entitlements {
+                Request::Provision {
                     license: self.needed("license")?,
                     change: Change::of(mode, ids),
                 }

@@ -1,5 +1,6 @@
-//! The changes of members a plan is made for, one planner each: user type, role, level,
-//! entitlements, release, and release-then-update; and [`plan_request`], which plans any
+//! The changes of members a plan is made for, one planner each, named for its operation
+//! (`plan_license_type` plans `update_license_type`...): user type, role, level,
+//! entitlements (`provision`), release, and release-then-update; and [`plan_request`], which plans any
 //! of them as a [`PlanRequest`] (the bindings' one typed request) asks.
 
 use serde_json::{json, Map, Value};
@@ -30,7 +31,7 @@ fn options(pairs: &[(&str, Value)]) -> Map<String, Value> {
 }
 
 /// Plan a change of user type, with `roles` (see [`Roles`]).
-pub async fn plan_user_type(
+pub async fn plan_license_type(
     portal: &Portal,
     members: Vec<Result<Member>>,
     user_type: &str,
@@ -106,7 +107,7 @@ pub async fn plan_level(
 }
 
 /// Plan a change of entitlements under a license.
-pub async fn plan_entitlements(
+pub async fn plan_provision(
     portal: &Portal,
     license: &str,
     members: Vec<Result<Member>>,
@@ -254,7 +255,7 @@ pub enum Request {
     /// `update_level`: 1 or 2, with `roles`.
     Level { level: i64, roles: Roles },
     /// `provision`: entitlements under a license (title, friendly name or item id).
-    Entitlements { license: String, change: Change },
+    Provision { license: String, change: Change },
     /// `release`: the check-outs of an app.
     Release { app: String },
     /// `release_and_update`.
@@ -268,7 +269,7 @@ impl Request {
             Request::LicenseType { .. } => Operation::UpdateLicenseType,
             Request::Role { .. } => Operation::UpdateRole,
             Request::Level { .. } => Operation::UpdateLevel,
-            Request::Entitlements { .. } => Operation::Provision,
+            Request::Provision { .. } => Operation::Provision,
             Request::Release { .. } => Operation::Release,
             Request::ReleaseAndUpdate(_) => Operation::ReleaseAndUpdate,
         }
@@ -293,14 +294,14 @@ pub async fn plan_request(
     let guards = &request.guards;
     let mut plan = match request.change {
         Request::LicenseType { user_type, roles } => {
-            plan_user_type(portal, members, &user_type, &roles, guards).await?
+            plan_license_type(portal, members, &user_type, &roles, guards).await?
         }
         Request::Role { role } => plan_role(portal, members, &role, guards).await?,
         Request::Level { level, roles } => {
             plan_level(portal, members, level, &roles, guards).await?
         }
-        Request::Entitlements { license, change } => {
-            plan_entitlements(portal, &license, members, change, guards).await?
+        Request::Provision { license, change } => {
+            plan_provision(portal, &license, members, change, guards).await?
         }
         Request::Release { app } => plan_release(portal, members, &app, guards).await?,
         Request::ReleaseAndUpdate(asked) => {

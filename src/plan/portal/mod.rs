@@ -33,8 +33,8 @@ mod wanted;
 pub use again::{plan_resume, plan_undo, recheck};
 pub use executor::PortalExecutor;
 pub use kinds::{
-    plan_entitlements, plan_level, plan_release, plan_release_and_update, plan_request, plan_role,
-    plan_user_type, with_wanted, PlanRequest, ReleaseAndUpdate, Request,
+    plan_level, plan_license_type, plan_provision, plan_release, plan_release_and_update,
+    plan_request, plan_role, with_wanted, PlanRequest, ReleaseAndUpdate, Request,
 };
 pub use make::{plan, Asked, Members, Planning};
 pub use rules::{check_level, level_refused};
