@@ -6,7 +6,8 @@
 
 use crate::bulk::{self, Reread};
 use crate::error::{Error, Result};
-use crate::portal::users::{check_username, has_role, has_user_type};
+use crate::portal::user_types::has_user_type;
+use crate::portal::users::{check_username, has_role};
 use crate::portal::{App, Portal, User};
 
 use super::portal::check_level;

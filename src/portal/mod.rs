@@ -7,8 +7,10 @@ pub mod licenses;
 pub(crate) mod listings;
 pub mod oauth;
 pub mod paging;
+pub mod release;
 pub mod roles;
 pub mod url;
+pub mod user_types;
 pub mod users;
 pub mod versions;
 

@@ -8,7 +8,8 @@ use crate::bulk::{self, Outcome, Reread};
 use crate::error::Error;
 use crate::plan::{Action, Executor, Recheck};
 use crate::portal::licenses::{per_member_error, sorted, MAX_PROVISION_BATCH};
-use crate::portal::users::{has_level, has_role, has_user_type};
+use crate::portal::user_types::has_user_type;
+use crate::portal::users::{has_level, has_role};
 use crate::portal::{App, Portal};
 
 /// Sends a plan's steps to a portal.
