@@ -227,17 +227,6 @@ pub fn check_concurrency(concurrency: usize) -> Result<usize, Error> {
     }
 }
 
-/// Check a batch size given by a caller against the most one request may carry.
-pub fn check_batch_size(batch_size: usize, most: usize) -> Result<usize, Error> {
-    if (1..=most).contains(&batch_size) {
-        Ok(batch_size)
-    } else {
-        Err(Error::invalid(format!(
-            "batch_size must be between 1 and {most}, not {batch_size}"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -265,7 +265,6 @@ fn the_checker_sees_what_it_looks_for() {
 }
 
 #[test]
-#[ignore = "until the planner branch moves the plan-using code out of users.rs, licenses.rs, openlm/client.rs"]
 fn no_wire_module_imports_the_plan_engine_or_the_sandbox() {
     let files = wire_files();
     assert!(files.len() > 20, "the wire files were not found: {files:?}");

@@ -2,9 +2,30 @@
 
 use std::time::Duration;
 
+use gislicense::bulk::Outcome;
+use gislicense::error::Result;
 use gislicense::http::HttpOptions;
 use gislicense::openlm::{CloseTarget, OpenLm};
+use gislicense::plan;
 use gislicense::sandbox::{Checkout, FaultKind, OpenLmOptions, Sandbox, SandboxOptions};
+
+/// Close `items` as the bindings do: plan the closes, then apply the plan without a journal.
+async fn close(
+    client: &OpenLm,
+    items: Vec<Result<CloseTarget>>,
+    concurrency: usize,
+) -> Vec<Outcome> {
+    let plan = plan::openlm::plan_close(client, items, false)
+        .await
+        .unwrap();
+    let executor = plan::openlm::CloseExecutor(client);
+    let applied = plan::apply(&plan, &executor, None, concurrency, None).await;
+    applied
+        .unwrap()
+        .into_iter()
+        .map(|(outcome, _)| outcome)
+        .collect()
+}
 
 fn quick_retries() -> HttpOptions {
     HttpOptions {
@@ -232,7 +253,7 @@ async fn bulk_close_reports_every_item() {
         .collect();
     items.push(products[0].close_target(None, None)); // a duplicate
     items.push(products[0].close_target(Some(""), None)); // invalid
-    let outcomes = client.close_applications(items, false, 16).await.unwrap();
+    let outcomes = close(&client, items, 16).await;
     assert_eq!(outcomes.len(), products.len() + 2);
     let count = |status: &str| outcomes.iter().filter(|o| o.status() == status).count();
     let expected_failures = products
@@ -282,7 +303,7 @@ async fn closes_are_queued_and_only_a_session_seen_gone_counts_as_closed() {
         .map(|p| p.close_target(None, None))
         .collect();
     let started = std::time::Instant::now();
-    let outcomes = client.close_applications(items, false, 8).await.unwrap();
+    let outcomes = close(&client, items, 8).await;
     let took = started.elapsed();
     let count = |status: &str| outcomes.iter().filter(|o| o.status() == status).count();
     // Not a false "closed" for the stalled Agent, nor a false "failed": unknown, saying why.

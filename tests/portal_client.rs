@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use gislicense::bulk::Outcome;
 use gislicense::http::HttpOptions;
+use gislicense::plan::{self, portal::Guards, Plan};
 use gislicense::portal::{Credentials, Member, Portal, PortalOptions, UserQuery};
 use gislicense::sandbox::{FaultKind, PortalSiteOptions, Sandbox, SandboxOptions};
 
@@ -31,6 +33,34 @@ fn client(sb: &Sandbox, username: &str, password: &str) -> Portal {
         http,
     )
     .unwrap()
+}
+
+/// Apply `plan` as the bindings do, without a journal: one outcome per item.
+async fn applied(
+    portal: &Portal,
+    plan: Plan,
+    batch_size: usize,
+    concurrency: usize,
+) -> Vec<Outcome> {
+    let executor = plan::portal::PortalExecutor { portal, batch_size };
+    let applied = plan::apply(&plan, &executor, None, concurrency, None).await;
+    applied
+        .unwrap()
+        .into_iter()
+        .map(|(outcome, _)| outcome)
+        .collect()
+}
+
+/// Plan a change of user type as the bindings do (roles kept, no guard lifted).
+async fn plan_license_type(
+    portal: &Portal,
+    members: Vec<gislicense::error::Result<Member>>,
+    user_type: &str,
+) -> Plan {
+    let roles = plan::portal::Roles::Keep;
+    plan::portal::plan_license_type(portal, members, user_type, &roles, &Guards::default())
+        .await
+        .unwrap()
 }
 
 fn admin(sb: &Sandbox) -> Portal {
@@ -148,10 +178,8 @@ async fn bulk_changes_report_every_member() {
         .set_seats("GISProfessionalStdUT", used + 30)
         .unwrap();
     sb.fail_next(FaultKind::Http503, 1, Some("updateUserLicenseType".into()));
-    let outcomes = portal
-        .bulk_update_license_type(items, "professional", false, 7, 3)
-        .await
-        .unwrap();
+    let plan = plan_license_type(&portal, items, "professional").await;
+    let outcomes = applied(&portal, plan, 7, 3).await;
     let statuses: Vec<&str> = outcomes.iter().map(|o| o.status()).collect();
     let reasons: Vec<_> = outcomes.iter().map(|o| o.reason()).collect();
     assert!(
@@ -179,16 +207,9 @@ async fn bulk_changes_report_every_member() {
         .iter()
         .find(|m| m.user_type == "creatorUT" && !creators.contains(&m.username) && !m.pro_offline())
         .unwrap();
-    let outcomes = portal
-        .bulk_update_license_type(
-            vec![Ok(Member::named(another.username.clone()))],
-            "GISProfessionalStdUT",
-            false,
-            25,
-            1,
-        )
-        .await
-        .unwrap();
+    let members = vec![Ok(Member::named(another.username.clone()))];
+    let plan = plan_license_type(&portal, members, "GISProfessionalStdUT").await;
+    let outcomes = applied(&portal, plan, 25, 1).await;
     assert!(
         outcomes[0].reason().unwrap().contains("no seat left"),
         "{:?}",
@@ -241,7 +262,10 @@ async fn releases_on_every_deployment_and_version() {
             .cloned()
             .map(|n| Ok(Member::named(n)))
             .collect();
-        let outcomes = portal.bulk_release(members, "pro", false, 4).await.unwrap();
+        let plan = plan::portal::plan_release(&portal, members, "pro", &Guards::default())
+            .await
+            .unwrap();
+        let outcomes = applied(&portal, plan, 1, 4).await;
         assert!(
             outcomes.iter().all(|o| o.status() == "released"),
             "{version}: {outcomes:?}"
@@ -263,7 +287,7 @@ async fn releases_on_every_deployment_and_version() {
 
 #[tokio::test]
 async fn entitlements_are_provisioned_in_batches_of_25() {
-    use gislicense::portal::Change;
+    use gislicense::plan::portal::Change;
     let sb = sandbox(PortalSiteOptions::default()).await;
     sb.shared()
         .portal
@@ -284,17 +308,12 @@ async fn entitlements_are_provisioned_in_batches_of_25() {
         .cloned()
         .map(|n| Ok(Member::named(n)))
         .collect();
-    let outcomes = portal
-        .bulk_provision(
-            "ArcGIS Pro",
-            members,
-            Change::Set(vec!["desktopbasicn".into()]),
-            false,
-            25,
-            3,
-        )
-        .await
-        .unwrap();
+    let change = Change::Set(vec!["desktopbasicn".into()]);
+    let plan =
+        plan::portal::plan_provision(&portal, "ArcGIS Pro", members, change, &Guards::default())
+            .await
+            .unwrap();
+    let outcomes = applied(&portal, plan, 25, 3).await;
     assert!(
         outcomes.iter().all(|o| o.status() == "assigned"),
         "{outcomes:?}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers.sandbox import admin_of
 
 import gislicense
@@ -74,3 +75,26 @@ def test_steps_read_with_the_names_people_know() -> None:
         # The steps keep the ids the portal takes.
         assert [s["to"] for s in plan.items[0].steps] == ["iAAAAAAAAAAAAAAA", "viewerUT"]
         assert "role User → Viewer" in str(plan)
+
+
+def test_a_plan_request_is_read_strictly() -> None:
+    """The one typed request across the binding: what it does not know is refused, never
+    read as something else."""
+    from gislicense import GIS, InvalidInputError
+
+    core = GIS("https://no-such-host.invalid/portal", token="t")._core
+    refused = {
+        'no operation "update_user_type"': {"operation": "update_user_type", "user_type": "x"},
+        'unknown mode "sett"': {"operation": "provision", "license": "pro", "mode": "sett"},
+        "update_role takes no user_type=": {
+            "operation": "update_role",
+            "role": "x",
+            "user_type": "y",
+        },
+        "update_role needs role=": {"operation": "update_role"},
+        "allow_all must be True or False": {"operation": "release", "app": "pro", "allow_all": 1},
+        "a user level is 1 or 2, not True": {"operation": "update_level", "level": True},
+    }
+    for words, request in refused.items():
+        with pytest.raises(InvalidInputError, match=words):
+            core.plan(request, [])

@@ -36,6 +36,8 @@ __all__ = [
     "UserType",
     "__version__",
     "active_product_fields",
+    "check_batch_size",
+    "item_statuses",
     "parse_active_products",
     "plan_predictions",
     "read_journal",
@@ -200,6 +202,14 @@ def read_journal(
 def select_items(plan: CorePlan | str, keep: list[str] | None, exclude: list[str]) -> CorePlan:
     """The plan with only the items ``keep`` names (all when None), less those ``exclude``
     names: by user name, or a session's user or workstation, in any letter case."""
+
+def item_statuses(plan: CorePlan | str) -> list[str]:
+    """Each item's status in the core's words: ``would_change`` (``would_assign``,
+    ``would_release``...), ``unchanged``, ``skipped`` or ``failed``."""
+
+def check_batch_size(operation: str, batch_size: object) -> int:
+    """The batch size, refused unless a whole number from 1 to what one request of
+    ``operation`` carries (100 user types, 25 entitlements)."""
 
 def step_descriptions(plan: CorePlan | str) -> list[list[str]]:
     """Each item's steps for people (the core's one wording of a step), in the names the plan
@@ -450,12 +460,11 @@ class PortalClient:
         """Set a member's level, then read the member again."""
     def plan(
         self,
-        operation: str,
+        request: dict[str, Any],
         items: Sequence[tuple[object, str | None, str | None]],
-        args: str,
     ) -> Call[CorePlan]:
-        """Plan a change of members: items are (username, user type or None, role or None);
-        ``args`` is JSON text."""
+        """Plan a change of members: ``request`` names the ``operation`` and what it takes,
+        read strictly; items are (username, user type or None, role or None)."""
     def plan_resume(self, journal: str) -> Call[CorePlan]:
         """Plan again what a journal left unfinished."""
     def plan_undo(self, journal: str) -> Call[CorePlan]:

@@ -14,7 +14,7 @@ from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import EntitlementCount, UserEntitlement
 from gislicense._official import missing
 from gislicense._progress import ProgressArg
-from gislicense._text import check_between, check_concurrency, check_text
+from gislicense._text import check_concurrency, check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change, plan_members
@@ -39,7 +39,7 @@ APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 def _check_provision_batch(batch_size: int, concurrency: int) -> None:
     check_concurrency(concurrency)
-    check_between("batch_size", batch_size, 1, 25)
+    _core.check_batch_size("provision", batch_size)
 
 
 def _username(user: UserItem) -> str:
@@ -138,13 +138,14 @@ class License:
     def _plan_provision(
         self, users: Iterable[UserItem], mode: str, entitlements: list[str], allow_all: bool
     ) -> Pending[Plan]:
-        args = {
+        request = {
+            "operation": "provision",
             "license": self.item_id,
             "mode": mode,
             "entitlements": entitlements,
             "allow_all": allow_all,
         }
-        return plan_members(self._admin._gis, "provision", users, args)
+        return plan_members(self._admin._gis, users, request)
 
     @staticmethod
     def _assign_mode(entitlements: str | Sequence[str], overwrite: bool) -> tuple[str, list[str]]:
@@ -385,7 +386,8 @@ class LicenseManager:
         """Plan releasing the offline licenses of many members; nothing is sent. Members
         with nothing checked out are ``unchanged``. Releases cannot be undone."""
         check_text(app=app)
-        return plan_members(self._gis, "release", users, {"app": app, "allow_all": allow_all})
+        request = {"operation": "release", "app": app, "allow_all": allow_all}
+        return plan_members(self._gis, users, request)
 
     plan_release = blocking(_plan_release)
     plan_release_async = awaiting(_plan_release)
@@ -458,7 +460,8 @@ class LicenseManager:
         ``user_type``, ``entitlements``; a member is released only if the rest is predicted
         to go through."""
         check_text(user_type=user_type, license=license, app=app, roles=roles)
-        args = {
+        request = {
+            "operation": "release_and_update",
             "app": app,
             "user_type": user_type,
             "license": license,
@@ -467,7 +470,7 @@ class LicenseManager:
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
-        return plan_members(self._gis, "release_and_update", users, args)
+        return plan_members(self._gis, users, request)
 
     plan_release_and_update = blocking(_plan_release_and_update)
     plan_release_and_update_async = awaiting(_plan_release_and_update)

@@ -98,12 +98,14 @@ class PlanItem:
     def __init__(
         self,
         data: dict[str, Any],
+        status: str,
         names: dict[str, str] | None = None,
         words: Callable[[], list[str]] | None = None,
         session: bool = False,
     ) -> None:
-        # The plan's names of the ids in the steps; the core's words for the steps (asked
-        # for when first shown); whether the item is a session (a close).
+        # ``status``: the core's word for the prediction. The plan's names of the ids in the
+        # steps; the core's words for the steps (asked for when first shown); whether the
+        # item is a session (a close).
         self._names = names or {}
         self._words = words
         self._session = session
@@ -111,8 +113,7 @@ class PlanItem:
         self._wanted: Any = data.get("wanted")
         self.index: int = data["index"]
         self.item: str = data["item"]
-        predicted = data["predicted"]
-        self.status: str = _status(predicted, data["word"])
+        self.status: str = status
         self.reason: str | None = data.get("reason")
         self.steps: list[dict[str, Any]] = data.get("steps", [])
 
@@ -133,20 +134,6 @@ class PlanItem:
     def __repr__(self) -> str:
         reason = f", reason={self.reason!r}" if self.reason else ""
         return f"PlanItem({self.item!r}, status={self.status!r}{reason})"
-
-
-_WOULD = {
-    "assigned": "would_assign",
-    "revoked": "would_revoke",
-    "released": "would_release",
-    "closed": "would_close",
-}
-
-
-def _status(predicted: str, word: str) -> str:
-    if predicted == "would_change":
-        return _WOULD.get(word, "would_change")
-    return predicted
 
 
 class Plan:
@@ -218,9 +205,11 @@ class Plan:
         if self._items is None:
             names = self._data.get("names") or {}
             session = self.operation == "close_applications"
+            # Each item's status in the core's words, as a dry run and applying say them.
+            statuses = _core.item_statuses(self._for_core())
             self._items = [
-                PlanItem(data, names, functools.partial(self._words_of, n), session)
-                for n, data in enumerate(self._data["items"])
+                PlanItem(data, status, names, functools.partial(self._words_of, n), session)
+                for n, (data, status) in enumerate(zip(self._data["items"], statuses))
             ]
             if self._given is not None and len(self._given) != len(self._items):
                 self._given = None
@@ -584,10 +573,12 @@ def _on_change(
     return tick
 
 
-def plan_members(
-    gis: GIS, operation: str, users: Iterable[Any], args: dict[str, Any]
-) -> Pending[Plan]:
-    """Plan a change of members: ``users`` are user names or User objects."""
+def plan_members(gis: GIS, users: Iterable[Any], request: dict[str, Any]) -> Pending[Plan]:
+    """Plan a change of members: ``users`` are user names or User objects; ``request``
+    names the ``operation`` and gives what it takes (``user_type``, ``roles``, ``role``,
+    ``level``, ``license``, ``mode``, ``entitlements``, ``app``, ``allow_admin_demotion``,
+    ``allow_all``), which the core reads strictly: an unknown operation, mode or field is
+    refused."""
     from gislicense.portal import _member
 
     if isinstance(users, str):
@@ -597,8 +588,9 @@ def plan_members(
     # What a selection left out (administrators) goes into the plan's notes.
     notes = getattr(users, "notes", None)
     if notes:
-        args = {**args, "notes": list(notes)}
-    call = gis._core.plan(operation, members, json.dumps(args))
+        request = {**request, "notes": list(notes)}
+    operation = str(request["operation"])
+    call = gis._core.plan(request, members)
     return Then(call, lambda made: Plan._of(gis, made, items, operation))
 
 

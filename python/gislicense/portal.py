@@ -25,7 +25,7 @@ from gislicense._http import (
 )
 from gislicense._official import Roles
 from gislicense._progress import ProgressArg
-from gislicense._text import check_between, check_concurrency, check_text, check_whole
+from gislicense._text import check_concurrency, check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError, NotFoundError
 from gislicense.plans import JournalArg, Plan, change, plan_members
@@ -502,13 +502,14 @@ class UserManager:
         """
         user_type = _type_id(user_type)
         check_text(user_type=user_type, roles=roles)
-        args = {
+        request = {
+            "operation": "update_license_type",
             "user_type": user_type,
             "roles": roles,
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
-        return plan_members(self._gis, "update_license_type", users, args)
+        return plan_members(self._gis, users, request)
 
     plan_license_type = blocking(_plan_license_type)
     plan_license_type_async = awaiting(_plan_license_type)
@@ -526,8 +527,13 @@ class UserManager:
         last administrator are not demoted unless ``allow_admin_demotion``."""
         role = _role_id(role)
         check_text(role=role)
-        args = {"role": role, "allow_admin_demotion": allow_admin_demotion, "allow_all": allow_all}
-        return plan_members(self._gis, "update_role", users, args)
+        request = {
+            "operation": "update_role",
+            "role": role,
+            "allow_admin_demotion": allow_admin_demotion,
+            "allow_all": allow_all,
+        }
+        return plan_members(self._gis, users, request)
 
     plan_role = blocking(_plan_role)
     plan_role_async = awaiting(_plan_role)
@@ -559,15 +565,15 @@ class UserManager:
             allow_admin_demotion, allow_all: As for :meth:`plan_license_type`.
         """
         check_text(roles=roles)
-        if isinstance(level, bool) or not isinstance(level, int) or level not in (1, 2):
-            raise InvalidInputError(f"a user level is 1 or 2, not {level!r}")
-        args = {
+        # The level (1 or 2) is checked by the core, before anything is read.
+        request = {
+            "operation": "update_level",
             "level": level,
             "roles": roles,
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
-        return plan_members(self._gis, "update_level", users, args)
+        return plan_members(self._gis, users, request)
 
     plan_level = blocking(_plan_level)
     plan_level_async = awaiting(_plan_level)
@@ -613,7 +619,7 @@ class UserManager:
             with the reason: predicted ones are not sent. A dry run's statuses are what
             applying gives. The report's ``journal`` is the journal's path.
         """
-        check_between("batch_size", batch_size, 1, 100)
+        _core.check_batch_size("update_license_type", batch_size)
         check_concurrency(concurrency)
         plan = self._plan_license_type(
             users,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::{self, Reread};
 use crate::error::{Error, Result};
 use crate::http::{typed_url, Body, Effect, Http, HttpOptions, Request, Response};
 use crate::openlm::product::{ActiveProduct, CloseTarget};
@@ -412,33 +412,6 @@ impl OpenLm {
             });
         }
         Ok(())
-    }
-
-    /// Close many applications, `concurrency` at a time, as a plan applied (or only made,
-    /// for a dry run). Every item gets an outcome, in order: closed (would_close), unchanged
-    /// (no longer open), skipped (the same session as an earlier item), or failed with the
-    /// reason (no OpenLM Agent on the workstation, or a target that could not be made).
-    pub async fn close_applications(
-        &self,
-        items: Vec<Result<CloseTarget>>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let plan = crate::plan::openlm::plan_close(self, items, false).await?;
-        let results = if dry_run {
-            plan.predictions()
-        } else {
-            crate::plan::apply(
-                &plan,
-                &crate::plan::openlm::CloseExecutor(self),
-                None,
-                concurrency,
-                None,
-            )
-            .await?
-        };
-        Ok(results.into_iter().map(|(outcome, _)| outcome).collect())
     }
 
     /// The sessions open now, listed as a re-read lists them (large pages when the server

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::journal::JournalRead;
-use super::{skip_repeats, Action, Executor, Plan, PlanItem, Predicted, Recheck};
+use super::{skip_repeats, Action, Executor, Operation, Plan, PlanItem, Predicted, Recheck, Verb};
 use crate::bulk::{self, Outcome};
 use crate::error::{Error, Result};
 use crate::openlm::client::QUEUED;
@@ -38,7 +38,7 @@ async fn plan_indexed(
     allow_all: bool,
     options: Map<String, Value>,
 ) -> Result<Plan> {
-    let mut plan = Plan::new("close_applications", client.url(), options);
+    let mut plan = Plan::new(Operation::CloseApplications, client.url(), options);
     let listed = client.sessions_now().await;
     // Each open session, and whether its workstation takes a close (None: not said).
     let open: std::result::Result<OpenSessions, &Error> = match &listed {
@@ -58,7 +58,7 @@ async fn plan_indexed(
             Ok(t) => (t.describe(), serde_json::to_value(t).unwrap_or(Value::Null)),
             Err(_) => (String::new(), Value::Null),
         };
-        let mut item = PlanItem::new(index, name, "closed", wanted);
+        let mut item = PlanItem::new(index, name, Verb::Closed, wanted);
         match target {
             Err(err) => item.end(Predicted::Failed, err.reason()),
             Ok(target) => {

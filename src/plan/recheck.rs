@@ -31,7 +31,7 @@ pub fn reconcile(planned: &Plan, fresh: Plan) -> Plan {
     }
     checked
         .options
-        .insert("rechecked_ms".into(), Value::from(crate::portal::now_ms()));
+        .insert("rechecked_ms".into(), Value::from(crate::clock::now_ms()));
     let mut now: HashMap<usize, PlanItem> = fresh.items.into_iter().map(|i| (i.index, i)).collect();
     for item in &mut checked.items {
         if item.predicted != Predicted::WouldChange {

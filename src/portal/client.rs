@@ -14,9 +14,7 @@ use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
 
-// Re-exported for `portal::licenses`, which imports it from here (it moves with the planner
-// branch's change to that file; the merge can then drop the `pub(crate)`).
-pub(crate) use crate::clock::now_ms;
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
 use crate::portal::envelope;

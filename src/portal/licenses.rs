@@ -1,99 +1,23 @@
 //! Named-user licenses: the organization's purchases (ArcGIS Pro, Drone2Map...), each
-//! member's entitlements and their provisioning, and releasing a license that a member
-//! checked out for offline use, on whichever deployment the portal is.
-//!
-//! releaseLicense lives in a different place per deployment: classic Enterprise 10.7+
-//! `portaladmin/license/releaseLicense` (username, appId), classic before 10.7
-//! `portaladmin/system/licenses/releaseLicense` (username; ArcGIS Pro only), and Enterprise
-//! on Kubernetes 11.3+ `admin/orgs/<orgID>/license/releaseLicense` (username, appId).
+//! member's entitlements and their provisioning. Releasing a check-out, which depends on
+//! the deployment, is in `release.rs`.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::http::Effect;
-use crate::plan::{self, portal::Guards};
-use crate::portal::client::{now_ms, Portal, Root};
+use crate::portal::client::{Portal, Root};
 use crate::portal::envelope;
 use crate::portal::listings::{self, paged};
 use crate::portal::paging::ItemKey;
+pub use crate::portal::release::{App, Deployment};
 use crate::portal::url::path_segment;
-use crate::portal::users::{check_username, Member};
-use crate::portal::versions::Feature;
+use crate::portal::users::check_username;
 
 /// The most users one provisionUserEntitlements request may name (the portal's limit).
 pub const MAX_PROVISION_BATCH: usize = 25;
-
-/// An app whose license a member can check out for offline use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum App {
-    Pro,
-    Drone2Map,
-    AllSource,
-}
-
-impl App {
-    /// The app from its appId or a friendly name ("pro", "drone2map", "allsource", or the
-    /// listing title); an unknown one is refused with the valid ones listed.
-    pub fn parse(text: &str) -> Result<App> {
-        let key: String = text
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect::<String>()
-            .to_lowercase();
-        let found = match key.as_str() {
-            "arcgisprodesktop" | "pro" | "arcgispro" => Some(App::Pro),
-            "drone2map" | "arcgisdrone2map" => Some(App::Drone2Map),
-            "arcgisallsource" | "allsource" => Some(App::AllSource),
-            _ => None,
-        };
-        found.ok_or_else(|| {
-            Error::invalid(format!(
-                "unknown app {text:?}: releaseLicense takes arcgisprodesktop (\"pro\"), \
-                 drone2map or arcgisallsource (\"allsource\")"
-            ))
-        })
-    }
-
-    /// The `appId` releaseLicense takes.
-    pub fn id(self) -> &'static str {
-        match self {
-            App::Pro => "arcgisprodesktop",
-            App::Drone2Map => "drone2map",
-            App::AllSource => "arcgisallsource",
-        }
-    }
-
-    /// The title of its listing among the purchases.
-    pub fn title(self) -> &'static str {
-        match self {
-            App::Pro => "ArcGIS Pro",
-            App::Drone2Map => "ArcGIS Drone2Map",
-            App::AllSource => "ArcGIS AllSource",
-        }
-    }
-
-    /// The release from which releaseLicense frees this app; ArcGIS Pro always could.
-    fn since(self) -> Option<Feature> {
-        match self {
-            App::Pro => None,
-            App::Drone2Map => Some(Feature::ReleaseDrone2Map),
-            App::AllSource => Some(Feature::ReleaseAllSource),
-        }
-    }
-}
-
-/// Where releaseLicense is on this portal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Deployment {
-    /// ArcGIS Enterprise with the Portal Administrator API; `version` is the REST version.
-    Classic { version: String },
-    /// ArcGIS Enterprise on Kubernetes with the Enterprise Administrator API.
-    Kubernetes { version: String },
-    /// ArcGIS Online: no administrator API for licenses.
-    Online,
-}
 
 /// A license the organization bought: a listing with entitlements and their counts.
 #[derive(Debug, Clone)]
@@ -305,56 +229,6 @@ pub fn entitlement_report(license: &License, users: &[UserEntitlement]) -> Vec<E
         .collect()
 }
 
-/// What a bulk entitlement change does to each member's entitlements.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Exactly these (an empty list revokes all).
-    Set(Vec<String>),
-    /// These besides what the member has.
-    Add(Vec<String>),
-    /// Take these away.
-    Remove(Vec<String>),
-}
-
-impl Change {
-    /// The change a mode names: "set" (exactly these), "add" or "remove".
-    pub fn from_mode(mode: &str, ids: Vec<String>) -> Result<Change> {
-        match mode {
-            "set" => Ok(Change::Set(ids)),
-            "add" => Ok(Change::Add(ids)),
-            "remove" => Ok(Change::Remove(ids)),
-            other => Err(Error::invalid(format!("unknown change {other:?}"))),
-        }
-    }
-
-    pub(crate) fn target(&self, current: &[String]) -> Vec<String> {
-        let mut target: Vec<String> = match self {
-            Change::Set(ids) => ids.clone(),
-            Change::Add(ids) => {
-                let mut all = current.to_vec();
-                all.extend(ids.iter().filter(|id| !current.contains(id)).cloned());
-                all
-            }
-            Change::Remove(ids) => current
-                .iter()
-                .filter(|e| !ids.iter().any(|id| id.eq_ignore_ascii_case(e)))
-                .cloned()
-                .collect(),
-        };
-        target.sort();
-        target.dedup();
-        target
-    }
-
-    pub(crate) fn canonical(self, license: &License) -> Result<Change> {
-        Ok(match self {
-            Change::Set(ids) => Change::Set(license.entitlements_named(&ids)?),
-            Change::Add(ids) => Change::Add(license.entitlements_named(&ids)?),
-            Change::Remove(ids) => Change::Remove(license.entitlements_named(&ids)?),
-        })
-    }
-}
-
 pub(crate) fn sorted(items: &[String]) -> Vec<String> {
     let mut items = items.to_vec();
     items.sort();
@@ -369,10 +243,6 @@ pub(crate) fn per_member_error(err: &Error) -> bool {
         _ => false,
     }
 }
-
-/// One member's result of the release-then-change workflow: the overall outcome and each
-/// step's (`release`, `user_type`, `entitlements`).
-pub type StepOutcomes = (Outcome, Vec<(&'static str, Outcome)>);
 
 impl Portal {
     /// The organization's active purchases (`portals/self/purchases`), trials included.
@@ -483,8 +353,9 @@ impl Portal {
         }
     }
 
-    /// Set the entitlements of up to 25 members in one request (an empty list revokes).
-    pub async fn provision(
+    /// provisionUserEntitlements: set the entitlements of up to 25 members in one request
+    /// (an empty list revokes).
+    pub(crate) async fn provision_user_entitlements(
         &self,
         item_id: &str,
         usernames: &[String],
@@ -517,232 +388,6 @@ impl Portal {
             &reply,
             "the portal did not change the entitlements",
         )
-    }
-
-    /// Change the entitlements of many members under the license `license`, as a plan
-    /// applied (or only made, for a dry run): members ending with the same entitlements share
-    /// requests of 25 (or `batch_size`), `concurrency` at a time. Members with the app
-    /// checked out for offline use, and members beyond the seats left, fail before anything
-    /// is sent.
-    pub async fn bulk_provision(
-        &self,
-        license: &str,
-        members: Vec<Result<Member>>,
-        change: Change,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let batch_size = bulk::check_batch_size(batch_size, MAX_PROVISION_BATCH)?;
-        let guards = Guards::default();
-        let plan = plan::portal::plan_entitlements(self, license, members, change, &guards).await?;
-        self.run_plan(&plan, dry_run, batch_size, concurrency).await
-    }
-
-    /// Which deployment the portal is, from `portals/self`.
-    pub async fn deployment(&self) -> Result<Deployment> {
-        let properties = self.properties().await?;
-        if properties.get("isPortal").and_then(Value::as_bool) == Some(false) {
-            return Ok(Deployment::Online);
-        }
-        let version = match properties.get("currentVersion") {
-            Some(Value::String(v)) => v.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => self.version().await?,
-        };
-        let kubernetes = properties
-            .get("portalDeploymentType")
-            .and_then(Value::as_str)
-            .is_some_and(|t| t.eq_ignore_ascii_case("ArcGISEnterpriseOnKubernetes"));
-        Ok(if kubernetes {
-            Deployment::Kubernetes { version }
-        } else {
-            Deployment::Classic { version }
-        })
-    }
-
-    /// Where the organization's license is (its members and seats per user type): classic
-    /// `portaladmin/license` from 10.7, on Kubernetes `admin/orgs/<orgID>/license`, read in
-    /// the same shape (the official client's `KubeOrgLicense` describes it in the words Esri
-    /// uses for the classic resource). ArcGIS Online has neither.
-    pub(crate) async fn license_resource(&self) -> Result<(Root, String)> {
-        match self.deployment().await? {
-            Deployment::Classic { .. } => Ok((Root::PortalAdmin, "license".into())),
-            Deployment::Kubernetes { .. } => {
-                let org = self.admin_org_id().await?;
-                Ok((Root::Admin, format!("orgs/{}/license", path_segment(&org))))
-            }
-            Deployment::Online => Err(Error::invalid(
-                "ArcGIS Online has no administrator license resource (portaladmin/license)",
-            )),
-        }
-    }
-
-    /// The organization id the Enterprise Administrator API wants: `portals/self` → `id`,
-    /// or the first of `admin/orgs`.
-    async fn admin_org_id(&self) -> Result<String> {
-        if let Ok(id) = self.org_id().await {
-            return Ok(id);
-        }
-        let reply = self.call(Root::Admin, "orgs", &[], Effect::Read).await?;
-        reply
-            .get("organizations")
-            .and_then(Value::as_array)
-            .and_then(|orgs| orgs.first())
-            .and_then(|org| org.as_str().or_else(|| org.get("id")?.as_str()))
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                envelope::lacking(self.url(), &reply, "admin/orgs names no organization")
-            })
-    }
-
-    /// Where to release `app` on this portal: root, path and whether it takes `appId`; a
-    /// portal too old for the app (or ArcGIS Online) is refused before anything is sent.
-    pub(crate) async fn release_endpoint(&self, app: App) -> Result<(Root, String, bool)> {
-        let takes_app = |version: &str| app.since().is_none_or(|f| f.at(version));
-        let too_old = |version: &str, what: &str| {
-            let release = app.since().map_or("", |f| f.since().name);
-            Error::invalid(format!(
-                "this portal ({what}, REST version {version}) cannot release {} licenses: \
-                 releaseLicense takes appId {} from ArcGIS Enterprise {release}",
-                app.title(),
-                app.id()
-            ))
-        };
-        match self.deployment().await? {
-            Deployment::Online => Err(Error::invalid(
-                "this is ArcGIS Online: releaseLicense is an ArcGIS Enterprise administrator \
-                 operation, not available here",
-            )),
-            Deployment::Kubernetes { version } => {
-                if !Feature::KubernetesRelease.at(&version) {
-                    return Err(Error::invalid(format!(
-                        "this portal (ArcGIS Enterprise on Kubernetes, REST version {version}) \
-                         has no releaseLicense: it came with {}",
-                        Feature::KubernetesRelease.since().name
-                    )));
-                }
-                if !takes_app(&version) {
-                    return Err(too_old(&version, "ArcGIS Enterprise on Kubernetes"));
-                }
-                let org = self.admin_org_id().await?;
-                let path = format!("orgs/{}/license/releaseLicense", path_segment(&org));
-                Ok((Root::Admin, path, true))
-            }
-            Deployment::Classic { version } => {
-                if !takes_app(&version) {
-                    return Err(too_old(&version, "ArcGIS Enterprise"));
-                }
-                if Feature::UserTypes.at(&version) {
-                    Ok((Root::PortalAdmin, "license/releaseLicense".into(), true))
-                } else {
-                    // Before 10.7 the operation frees ArcGIS Pro and takes no appId.
-                    Ok((
-                        Root::PortalAdmin,
-                        "system/licenses/releaseLicense".into(),
-                        false,
-                    ))
-                }
-            }
-        }
-    }
-
-    pub(crate) async fn send_release(
-        &self,
-        endpoint: &(Root, String, bool),
-        username: &str,
-        app: App,
-    ) -> Result<()> {
-        let (root, path, with_app_id) = endpoint;
-        let mut params = vec![("username", username.to_owned())];
-        if *with_app_id {
-            params.push(("appId", app.id().to_owned()));
-        }
-        let reply = self.call(*root, path, &params, Effect::Idempotent).await?;
-        envelope::success(self.url(), &reply, "the portal did not release the license")
-    }
-
-    /// Release the license of `app` that `username` checked out for offline use.
-    pub async fn release_license(&self, username: &str, app: &str) -> Result<()> {
-        check_username(username)?;
-        let app = App::parse(app)?;
-        let endpoint = self.release_endpoint(app).await?;
-        let result = self.send_release(&endpoint, username, app).await;
-        bulk::settle_one(result, "released", || async {
-            match self.license(app.title()).await {
-                Ok(license) => self.reread_release(&license, username, app).await,
-                Err(err) => Reread::Failed(err),
-            }
-        })
-        .await
-    }
-
-    /// Whether `username` still has `app` checked out, to settle a release whose answer was lost.
-    pub(crate) async fn reread_release(
-        &self,
-        license: &License,
-        username: &str,
-        app: App,
-    ) -> Reread {
-        match self.user_entitlement(&license.item_id, username).await {
-            Ok(Some(holder)) if holder.disconnected => {
-                Reread::NotDone(format!("the {} license still checked out", app.title()))
-            }
-            Ok(_) => Reread::Done,
-            Err(err) => Reread::Failed(err),
-        }
-    }
-
-    /// Release the license of `app` for many members, `concurrency` at a time, as a plan
-    /// applied (or only made). Members known to have nothing checked out are `unchanged`.
-    pub async fn bulk_release(
-        &self,
-        members: Vec<Result<Member>>,
-        app: &str,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let plan = plan::portal::plan_release(self, members, app, &Guards::default()).await?;
-        self.run_plan(&plan, dry_run, 1, concurrency).await
-    }
-
-    /// The workflow administrators do, as a plan applied (or only made): release each
-    /// member's offline license of `app`, then change their user type and/or set their
-    /// entitlements under `license` (`Some(vec![])` revokes them all). Every step is
-    /// reported; a member whose steps are not all predicted to go through is not released.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn release_and_update(
-        &self,
-        members: Vec<Result<Member>>,
-        app: &str,
-        user_type: Option<&str>,
-        license: &str,
-        entitlements: Option<Vec<String>>,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<StepOutcomes>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let plan = plan::portal::plan_release_and_update(
-            self,
-            members,
-            app,
-            user_type,
-            license,
-            entitlements,
-            &plan::portal::Roles::Keep,
-            &Guards::default(),
-        )
-        .await?;
-        if dry_run {
-            return Ok(plan.predictions());
-        }
-        let executor = plan::portal::PortalExecutor {
-            portal: self,
-            batch_size: MAX_PROVISION_BATCH,
-        };
-        plan::apply(&plan, &executor, None, concurrency, None).await
     }
 }
 
@@ -795,41 +440,6 @@ mod tests {
         assert_eq!(read[0].entitlements, ["desktopAdvN", "3DAnalystN"]);
         assert!(read[0].disconnected);
         assert!(read[1].entitlements.is_empty() && !read[1].disconnected);
-    }
-
-    #[test]
-    fn apps_by_id_or_friendly_name() {
-        for (given, app) in [
-            ("pro", App::Pro),
-            ("ArcGIS Pro", App::Pro),
-            ("arcgisprodesktop", App::Pro),
-            ("Drone2Map", App::Drone2Map),
-            ("allsource", App::AllSource),
-            ("arcgisallsource", App::AllSource),
-        ] {
-            assert_eq!(App::parse(given).unwrap(), app, "{given}");
-        }
-        let err = App::parse("arcmap").unwrap_err();
-        assert!(err.to_string().contains("arcgisprodesktop"), "{err}");
-    }
-
-    #[test]
-    fn changes_compute_each_members_target() {
-        let now = vec!["desktopStdN".to_owned(), "3DAnalystN".to_owned()];
-        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            Change::Set(ids(&["desktopAdvN"])).target(&now),
-            ids(&["desktopAdvN"])
-        );
-        assert_eq!(
-            Change::Add(ids(&["spatialAnalystN"])).target(&now),
-            ids(&["3DAnalystN", "desktopStdN", "spatialAnalystN"])
-        );
-        assert_eq!(
-            Change::Remove(ids(&["3DAnalystN"])).target(&now),
-            ids(&["desktopStdN"])
-        );
-        assert!(Change::Set(vec![]).target(&now).is_empty());
     }
 
     #[test]

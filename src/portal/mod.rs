@@ -7,14 +7,13 @@ pub mod licenses;
 pub(crate) mod listings;
 pub mod oauth;
 pub mod paging;
+pub mod release;
 pub mod roles;
 pub mod url;
+pub mod user_types;
 pub mod users;
 pub mod versions;
 
-/// Kept while `plan::{journal, recheck, mod}` import it from here (the planner branch's files);
-/// the clock is `crate::clock` now.
-pub use crate::clock::now_ms;
 pub use client::{Credentials, OAuthGrant, Portal, PortalOptions, Root, TokenSource};
-pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};
+pub use licenses::{App, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

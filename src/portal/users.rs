@@ -1,24 +1,20 @@
 //! Members of the organization: records, lookup, listing, user types, roles, and changing them
 //! one at a time or in bulk.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::bulk::{self, Outcome, Reread};
+use crate::bulk::Reread;
 use crate::error::{Error, Result};
 use crate::http::Effect;
-use crate::plan;
 use crate::portal::client::{Portal, Root};
 use crate::portal::envelope::{self, number};
-use crate::portal::listings::{self, paged};
+use crate::portal::listings;
 use crate::portal::paging::ItemKey;
 pub use crate::portal::roles::{is_base_role, resolve_role, Role};
 use crate::portal::url::path_segment;
-
-/// The most members one updateUserLicenseType request may name (the portal's limit).
-pub const MAX_USER_TYPE_BATCH: usize = 100;
+pub(crate) use crate::portal::user_types::squash;
+pub use crate::portal::user_types::{resolve_user_type, UserType, MAX_USER_TYPE_BATCH};
 
 /// A member as [`Portal::member_rows`] reads them. A field that comes as something other
 /// than text is None, as it would be read from the whole member.
@@ -211,92 +207,6 @@ impl User {
     }
 }
 
-/// A user type (named-user license type) of the portal, with its seats when known.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserType {
-    pub id: String,
-    pub name: String,
-    /// Seats: (in use, maximum), from the organization's license when the user may read it
-    /// (`portaladmin/license`, on Kubernetes `admin/orgs/<orgID>/license`).
-    pub seats: Option<(i64, i64)>,
-    pub raw: Map<String, Value>,
-}
-
-/// Friendly user type names, as administrators say them, to ids. The ids stayed when Esri
-/// renamed the types in 2024 (Editor → Contributor, Field Worker → Mobile Worker).
-const USER_TYPE_NAMES: &[(&str, &[&str])] = &[
-    ("viewerUT", &["viewer"]),
-    ("editorUT", &["contributor", "editor"]),
-    (
-        "fieldWorkerUT",
-        &[
-            "mobile worker",
-            "mobileworker",
-            "mobile_worker",
-            "field worker",
-            "fieldworker",
-        ],
-    ),
-    ("creatorUT", &["creator"]),
-    (
-        "GISProfessionalStdUT",
-        &[
-            "professional",
-            "gis professional",
-            "gis professional standard",
-        ],
-    ),
-    (
-        "GISProfessionalAdvUT",
-        &[
-            "professional plus",
-            "professionalplus",
-            "professional_plus",
-            "gis professional advanced",
-        ],
-    ),
-    (
-        "GISProfessionalBasicUT",
-        &["gis professional basic", "professional basic"],
-    ),
-];
-
-pub(crate) fn squash(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// The id of a user type given by id, friendly name or the portal's own name.
-pub fn resolve_user_type(types: &[UserType], wanted: &str) -> Result<String> {
-    let key = squash(wanted);
-    if key.is_empty() {
-        return Err(Error::invalid("the user type is empty"));
-    }
-    let found = types
-        .iter()
-        .find(|t| t.id.eq_ignore_ascii_case(wanted.trim()))
-        .or_else(|| {
-            let by_friendly = USER_TYPE_NAMES
-                .iter()
-                .find(|(_, names)| names.contains(&key.as_str()))
-                .and_then(|(id, _)| types.iter().find(|t| t.id == *id));
-            by_friendly.or_else(|| types.iter().find(|t| squash(&t.name) == key))
-        });
-    match found {
-        Some(t) => Ok(t.id.clone()),
-        None => Err(Error::invalid(format!(
-            "unknown user type {wanted:?}; this portal's user types are: {}",
-            types
-                .iter()
-                .map(|t| format!("{} ({})", t.id, t.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
-}
-
 /// What to list.
 #[derive(Debug, Clone, Default)]
 pub struct UserQuery {
@@ -446,186 +356,8 @@ impl Portal {
         }))
     }
 
-    /// The portal's user types, with seats when the signed-in user may read them.
-    pub async fn user_types(&self) -> Result<Vec<UserType>> {
-        Ok(self.user_types_and_seats().await?.0)
-    }
-
-    /// The portal's user types, and when their seats could not be read, where they were
-    /// looked for and why they are not there (for a plan's notes).
-    pub(crate) async fn user_types_and_seats(&self) -> Result<(Vec<UserType>, Option<String>)> {
-        let listed = paged(
-            self,
-            "portals/self/userLicenseTypes",
-            "userLicenseTypes",
-            ItemKey::USER_TYPES,
-        )
-        .await?;
-        let (seats, unread) = match self.user_type_seats().await {
-            Ok(seats) => (seats, None),
-            Err(why) => (HashMap::new(), Some(why)),
-        };
-        let types = listed
-            .into_iter()
-            .filter_map(|raw| {
-                let id = raw.get("id")?.as_str()?.to_owned();
-                let name = raw
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&id)
-                    .to_owned();
-                Some(UserType {
-                    seats: seats.get(&id).copied(),
-                    id,
-                    name,
-                    raw,
-                })
-            })
-            .collect();
-        Ok((types, unread))
-    }
-
-    /// Seats per user type from the organization's license ([`Portal::license_resource`]):
-    /// (in use, maximum) by type id. When there are none (the signed-in user is not an
-    /// administrator, say), the resource tried and why.
-    async fn user_type_seats(&self) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
-        // Finding it reads portals/self (and on Kubernetes perhaps admin/orgs): its error
-        // names the URL that failed.
-        let (root, path) = self
-            .license_resource()
-            .await
-            .map_err(|err| err.to_string())?;
-        let resource = format!("{}/{path}", root.path());
-        let license = self
-            .call(root, &path, &[], Effect::Read)
-            .await
-            .map_err(|err| format!("{resource}: {}", err.reason()))?;
-        let mut seats = HashMap::new();
-        if let Some(Value::Array(types)) = license.get("userTypes") {
-            for t in types {
-                if let (Some(id), Some(max)) = (
-                    t.get("id").and_then(Value::as_str),
-                    number(t.get("maximumRegisteredMembers")),
-                ) {
-                    let current = number(t.get("currentRegisteredMembers")).unwrap_or(0);
-                    seats.insert(id.to_owned(), (current, max));
-                }
-            }
-        }
-        if seats.is_empty() {
-            return Err(format!("{resource} names no user type with its seats"));
-        }
-        Ok(seats)
-    }
-
-    /// Change the user type of up to a batch of members in one request; one result each.
-    pub async fn update_license_type(
-        &self,
-        usernames: &[String],
-        user_type: &str,
-    ) -> Result<Vec<(String, Result<()>)>> {
-        let users = serde_json::to_string(usernames).map_err(|e| Error::invalid(e.to_string()))?;
-        let reply = self
-            .call(
-                Root::Sharing,
-                "portals/self/updateUserLicenseType",
-                &[("users", users), ("userLicenseType", user_type.to_owned())],
-                Effect::Idempotent,
-            )
-            .await?;
-        let mut by_name: HashMap<String, Result<()>> = HashMap::new();
-        if let Some(Value::Array(results)) = reply.get("results") {
-            for result in results {
-                let Some(name) = result.get("username").and_then(Value::as_str) else {
-                    continue;
-                };
-                let ok = result
-                    .get("status")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)
-                    || result
-                        .get("success")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                let outcome = if ok {
-                    Ok(())
-                } else {
-                    Err(envelope::item_error(
-                        self.url(),
-                        result,
-                        "the portal did not change this user's type",
-                    ))
-                };
-                by_name.insert(name.to_lowercase(), outcome);
-            }
-        }
-        Ok(usernames
-            .iter()
-            .map(|name| {
-                let outcome = by_name.remove(&name.to_lowercase()).unwrap_or_else(|| {
-                    Err(Error::OutcomeUnknown {
-                        url: self.url().to_owned(),
-                        cause: "the portal's reply did not mention this user".into(),
-                    })
-                });
-                (name.clone(), outcome)
-            })
-            .collect())
-    }
-
-    /// The id of a user type given by id or name (the portal's types are fetched once).
-    pub async fn resolve_user_type(&self, wanted: &str) -> Result<String> {
-        let types = self
-            .user_type_names
-            .get_or_try_init(|| self.user_types())
-            .await?;
-        resolve_user_type(types, wanted)
-    }
-
-    /// Change one member's user type, given by id or name; the portal's refusal is the error.
-    pub async fn set_user_type(&self, username: &str, user_type: &str) -> Result<()> {
-        check_username(username)?;
-        let id = self.resolve_user_type(user_type).await?;
-        let result = self
-            .update_license_type(&[username.to_owned()], &id)
-            .await
-            .and_then(|mut results| results.pop().map_or(Ok(()), |(_, result)| result));
-        let result = self.confirm_one(username, result, has_user_type(&id)).await;
-        when_incompatible(result, || {
-            format!(
-                "Give {username} a role that user type can hold first (user.update_role(...)), \
-                 or let gis.users.update_license_type([{username:?}], {id:?}, roles=\"auto\") \
-                 do both."
-            )
-        })
-    }
-
-    /// A single change's result; when its answer was lost, settled by reading the member
-    /// again (`is_done` says whether they are as asked, or what they are instead).
-    async fn confirm_one(
-        &self,
-        username: &str,
-        result: Result<()>,
-        is_done: impl Fn(&User) -> std::result::Result<(), String>,
-    ) -> Result<()> {
-        bulk::settle_one(result, "changed", || self.reread_member(username, is_done)).await
-    }
-
-    /// Change one member's role, given by id or name.
-    pub async fn set_role(&self, username: &str, role: &str) -> Result<()> {
-        check_username(username)?;
-        let id = self.resolve_role(role).await?;
-        let result = self.update_role(username, &id).await;
-        let result = self.confirm_one(username, result, has_role(&id)).await;
-        when_incompatible(result, || {
-            format!(
-                "Change {username}'s user type first, to one that can hold this role \
-                 (user.update_license_type(...))."
-            )
-        })
-    }
-
-    pub async fn update_role(&self, username: &str, role: &str) -> Result<()> {
+    /// updateUserRole: one member's role (an id).
+    pub(crate) async fn update_user_role(&self, username: &str, role: &str) -> Result<()> {
         check_username(username)?;
         let reply = self
             .call(
@@ -638,14 +370,10 @@ impl Portal {
         envelope::success(self.url(), &reply, "the portal did not change the role")
     }
 
-    /// The user level (1 or 2), for portals before 10.7; newer ones derive it from the user type.
-    pub async fn update_level(&self, username: &str, level: i64) -> Result<()> {
+    /// updateUserLevel: one member's level (1 or 2, see `plan::check_level`), for portals
+    /// before 10.7; newer ones derive it from the user type.
+    pub(crate) async fn update_user_level(&self, username: &str, level: u8) -> Result<()> {
         check_username(username)?;
-        if !(1..=2).contains(&level) {
-            return Err(Error::invalid(format!(
-                "a user level is 1 or 2, not {level}"
-            )));
-        }
         let reply = self
             .call(
                 Root::Sharing,
@@ -660,67 +388,6 @@ impl Portal {
             )
             .await?;
         envelope::success(self.url(), &reply, "the portal did not change the level")
-    }
-
-    /// Change the user type of many members, as a plan applied (or only made, for a dry
-    /// run): batches of `batch_size` in one request each, `concurrency` requests at a time.
-    /// One outcome per member, in order: changed, unchanged (already that type),
-    /// would_change (dry run), skipped (listed twice), or failed with the reason.
-    pub async fn bulk_update_license_type(
-        &self,
-        members: Vec<Result<Member>>,
-        user_type: &str,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let batch_size = bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH)?;
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let guards = plan::portal::Guards::default();
-        let plan = plan::portal::plan_user_type(
-            self,
-            members,
-            user_type,
-            &plan::portal::Roles::Keep,
-            &guards,
-        )
-        .await?;
-        self.run_plan(&plan, dry_run, batch_size, concurrency).await
-    }
-
-    /// Change the role of many members, one request each, `concurrency` at a time.
-    pub async fn bulk_update_role(
-        &self,
-        members: Vec<Result<Member>>,
-        role: &str,
-        dry_run: bool,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let concurrency = bulk::check_concurrency(concurrency)?;
-        let guards = plan::portal::Guards::default();
-        let plan = plan::portal::plan_role(self, members, role, &guards).await?;
-        self.run_plan(&plan, dry_run, MAX_USER_TYPE_BATCH, concurrency)
-            .await
-    }
-
-    /// A plan's outcomes: predicted (dry run) or applied without a journal.
-    pub(crate) async fn run_plan(
-        &self,
-        plan: &plan::Plan,
-        dry_run: bool,
-        batch_size: usize,
-        concurrency: usize,
-    ) -> Result<Vec<Outcome>> {
-        let results = if dry_run {
-            plan.predictions()
-        } else {
-            let executor = plan::portal::PortalExecutor {
-                portal: self,
-                batch_size,
-            };
-            plan::apply(plan, &executor, None, concurrency, None).await?
-        };
-        Ok(results.into_iter().map(|(outcome, _)| outcome).collect())
     }
 
     pub(crate) async fn reread_member(
@@ -738,41 +405,6 @@ impl Portal {
     }
 }
 
-/// Whether a member re-read after a lost answer has the user type `wanted`, or what they have.
-pub(crate) fn has_user_type(
-    wanted: &str,
-) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
-    move |user| match user.user_type() {
-        Some(now) if now.eq_ignore_ascii_case(wanted) => Ok(()),
-        now => Err(format!(
-            "the member unchanged: their user type is {}",
-            now.unwrap_or("not stated")
-        )),
-    }
-}
-
-/// A refusal because a role and a user type do not go together (the portal says they are
-/// not "compatible"), with `what_to_do` added to the portal's words; any other result as it is.
-fn when_incompatible(result: Result<()>, what_to_do: impl FnOnce() -> String) -> Result<()> {
-    match result {
-        Err(Error::Server {
-            url,
-            status,
-            code,
-            message,
-            details,
-        }) if message.to_lowercase().contains("compatible") => Err(Error::Server {
-            url,
-            status,
-            code,
-            message: format!("{} {}", message.trim_end(), what_to_do()),
-            details,
-        }),
-        other => other,
-    }
-}
-
-/// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
 /// Whether a member re-read has the level asked for.
 pub(crate) fn has_level(wanted: u8) -> impl Fn(&User) -> std::result::Result<(), String> {
     move |user| match user.level() {
@@ -800,6 +432,7 @@ pub const LEVEL_1_PRIVILEGES: &[&str] = &[
     "premium:user:featurereport",
 ];
 
+/// Whether a member re-read after a lost answer has the role `wanted`, or what they have.
 pub(crate) fn has_role(wanted: &str) -> impl Fn(&User) -> std::result::Result<(), String> + '_ {
     move |user| match user.role_id() {
         Some(now) if now == wanted => Ok(()),
@@ -858,44 +491,5 @@ mod tests {
             MemberSearch::default().kept(listed(), |(_, role)| *role),
             listed()
         );
-    }
-
-    fn types() -> Vec<UserType> {
-        [
-            ("viewerUT", "Viewer"),
-            ("editorUT", "Contributor"),
-            ("fieldWorkerUT", "Mobile Worker"),
-            ("creatorUT", "Creator"),
-            ("GISProfessionalStdUT", "Professional"),
-            ("GISProfessionalAdvUT", "Professional Plus"),
-        ]
-        .iter()
-        .map(|(id, name)| UserType {
-            id: (*id).into(),
-            name: (*name).into(),
-            seats: None,
-            raw: Map::new(),
-        })
-        .collect()
-    }
-
-    #[test]
-    fn friendly_user_type_names_map_to_ids() {
-        let t = types();
-        for (given, id) in [
-            ("viewer", "viewerUT"),
-            ("Contributor", "editorUT"),
-            ("mobile  worker", "fieldWorkerUT"),
-            ("creator", "creatorUT"),
-            ("Professional", "GISProfessionalStdUT"),
-            ("professional plus", "GISProfessionalAdvUT"),
-            ("GISProfessionalAdvUT", "GISProfessionalAdvUT"),
-            ("creatorut", "creatorUT"),
-        ] {
-            assert_eq!(resolve_user_type(&t, given).unwrap(), id, "{given}");
-        }
-        let err = resolve_user_type(&t, "contributorUT").unwrap_err();
-        assert!(err.to_string().contains("editorUT (Contributor)"), "{err}");
-        assert!(resolve_user_type(&t, "  ").is_err());
     }
 }

@@ -20,7 +20,7 @@ fn outcome_parts(py: Python<'_>, outcome: Outcome) -> PyResult<(Py<PyAny>, Py<Py
 
 /// Each member's outcome and the outcomes of its steps: `(status, reason, error, steps)`,
 /// where each step is `(name, status, reason, error)`.
-pub struct StepOutcomesList(pub Vec<crate::portal::licenses::StepOutcomes>);
+pub struct StepOutcomesList(pub Vec<crate::plan::ItemOutcome>);
 
 impl<'py> IntoPyObject<'py> for StepOutcomesList {
     type Target = PyList;

@@ -78,6 +78,6 @@ impl LicenseAdmin {
 
     fn release(&self, username: String, app: String) -> Call {
         let client = self.client.clone();
-        Call::new(async move { client.release_license(&username, &app).await })
+        Call::new(async move { crate::plan::oneshot::release(&client, &username, &app).await })
     }
 }

@@ -53,6 +53,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plans::plan_predictions, m)?)?;
     m.add_function(wrap_pyfunction!(plans::select_items, m)?)?;
     m.add_function(wrap_pyfunction!(plans::step_descriptions, m)?)?;
+    m.add_function(wrap_pyfunction!(plans::item_statuses, m)?)?;
+    m.add_function(wrap_pyfunction!(plans::check_batch_size, m)?)?;
     m.add_class::<plans::ApplyProgress>()?;
     m.add_class::<plans::CorePlan>()?;
     #[cfg(feature = "sandbox")]

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::error::Error;
-use crate::portal::users::MAX_USER_TYPE_BATCH;
+use crate::plan;
 use crate::portal::{self as core, Credentials, PortalOptions, UserQuery};
 use crate::python::errors::to_pyerr;
 use crate::python::json::JsonObject;
@@ -15,7 +16,6 @@ use crate::python::options::HttpOptions;
 use crate::python::plans;
 use crate::python::text::MemberItems;
 use crate::python::wait::Call;
-use crate::{bulk, plan};
 use std::path::PathBuf;
 
 /// The Portal client behind ``gislicense.GIS``.
@@ -221,7 +221,7 @@ impl PortalClient {
     fn update_license_type(&self, username: String, user_type: String) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            client.set_user_type(&username, &user_type).await?;
+            plan::oneshot::update_license_type(&client, &username, &user_type).await?;
             let user = with_role_names(&client, client.get_user(&username)).await?;
             Ok(JsonObject(user.into_json()))
         })
@@ -231,7 +231,7 @@ impl PortalClient {
     fn update_role(&self, username: String, role: String) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            client.set_role(&username, &role).await?;
+            plan::oneshot::update_role(&client, &username, &role).await?;
             let user = with_role_names(&client, client.get_user(&username)).await?;
             Ok(JsonObject(user.into_json()))
         })
@@ -241,19 +241,19 @@ impl PortalClient {
     fn update_level(&self, username: String, level: i64) -> Call {
         let client = self.client.clone();
         Call::new(async move {
-            client.update_level(&username, level).await?;
+            plan::oneshot::update_level(&client, &username, level).await?;
             let user = with_role_names(&client, client.get_user(&username)).await?;
             Ok(JsonObject(user.into_json()))
         })
     }
 
-    /// Plan a change of members (`operation`, its arguments as JSON text): the plan's JSON.
-    #[pyo3(signature = (operation, items, args))]
-    fn plan(&self, operation: String, items: MemberItems, args: &str) -> PyResult<Call> {
-        let args = plans::args(args)?;
+    /// Plan a change of members, as `request` asks (see `plans::member_request`).
+    #[pyo3(signature = (request, items))]
+    fn plan(&self, request: &Bound<'_, PyDict>, items: MemberItems) -> PyResult<Call> {
+        let request = plans::member_request(request)?;
         let client = self.client.clone();
         Ok(Call::new(async move {
-            let plan = plan::portal::plan_operation(&client, &operation, items.0, &args).await?;
+            let plan = plan::portal::plan_request(&client, items.0, request).await?;
             Ok(plans::CorePlan::of(plan))
         }))
     }
@@ -294,8 +294,11 @@ impl PortalClient {
         recheck: bool,
     ) -> PyResult<Call> {
         let plan = plans::plan_for(plan, self.client.url())?;
+        // Members per user-type request; entitlements' requests take at most 25 of them.
+        let shown = batch_size.to_string();
         let batch_size =
-            bulk::check_batch_size(batch_size, MAX_USER_TYPE_BATCH).map_err(to_pyerr)?;
+            plan::check_batch_size(plan::Operation::UpdateLicenseType, &shown, Some(batch_size))
+                .map_err(to_pyerr)?;
         let client = self.client.clone();
         let progress = progress.map(|p| p.0.clone());
         Ok(Call::new(async move {
