@@ -217,12 +217,21 @@ where
     outcome
 }
 
+/// Requests in flight at once: the most a caller may ask for.
+pub const MAX_CONCURRENCY: usize = 256;
+
 /// Check a concurrency setting given by a caller.
 pub fn check_concurrency(concurrency: usize) -> Result<usize, Error> {
+    check_concurrency_given(&concurrency.to_string(), Some(concurrency))
+}
+
+/// The one concurrency check, for a value as the caller gave it (`given`, for the message)
+/// and read as a whole number where it is one.
+pub fn check_concurrency_given(given: &str, concurrency: Option<usize>) -> Result<usize, Error> {
     match concurrency {
-        1..=256 => Ok(concurrency),
+        Some(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
         _ => Err(Error::invalid(format!(
-            "concurrency must be between 1 and 256, not {concurrency}"
+            "concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {given}"
         ))),
     }
 }
@@ -278,5 +287,9 @@ mod tests {
         assert!(check_concurrency(0).is_err());
         assert!(check_concurrency(257).is_err());
         assert_eq!(check_concurrency(16).unwrap(), 16);
+        let refused = check_concurrency_given("True", None)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("from 1 to 256, not True"), "{refused}");
     }
 }

@@ -37,6 +37,7 @@ __all__ = [
     "__version__",
     "active_product_fields",
     "check_batch_size",
+    "check_concurrency",
     "item_statuses",
     "parse_active_products",
     "plan_predictions",
@@ -210,6 +211,10 @@ def item_statuses(plan: CorePlan | str) -> list[str]:
 def check_batch_size(operation: str, batch_size: object) -> int:
     """The batch size, refused unless a whole number from 1 to what one request of
     ``operation`` carries (100 user types, 25 entitlements)."""
+
+def check_concurrency(concurrency: object) -> int:
+    """The concurrency (requests in flight at once), refused unless a whole number from 1
+    to 256."""
 
 def step_descriptions(plan: CorePlan | str) -> list[list[str]]:
     """Each item's steps for people (the core's one wording of a step), in the names the plan

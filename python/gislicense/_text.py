@@ -43,23 +43,6 @@ def check_whole(**values: object) -> None:
             )
 
 
-def check_between(name: str, value: object, low: int, high: int) -> None:
-    """Refuse a count outside ``low``..``high`` (concurrency 1 to 256, a batch size...)
-    before anything is read or sent, naming the argument and what it takes."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInputError(
-            f"{name} must be a whole number from {low} to {high}, not {value!r}"
-        )
-
-
-#: Requests in flight at once: the core's bounds, checked here before anything is read.
-MAX_CONCURRENCY = 256
-
-
-def check_concurrency(concurrency: object) -> None:
-    check_between("concurrency", concurrency, 1, MAX_CONCURRENCY)
-
-
 def check_seconds(**values: object) -> None:
     """Refuse a time in seconds that is not a number (the core checks its range)."""
     for name, value in values.items():

@@ -14,7 +14,7 @@ from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import EntitlementCount, UserEntitlement
 from gislicense._official import missing
 from gislicense._progress import ProgressArg
-from gislicense._text import check_concurrency, check_text
+from gislicense._text import check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change, plan_members
@@ -38,7 +38,7 @@ APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 
 def _check_provision_batch(batch_size: int, concurrency: int) -> None:
-    check_concurrency(concurrency)
+    _core.check_concurrency(concurrency)
     _core.check_batch_size("provision", batch_size)
 
 
@@ -367,7 +367,7 @@ class LicenseManager:
             license shows nothing checked out), ``skipped`` (listed before) or ``failed``
             with the portal's reason.
         """
-        check_concurrency(concurrency)
+        _core.check_concurrency(concurrency)
         plan = self._plan_release(users, app)
         return change(
             plan,
@@ -420,7 +420,7 @@ class LicenseManager:
             fail is not released (a release cannot be undone), and a member whose step fails
             goes no further, the report saying which steps went through.
         """
-        check_concurrency(concurrency)
+        _core.check_concurrency(concurrency)
         plan = self._plan_release_and_update(
             users,
             user_type=user_type,

@@ -19,7 +19,7 @@ from gislicense._http import (
     http_options,
 )
 from gislicense._progress import ProgressArg
-from gislicense._text import check_concurrency, check_text, check_whole
+from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change
@@ -313,7 +313,7 @@ class OpenLM:
             workstation...), or ``unknown`` (still open after ``close_wait``, or its answer
             lost). One failure never stops the others; closes cannot be undone.
         """
-        check_concurrency(concurrency)
+        _core.check_concurrency(concurrency)
         plan = self._plan_close(products, server=server, vendor=vendor, allow_all=allow_all)
         return change(
             plan,

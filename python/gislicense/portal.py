@@ -25,7 +25,7 @@ from gislicense._http import (
 )
 from gislicense._official import Roles
 from gislicense._progress import ProgressArg
-from gislicense._text import check_concurrency, check_text, check_whole
+from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError, NotFoundError
 from gislicense.plans import JournalArg, Plan, change, plan_members
@@ -620,7 +620,7 @@ class UserManager:
             applying gives. The report's ``journal`` is the journal's path.
         """
         _core.check_batch_size("update_license_type", batch_size)
-        check_concurrency(concurrency)
+        _core.check_concurrency(concurrency)
         plan = self._plan_license_type(
             users,
             user_type,
@@ -655,7 +655,7 @@ class UserManager:
         """Change the role of many members: plan (:meth:`plan_role`), then apply,
         ``concurrency`` requests at a time (the portal takes one member per request).
         Outcomes as for :meth:`update_license_type`."""
-        check_concurrency(concurrency)
+        _core.check_concurrency(concurrency)
         plan = self._plan_role(
             users, role, allow_admin_demotion=allow_admin_demotion, allow_all=allow_all
         )
@@ -686,7 +686,7 @@ class UserManager:
         """Change the level of many members: plan (:meth:`plan_level`), then apply,
         ``concurrency`` requests at a time (the portal takes one member per request).
         Outcomes as for :meth:`update_license_type`."""
-        check_concurrency(concurrency)
+        _core.check_concurrency(concurrency)
         plan = self._plan_level(
             users,
             level,

@@ -2,10 +2,25 @@
 //! `gislicense.bulk.BulkReport` pairs with the items.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyBool, PyList, PyTuple};
 
-use crate::bulk::Outcome;
+use crate::bulk::{check_concurrency_given, Outcome};
 use crate::python::errors::to_pyerr;
+
+/// Refuse, before anything is read, a concurrency that is not a whole number from 1 to 256
+/// (the core's rule; `True` is not a number here).
+#[pyfunction]
+pub fn check_concurrency(concurrency: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let whole = if concurrency.is_instance_of::<PyBool>() {
+        None
+    } else {
+        concurrency.extract::<usize>().ok()
+    };
+    let given = concurrency
+        .repr()
+        .map_or_else(|_| "?".to_owned(), |r| r.to_string());
+    check_concurrency_given(&given, whole).map_err(to_pyerr)
+}
 
 /// The status, reason and exception (or None) of one outcome, as Python objects.
 fn outcome_parts(py: Python<'_>, outcome: Outcome) -> PyResult<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> {

@@ -55,6 +55,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plans::step_descriptions, m)?)?;
     m.add_function(wrap_pyfunction!(plans::item_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(plans::check_batch_size, m)?)?;
+    m.add_function(wrap_pyfunction!(bulk::check_concurrency, m)?)?;
     m.add_class::<plans::ApplyProgress>()?;
     m.add_class::<plans::CorePlan>()?;
     #[cfg(feature = "sandbox")]
