@@ -935,19 +935,21 @@ class GIS:
                     f"secret with `gislicense profile add {profile} ... --store-client-secret`"
                 ) from None
         self._core = _core.PortalClient(
-            url,
-            username,
-            password,
-            token,
-            token_expires,
-            referer,
-            expiration,
-            allow_insecure_http,
-            options,
-            client_id=client_id,
-            client_secret=client_secret,
-            code=code,
-            token_source=token_source,
+            {
+                "url": url,
+                "username": username,
+                "password": password,
+                "token": token,
+                "token_expires": token_expires,
+                "referer": referer,
+                "expiration": expiration,
+                "allow_insecure_http": allow_insecure_http,
+                "options": options,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "code": code,
+                "token_source": token_source,
+            }
         )
         if code is not None:
             # A code lasts minutes: exchange it now, not at the first call.

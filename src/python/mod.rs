@@ -5,6 +5,7 @@ mod bulk;
 mod errors;
 mod exit;
 mod json;
+mod keywords;
 mod licenses;
 mod listing;
 mod oauth;
