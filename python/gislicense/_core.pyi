@@ -9,7 +9,7 @@ import datetime
 import os
 from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, TypedDict, TypeVar, final
+from typing import Any, Generic, Literal, TypedDict, TypeVar, final
 
 from typing_extensions import Self, disjoint_base
 
@@ -40,6 +40,7 @@ __all__ = [
     "plan_predictions",
     "read_journal",
     "select_items",
+    "sign_in_way",
     "step_descriptions",
     "utc_from_ms",
 ]
@@ -444,6 +445,17 @@ class Authorization:
 @final
 class Code:
     """An authorization code with its PKCE verifier, exchanged once; never shown."""
+
+def sign_in_way(
+    *,
+    username: str | None,
+    password: str | None,
+    token: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+) -> Literal["anonymous", "password", "token", "app", "oauth"]:
+    """The way of signing in that these parts choose, or InvalidInputError saying why they
+    are not one way: :class:`gislicense.GIS` asks before it opens a sign-in page."""
 
 @final
 class PortalClient:

@@ -2,6 +2,7 @@
 //! the administrator APIs.
 
 pub mod client;
+pub mod credentials;
 pub mod envelope;
 pub mod licenses;
 pub(crate) mod listings;
@@ -16,5 +17,6 @@ pub mod versions;
 /// the clock is `crate::clock` now.
 pub use crate::clock::now_ms;
 pub use client::{Credentials, OAuthGrant, Portal, PortalOptions, Root, TokenSource};
+pub use credentials::{SignInParts, SignInWay};
 pub use licenses::{App, Change, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 
 use crate::error::Error;
 use crate::portal::users::MAX_USER_TYPE_BATCH;
-use crate::portal::{self as core, Credentials, PortalOptions, UserQuery};
+use crate::portal::{self as core, PortalOptions, SignInParts, UserQuery};
 use crate::python::errors::to_pyerr;
 use crate::python::json::JsonObject;
 use crate::python::keywords::Keywords;
@@ -18,6 +18,28 @@ use crate::python::text::MemberItems;
 use crate::python::wait::Call;
 use crate::{bulk, plan};
 use std::path::PathBuf;
+
+/// The way of signing in that these parts choose (``"anonymous"``, ``"password"``,
+/// ``"token"``, ``"app"``, ``"oauth"``), or InvalidInputError saying why they are not one way:
+/// ``gislicense.GIS`` asks before it opens a sign-in page.
+#[pyfunction]
+#[pyo3(signature = (*, username, password, token, client_id, client_secret))]
+pub fn sign_in_way(
+    username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> PyResult<&'static str> {
+    let parts = SignInParts {
+        username,
+        password,
+        token,
+        client_id,
+        client_secret,
+    };
+    parts.way().map(|way| way.name()).map_err(to_pyerr)
+}
 
 /// What ``gislicense.GIS`` passes to connect, as read from its dict. `token_source`, when
 /// given, is called (with no arguments) for a new token whenever one is needed, and returns
@@ -90,46 +112,20 @@ impl PortalClient {
             token_source,
         } = settings;
         crate::python::ensure_logging();
-        let credentials = match (username, password, token, client_id) {
-            (None, None, None, Some(client_id)) => match (client_secret, code) {
-                (Some(client_secret), None) => Credentials::App {
-                    client_id,
-                    client_secret,
-                },
-                (None, Some(code)) => Credentials::OAuth {
-                    client_id,
-                    grant: std::sync::Mutex::new(core::OAuthGrant::Code(code.inner.clone())),
-                },
-                _ => {
-                    return Err(to_pyerr(Error::invalid(
-                        "client_id signs in with client_secret (app credentials) or with the \
-                         code of a sign-in page, not both",
-                    )))
-                }
-            },
-            (_, _, _, Some(_)) => {
-                return Err(to_pyerr(Error::invalid(
-                    "pass client_id= (OAuth), or username= and password=, or token=: one way \
-                     to sign in",
-                )))
-            }
-            (_, _, Some(token), None) => match token_source {
-                Some(source) => {
-                    Credentials::Source(python_token_source(source, token, token_expires))
-                }
-                None => Credentials::Token {
-                    token,
-                    expires_ms: token_expires,
-                },
-            },
-            (Some(username), Some(password), None, None) => {
-                Credentials::Password { username, password }
-            }
-            (Some(_), None, None, None) => {
-                return Err(to_pyerr(Error::invalid("a username needs a password")))
-            }
-            (None, _, None, None) => Credentials::Anonymous,
+        // ArcGIS Pro's sign-in: its token first, then Pro asked again as tokens expire.
+        let source = token_source
+            .zip(token.clone())
+            .map(|(source, token)| python_token_source(source, token, token_expires));
+        let parts = SignInParts {
+            username,
+            password,
+            token,
+            client_id,
+            client_secret,
         };
+        let credentials = parts
+            .credentials(token_expires, code.map(|code| code.inner.clone()), source)
+            .map_err(to_pyerr)?;
         let portal_options = PortalOptions {
             referer,
             expiration_minutes: expiration,
