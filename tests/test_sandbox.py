@@ -152,6 +152,30 @@ def test_bad_settings_are_refused() -> None:
             sb.add_openlm_session(product="Editor", username="a\x00b", workstation="w")
 
 
+def test_the_core_refuses_settings_the_facade_would_not_send() -> None:
+    """The bindings take one dict of settings from the facade: a key missing, unknown or of
+    the wrong type is a facade bug, and fails loudly rather than falling back to a default."""
+    import inspect
+
+    from gislicense import _core
+
+    defaults = {
+        name: p.default for name, p in inspect.signature(Sandbox.__new__).parameters.items()
+    }
+    del defaults["cls"]
+    with pytest.raises(TypeError, match="Sandbox settings have no 'extra'"):
+        _core.Sandbox({**defaults, "extra": 1})
+    del defaults["seed"]
+    with pytest.raises(TypeError, match='Sandbox settings are missing "seed"'):
+        _core.Sandbox(defaults)
+    with Sandbox(sessions=1) as sb:
+        session = {"product": "Editor", "username": "u", "workstation": "w"}
+        with pytest.raises(TypeError, match="OpenLM session settings are missing"):
+            sb._add_openlm_session(session)
+    with pytest.raises(TypeError, match="HTTP options are a dict, not list"):
+        _core.HttpOptions([])
+
+
 def test_a_stopped_sandbox_says_so() -> None:
     sb = Sandbox(sessions=1)
     url = sb.openlm_url

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from gislicense import tables as tables
     from gislicense._core import (
         ActiveProduct,
-        Sandbox,
         SandboxRequest,
         __version__,
         parse_active_products,
@@ -51,13 +50,14 @@ if TYPE_CHECKING:
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS, Role, User, UserType
+    from gislicense.sandbox import Sandbox
     from gislicense.tables import to_dataframe
 
 # Everything else loads on first use (PEP 562): importing the package (an ArcGIS Pro
 # toolbox being loaded, `gislicense --help`) does not load the native core.
 _WHERE = {
     "ActiveProduct": "_core",
-    "Sandbox": "_core",
+    "Sandbox": "sandbox",
     "SandboxRequest": "_core",
     "__version__": "_core",
     "parse_active_products": "_core",

@@ -9,9 +9,9 @@ import datetime
 import os
 from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, TypeVar, final
+from typing import Any, Generic, Literal, TypedDict, TypeVar, final
 
-from typing_extensions import Self
+from typing_extensions import Self, disjoint_base
 
 from gislicense.exceptions import GisLicenseError
 
@@ -43,6 +43,7 @@ __all__ = [
     "plan_predictions",
     "read_journal",
     "select_items",
+    "sign_in_way",
     "step_descriptions",
     "utc_from_ms",
 ]
@@ -56,25 +57,84 @@ DEBUG_BUILD: bool
 _T = TypeVar("_T")
 _Scalar = str | int | bool
 
+# The dicts the facade builds for the bindings that take many settings: every key present
+# (the facade writes the defaults); a missing or unknown key is a TypeError.
+
+class _HttpSettings(TypedDict):
+    timeout: float
+    connect_timeout: float
+    verify: bool
+    ca_bundle: str | None
+    retries: int
+    backoff: float
+    retry_writes: bool
+    max_reply_bytes: int
+    cert_file: str | None
+    key_file: str | None
+    cert_password: str | None
+
+class _PortalSettings(TypedDict):
+    url: str
+    username: str | None
+    password: str | None
+    token: str | None
+    token_expires: int | None
+    referer: str
+    expiration: int
+    allow_insecure_http: bool
+    options: HttpOptions
+    client_id: str | None
+    client_secret: str | None
+    code: Code | None
+    token_source: Callable[[], tuple[str, int | None]] | None
+
+class _SandboxSettings(TypedDict):
+    sessions: int
+    users: int | None
+    seed: int
+    permissions: bool
+    openlm_username: str
+    openlm_password: str
+    login_lifetime: float
+    paging: bool
+    close_delay: float
+    latency: float
+    host: str
+    openlm_port: int
+    openlm_tls: bool
+    portal_members: int
+    portal_offline: int
+    portal_version: str
+    token_lifetime: float
+    portal_port: int
+    portal_tls: bool
+    portal_deployment: str
+    portal_pki: bool
+    admin_password: str | None
+    user_password: str | None
+
+class _SessionSettings(TypedDict):
+    product: str
+    username: str
+    workstation: str
+    server: str
+    vendor: str
+    feature: str | None
+    version: str
+    licenses: int
+    borrowed: bool
+    full_name: str
+    group: str
+    project: str
+    host_ip: str
+    start: datetime.datetime | float | None
+    idle: datetime.timedelta | float | None
+
 @final
 class HttpOptions:
     """How a client talks HTTP (built by the facade from its keyword arguments)."""
 
-    def __new__(
-        cls,
-        *,
-        timeout: float,
-        connect_timeout: float,
-        verify: bool,
-        ca_bundle: str | None,
-        retries: int,
-        backoff: float,
-        retry_writes: bool,
-        max_reply_bytes: int,
-        cert_file: str | None = None,
-        key_file: str | None = None,
-        cert_password: str | None = None,
-    ) -> Self: ...
+    def __new__(cls, settings: _HttpSettings) -> Self: ...
     @property
     def timeout(self) -> float: ...
     @property
@@ -401,29 +461,24 @@ class Authorization:
 class Code:
     """An authorization code with its PKCE verifier, exchanged once; never shown."""
 
+def sign_in_way(
+    *,
+    username: str | None,
+    password: str | None,
+    token: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+) -> Literal["anonymous", "password", "token", "app", "oauth"]:
+    """The way of signing in that these parts choose, or InvalidInputError saying why they
+    are not one way: :class:`gislicense.GIS` asks before it opens a sign-in page."""
+
 @final
 class PortalClient:
     """The Portal client behind :class:`gislicense.GIS`. Each operation returns a
     :class:`Call`. Members come back as dicts of the portal's JSON (the facade's ``User``
     wraps them); user types and roles as their records."""
 
-    def __new__(
-        cls,
-        url: str,
-        username: str | None,
-        password: str | None,
-        token: str | None,
-        token_expires: int | None,
-        referer: str,
-        expiration: int,
-        allow_insecure_http: bool,
-        options: HttpOptions,
-        *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        code: Code | None = None,
-        token_source: Callable[[], tuple[str, int | None]] | None = None,
-    ) -> Self: ...
+    def __new__(cls, settings: _PortalSettings) -> Self: ...
     @property
     def url(self) -> str: ...
     @property
@@ -547,98 +602,14 @@ class SandboxRequest:
         """The injected fault, if any: ``error``, ``http500``, ``http503``, ``drop``, ``slow``,
         ``drop_after``."""
 
-@final
+# Subclassed by gislicense.Sandbox (a native class: nothing else can join it as a base).
+@disjoint_base
 class Sandbox:
-    """Emulated license servers on loopback, speaking the same wire as the real ones.
+    """The sandbox's servers in the core: made by :class:`gislicense.Sandbox`, which takes
+    the public keywords and passes them here as one dict."""
 
-    A script written against a real OpenLM server works against :attr:`openlm_url`
-    unchanged. The site is seeded (the same ``seed`` gives the same people, workstations and
-    sessions): several license servers, ArcGIS, AutoCAD and MATLAB sessions open from
-    minutes to two weeks, a good share idle for hours (some for days: forgotten sessions),
-    and some workstations without the OpenLM Agent, where closing fails.
-
-    Beside it runs an ArcGIS Enterprise portal (:attr:`portal_url`, HTTPS with a CA made at
-    start: ``ca_bundle=sb.ca_file``) with a seeded organization: members across the user
-    types and roles, seats per user type, and some members whose ArcGIS Pro license is
-    checked out for offline use. It enforces what a real portal does: seat limits, roles
-    compatible with user types, offline members blocked, administrators only for changes,
-    expiring tokens. Accounts: :attr:`admin_username` (an administrator) and
-    :attr:`user_username` (an ordinary member).
-
-    It starts when made and stops with :meth:`stop` or at the end of a ``with`` block::
-
-        with gislicense.Sandbox(sessions=1000) as sb:
-            openlm = gislicense.OpenLM(sb.openlm_url)
-
-    Args:
-        sessions: Licenses in use at start.
-        users: People at the site (default: enough for the sessions, at least 300).
-        seed: Seed of the generated site and of random faults.
-        permissions: OpenLM wants a login (``openlm_username`` / ``openlm_password``).
-        login_lifetime: Seconds an idle OpenLM login session lasts.
-        paging: Whether OpenLM understands the paged GetActiveProducts2.
-        close_delay: Seconds the OpenLM Agent takes to close an application once OpenLM
-            has acknowledged the close (a real server queues it for the Agent); until then
-            the session is still listed. 0 closes at once.
-        latency: Seconds added to every request.
-        host: Address to listen on. Anything but loopback (``"0.0.0.0"``, a LAN address)
-            makes the sandbox reachable from other machines: it logs a warning, and each
-            password left at its well-known default (``openlm_password``, ``admin_password``,
-            ``user_password``) is replaced by a random one; read them from the properties.
-        openlm_port: Port for OpenLM; 0 picks a free one.
-        openlm_tls: Serve OpenLM over HTTPS (as behind a TLS proxy) with a certificate from a
-            CA made at start; trust it with ``ca_bundle=sb.ca_file``.
-        portal_members: Members of the portal's organization (the two accounts included).
-        portal_offline: Members with an ArcGIS Pro license checked out for offline use.
-        portal_version: The portal's ``currentVersion``. Below ``"7.1"`` (10.7) the portal
-            is one from before user types: members have a level (1 or 2) as their license,
-            ``portals/self`` states the seats per level, and the user-type endpoints and
-            ``portaladmin/license`` are not served. What each release serves is the "Portal
-            versions" table (in the README and the documentation); from ``"6.1"`` (10.6)
-            on, and Kubernetes from ``"9.2"`` (10.9); others are refused.
-        token_lifetime: The longest a portal token lasts, in seconds, whatever the client
-            asks for (short ones test renewal).
-        portal_port: Port for the portal; 0 picks a free one.
-        portal_tls: Serve the portal over HTTPS (plain HTTP when False).
-        portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``)
-            or ``"kubernetes"`` (Enterprise Administrator API under ``/admin``).
-        portal_pki: PKI: the portal requires a client certificate from the sandbox's client
-            CA (``client_certificate()``, ``client_pkcs12()``), and a request without a token
-            is the member the certificate names.
-        admin_password: The portal administrator's password (default
-            ``"sandbox-admin-password"``; random beyond loopback).
-        user_password: The portal member's password (default ``"sandbox-member-password"``;
-            random beyond loopback).
-    """
-
-    def __new__(
-        cls,
-        *,
-        sessions: int = 500,
-        users: int | None = None,
-        seed: int = 1,
-        permissions: bool = False,
-        openlm_username: str = "admin",
-        openlm_password: str = "sandbox-password",
-        login_lifetime: float = 1800.0,
-        paging: bool = True,
-        close_delay: float = 0.2,
-        latency: float = 0.0,
-        host: str = "127.0.0.1",
-        openlm_port: int = 0,
-        openlm_tls: bool = False,
-        portal_members: int = 300,
-        portal_offline: int = 5,
-        portal_version: str = "2024.1",
-        token_lifetime: float = 1_209_600.0,
-        portal_port: int = 0,
-        portal_tls: bool = True,
-        portal_deployment: str = "classic",
-        portal_pki: bool = False,
-        admin_password: str | None = None,
-        user_password: str | None = None,
-    ) -> Self: ...
-    def __enter__(self) -> Sandbox: ...
+    def __new__(cls, settings: _SandboxSettings) -> Self: ...
+    def __enter__(self) -> Self: ...
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -717,34 +688,7 @@ class Sandbox:
         """The licenses in use now, as dicts (``start_ms`` and ``idle_since_ms`` in ms since
         1970; ``idle_since_ms`` is None while in use)."""
     def openlm_session_count(self) -> int: ...
-    def add_openlm_session(
-        self,
-        *,
-        product: str,
-        username: str,
-        workstation: str,
-        server: str = "GIS License Server",
-        vendor: str = "ARCGIS",
-        feature: str | None = None,
-        version: str = "10.1",
-        licenses: int = 1,
-        borrowed: bool = False,
-        full_name: str = "",
-        group: str = "",
-        project: str = "",
-        host_ip: str = "",
-        start: datetime.datetime | float | None = None,
-        idle: datetime.timedelta | float | None = None,
-    ) -> int:
-        """Add a license in use (the feature defaults to the product); returns its handle.
-
-        ``start`` is when it was taken: a timezone-aware datetime, or seconds ago (now when
-        not given). ``idle`` is how long the application has been idle: a timedelta or
-        seconds (in use when not given or 0). Like a real server's, the listing's
-        ``duration`` and ``idle_time`` then grow with the clock. A session no server could
-        list (starting in the future, idle for longer than it has been open, a naive
-        datetime) raises InvalidInputError.
-        """
+    def _add_openlm_session(self, session: _SessionSettings) -> int: ...
     def workstations_without_agent(self) -> list[str]:
         """Workstations holding licenses where the OpenLM Agent is missing."""
     def set_agent(self, workstation: str, installed: bool = True, acts: bool = True) -> None:

@@ -55,15 +55,17 @@ def http_options(
             stacklevel=3,
         )
     return _core.HttpOptions(
-        timeout=timeout,
-        connect_timeout=connect_timeout,
-        verify=verify,
-        ca_bundle=os.fspath(ca_bundle) if ca_bundle is not None else None,
-        retries=retries,
-        backoff=backoff,
-        retry_writes=retry_writes,
-        max_reply_bytes=max_reply_bytes,
-        cert_file=os.fspath(cert_file) if cert_file is not None else None,
-        key_file=os.fspath(key_file) if key_file is not None else None,
-        cert_password=cert_password,
+        {
+            "timeout": timeout,
+            "connect_timeout": connect_timeout,
+            "verify": verify,
+            "ca_bundle": os.fspath(ca_bundle) if ca_bundle is not None else None,
+            "retries": retries,
+            "backoff": backoff,
+            "retry_writes": retry_writes,
+            "max_reply_bytes": max_reply_bytes,
+            "cert_file": os.fspath(cert_file) if cert_file is not None else None,
+            "key_file": os.fspath(key_file) if key_file is not None else None,
+            "cert_password": cert_password,
+        }
     )

@@ -872,16 +872,14 @@ class GIS:
             client_secret=client_secret,
             cert_password=cert_password,
         )
-        if token is not None and (username is not None or password is not None):
-            raise InvalidInputError("pass token= or username= and password=, not both")
-        if client_secret is not None and client_id is None:
-            raise InvalidInputError("client_secret= needs the app's client_id=")
-        if client_id is not None and (
-            username is not None or password is not None or token is not None
-        ):
-            raise InvalidInputError(
-                "pass client_id= (OAuth), or username= and password=, or token=: one way to sign in"
-            )
+        # The core chooses the one way to sign in (or refuses), before any page opens.
+        way = _core.sign_in_way(
+            username=username,
+            password=password,
+            token=token,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
         if isinstance(expiration, bool) or not 1 <= expiration <= 20160:
             raise InvalidInputError(
                 f"expiration must be 1 to 20160 minutes (14 days), not {expiration!r}"
@@ -919,7 +917,7 @@ class GIS:
         )
         password = password_for(username, password, url)
         code = None
-        if client_id is not None and client_secret is None:
+        if way == "oauth" and client_id is not None:
             from gislicense._oauth import sign_in_code
 
             try:
@@ -941,19 +939,21 @@ class GIS:
                     f"secret with `gislicense profile add {profile} ... --store-client-secret`"
                 ) from None
         self._core = _core.PortalClient(
-            url,
-            username,
-            password,
-            token,
-            token_expires,
-            referer,
-            expiration,
-            allow_insecure_http,
-            options,
-            client_id=client_id,
-            client_secret=client_secret,
-            code=code,
-            token_source=token_source,
+            {
+                "url": url,
+                "username": username,
+                "password": password,
+                "token": token,
+                "token_expires": token_expires,
+                "referer": referer,
+                "expiration": expiration,
+                "allow_insecure_http": allow_insecure_http,
+                "options": options,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "code": code,
+                "token_source": token_source,
+            }
         )
         if code is not None:
             # A code lasts minutes: exchange it now, not at the first call.

@@ -2,6 +2,7 @@
 //! the administrator APIs.
 
 pub mod client;
+pub mod credentials;
 pub mod envelope;
 pub mod licenses;
 pub(crate) mod listings;
@@ -15,5 +16,6 @@ pub mod users;
 pub mod versions;
 
 pub use client::{Credentials, OAuthGrant, Portal, PortalOptions, Root, TokenSource};
+pub use credentials::{SignInParts, SignInWay};
 pub use licenses::{App, Deployment, EntitlementCount, License, UserEntitlement};
 pub use users::{Member, Role, User, UserQuery, UserType};

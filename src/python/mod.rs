@@ -5,6 +5,7 @@ mod bulk;
 mod errors;
 mod exit;
 mod json;
+mod keywords;
 mod licenses;
 mod listing;
 mod oauth;
@@ -40,6 +41,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(openlm::parse_active_products, m)?)?;
     m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
     m.add_class::<portal::PortalClient>()?;
+    m.add_function(wrap_pyfunction!(portal::sign_in_way, m)?)?;
     m.add_class::<oauth::Authorization>()?;
     m.add_class::<oauth::Code>()?;
     m.add_class::<licenses::LicenseAdmin>()?;

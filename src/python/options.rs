@@ -1,5 +1,6 @@
 //! HTTP options handed from Python to every client.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -7,12 +8,51 @@ use pyo3::prelude::*;
 use crate::error::Error;
 use crate::http;
 use crate::python::errors::to_pyerr;
+use crate::python::keywords::Keywords;
 
 /// How a client talks HTTP; made by the Python facade from its keyword arguments.
 #[pyclass(frozen, module = "gislicense._core")]
 #[derive(Clone)]
 pub struct HttpOptions {
     pub inner: http::HttpOptions,
+}
+
+/// What the facade passes for a client's HTTP options, as read from its dict.
+struct HttpSettings {
+    timeout: f64,
+    connect_timeout: f64,
+    verify: bool,
+    ca_bundle: Option<PathBuf>,
+    retries: u32,
+    backoff: f64,
+    retry_writes: bool,
+    max_reply_bytes: u64,
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+    cert_password: Option<String>,
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for HttpSettings {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let keys = Keywords::new(&obj, "HTTP options")?;
+        let settings = HttpSettings {
+            timeout: keys.get("timeout")?,
+            connect_timeout: keys.get("connect_timeout")?,
+            verify: keys.get("verify")?,
+            ca_bundle: keys.get("ca_bundle")?,
+            retries: keys.get("retries")?,
+            backoff: keys.get("backoff")?,
+            retry_writes: keys.get("retry_writes")?,
+            max_reply_bytes: keys.get("max_reply_bytes")?,
+            cert_file: keys.get("cert_file")?,
+            key_file: keys.get("key_file")?,
+            cert_password: keys.get("cert_password")?,
+        };
+        keys.finish()?;
+        Ok(settings)
+    }
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, Error> {
@@ -27,22 +67,22 @@ fn seconds(name: &str, value: f64) -> Result<Duration, Error> {
 
 #[pymethods]
 impl HttpOptions {
+    /// `settings`: the dict `gislicense._http.http_options` builds, one key per setting.
     #[new]
-    #[pyo3(signature = (*, timeout, connect_timeout, verify, ca_bundle, retries, backoff, retry_writes, max_reply_bytes, cert_file = None, key_file = None, cert_password = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        timeout: f64,
-        connect_timeout: f64,
-        verify: bool,
-        ca_bundle: Option<std::path::PathBuf>,
-        retries: u32,
-        backoff: f64,
-        retry_writes: bool,
-        max_reply_bytes: u64,
-        cert_file: Option<std::path::PathBuf>,
-        key_file: Option<std::path::PathBuf>,
-        cert_password: Option<String>,
-    ) -> PyResult<Self> {
+    fn new(settings: HttpSettings) -> PyResult<Self> {
+        let HttpSettings {
+            timeout,
+            connect_timeout,
+            verify,
+            ca_bundle,
+            retries,
+            backoff,
+            retry_writes,
+            max_reply_bytes,
+            cert_file,
+            key_file,
+            cert_password,
+        } = settings;
         let build = || -> Result<http::HttpOptions, Error> {
             if retries > 10 {
                 return Err(Error::invalid(format!(

@@ -8,15 +8,82 @@ use pyo3::types::PyDict;
 
 use crate::error::Error;
 use crate::plan;
-use crate::portal::{self as core, Credentials, PortalOptions, UserQuery};
+use crate::portal::{self as core, PortalOptions, SignInParts, UserQuery};
 use crate::python::errors::to_pyerr;
 use crate::python::json::JsonObject;
+use crate::python::keywords::Keywords;
 use crate::python::listing::{self, PyObjects};
 use crate::python::options::HttpOptions;
 use crate::python::plans;
 use crate::python::text::MemberItems;
 use crate::python::wait::Call;
 use std::path::PathBuf;
+
+/// The way of signing in that these parts choose (``"anonymous"``, ``"password"``,
+/// ``"token"``, ``"app"``, ``"oauth"``), or InvalidInputError saying why they are not one way:
+/// ``gislicense.GIS`` asks before it opens a sign-in page.
+#[pyfunction]
+#[pyo3(signature = (*, username, password, token, client_id, client_secret))]
+pub fn sign_in_way(
+    username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> PyResult<&'static str> {
+    let parts = SignInParts {
+        username,
+        password,
+        token,
+        client_id,
+        client_secret,
+    };
+    parts.way().map(|way| way.name()).map_err(to_pyerr)
+}
+
+/// What ``gislicense.GIS`` passes to connect, as read from its dict. `token_source`, when
+/// given, is called (with no arguments) for a new token whenever one is needed, and returns
+/// `(token, expires_ms or None)`: ArcGIS Pro's sign-in.
+struct PortalSettings<'py> {
+    url: String,
+    username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+    token_expires: Option<i64>,
+    referer: String,
+    expiration: u32,
+    allow_insecure_http: bool,
+    options: PyRef<'py, HttpOptions>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    code: Option<PyRef<'py, crate::python::oauth::Code>>,
+    token_source: Option<Py<PyAny>>,
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PortalSettings<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let keys = Keywords::new(&obj, "Portal settings")?;
+        let settings = PortalSettings {
+            url: keys.get("url")?,
+            username: keys.get("username")?,
+            password: keys.get("password")?,
+            token: keys.get("token")?,
+            token_expires: keys.get("token_expires")?,
+            referer: keys.get("referer")?,
+            expiration: keys.get("expiration")?,
+            allow_insecure_http: keys.get("allow_insecure_http")?,
+            options: keys.get("options")?,
+            client_id: keys.get("client_id")?,
+            client_secret: keys.get("client_secret")?,
+            code: keys.get("code")?,
+            token_source: keys.get("token_source")?,
+        };
+        keys.finish()?;
+        Ok(settings)
+    }
+}
 
 /// The Portal client behind ``gislicense.GIS``.
 #[pyclass(frozen, module = "gislicense._core")]
@@ -26,73 +93,45 @@ pub struct PortalClient {
 
 #[pymethods]
 impl PortalClient {
-    /// `token_source`, when given, is called (with no arguments) for a new token whenever
-    /// one is needed, and returns `(token, expires_ms or None)`: ArcGIS Pro's sign-in.
+    /// `settings`: the dict ``gislicense.GIS`` builds (see `PortalSettings`).
     #[new]
-    #[pyo3(signature = (url, username, password, token, token_expires, referer, expiration, allow_insecure_http, options, *, client_id = None, client_secret = None, code = None, token_source = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        url: &str,
-        username: Option<String>,
-        password: Option<String>,
-        token: Option<String>,
-        token_expires: Option<i64>,
-        referer: String,
-        expiration: u32,
-        allow_insecure_http: bool,
-        options: &HttpOptions,
-        client_id: Option<String>,
-        client_secret: Option<String>,
-        code: Option<PyRef<'_, crate::python::oauth::Code>>,
-        token_source: Option<Py<PyAny>>,
-    ) -> PyResult<Self> {
+    fn new(settings: PortalSettings<'_>) -> PyResult<Self> {
+        let PortalSettings {
+            url,
+            username,
+            password,
+            token,
+            token_expires,
+            referer,
+            expiration,
+            allow_insecure_http,
+            options,
+            client_id,
+            client_secret,
+            code,
+            token_source,
+        } = settings;
         crate::python::ensure_logging();
-        let credentials = match (username, password, token, client_id) {
-            (None, None, None, Some(client_id)) => match (client_secret, code) {
-                (Some(client_secret), None) => Credentials::App {
-                    client_id,
-                    client_secret,
-                },
-                (None, Some(code)) => Credentials::OAuth {
-                    client_id,
-                    grant: std::sync::Mutex::new(core::OAuthGrant::Code(code.inner.clone())),
-                },
-                _ => {
-                    return Err(to_pyerr(Error::invalid(
-                        "client_id signs in with client_secret (app credentials) or with the \
-                         code of a sign-in page, not both",
-                    )))
-                }
-            },
-            (_, _, _, Some(_)) => {
-                return Err(to_pyerr(Error::invalid(
-                    "pass client_id= (OAuth), or username= and password=, or token=: one way \
-                     to sign in",
-                )))
-            }
-            (_, _, Some(token), None) => match token_source {
-                Some(source) => {
-                    Credentials::Source(python_token_source(source, token, token_expires))
-                }
-                None => Credentials::Token {
-                    token,
-                    expires_ms: token_expires,
-                },
-            },
-            (Some(username), Some(password), None, None) => {
-                Credentials::Password { username, password }
-            }
-            (Some(_), None, None, None) => {
-                return Err(to_pyerr(Error::invalid("a username needs a password")))
-            }
-            (None, _, None, None) => Credentials::Anonymous,
+        // ArcGIS Pro's sign-in: its token first, then Pro asked again as tokens expire.
+        let source = token_source
+            .zip(token.clone())
+            .map(|(source, token)| python_token_source(source, token, token_expires));
+        let parts = SignInParts {
+            username,
+            password,
+            token,
+            client_id,
+            client_secret,
         };
+        let credentials = parts
+            .credentials(token_expires, code.map(|code| code.inner.clone()), source)
+            .map_err(to_pyerr)?;
         let portal_options = PortalOptions {
             referer,
             expiration_minutes: expiration,
             allow_insecure_http,
         };
-        let client = core::Portal::new(url, credentials, portal_options, options.inner.clone())
+        let client = core::Portal::new(&url, credentials, portal_options, options.inner.clone())
             .map_err(to_pyerr)?;
         Ok(PortalClient {
             client: Arc::new(client),

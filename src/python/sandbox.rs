@@ -1,7 +1,6 @@
 //! Bindings for the sandbox.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -9,19 +8,17 @@ use pyo3::types::PyDict;
 use crate::error::Error;
 use crate::python::errors::to_pyerr;
 use crate::runtime::runtime;
-use crate::sandbox::{
-    self as core, portal, Checkout, FaultKind, FaultRates, OpenLmOptions, PortalSiteOptions,
-    SandboxOptions,
-};
+use crate::sandbox::{self as core, portal, FaultKind, FaultRates, PortalSiteOptions};
 
 mod arguments;
 mod request;
 
-use arguments::{check_sizes, deployment, seconds, session_times};
+use arguments::{seconds, SandboxSettings, SessionSettings};
 pub use request::SandboxRequest;
 
-/// Emulated license servers on loopback, speaking the real wire protocols.
-#[pyclass(frozen, module = "gislicense")]
+/// Emulated license servers on loopback, speaking the real wire protocols: the base of
+/// ``gislicense.Sandbox``, which takes the public keywords.
+#[pyclass(frozen, subclass, module = "gislicense._core")]
 pub struct Sandbox {
     running: Mutex<Option<core::Sandbox>>,
     openlm_credentials: (String, String),
@@ -40,101 +37,12 @@ impl Sandbox {
 
 #[pymethods]
 impl Sandbox {
+    /// `settings`: the dict ``gislicense.Sandbox`` builds from its keywords, read here rather
+    /// than as a typed argument so that a bad value names only the keyword it came from.
     #[new]
-    #[pyo3(signature = (
-        *,
-        sessions = 500,
-        users = None,
-        seed = 1,
-        permissions = false,
-        openlm_username = "admin",
-        openlm_password = "sandbox-password",
-        login_lifetime = 1800.0,
-        paging = true,
-        close_delay = 0.2,
-        latency = 0.0,
-        host = "127.0.0.1",
-        openlm_port = 0,
-        openlm_tls = false,
-        portal_members = 300,
-        portal_offline = 5,
-        portal_version = "2024.1",
-        token_lifetime = 1_209_600.0,
-        portal_port = 0,
-        portal_tls = true,
-        portal_deployment = "classic",
-        portal_pki = false,
-        admin_password = None,
-        user_password = None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        sessions: usize,
-        users: Option<usize>,
-        seed: u64,
-        permissions: bool,
-        openlm_username: &str,
-        openlm_password: &str,
-        login_lifetime: f64,
-        paging: bool,
-        close_delay: f64,
-        latency: f64,
-        host: &str,
-        openlm_port: u16,
-        openlm_tls: bool,
-        portal_members: usize,
-        portal_offline: usize,
-        portal_version: &str,
-        token_lifetime: f64,
-        portal_port: u16,
-        portal_tls: bool,
-        portal_deployment: &str,
-        portal_pki: bool,
-        admin_password: Option<String>,
-        user_password: Option<String>,
-    ) -> PyResult<Self> {
-        let openlm_username = openlm_username.to_owned();
-        let openlm_password = openlm_password.to_owned();
-        let host = host.to_owned();
-        let portal_version = portal_version.to_owned();
-        let portal_deployment = portal_deployment.to_owned();
+    fn new(py: Python<'_>, settings: &Bound<'_, PyAny>) -> PyResult<Self> {
         crate::python::ensure_logging();
-        check_sizes(sessions, portal_members, token_lifetime)?;
-        let deployment = deployment(&portal_deployment)?;
-        let defaults = PortalSiteOptions::default();
-        let portal = PortalSiteOptions {
-            admin_password: admin_password.unwrap_or(defaults.admin_password),
-            user_password: user_password.unwrap_or(defaults.user_password),
-            deployment,
-            members: portal_members,
-            offline_members: portal_offline,
-            version: portal_version,
-            token_lifetime: Duration::from_secs_f64(token_lifetime),
-            ..defaults
-        };
-        let options = SandboxOptions {
-            seed,
-            host,
-            openlm_port,
-            openlm_tls,
-            openlm: OpenLmOptions {
-                sessions,
-                users,
-                permissions,
-                username: openlm_username,
-                password: openlm_password,
-                login_lifetime: seconds("login_lifetime", login_lifetime)?,
-                paging,
-                close_delay: seconds("close_delay", close_delay)?,
-            },
-            portal_port,
-            portal_tls,
-            portal_pki,
-            portal,
-            latency: seconds("latency", latency)?,
-            faults: FaultRates::default(),
-        };
+        let options = settings.extract::<SandboxSettings>()?.options()?;
         let sandbox = py
             .detach(|| runtime().block_on(core::Sandbox::start(options)))
             .map_err(to_pyerr)?;
@@ -426,85 +334,10 @@ impl Sandbox {
         self.with(|s| s.shared().openlm.checkout_count())
     }
 
-    #[pyo3(signature = (
-        *,
-        product,
-        username,
-        workstation,
-        server = "GIS License Server",
-        vendor = "ARCGIS",
-        feature = None,
-        version = "10.1",
-        licenses = 1,
-        borrowed = false,
-        full_name = "",
-        group = "",
-        project = "",
-        host_ip = "",
-        start = None,
-        idle = None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn add_openlm_session(
-        &self,
-        product: String,
-        username: String,
-        workstation: String,
-        server: &str,
-        vendor: &str,
-        feature: Option<String>,
-        version: &str,
-        licenses: u32,
-        borrowed: bool,
-        full_name: &str,
-        group: &str,
-        project: &str,
-        host_ip: &str,
-        start: Option<&Bound<'_, PyAny>>,
-        idle: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<u64> {
-        let (start_ms, idle_since_ms) = session_times(start, idle)?;
-        let server = server.to_owned();
-        let vendor = vendor.to_owned();
-        let version = version.to_owned();
-        let full_name = full_name.to_owned();
-        let group = group.to_owned();
-        let project = project.to_owned();
-        let host_ip = host_ip.to_owned();
-        let feature = feature.unwrap_or_else(|| product.clone());
-        for (name, value) in [
-            ("product", &product),
-            ("username", &username),
-            ("workstation", &workstation),
-            ("server", &server),
-            ("vendor", &vendor),
-            ("feature", &feature),
-            ("version", &version),
-            ("full_name", &full_name),
-            ("group", &group),
-            ("project", &project),
-            ("host_ip", &host_ip),
-        ] {
-            crate::openlm::xml::check_value(name, value).map_err(to_pyerr)?;
-        }
-        let checkout = Checkout {
-            handle: 0,
-            product,
-            username,
-            workstation,
-            server,
-            vendor,
-            feature,
-            version,
-            start_ms,
-            idle_since_ms,
-            licenses,
-            borrowed,
-            full_name,
-            group,
-            project,
-            host_ip,
-        };
+    /// Adds a license in use; `session`: the dict ``gislicense.Sandbox.add_openlm_session``
+    /// builds from its keywords.
+    fn _add_openlm_session(&self, session: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let checkout = session.extract::<SessionSettings<'_>>()?.checkout()?;
         self.with(|s| s.shared().openlm.add_checkout(checkout))?
             .map_err(to_pyerr)
     }
