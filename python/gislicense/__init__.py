@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from gislicense import portal as portal
     from gislicense import profiles as profiles
     from gislicense import tables as tables
+    from gislicense import users as users
     from gislicense._core import (
         ActiveProduct,
         SandboxRequest,
@@ -49,9 +50,10 @@ if TYPE_CHECKING:
     from gislicense.bulk import BulkReport, Outcome
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
     from gislicense.openlm import OpenLM
-    from gislicense.portal import GIS, Role, User, UserType
+    from gislicense.portal import GIS
     from gislicense.sandbox import Sandbox
     from gislicense.tables import to_dataframe
+    from gislicense.users import Role, User, UserType
 
 # Everything else loads on first use (PEP 562): importing the package (an ArcGIS Pro
 # toolbox being loaded, `gislicense --help`) does not load the native core.
@@ -68,12 +70,12 @@ _WHERE = {
     "UserEntitlement": "licenses",
     "OpenLM": "openlm",
     "GIS": "portal",
-    "Role": "portal",
-    "User": "portal",
-    "UserType": "portal",
+    "Role": "users",
+    "User": "users",
+    "UserType": "users",
     "to_dataframe": "tables",
 }
-_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles", "tables"}
+_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles", "tables", "users"}
 
 
 def __getattr__(name: str) -> Any:

@@ -194,7 +194,7 @@ def _change(step: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 def _bare_row(outcome: Outcome[Any]) -> dict[str, Any]:
     """An outcome that no plan made (built by hand): what its item and steps say."""
     from gislicense import _core
-    from gislicense.portal import User
+    from gislicense.users import User
 
     item = outcome.item
     fields: dict[str, Any] = {}

@@ -20,7 +20,8 @@ from gislicense.exceptions import InvalidInputError
 from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change, plan_members
 
 if TYPE_CHECKING:
-    from gislicense.portal import GIS, User
+    from gislicense.portal import GIS
+    from gislicense.users import User
 
 __all__ = [
     "AdminManager",
@@ -43,7 +44,7 @@ def _check_provision_batch(batch_size: int, concurrency: int) -> None:
 
 
 def _username(user: UserItem) -> str:
-    from gislicense.portal import User
+    from gislicense.users import User
 
     if isinstance(user, User):
         return user.username
@@ -360,7 +361,7 @@ class LicenseManager:
     ) -> Pending[BulkReport[UserItem]]:
         """Release the offline licenses of many members, ``concurrency`` (16) at a time:
         plan (:meth:`plan_release`), then apply, journaled (see ``journal`` of
-        :meth:`~gislicense.portal.UserManager.update_license_type`).
+        :meth:`~gislicense.users.UserManager.update_license_type`).
 
         Returns:
             One outcome per member: ``released`` (``would_release``), ``unchanged`` (the
@@ -456,7 +457,7 @@ class LicenseManager:
     ) -> Pending[Plan]:
         """Plan :meth:`release_and_update`; nothing is sent. Each member's steps are
         ``role`` (with ``roles="auto"`` when the new user type needs it, or with a role's
-        name or id, as for :meth:`~gislicense.portal.Users.plan_license_type`), ``release``,
+        name or id, as for :meth:`~gislicense.users.UserManager.plan_license_type`), ``release``,
         ``user_type``, ``entitlements``; a member is released only if the rest is predicted
         to go through."""
         check_text(user_type=user_type, license=license, app=app, roles=roles)

@@ -579,7 +579,7 @@ def plan_members(gis: GIS, users: Iterable[Any], request: dict[str, Any]) -> Pen
     ``level``, ``license``, ``mode``, ``entitlements``, ``app``, ``allow_admin_demotion``,
     ``allow_all``), which the core reads strictly: an unknown operation, mode or field is
     refused."""
-    from gislicense.portal import _member
+    from gislicense.users import _member
 
     if isinstance(users, str):
         raise InvalidInputError("pass a list of user names, not one string")

@@ -27,7 +27,8 @@ from gislicense._calls import Pending, Then
 from gislicense.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
-    from gislicense.portal import GIS, Role, User, UserType
+    from gislicense.portal import GIS
+    from gislicense.users import Role, User, UserType
 
 __all__ = ["Selection", "is_idle"]
 
@@ -36,7 +37,7 @@ ADMINISTRATOR = "org_admin"
 
 
 class Selection(list["User"]):
-    """Members chosen by :meth:`~gislicense.portal.UserManager.select`: a list of
+    """Members chosen by :meth:`~gislicense.users.UserManager.select`: a list of
     :class:`~gislicense.User`, with what was left out.
 
     Attributes:

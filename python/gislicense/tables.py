@@ -47,7 +47,7 @@ def row(item: Any) -> dict[str, Any]:
     from gislicense.bulk import Outcome
     from gislicense.licenses import License
     from gislicense.plans import PlanItem
-    from gislicense.portal import User
+    from gislicense.users import User
 
     if isinstance(item, User):
         return {
