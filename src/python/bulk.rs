@@ -16,10 +16,7 @@ pub fn check_concurrency(concurrency: &Bound<'_, PyAny>) -> PyResult<usize> {
     } else {
         concurrency.extract::<usize>().ok()
     };
-    let given = concurrency
-        .repr()
-        .map_or_else(|_| "?".to_owned(), |r| r.to_string());
-    check_concurrency_given(&given, whole).map_err(to_pyerr)
+    check_concurrency_given(&crate::python::plans::shown(concurrency), whole).map_err(to_pyerr)
 }
 
 /// The status, reason and exception (or None) of one outcome, as Python objects.

@@ -171,7 +171,7 @@ impl<'py> Fields<'py> {
 }
 
 /// A value as Python writes it, for a message.
-fn shown(value: &Bound<'_, PyAny>) -> String {
+pub(crate) fn shown(value: &Bound<'_, PyAny>) -> String {
     value
         .repr()
         .map_or_else(|_| "?".to_owned(), |r| r.to_string())
