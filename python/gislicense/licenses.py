@@ -38,11 +38,6 @@ UserItem = Union[str, "User"]
 APPS = ("arcgisprodesktop", "drone2map", "arcgisallsource")
 
 
-def _check_provision_batch(batch_size: int, concurrency: int) -> None:
-    _core.check_concurrency(concurrency)
-    _core.check_batch_size("provision", batch_size)
-
-
 def _username(user: UserItem) -> str:
     from gislicense.users import User
 
@@ -194,7 +189,7 @@ class License:
             fail before anything is sent; one member the portal refuses does not fail the
             others of their request.
         """
-        _check_provision_batch(batch_size, concurrency)
+        _core.check_batch_size("provision", batch_size)
         mode, wanted = self._assign_mode(entitlements, overwrite)
         plan = self._plan_provision(users, mode, wanted, allow_all)
         return change(
@@ -248,7 +243,7 @@ class License:
     ) -> Pending[BulkReport[UserItem]]:
         """Take entitlements away: ``"*"`` (the default) all of this license, or the ones
         named. Outcomes as for :meth:`assign` (``revoked`` / ``would_revoke``)."""
-        _check_provision_batch(batch_size, concurrency)
+        _core.check_batch_size("provision", batch_size)
         mode, wanted = self._revoke_mode(entitlements)
         plan = self._plan_provision(users, mode, wanted, allow_all)
         return change(
@@ -368,7 +363,6 @@ class LicenseManager:
             license shows nothing checked out), ``skipped`` (listed before) or ``failed``
             with the portal's reason.
         """
-        _core.check_concurrency(concurrency)
         plan = self._plan_release(users, app)
         return change(
             plan,
@@ -421,7 +415,6 @@ class LicenseManager:
             fail is not released (a release cannot be undone), and a member whose step fails
             goes no further, the report saying which steps went through.
         """
-        _core.check_concurrency(concurrency)
         plan = self._plan_release_and_update(
             users,
             user_type=user_type,

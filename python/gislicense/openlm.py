@@ -313,7 +313,6 @@ class OpenLM:
             workstation...), or ``unknown`` (still open after ``close_wait``, or its answer
             lost). One failure never stops the others; closes cannot be undone.
         """
-        _core.check_concurrency(concurrency)
         plan = self._plan_close(products, server=server, vendor=vendor, allow_all=allow_all)
         return change(
             plan,

@@ -603,8 +603,10 @@ def change(
     batch_size: int = 25,
     progress: ProgressArg = None,
 ) -> Pending[BulkReport[Any]]:
-    """A plan, then its report: predicted (dry run) or applied, journaled."""
-    check_progress(progress)  # before anything is read
+    """A plan, then its report: predicted (dry run) or applied, journaled. The settings
+    are checked here, before anything is read: the plan is read only when waited for."""
+    _core.check_concurrency(concurrency)
+    check_progress(progress)
 
     def then(made: Plan) -> Pending[BulkReport[Any]]:
         if dry_run:

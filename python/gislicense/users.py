@@ -611,7 +611,6 @@ class UserManager:
             applying gives. The report's ``journal`` is the journal's path.
         """
         _core.check_batch_size("update_license_type", batch_size)
-        _core.check_concurrency(concurrency)
         plan = self._plan_license_type(
             users,
             user_type,
@@ -646,7 +645,6 @@ class UserManager:
         """Change the role of many members: plan (:meth:`plan_role`), then apply,
         ``concurrency`` requests at a time (the portal takes one member per request).
         Outcomes as for :meth:`update_license_type`."""
-        _core.check_concurrency(concurrency)
         plan = self._plan_role(
             users, role, allow_admin_demotion=allow_admin_demotion, allow_all=allow_all
         )
@@ -677,7 +675,6 @@ class UserManager:
         """Change the level of many members: plan (:meth:`plan_level`), then apply,
         ``concurrency`` requests at a time (the portal takes one member per request).
         Outcomes as for :meth:`update_license_type`."""
-        _core.check_concurrency(concurrency)
         plan = self._plan_level(
             users,
             level,
