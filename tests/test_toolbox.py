@@ -183,3 +183,12 @@ def test_a_profile_without_a_stored_password_is_refused_before_running(
     found = errors(params(tools.ChangeRoles(), portal="prod", users=["a"], to_role="User"))
     assert "--store-password" in found["portal"]
     assert "GISLICENSE_PASSWORD_PROD" in found["portal"]
+
+
+def test_an_error_while_running_fails_the_tool_with_its_message(arcpy: ModuleType) -> None:
+    tool = tools.ChangeUserTypes()
+    found = params(tool, users=["ataylor"], to_type="Viewer")
+    arcpy_standin._portal.clear()  # Pro signed out after the form was filled
+    with pytest.raises(arcpy_standin.ExecuteError, match="not signed in to a portal"):
+        tool.execute(found, None)
+    assert any("not signed in to a portal" in line for k, line in arcpy_standin.messages)

@@ -91,6 +91,20 @@ def test_a_predicted_failure_fails_the_tool_and_nothing_is_sent(
     assert said("error")
 
 
+def test_applying_a_plan_whose_only_items_fail_fails_the_tool(
+    arcpy: ModuleType, sb: gislicense.Sandbox
+) -> None:
+    offline = admin_of(sb).admin.license.get("pro").offline[0].username
+    with pytest.raises(ExecuteError, match="1 item"):
+        run(
+            tools.AssignProLicenses(),
+            users=[offline],
+            entitlements=["desktopAdvN"],
+            apply=True,
+        )
+    assert not any(line.startswith("Applied") for line in said())
+
+
 def test_assign_and_revoke_pro_licenses_applied_then_undone(
     fresh_arcpy: ModuleType, fresh_sb: gislicense.Sandbox, tmp_path: Path
 ) -> None:

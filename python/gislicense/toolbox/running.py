@@ -11,7 +11,7 @@ requests in flight finish or are dropped, and the journal says what was done.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from gislicense.exceptions import GisLicenseError
 from gislicense.toolbox.parameters import arcpy
@@ -31,7 +31,7 @@ class Cancelled(Exception):
     """Pro's Cancel was pressed while the plan was applied."""
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """End the tool failed: the message as its error."""
     module = arcpy()
     module.AddError(message)
@@ -71,6 +71,8 @@ def run_plan(plan: Plan, *, apply: bool, journal: str | None) -> BulkReport[Any]
         arcpy().AddMessage(f"Nothing was changed: this is the plan; {said}.")
         return None
     if not plan.changes:
+        if plan.failed:
+            fail(f"{len(plan.failed)} item(s) failed (the warnings above say why)")
         arcpy().AddMessage("Nothing to apply.")
         return None
     return _applied(plan, journal)
@@ -101,7 +103,6 @@ def _applied(plan: Plan, journal: str | None) -> BulkReport[Any]:
             f"Cancelled. Done before it stopped: {done}. The journal {path} says what was "
             "done; the UndoJournal tool undoes it, `gislicense journal resume` finishes it."
         )
-        raise  # fail() raised; this line only tells type checkers so
     finally:
         module.env.autoCancelling = automatic
         module.ResetProgressor()
