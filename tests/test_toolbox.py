@@ -112,6 +112,38 @@ def test_the_installed_pyt_declares_every_tool_and_no_parameter_takes_a_password
         sys.modules.pop("arcpy", None)
 
 
+#: Each tool's parameters, in order: the names scripts pass them by.
+PARAMETERS = {
+    "CloseSessions": ["source", "features", "idle_hours", "apply", "journal"],
+    "ChangeUserTypes": [
+        "portal", "users", "from_type", "idle_days", "to_type", "role", "apply", "journal"
+    ],
+    "ChangeRoles": ["portal", "users", "from_role", "idle_days", "to_role", "apply", "journal"],
+    "AssignProLicenses": ["portal", "users", "action", "entitlements", "add", "apply", "journal"],
+    "ReleaseOfflineLicenses": ["portal", "users", "apply", "journal"],
+    "UndoJournal": ["undo", "portal", "users", "apply", "journal"],
+    "LicenseReport": ["portal", "csv", "table"],
+}  # fmt: skip
+
+
+def test_every_tool_plans_unless_apply_is_checked_and_signs_in_through_pro(
+    arcpy: ModuleType,
+) -> None:
+    for name in TOOL_NAMES:
+        found = {p.name: p for p in getattr(tools, name)().getParameterInfo()}
+        assert list(found) == PARAMETERS[name]
+        if "apply" in found:
+            assert found["apply"].datatype == "GPBoolean" and found["apply"].value is False
+            assert found["journal"].direction == "Output"
+            assert found["journal"].parameterType == "Optional"
+        if "portal" in found:
+            assert found["portal"].value == "pro"
+        for multi in ("users", "features", "entitlements"):
+            if multi in found:
+                assert found[multi].multiValue
+    assert {p.name: p for p in tools.ChangeUserTypes().getParameterInfo()}["role"].value == "auto"
+
+
 def test_the_command_line_copies_the_toolbox_for_a_project(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
