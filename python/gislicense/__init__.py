@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from gislicense import portal as portal
     from gislicense import profiles as profiles
     from gislicense import tables as tables
+    from gislicense import toolbox as toolbox
     from gislicense import users as users
     from gislicense._core import (
         ActiveProduct,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from gislicense.portal import GIS
     from gislicense.sandbox import Sandbox
     from gislicense.tables import to_dataframe
+    from gislicense.toolbox import toolbox_path
     from gislicense.users import Role, User, UserType
 
 # Everything else loads on first use (PEP 562): importing the package (an ArcGIS Pro
@@ -74,8 +76,20 @@ _WHERE = {
     "User": "users",
     "UserType": "users",
     "to_dataframe": "tables",
+    "toolbox_path": "toolbox",
 }
-_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles", "tables", "users"}
+_MODULES = {
+    "bulk",
+    "cli",
+    "licenses",
+    "openlm",
+    "plans",
+    "portal",
+    "profiles",
+    "tables",
+    "toolbox",
+    "users",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -127,4 +141,5 @@ __all__ = [
     "__version__",
     "parse_active_products",
     "to_dataframe",
+    "toolbox_path",
 ]

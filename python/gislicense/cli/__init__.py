@@ -69,7 +69,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
-    named = set(argv) if argv is not None else {*GROUPS, "sandbox"}
+    named = set(argv) if argv is not None else {*GROUPS, "sandbox", "toolbox"}
     for name, (help, module, adder) in GROUPS.items():
         group = commands.add_parser(name, help=help, description=help, allow_abbrev=False)
         if name in named:
@@ -82,6 +82,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         from gislicense.cli.sandbox import add_options
 
         add_options(sandbox)
+    toolbox = commands.add_parser(
+        "toolbox",
+        help="the ArcGIS Pro toolbox: its path, or a copy for a project",
+        description="Print the path of the installed ArcGIS Pro toolbox (gislicense.pyt), "
+        "or copy it with --copy-to.",
+        allow_abbrev=False,
+    )
+    if "toolbox" in named:
+        from gislicense.cli.toolbox import add_options as add_toolbox_options
+
+        add_toolbox_options(toolbox)
     return parser
 
 
@@ -100,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gislicense.cli.sandbox import run
 
         return run(args)
+    if args.group == "toolbox":
+        from gislicense.cli.toolbox import run as run_toolbox
+
+        return run_toolbox(args)
     from gislicense.cli.context import Context
 
     context = Context(args)
