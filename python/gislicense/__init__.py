@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gislicense import bulk as bulk
+    from gislicense import history as history
     from gislicense import licenses as licenses
     from gislicense import openlm as openlm
     from gislicense import plans as plans
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         parse_active_products,
     )
     from gislicense.bulk import BulkReport, Outcome
+    from gislicense.history import History
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
@@ -74,8 +76,12 @@ _WHERE = {
     "User": "users",
     "UserType": "users",
     "to_dataframe": "tables",
+    "History": "history",
 }
-_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles", "tables", "users"}
+_MODULES = {
+    *("bulk", "cli", "history", "licenses", "openlm", "plans", "portal", "profiles"),
+    *("tables", "users"),
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -103,6 +109,7 @@ __all__ = [
     "BulkReport",
     "EntitlementCount",
     "GisLicenseError",
+    "History",
     "InvalidInputError",
     "JournalError",
     "License",
