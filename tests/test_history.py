@@ -45,7 +45,7 @@ def history(tmp_path: Path) -> History:
 
 def intervals(h: History) -> list[tuple[str, str, int, int, int]]:
     return h._db.execute(
-        "SELECT feature, username, first_seen, last_seen, open FROM sessions ORDER BY id"
+        "SELECT feature, username, first_seen, last_seen, open FROM intervals ORDER BY id"
     ).fetchall()
 
 

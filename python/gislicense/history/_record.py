@@ -88,9 +88,15 @@ def record_poll(
         latest = row[0]
         if latest is not None and at <= latest:
             return None
+        if latest is not None and at - latest > gap:
+            db.execute(
+                "UPDATE sessions SET open = 0, last_seen = ? WHERE source_id = ? AND open = 1",
+                (latest, source),
+            )
         if latest is None or at - latest > gap:
-            db.execute("UPDATE sessions SET open = 0 WHERE source_id = ? AND open = 1", (source,))
-        _merge(db, source, at, listed)
+            latest = at
+        _merge(db, source, at, listed, latest)
+        db.execute("UPDATE sources SET last_poll = ? WHERE id = ?", (at, source))
         _usage(db, source, at, listed)
         db.execute(
             "INSERT INTO polls (source_id, at, sessions) VALUES (?, ?, ?)",
@@ -99,27 +105,23 @@ def record_poll(
     return len(listed)
 
 
-def _merge(db: sqlite3.Connection, source: int, at: int, listed: list[Any]) -> None:
-    """Extend the open intervals listed again, start the new ones, end the others."""
-    open_now = {
-        key: (rowid, last_seen, idle)
-        for rowid, key, last_seen, idle in db.execute(
-            "SELECT id, key, last_seen, idle_seconds FROM sessions "
-            "WHERE source_id = ? AND open = 1",
-            (source,),
-        )
-    }
-    extend, start = [], []
+def _merge(db: sqlite3.Connection, source: int, at: int, listed: list[Any], since: int) -> None:
+    """End the open intervals not listed again (at the source's previous poll, ``since``),
+    start the new ones. An open interval's ``last_seen`` is its source's ``last_poll`` (the
+    ``intervals`` view says so): a poll writes nothing for the sessions still open but
+    their idle time."""
+    open_now = dict(
+        db.execute("SELECT key, id FROM sessions WHERE source_id = ? AND open = 1", (source,))
+    )
+    idle, start = [], []
     for session in listed:
         key = session_key(session)
         idle_now = _idle(session)
-        known = open_now.pop(key, None)
-        if known is not None:
-            rowid, last_seen, idle = known
-            if idle_now is not None:
+        rowid = open_now.pop(key, None)
+        if rowid is not None:
+            if idle_now:
                 # Idle for the part of the time since the last poll the server says it was.
-                idle = (idle or 0) + min(idle_now, at - last_seen)
-            extend.append((at, idle, rowid))
+                idle.append((min(idle_now, at - since), rowid))
             continue
         begun = getattr(session, "start_time", None)
         start.append(
@@ -137,15 +139,19 @@ def _merge(db: sqlite3.Connection, source: int, at: int, listed: list[Any]) -> N
                 0 if idle_now is not None else None,
             )
         )
-    db.executemany("UPDATE sessions SET last_seen = ?, idle_seconds = ? WHERE id = ?", extend)
+    db.executemany(
+        "UPDATE sessions SET open = 0, last_seen = ? WHERE id = ?",
+        [(since, r) for r in open_now.values()],
+    )
+    db.executemany(
+        "UPDATE sessions SET idle_seconds = COALESCE(idle_seconds, 0) + ? WHERE id = ?", idle
+    )
     db.executemany(
         "INSERT INTO sessions (source_id, server, feature, username, workstation, key, "
         "licenses, start_time, first_seen, last_seen, open, idle_seconds) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
         start,
     )
-    gone = [(rowid,) for rowid, _, _ in open_now.values()]
-    db.executemany("UPDATE sessions SET open = 0 WHERE id = ?", gone)
 
 
 def _usage(db: sqlite3.Connection, source: int, at: int, listed: list[Any]) -> None:

@@ -229,7 +229,7 @@ def hours(
                SUM(MIN(last_seen, ?) - MAX(first_seen, ?)),
                SUM(CASE WHEN idle_seconds IS NULL THEN NULL ELSE last_seen - first_seen END),
                SUM(idle_seconds)
-        FROM sessions WHERE last_seen >= ? AND first_seen < ?
+        FROM intervals WHERE last_seen >= ? AND first_seen < ?
         GROUP BY {group} ORDER BY {group}
         """,
         (high, low, low, high),

@@ -24,6 +24,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             kind TEXT NOT NULL,
             name TEXT NOT NULL,
             gap INTEGER,
+            last_poll INTEGER,
             UNIQUE (kind, name)
         );
         CREATE TABLE polls (
@@ -50,6 +51,13 @@ MIGRATIONS: list[tuple[int, str]] = [
             idle_seconds INTEGER
         );
         CREATE UNIQUE INDEX sessions_open ON sessions (source_id, key) WHERE open = 1;
+        CREATE VIEW intervals AS
+            SELECT s.id, s.source_id, s.server, s.feature, s.username, s.workstation,
+                   s.licenses, s.start_time, s.first_seen,
+                   CASE WHEN s.open = 1 AND src.last_poll IS NOT NULL
+                        THEN src.last_poll ELSE s.last_seen END AS last_seen,
+                   s.open, s.idle_seconds
+            FROM sessions s JOIN sources src ON src.id = s.source_id;
         CREATE INDEX sessions_seen ON sessions (first_seen);
         CREATE TABLE features (
             source_id INTEGER NOT NULL REFERENCES sources (id),
