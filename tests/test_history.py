@@ -249,3 +249,20 @@ def test_lmstat_output_records_issued_counts_and_sessions(history: History) -> N
     assert history.import_lmstat(status, source="27000@lm", at=T0) == 2
     rows = {r["feature"]: (r["issued"], r["peak"]) for r in history._peaks("day")}
     assert rows == {"ARC/INFO": (5, 2), "Viewer": (10, 0)}
+
+
+def test_an_older_log_imported_later_is_rolled_up_again(tmp_path: Path) -> None:
+    site = SimulatedSite(seed=6, days=14, people=30)
+    events = site.log_events()
+    # Split at the second Monday's midnight: no session is open across it.
+    split = _dt.datetime.fromtimestamp(site.start) + _dt.timedelta(days=7)
+    early = [e for e in events if e.time < split]
+    late = [e for e in events if e.time >= split]
+    with History(tmp_path / "a.sqlite") as in_order, History(tmp_path / "b.sqlite") as reversed_:
+        in_order.import_log(events, source="lm")
+        reversed_.import_log(late, source="lm")
+        before = reversed_._peaks("day")
+        reversed_.import_log(early, source="lm")  # days already rolled up are made again
+        assert reversed_._peaks("day") == in_order._peaks("day")
+        assert len(reversed_._peaks("day")) > len(before)
+        assert reversed_._denials("week") == in_order._denials("week")

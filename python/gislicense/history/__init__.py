@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from gislicense.exceptions import InvalidInputError
-from gislicense.history import _record, _reports, _schema
+from gislicense.history import _record, _reports, _rollup, _schema
 from gislicense.history._plots import PlotMixin
 
 __all__ = ["DEFAULT_GAP", "History", "default_path"]
@@ -279,9 +279,21 @@ class History(PlotMixin):
         """Stretches longer than the gap with no successful poll, per source."""
         return table(self._gaps())
 
+    def _roll_up(self) -> None:
+        """Roll up the days that are over (a recorder does as it goes; this catches up a
+        file written otherwise). A history open read-only is read as it is."""
+        import sqlite3
+
+        try:
+            with _record.writing(self._db):
+                _rollup.roll_up(self._db)
+        except sqlite3.OperationalError:
+            pass
+
     def _peaks(
         self, by: str = "day", *, feature: str | None = None, start: When = None, end: When = None
     ) -> list[dict[str, Any]]:
+        self._roll_up()
         return _reports.peaks(self._db, by, _maybe(start), _maybe(end), feature)
 
     def peaks(

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gislicense.history import _rollup
+
 #: What separates the parts of a session's key (a character no name holds).
 _SEP = "\x1f"
 #: Event kinds that open and close a log session; the others are kept as events only.
@@ -90,7 +92,8 @@ def record_poll(
             return None
         if latest is not None and at - latest > gap:
             db.execute(
-                "UPDATE sessions SET open = 0, last_seen = ? WHERE source_id = ? AND open = 1",
+                "UPDATE sessions SET open = 0, last_seen = ?, key = '' "
+                "WHERE source_id = ? AND open = 1",
                 (latest, source),
             )
         if latest is None or at - latest > gap:
@@ -102,6 +105,8 @@ def record_poll(
             "INSERT INTO polls (source_id, at, sessions) VALUES (?, ?, ?)",
             (source, at, len(listed)),
         )
+        _rollup.sampled(db, source, at, at)
+        _rollup.roll_up(db, source)
     return len(listed)
 
 
@@ -140,7 +145,7 @@ def _merge(db: sqlite3.Connection, source: int, at: int, listed: list[Any], sinc
             )
         )
     db.executemany(
-        "UPDATE sessions SET open = 0, last_seen = ? WHERE id = ?",
+        "UPDATE sessions SET open = 0, last_seen = ?, key = '' WHERE id = ?",
         [(since, r) for r in open_now.values()],
     )
     db.executemany(
@@ -190,6 +195,8 @@ def record_counts(
                 "INSERT OR REPLACE INTO usage (source_id, feature, at, in_use) VALUES (?, ?, ?, ?)",
                 (source, feature, at, in_use),
             )
+        _rollup.sampled(db, source, at, at)
+        _rollup.roll_up(db, source)
 
 
 def record_failure(db: sqlite3.Connection, source: int, at: int, error: str) -> None:
@@ -229,6 +236,9 @@ class _LogState:
     def __init__(self, db: sqlite3.Connection, source: int) -> None:
         self.open: dict[tuple[str, str, str], list[tuple[int, int]]] = defaultdict(list)
         self.in_use: dict[str, int] = defaultdict(int)
+        #: The first and last sample a chunk wrote.
+        self.earliest: int | None = None
+        self.latest: int | None = None
         for rowid, feature, user, host, licenses in db.execute(
             "SELECT id, feature, username, workstation, licenses FROM sessions "
             "WHERE source_id = ? AND open = 1 ORDER BY first_seen",
@@ -267,6 +277,7 @@ def _import_chunk(
     counts: dict[str, int],
 ) -> None:
     with writing(db):
+        state.earliest, state.latest = None, None
         for event in chunk:
             at = seconds(event.time)
             kind = str(event.kind).upper()
@@ -293,6 +304,11 @@ def _import_chunk(
             counts[kind] += 1
             if kind in (_OUT, _IN) and event.feature:
                 _log_session(db, source, at, kind, event.feature, user, host, licenses, state)
+                state.earliest = at if state.earliest is None else min(state.earliest, at)
+                state.latest = at if state.latest is None else max(state.latest, at)
+        if state.earliest is not None and state.latest is not None:
+            _rollup.sampled(db, source, state.earliest, state.latest)
+            _rollup.roll_up(db, source)
 
 
 def _log_session(
@@ -321,7 +337,9 @@ def _log_session(
         if not state.open[who]:
             return  # checked out before the log begins: its start is not known
         rowid, held = state.open[who].pop(0)
-        db.execute("UPDATE sessions SET last_seen = ?, open = 0 WHERE id = ?", (at, rowid))
+        db.execute(
+            "UPDATE sessions SET last_seen = ?, open = 0, key = '' WHERE id = ?", (at, rowid)
+        )
         state.in_use[feature] = max(0, state.in_use[feature] - held)
     db.execute(
         "INSERT OR IGNORE INTO features (source_id, feature) VALUES (?, ?)", (source, feature)

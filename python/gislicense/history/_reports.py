@@ -15,12 +15,13 @@ from collections import defaultdict
 from typing import Any
 
 from gislicense.exceptions import InvalidInputError
+from gislicense.history import _rollup
 
 #: strftime patterns of the periods a report groups by.
 PERIODS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}
 #: Share of the time at the limit above which a feature is called short.
 SHORT_SHARE = 0.05
-_FOREVER = 1 << 62
+_FOREVER = _rollup.FOREVER
 
 
 def _period(by: str) -> str:
@@ -60,40 +61,29 @@ def _issued(changes: list[tuple[int, int]], at: int) -> int | None:
 def _histograms(
     db: sqlite3.Connection, by: str, start: int, end: int, feature: str | None
 ) -> list[tuple[str, int, str, int, int, int, int]]:
-    """Per period, source, feature and count in use: the time weight, the samples, the
-    latest sample's time."""
-    where = "AND u.feature = ?" if feature else ""
-    params: list[Any] = [start, end, *([feature] if feature else []), _period(by)]
+    """Per period, source, feature and count in use: the seconds, the samples, the
+    latest sample's time. Days, weeks and months are made of whole days, from the daily
+    roll-up; hours from the samples."""
+    pattern = _period(by)
+    if by != "hour":
+        return _rollup.day_histograms(db, start, end, feature, pattern)
+    where = "u.at >= ? AND u.at < ?" + (" AND u.feature = ?" if feature else "")
     return db.execute(
-        f"""
-        WITH s AS (
-            SELECT u.source_id, u.feature, u.at, u.in_use,
-                   LEAD(u.at) OVER (PARTITION BY u.source_id, u.feature ORDER BY u.at) AS next
-            FROM usage u WHERE u.at >= ? AND u.at < ? {where}
-        )
-        SELECT strftime(?, s.at, 'unixepoch', 'localtime') AS period, s.source_id, s.feature,
-               s.in_use,
-               SUM(CASE WHEN s.next IS NULL OR s.next - s.at > COALESCE(src.gap, {_FOREVER})
-                        THEN 0 ELSE s.next - s.at END),
-               COUNT(*), MAX(s.at)
-        FROM s JOIN sources src ON src.id = s.source_id
-        GROUP BY period, s.source_id, s.feature, s.in_use
-        """,
-        params,
+        _rollup.histogram_query(where), [start, end, *([feature] if feature else []), pattern]
     ).fetchall()
 
 
-def _percentile(histogram: list[tuple[int, int]], share: float) -> int | None:
-    """The smallest count in use that the time at or below reaches ``share`` of."""
-    total = sum(w for _, w in histogram)
+def _percentile(histogram: list[tuple[int, int]], share: float, total: int) -> int | None:
+    """The smallest count in use that the time at or below reaches ``share`` of (the
+    histogram sorted by count)."""
     if total <= 0:
         return None
     reached = 0
-    for count, weight in sorted(histogram):
+    for count, weight in histogram:
         reached += weight
         if reached >= share * total:
             return count
-    return sorted(histogram)[-1][0]
+    return histogram[-1][0]
 
 
 def peaks(
@@ -104,24 +94,22 @@ def peaks(
     feature: str | None = None,
 ) -> list[dict[str, Any]]:
     """Per period and feature: issued, peak, 95th percentile (time-weighted), the share of
-    the known time at or above the issued count, and the hours the samples cover."""
+    the known time at or above the issued count, and the hours the samples cover. Days,
+    weeks and months are whole local days from ``start``'s to ``end``'s."""
+    from itertools import groupby
+    from operator import itemgetter
+
     names = dict(db.execute("SELECT id, name FROM sources").fetchall())
     issued = _issued_at(db)
-    groups: dict[tuple[str, int, str], dict[str, Any]] = {}
-    for period, source, name, in_use, weight, _, latest in _histograms(
-        db, by, *_bounds(start, end), feature
-    ):
-        group = groups.setdefault(
-            (period, source, name), {"histogram": [], "peak": 0, "latest": latest}
-        )
-        group["histogram"].append((in_use, weight))
-        group["peak"] = max(group["peak"], in_use)
-        group["latest"] = max(group["latest"], latest)
+    found = _histograms(db, by, *_bounds(start, end), feature)
+    if by != "day":  # a day's histogram comes whole and sorted; see day_histograms
+        found.sort()
     rows = []
-    for (period, source, name), group in sorted(groups.items()):
-        histogram = group["histogram"]
-        count = _issued(issued.get((source, name), []), group["latest"])
+    for (period, source, name), group in groupby(found, key=itemgetter(0, 1, 2)):
+        made = list(group)
+        histogram = [(r[3], r[4]) for r in made]
         covered = sum(w for _, w in histogram)
+        count = _issued(issued.get((source, name), []), max(r[6] for r in made))
         at_limit = None
         if count is not None and covered:
             at_limit = sum(w for n, w in histogram if n >= count) / covered
@@ -131,13 +119,14 @@ def peaks(
                 "source": names[source],
                 "feature": name,
                 "issued": count,
-                "peak": group["peak"],
-                "p95": _percentile(histogram, 0.95),
+                "peak": histogram[-1][0],
+                "p95": _percentile(histogram, 0.95, covered),
                 "at_limit_share": at_limit,
                 "hours_at_limit": None if at_limit is None else round(at_limit * covered / 3600, 2),
                 "covered_hours": round(covered / 3600, 2),
             }
         )
+    rows.sort(key=itemgetter("period", "source", "feature"))
     return rows
 
 

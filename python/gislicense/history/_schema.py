@@ -25,6 +25,8 @@ MIGRATIONS: list[tuple[int, str]] = [
             name TEXT NOT NULL,
             gap INTEGER,
             last_poll INTEGER,
+            last_sample INTEGER,
+            rolled_until INTEGER,
             UNIQUE (kind, name)
         );
         CREATE TABLE polls (
@@ -71,7 +73,16 @@ MIGRATIONS: list[tuple[int, str]] = [
             in_use INTEGER NOT NULL,
             PRIMARY KEY (source_id, feature, at)
         ) WITHOUT ROWID;
-        CREATE INDEX usage_at ON usage (at);
+        CREATE TABLE daily (
+            source_id INTEGER NOT NULL,
+            feature TEXT NOT NULL,
+            day TEXT NOT NULL,
+            in_use INTEGER NOT NULL,
+            seconds INTEGER NOT NULL,
+            samples INTEGER NOT NULL,
+            last_at INTEGER NOT NULL,
+            PRIMARY KEY (source_id, feature, day, in_use)
+        ) WITHOUT ROWID;
         CREATE TABLE issued (
             source_id INTEGER NOT NULL REFERENCES sources (id),
             feature TEXT NOT NULL,
