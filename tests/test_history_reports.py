@@ -133,8 +133,14 @@ def test_right_size_says_what_the_numbers_support(
             assert row["change"] is None and row["advice"].startswith("short")
         elif row["peak"] < site.issued[feature]:
             assert row["change"] == row["peak"] - site.issued[feature]
-    members = [r for r in history._right_size(at=site.end) if r["source"] == "members"]
-    assert sum(-r["change"] for r in members) == len(site.truth_idle_members(90))
+    seats = {r["feature"]: r for r in history._right_size(at=site.end) if r["kind"] == "user type"}
+    assert sum(r["idle"] for r in seats.values()) == len(site.truth_idle_members(90))
+    bought = site.portal_at().users.license_types
+    for user_type in bought:
+        row = seats[user_type.id]
+        assert row["issued"] == user_type.maximum
+        # The seats the members who sign in need, against those bought.
+        assert row["change"] == row["peak"] - row["idle"] - user_type.maximum
 
 
 def test_reports_are_dataframes_with_pandas(

@@ -44,8 +44,16 @@ def _table(rows: list[dict[str, Any]], limit: int = 60) -> str:
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
-def page(history: Any, *, feature: str | None = None, idle_days: int = 90, **when: Any) -> str:
-    """The page's HTML for ``history`` (a :class:`History`)."""
+def page(
+    history: Any,
+    *,
+    feature: str | None = None,
+    idle_days: int = 90,
+    at: Any = None,
+    **when: Any,
+) -> str:
+    """The page's HTML for ``history`` (a :class:`History`): ``feature`` alone in the
+    charts, members idle ``idle_days`` counted to ``at`` (now), ``start``/``end``."""
     try:
         charts = [
             ("Use against the issued count", history.plot_use(feature, **when)),
@@ -56,10 +64,10 @@ def page(history: Any, *, feature: str | None = None, idle_days: int = 90, **whe
     except InvalidInputError as err:
         pictures = f"<p>No charts: {html.escape(str(err))}</p>"
     sections = [
-        ("Right-size summary", history._right_size(idle_days=idle_days, **when)),
+        ("Right-size summary", history._right_size(idle_days=idle_days, at=at, **when)),
         ("Peaks per month", history._peaks("month", feature=feature, **when)),
         ("Gaps in the recording", history._gaps()),
-        (f"Members idle {idle_days} days or more", history._idle_members(idle_days)),
+        (f"Members idle {idle_days} days or more", history._idle_members(idle_days, at=at)),
     ]
     tables = "".join(f"<h2>{html.escape(t)}</h2>{_table(rows)}" for t, rows in sections)
     return (

@@ -32,6 +32,23 @@ def _figure(width: float = 9.0, height: float = 3.6) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _licenses(rows: list[dict[str, Any]], feature: str | None) -> list[dict[str, Any]]:
+    """The samples of license features (not a portal's seats per user type), unless one
+    feature was asked for."""
+    if feature is not None:
+        return rows
+    return [r for r in rows if not r["feature"].startswith("user type ")]
+
+
+def _dates(axes: Any) -> None:
+    """Local dates and times on the x axis, as short as they can be."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # type: ignore[import-not-found,unused-ignore]
+
+    locator = AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
 class PlotMixin:
     """The pictures of a :class:`History` (made from its own report rows)."""
 
@@ -42,16 +59,17 @@ class PlotMixin:
     def plot_use(self, feature: str | None = None, **options: Any) -> Any:
         """Licenses in use over time, one line per feature (and source), each against a
         dashed line of its issued count. ``start``/``end`` narrow the time."""
-        rows = self._usage(feature=feature, **options)
+        rows = _licenses(self._usage(feature=feature, **options), feature)
         figure = _figure()
         axes = figure.add_subplot()
+        _dates(axes)
         series: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             series[(row["source"], row["feature"])].append(row)
         several = len({s for s, _ in series}) > 1
         for (source, name), points in sorted(series.items()):
             label = f"{name} ({source})" if several else name
-            times = [p["time"] for p in points]
+            times = [p["time"].astimezone().replace(tzinfo=None) for p in points]
             line = axes.step(times, [p["in_use"] for p in points], where="post", label=label)
             issued = [p["issued"] for p in points]
             if any(i is not None for i in issued):
@@ -72,7 +90,7 @@ class PlotMixin:
 
     def plot_heatmap(self, feature: str | None = None, **options: Any) -> Any:
         """Mean licenses in use by weekday and hour of day (local time)."""
-        rows = self._usage(feature=feature, **options)
+        rows = _licenses(self._usage(feature=feature, **options), feature)
         sums = [[0.0] * 24 for _ in range(7)]
         counts = [[0] * 24 for _ in range(7)]
         by_time: dict[_dt.datetime, int] = defaultdict(int)
@@ -119,8 +137,12 @@ class PlotMixin:
 
     def report_html(self, path: str | os.PathLike[str], **options: Any) -> Path:
         """Write one self-contained HTML page (charts inline, nothing fetched from the
-        network; created readable by its owner only): the right-size summary, use against
-        the issued count, the weekday-by-hour heat map, denials, daily peaks."""
+        network; created readable by its owner only) to mail: the right-size summary,
+        monthly peaks, gaps, idle members, and the charts (use against the issued count,
+        the weekday-by-hour heat map, denials) when matplotlib is installed.
+
+        Options: ``feature`` (the charts of one feature), ``idle_days`` (90), ``at`` (the
+        time idleness is counted to; now), ``start`` and ``end``."""
         from gislicense.history._page import page
 
         target = Path(path)

@@ -329,55 +329,74 @@ def downgrade(
     return rows
 
 
+_SEATS = "user type "
+
+
 def right_size(
     db: sqlite3.Connection, start: int | None, end: int | None, idle_days: int, now: int
 ) -> list[dict[str, Any]]:
-    """For each feature (and user type): bought, peak, 95th percentile, the time at the
-    limit, denials, and the change the numbers support."""
-    whole = peaks(db, by="month", start=start, end=end)
+    """For each feature and user type: bought, peak, 95th percentile, the time at the
+    limit, denials, idle members, and the change the numbers support."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in whole:
+    for row in peaks(db, by="month", start=start, end=end):
         key = (row["source"], row["feature"])
-        known = merged.setdefault(
-            key, {**row, "histogram_hours": 0.0, "limit_hours": 0.0, "p95s": []}
-        )
+        known = merged.setdefault(key, {**row, "covered": 0.0, "limit": 0.0, "p95s": []})
         known["peak"] = max(known["peak"], row["peak"])
         known["issued"] = row["issued"]
-        known["p95s"].append(row["p95"] or 0)
-        known["histogram_hours"] += row["covered_hours"]
-        known["limit_hours"] += row["hours_at_limit"] or 0
+        if row["p95"] is not None:
+            known["p95s"].append(row["p95"])
+        known["covered"] += row["covered_hours"]
+        known["limit"] += row["hours_at_limit"] or 0
     # By feature whatever the source: denials come from the license server's log, use
     # often from OpenLM polling the same server.
     denied: dict[str, int] = defaultdict(int)
     for row in denials(db, by="month", start=start, end=end):
         denied[row["feature"]] += row["denials"]
-    rows = []
+    rows, seats = [], {}
     for key, row in sorted(merged.items()):
-        share = row["limit_hours"] / row["histogram_hours"] if row["histogram_hours"] else None
-        rows.append(
-            _advice(key, row["issued"], row["peak"], max(row["p95s"]), share, denied[key[1]])
-        )
+        if key[1].startswith(_SEATS):  # a portal's seats of a user type: with its members
+            seats[key[1][len(_SEATS) :]] = (key[0], row["issued"])
+            continue
+        share = row["limit"] / row["covered"] if row["covered"] else None
+        p95 = max(row["p95s"]) if row["p95s"] else None
+        rows.append(_advice(key, row["issued"], row["peak"], p95, share, denied[key[1]]))
     for row in downgrade(db, idle_days, now, to=""):
-        rows.append(
-            {
-                "source": "members",
-                "feature": f"user type {row['user_type']}",
-                "issued": None,
-                "peak": row["members"] - row["idle"],
-                "p95": None,
-                "at_limit_share": None,
-                "denials": 0,
-                "change": -row["idle"] if row["idle"] else 0,
-                "advice": f"{row['idle']} of {row['members']} idle {idle_days}+ days"
-                if row["idle"]
-                else "all in use",
-            }
-        )
+        source, bought = seats.get(row["user_type"], ("members", None))
+        rows.append(_seat_advice(source, row, bought, idle_days))
     return rows
 
 
+def _seat_advice(
+    source: str, row: dict[str, Any], bought: int | None, idle_days: int
+) -> dict[str, Any]:
+    """A user type's seats: bought, held, idle; the seats not needed by the members who
+    sign in."""
+    held, idle = row["members"], row["idle"]
+    said = [f"{idle} of {held} idle {idle_days}+ days" if idle else "every member active"]
+    if bought is not None and bought > held:
+        said.append(f"{bought - held} seats not assigned")
+    return {
+        "kind": "user type",
+        "source": source,
+        "feature": row["user_type"],
+        "issued": bought,
+        "peak": held,
+        "p95": None,
+        "at_limit_share": None,
+        "denials": 0,
+        "idle": idle,
+        "change": (held - idle - bought) if bought is not None else -idle,
+        "advice": ", ".join(said),
+    }
+
+
 def _advice(
-    key: tuple[str, str], issued: int | None, peak: int, p95: int, share: float | None, denied: int
+    key: tuple[str, str],
+    issued: int | None,
+    peak: int,
+    p95: int | None,
+    share: float | None,
+    denied: int,
 ) -> dict[str, Any]:
     change: int | None
     if denied or (share is not None and share > SHORT_SHARE):
@@ -394,6 +413,7 @@ def _advice(
     else:
         change, advice = 0, "used up to the limit"
     return {
+        "kind": "feature",
         "source": key[0],
         "feature": key[1],
         "issued": issued,
@@ -401,6 +421,7 @@ def _advice(
         "p95": p95,
         "at_limit_share": None if share is None else round(share, 4),
         "denials": denied,
+        "idle": None,
         "change": change,
         "advice": advice,
     }
