@@ -266,3 +266,10 @@ def test_an_older_log_imported_later_is_rolled_up_again(tmp_path: Path) -> None:
         assert reversed_._peaks("day") == in_order._peaks("day")
         assert len(reversed_._peaks("day")) > len(before)
         assert reversed_._denials("week") == in_order._denials("week")
+
+
+def test_a_notebook_shows_what_the_file_holds(history: History) -> None:
+    history.record(Listing(session("Editor", "ann")), at=T0)
+    view = history._repr_html_()
+    assert "Usage history" in view and f"{Listing.url} (sessions)" in view
+    assert repr(history) == f"History({str(history.path)!r})"

@@ -47,6 +47,13 @@ def table(rows: list[dict[str, Any]]) -> Any:
     return pandas.DataFrame(rows)
 
 
+def _kind(client: Any) -> str:
+    """What a source of sessions is: ``openlm``, ``flexnet``, or ``sessions`` (another
+    client with ``get_active_products()``)."""
+    name = type(client).__name__.lower()
+    return next((k for k in ("openlm", "flexnet") if k in name), "sessions")
+
+
 def _stamp(value: Any) -> str | None:
     """A time as the text the member state keeps (seconds since 1970)."""
     if value is None:
@@ -104,7 +111,28 @@ class History(PlotMixin):
     def __repr__(self) -> str:
         return f"History({str(self.path)!r})"
 
+    def _repr_html_(self) -> str:
+        """A notebook's view: the file and what it holds (the charts are the ``plot_*``
+        figures, which a notebook shows as they are)."""
+        from gislicense import _html
+
+        sources = self._sources()
+        first = min((s["first"] for s in sources if s["first"]), default=None)
+        last = max((s["last"] for s in sources if s["last"]), default=None)
+        return _html.fields(
+            "Usage history",
+            [
+                ("file", str(self.path)),
+                ("schema version", self.schema_version),
+                ("sources", ", ".join(f"{s['source']} ({s['kind']})" for s in sources) or "none"),
+                ("polls", sum(s["polls"] for s in sources)),
+                ("from", first),
+                ("to", last),
+            ],
+        )
+
     def close(self) -> None:
+        """Close the file (a ``with`` block does it)."""
         self._db.close()
 
     def __enter__(self) -> History:
@@ -133,7 +161,7 @@ class History(PlotMixin):
         when = _at(at)
         name = source or str(getattr(client, "url", None) or repr(client))
         if hasattr(client, "get_active_products"):
-            kind = type(client).__name__.lower()
+            kind = _kind(client)
             sid = _record.source_id(self._db, kind, name, self.gap)
             try:
                 sessions = client.get_active_products()
