@@ -87,6 +87,11 @@ def test_export_to_csv_and_parquet(history: History, tmp_path: Path) -> None:
         rows = list(csv.DictReader(file))
     assert len(rows) == len(history._usage())
     assert set(rows[0]) == {"time", "source", "feature", "in_use", "issued"}
+    editor = history.export(tmp_path / "editor.csv", feature="Editor")
+    with open(editor, newline="") as file:
+        assert {r["feature"] for r in csv.DictReader(file)} == {"Editor"}
+    with pytest.raises(InvalidInputError, match="feature, start and end"):
+        history.export(tmp_path / "x.csv", by="day")
     peaks = history.export(tmp_path / "peaks.csv", "peaks", by="week")
     assert peaks.read_text().startswith("period,source,feature,issued,peak,p95")
     pyarrow = pytest.importorskip("pyarrow.parquet")

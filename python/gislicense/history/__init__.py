@@ -425,11 +425,25 @@ class History(PlotMixin):
         return made
 
     def export(self, path: str | os.PathLike[str], report: str = "usage", **options: Any) -> Path:
-        """Write a report (``usage``: every sample, by default) to ``path``: CSV, or
-        Parquet when the name ends in ``.parquet`` (needs ``pyarrow``). For a site that
-        outgrows one file: load it into your own warehouse."""
+        """Write a report (``usage``: every sample, by default; ``feature``, ``start`` and
+        ``end`` choose) to ``path``, created readable by its owner only: CSV, or Parquet
+        when the name ends in ``.parquet`` (needs ``pyarrow``: ``gislicense[parquet]``). For
+        a site that outgrows one file: load it into your own warehouse."""
         from gislicense.history._export import write
 
+        if report == "usage":  # millions of rows in a year: written as they are read
+            unknown = set(options) - {"feature", "start", "end"}
+            if unknown:
+                raise InvalidInputError(
+                    f"the usage report takes feature, start and end, not {unknown}"
+                )
+            rows = _reports.iter_usage(
+                self._db,
+                options.get("feature"),
+                _maybe(options.get("start")),
+                _maybe(options.get("end")),
+            )
+            return write(Path(path), rows)
         return write(Path(path), self.rows(report, **options))
 
 

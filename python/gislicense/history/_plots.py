@@ -44,9 +44,9 @@ def _dates(axes: Any) -> None:
     """Local dates and times on the x axis, as short as they can be."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # type: ignore[import-not-found,unused-ignore]
 
-    locator = AutoDateLocator()
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call,unused-ignore]
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call,unused-ignore]
 
 
 class PlotMixin:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from gislicense.exceptions import InvalidInputError
@@ -130,33 +131,40 @@ def peaks(
     return rows
 
 
-def usage_series(
+def iter_usage(
     db: sqlite3.Connection,
     feature: str | None = None,
     start: int | None = None,
     end: int | None = None,
-) -> list[dict[str, Any]]:
-    """Every in-use sample: time (UTC), source, feature, in use, issued."""
+) -> Iterator[dict[str, Any]]:
+    """Every in-use sample, one at a time (a year is millions): time (UTC), source,
+    feature, in use, issued."""
     issued = _issued_at(db)
     low, high = _bounds(start, end)
     where = "AND u.feature = ?" if feature else ""
-    rows = []
     for at, source, name, in_use, source_name in db.execute(
         "SELECT u.at, u.source_id, u.feature, u.in_use, s.name FROM usage u "
         f"JOIN sources s ON s.id = u.source_id WHERE u.at >= ? AND u.at < ? {where} "
         "ORDER BY u.source_id, u.feature, u.at",
         [low, high, *([feature] if feature else [])],
     ):
-        rows.append(
-            {
-                "time": _utc(at),
-                "source": source_name,
-                "feature": name,
-                "in_use": in_use,
-                "issued": _issued(issued.get((source, name), []), at),
-            }
-        )
-    return rows
+        yield {
+            "time": _utc(at),
+            "source": source_name,
+            "feature": name,
+            "in_use": in_use,
+            "issued": _issued(issued.get((source, name), []), at),
+        }
+
+
+def usage_series(
+    db: sqlite3.Connection,
+    feature: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every in-use sample, as a list (see :func:`iter_usage`)."""
+    return list(iter_usage(db, feature, start, end))
 
 
 def gaps(db: sqlite3.Connection) -> list[dict[str, Any]]:
