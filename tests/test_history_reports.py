@@ -195,3 +195,21 @@ def test_the_sandbox_servers_are_recorded(
         assert all(r["entitlement"] for r in every)
         kinds = {r["kind"] for r in history._sources()}
         assert kinds == {"openlm", "portal"}
+
+
+def test_a_portal_without_licenses_or_user_types_still_records_members(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from gislicense import NotFoundError
+
+    site = SimulatedSite(seed=2, days=7, members=10)
+    portal = site.portal_at()
+
+    def not_served() -> Any:
+        raise NotFoundError("not served before 10.7")
+
+    portal.admin = SimpleNamespace(license=SimpleNamespace(all=not_served))
+    with History(tmp_path / "h.sqlite") as history:
+        assert history.record(portal, at=site.end)["members"] == 10
+        assert history._holders(None) == []
+        assert len(history._idle_members(0, at=site.end)) == 10

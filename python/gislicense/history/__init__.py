@@ -47,6 +47,18 @@ def table(rows: list[dict[str, Any]]) -> Any:
     return pandas.DataFrame(rows)
 
 
+def _served(read: Any) -> list[Any]:
+    """What ``read()`` returns; nothing where the portal does not serve it (a portal from
+    before user types has neither user types nor named-user licenses). Any other failure
+    stops the reading: a half-read state would record changes that did not happen."""
+    from gislicense.exceptions import NotFoundError
+
+    try:
+        return list(read())
+    except NotFoundError:
+        return []
+
+
 def _kind(client: Any) -> str:
     """What a source of sessions is: ``openlm``, ``flexnet``, or ``sessions`` (another
     client with ``get_active_products()``)."""
@@ -73,7 +85,7 @@ def member_state(gis: Any) -> dict[str, dict[str, str | None]]:
             "last_login": _stamp(member.last_login),
             "disabled": "true" if member.disabled else "false",
         }
-    for license in gis.admin.license.all():
+    for license in _served(lambda: gis.admin.license.all()):
         for held in license.users():
             fields = state.setdefault(held.username, {})
             names = sorted(held.entitlements)
@@ -189,7 +201,7 @@ class History(PlotMixin):
                 if kind:
                     held[kind] = held.get(kind, 0) + 1
             seats = {}
-            for user_type in gis.users.license_types:
+            for user_type in _served(lambda: gis.users.license_types):
                 in_use = (
                     user_type.in_use if user_type.in_use is not None else held.get(user_type.id, 0)
                 )
