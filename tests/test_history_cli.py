@@ -151,3 +151,35 @@ def test_a_report_hands_its_members_to_set_type_as_a_plan(
     assert changed and len(changed) + len(short) == len(items)
     assert all("no seat left" in i["reason"] for i in short)
     assert status == (1 if short else 0)
+
+
+def test_lmstat_outputs_go_through_the_flexnet_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    saved = tmp_path / "lmstat.txt"
+    saved.write_text(
+        "lmstat - Copyright (c) Flexera\nUsers of ARC/INFO: (Total of 5 licenses issued)\n"
+    )
+    status = SimpleNamespace(
+        features=[SimpleNamespace(name="ARC/INFO", issued=5, in_use=1, error=None)],
+        sessions=[
+            SimpleNamespace(feature="ARC/INFO", username="ann", workstation="ws1", handle="7",
+                            server="27000@lm", start_time=None, licenses=1)
+        ],
+    )  # fmt: skip
+    texts: list[str] = []
+    monkeypatch.setattr(
+        gislicense, "parse_lmstat", lambda text: texts.append(text) or status, raising=False
+    )
+    file = str(tmp_path / "h.sqlite")
+    status_code, out, err = run(
+        capsys, "usage", "import-log", str(saved), "--source", "lm", "--history", file,
+        "--at", "2025-03-03T10:00", "--json",
+    )  # fmt: skip
+    assert status_code == 0, err
+    assert json.loads(out)[0]["format"] == "lmstat" and texts == [saved.read_text()]
+    with History(file) as history:
+        (row,) = history._peaks("day")
+        assert (row["feature"], row["issued"], row["peak"]) == ("ARC/INFO", 5, 1)
