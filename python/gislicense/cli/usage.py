@@ -71,16 +71,19 @@ def add_commands(verbs: Any, p: Parents) -> None:
     report = command(
         verbs, "report", "reports from the usage history", run_report, p.out, p.conn, p.change
     )
-    _add_history(report)
+    _add_history(report, gap=False)
     _add_report_options(report)
 
 
-def _add_history(parser: argparse.ArgumentParser) -> None:
+def _add_history(parser: argparse.ArgumentParser, gap: bool = True) -> None:
     parser.add_argument(
         "--history",
         metavar="FILE",
         help="the history file (default: history.sqlite in the user's data folder)",
     )
+    if not gap:  # reports read the gaps the recording set
+        parser.set_defaults(gap=None)
+        return
     parser.add_argument(
         "--gap",
         type=parse_duration,
