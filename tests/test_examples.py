@@ -265,3 +265,12 @@ def test_the_administrators_day_notebook_runs_every_job() -> None:
     review = next(v for v in html if "Plan: update_license_type" in v)
     assert "Changes" in review and "Failures" in review and "left out" in review
     assert any("north" in t and "south" in t for t in text)
+
+
+def test_usage_history_records_a_month_and_writes_its_page(tmp_path: Path) -> None:
+    result = run("usage_history.py", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "sessions and" in result.stdout and "denials in 28 days" in result.stdout
+    assert "short: denied" in result.stdout and "never used at once" in result.stdout
+    page = (tmp_path / "usage.html").read_text()
+    assert "Right-size summary" in page

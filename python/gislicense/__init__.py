@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gislicense import bulk as bulk
+    from gislicense import history as history
     from gislicense import licenses as licenses
     from gislicense import openlm as openlm
     from gislicense import plans as plans
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
         parse_active_products,
     )
     from gislicense.bulk import BulkReport, Outcome
+    from gislicense.history import History
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
@@ -77,18 +79,11 @@ _WHERE = {
     "UserType": "users",
     "to_dataframe": "tables",
     "toolbox_path": "toolbox",
+    "History": "history",
 }
 _MODULES = {
-    "bulk",
-    "cli",
-    "licenses",
-    "openlm",
-    "plans",
-    "portal",
-    "profiles",
-    "tables",
-    "toolbox",
-    "users",
+    *("bulk", "cli", "history", "licenses", "openlm", "plans", "portal", "profiles"),
+    *("tables", "toolbox", "users"),
 }
 
 
@@ -117,6 +112,7 @@ __all__ = [
     "BulkReport",
     "EntitlementCount",
     "GisLicenseError",
+    "History",
     "InvalidInputError",
     "JournalError",
     "License",

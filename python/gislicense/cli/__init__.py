@@ -5,7 +5,8 @@ unless ``--apply`` is given; applying writes a journal that ``journal show|undo|
 read back. It is built on the library's own plans and journals.
 
 One module per command group, each with its options next to its handlers: ``sessions``,
-``users``, ``licenses``, ``plan_journal`` (plan and journal), ``profile``, ``sandbox``.
+``users``, ``licenses``, ``plan_journal`` (plan and journal), ``profile``, ``usage`` (the
+usage history), ``sandbox``.
 Shared by them: ``common`` (exit statuses, usage errors, the library's errors and advice in
 the command's words), ``options`` (option types and the shared option groups), ``context``
 (a run's output and servers), ``running`` (lists read, plans shown and applied) and
@@ -48,6 +49,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "add_journal_commands",
     ),
     "profile": ("saved connections: add, list, remove", "profile", "add_commands"),
+    "usage": ("usage history: record, import-log, report", "usage", "add_commands"),
 }
 
 

@@ -1,0 +1,205 @@
+"""The usage history at scale: a year of a site, on disk, recorded, reported and exported.
+
+    python benches/history.py                   # the full year: 2,000 seats, ~1M sessions
+    python benches/history.py --scale 0.05      # a twentieth of it, to check quickly
+
+Measures, against the targets of issue 31:
+
+- the file holding a year of a 2,000-seat site polled every 5 minutes (about a million
+  sessions): at most 200 MB;
+- recording one poll of 10,000 open sessions (the sessions still open, a few ended and a
+  few new, as a scheduler's poll finds them): under 100 ms;
+- the daily-peak report over that year: under 1 s;
+- exporting the year's in-use samples to CSV, and to Parquet when pyarrow is installed.
+
+The year is written as recording writes it (the same tables and rows: one interval per
+session, one in-use sample per feature per poll), directly, in large transactions: a year
+of polls through ``History.record`` would take hours, and what is measured is the file and
+the reports, not the writing of a year. Prints a Markdown section for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from gislicense.history import History, _record, _rollup
+
+FEATURES = 20
+POLL = 300  # seconds between polls
+DAY = 86_400
+
+
+def make_year(history: History, seats: int, days: int, seed: int = 1) -> int:
+    """Write ``days`` of a site with ``seats`` people as recording would; the sessions."""
+    rng = random.Random(seed)
+    db = history._db
+    source = _record.source_id(db, "openlm", "http://lm:7014/OpenLMServer", history.gap)
+    start = int(_dt.datetime(2025, 1, 6).timestamp())
+    features = [f"feature{n:02d}" for n in range(FEATURES)]
+    sessions = 0
+    for day in range(days):
+        midnight = start + day * DAY
+        weekday = (day % 7) < 5
+        rows = []
+        counts = [[0] * FEATURES for _ in range(DAY // POLL)]
+        for person in range(seats if weekday else seats // 20):
+            for _ in range(2 if rng.random() < 0.9 else 3):  # ~2.1 sessions a working day
+                begin = midnight + rng.randrange(7 * 3600, 17 * 3600, POLL)
+                end = min(begin + rng.randrange(1800, 5 * 3600, POLL), midnight + DAY - POLL)
+                f = rng.randrange(FEATURES)
+                rows.append(
+                    (source, "lm", features[f], f"user{person:05d}", f"ws-{person:05d}", "", 1,
+                     begin, begin, end, 0, rng.randrange(0, end - begin + 1))
+                )  # fmt: skip
+                for slot in range((begin - midnight) // POLL, (end - midnight) // POLL + 1):
+                    counts[slot][f] += 1
+        sessions += len(rows)
+        with _record.writing(db):
+            db.executemany(
+                "INSERT INTO sessions (source_id, server, feature, username, workstation, key, "
+                "licenses, start_time, first_seen, last_seen, open, idle_seconds) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany(
+                "INSERT INTO polls (source_id, at, sessions) VALUES (?, ?, ?)",
+                [(source, midnight + s * POLL, sum(c)) for s, c in enumerate(counts)],
+            )
+            db.executemany(
+                "INSERT INTO usage (source_id, feature, at, in_use) VALUES (?, ?, ?, ?)",
+                [
+                    (source, features[f], midnight + s * POLL, c[f])
+                    for s, c in enumerate(counts)
+                    for f in range(FEATURES)
+                ],
+            )
+            if day == 0:
+                db.executemany(
+                    "INSERT OR IGNORE INTO features (source_id, feature) VALUES (?, ?)",
+                    [(source, f) for f in features],
+                )
+            # As a recorder does once a day is over: the day's histograms.
+            _rollup.sampled(db, source, midnight, midnight + DAY - POLL)
+            _rollup.roll_up(db, source)
+    with _record.writing(db):
+        for f in features:
+            _record._issued(db, source, f, seats // 10, 0)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return sessions
+
+
+def open_session(n: int, start: _dt.datetime) -> Any:
+    return SimpleNamespace(
+        feature=f"feature{n % FEATURES:02d}", username=f"u{n}", workstation=f"ws{n}",
+        server="lm", handle=str(n), start_time=start, licenses=1,
+        idle_time=_dt.timedelta(seconds=0 if n % 3 else 400),
+    )  # fmt: skip
+
+
+def bench_poll(folder: Path, open_sessions: int, polls: int) -> list[float]:
+    """Milliseconds per poll of ``open_sessions`` (1% ended and 1% new at each poll)."""
+    start = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
+    listed = [open_session(n, start) for n in range(open_sessions)]
+    took = []
+    with History(folder / "poll.sqlite") as history:
+        at = 1_750_000_000
+        history.record_sessions(listed, source="lm", at=at)
+        for k in range(polls):
+            churn = open_sessions // 100
+            listed = listed[churn:] + [
+                open_session(open_sessions * (k + 2) + n, start) for n in range(churn)
+            ]
+            at += POLL
+            began = time.perf_counter()
+            history.record_sessions(listed, source="lm", at=at)
+            took.append((time.perf_counter() - began) * 1000)
+    return took
+
+
+def timed(run: Any, repeats: int = 3) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        began = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - began)
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the year's days")
+    parser.add_argument("--seats", type=int, default=2000)
+    parser.add_argument("--open", type=int, default=10_000, help="open sessions in a poll")
+    parser.add_argument("--keep", metavar="FOLDER", help="keep the files here")
+    args = parser.parse_args()
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="gislicense-history-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    days = max(7, round(365 * args.scale))
+    path = folder / "year.sqlite"
+    if path.exists():
+        path.unlink()
+    results: dict[str, Any] = {"days": days, "seats": args.seats}
+    with History(path) as history:
+        began = time.perf_counter()
+        results["sessions"] = make_year(history, args.seats, days)
+        results["write_s"] = time.perf_counter() - began
+        results["size_mb"] = os.path.getsize(path) / 1e6
+        results["peaks_s"], rows = timed(lambda: history._peaks("day"))
+        results["weeks_s"], _ = timed(lambda: history._peaks("week"))
+        results["peak_rows"] = len(rows)
+        results["csv_s"], _ = timed(lambda: history.export(folder / "usage.csv"), 1)
+        results["csv_mb"] = os.path.getsize(folder / "usage.csv") / 1e6
+        try:
+            import pyarrow  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
+        except ImportError:
+            results["parquet_s"] = None
+        else:
+            results["parquet_s"], _ = timed(lambda: history.export(folder / "usage.parquet"), 1)
+            results["parquet_mb"] = os.path.getsize(folder / "usage.parquet") / 1e6
+    polls = bench_poll(folder, args.open, 10)
+    results["poll_ms_median"] = statistics.median(polls)
+    results["poll_ms_max"] = max(polls)
+    print(report(results, args.scale))
+    if not args.keep:
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+
+
+def report(r: dict[str, Any], scale: float) -> str:
+    year = r["size_mb"] * 365 / r["days"]
+    parquet = (
+        "pyarrow not installed"
+        if r["parquet_s"] is None
+        else f"{r['parquet_s']:.2f} s, {r['parquet_mb']:.1f} MB"
+    )
+    return f"""## Usage history: a year of a {r["seats"]:,}-seat site
+
+{r["days"]} days ({scale:g} of a year) of a site of {r["seats"]:,} people polled every 5
+minutes, {FEATURES} features: {r["sessions"]:,} sessions, written in {r["write_s"]:.1f} s.
+
+| measure | result | target |
+|---|---|---|
+| file size | {r["size_mb"]:.1f} MB ({year:.0f} MB for a year at this rate) | at most 200 MB for a year |
+| recording one poll of {10_000:,} open sessions, median (max) of 10 | {r["poll_ms_median"]:.0f} ms ({r["poll_ms_max"]:.0f} ms) | under 100 ms |
+| daily-peak report over the {r["days"]} days ({r["peak_rows"]:,} rows), best of 3 | {r["peaks_s"]:.2f} s | under 1 s for a year |
+| weekly peaks, best of 3 | {r["weeks_s"]:.2f} s | |
+| CSV export of every in-use sample | {r["csv_s"]:.2f} s, {r["csv_mb"]:.1f} MB | |
+| Parquet export | {parquet} | |
+
+Python {sys.version.split()[0]}, SQLite {__import__("sqlite3").sqlite_version}.
+"""  # noqa: E501
+
+
+if __name__ == "__main__":
+    main()
