@@ -65,8 +65,13 @@ class Sandbox(_core.Sandbox):
             asks for (short ones test renewal).
         portal_port: Port for the portal; 0 picks a free one.
         portal_tls: Serve the portal over HTTPS (plain HTTP when False).
-        portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``)
-            or ``"kubernetes"`` (Enterprise Administrator API under ``/admin``).
+        portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``),
+            ``"kubernetes"`` (Enterprise Administrator API under ``/admin``) or ``"online"``:
+            an ArcGIS Online organization, served at the root of its host
+            (:attr:`portal_url` has no ``/portal``), with ``isPortal: false``, a ``urlKey``, its
+            seats per user type in ``portals/self/subscriptionInfo``, members' credits, and no
+            administrator API (so no ``releaseLicense``). What differs is the "ArcGIS Online"
+            column of the "Portal versions" table and *ArcGIS Online* in the documentation.
         portal_pki: PKI: the portal requires a client certificate from the sandbox's client
             CA (``client_certificate()``, ``client_pkcs12()``), and a request without a token
             is the member the certificate names.

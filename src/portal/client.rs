@@ -319,6 +319,13 @@ impl Portal {
         effect: Effect,
         check: impl Fn(&Response) -> Result<T>,
     ) -> Result<T> {
+        if root != Root::Sharing && self.known_online() {
+            return Err(Error::invalid(format!(
+                "this is ArcGIS Online: it has no administrator API ({}/{path} is ArcGIS \
+                 Enterprise's); nothing was sent",
+                root.path()
+            )));
+        }
         // A transient error envelope (code 500 to 504 in an HTTP 200 reply: a portal's way of
         // saying what an HTTP 500 says) is answered as that status is: a read, or a change
         // that is safe to repeat, is sent again; a change whose last answer is still a 500
@@ -404,6 +411,14 @@ impl Portal {
             })
             .await
             .cloned()
+    }
+
+    /// Whether `portals/self`, once read, said ArcGIS Online (`isPortal: false`): the
+    /// version table's Online column has no administrator API.
+    fn known_online(&self) -> bool {
+        self.properties
+            .get()
+            .is_some_and(|p| p.get("isPortal").and_then(Value::as_bool) == Some(false))
     }
 
     /// The organization id (`portals/self` → `id`).

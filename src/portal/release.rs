@@ -15,7 +15,7 @@ use crate::portal::client::{Portal, Root};
 use crate::portal::envelope;
 use crate::portal::licenses::License;
 use crate::portal::url::path_segment;
-use crate::portal::versions::Feature;
+use crate::portal::versions::{Feature, Platform};
 
 /// An app whose license a member can check out for offline use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +87,17 @@ pub enum Deployment {
     Online,
 }
 
+impl Deployment {
+    /// Its column of the version table.
+    pub fn platform(&self) -> Platform {
+        match self {
+            Deployment::Classic { .. } => Platform::Classic,
+            Deployment::Kubernetes { .. } => Platform::Kubernetes,
+            Deployment::Online => Platform::Online,
+        }
+    }
+}
+
 impl Portal {
     /// Which deployment the portal is, from `portals/self`.
     pub async fn deployment(&self) -> Result<Deployment> {
@@ -122,7 +133,8 @@ impl Portal {
                 Ok((Root::Admin, format!("orgs/{}/license", path_segment(&org))))
             }
             Deployment::Online => Err(Error::invalid(
-                "ArcGIS Online has no administrator license resource (portaladmin/license)",
+                "this is ArcGIS Online: it has no administrator API, so no license resource \
+                 (portaladmin/license)",
             )),
         }
     }
