@@ -5,6 +5,7 @@ has that Online has working the same, and what Online lacks refused before sendi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,8 +15,8 @@ import pytest
 from helpers.sandbox import admin_of, member_of
 
 import gislicense
-from gislicense.plans import Plan
 from gislicense.exceptions import InvalidInputError
+from gislicense.plans import Plan
 
 pytestmark = pytest.mark.sandbox(sessions=10, portal_members=200, portal_deployment="online")
 
@@ -30,7 +31,7 @@ def _admin_requests(sb: gislicense.Sandbox) -> list[str]:
     return [
         r.path
         for r in sb.requests(service="portal")
-        if "/portaladmin" in r.path or r.path.startswith("/admin")
+        if r.path.startswith(("/portaladmin", "/admin", "/portal/"))
     ]
 
 
@@ -172,8 +173,6 @@ def test_the_command_line_works_on_online(online: gislicense.Sandbox) -> None:
 
 
 def _command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    import os
-
     return subprocess.run(
         [sys.executable, "-m", "gislicense", *args],
         capture_output=True,

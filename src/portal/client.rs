@@ -19,8 +19,10 @@ use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
 use crate::portal::envelope;
 use crate::portal::oauth::AuthorizationCode;
+use crate::portal::release::platform_of;
 use crate::portal::url::portal_url;
 use crate::portal::users::{Role, UserType};
+use crate::portal::versions::Platform;
 use crate::renewal::{Renew, Renewable};
 
 mod sign_in;
@@ -319,10 +321,11 @@ impl Portal {
         effect: Effect,
         check: impl Fn(&Response) -> Result<T>,
     ) -> Result<T> {
-        if root != Root::Sharing && self.known_online() {
+        if let Some(platform) = self.known_platform_without(root) {
             return Err(Error::invalid(format!(
-                "this is ArcGIS Online: it has no administrator API ({}/{path} is ArcGIS \
-                 Enterprise's); nothing was sent",
+                "this is {}: it has no administrator API ({}/{path} is ArcGIS Enterprise's); \
+                 nothing was sent",
+                platform.name(),
                 root.path()
             )));
         }
@@ -413,12 +416,14 @@ impl Portal {
             .cloned()
     }
 
-    /// Whether `portals/self`, once read, said ArcGIS Online (`isPortal: false`): the
-    /// version table's Online column has no administrator API.
-    fn known_online(&self) -> bool {
-        self.properties
-            .get()
-            .is_some_and(|p| p.get("isPortal").and_then(Value::as_bool) == Some(false))
+    /// The platform `portals/self` said, once read, when it has no administrator API and
+    /// `root` is one (the version table's `Platform::admin_api`): ArcGIS Online.
+    fn known_platform_without(&self, root: Root) -> Option<Platform> {
+        if root == Root::Sharing {
+            return None;
+        }
+        let platform = platform_of(self.properties.get()?);
+        platform.admin_api().is_none().then_some(platform)
     }
 
     /// The organization id (`portals/self` → `id`).

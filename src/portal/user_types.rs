@@ -155,7 +155,9 @@ impl Portal {
     }
 
     /// Seats from the organization's license ([`Portal::license_resource`]).
-    async fn admin_license_seats(&self) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
+    async fn admin_license_seats(
+        &self,
+    ) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
         // Finding it reads portals/self (and on Kubernetes perhaps admin/orgs): its error
         // names the URL that failed.
         let (root, path) = self
@@ -192,7 +194,10 @@ impl Portal {
     async fn subscription_seats(&self) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
         const INFO: &str = "portals/self/subscriptionInfo";
         const COUNTS: &str = "portals/self/users/counts";
-        let by_type = [("type", "userLicenseType".to_owned()), ("num", "100".to_owned())];
+        let by_type = [
+            ("type", "userLicenseType".to_owned()),
+            ("num", "100".to_owned()),
+        ];
         let (info, counts) = futures::join!(
             self.call(Root::Sharing, INFO, &[], Effect::Read),
             self.call(Root::Sharing, COUNTS, &by_type, Effect::Read)
@@ -328,6 +333,19 @@ mod tests {
             raw: Map::new(),
         })
         .collect()
+    }
+
+    #[test]
+    fn online_counts_read_each_type() {
+        let reply: Map<String, Value> = serde_json::from_str(
+            r#"{"results": [{"key": "creatorUT", "count": 12}, {"key": "viewerUT", "count": "2"},
+               {"count": 3}], "nextStart": -1}"#,
+        )
+        .unwrap();
+        let counts = online_counts(&reply);
+        assert_eq!(counts.len(), 2);
+        assert_eq!((counts["creatorUT"], counts["viewerUT"]), (12, 2));
+        assert!(online_counts(&Map::new()).is_empty());
     }
 
     #[test]

@@ -135,7 +135,11 @@ impl Feature {
 
     /// How the README's Online column says it: the feature's name and yes or no.
     pub fn online_cell(self) -> String {
-        format!("{}: {}", self.what(), if self.online() { "yes" } else { "no" })
+        format!(
+            "{}: {}",
+            self.what(),
+            if self.online() { "yes" } else { "no" }
+        )
     }
 }
 

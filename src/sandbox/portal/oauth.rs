@@ -209,7 +209,13 @@ impl PortalSite {
         let i = match self.check_password(username, password) {
             Ok(i) => i,
             Err(refusal) => {
-                return sign_in_page(request, self.web_root(), oauth_state, &client_id, Some(refusal))
+                return sign_in_page(
+                    request,
+                    self.web_root(),
+                    oauth_state,
+                    &client_id,
+                    Some(refusal),
+                )
             }
         };
         let mut state = self.state();

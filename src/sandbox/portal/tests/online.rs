@@ -54,7 +54,9 @@ fn online_is_served_at_the_root_and_says_it_is_online() {
     assert!(me["availableCredits"].as_f64().unwrap() > 0.0);
     assert_eq!(me["creditAssignments"], "enabled");
     // Seats per user type are stated, and the type ids are those the official client knows.
-    let per_type = me["subscriptionInfo"]["userLicenseTypes"].as_object().unwrap();
+    let per_type = me["subscriptionInfo"]["userLicenseTypes"]
+        .as_object()
+        .unwrap();
     for id in ["viewerUT", "editorUT", "fieldWorkerUT", "creatorUT"] {
         assert!(per_type.contains_key(id), "{id} missing in {per_type:?}");
     }
@@ -66,7 +68,10 @@ fn online_is_served_at_the_root_and_says_it_is_online() {
         &[],
         Some(&token),
     );
-    assert_eq!(info["userLicenseTypes"], me["subscriptionInfo"]["userLicenseTypes"]);
+    assert_eq!(
+        info["userLicenseTypes"],
+        me["subscriptionInfo"]["userLicenseTypes"]
+    );
     // Anonymous callers see no subscription.
     let anonymous = ask(&site, "/sharing/rest/portals/self", &[], None);
     assert!(anonymous.get("subscriptionInfo").is_none(), "{anonymous}");
