@@ -195,3 +195,27 @@ def test_the_sandbox_command_takes_online() -> None:
 def test_an_unknown_deployment_names_online() -> None:
     with pytest.raises(InvalidInputError, match='"online"'):
         gislicense.Sandbox(portal_deployment="cloud")
+
+
+def test_notebook_views_work_on_online(sb: gislicense.Sandbox) -> None:
+    gis = admin_of(sb)
+    member = gis.users.get(sb.user_username)
+    plan = gis.users.plan_license_type([sb.user_username], "creator")
+    pro = gis.admin.license.get("pro")
+    views = [gis._repr_html_(), member._repr_html_(), plan._repr_html_(), pro._repr_html_()]
+    assert all(view.startswith("<") for view in views), views
+    assert sb.portal_url in views[0]
+    assert sb.user_username in views[1] and sb.user_username in views[2]
+    assert "ArcGIS Pro" in views[3]
+
+
+def test_a_search_past_10000_members_returns_every_match_on_online(
+    new_sandbox: Callable[..., gislicense.Sandbox],
+) -> None:
+    big = new_sandbox(
+        sessions=10, portal_members=10_500, portal_offline=0, portal_deployment="online"
+    )
+    gis = admin_of(big)
+    everyone = [u["username"] for u in big.portal_users()]
+    found = gis.users.search("*", max_users=None)
+    assert [u.username for u in found] == everyone
