@@ -25,8 +25,8 @@ use super::PortalSite;
 pub const URL_KEY: &str = "sandboxcounty";
 /// Credits each member is given when credit budgeting is on (`defaultUserCreditAssignment`).
 const DEFAULT_CREDITS: f64 = 500.0;
-/// The organization's credits before its members used any.
-const ORG_CREDITS: f64 = 40_000.0;
+/// The organization's credits beyond what its members are given.
+const SPARE_CREDITS: f64 = 10_000.0;
 
 /// Give members their credits: administrators unlimited (`assignedCredits` -1, as the
 /// official client's `deallocate` sets), others the default, some of it spent.
@@ -42,14 +42,16 @@ pub(super) fn seed_credits(members: &mut [PortalMember], seed_value: u64) {
     }
 }
 
-/// What members have spent of their credits.
-fn spent(members: &[PortalMember]) -> f64 {
-    members
+/// The organization's credits left: it bought what its members are given and some to
+/// spare, and they have spent part of theirs, so what is left is the spare and their rest.
+fn available(members: &[PortalMember]) -> f64 {
+    let left: f64 = members
         .iter()
         .filter_map(|m| m.credits)
         .filter(|(assigned, _)| *assigned >= 0.0)
-        .map(|(assigned, available)| assigned - available)
-        .sum()
+        .map(|(_, available)| available)
+        .sum();
+    SPARE_CREDITS + left
 }
 
 impl PortalSite {
@@ -74,13 +76,13 @@ impl PortalSite {
             "userLicenseTypes": per_type,
             "maxUsersPerLevel": {"1": level_one, "2": level_two},
             "maxUsers": level_one + level_two,
-            "availableCredits": ORG_CREDITS - spent(&state.members),
+            "availableCredits": available(&state.members),
         })
     }
 
     /// Turn an Enterprise `portals/self` into an Online organization's.
     pub(super) fn online_self(&self, portal: &mut Value, state: &PortalState, signed_in: bool) {
-        let available = ORG_CREDITS - spent(&state.members);
+        let available = available(&state.members);
         let fields = [
             ("portalName", json!("ArcGIS Online")),
             ("isPortal", json!(false)),
