@@ -23,7 +23,8 @@ class Sandbox(_core.Sandbox):
     and some workstations without the OpenLM Agent, where closing fails.
 
     Beside it runs an ArcGIS Enterprise portal (:attr:`portal_url`, HTTPS with a CA made at
-    start: ``ca_bundle=sb.ca_file``) with a seeded organization: members across the user
+    start: ``ca_bundle=sb.ca_file``), or with ``portal_deployment="online"`` an ArcGIS Online
+    organization, with a seeded organization: members across the user
     types and roles, seats per user type, and some members whose ArcGIS Pro license is
     checked out for offline use. It enforces what a real portal does: seat limits, roles
     compatible with user types, offline members blocked, administrators only for changes,
