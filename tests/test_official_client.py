@@ -281,3 +281,103 @@ def test_the_official_clients_default_sign_in_works_unmodified(
     assert seen["refused"] and "Invalid username or password" in seen["refused"], seen
     assert fresh_sb.requests(operation="authorize") and fresh_sb.requests(operation="signin")
     assert not fresh_sb.requests(operation="generateToken")
+
+
+ONLINE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, member = sys.argv[1:5]
+    gis = GIS(url, username, password, use_gen_token=True)
+    seen = {
+        # The official client's own test for ArcGIS Online, and its Online-only paths.
+        "online": gis._is_arcgisonline,
+        "portal_online": gis._portal.is_arcgisonline,
+        "subscription": gis._portal.is_subscription,
+        "admin": type(gis.admin).__name__,
+        "credits": gis.admin.credits.credits,
+        "budgeting": gis.admin.credits.is_enabled,
+        "default_credits": gis.admin.credits.default_limit,
+        "subscription_types": gis.subscription_information["userLicenseTypes"],
+        "me": gis.users.me.username,
+        "members": len(gis.users.search(max_users=10000)),
+        "searched": [u.username for u in gis.users.search("username:a*", max_users=1000)],
+        "org_searched": sorted(u.username for u in gis.users.org_search("username:b*")),
+        "types": sorted(t["id"] for t in gis.users.license_types),
+        "type_counts": {c["key"]: c["count"] for c in gis.users.counts("user_type", as_df=False)},
+        "member_credits": [gis.users.get(member).assignedCredits,
+                           gis.users.get(member).availableCredits],
+    }
+    pro = gis.admin.license.get("ArcGIS Pro")
+    seen["pro_holders"] = sorted(e["username"] for e in pro.all())
+    seen["assigned"] = pro.assign(username=member, entitlements=["desktopBasicN"])
+    seen["held"] = pro.user_entitlement(member).get("entitlements", [])
+    seen["revoked"] = pro.revoke(username=member, entitlements="*")
+    seen["type_changed"] = gis.users.get(member).update_license_type("GISProfessionalAdvUT")
+    seen["role_changed"] = gis.users.get(member).update_role("org_publisher")
+    print(json.dumps(seen))
+    """
+)
+
+
+def test_the_official_client_takes_its_online_paths_against_the_online_sandbox() -> None:
+    """The fidelity suite's Online column: the official client tells the sandbox for ArcGIS
+    Online and its Online code paths (AGOLAdminManager, credits, the subscription, searches,
+    user types, counts, licenses) agree with the sandbox's state."""
+    assert ARCGIS_PYTHON is not None
+    with gislicense.Sandbox(sessions=10, portal_members=200, portal_deployment="online") as sb:
+        sb.set_seats("creatorUT", 150)
+        members = sb.portal_users()
+        member = next(
+            u["username"]
+            for u in members
+            if u["userLicenseTypeId"] == "creatorUT"
+            and not u["proOffline"]
+            and not u["entitlements"]["ArcGIS Pro"]
+            and u["roleId"] != "org_admin"
+        )
+        seen = run_official(sb, ONLINE_SCRIPT, member)
+        after = sb.portal_users()
+        names = [u["username"] for u in after]
+        assert (seen["online"], seen["portal_online"], seen["subscription"]) == (True,) * 3
+        assert seen["admin"] == "AGOLAdminManager"
+        properties = admin_of_online(sb)
+        assert seen["credits"] == properties["availableCredits"]
+        assert (seen["budgeting"], seen["default_credits"]) == (True, 500)
+        assert seen["subscription_types"]["creatorUT"] == 150
+        assert seen["subscription_types"] == properties["subscriptionInfo"]["userLicenseTypes"]
+        assert seen["me"] == sb.admin_username
+        assert seen["members"] == 200
+        assert seen["searched"] == [n for n in names if n.startswith("a")]
+        assert seen["org_searched"] == sorted(n for n in names if n.startswith("b"))
+        assert "editorUT" in seen["types"] and "fieldWorkerUT" in seen["types"]
+        counts: dict[str, int] = {}
+        for u in members:
+            counts[u["userLicenseTypeId"]] = counts.get(u["userLicenseTypeId"], 0) + 1
+        assert seen["type_counts"] == counts
+        by_name = {u["username"]: u for u in members}
+        assert seen["member_credits"] == [
+            by_name[member]["assignedCredits"],
+            by_name[member]["availableCredits"],
+        ]
+        holders = sorted(u["username"] for u in members if u["entitlements"].get("ArcGIS Pro"))
+        assert seen["pro_holders"] == holders
+        assert (seen["assigned"], seen["held"], seen["revoked"]) == (True, ["desktopBasicN"], True)
+        assert sb.portal_user(member)["entitlements"]["ArcGIS Pro"] == []
+        assert (seen["type_changed"], seen["role_changed"]) == (True, True)
+        assert sb.portal_user(member)["userLicenseTypeId"] == "GISProfessionalAdvUT"
+        assert sb.portal_user(member)["roleId"] == "org_publisher"
+        # Nothing was asked of an administrator API Online does not have.
+        assert not [
+            r.path
+            for r in sb.requests(service="portal")
+            if r.path.startswith(("/portaladmin", "/admin", "/portal/"))
+        ]
+
+
+def admin_of_online(sb: gislicense.Sandbox) -> dict[str, Any]:
+    """The Online organization's ``portals/self`` as its administrator reads it."""
+    return gislicense.GIS(
+        sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file
+    ).properties

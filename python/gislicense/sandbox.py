@@ -23,7 +23,8 @@ class Sandbox(_core.Sandbox):
     and some workstations without the OpenLM Agent, where closing fails.
 
     Beside it runs an ArcGIS Enterprise portal (:attr:`portal_url`, HTTPS with a CA made at
-    start: ``ca_bundle=sb.ca_file``) with a seeded organization: members across the user
+    start: ``ca_bundle=sb.ca_file``), or with ``portal_deployment="online"`` an ArcGIS Online
+    organization, with a seeded organization: members across the user
     types and roles, seats per user type, and some members whose ArcGIS Pro license is
     checked out for offline use. It enforces what a real portal does: seat limits, roles
     compatible with user types, offline members blocked, administrators only for changes,
@@ -65,8 +66,13 @@ class Sandbox(_core.Sandbox):
             asks for (short ones test renewal).
         portal_port: Port for the portal; 0 picks a free one.
         portal_tls: Serve the portal over HTTPS (plain HTTP when False).
-        portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``)
-            or ``"kubernetes"`` (Enterprise Administrator API under ``/admin``).
+        portal_deployment: ``"classic"`` (Portal Administrator API under ``/portaladmin``),
+            ``"kubernetes"`` (Enterprise Administrator API under ``/admin``) or ``"online"``:
+            an ArcGIS Online organization, served at the root of its host
+            (:attr:`portal_url` has no ``/portal``), with ``isPortal: false``, a ``urlKey``, its
+            seats per user type in ``portals/self/subscriptionInfo``, members' credits, and no
+            administrator API (so no ``releaseLicense``). What differs is the "ArcGIS Online"
+            column of the "Portal versions" table and *ArcGIS Online* in the documentation.
         portal_pki: PKI: the portal requires a client certificate from the sandbox's client
             CA (``client_certificate()``, ``client_pkcs12()``), and a request without a token
             is the member the certificate names.

@@ -19,8 +19,10 @@ use crate::error::{Error, Result};
 use crate::http::{Body, Effect, Http, HttpOptions, Request, Response};
 use crate::portal::envelope;
 use crate::portal::oauth::AuthorizationCode;
+use crate::portal::release::platform_of;
 use crate::portal::url::portal_url;
 use crate::portal::users::{Role, UserType};
+use crate::portal::versions::Platform;
 use crate::renewal::{Renew, Renewable};
 
 mod sign_in;
@@ -319,6 +321,14 @@ impl Portal {
         effect: Effect,
         check: impl Fn(&Response) -> Result<T>,
     ) -> Result<T> {
+        if let Some(platform) = self.known_platform_without(root) {
+            return Err(Error::invalid(format!(
+                "this is {}: it has no administrator API ({}/{path} is ArcGIS Enterprise's); \
+                 nothing was sent",
+                platform.name(),
+                root.path()
+            )));
+        }
         // A transient error envelope (code 500 to 504 in an HTTP 200 reply: a portal's way of
         // saying what an HTTP 500 says) is answered as that status is: a read, or a change
         // that is safe to repeat, is sent again; a change whose last answer is still a 500
@@ -404,6 +414,16 @@ impl Portal {
             })
             .await
             .cloned()
+    }
+
+    /// The platform `portals/self` said, once read, when it has no administrator API and
+    /// `root` is one (the version table's `Platform::admin_api`): ArcGIS Online.
+    fn known_platform_without(&self, root: Root) -> Option<Platform> {
+        if root == Root::Sharing {
+            return None;
+        }
+        let platform = platform_of(self.properties.get()?);
+        platform.admin_api().is_none().then_some(platform)
     }
 
     /// The organization id (`portals/self` → `id`).

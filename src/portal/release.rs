@@ -15,7 +15,7 @@ use crate::portal::client::{Portal, Root};
 use crate::portal::envelope;
 use crate::portal::licenses::License;
 use crate::portal::url::path_segment;
-use crate::portal::versions::Feature;
+use crate::portal::versions::{Feature, Platform};
 
 /// An app whose license a member can check out for offline use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,11 +87,40 @@ pub enum Deployment {
     Online,
 }
 
+/// The platform `portals/self` says: ArcGIS Online when `isPortal` is false, Kubernetes
+/// when `portalDeploymentType` says so, else classic Enterprise.
+pub(crate) fn platform_of(properties: &serde_json::Map<String, Value>) -> Platform {
+    if properties.get("isPortal").and_then(Value::as_bool) == Some(false) {
+        return Platform::Online;
+    }
+    let kubernetes = properties
+        .get("portalDeploymentType")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("ArcGISEnterpriseOnKubernetes"));
+    if kubernetes {
+        Platform::Kubernetes
+    } else {
+        Platform::Classic
+    }
+}
+
+impl Deployment {
+    /// Its column of the version table.
+    pub fn platform(&self) -> Platform {
+        match self {
+            Deployment::Classic { .. } => Platform::Classic,
+            Deployment::Kubernetes { .. } => Platform::Kubernetes,
+            Deployment::Online => Platform::Online,
+        }
+    }
+}
+
 impl Portal {
     /// Which deployment the portal is, from `portals/self`.
     pub async fn deployment(&self) -> Result<Deployment> {
         let properties = self.properties().await?;
-        if properties.get("isPortal").and_then(Value::as_bool) == Some(false) {
+        let platform = platform_of(&properties);
+        if platform == Platform::Online {
             return Ok(Deployment::Online);
         }
         let version = match properties.get("currentVersion") {
@@ -99,11 +128,7 @@ impl Portal {
             Some(Value::Number(n)) => n.to_string(),
             _ => self.version().await?,
         };
-        let kubernetes = properties
-            .get("portalDeploymentType")
-            .and_then(Value::as_str)
-            .is_some_and(|t| t.eq_ignore_ascii_case("ArcGISEnterpriseOnKubernetes"));
-        Ok(if kubernetes {
+        Ok(if platform == Platform::Kubernetes {
             Deployment::Kubernetes { version }
         } else {
             Deployment::Classic { version }
@@ -122,7 +147,8 @@ impl Portal {
                 Ok((Root::Admin, format!("orgs/{}/license", path_segment(&org))))
             }
             Deployment::Online => Err(Error::invalid(
-                "ArcGIS Online has no administrator license resource (portaladmin/license)",
+                "this is ArcGIS Online: it has no administrator API, so no license resource \
+                 (portaladmin/license)",
             )),
         }
     }
@@ -233,6 +259,22 @@ impl Portal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_platform_is_read_from_portals_self() {
+        let of = |text: &str| platform_of(&serde_json::from_str(text).unwrap());
+        assert_eq!(
+            of(r#"{"isPortal": false, "urlKey": "x"}"#),
+            Platform::Online
+        );
+        assert_eq!(of(r#"{"isPortal": true}"#), Platform::Classic);
+        assert_eq!(of(r#"{}"#), Platform::Classic);
+        assert_eq!(
+            of(r#"{"isPortal": true, "portalDeploymentType": "ArcGISEnterpriseOnKubernetes"}"#),
+            Platform::Kubernetes
+        );
+        assert_eq!(Deployment::Online.platform().admin_api(), None);
+    }
 
     #[test]
     fn apps_by_id_or_friendly_name() {

@@ -12,6 +12,7 @@ use crate::portal::envelope::{self, number};
 use crate::portal::listings::paged;
 use crate::portal::paging::ItemKey;
 use crate::portal::users::User;
+use crate::portal::versions::SeatsAt;
 
 /// The most members one updateUserLicenseType request may name (the portal's limit).
 pub const MAX_USER_TYPE_BATCH: usize = 100;
@@ -142,10 +143,21 @@ impl Portal {
         Ok((types, unread))
     }
 
-    /// Seats per user type from the organization's license ([`Portal::license_resource`]):
-    /// (in use, maximum) by type id. When there are none (the signed-in user is not an
+    /// Seats per user type, (in use, maximum) by type id, where the deployment states them
+    /// (`versions::Platform::seats`). When there are none (the signed-in user is not an
     /// administrator, say), the resource tried and why.
     async fn user_type_seats(&self) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
+        let deployment = self.deployment().await.map_err(|err| err.to_string())?;
+        match deployment.platform().seats() {
+            SeatsAt::AdminLicense => self.admin_license_seats().await,
+            SeatsAt::SubscriptionInfo => self.subscription_seats().await,
+        }
+    }
+
+    /// Seats from the organization's license ([`Portal::license_resource`]).
+    async fn admin_license_seats(
+        &self,
+    ) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
         // Finding it reads portals/self (and on Kubernetes perhaps admin/orgs): its error
         // names the URL that failed.
         let (root, path) = self
@@ -173,6 +185,38 @@ impl Portal {
             return Err(format!("{resource} names no user type with its seats"));
         }
         Ok(seats)
+    }
+
+    /// Seats on ArcGIS Online: the maximum per type from `portals/self/subscriptionInfo` →
+    /// `userLicenseTypes`, the members of each from `portals/self/users/counts`. Online has
+    /// no administrator license resource; when the subscription does not state the seats,
+    /// the reason says so, naming Online.
+    async fn subscription_seats(&self) -> std::result::Result<HashMap<String, (i64, i64)>, String> {
+        const INFO: &str = "portals/self/subscriptionInfo";
+        const COUNTS: &str = "portals/self/users/counts";
+        let by_type = [
+            ("type", "userLicenseType".to_owned()),
+            ("num", "100".to_owned()),
+        ];
+        let (info, counts) = futures::join!(
+            self.call(Root::Sharing, INFO, &[], Effect::Read),
+            self.call(Root::Sharing, COUNTS, &by_type, Effect::Read)
+        );
+        let info = info.map_err(|err| format!("ArcGIS Online, {INFO}: {}", err.reason()))?;
+        let Some(Value::Object(maximum)) = info.get("userLicenseTypes") else {
+            return Err(format!(
+                "ArcGIS Online states them in {INFO} (userLicenseTypes), which names none here"
+            ));
+        };
+        let counts = counts.map_err(|err| format!("ArcGIS Online, {COUNTS}: {}", err.reason()))?;
+        let in_use = online_counts(&counts);
+        Ok(maximum
+            .iter()
+            .filter_map(|(id, max)| {
+                let max = number(Some(max))?;
+                Some((id.clone(), (in_use.get(id).copied().unwrap_or(0), max)))
+            })
+            .collect())
     }
 
     /// The id of a user type given by id or name (the portal's types are fetched once).
@@ -241,6 +285,20 @@ impl Portal {
     }
 }
 
+/// Members per user type from a `users/counts` reply (`results` of `key` and `count`).
+fn online_counts(reply: &Map<String, Value>) -> HashMap<String, i64> {
+    let Some(Value::Array(results)) = reply.get("results") else {
+        return HashMap::new();
+    };
+    results
+        .iter()
+        .filter_map(|r| {
+            let key = r.get("key")?.as_str()?.to_owned();
+            Some((key, number(r.get("count"))?))
+        })
+        .collect()
+}
+
 /// Whether a member re-read after a lost answer has the user type `wanted`, or what they have.
 pub(crate) fn has_user_type(
     wanted: &str,
@@ -275,6 +333,19 @@ mod tests {
             raw: Map::new(),
         })
         .collect()
+    }
+
+    #[test]
+    fn online_counts_read_each_type() {
+        let reply: Map<String, Value> = serde_json::from_str(
+            r#"{"results": [{"key": "creatorUT", "count": 12}, {"key": "viewerUT", "count": "2"},
+               {"count": 3}], "nextStart": -1}"#,
+        )
+        .unwrap();
+        let counts = online_counts(&reply);
+        assert_eq!(counts.len(), 2);
+        assert_eq!((counts["creatorUT"], counts["viewerUT"]), (12, 2));
+        assert!(online_counts(&Map::new()).is_empty());
     }
 
     #[test]

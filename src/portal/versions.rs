@@ -8,6 +8,11 @@
 //! 8.4 = 10.8.1, 2023.2 = 11.2, 2024.1 = 11.3, 2024.2 = 11.4, 2025.1 = 11.5; Esri's example of
 //! the sharing root also gives 2024.1 with `enterpriseVersion` 11.3.0); the others are the
 //! values portals of those releases are reported to give, not confirmed in a reference.
+//!
+//! ArcGIS Online is the table's other column ([`Platform::Online`]): it has no releases of
+//! its own to gate on (it is always the newest), so each feature says whether Online has it
+//! ([`Feature::online`]), and [`Platform`] says where each platform keeps what differs
+//! (its administrator API, the seats of each user type).
 
 /// A release of ArcGIS Enterprise and the REST version its sharing API reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +115,91 @@ impl Feature {
     pub fn at(self, version: &str) -> bool {
         version_at_least(version, self.since().rest)
     }
+
+    /// Whether ArcGIS Online has it (the README table's Online column). Online has user types
+    /// and `users/counts`, but no administrator API: no `portaladmin/license`, no
+    /// `releaseLicense` (so no `appId` it takes), no Kubernetes. Its sharing root states no
+    /// `enterpriseVersion` (it is no Enterprise release). App credentials with
+    /// administrative privileges: Online's developer credentials can be given privileges
+    /// (unverified for the `client_credentials` grant; see docs/explanation/arcgis-online.md).
+    pub fn online(self) -> bool {
+        match self {
+            Feature::Counts | Feature::UserTypes | Feature::AppCredentials => true,
+            Feature::ReleaseDrone2Map
+            | Feature::Kubernetes
+            | Feature::KubernetesRelease
+            | Feature::EnterpriseVersion
+            | Feature::ReleaseAllSource => false,
+        }
+    }
+
+    /// How the README's Online column says it: the feature's name and yes or no.
+    pub fn online_cell(self) -> String {
+        format!(
+            "{}: {}",
+            self.what(),
+            if self.online() { "yes" } else { "no" }
+        )
+    }
+}
+
+/// Where a portal runs: the columns of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// ArcGIS Enterprise with the Portal Administrator API (`/portaladmin`).
+    Classic,
+    /// ArcGIS Enterprise on Kubernetes with the Enterprise Administrator API (`/admin`).
+    Kubernetes,
+    /// ArcGIS Online: the sharing API only, at the root of the organization's host.
+    Online,
+}
+
+/// Where a platform states the seats of each user type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatsAt {
+    /// The organization's license in the administrator API (`portaladmin/license`, on
+    /// Kubernetes `admin/orgs/<orgID>/license`): `userTypes` with maximum and current.
+    AdminLicense,
+    /// `portals/self/subscriptionInfo` → `userLicenseTypes` (the maximum per type id), the
+    /// members of each from `portals/self/users/counts?type=userLicenseType`.
+    SubscriptionInfo,
+}
+
+impl Platform {
+    /// Whether a portal of this platform reporting REST `version` has `feature`: Enterprise
+    /// by its release, Online by the Online column.
+    pub fn has(self, feature: Feature, version: &str) -> bool {
+        match self {
+            Platform::Online => feature.online(),
+            Platform::Classic | Platform::Kubernetes => feature.at(version),
+        }
+    }
+
+    /// The root of its administrator API, if it has one.
+    pub fn admin_api(self) -> Option<&'static str> {
+        match self {
+            Platform::Classic => Some("portaladmin"),
+            Platform::Kubernetes => Some("admin"),
+            Platform::Online => None,
+        }
+    }
+
+    /// Where it states the seats of each user type.
+    pub fn seats(self) -> SeatsAt {
+        match self {
+            Platform::Classic | Platform::Kubernetes => SeatsAt::AdminLicense,
+            Platform::Online => SeatsAt::SubscriptionInfo,
+        }
+    }
+
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Classic => "ArcGIS Enterprise",
+            Platform::Kubernetes => "ArcGIS Enterprise on Kubernetes",
+            Platform::Online => "ArcGIS Online",
+        }
+    }
 }
 
 /// `currentVersion` as (major, minor): "2024.1" → (2024, 1), "7.1" → (7, 1).
@@ -195,6 +285,33 @@ mod tests {
                 since.name,
                 feature.what()
             );
+            // The last cell is the Online column.
+            let online = row.trim_end_matches('|').rsplit('|').next().unwrap_or("");
+            assert!(
+                online.contains(&feature.online_cell()),
+                "README's Online column for {} does not say {}",
+                since.name,
+                feature.online_cell()
+            );
         }
+        assert!(
+            section.contains("| ArcGIS Online |"),
+            "README's table has no ArcGIS Online column"
+        );
+    }
+
+    #[test]
+    fn online_has_what_its_column_says() {
+        let online = Platform::Online;
+        assert!(online.has(Feature::UserTypes, "6.1"));
+        assert!(online.has(Feature::Counts, "x"));
+        assert!(!online.has(Feature::ReleaseAllSource, "2099.1"));
+        assert!(!online.has(Feature::Kubernetes, "2099.1"));
+        assert_eq!(online.admin_api(), None);
+        assert_eq!(online.seats(), SeatsAt::SubscriptionInfo);
+        assert_eq!(Platform::Classic.seats(), SeatsAt::AdminLicense);
+        assert_eq!(Platform::Kubernetes.admin_api(), Some("admin"));
+        assert!(!Platform::Classic.has(Feature::UserTypes, "6.4"));
+        assert!(Platform::Classic.has(Feature::UserTypes, "7.1"));
     }
 }

@@ -221,9 +221,15 @@ impl Sandbox {
         format!("{}://{}/OpenLMServer", self.openlm_scheme, self.openlm_addr)
     }
 
-    /// The portal URL, as users type it: `https://127.0.0.1:<port>/portal`.
+    /// The portal URL, as users type it: `https://127.0.0.1:<port>/portal`, or for an
+    /// ArcGIS Online organization the host alone (`https://127.0.0.1:<port>`).
     pub fn portal_url(&self) -> String {
-        format!("{}://{}/portal", self.portal_scheme, self.portal_addr)
+        format!(
+            "{}://{}{}",
+            self.portal_scheme,
+            self.portal_addr,
+            self.options.portal.web_root()
+        )
     }
 
     /// The sandbox CA's certificate file: pass it as `ca_bundle=` to trust the sandbox's HTTPS.

@@ -53,8 +53,14 @@ def add_options(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument(
         "--portal-version", default="2024.1", help="the portal's REST version (2024.1 = 11.3)"
     )
-    sandbox.add_argument(
+    platform = sandbox.add_mutually_exclusive_group()
+    platform.add_argument(
         "--kubernetes", action="store_true", help="ArcGIS Enterprise on Kubernetes (admin API)"
+    )
+    platform.add_argument(
+        "--online",
+        action="store_true",
+        help="an ArcGIS Online organization (no administrator API, served at the host's root)",
     )
     sandbox.add_argument(
         "--portal-pki",
@@ -113,7 +119,7 @@ def _started(args: argparse.Namespace) -> Sandbox:
         portal_tls=not args.portal_http,
         token_lifetime=args.token_lifetime,
         portal_version=args.portal_version,
-        portal_deployment="kubernetes" if args.kubernetes else "classic",
+        portal_deployment=_deployment(args),
         portal_pki=args.portal_pki,
     )
     for user_type, seats in args.seats:
@@ -128,6 +134,12 @@ def _started(args: argparse.Namespace) -> Sandbox:
     return sandbox
 
 
+def _deployment(args: argparse.Namespace) -> str:
+    if args.online:
+        return "online"
+    return "kubernetes" if args.kubernetes else "classic"
+
+
 def _print_how_to_use(sandbox: Sandbox, args: argparse.Namespace) -> None:
     """Where the servers are and what to sign in with."""
     from gislicense import __version__
@@ -137,7 +149,8 @@ def _print_how_to_use(sandbox: Sandbox, args: argparse.Namespace) -> None:
     # Beyond loopback the passwords are random: this is where the person who started it sees them.
     if args.permissions or sandbox.openlm_password != _WELL_KNOWN_OPENLM_PASSWORD:
         print(f"  OpenLM login: {sandbox.openlm_username} / {sandbox.openlm_password}", flush=True)
-    print(f"  Portal: {sandbox.portal_url}", flush=True)
+    what = "ArcGIS Online organization" if args.online else "Portal"
+    print(f"  {what}: {sandbox.portal_url}", flush=True)
     print(f"    administrator: {sandbox.admin_username} / {sandbox.admin_password}", flush=True)
     print(f"    member:        {sandbox.user_username} / {sandbox.user_password}", flush=True)
     # App credentials reach administrative operations from 11.4 (REST 2024.2).

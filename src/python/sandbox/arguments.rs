@@ -65,8 +65,9 @@ fn deployment(name: &str) -> PyResult<portal::Deployment> {
     match name.to_ascii_lowercase().as_str() {
         "classic" => Ok(portal::Deployment::Classic),
         "kubernetes" => Ok(portal::Deployment::Kubernetes),
+        "online" => Ok(portal::Deployment::Online),
         other => Err(to_pyerr(Error::invalid(format!(
-            "portal_deployment is \"classic\" or \"kubernetes\", not {other:?}"
+            "portal_deployment is \"classic\", \"kubernetes\" or \"online\", not {other:?}"
         )))),
     }
 }

@@ -26,14 +26,9 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::portal::versions::Feature;
 
-/// Where the portal's administration lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deployment {
-    /// ArcGIS Enterprise with the Portal Administrator API (`/portaladmin`).
-    Classic,
-    /// ArcGIS Enterprise on Kubernetes with the Enterprise Administrator API (`/admin`).
-    Kubernetes,
-}
+/// Where the portal runs, and so where its administration lives (classic `/portaladmin`,
+/// Kubernetes `/admin`, ArcGIS Online none): the version table's platforms.
+pub use crate::portal::versions::Platform as Deployment;
 
 /// A purchased app: its listing, the app id releaseLicense takes, and its entitlements.
 pub struct ListingDef {

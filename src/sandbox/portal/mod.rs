@@ -24,6 +24,7 @@ use crate::portal::versions::{release_of, Feature};
 mod auth;
 mod licenses;
 mod oauth;
+mod online;
 mod org;
 mod query;
 mod users;
@@ -52,7 +53,8 @@ pub struct PortalSiteOptions {
     pub admin_password: String,
     pub user_username: String,
     pub user_password: String,
-    /// Classic Enterprise (portaladmin) or Enterprise on Kubernetes (the `admin` API).
+    /// Classic Enterprise (portaladmin), Enterprise on Kubernetes (the `admin` API) or an
+    /// ArcGIS Online organization (no administrator API, served at the host's root).
     pub deployment: Deployment,
     /// The registered OAuth app: its client id and secret (loopback and oob redirects).
     pub oauth_client_id: String,
@@ -63,7 +65,22 @@ impl PortalSiteOptions {
     /// Whether this portal's release has `feature` (`crate::portal::versions`, the one table
     /// of what came when).
     pub fn serves(&self, feature: Feature) -> bool {
-        feature.at(&self.version)
+        self.deployment.has(feature, &self.version)
+    }
+
+    /// Whether it plays an ArcGIS Online organization.
+    pub fn online(&self) -> bool {
+        self.deployment == Deployment::Online
+    }
+
+    /// Where the site is below its host: Enterprise behind its web adaptor (`/portal`), an
+    /// Online organization at the root (`https://<urlKey>.maps.arcgis.com`).
+    pub fn web_root(&self) -> &'static str {
+        if self.online() {
+            ""
+        } else {
+            "/portal"
+        }
     }
 
     /// The release this portal plays, as `portaladmin/license` names it.
@@ -100,13 +117,25 @@ impl PortalSite {
         &self.options
     }
 
+    /// Where the site is below its host ([`PortalSiteOptions::web_root`]).
+    pub(super) fn web_root(&self) -> &'static str {
+        self.options.web_root()
+    }
+
     /// Answer one request. `path` is below the web adaptor (`/portal`).
     pub fn respond(&self, request: &PortalRequest<'_>) -> Answer {
         let path = request.path;
-        let Some(rest) = path.strip_prefix("/portal") else {
+        // An Online organization is served at its host's root, as `<urlKey>.maps.arcgis.com`.
+        let prefix = self.options.web_root();
+        let Some(rest) = path.strip_prefix(prefix) else {
             return not_found_page();
         };
         match rest {
+            "" | "/" | "/home" | "/home/index.html" if self.options.online() => (
+                200,
+                HTML,
+                "<html><head><title>ArcGIS Online (gislicense sandbox)</title></head><body><h1>ArcGIS Online</h1></body></html>".into(),
+            ),
             "" | "/home" | "/home/index.html" => (
                 200,
                 HTML,
@@ -124,11 +153,11 @@ impl PortalSite {
                 formatted(request, &root)
             }
             "/sharing/rest/info" => {
-                let sharing = format!("{}/portal/sharing/rest", request.origin);
+                let sharing = format!("{}{prefix}/sharing/rest", request.origin);
                 formatted(
                     request,
                     &json!({
-                        "owningSystemUrl": format!("{}/portal", request.origin),
+                        "owningSystemUrl": format!("{}{prefix}", request.origin),
                         "authInfo": {
                             "tokenServicesUrl": format!("{sharing}/generateToken"),
                             "isTokenBasedSecurity": true,
@@ -144,18 +173,19 @@ impl PortalSite {
                 if let Some(sharing) = rest.strip_prefix("/sharing/rest/") {
                     self.sharing(request, sharing)
                 } else if rest == "/portaladmin" || rest.starts_with("/portaladmin/") {
+                    // Kubernetes and Online have no Portal Administrator API: a 404 page.
                     match self.options.deployment {
                         Deployment::Classic => {
                             self.portal_admin(request, rest.trim_start_matches("/portaladmin"))
                         }
-                        Deployment::Kubernetes => not_found_page(),
+                        Deployment::Kubernetes | Deployment::Online => not_found_page(),
                     }
                 } else if rest == "/admin" || rest.starts_with("/admin/") {
                     match self.options.deployment {
                         Deployment::Kubernetes => {
                             self.kubernetes_admin(request, rest.trim_start_matches("/admin"))
                         }
-                        Deployment::Classic => not_found_page(),
+                        Deployment::Classic | Deployment::Online => not_found_page(),
                     }
                 } else {
                     not_found_page()
@@ -178,6 +208,9 @@ impl PortalSite {
             }
             "portals/self/updateuserrole" => self.update_role(request),
             "portals/self/updateuserlevel" => self.update_level(request),
+            "portals/self/subscriptioninfo" if self.options.online() => {
+                self.subscription_info(request)
+            }
             "portals/self/purchases" => self
                 .privileged(request, api, MANAGE_LICENSES)
                 .map(|_| self.purchases(request)),

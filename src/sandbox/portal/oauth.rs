@@ -187,7 +187,7 @@ impl PortalSite {
             },
         );
         drop(state);
-        sign_in_page(request, &oauth_state, client_id, None)
+        sign_in_page(request, self.web_root(), &oauth_state, client_id, None)
     }
 
     /// POST `oauth2/signin`: the sign-in form. Success redirects to the app (the code or, for
@@ -208,7 +208,15 @@ impl PortalSite {
         };
         let i = match self.check_password(username, password) {
             Ok(i) => i,
-            Err(refusal) => return sign_in_page(request, oauth_state, &client_id, Some(refusal)),
+            Err(refusal) => {
+                return sign_in_page(
+                    request,
+                    self.web_root(),
+                    oauth_state,
+                    &client_id,
+                    Some(refusal),
+                )
+            }
         };
         let mut state = self.state();
         let Some(pending) = state.pending_sign_ins.remove(oauth_state) else {
@@ -441,6 +449,7 @@ impl PortalSite {
 /// The sign-in page: the `oauth_state` in its `oAuthInfo` line, and a refusal if there was one.
 fn sign_in_page(
     request: &PortalRequest<'_>,
+    web_root: &str,
     oauth_state: &str,
     client_id: &str,
     refusal: Option<String>,
@@ -461,7 +470,7 @@ fn sign_in_page(
     {
         return formatted(request, &info);
     }
-    let action = format!("{}/portal/sharing/oauth2/signin", request.origin);
+    let action = format!("{}{web_root}/sharing/oauth2/signin", request.origin);
     (
         200,
         HTML,

@@ -268,6 +268,8 @@ pub struct PortalMember {
     pub offline: Vec<&'static str>,
     /// Entitlements per listing of `LISTINGS`, in its order.
     pub licenses: Vec<Vec<String>>,
+    /// ArcGIS Online only: credits assigned (-1: unlimited) and available.
+    pub credits: Option<(f64, f64)>,
 }
 
 impl PortalMember {
@@ -346,6 +348,8 @@ impl PortalMember {
             storage_quota: 2_199_023_255_552,
             email: full.then_some(self.email.as_str()),
             privileges: full.then_some(role.privileges),
+            assigned_credits: self.credits.map(|c| c.0),
+            available_credits: self.credits.map(|c| c.1),
         }
     }
 }
@@ -384,6 +388,10 @@ pub(super) struct MemberView<'a> {
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     privileges: Option<&'static [&'static str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assigned_credits: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    available_credits: Option<f64>,
 }
 
 pub(super) struct PortalState {
@@ -530,6 +538,9 @@ impl PortalSite {
         }
         if self.options.deployment == Deployment::Kubernetes {
             portal["portalDeploymentType"] = json!("ArcGISEnterpriseOnKubernetes");
+        }
+        if self.options.online() {
+            self.online_self(&mut portal, &state, caller.is_some());
         }
         Ok(formatted(request, &portal))
     }

@@ -25,6 +25,9 @@ impl PortalSite {
         check_release(&options)?;
         let mut members = seeded_members(&options, seed_value);
         licenses::seed_entitlements(&mut members, seed_value);
+        if options.online() {
+            crate::sandbox::portal::online::seed_credits(&mut members, seed_value);
+        }
         // Before 10.7 a member's license was their level: Viewers were level 1.
         if !options.serves(Feature::UserTypes) {
             for m in &mut members {
@@ -175,6 +178,7 @@ fn new_member(
         disabled: false,
         offline: Vec::new(),
         licenses: vec![Vec::new(); LISTINGS.len()],
+        credits: None,
     }
 }
 

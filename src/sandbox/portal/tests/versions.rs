@@ -227,10 +227,12 @@ impl Played {
         let (admin_root, license_path) = match self.deployment {
             Deployment::Classic => ("/portaladmin", "/portaladmin/license".to_owned()),
             Deployment::Kubernetes => ("/admin", format!("/admin/orgs/{}/license", org::ORG_ID)),
+            Deployment::Online => unreachable!("Online has no admin API: tests/online.rs"),
         };
         let other_root = match self.deployment {
             Deployment::Classic => "/portal/admin",
             Deployment::Kubernetes => "/portal/portaladmin",
+            Deployment::Online => unreachable!("Online has no admin API: tests/online.rs"),
         };
         let (status, _, _) = self.site.respond(&PortalRequest {
             method: "GET",
@@ -268,6 +270,7 @@ impl Played {
             Deployment::Kubernetes => {
                 format!("/admin/orgs/{}/license/releaselicense", org::ORG_ID)
             }
+            Deployment::Online => unreachable!("Online has no releaseLicense: tests/online.rs"),
         };
         let release_app = |app: &str| {
             self.get(
