@@ -123,6 +123,10 @@ PARAMETERS = {
     "ReleaseOfflineLicenses": ["portal", "users", "apply", "journal"],
     "UndoJournal": ["undo", "portal", "users", "apply", "journal"],
     "LicenseReport": ["portal", "csv", "table"],
+    "UsageReport": [
+        "history", "report", "by", "feature", "since_days", "idle_days", "entitlement",
+        "user_type", "csv", "table", "html",
+    ],
 }  # fmt: skip
 
 

@@ -23,6 +23,7 @@ TOOL_NAMES = (
     "ReleaseOfflineLicenses",
     "UndoJournal",
     "LicenseReport",
+    "UsageReport",
 )
 
 

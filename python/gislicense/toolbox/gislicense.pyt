@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """gislicense for ArcGIS Pro: close idle OpenLM sessions, change user types and roles,
-assign and release ArcGIS Pro licenses, undo a run, and report who holds what.
+assign and release ArcGIS Pro licenses, undo a run, report who holds what, and report
+the usage history (peaks against what was bought, denials, idle holders).
 
 Every tool plans first: with Apply unchecked it lists what would be done and changes
 nothing. The tools live in the installed gislicense package (gislicense.toolbox.tools);
@@ -15,6 +16,7 @@ from gislicense.toolbox.tools import (
     LicenseReport,
     ReleaseOfflineLicenses,
     UndoJournal,
+    UsageReport,
 )
 
 
@@ -30,4 +32,5 @@ class Toolbox:
             ReleaseOfflineLicenses,
             UndoJournal,
             LicenseReport,
+            UsageReport,
         ]

@@ -15,6 +15,7 @@ from gislicense.toolbox import parameters, sources
 from gislicense.toolbox.base import PortalTool, Problem, Tool, selection_problems
 from gislicense.toolbox.parameters import Values, arcpy, choice_error, choices, fill
 from gislicense.toolbox.running import run_plan, write_table
+from gislicense.toolbox.usage import UsageReport
 
 if TYPE_CHECKING:
     from gislicense.portal import GIS
@@ -27,6 +28,7 @@ __all__ = [
     "LicenseReport",
     "ReleaseOfflineLicenses",
     "UndoJournal",
+    "UsageReport",
 ]
 
 
