@@ -1,6 +1,7 @@
 """gislicense: see and manage who holds your GIS licenses.
 
-OpenLM sessions (which licenses are in use, closing the applications that hold them),
+OpenLM sessions (which licenses are in use, closing the applications that hold them), the
+ArcGIS License Manager (FlexNet: lmstat, lmremove, its debug log),
 ArcGIS Portal / Enterprise members, user types, roles and named-user licenses (ArcGIS Pro
 entitlements, offline check-outs), and a built-in sandbox that
 emulates the servers for scripts and tests.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gislicense import bulk as bulk
+    from gislicense import flexnet as flexnet
     from gislicense import licenses as licenses
     from gislicense import openlm as openlm
     from gislicense import plans as plans
@@ -48,6 +50,15 @@ if TYPE_CHECKING:
         parse_active_products,
     )
     from gislicense.bulk import BulkReport, Outcome
+    from gislicense.flexnet import (
+        FlexNet,
+        FlexNetFeature,
+        FlexNetSession,
+        LicenseEvent,
+        LicenseStatus,
+        parse_lmgrd_log,
+        parse_lmstat,
+    )
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
@@ -64,6 +75,13 @@ _WHERE = {
     "__version__": "_core",
     "parse_active_products": "_core",
     "BulkReport": "bulk",
+    "FlexNet": "flexnet",
+    "FlexNetFeature": "flexnet",
+    "FlexNetSession": "flexnet",
+    "LicenseEvent": "flexnet",
+    "LicenseStatus": "flexnet",
+    "parse_lmgrd_log": "flexnet",
+    "parse_lmstat": "flexnet",
     "Outcome": "bulk",
     "EntitlementCount": "licenses",
     "License": "licenses",
@@ -75,7 +93,18 @@ _WHERE = {
     "UserType": "users",
     "to_dataframe": "tables",
 }
-_MODULES = {"bulk", "cli", "licenses", "openlm", "plans", "portal", "profiles", "tables", "users"}
+_MODULES = {
+    "bulk",
+    "cli",
+    "flexnet",
+    "licenses",
+    "openlm",
+    "plans",
+    "portal",
+    "profiles",
+    "tables",
+    "users",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -102,10 +131,15 @@ __all__ = [
     "BulkOperationError",
     "BulkReport",
     "EntitlementCount",
+    "FlexNet",
+    "FlexNetFeature",
+    "FlexNetSession",
     "GisLicenseError",
     "InvalidInputError",
     "JournalError",
     "License",
+    "LicenseEvent",
+    "LicenseStatus",
     "ListingCutOffError",
     "NotFoundError",
     "OpenLM",
@@ -126,5 +160,7 @@ __all__ = [
     "UserType",
     "__version__",
     "parse_active_products",
+    "parse_lmgrd_log",
+    "parse_lmstat",
     "to_dataframe",
 ]
