@@ -499,7 +499,7 @@ def _undone(cls: type[Plan], journal: str | os.PathLike[str], gis: GIS) -> Pendi
 def _core_of(client: GIS | OpenLM | FlexNet) -> Any:
     """The core client behind a GIS, an OpenLM or a FlexNet."""
     core = getattr(client, "_client", None)
-    return core if core is not None else client._core
+    return core if core is not None else getattr(client, "_core")  # noqa: B009
 
 
 def _report(plan: Plan, items: list[Any], results: list[tuple[Any, ...]]) -> BulkReport[Any]:
