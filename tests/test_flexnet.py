@@ -261,3 +261,24 @@ def test_the_command_line_refuses_keep_free_for_openlm(
     code = main(["sessions", "close", "--sandbox", "--keep-free", "2"])
     assert code != 0
     assert "--flexnet" in capsys.readouterr().err
+
+
+def test_licenses_report_shows_a_license_managers_features_across_servers(
+    sb: LicenseManagerSandbox,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    where = ["--flexnet", sb.server, "--lmutil", str(sb.lmutil_path)]
+    assert main(["licenses", "report", *where, "--csv"]) == 0
+    out = capsys.readouterr().out
+    assert "Editor,5,4,1" in out and "desktopAdvN" in out
+    from gislicense import profiles
+
+    monkeypatch.setenv("GISLICENSE_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("PATH", f"{sb.lmutil_path.parent}:/usr/bin:/bin")
+    profiles.save(profiles.Profile("lic", "flexnet", sb.server))
+    assert main(["licenses", "report", "--profile", "lic", "--csv"]) == 0
+    assert "Editor,5,4,1" in capsys.readouterr().out
+    assert main(["sessions", "list", "--profile", "lic", "--csv"]) == 0
+    assert "jsmith" in capsys.readouterr().out

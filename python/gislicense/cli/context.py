@@ -115,12 +115,14 @@ class Context:
             given["password"] = self._password()
         return given
 
-    def profile_names(self, kind: str) -> list[str]:
-        """The saved profiles this run names (--profile, --all-profiles)."""
+    def profile_names(self, kind: str, *, also: str | None = None) -> list[str]:
+        """The saved profiles this run names (--profile, --all-profiles); with ``also``,
+        --all-profiles takes that kind's profiles too."""
         from gislicense import profiles
 
         if self.args.all_profiles:
-            names = [p.name for p in profiles.all_profiles() if p.kind == kind]
+            kinds = {kind, also} - {None}
+            names = [p.name for p in profiles.all_profiles() if p.kind in kinds]
             if not names:
                 server = {"portal": "portal", "flexnet": "License Manager"}.get(
                     kind, "OpenLM server"
@@ -128,6 +130,12 @@ class Context:
                 raise UsageError(f"no {server} is saved as a profile (gislicense profile add)")
             return names
         return list(self.args.profile or [])
+
+    def kind_of(self, name: str, kind: str) -> str:
+        """A License Manager profile's kind where the command reads those too; else ``kind``."""
+        from gislicense import profiles
+
+        return "flexnet" if profiles.load(name).kind == "flexnet" else kind
 
     def _one_profile(self, kind: str) -> str | None:
         names = self.profile_names(kind)

@@ -23,7 +23,7 @@ use crate::python::errors::to_pyerr;
 use crate::python::plans;
 use crate::python::text::{text, type_name};
 use crate::python::wait::Call;
-pub use records::{FlexNetFeature, FlexNetSession, LicenseEvent, LicenseStatus};
+pub use records::{FlexNetFeature, FlexNetSession, LicenseEvent, LicenseStatus, ReadStatus};
 
 /// Reads saved ``lmstat -a`` output; `date` (year, month, day) dates start times when the
 /// output has no status line.
@@ -51,7 +51,7 @@ pub fn parse_lmstat(
         }
         reader.finish()
     });
-    Ok(LicenseStatus { inner: status })
+    LicenseStatus::of(py, status)
 }
 
 /// Events read from a debug log file, one line at a time.
@@ -167,11 +167,7 @@ impl FlexNetClient {
     /// ``lmstat -a``, read: a LicenseStatus.
     fn status(&self) -> Call {
         let client = self.client.clone();
-        Call::new(async move {
-            Ok(LicenseStatus {
-                inner: client.status().await?,
-            })
-        })
+        Call::new(async move { Ok(ReadStatus(client.status().await?)) })
     }
 
     /// ``lmremove -h`` of one session (a FlexNetSession or a mapping).

@@ -4,7 +4,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 
 use crate::flexnet::log::Event;
 use crate::flexnet::time::{Day, LocalTime};
@@ -220,38 +220,80 @@ impl FlexNetSession {
 /// What one ``lmstat -a`` told: ``features`` and ``sessions``.
 #[pyclass(frozen, module = "gislicense", name = "LicenseStatus")]
 pub struct LicenseStatus {
-    pub inner: Status,
+    features: Py<PyList>,
+    sessions: Py<PyList>,
+    date: Option<Day>,
+    unread: Vec<String>,
+}
+
+impl LicenseStatus {
+    /// The records made once, moved (not copied) into their Python objects.
+    pub fn of(py: Python<'_>, status: Status) -> PyResult<LicenseStatus> {
+        let features = status
+            .features
+            .into_iter()
+            .map(|inner| FlexNetFeature { inner });
+        let sessions = status
+            .sessions
+            .into_iter()
+            .map(|inner| FlexNetSession { inner });
+        Ok(LicenseStatus {
+            features: PyList::new(py, features)?.unbind(),
+            sessions: PyList::new(py, sessions)?.unbind(),
+            date: status.date,
+            unread: status.unread,
+        })
+    }
+}
+
+/// A status read by the core, made into Python objects once the GIL is held.
+pub struct ReadStatus(pub Status);
+
+impl<'py> IntoPyObject<'py> for ReadStatus {
+    type Target = LicenseStatus;
+    type Output = Bound<'py, LicenseStatus>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, LicenseStatus>> {
+        Bound::new(py, LicenseStatus::of(py, self.0)?)
+    }
 }
 
 #[pymethods]
 impl LicenseStatus {
+    /// A new list each time (the features are shared).
     #[getter]
-    fn features(&self) -> Vec<FlexNetFeature> {
-        let features = self.inner.features.iter().cloned();
-        features.map(|inner| FlexNetFeature { inner }).collect()
+    fn features<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        copied(self.features.bind(py))
     }
+    /// A new list each time (the sessions are shared).
     #[getter]
-    fn sessions(&self) -> Vec<FlexNetSession> {
-        let sessions = self.inner.sessions.iter().cloned();
-        sessions.map(|inner| FlexNetSession { inner }).collect()
+    fn sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        copied(self.sessions.bind(py))
     }
     /// The status line's day (None when the output had none).
     #[getter]
     fn date(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        date(py, self.inner.date)
+        date(py, self.date)
     }
     /// Lines under a feature that were not understood.
     #[getter]
     fn unread(&self) -> Vec<String> {
-        self.inner.unread.clone()
+        self.unread.clone()
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         format!(
             "LicenseStatus({} features, {} sessions)",
-            self.inner.features.len(),
-            self.inner.sessions.len()
+            self.features.bind(py).len(),
+            self.sessions.bind(py).len()
         )
     }
+}
+
+fn copied<'py>(list: &Bound<'py, PyList>) -> PyResult<Bound<'py, PyList>> {
+    list.get_slice(0, list.len())
+        .cast_into::<PyList>()
+        .map_err(Into::into)
 }
 
 /// One line of the License Manager's debug log.
