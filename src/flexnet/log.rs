@@ -119,8 +119,11 @@ impl LogParser {
     }
 }
 
+/// An hour, minute and second.
+type Clock = (u32, u32, u32);
+
 /// The date (when the line has one), the clock and the message after `(daemon)`.
-fn split_stamp(line: &str) -> Option<(Option<Day>, (u32, u32, u32), &str)> {
+fn split_stamp(line: &str) -> Option<(Option<Day>, Clock, &str)> {
     let line = line.trim_start();
     let (first, rest) = line.split_once(' ')?;
     let (day, clock, rest) = if let Some((date, clock)) = first.split_once('T') {
