@@ -282,3 +282,13 @@ def test_licenses_report_shows_a_license_managers_features_across_servers(
     assert "Editor,5,4,1" in capsys.readouterr().out
     assert main(["sessions", "list", "--profile", "lic", "--csv"]) == 0
     assert "jsmith" in capsys.readouterr().out
+
+
+def test_sessions_features_and_events_make_table_rows(flexnet: gislicense.FlexNet) -> None:
+    from gislicense.tables import row
+
+    session = flexnet.get_active_products()[0]
+    assert row(session) == session.to_dict()
+    assert row(flexnet.get_features()[0])["name"] == "Editor"
+    event = next(iter(gislicense.parse_lmgrd_log([' 8:00:00 (ARCGIS) OUT: "Editor" a@b'])))
+    assert row(event)["kind"] == "OUT"
