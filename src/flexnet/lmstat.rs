@@ -66,6 +66,9 @@ pub struct Status {
 #[derive(Debug, Default)]
 pub struct StatusReader {
     status: Status,
+    /// Whether lines belong to the last feature (not to a next server's header, when
+    /// `-c` names several servers).
+    in_feature: bool,
 }
 
 impl StatusReader {
@@ -88,6 +91,9 @@ impl StatusReader {
         }
         if let Some(rest) = trimmed.strip_prefix("Users of ") {
             self.status.features.push(parse_header(rest));
+            self.in_feature = true;
+        } else if trimmed.starts_with("License server status") {
+            self.in_feature = false;
         } else if let Some(at) = trimmed.find("status on ") {
             if let Some(day) = trimmed[at + 10..]
                 .split_whitespace()
@@ -95,7 +101,7 @@ impl StatusReader {
             {
                 self.status.date = Some(day);
             }
-        } else {
+        } else if self.in_feature {
             read_feature_line(&mut self.status, trimmed, line);
         }
     }
@@ -310,6 +316,17 @@ mod tests {
             Some("Error: 48 licenses, unsupported by licensed server")
         );
         assert_eq!(e.issued, None);
+    }
+
+    #[test]
+    fn a_second_servers_header_is_not_read_as_the_last_features_lines() {
+        let text = "Users of Editor:  (Total of 2 licenses issued;  Total of 0 licenses in use)\n\
+                    License server status: 27000@b\n\
+                    b: license server UP (MASTER) v11.16.2\n    ARCGIS: UP v11.16.2\n\
+                    Users of Viewer:  (Total of 1 license issued;  Total of 0 licenses in use)\n";
+        let status = parse(text);
+        assert_eq!(status.features.len(), 2);
+        assert!(status.unread.is_empty(), "{:?}", status.unread);
     }
 
     #[test]
