@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod flexnet;
 pub mod http;
 mod http_trust;
 pub mod openlm;

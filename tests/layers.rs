@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The wire clients' folders: every Rust file under them is checked.
-const WIRE_FOLDERS: &[&str] = &["src/portal", "src/openlm", "src/http"];
+const WIRE_FOLDERS: &[&str] = &["src/portal", "src/openlm", "src/flexnet", "src/http"];
 
 /// The modules the wire clients stand on, at the crate root.
 const BASE_FILES: &[&str] = &[

@@ -29,6 +29,7 @@ from helpers.docs import DOCS, Block, Command, blocks, commands, pages
 import gislicense
 from gislicense import profiles
 from gislicense.bulk import BulkReport
+from gislicense.sandbox import LicenseManagerSandbox
 
 #: How many blocks are marked not to run, and must stay so few.
 SKIPPED = 3
@@ -40,6 +41,8 @@ EXAMPLE_OPENLM = (
     "http://openlm01:7014/OpenLMServer",
     "https://openlm01:7014/OpenLMServer",
 )
+#: The example License Manager; it stands for the sandbox's (with its stand-in lmutil).
+EXAMPLE_FLEXNET = "27000@licsrv"
 #: The example administrator's user name.
 EXAMPLE_ADMIN = "admin"
 
@@ -76,6 +79,7 @@ class Reader:
     sb: gislicense.Sandbox
     folder: Path
     scope: dict[str, Any]
+    license_manager: LicenseManagerSandbox
 
     def argv(self, argv: list[str]) -> list[str]:
         """The command as written, its example servers and administrator the sandbox's."""
@@ -85,6 +89,9 @@ class Reader:
                 out += [sb.portal_url, "--ca-bundle", str(sb.ca_file)]
             elif before == "--url" and word in EXAMPLE_OPENLM:
                 out += [sb.openlm_url, "--ca-bundle", str(sb.ca_file)]
+            elif before == "--flexnet" and word == EXAMPLE_FLEXNET:
+                lm = self.license_manager
+                out += [lm.server, "--lmutil", str(lm.lmutil_path)]
             elif before in ("-u", "--username") and word == EXAMPLE_ADMIN:
                 out.append(sb.admin_username)
             else:
@@ -96,13 +103,13 @@ class Reader:
 def reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reader]:
     # The branch office's portal: the inventory across portals has a second one to read.
     branch = gislicense.Sandbox(seed=2, sessions=50, portal_members=120)
-    with gislicense.Sandbox(openlm_tls=True) as sb, branch:
+    with gislicense.Sandbox(openlm_tls=True) as sb, branch, LicenseManagerSandbox() as lm:
         folder = tmp_path / "work"
         folder.mkdir()
         monkeypatch.chdir(folder)
         _saved_connections(sb, branch, tmp_path / "config", monkeypatch)
         _example_servers(sb, monkeypatch)
-        yield Reader(sb, folder, {"__name__": "__docs__"})
+        yield Reader(sb, folder, {"__name__": "__docs__"}, lm)
 
 
 def _saved_connections(

@@ -1,6 +1,7 @@
 """gislicense: see and manage who holds your GIS licenses.
 
-OpenLM sessions (which licenses are in use, closing the applications that hold them),
+OpenLM sessions (which licenses are in use, closing the applications that hold them), the
+ArcGIS License Manager (FlexNet: lmstat, lmremove, its debug log),
 ArcGIS Portal / Enterprise members, user types, roles and named-user licenses (ArcGIS Pro
 entitlements, offline check-outs), and a built-in sandbox that
 emulates the servers for scripts and tests.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gislicense import bulk as bulk
+    from gislicense import flexnet as flexnet
     from gislicense import history as history
     from gislicense import licenses as licenses
     from gislicense import openlm as openlm
@@ -50,6 +52,15 @@ if TYPE_CHECKING:
         parse_active_products,
     )
     from gislicense.bulk import BulkReport, Outcome
+    from gislicense.flexnet import (
+        FlexNet,
+        FlexNetFeature,
+        FlexNetSession,
+        LicenseEvent,
+        LicenseStatus,
+        parse_lmgrd_log,
+        parse_lmstat,
+    )
     from gislicense.history import History
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
     from gislicense.openlm import OpenLM
@@ -68,6 +79,13 @@ _WHERE = {
     "__version__": "_core",
     "parse_active_products": "_core",
     "BulkReport": "bulk",
+    "FlexNet": "flexnet",
+    "FlexNetFeature": "flexnet",
+    "FlexNetSession": "flexnet",
+    "LicenseEvent": "flexnet",
+    "LicenseStatus": "flexnet",
+    "parse_lmgrd_log": "flexnet",
+    "parse_lmstat": "flexnet",
     "Outcome": "bulk",
     "EntitlementCount": "licenses",
     "License": "licenses",
@@ -82,8 +100,8 @@ _WHERE = {
     "History": "history",
 }
 _MODULES = {
-    *("bulk", "cli", "history", "licenses", "openlm", "plans", "portal", "profiles"),
-    *("tables", "toolbox", "users"),
+    *("bulk", "cli", "flexnet", "history", "licenses", "openlm", "plans", "portal"),
+    *("profiles", "tables", "toolbox", "users"),
 }
 
 
@@ -111,11 +129,16 @@ __all__ = [
     "BulkOperationError",
     "BulkReport",
     "EntitlementCount",
+    "FlexNet",
+    "FlexNetFeature",
+    "FlexNetSession",
     "GisLicenseError",
     "History",
     "InvalidInputError",
     "JournalError",
     "License",
+    "LicenseEvent",
+    "LicenseStatus",
     "ListingCutOffError",
     "NotFoundError",
     "OpenLM",
@@ -136,6 +159,8 @@ __all__ = [
     "UserType",
     "__version__",
     "parse_active_products",
+    "parse_lmgrd_log",
+    "parse_lmstat",
     "to_dataframe",
     "toolbox_path",
 ]

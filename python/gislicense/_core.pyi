@@ -25,8 +25,15 @@ __all__ = [
     "Code",
     "CorePlan",
     "EntitlementCount",
+    "FlexNetClient",
+    "FlexNetFeature",
+    "FlexNetSession",
     "HttpOptions",
     "LicenseAdmin",
+    "LicenseEvent",
+    "LicenseStatus",
+    "LmgrdLogFile",
+    "LmgrdLogParser",
     "OpenLMClient",
     "PortalClient",
     "Role",
@@ -38,8 +45,13 @@ __all__ = [
     "active_product_fields",
     "check_batch_size",
     "check_concurrency",
+    "flexnet_create",
+    "flexnet_lmutil",
+    "flexnet_seeded",
+    "flexnet_state",
     "item_statuses",
     "parse_active_products",
+    "parse_lmstat",
     "plan_predictions",
     "read_journal",
     "select_items",
@@ -730,3 +742,175 @@ class Sandbox:
         ``password``."""
     def stop(self) -> None:
         """Stop listening. Safe to call twice."""
+
+@final
+class FlexNetFeature:
+    """A feature of the ArcGIS License Manager, as ``lmstat -a`` shows it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def vendor(self) -> str | None:
+        """The vendor daemon (``ARCGIS``), when the output shows it."""
+    @property
+    def version(self) -> str | None: ...
+    @property
+    def issued(self) -> int | None:
+        """Licenses issued; None when the server gives an error instead."""
+    @property
+    def in_use(self) -> int | None: ...
+    @property
+    def free(self) -> int | None:
+        """Issued less in use (None without totals)."""
+    @property
+    def error(self) -> str | None:
+        """The server's words instead of totals (``Error: 48 licenses, unsupported by
+        licensed server``)."""
+    @property
+    def reserved(self) -> int:
+        """Licenses held by RESERVATION lines."""
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class FlexNetSession:
+    """A license checked out from the License Manager: the fields an OpenLM session has
+    (``feature``, ``username``, ``workstation``, ``start_time``, ``version``, ``licenses``)
+    and FlexNet's own (``display``, ``server``, ``port``, ``handle``, ``borrowed``)."""
+
+    @property
+    def feature(self) -> str: ...
+    @property
+    def product(self) -> str:
+        """The feature again (OpenLM's sessions name a product)."""
+    @property
+    def vendor(self) -> str | None: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def workstation(self) -> str: ...
+    @property
+    def display(self) -> str:
+        """The display field (often the workstation; ArcMap writes an encoded string)."""
+    @property
+    def version(self) -> str: ...
+    @property
+    def server(self) -> str:
+        """The license server host the handle belongs to."""
+    @property
+    def port(self) -> int: ...
+    @property
+    def handle(self) -> str: ...
+    @property
+    def start_time(self) -> datetime.datetime | None:
+        """A naive datetime on the license server's clock (None when the output had no
+        date)."""
+    @property
+    def start_text(self) -> str:
+        """The start as lmstat wrote it (``Wed 12/18 8:33``)."""
+    @property
+    def licenses(self) -> int: ...
+    @property
+    def borrowed(self) -> bool: ...
+    @property
+    def pid(self) -> int | None: ...
+    @property
+    def idle_time(self) -> None:
+        """FlexNet keeps no idle time: always None."""
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class LicenseStatus:
+    """What one ``lmstat -a`` told: ``features`` and ``sessions``."""
+
+    @property
+    def features(self) -> list[FlexNetFeature]: ...
+    @property
+    def sessions(self) -> list[FlexNetSession]: ...
+    @property
+    def date(self) -> datetime.date | None:
+        """The status line's day (None when the output had none)."""
+    @property
+    def unread(self) -> list[str]:
+        """Lines under a feature that were not understood."""
+
+@final
+class LicenseEvent:
+    """One line of the License Manager's debug log."""
+
+    @property
+    def time(self) -> datetime.datetime | None:
+        """A naive datetime on the license server's clock; None before the log gave a date."""
+    @property
+    def kind(self) -> str:
+        """``"OUT"``, ``"IN"``, ``"DENIED"``, ``"UNSUPPORTED"``, ``"QUEUED"``,
+        ``"DEQUEUED"``, or ``"RAW"`` for any other line."""
+    @property
+    def feature(self) -> str | None: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def workstation(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def licenses(self) -> int: ...
+    @property
+    def raw(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class LmgrdLogFile:
+    """Events read from a debug log file, one line at a time."""
+
+    def __new__(cls, path: str | os.PathLike[str]) -> Self: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> LicenseEvent: ...
+
+@final
+class LmgrdLogParser:
+    """Reads debug log lines handed to it one at a time, carrying the date forward."""
+
+    def __new__(cls) -> Self: ...
+    def feed(self, line: str) -> LicenseEvent: ...
+
+def parse_lmstat(text: str, date: tuple[int, int, int] | None = None) -> LicenseStatus:
+    """Read saved ``lmstat -a`` output."""
+
+@final
+class FlexNetClient:
+    """The License Manager client behind :class:`gislicense.FlexNet`. Each operation
+    returns a :class:`Call`."""
+
+    def __new__(cls, server: str, lmutil: str | None, timeout: float, max_output: int) -> Self: ...
+    @property
+    def server(self) -> str: ...
+    @property
+    def lmutil(self) -> os.PathLike[str]: ...
+    def status(self) -> Call[LicenseStatus]: ...
+    def remove(self, item: FlexNetSession | Mapping[str, Any]) -> Call[None]: ...
+    def plan_close(
+        self, items: Sequence[Any], allow_all: bool, keep_free: int | None
+    ) -> Call[CorePlan]:
+        """Plan taking back sessions."""
+    def plan_resume(self, journal: str) -> Call[CorePlan]:
+        """Plan again what a journal left unfinished."""
+    def apply_plan(
+        self,
+        plan: CorePlan | str,
+        journal: str | None,
+        concurrency: int,
+        progress: ApplyProgress | None = None,
+    ) -> Call[list[_StepResult]]:
+        """Apply a plan, journaled to ``journal`` when given."""
+
+def flexnet_seeded(seed: int, sessions: int, now: str) -> str:
+    """A seeded sandbox License Manager's settings as JSON."""
+
+def flexnet_create(state: str | os.PathLike[str], settings: str) -> None:
+    """Write a sandbox License Manager's state file and start its debug log."""
+
+def flexnet_state(state: str | os.PathLike[str]) -> str:
+    """A sandbox License Manager's state as JSON."""
+
+def flexnet_lmutil(state: str | os.PathLike[str], args: Sequence[str]) -> tuple[int, str]:
+    """Run the sandbox's stand-in lmutil: (exit code, output)."""

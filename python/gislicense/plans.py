@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import datetime as _dt
     from pathlib import Path
 
+    from gislicense.flexnet import FlexNet
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
 
@@ -145,7 +146,7 @@ class Plan:
 
     Attributes:
         operation: What it changes (``update_license_type``, ``close_applications``...).
-        service: The portal or OpenLM server it is for.
+        service: The portal, OpenLM server or License Manager (``27000@host``) it is for.
         notes: What planning could not read or check, and what it assumed.
         items: One :class:`PlanItem` per item, in the order given.
         journal: The journal of the last :meth:`apply`, once applied.
@@ -153,7 +154,7 @@ class Plan:
 
     def __init__(
         self,
-        client: GIS | OpenLM | None,
+        client: GIS | OpenLM | FlexNet | None,
         data: dict[str, Any] | None = None,
         given: Sequence[Any] | None = None,
         *,
@@ -180,7 +181,7 @@ class Plan:
     @classmethod
     def _of(
         cls,
-        client: GIS | OpenLM,
+        client: GIS | OpenLM | FlexNet,
         core: _core.CorePlan,
         given: Sequence[Any] | None = None,
         operation: str | None = None,
@@ -324,7 +325,9 @@ class Plan:
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], client: GIS | OpenLM | None = None) -> Plan:
+    def load(
+        cls, path: str | os.PathLike[str], client: GIS | OpenLM | FlexNet | None = None
+    ) -> Plan:
         """A saved plan, to apply with ``client`` (a GIS or an OpenLM of the plan's server);
         without one it can be read and shown, not applied.
 
@@ -402,7 +405,7 @@ class Plan:
         # Told apart by the core client: importing the OpenLM facade to ask would cost a
         # portal change the module's load.
         call: Pending[Any]
-        if isinstance(core, _core.OpenLMClient):
+        if isinstance(core, (_core.OpenLMClient, _core.FlexNetClient)):
             # Closes re-check in the core: the open sessions are listed before they go.
             call = core.apply_plan(plan, path, concurrency, counter)
         else:
@@ -417,14 +420,16 @@ class Plan:
     apply_async = awaiting(_apply)
 
     @classmethod
-    def resume(cls, journal: str | os.PathLike[str], client: GIS | OpenLM) -> Plan:
+    def resume(cls, journal: str | os.PathLike[str], client: GIS | OpenLM | FlexNet) -> Plan:
         """Plan again, from the state now, what the journal's run left unfinished: items
         sent without a journaled answer, unknown, or not reached. Apply it with the same
         ``journal`` to append to it."""
         return _resumed(cls, journal, client).wait()
 
     @classmethod
-    async def resume_async(cls, journal: str | os.PathLike[str], client: GIS | OpenLM) -> Plan:
+    async def resume_async(
+        cls, journal: str | os.PathLike[str], client: GIS | OpenLM | FlexNet
+    ) -> Plan:
         """Plan again, from the state now, what the journal's run left unfinished: items
         sent without a journaled answer, unknown, or not reached. Apply it with the same
         ``journal`` to append to it."""
@@ -481,7 +486,7 @@ def _names(names: Iterable[str]) -> list[str]:
 
 
 def _resumed(
-    cls: type[Plan], journal: str | os.PathLike[str], client: GIS | OpenLM
+    cls: type[Plan], journal: str | os.PathLike[str], client: GIS | OpenLM | FlexNet
 ) -> Pending[Plan]:
     call = _core_of(client).plan_resume(os.fspath(journal))
     return Then(call, lambda made: cls._of(client, made))
@@ -491,11 +496,10 @@ def _undone(cls: type[Plan], journal: str | os.PathLike[str], gis: GIS) -> Pendi
     return Then(gis._core.plan_undo(os.fspath(journal)), lambda made: cls._of(gis, made))
 
 
-def _core_of(client: GIS | OpenLM) -> Any:
-    """The core client behind a GIS or an OpenLM."""
-    from gislicense.openlm import OpenLM
-
-    return client._client if isinstance(client, OpenLM) else client._core
+def _core_of(client: GIS | OpenLM | FlexNet) -> Any:
+    """The core client behind a GIS, an OpenLM or a FlexNet."""
+    core = getattr(client, "_client", None)
+    return core if core is not None else getattr(client, "_core")  # noqa: B009
 
 
 def _report(plan: Plan, items: list[Any], results: list[tuple[Any, ...]]) -> BulkReport[Any]:

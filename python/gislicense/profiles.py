@@ -39,7 +39,7 @@ SECRETS = {
     "client_secret": "GISLICENSE_CLIENT_SECRET",
     "cert_password": "GISLICENSE_CERT_PASSWORD",
 }
-KINDS = ("portal", "openlm")
+KINDS = ("portal", "openlm", "flexnet")
 #: The settings a profile may hold, besides its kind and URL.
 SETTINGS = (
     "username",
@@ -74,7 +74,8 @@ class Profile:
 
     Attributes:
         name: The profile's name.
-        kind: ``"portal"`` or ``"openlm"``.
+        kind: ``"portal"``, ``"openlm"`` or ``"flexnet"`` (an ArcGIS License Manager, its
+            URL ``27000@host``).
         url: The server.
         username: Who signs in; None for none (an OpenLM server without permissions).
         ca_bundle: A PEM file of extra CAs to trust, or None.
@@ -115,7 +116,10 @@ class Profile:
     ) -> None:
         check_name(name)
         if kind not in KINDS:
-            raise InvalidInputError(f"a profile is for a portal or an OpenLM server, not {kind!r}")
+            raise InvalidInputError(
+                f"a profile is for a portal, an OpenLM server or a License Manager (flexnet), "
+                f"not {kind!r}"
+            )
         if not url.strip():
             raise InvalidInputError(f"the profile {name!r} needs a URL")
         self.name = name
@@ -378,7 +382,11 @@ def resolve(name: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
     }
     profile = load(name)
     if profile.kind != kind:
-        server, client = ("an OpenLM server", "OpenLM") if kind == "portal" else ("a portal", "GIS")
+        server, client = {
+            "portal": ("a portal", "GIS"),
+            "openlm": ("an OpenLM server", "OpenLM"),
+            "flexnet": ("a License Manager", "FlexNet"),
+        }[profile.kind]
         raise InvalidInputError(f"the profile {name!r} is for {server}: use {client}(profile=)")
     merged = dict(given)
     unset = {key for key, value in given.items() if value == defaults.get(key)}

@@ -7,6 +7,9 @@ keywords and defaults and hands the core one dict of settings.
 from __future__ import annotations
 
 from gislicense import _core
+from gislicense._flexnet_sandbox import LicenseManagerSandbox
+
+__all__ = ["LicenseManagerSandbox", "Sandbox"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -63,7 +63,10 @@ def row(item: Any) -> dict[str, Any]:
             "modified": item.modified,
             "disabled": item.disabled,
         }
-    if isinstance(item, _core.ActiveProduct):
+    if isinstance(
+        item,
+        (_core.ActiveProduct, _core.FlexNetSession, _core.FlexNetFeature, _core.LicenseEvent),
+    ):
         return item.to_dict()
     if isinstance(item, _core.UserType):
         return {"id": item.id, "name": item.name, "in_use": item.in_use, "maximum": item.maximum}

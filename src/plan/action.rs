@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::flexnet::RemoveTarget;
 use crate::openlm::CloseTarget;
 
 /// One step of one item: what it changes, from what, to what.
@@ -37,6 +38,8 @@ pub enum Action {
     Release { username: String, app: String },
     /// Close the application holding an OpenLM session.
     Close { session: CloseTarget },
+    /// Take back a License Manager (FlexNet) session's license: `lmremove -h`.
+    Remove { license: RemoveTarget },
 }
 
 impl Action {
@@ -49,6 +52,7 @@ impl Action {
             Action::Entitlements { .. } => "entitlements",
             Action::Release { .. } => "release",
             Action::Close { .. } => "close",
+            Action::Remove { .. } => "remove",
         }
     }
 
@@ -59,13 +63,16 @@ impl Action {
             Action::Entitlements { to, .. } if to.is_empty() => Verb::Revoked,
             Action::Entitlements { .. } => Verb::Assigned,
             Action::Release { .. } => Verb::Released,
-            Action::Close { .. } => Verb::Closed,
+            Action::Close { .. } | Action::Remove { .. } => Verb::Closed,
         }
     }
 
     /// Whether undoing it is possible: a closed application or a released check-out is gone.
     pub fn reversible(&self) -> bool {
-        !matches!(self, Action::Release { .. } | Action::Close { .. })
+        !matches!(
+            self,
+            Action::Release { .. } | Action::Close { .. } | Action::Remove { .. }
+        )
     }
 
     /// The member it changes, or the session's user.
@@ -77,6 +84,7 @@ impl Action {
             | Action::Entitlements { username, .. }
             | Action::Release { username, .. } => username,
             Action::Close { session } => &session.username,
+            Action::Remove { license } => &license.username,
         }
     }
 
@@ -89,6 +97,7 @@ impl Action {
             | Action::Entitlements { username, .. }
             | Action::Release { username, .. } => username.clone(),
             Action::Close { session } => session.describe(),
+            Action::Remove { license } => license.describe(),
         }
     }
 
@@ -106,7 +115,9 @@ impl Action {
                 Value::from(format!("{app} checked out")),
                 Value::from("released"),
             ),
-            Action::Close { .. } => (Value::from("open"), Value::from("closed")),
+            Action::Close { .. } | Action::Remove { .. } => {
+                (Value::from("open"), Value::from("closed"))
+            }
         }
     }
 
@@ -137,6 +148,7 @@ impl Action {
             }
             Action::Release { app, .. } => format!("release the {app} license checked out"),
             Action::Close { session } => format!("close {}", session.describe()),
+            Action::Remove { license } => format!("lmremove {}", license.describe()),
         }
     }
 }

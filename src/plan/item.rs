@@ -94,6 +94,9 @@ impl PlanItem {
                 Action::Close { session } => {
                     names.extend([session.username.as_str(), session.workstation.as_str()])
                 }
+                Action::Remove { license } => {
+                    names.extend([license.username.as_str(), license.workstation.as_str()])
+                }
                 other => names.push(other.username()),
             }
         }

@@ -16,6 +16,7 @@
 
 mod action;
 mod apply;
+pub mod flexnet;
 mod item;
 pub mod journal;
 pub mod oneshot;

@@ -4,6 +4,7 @@
 mod bulk;
 mod errors;
 mod exit;
+mod flexnet;
 mod json;
 mod keywords;
 mod licenses;
@@ -60,8 +61,20 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bulk::check_concurrency, m)?)?;
     m.add_class::<plans::ApplyProgress>()?;
     m.add_class::<plans::CorePlan>()?;
+    m.add_class::<flexnet::FlexNetClient>()?;
+    m.add_class::<flexnet::FlexNetFeature>()?;
+    m.add_class::<flexnet::FlexNetSession>()?;
+    m.add_class::<flexnet::LicenseStatus>()?;
+    m.add_class::<flexnet::LicenseEvent>()?;
+    m.add_class::<flexnet::LmgrdLogFile>()?;
+    m.add_class::<flexnet::LmgrdLogParser>()?;
+    m.add_function(wrap_pyfunction!(flexnet::parse_lmstat, m)?)?;
     #[cfg(feature = "sandbox")]
     {
+        m.add_function(wrap_pyfunction!(flexnet::sandbox::flexnet_seeded, m)?)?;
+        m.add_function(wrap_pyfunction!(flexnet::sandbox::flexnet_create, m)?)?;
+        m.add_function(wrap_pyfunction!(flexnet::sandbox::flexnet_state, m)?)?;
+        m.add_function(wrap_pyfunction!(flexnet::sandbox::flexnet_lmutil, m)?)?;
         m.add_class::<sandbox::Sandbox>()?;
         m.add_class::<sandbox::SandboxRequest>()?;
     }

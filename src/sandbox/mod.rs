@@ -2,6 +2,7 @@
 //! real ones, on loopback, with latency and fault injection and a log of what they received.
 
 pub mod faults;
+pub mod flexnet;
 pub mod openlm;
 pub mod portal;
 pub mod seed;

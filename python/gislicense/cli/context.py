@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
     from gislicense import GIS, OpenLM, Sandbox
+    from gislicense.flexnet import FlexNet
 
 
 class Context:
@@ -114,17 +115,27 @@ class Context:
             given["password"] = self._password()
         return given
 
-    def profile_names(self, kind: str) -> list[str]:
-        """The saved profiles this run names (--profile, --all-profiles)."""
+    def profile_names(self, kind: str, *, also: str | None = None) -> list[str]:
+        """The saved profiles this run names (--profile, --all-profiles); with ``also``,
+        --all-profiles takes that kind's profiles too."""
         from gislicense import profiles
 
         if self.args.all_profiles:
-            names = [p.name for p in profiles.all_profiles() if p.kind == kind]
+            kinds = {kind, also} - {None}
+            names = [p.name for p in profiles.all_profiles() if p.kind in kinds]
             if not names:
-                server = "portal" if kind == "portal" else "OpenLM server"
+                server = {"portal": "portal", "flexnet": "License Manager"}.get(
+                    kind, "OpenLM server"
+                )
                 raise UsageError(f"no {server} is saved as a profile (gislicense profile add)")
             return names
         return list(self.args.profile or [])
+
+    def kind_of(self, name: str, kind: str) -> str:
+        """A License Manager profile's kind where the command reads those too; else ``kind``."""
+        from gislicense import profiles
+
+        return "flexnet" if profiles.load(name).kind == "flexnet" else kind
 
     def _one_profile(self, kind: str) -> str | None:
         names = self.profile_names(kind)
@@ -139,11 +150,11 @@ class Context:
 
         profile = profiles.load(name)
         if profile.kind != kind:
-            server, commands = (
-                ("an OpenLM server", "sessions")
-                if profile.kind == "openlm"
-                else ("a portal", "users and licenses")
-            )
+            server, commands = {
+                "openlm": ("an OpenLM server", "sessions"),
+                "flexnet": ("a License Manager", "sessions"),
+                "portal": ("a portal", "users and licenses"),
+            }[profile.kind]
             raise UsageError(
                 f"the profile {name!r} is for {server}: use it with the {commands} commands"
             )
@@ -162,7 +173,26 @@ class Context:
         )
 
     def client(self, kind: str, profile: str | None = None) -> Any:
+        if kind == "flexnet":
+            return self.flexnet(profile=profile)
         return self.portal(profile=profile) if kind == "portal" else self.openlm(profile=profile)
+
+    def flexnet(self, profile: str | None = None) -> FlexNet:
+        """The License Manager to use: --flexnet PORT@HOST (with --lmutil), or a profile of
+        kind flexnet."""
+        from gislicense.flexnet import FlexNet
+
+        lmutil = getattr(self.args, "lmutil", None)
+        server = getattr(self.args, "flexnet", None)
+        timeout = self.args.timeout
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        if server:
+            return FlexNet(server, lmutil=lmutil, **extra)
+        profile = profile or self._one_profile("flexnet")
+        if profile is None:
+            raise UsageError("name the License Manager with --flexnet PORT@HOST or a --profile")
+        self._check_profile(profile, "flexnet")
+        return FlexNet(profile=profile, lmutil=lmutil, **extra)
 
     def portal(self, url: str | None = None, profile: str | None = None) -> GIS:
         """The portal to use: the sandbox, a profile, --url, or ``url`` (a plan's)."""

@@ -29,6 +29,12 @@ def _add_readers(verbs: Any, p: Parents) -> None:
         verbs, "report", "bought, assigned and left of each entitlement", run_report, p.out, p.conn
     )
     report.add_argument("--license", help="only this license (pro, drone2map, a title)")
+    report.add_argument(
+        "--flexnet",
+        metavar="PORT@HOST",
+        help="an ArcGIS License Manager's features instead (--all-profiles reads saved ones too)",
+    )
+    report.add_argument("--lmutil", metavar="PATH", help="FlexNet's lmutil (default: on PATH)")
     offline = command(
         verbs,
         "offline",
@@ -144,9 +150,36 @@ async def _report_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:
     ]
 
 
+async def _feature_rows(context: Context, flexnet: Any) -> list[dict[str, Any]]:
+    """A License Manager's features in the report's columns: issued, in use, free (None
+    where the server gives an error instead of totals)."""
+    return [
+        {
+            "license": f"License Manager {flexnet.server}",
+            "entitlement": f.name,
+            "total": f.issued,
+            "assigned": f.in_use,
+            "remaining": f.free,
+        }
+        for f in await flexnet.get_features_async()
+    ]
+
+
+async def _any_report_rows(context: Context, client: Any) -> list[dict[str, Any]]:
+    from gislicense.flexnet import FlexNet
+
+    if isinstance(client, FlexNet):
+        return await _feature_rows(context, client)
+    return await _report_rows(context, client)
+
+
 def run_report(context: Context) -> int:
     columns = ["license", "entitlement", "total", "assigned", "remaining"]
-    return run_read(context, "portal", _report_rows, columns, None, "entitlements")
+    if context.args.flexnet:
+        return run_read(context, "flexnet", _feature_rows, columns, None, "features")
+    return run_read(
+        context, "portal", _any_report_rows, columns, None, "entitlements", also="flexnet"
+    )
 
 
 async def _offline_rows(context: Context, gis: GIS) -> list[dict[str, Any]]:

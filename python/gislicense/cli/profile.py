@@ -29,11 +29,16 @@ def add_commands(verbs: Any, p: Parents) -> None:
 
 def _add_connection_options(add: argparse.ArgumentParser) -> None:
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--url", required=True, help="the portal or the OpenLM server")
+    add.add_argument(
+        "--url",
+        required=True,
+        help="the portal, the OpenLM server, or a License Manager (27000@host)",
+    )
     add.add_argument(
         "--kind",
-        choices=["portal", "openlm"],
-        help="what the server is (default: openlm for :7014 or /OpenLMServer, else portal)",
+        choices=["portal", "openlm", "flexnet"],
+        help="what the server is (default: flexnet for PORT@HOST, openlm for :7014 or "
+        "/OpenLMServer, else portal)",
     )
     add.add_argument("--username", "-u", help="sign in as this user")
     add.add_argument("--password", nargs="?", action=RefusePassword, help=argparse.SUPPRESS)
@@ -72,8 +77,11 @@ def _add_sign_in_options(add: argparse.ArgumentParser) -> None:
 
 
 def _kind_of(url: str) -> str:
-    """An OpenLM server listens on 7014 under /OpenLMServer; anything else is a portal."""
+    """A License Manager is PORT@HOST; an OpenLM server listens on 7014 under
+    /OpenLMServer; anything else is a portal."""
     plain = url.lower().rstrip("/")
+    if "@" in plain and "/" not in plain and plain.split("@", 1)[0].isdigit():
+        return "flexnet"
     return "openlm" if plain.endswith("openlmserver") or ":7014" in plain else "portal"
 
 

@@ -31,16 +31,23 @@ def run_read(
     columns: list[str],
     all_columns: list[str] | None,
     noun: str,
+    *,
+    also: str | None = None,
 ) -> int:
     """A list from one server, or from several at once (--profile a --profile b,
     --all-profiles) as one table with a ``target`` column; a server that fails is reported
-    and the others listed."""
+    and the others listed. ``also``: a second kind of server --all-profiles reads too (the
+    License Managers beside the portals); ``read`` is given either kind of client."""
     import asyncio
 
     every = all_columns or columns
-    names = [] if context.args.sandbox else context.profile_names(kind)
+    names = [] if context.args.sandbox else context.profile_names(kind, also=also)
+
+    def kind_of(name: str) -> str:
+        return context.kind_of(name, kind) if also else kind
+
     if len(names) <= 1:
-        rows = asyncio.run(read(context, context.client(kind)))
+        rows = asyncio.run(read(context, context.client(kind_of(names[0]) if names else kind)))
         context.rows(rows, columns, every)
         context.say(f"{len(rows)} {noun}")
         return EXIT_OK
@@ -50,7 +57,7 @@ def run_read(
     clients = []
     for name in names:
         try:
-            clients.append((name, context.client(kind, profile=name)))
+            clients.append((name, context.client(kind_of(name), profile=name)))
         except GisLicenseError as err:
             status, down = max(status, failed(err, name)), down + 1
 

@@ -1,5 +1,6 @@
-"""``gislicense sessions``: the licenses in use on an OpenLM server, and closing the
-applications that hold them."""
+"""``gislicense sessions``: the licenses in use on an OpenLM server or an ArcGIS License
+Manager (``--flexnet PORT@HOST``), and closing the applications (or, with FlexNet, taking
+back the licenses) that hold them."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 
 
 def add_commands(verbs: Any, p: Parents) -> None:
-    listing = command(verbs, "list", "list the licenses in use (OpenLM)", run_list, p.out, p.conn)
+    listing = command(
+        verbs, "list", "list the licenses in use (OpenLM or FlexNet)", run_list, p.out, p.conn
+    )
     _add_filters(listing)
     close = command(
         verbs,
@@ -36,14 +39,28 @@ def add_commands(verbs: Any, p: Parents) -> None:
         metavar="SECONDS",
         help="how long to watch the closed sessions end before reporting one unknown (30)",
     )
+    close.add_argument(
+        "--keep-free",
+        type=int,
+        metavar="N",
+        help="close only as many sessions of each feature, longest-running first, as it takes "
+        "to leave N of its licenses free (needs the issued totals: --flexnet)",
+    )
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
+    flexnet = parser.add_argument_group("an ArcGIS License Manager instead of OpenLM")
+    flexnet.add_argument(
+        "--flexnet", metavar="PORT@HOST", help="the License Manager, e.g. 27000@licsrv"
+    )
+    flexnet.add_argument(
+        "--lmutil", metavar="PATH", help="FlexNet's lmutil (default: on PATH, or ArcGIS's)"
+    )
     group = parser.add_argument_group("which sessions")
     for name, what in (
         ("feature", "license feature (Editor, ARC/INFO...)"),
         ("vendor", "vendor daemon (ARCGIS)"),
-        ("server", "license server, its name in OpenLM"),
+        ("server", "license server, its name in OpenLM (FlexNet: its host)"),
         ("user", "user name"),
         ("workstation", "workstation"),
     ):
@@ -128,12 +145,41 @@ async def _session_rows(context: Context, openlm: OpenLM) -> list[dict[str, Any]
 def run_list(context: Context) -> int:
     from gislicense._core import active_product_fields
 
+    if _kind(context) == "flexnet":
+        from gislicense.cli.sessions_flexnet import COLUMNS as FLEXNET_COLUMNS
+        from gislicense.cli.sessions_flexnet import session_rows
+        from gislicense.flexnet import FIELDS
+
+        every = [f for f in FIELDS if f != "product"]
+        return run_read(context, "flexnet", session_rows, FLEXNET_COLUMNS, every, "sessions")
     every = [name for name, _ in active_product_fields()]
     return run_read(context, "openlm", _session_rows, COLUMNS, every, "sessions")
 
 
+def _kind(context: Context) -> str:
+    """flexnet for --flexnet, or when every --profile named is a License Manager."""
+    from gislicense import profiles
+
+    args = context.args
+    if args.flexnet:
+        return "flexnet"
+    named = list(args.profile or [])
+    if named and not args.sandbox and all(profiles.load(n).kind == "flexnet" for n in named):
+        return "flexnet"
+    return "openlm"
+
+
 def run_close(context: Context) -> int:
     args = context.args
+    if _kind(context) == "flexnet":
+        from gislicense.cli.sessions_flexnet import run_close as run_flexnet_close
+
+        return run_flexnet_close(context)
+    if args.keep_free is not None:
+        raise UsageError(
+            "--keep-free needs each feature's issued total, which OpenLM's replies do not "
+            "give: use it with --flexnet"
+        )
     chosen = [
         args.feature,
         args.vendor,
