@@ -166,7 +166,8 @@ impl PortalSite {
 
     fn sharing(&self, request: &PortalRequest<'_>, path: &str) -> Answer {
         let api = Api::Sharing;
-        let result = match path {
+        let path = &org::self_path(path);
+        let result = match path.as_str() {
             "portals/self" => self.portal_self(request),
             "portals/self/roles" => self.signed_in(request, api).map(|_| self.roles(request)),
             "portals/self/users" => self.admin(request, api).map(|_| self.list_users(request)),

@@ -3,6 +3,7 @@ use super::org::{user_type_def, USER_TYPES};
 use super::*;
 
 mod oauth;
+mod rules;
 mod versions;
 
 fn site() -> PortalSite {

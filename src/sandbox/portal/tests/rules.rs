@@ -1,0 +1,145 @@
+//! The documented rules and shapes (docs/explanation/sandbox.md, "Documented rules"): Pro
+//! only for user types that hold it, the organization search's capped total, `filter`,
+//! `query`, organization-id paths, the userLicenseType shape, a 499's details.
+
+use super::*;
+
+const SHARING: &str = "/portal/sharing/rest";
+
+fn admin_token(site: &PortalSite) -> String {
+    let admin = site.options.admin_username.clone();
+    sign_in(site, &admin, &site.options.admin_password.clone())
+}
+
+fn provision(site: &PortalSite, token: &str, user: &str, entitlements: &[&str]) -> Value {
+    let body = json!({"users": [user], "entitlements": entitlements}).to_string();
+    ask(
+        site,
+        &format!("{SHARING}/content/listings/{PRO_ITEM_ID}/provisionuserentitlements"),
+        &[("userEntitlements", &body)],
+        Some(token),
+    )
+}
+
+fn change_type(site: &PortalSite, token: &str, user: &str, user_type: &str) -> Value {
+    ask(
+        site,
+        &format!("{SHARING}/portals/self/updateuserlicensetype"),
+        &[("users", user), ("userLicenseType", user_type)],
+        Some(token),
+    )
+}
+
+#[test]
+fn pro_goes_only_to_user_types_that_can_hold_it() {
+    let site = site();
+    let token = admin_token(&site);
+    let members = site.members();
+    let viewer = members.iter().find(|m| m.user_type == "viewerUT").unwrap();
+    let reply = provision(&site, &token, &viewer.username, &["desktopBasicN"]);
+    assert_eq!(reply["error"]["code"], 400, "{reply}");
+    let message = reply["error"]["message"].as_str().unwrap();
+    assert!(message.contains("'Viewer' is not compatible with ArcGIS Pro"), "{message}");
+    assert!(site.member(&viewer.username).unwrap().licenses[0].is_empty());
+    // Revoking (an empty list) is no grant: taken for anyone.
+    assert_eq!(provision(&site, &token, &viewer.username, &[])["success"], true);
+    let creator = members
+        .iter()
+        .find(|m| m.user_type == "creatorUT" && m.licenses[0].is_empty() && m.role_id == "org_user")
+        .unwrap();
+    let reply = provision(&site, &token, &creator.username, &["desktopBasicN"]);
+    assert_eq!(reply["success"], true, "{reply}");
+    // Moving a Pro holder to a type without Pro is refused until Pro is revoked.
+    let reply = change_type(&site, &token, &creator.username, "editorUT");
+    let message = reply["results"][0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Revoke the licenses first"), "{message}");
+    assert_eq!(site.member(&creator.username).unwrap().user_type, "creatorUT");
+    assert_eq!(provision(&site, &token, &creator.username, &[])["success"], true);
+    let reply = change_type(&site, &token, &creator.username, "editorUT");
+    assert_eq!(reply["results"][0]["status"], true, "{reply}");
+    // No seeded member holds Pro on a type that cannot.
+    assert!(site
+        .members()
+        .iter()
+        .all(|m| m.licenses[0].is_empty() || licenses::type_holds(&m.user_type, "arcgisprodesktop")));
+}
+
+#[test]
+fn the_organization_search_counts_at_most_10000_and_replies_carry_the_query() {
+    let options = PortalSiteOptions {
+        members: 10_050,
+        offline_members: 0,
+        ..PortalSiteOptions::default()
+    };
+    let site = PortalSite::seeded(options, 7).unwrap();
+    let token = admin_token(&site);
+    let search = |path: &str| ask(&site, &format!("{SHARING}/{path}"), &[("q", "*")], Some(&token));
+    let org = search("portals/self/users/search");
+    assert_eq!(org["total"], 10_000);
+    assert_eq!(org["query"], "*");
+    let community = search("community/users");
+    assert_eq!(community["total"], 10_050);
+    assert_eq!(community["query"], "*");
+    // The organization's id in the path is the organization itself.
+    let by_id = search(&format!("portals/{}/users/search", org::ORG_ID));
+    assert_eq!(by_id, org);
+    let by_id = ask(&site, &format!("{SHARING}/portals/{}", org::ORG_ID), &[], Some(&token));
+    let own = ask(&site, &format!("{SHARING}/portals/self"), &[], Some(&token));
+    assert_eq!(by_id, own);
+    let listed = search(&format!("portals/{}/users", org::ORG_ID.to_lowercase()));
+    assert_eq!(listed["total"], 10_050);
+}
+
+#[test]
+fn filter_matches_whole_values_of_the_documented_fields_on_both_searches() {
+    let site = site();
+    let token = admin_token(&site);
+    let someone = &site.members()[5];
+    for path in ["community/users", "portals/self/users/search"] {
+        let filtered = |filter: &str| {
+            ask(
+                &site,
+                &format!("{SHARING}/{path}"),
+                &[("q", "*"), ("filter", filter), ("num", "100")],
+                Some(&token),
+            )
+        };
+        let by_name = filtered(&format!("username:\"{}\"", someone.username));
+        assert_eq!(names(&by_name), vec![someone.username.clone()]);
+        let full = filtered(&format!("fullname:\"{}\"", someone.full_name));
+        assert!(names(&full).contains(&someone.username));
+        // A part of the value is no exact keyword match.
+        let part = filtered(&format!("fullname:\"{}\"", someone.first_name));
+        assert!(!names(&part).contains(&someone.username), "{part}");
+        let refused = filtered("role:org_admin");
+        assert_eq!(refused["error"]["code"], 400, "{refused}");
+    }
+}
+
+#[test]
+fn user_license_type_gives_apps_as_objects_and_a_499_repeats_its_message() {
+    let site = site();
+    let token = admin_token(&site);
+    let members = site.members();
+    let pro = members
+        .iter()
+        .find(|m| m.user_type == "GISProfessionalAdvUT")
+        .unwrap();
+    let reply = ask(
+        &site,
+        &format!("{SHARING}/community/users/{}/userlicensetype", pro.username),
+        &[],
+        Some(&token),
+    );
+    assert_eq!(reply["id"], "GISProfessionalAdvUT");
+    let apps = reply["apps"].as_array().unwrap();
+    let bundle = apps.iter().find(|a| a["isAppBundle"] == true).unwrap();
+    assert_eq!(bundle["type"], "App Bundle");
+    assert!(bundle["apps"][0]["entitlements"].is_array());
+    let desktop = apps.iter().find(|a| a["title"] == "ArcGIS Pro").unwrap();
+    assert_eq!(desktop["isAppBundle"], false);
+    assert_eq!(desktop["entitlements"], json!(pro.licenses[0]));
+    assert!(apps.iter().all(|a| a["id"].as_str().unwrap().len() == 32));
+    let reply = ask(&site, &format!("{SHARING}/community/self"), &[], None);
+    assert_eq!(reply["error"]["details"], json!(["Token Required"]));
+}
