@@ -153,8 +153,8 @@ fn steps<'a>(
     let target = target(found, key, offline, wanted, state)?;
     role_fits_type(&target, wanted, state)?;
     admin_kept(&target, state, guards, left)?;
-    seats_left(&target, state, left)?;
     pro_fits_type(&target, wanted, state)?;
+    seats_left(&target, state, left)?;
     let entitlements = entitlements_step(&target, wanted, state, left)?;
     let steps = ordered_steps(&target, state, entitlements);
     if steps.is_empty() {
@@ -351,46 +351,30 @@ fn seats_left<'a>(target: &Target<'_>, state: &State, left: &Left) -> Result<(),
     Ok(())
 }
 
-/// ArcGIS Pro and its extensions only for user types that can hold Pro: neither granted to
-/// a member whose type (after the change) cannot hold it, nor kept by a member moving to
-/// such a type (the portal refuses both; revoking goes before the change of type).
-fn pro_fits_type<'a>(target: &Target<'_>, wanted: &Wanted, state: &State) -> Result<(), Ending<'a>> {
-    if type_holds_pro(&target.user_type) {
+/// ArcGIS Pro and its extensions only for user types that can hold Pro: not granted to a
+/// member whose type (after the change) cannot hold it; the portal refuses the request.
+fn pro_fits_type<'a>(
+    target: &Target<'_>,
+    wanted: &Wanted,
+    state: &State,
+) -> Result<(), Ending<'a>> {
+    let (Some(ew), Some((license, holders))) = (&wanted.entitlements, &state.license) else {
+        return Ok(());
+    };
+    if type_holds_pro(&target.user_type) || App::parse(&license.title).ok() != Some(App::Pro) {
         return Ok(());
     }
-    let changed = state
-        .license
-        .as_ref()
-        .filter(|(license, _)| App::parse(&license.title).ok() == Some(App::Pro));
-    let (now, after) = match (changed, &wanted.entitlements) {
-        (Some((_, holders)), Some(ew)) => {
-            let now = holders.get(target.key).cloned().unwrap_or_default();
-            let after = ew.change().target(&now);
-            (now, after)
-        }
-        _ => {
-            let now = state.pro_held.get(target.key).cloned().unwrap_or_default();
-            (now.clone(), now)
-        }
-    };
-    if after.is_empty() || (!target.type_changes && after == now) {
+    let now = holders.get(target.key).cloned().unwrap_or_default();
+    let after = ew.change().target(&now);
+    if after.is_empty() || after == now {
         return Ok(());
     }
     let username = target.username();
     let user_type = type_name(&state.types, &target.user_type);
-    Err(fail(if after == now {
-        format!(
-            "{username} holds ArcGIS Pro licenses ({}), which the user type '{user_type}' \
-             cannot hold: revoke them first (plan the change with entitlements=[] under \
-             ArcGIS Pro)",
-            now.join(", ")
-        )
-    } else {
-        format!(
-            "the user type '{user_type}' cannot hold ArcGIS Pro licenses, so {username} \
-             cannot be given them: only Creator, Professional and Professional Plus can"
-        )
-    }))
+    Err(fail(format!(
+        "the user type '{user_type}' cannot hold ArcGIS Pro licenses, so {username} cannot \
+         be given them: only Creator, Professional and Professional Plus can"
+    )))
 }
 
 /// The entitlements step, when they change: it waits for the license's check-out to be

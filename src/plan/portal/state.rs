@@ -42,9 +42,6 @@ pub(super) struct State {
     pub(super) roles: Vec<Role>,
     pub(super) offline: CheckOuts,
     pub(super) license: Option<Changed>,
-    /// Who holds ArcGIS Pro entitlements (lower-case user name to sorted entitlements),
-    /// read with the check-outs: a user type that cannot hold Pro is refused to them.
-    pub(super) pro_held: HashMap<String, Vec<String>>,
     /// Seats left per level (portals before user types), when the portal says them.
     pub(super) level_seats: Option<HashMap<u8, i64>>,
     /// A portal before 10.7: members have levels, not user types.
@@ -92,10 +89,10 @@ pub(super) async fn read_state(
     );
     // Without the license being changed nothing can be planned; without who has what
     // checked out, the members it concerns are not predicted.
-    let (offline, license, pro_held) = match licensing {
+    let (offline, license) = match licensing {
         Ok(read) => read,
         Err(err) if needs.license.is_some() => return Err(err),
-        Err(err) => (Err(err), None, HashMap::new()),
+        Err(err) => (Err(err), None),
     };
     let members = members.map(known_members);
     if let Err(err) = &members {
@@ -137,7 +134,6 @@ pub(super) async fn read_state(
         roles: roles?,
         offline,
         license,
-        pro_held,
         level_seats,
         before_user_types,
     })
@@ -195,18 +191,14 @@ fn seats_left_per_level(
     Some(left.collect())
 }
 
-/// What [`read_licensing`] reads: check-outs, the license being changed, Pro's holders.
-type Licensing = (CheckOuts, Option<Changed>, HashMap<String, Vec<String>>);
-
-/// Who has what checked out, who holds what under the license being changed, and who
-/// holds ArcGIS Pro. The purchases are read once, and each license's holders once: all
-/// come from the same listings.
-async fn read_licensing(portal: &Portal, needs: &Needs) -> Result<Licensing> {
+/// Who has what checked out, and who holds what under the license being changed. The
+/// purchases are read once, and each license's holders once: both come from the same
+/// listings.
+async fn read_licensing(portal: &Portal, needs: &Needs) -> Result<(CheckOuts, Option<Changed>)> {
     let mut offline: CheckOuts = Ok(HashMap::new());
     let mut changed = None;
-    let mut pro_held = HashMap::new();
     if !needs.offline && needs.license.is_none() {
-        return Ok((offline, changed, pro_held));
+        return Ok((offline, changed));
     }
     // The licenses that matter, their holders read all at once (a few listings).
     let needed: Vec<_> = portal
@@ -241,13 +233,6 @@ async fn read_licensing(portal: &Portal, needs: &Needs) -> Result<Licensing> {
                     .push(app);
             }
         }
-        if app == Some(App::Pro) {
-            pro_held = holders
-                .iter()
-                .filter(|h| !h.entitlements.is_empty())
-                .map(|h| (h.username.to_lowercase(), sorted(&h.entitlements)))
-                .collect();
-        }
         if is_changed {
             let held = holders
                 .into_iter()
@@ -262,5 +247,5 @@ async fn read_licensing(portal: &Portal, needs: &Needs) -> Result<Licensing> {
             message: format!("the organization has no license {item_id:?} now"),
         });
     }
-    Ok((offline, changed, pro_held))
+    Ok((offline, changed))
 }

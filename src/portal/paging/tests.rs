@@ -276,9 +276,7 @@ fn a_search_splits_by_user_name_in_order() {
 /// window answers it: each part narrowed by `username:` matches the names it names.
 fn capped_search(all: &[String], part: &MemberSearch) -> Served<impl Fn(usize) -> Page> {
     let q = &part.params[0].1;
-    let prefix = q
-        .rsplit_once("username:")
-        .map(|(_, p)| p.replace('\\', ""));
+    let prefix = q.rsplit_once("username:").map(|(_, p)| p.replace('\\', ""));
     let matching: Vec<Option<String>> = all
         .iter()
         .filter(|n| match &prefix {
@@ -293,7 +291,12 @@ fn capped_search(all: &[String], part: &MemberSearch) -> Served<impl Fn(usize) -
     served("portals/self/users/search", move |start| {
         let total = matching.len().min(SEARCH_WINDOW);
         let room = (SEARCH_WINDOW + 1).saturating_sub(start).min(PAGE_SIZE);
-        let page = matching.iter().skip(start - 1).take(room).cloned().collect();
+        let page = matching
+            .iter()
+            .skip(start - 1)
+            .take(room)
+            .cloned()
+            .collect();
         (Some(total as i64), None, page)
     })
 }
@@ -312,7 +315,11 @@ async fn a_search_counting_exactly_the_window_is_split_never_cut_short() {
         let found = self::search("https://portal", &whole, &|part| capped_search(&all, &part))
             .await
             .unwrap();
-        assert_eq!(found.len(), members, "a total of 10,000 was taken as complete");
+        assert_eq!(
+            found.len(),
+            members,
+            "a total of 10,000 was taken as complete"
+        );
         // Fewer than the window wanted: read within it, not split.
         let first = MemberSearch {
             max: Some(SEARCH_WINDOW),

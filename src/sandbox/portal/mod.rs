@@ -166,7 +166,7 @@ impl PortalSite {
 
     fn sharing(&self, request: &PortalRequest<'_>, path: &str) -> Answer {
         let api = Api::Sharing;
-        let path = &org::self_path(path);
+        let path = &wire::self_path(path);
         let result = match path.as_str() {
             "portals/self" => self.portal_self(request),
             "portals/self/roles" => self.signed_in(request, api).map(|_| self.roles(request)),

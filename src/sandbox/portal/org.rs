@@ -214,20 +214,6 @@ pub(super) const ROLES: &[RoleDef] = &[
     },
 ];
 
-/// A sharing path naming the organization by its id (`portals/<orgId>/users`, as Esri's
-/// documentation writes them) as the same path under `portals/self`.
-pub(super) fn self_path(path: &str) -> String {
-    let Some(rest) = path.strip_prefix("portals/") else {
-        return path.to_owned();
-    };
-    let (id, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if id.eq_ignore_ascii_case(ORG_ID) {
-        format!("portals/self{tail}")
-    } else {
-        path.to_owned()
-    }
-}
-
 pub(super) fn role_def(id: &str) -> Option<&'static RoleDef> {
     ROLES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
 }

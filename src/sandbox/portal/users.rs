@@ -5,7 +5,7 @@ use std::sync::MutexGuard;
 
 use serde_json::{json, Value};
 
-use super::licenses::{self, LISTINGS};
+use super::licenses;
 use super::org::{
     level_of, role_def, user_type_def, MemberView, PortalMember, PortalState, UserTypeDef, ROLES,
     USER_TYPES,
@@ -367,20 +367,6 @@ impl PortalSite {
                 "Unable to change the user type of '{}': their {} license is checked out for offline use. Release the license first.",
                 member.username,
                 licenses::app_title(app)
-            ));
-        }
-        // A member holding a license their new type cannot hold: revoked first (unverified).
-        let unfit = (0..LISTINGS.len()).find(|&l| {
-            !member.licenses[l].is_empty() && !licenses::type_holds(target.id, LISTINGS[l].app)
-        });
-        if let Some(l) = unfit {
-            return Err(format!(
-                "Unable to change the user type of '{}' to '{}': they hold {} licenses ({}), which the user type '{}' is not compatible with. Revoke the licenses first.",
-                member.username,
-                target.name,
-                LISTINGS[l].title,
-                member.licenses[l].join(", "),
-                target.name
             ));
         }
         let role = member.role();

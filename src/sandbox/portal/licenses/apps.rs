@@ -26,11 +26,18 @@ fn item_id(name: &str) -> String {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         })
     };
-    format!("{:016x}{:016x}", hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4))
+    format!(
+        "{:016x}{:016x}",
+        hash(0xcbf2_9ce4_8422_2325),
+        hash(0x8422_2325_cbf2_9ce4)
+    )
 }
 
 /// The `apps` of a member of `def` holding `licenses` (one list per listing).
-pub(in crate::sandbox::portal) fn type_apps(def: &UserTypeDef, licenses: &[Vec<String>]) -> Vec<Value> {
+pub(in crate::sandbox::portal) fn type_apps(
+    def: &UserTypeDef,
+    licenses: &[Vec<String>],
+) -> Vec<Value> {
     let mut apps = Vec::new();
     let field: Vec<Value> = def
         .apps

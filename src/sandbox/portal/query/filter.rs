@@ -24,7 +24,11 @@ impl Filter {
     }
 
     /// Whether `member` matches, as seen by a caller who sees e-mail addresses or not.
-    pub(in crate::sandbox::portal) fn matches(&self, member: &PortalMember, sees_email: bool) -> bool {
+    pub(in crate::sandbox::portal) fn matches(
+        &self,
+        member: &PortalMember,
+        sees_email: bool,
+    ) -> bool {
         exact(&self.0, member, sees_email)
     }
 }
