@@ -281,3 +281,46 @@ def test_the_official_clients_default_sign_in_works_unmodified(
     assert seen["refused"] and "Invalid username or password" in seen["refused"], seen
     assert fresh_sb.requests(operation="authorize") and fresh_sb.requests(operation="signin")
     assert not fresh_sb.requests(operation="generateToken")
+
+
+LEAVERS = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, name = sys.argv[1:5]
+    gis = GIS(url, username, password, use_gen_token=True)
+    user = gis.users.get(name)
+    disabled = user.disable()
+    after_disable = gis.users.get(name).disabled
+    enabled = user.enable()
+    print(json.dumps({
+        "disabled": disabled,
+        "after_disable": after_disable,
+        "enabled": enabled,
+        "after_enable": gis.users.get(name).disabled,
+        "viewer_privileges": gis.users.roles.get_role("iAAAAAAAAAAAAAAA").privileges,
+        "provisions": gis.admin.license.provisions(user),
+        "user_type": user.user_types(),
+    }))
+    """
+)
+
+
+def test_the_official_client_disables_reads_privileges_provisions_and_user_types(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    users = fresh_sb.portal_users()
+    holder = next(u for u in users if u["entitlements"]["ArcGIS Pro"] and not u["proOffline"])
+    name = holder["username"]
+    out = run_official(fresh_sb, LEAVERS, name)
+    assert (out["disabled"], out["after_disable"]) == (True, True)
+    assert (out["enabled"], out["after_enable"]) == (True, False)
+    assert not fresh_sb.portal_user(name)["disabled"]
+    assert "portal:user:viewOrgItems" in out["viewer_privileges"]
+    # A member's add-on licenses are what the sandbox says they hold.
+    held = {p["title"]: sorted(p["entitlements"]) for p in out["provisions"]}
+    assert held["ArcGIS Pro"] == sorted(holder["entitlements"]["ArcGIS Pro"])
+    # The documented userLicenseType shape: apps as objects.
+    assert out["user_type"]["id"] == holder["userLicenseTypeId"]
+    assert all(isinstance(app, dict) and "isAppBundle" in app for app in out["user_type"]["apps"])

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use crate::portal::versions::{release_of, Feature};
 
 mod auth;
+mod leavers;
 mod licenses;
 mod oauth;
 mod org;
@@ -205,7 +206,9 @@ impl PortalSite {
                 })
             }
             _ => {
-                if let Some(rest) = path.strip_prefix("community/users/") {
+                if let Some(reply) = self.leavers(request, path) {
+                    reply
+                } else if let Some(rest) = path.strip_prefix("community/users/") {
                     self.one_user(request, rest)
                 } else if let Some(rest) = path.strip_prefix("content/listings/") {
                     self.listing(request, rest)

@@ -143,3 +143,68 @@ fn user_license_type_gives_apps_as_objects_and_a_499_repeats_its_message() {
     let reply = ask(&site, &format!("{SHARING}/community/self"), &[], None);
     assert_eq!(reply["error"]["details"], json!(["Token Required"]));
 }
+
+#[test]
+fn the_endpoints_around_leavers_answer_in_the_documented_shapes() {
+    let site = site();
+    let token = admin_token(&site);
+    let options = PortalSiteOptions::default();
+    let member = sign_in(&site, &options.user_username, &options.user_password);
+    let content = ask(
+        &site,
+        &format!("{SHARING}/content/users/{}", options.user_username),
+        &[],
+        Some(&token),
+    );
+    assert_eq!(
+        (content["total"].clone(), content["items"].clone()),
+        (json!(0), json!([]))
+    );
+    assert_eq!(content["folders"], json!([]));
+    let privileges = ask(
+        &site,
+        &format!("{SHARING}/portals/self/roles/{DATA_EDITOR_ROLE}/privileges"),
+        &[],
+        Some(&token),
+    );
+    assert!(privileges["privileges"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("features:user:edit")));
+    // Disabling is an administrator's; a disabled member's token stops working.
+    let disable = format!(
+        "{SHARING}/community/users/{}/disable",
+        options.user_username
+    );
+    assert_eq!(
+        ask(&site, &disable, &[], Some(&member))["error"]["code"],
+        403
+    );
+    assert_eq!(ask(&site, &disable, &[], Some(&token))["status"], "success");
+    let me = ask(
+        &site,
+        &format!("{SHARING}/community/self"),
+        &[],
+        Some(&member),
+    );
+    assert_eq!(me["error"]["code"], 498, "{me}");
+    let enable = format!("{SHARING}/community/users/{}/enable", options.user_username);
+    assert_eq!(ask(&site, &enable, &[], Some(&token))["status"], "success");
+    assert!(!site.member(&options.user_username).unwrap().disabled);
+    let holder = site
+        .members()
+        .into_iter()
+        .find(|m| !m.licenses[0].is_empty())
+        .unwrap();
+    let listings = ask(
+        &site,
+        &format!(
+            "{SHARING}/community/users/{}/provisionedlistings",
+            holder.username
+        ),
+        &[],
+        Some(&token),
+    );
+    assert_eq!(listings["provisionedListings"][0]["itemId"], PRO_ITEM_ID);
+    assert_eq!(listings["nextStart"], -1);
+}
