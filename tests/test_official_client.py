@@ -324,3 +324,30 @@ def test_the_official_client_disables_reads_privileges_provisions_and_user_types
     # The documented userLicenseType shape: apps as objects.
     assert out["user_type"]["id"] == holder["userLicenseTypeId"]
     assert all(isinstance(app, dict) and "isAppBundle" in app for app in out["user_type"]["apps"])
+
+
+DELETE = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, name = sys.argv[1:5]
+    gis = GIS(url, username, password, use_gen_token=True)
+    print(json.dumps({"deleted": gis.users.get(name).delete()}))
+    """
+)
+
+
+def test_the_official_clients_user_delete_revokes_then_deletes(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    users = fresh_sb.portal_users()
+    holder = next(
+        u
+        for u in users
+        if u["entitlements"]["ArcGIS Pro"] and not u["proOffline"] and u["role"] != "org_admin"
+    )
+    out = run_official(fresh_sb, DELETE, holder["username"])
+    assert out == {"deleted": True}
+    assert holder["username"] not in {u["username"] for u in fresh_sb.portal_users()}
+    assert len(fresh_sb.portal_users()) == len(users) - 1

@@ -5,7 +5,10 @@
 //! disabling and enabling a member (`community/users/<u>/disable|enable`, administrators,
 //! POST: `{"status": "success"}`), and a member's add-on licenses
 //! (`community/users/<u>/provisionedListings`, paged; each entry's fields beyond `itemId`,
-//! `title` and `entitlements` are unverified).
+//! `title` and `entitlements` are unverified), and deleting a member
+//! (`community/users/<u>/delete`, administrators, POST: `{"success": true, "username"}`),
+//! refused while they hold add-on licenses (the official client's `User.delete` revokes
+//! them first; the refusal is unverified) and for the signed-in account itself.
 
 use serde_json::{json, Value};
 
@@ -37,6 +40,7 @@ impl PortalSite {
             "disable" => Some(self.set_disabled(request, name, true)),
             "enable" => Some(self.set_disabled(request, name, false)),
             "provisionedlistings" => Some(self.provisioned(request, name)),
+            "delete" => Some(self.delete_member(request, name)),
             _ => None,
         }
     }
@@ -83,6 +87,42 @@ impl PortalSite {
         member.disabled = disabled;
         member.modified = now_ms();
         Ok(formatted(request, &json!({"status": "success"})))
+    }
+
+    fn delete_member(&self, request: &PortalRequest<'_>, name: &str) -> Reply {
+        let caller = self.admin(request, Api::Sharing)?;
+        only_post(request, Api::Sharing)?;
+        let mut state = self.state();
+        let Some(i) = state.find(&path_segment(name)) else {
+            return Ok(user_missing());
+        };
+        let member = &state.members[i];
+        let refusal = if i == caller {
+            Some(format!(
+                "Unable to delete '{}': an account cannot delete itself.",
+                member.username
+            ))
+        } else {
+            LISTINGS
+                .iter()
+                .zip(&member.licenses)
+                .find(|(_, held)| !held.is_empty())
+                .map(|(listing, _)| {
+                    format!(
+                        "Unable to delete '{}': they hold {} licenses. Revoke them first.",
+                        member.username, listing.title
+                    )
+                })
+        };
+        if let Some(message) = refusal {
+            return Ok(error_answer(Api::Sharing, 400, &message, &[]));
+        }
+        let username = member.username.clone();
+        state.remove(i);
+        Ok(formatted(
+            request,
+            &json!({"success": true, "username": username}),
+        ))
     }
 
     fn provisioned(&self, request: &PortalRequest<'_>, name: &str) -> Reply {

@@ -208,3 +208,31 @@ fn the_endpoints_around_leavers_answer_in_the_documented_shapes() {
     assert_eq!(listings["provisionedListings"][0]["itemId"], PRO_ITEM_ID);
     assert_eq!(listings["nextStart"], -1);
 }
+
+#[test]
+fn a_member_is_deleted_once_their_licenses_are_revoked() {
+    let site = site();
+    let token = admin_token(&site);
+    let holder = site
+        .members()
+        .into_iter()
+        .find(|m| !m.licenses[0].is_empty() && !m.pro_offline() && m.role_id != "org_admin")
+        .unwrap();
+    let before = site.members().len();
+    let delete = format!("{SHARING}/community/users/{}/delete", holder.username);
+    let refused = ask(&site, &delete, &[], Some(&token));
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Revoke them first"));
+    provision(&site, &token, &holder.username, &[]);
+    let reply = ask(&site, &delete, &[], Some(&token));
+    assert_eq!(reply, json!({"success": true, "username": holder.username}));
+    assert!(site.member(&holder.username).is_none());
+    assert_eq!(site.members().len(), before - 1);
+    // The others are still found, by name and by id.
+    let other = &site.members()[before / 2];
+    assert_eq!(site.member(&other.username).unwrap().id, other.id);
+    let again = ask(&site, &delete, &[], Some(&token));
+    assert_eq!(again["error"]["code"], 400);
+}
