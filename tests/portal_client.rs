@@ -298,7 +298,8 @@ async fn entitlements_are_provisioned_in_batches_of_25() {
         .portal
         .members()
         .into_iter()
-        .filter(|m| m.user_type == "viewerUT")
+        // Creators without Pro: only user types that can hold Pro are given it.
+        .filter(|m| m.user_type == "creatorUT" && m.licenses[0].is_empty())
         .map(|m| m.username)
         .take(51)
         .collect();

@@ -196,7 +196,12 @@ def test_a_user_whose_current_type_is_badly_typed_is_still_changed(fresh_sb: San
 def test_badly_typed_items_fail_alone_in_license_operations(sb: Sandbox) -> None:
     gis = admin_of(sb)
     pro = gis.admin.license.get("pro")
-    members = [u["username"] for u in sb.portal_users() if not u["proOffline"]][:2]
+    # Members whose user type can hold Pro (Creators and up), none checked out.
+    members = [
+        u["username"]
+        for u in sb.portal_users()
+        if not u["proOffline"] and u["userLicenseTypeId"] in ("creatorUT", "GISProfessionalAdvUT")
+    ][:2]
     report = pro.assign([members[0], 5, f"x{LONE}", members[1]], "desktopAdvN", dry_run=True)
     assert [o.status for o in report][1:3] == ["failed", "failed"]
     assert {o.status for o in (report[0], report[3])} <= {"would_assign", "unchanged"}

@@ -120,15 +120,19 @@ def test_bad_entitlements_are_refused_before_sending(fresh_sb: gislicense.Sandbo
     assert sent(fresh_sb, "provisionUserEntitlements") == []
 
 
+@pytest.mark.sandbox(sessions=10, portal_members=600)
 def test_batches_of_25_seats_offline_members_and_unknown_users(
     fresh_sb: gislicense.Sandbox,
 ) -> None:
     pro = admin_of(fresh_sb).admin.license.get("pro")
-    viewers = [
-        u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"
+    # Creators without Pro: only user types that can hold Pro are given it.
+    creators = [
+        u["username"]
+        for u in fresh_sb.portal_users()
+        if u["userLicenseTypeId"] == "creatorUT" and not u["entitlements"]["ArcGIS Pro"]
     ]
     fresh_sb.set_entitlement_seats("desktopBasicN", 1000)
-    report = pro.assign(viewers[:60], ["desktopBasicN"])
+    report = pro.assign(creators[:60], ["desktopBasicN"])
     assert report.counts() == {"assigned": 60}
     sizes = [
         len(json.loads(dict(r.params)["userEntitlements"])["users"])
@@ -139,7 +143,7 @@ def test_batches_of_25_seats_offline_members_and_unknown_users(
     # Seats: only what is left is given, longest idle first (never signed in first, then
     # by user name); the rest fail before sending.
     left = next(row.remaining for row in pro.report if row.entitlement == "workflowMgrN")
-    asked = viewers[60 : 60 + left + 2]
+    asked = creators[60 : 60 + left + 2]
     last = {u["username"]: u["lastLogin"] for u in fresh_sb.portal_users()}
     first = set(sorted(asked, key=lambda n: (last[n] if last[n] > 0 else -1, n))[:left])
     report = pro.assign(asked, ["workflowMgrN"])
@@ -150,7 +154,7 @@ def test_batches_of_25_seats_offline_members_and_unknown_users(
     # A member with Pro checked out cannot be changed; one the portal does not know fails
     # alone, not with the rest of their request.
     offline = offline_members(fresh_sb)[0]
-    report = pro.assign([viewers[70], offline, "nobody-here", viewers[71]], ["desktopBasicN"])
+    report = pro.assign([creators[70], offline, "nobody-here", creators[71]], ["desktopBasicN"])
     assert [o.status for o in report] == ["assigned", "failed", "failed", "assigned"]
     assert "checked out for offline use" in (report[1].reason or "")
     assert "not a member" in (report[2].reason or "")
@@ -325,12 +329,57 @@ def test_async_twins(fresh_sb: gislicense.Sandbox) -> None:
         assert many.counts() == {"released": 2}
         both = await licenses.release_and_update_async(offline[3:4], user_type="creator")
         assert both.counts() == {"changed": 1}
-        viewers = [
-            u["username"] for u in fresh_sb.portal_users() if u["userLicenseTypeId"] == "viewerUT"
+        creators = [
+            u["username"]
+            for u in fresh_sb.portal_users()
+            if u["userLicenseTypeId"] == "creatorUT" and not u["entitlements"]["ArcGIS Pro"]
         ]
-        assigned = await pro.assign_async(viewers[:2], ["desktopBasicN"])
+        assigned = await pro.assign_async(creators[:2], ["desktopBasicN"])
         assert assigned.counts() == {"assigned": 2}
-        revoked = await pro.revoke_async(viewers[:2])
+        revoked = await pro.revoke_async(creators[:2])
         assert revoked.counts() == {"revoked": 2}
 
     asyncio.run(run())
+
+
+# Pro only for user types that can hold it ------------------------------------------------------
+
+
+def test_pro_goes_only_to_user_types_that_hold_it_predicted_before_sending(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    gis = admin_of(fresh_sb)
+    licenses = gis.admin.license
+    pro = licenses.get("pro")
+    users = fresh_sb.portal_users()
+    viewer = next(u["username"] for u in users if u["userLicenseTypeId"] == "viewerUT")
+    creator, holder = (
+        next(
+            u["username"]
+            for u in users
+            if u["userLicenseTypeId"] == "creatorUT"
+            and u["role"] == "org_user"
+            and bool(u["entitlements"]["ArcGIS Pro"]) is has
+        )
+        for has in (False, True)
+    )
+    fresh_sb.set_entitlement_seats("desktopBasicN", 1000)
+    # A dry run says what the real run does, item by item.
+    plan = pro.assign([viewer, creator], ["desktopBasicN"], dry_run=True)
+    report = pro.assign([viewer, creator], ["desktopBasicN"])
+    assert [o.status for o in report] == ["failed", "assigned"]
+    assert [o.reason for o in plan] == [o.reason for o in report]
+    assert "cannot hold ArcGIS Pro" in (report[0].reason or "")
+    sent_users = [
+        json.loads(dict(r.params)["userEntitlements"])["users"]
+        for r in sent(fresh_sb, "provisionUserEntitlements")
+    ]
+    assert sent_users == [[creator]]
+    assert pro_of(fresh_sb, viewer) == []
+
+    # A plan that moves a Pro holder to a type without Pro and revokes Pro revokes first.
+    both = licenses.plan_release_and_update([holder], user_type="contributor", entitlements="*")
+    assert [s["action"] for s in both.items[0].steps] == ["entitlements", "user_type"]
+    assert both.apply().counts() == {"changed": 1}
+    assert fresh_sb.portal_user(holder)["userLicenseTypeId"] == "editorUT"
+    assert pro_of(fresh_sb, holder) == []

@@ -381,3 +381,73 @@ def admin_of_online(sb: gislicense.Sandbox) -> dict[str, Any]:
     return gislicense.GIS(
         sb.portal_url, sb.admin_username, sb.admin_password, ca_bundle=sb.ca_file
     ).properties
+
+
+LEAVERS = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, name = sys.argv[1:5]
+    gis = GIS(url, username, password, use_gen_token=True)
+    user = gis.users.get(name)
+    disabled = user.disable()
+    after_disable = gis.users.get(name).disabled
+    enabled = user.enable()
+    print(json.dumps({
+        "disabled": disabled,
+        "after_disable": after_disable,
+        "enabled": enabled,
+        "after_enable": gis.users.get(name).disabled,
+        "viewer_privileges": gis.users.roles.get_role("iAAAAAAAAAAAAAAA").privileges,
+        "provisions": gis.admin.license.provisions(user),
+        "user_type": user.user_types(),
+    }))
+    """
+)
+
+
+def test_the_official_client_disables_reads_privileges_provisions_and_user_types(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    users = fresh_sb.portal_users()
+    holder = next(u for u in users if u["entitlements"]["ArcGIS Pro"] and not u["proOffline"])
+    name = holder["username"]
+    out = run_official(fresh_sb, LEAVERS, name)
+    assert (out["disabled"], out["after_disable"]) == (True, True)
+    assert (out["enabled"], out["after_enable"]) == (True, False)
+    assert not fresh_sb.portal_user(name)["disabled"]
+    assert "portal:user:viewOrgItems" in out["viewer_privileges"]
+    # A member's add-on licenses are what the sandbox says they hold.
+    held = {p["title"]: sorted(p["entitlements"]) for p in out["provisions"]}
+    assert held["ArcGIS Pro"] == sorted(holder["entitlements"]["ArcGIS Pro"])
+    # The documented userLicenseType shape: apps as objects.
+    assert out["user_type"]["id"] == holder["userLicenseTypeId"]
+    assert all(isinstance(app, dict) and "isAppBundle" in app for app in out["user_type"]["apps"])
+
+
+DELETE = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, name = sys.argv[1:5]
+    gis = GIS(url, username, password, use_gen_token=True)
+    print(json.dumps({"deleted": gis.users.get(name).delete()}))
+    """
+)
+
+
+def test_the_official_clients_user_delete_revokes_then_deletes(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    users = fresh_sb.portal_users()
+    holder = next(
+        u
+        for u in users
+        if u["entitlements"]["ArcGIS Pro"] and not u["proOffline"] and u["role"] != "org_admin"
+    )
+    out = run_official(fresh_sb, DELETE, holder["username"])
+    assert out == {"deleted": True}
+    assert holder["username"] not in {u["username"] for u in fresh_sb.portal_users()}
+    assert len(fresh_sb.portal_users()) == len(users) - 1

@@ -103,8 +103,9 @@ pub(crate) async fn list<L: Listing>(
         Listed::PastWindow { total } => Err(Error::ListingCutOff {
             url: url.to_owned(),
             message: format!(
-                "{} has {total} items, and the portal pages through only the first \
-                 {SEARCH_WINDOW} of them; this listing takes no query to split it by",
+                "{} has {total} items (a portal counts at most {SEARCH_WINDOW}, so perhaps \
+                 more), and it pages through only the first {SEARCH_WINDOW} of them; this \
+                 listing takes no query to split it by",
                 listing.path()
             ),
         }),
@@ -137,8 +138,11 @@ async fn list_within<L: Listing>(
             .map(Listed::All);
     };
     let total = total.max(0) as u64;
-    let wanted = max.map_or(total, |m| total.min(m as u64));
-    if wanted > SEARCH_WINDOW as u64 && windowed(listing.path()) {
+    // A total of 10,000 may be capped: the organization search counts matches "up to
+    // 10,000, then 10,000 is returned" (Esri's Search Users page), so a listing that
+    // counts the whole window is taken as going past it unless fewer are wanted.
+    let past = total >= SEARCH_WINDOW as u64 && max.is_none_or(|m| m > SEARCH_WINDOW);
+    if past && windowed(listing.path()) {
         return Ok(Listed::PastWindow { total });
     }
     let items = listing.take(&mut first);

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::rules::{
-    auto_level_1_role, auto_role, fits_level, over_committed, role_name, role_rank, type_max_rank,
-    type_name, ADMIN_ROLE,
+    auto_level_1_role, auto_role, fits_level, over_committed, role_name, role_rank, type_holds_pro,
+    type_max_rank, type_name, ADMIN_ROLE,
 };
 use super::state::{Known, State, CHECK_OUTS, MEMBER_LISTING};
 use super::wanted::{Expect, Guards, Wanted};
@@ -153,6 +153,7 @@ fn steps<'a>(
     let target = target(found, key, offline, wanted, state)?;
     role_fits_type(&target, wanted, state)?;
     admin_kept(&target, state, guards, left)?;
+    pro_fits_type(&target, wanted, state)?;
     seats_left(&target, state, left)?;
     let entitlements = entitlements_step(&target, wanted, state, left)?;
     let steps = ordered_steps(&target, state, entitlements);
@@ -350,6 +351,32 @@ fn seats_left<'a>(target: &Target<'_>, state: &State, left: &Left) -> Result<(),
     Ok(())
 }
 
+/// ArcGIS Pro and its extensions only for user types that can hold Pro: not granted to a
+/// member whose type (after the change) cannot hold it; the portal refuses the request.
+fn pro_fits_type<'a>(
+    target: &Target<'_>,
+    wanted: &Wanted,
+    state: &State,
+) -> Result<(), Ending<'a>> {
+    let (Some(ew), Some((license, holders))) = (&wanted.entitlements, &state.license) else {
+        return Ok(());
+    };
+    if type_holds_pro(&target.user_type) || App::parse(&license.title).ok() != Some(App::Pro) {
+        return Ok(());
+    }
+    let now = holders.get(target.key).cloned().unwrap_or_default();
+    let after = ew.change().target(&now);
+    if after.is_empty() || after == now {
+        return Ok(());
+    }
+    let username = target.username();
+    let user_type = type_name(&state.types, &target.user_type);
+    Err(fail(format!(
+        "the user type '{user_type}' cannot hold ArcGIS Pro licenses, so {username} cannot \
+         be given them: only Creator, Professional and Professional Plus can"
+    )))
+}
+
 /// The entitlements step, when they change: it waits for the license's check-out to be
 /// released, and takes a seat of each entitlement gained.
 fn entitlements_step<'a>(
@@ -429,6 +456,15 @@ fn ordered_steps(target: &Target<'_>, state: &State, entitlements: Option<Action
             app: app.id().to_owned(),
         });
     }
+    // Licenses the new user type cannot hold are revoked before the type changes.
+    let revoke_first = !type_holds_pro(&target.user_type)
+        && matches!(&entitlements, Some(Action::Entitlements { to, .. }) if to.is_empty());
+    let (entitlements_before, entitlements) = if revoke_first {
+        (entitlements, None)
+    } else {
+        (None, entitlements)
+    };
+    steps.extend(entitlements_before);
     if target.type_changes {
         steps.push(Action::UserType {
             username: username.to_owned(),

@@ -53,6 +53,17 @@ pub(super) fn type_max_rank(user_type: &str) -> u8 {
     }
 }
 
+/// Whether a member of `user_type` may hold ArcGIS Pro and its extensions: Creator,
+/// Professional and Professional Plus (Enterprise 10.7–10.9: GIS Professional), as Esri's
+/// user types pages say. The types known to have no Pro are refused; unknown types, and a
+/// portal before user types (no type), are left to the portal to judge.
+pub(super) fn type_holds_pro(user_type: &str) -> bool {
+    !matches!(
+        user_type,
+        "viewerUT" | "editorUT" | "fieldWorkerUT" | "storytellerUT" | "insightsAnalystUT"
+    )
+}
+
 /// The role `roles="auto"` gives a member whose role the user type cannot hold.
 pub(super) fn auto_role(user_type: &str) -> &'static str {
     if type_max_rank(user_type) == 0 {

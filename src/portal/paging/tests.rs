@@ -271,3 +271,66 @@ fn a_search_splits_by_user_name_in_order() {
     };
     assert!(listing.narrowed("a", true).is_none());
 }
+
+/// A search of `all` (user names) at `path` as a portal whose total is capped at the
+/// window answers it: each part narrowed by `username:` matches the names it names.
+fn capped_search(all: &[String], part: &MemberSearch) -> Served<impl Fn(usize) -> Page> {
+    let q = &part.params[0].1;
+    let prefix = q.rsplit_once("username:").map(|(_, p)| p.replace('\\', ""));
+    let matching: Vec<Option<String>> = all
+        .iter()
+        .filter(|n| match &prefix {
+            None => true,
+            Some(p) => match p.strip_suffix('*') {
+                Some(begins) => n.starts_with(begins),
+                None => *n == p,
+            },
+        })
+        .map(|n| Some(n.clone()))
+        .collect();
+    served("portals/self/users/search", move |start| {
+        let total = matching.len().min(SEARCH_WINDOW);
+        let room = (SEARCH_WINDOW + 1).saturating_sub(start).min(PAGE_SIZE);
+        let page = matching
+            .iter()
+            .skip(start - 1)
+            .take(room)
+            .cloned()
+            .collect();
+        (Some(total as i64), None, page)
+    })
+}
+
+#[tokio::test]
+async fn a_search_counting_exactly_the_window_is_split_never_cut_short() {
+    for members in [10_000, 10_500] {
+        let all: Vec<String> = (1..=members).map(|n| format!("m{n:05}")).collect();
+        let whole = MemberSearch {
+            path: "portals/self/users/search",
+            params: vec![("q", "*".into())],
+            list_key: "results",
+            max: None,
+            ..MemberSearch::default()
+        };
+        let found = self::search("https://portal", &whole, &|part| capped_search(&all, &part))
+            .await
+            .unwrap();
+        assert_eq!(
+            found.len(),
+            members,
+            "a total of 10,000 was taken as complete"
+        );
+        // Fewer than the window wanted: read within it, not split.
+        let first = MemberSearch {
+            max: Some(SEARCH_WINDOW),
+            ..whole.clone()
+        };
+        let listing = capped_search(&all, &first);
+        let some = list("https://portal", &listing, first.max).await.unwrap();
+        assert_eq!(some.len(), SEARCH_WINDOW);
+    }
+    // A windowed listing that cannot be split and counts the whole window is refused.
+    let holders = numbers("content/listings/abc/userEntitlements", SEARCH_WINDOW);
+    let err = list("https://portal", &holders, None).await.unwrap_err();
+    assert_eq!(err.kind(), "listing_cut_off");
+}

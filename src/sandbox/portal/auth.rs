@@ -182,7 +182,8 @@ impl PortalSite {
                 Api::Sharing => (
                     200,
                     JSON,
-                    json!({"error": {"code": 499, "message": "Token Required", "messageCode": "GWM_0003", "details": []}})
+                    // As ArcGIS Online and Enterprise send it: `details` repeats the message.
+                    json!({"error": {"code": 499, "message": "Token Required", "messageCode": "GWM_0003", "details": ["Token Required"]}})
                         .to_string(),
                 ),
                 Api::Admin => error_answer(api, 499, "Token Required", &[]),

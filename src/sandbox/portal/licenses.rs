@@ -16,7 +16,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use super::org::{PortalMember, MANAGE_LICENSES, ORG_ID};
+use super::org::{user_type_def, PortalMember, MANAGE_LICENSES, ORG_ID};
 use super::wire::{
     error_answer, forbidden, formatted, only_post, path_segment, search_page, user_missing, Answer,
     Api, PortalRequest,
@@ -25,6 +25,10 @@ use super::PortalSite;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::portal::versions::Feature;
+
+mod apps;
+
+pub(super) use apps::type_apps;
 
 /// Where the portal runs, and so where its administration lives (classic `/portaladmin`,
 /// Kubernetes `/admin`, ArcGIS Online none): the version table's platforms.
@@ -66,6 +70,27 @@ pub const LISTINGS: &[ListingDef] = &[
         entitlements: &["drone2mapStdN", "drone2mapAdvN"],
     },
 ];
+
+/// The user types that can hold ArcGIS Pro and its extensions: Creator (as an add-on),
+/// Professional and Professional Plus, and Enterprise 10.7–10.9's GIS Professional Basic,
+/// Standard and Advanced ("ArcGIS Pro is available to Creator, Professional and Professional
+/// Plus user types", Esri's user types pages). A portal before user types (no user type) is
+/// not judged here.
+pub(super) const PRO_USER_TYPES: &[&str] = &[
+    "creatorUT",
+    "GISProfessionalBasicUT",
+    "GISProfessionalStdUT",
+    "GISProfessionalAdvUT",
+];
+
+/// Whether a member of `user_type` may hold a license of `app`: only ArcGIS Pro is limited.
+pub(super) fn type_holds(user_type: &str, app: &str) -> bool {
+    app != "arcgisprodesktop"
+        || user_type.is_empty()
+        || PRO_USER_TYPES
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(user_type))
+}
 
 /// The name of an app id, for messages.
 pub fn app_title(app: &str) -> &'static str {
@@ -392,6 +417,15 @@ impl PortalSite {
                 return fail(&format!(
                     "Unable to change the licenses of '{}': their {} license is checked out for offline use. Release the license first.",
                     member.username, listing.title
+                ));
+            }
+            if !entitlements.is_empty() && !type_holds(&member.user_type, listing.app) {
+                return fail(&format!(
+                    "Unable to assign {} licenses to '{}': the user type '{}' is not compatible with {}. Assign a compatible user type (Creator, Professional or Professional Plus) first.",
+                    listing.title,
+                    member.username,
+                    user_type_def(&member.user_type).map_or(member.user_type.as_str(), |t| t.name),
+                    listing.title
                 ));
             }
             if !chosen.contains(&i) {

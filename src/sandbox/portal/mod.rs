@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use crate::portal::versions::{release_of, Feature};
 
 mod auth;
+mod leavers;
 mod licenses;
 mod oauth;
 mod online;
@@ -196,7 +197,8 @@ impl PortalSite {
 
     fn sharing(&self, request: &PortalRequest<'_>, path: &str) -> Answer {
         let api = Api::Sharing;
-        let result = match path {
+        let path = &wire::self_path(path);
+        let result = match path.as_str() {
             "portals/self" => self.portal_self(request),
             "portals/self/roles" => self.signed_in(request, api).map(|_| self.roles(request)),
             "portals/self/users" => self.admin(request, api).map(|_| self.list_users(request)),
@@ -237,7 +239,9 @@ impl PortalSite {
                 })
             }
             _ => {
-                if let Some(rest) = path.strip_prefix("community/users/") {
+                if let Some(reply) = self.leavers(request, path) {
+                    reply
+                } else if let Some(rest) = path.strip_prefix("community/users/") {
                     self.one_user(request, rest)
                 } else if let Some(rest) = path.strip_prefix("content/listings/") {
                     self.listing(request, rest)

@@ -16,6 +16,10 @@
 
 use super::org::{PortalMember, ORG_ID};
 
+mod filter;
+
+pub(super) use filter::Filter;
+
 /// A query, read.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Query {

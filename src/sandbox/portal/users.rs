@@ -13,7 +13,7 @@ use super::org::{
 use super::query;
 use super::wire::{
     error_answer, formatted, next_start, only_post, page, path_segment, search_page, user_missing,
-    window, Answer, Api, PortalRequest, JSON,
+    window, Answer, Api, PortalRequest, JSON, SEARCH_WINDOW,
 };
 use super::PortalSite;
 use crate::clock::now_ms;
@@ -166,6 +166,13 @@ impl PortalSite {
                 (!values.is_empty()).then_some((name, values))
             })
             .collect();
+        let filter = match request.param("filter").filter(|f| !f.trim().is_empty()) {
+            None => None,
+            Some(text) => match query::Filter::parse(text) {
+                Ok(filter) => Some(filter),
+                Err(why) => return error_answer(Api::Sharing, 400, &why, &[]),
+            },
+        };
         let intersection = request
             .param("applyFiltersIntersection")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
@@ -196,16 +203,23 @@ impl PortalSite {
             .members
             .iter()
             .filter(|m| passes(m) && q.matches(m, full))
+            .filter(|m| filter.as_ref().is_none_or(|f| f.matches(m, full)))
             .collect();
         sort_members(
             &mut chosen,
             request.param("sortField"),
             request.param("sortOrder"),
         );
-        formatted(
-            request,
-            &search_page(request, chosen, "results", |m| m.to_json(full)),
-        )
+        let mut reply = search_page(request, chosen, "results", |m| m.to_json(full));
+        // The organization search counts "up to 10,000, then 10,000 is returned" (Esri's
+        // Search Users page); `community/users` states no such cap.
+        if request.path.ends_with("/users/search") {
+            let total = reply["total"].as_u64().unwrap_or(0);
+            reply["total"] = json!(total.min(SEARCH_WINDOW as u64));
+        }
+        // Search replies repeat the query, as Esri's examples show.
+        reply["query"] = json!(request.param("q").unwrap_or(""));
+        formatted(request, &reply)
     }
 
     pub(super) fn one_user(
@@ -234,9 +248,10 @@ impl PortalSite {
             )),
             Some("userlicensetype") if self.options.serves(Feature::UserTypes) => {
                 let def = user_type_def(&member.user_type).unwrap_or(&USER_TYPES[0]);
+                let apps = licenses::type_apps(def, &member.licenses);
                 Ok(formatted(
                     request,
-                    &json!({"id": def.id, "name": def.name, "apps": def.apps}),
+                    &json!({"id": def.id, "name": def.name, "apps": apps}),
                 ))
             }
             Some(_) => Ok(error_answer(

@@ -187,6 +187,20 @@ pub(super) fn next_start(total: usize, start: usize, num: usize, count: usize) -
     (next, num)
 }
 
+/// A sharing path naming the organization by its id (`portals/<orgId>/users`, as Esri's
+/// documentation writes them) as the same path under `portals/self`.
+pub(super) fn self_path(path: &str) -> String {
+    let Some(rest) = path.strip_prefix("portals/") else {
+        return path.to_owned();
+    };
+    let (id, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if id.eq_ignore_ascii_case(super::org::ORG_ID) {
+        format!("portals/self{tail}")
+    } else {
+        path.to_owned()
+    }
+}
+
 pub(super) fn user_missing() -> Answer {
     error_answer(
         Api::Sharing,

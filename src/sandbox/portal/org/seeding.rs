@@ -242,6 +242,20 @@ fn give_offline_licenses(members: &mut [PortalMember], count: usize) {
     }
 }
 
+impl PortalState {
+    /// Remove member `i` (a deleted account), keeping the counts and the index.
+    pub(in crate::sandbox::portal) fn remove(&mut self, i: usize) {
+        let member = self.members.remove(i);
+        *self.counts.entry(member.user_type.clone()).or_insert(0) -= 1;
+        *self.level_counts.entry(member.level()).or_insert(0) -= 1;
+        self.index.clear();
+        for (n, m) in self.members.iter().enumerate() {
+            self.index.insert(m.username.to_lowercase(), n);
+            self.index.insert(m.id.clone(), n);
+        }
+    }
+}
+
 /// The state of a new portal: its members indexed by name and id, counted, and seats for
 /// each user type and level with headroom above what is used.
 fn initial_state(members: Vec<PortalMember>) -> PortalState {

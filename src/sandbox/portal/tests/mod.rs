@@ -4,6 +4,7 @@ use super::*;
 
 mod oauth;
 mod online;
+mod rules;
 mod versions;
 
 fn site() -> PortalSite {
