@@ -165,10 +165,12 @@ class History(PlotMixin):
     # Recording
 
     def record(self, client: Any, *, at: When = None, source: str | None = None) -> dict[str, Any]:
-        """One poll of ``client``: the sessions open on an OpenLM (or FlexNet) server, or a
-        portal's members (a GIS). ``at`` is the poll's time (now by default); ``source``
-        names the source (by default the client's URL). A poll that fails is recorded as
-        one (a gap) and its error raised.
+        """One poll of ``client``: the sessions open on an OpenLM server, or on an ArcGIS
+        License Manager (a :class:`~gislicense.FlexNet`: its sessions and each feature's
+        issued count, from one ``lmstat``; its naive server-clock times are read as local
+        time), or a portal's members (a GIS). ``at`` is the poll's time (now by default);
+        ``source`` names the source (by default the client's URL, a License Manager's
+        ``port@host``). A poll that fails is recorded as one (a gap) and its error raised.
 
         Returns:
             ``{"source", "kind", "at", "sessions"}`` (``sessions`` None when the poll was
