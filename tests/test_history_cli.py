@@ -153,25 +153,18 @@ def test_a_report_hands_its_members_to_set_type_as_a_plan(
     assert status == (1 if short else 0)
 
 
-def test_lmstat_outputs_go_through_the_flexnet_reader(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_lmstat_outputs_without_a_status_line_are_dated_by_at(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from types import SimpleNamespace
+    import datetime as _dt
 
+    # Start times carry no year: without the status line, --at gives it.
     saved = tmp_path / "lmstat.txt"
     saved.write_text(
-        "lmstat - Copyright (c) Flexera\nUsers of ARC/INFO: (Total of 5 licenses issued)\n"
-    )
-    status = SimpleNamespace(
-        features=[SimpleNamespace(name="ARC/INFO", issued=5, in_use=1, error=None)],
-        sessions=[
-            SimpleNamespace(feature="ARC/INFO", username="ann", workstation="ws1", handle="7",
-                            server="27000@lm", start_time=None, licenses=1)
-        ],
-    )  # fmt: skip
-    texts: list[str] = []
-    monkeypatch.setattr(
-        gislicense, "parse_lmstat", lambda text: texts.append(text) or status, raising=False
+        "lmstat - Copyright (c) Flexera\n"
+        "Users of ARC/INFO:  (Total of 5 licenses issued;  Total of 1 license in use)\n\n"
+        '  "ARC/INFO" v10.1, vendor: ARCGIS\n  floating license\n\n'
+        "    ann ws1 ws1 (v10.1) (lm/27000 7), start Mon 3/3 9:00\n"
     )
     file = str(tmp_path / "h.sqlite")
     status_code, out, err = run(
@@ -179,7 +172,9 @@ def test_lmstat_outputs_go_through_the_flexnet_reader(
         "--at", "2025-03-03T10:00", "--json",
     )  # fmt: skip
     assert status_code == 0, err
-    assert json.loads(out)[0]["format"] == "lmstat" and texts == [saved.read_text()]
+    assert json.loads(out)[0]["format"] == "lmstat"
     with History(file) as history:
         (row,) = history._peaks("day")
         assert (row["feature"], row["issued"], row["peak"]) == ("ARC/INFO", 5, 1)
+        (start,) = history._db.execute("SELECT start_time FROM sessions").fetchone()
+        assert start == int(_dt.datetime(2025, 3, 3, 9, 0).timestamp())

@@ -770,6 +770,9 @@ class FlexNetFeature:
     def reserved(self) -> int:
         """Licenses held by RESERVATION lines."""
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """A notebook's view (given by :mod:`gislicense.flexnet`): the fields as a
+        two-column table, escaped."""
 
 @final
 class FlexNetSession:
@@ -817,6 +820,9 @@ class FlexNetSession:
     def idle_time(self) -> None:
         """FlexNet keeps no idle time: always None."""
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """A notebook's view (given by :mod:`gislicense.flexnet`): the fields as a
+        two-column table, escaped."""
 
 @final
 class LicenseStatus:
@@ -857,6 +863,9 @@ class LicenseEvent:
     @property
     def raw(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """A notebook's view (given by :mod:`gislicense.flexnet`): the fields as a
+        two-column table, escaped."""
 
 @final
 class LmgrdLogFile:

@@ -153,6 +153,11 @@ class FlexNet:
     def __repr__(self) -> str:
         return f"FlexNet({self.server!r})"
 
+    def _repr_html_(self) -> str:
+        from gislicense import _html
+
+        return _html.fields("ArcGIS License Manager", [("server", self.server)])
+
     def _status(self) -> Pending[LicenseStatus]:
         """One ``lmstat -a``, read: ``.features`` and ``.sessions``.
 
@@ -303,3 +308,24 @@ def _fed(lines: Iterable[str]) -> Iterator[LicenseEvent]:
     for line in lines:
         if line.strip():
             yield parser.feed(line)
+
+
+def _titled(title: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A notebook's view of a record: its fields as a two-column table, escaped, under
+    ``title(record)`` (the view OpenLM's sessions have)."""
+
+    def view(self: Any) -> str:
+        from gislicense import _html
+
+        return _html.fields(title(self), self.to_dict().items())
+
+    return view
+
+
+# The records are the core's; their notebook view is the facade's (as OpenLM's sessions'
+# is: the same two-column table).
+FlexNetSession._repr_html_ = _titled(  # type: ignore[method-assign,assignment]
+    lambda s: f"Session of {s.username} on {s.workstation}"
+)
+FlexNetFeature._repr_html_ = _titled(lambda f: f"Feature {f.name}")  # type: ignore[method-assign,assignment]
+LicenseEvent._repr_html_ = _titled(lambda e: f"{e.kind} {e.feature or ''}".strip())  # type: ignore[method-assign,assignment]

@@ -4,7 +4,8 @@
 licenses, entitlements or entitlement counts, a report (``BulkReport``) or a plan, and makes
 one row per item with typed columns, never objects:
 
-- times (``last_login``, ``start_time``...): timezone-aware UTC ``datetime64``;
+- times (``last_login``, ``start_time``...): timezone-aware UTC ``datetime64`` (a License
+  Manager's naive times are read as this machine's local time);
 - durations (``duration``, ``idle_time``): ``timedelta64``;
 - counts (``level``, ``maximum``, ``in_use``, ``licenses``...): nullable ``Int64``, ``<NA>``
   when unknown (a user type without a limit, a level a portal does not report);
@@ -33,6 +34,8 @@ _TIMES = {"last_login", "created", "modified", "start_time"}
 _COUNTS = {
     *("level", "in_use", "maximum", "total", "assigned", "remaining", "licenses"),
     *("level_from", "level_to"),
+    # A License Manager's: its features' totals, a session's port and process id.
+    *("issued", "free", "reserved", "port", "pid"),
 }
 _FLAGS = {"disabled", "disconnected", "borrowed", "closable"}
 _SECONDS = {"duration", "idle_time"}
@@ -119,7 +122,10 @@ def to_dataframe(items: Iterable[Any]) -> Any:
 def _typed(pandas: Any, name: str, column: Any) -> Any:
     """The column in its type, by its name; text as text."""
     if name in _TIMES:
-        return pandas.to_datetime(column, utc=True)
+        # A naive time (a License Manager's clock) is this machine's local time, as the
+        # usage history reads it; aware times are kept as they are.
+        local = [_local(v) for v in column]
+        return pandas.to_datetime(pandas.Series(local, index=column.index, dtype=object), utc=True)
     if name in _COUNTS:
         return column.astype("Int64")
     if name in _FLAGS:
@@ -132,6 +138,16 @@ def _typed(pandas: Any, name: str, column: Any) -> Any:
     if all(_text_or_missing(v) for v in column):
         return column.astype("string")
     return column
+
+
+def _local(value: Any) -> Any:
+    """A naive time (a datetime or pandas' Timestamp, not NaT) as an aware local time."""
+    import datetime as _dt
+
+    if not isinstance(value, _dt.datetime) or value.tzinfo is not None or value != value:
+        return value
+    plain = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+    return plain.astimezone()
 
 
 def _text_or_missing(value: Any) -> bool:

@@ -47,6 +47,16 @@ def add_commands(verbs: Any, p: Parents) -> None:
         default="openlm",
         help="what --url is: an OpenLM server (sessions) or a portal (members); openlm",
     )
+    record.add_argument(
+        "--flexnet",
+        metavar="PORT@HOST",
+        action="append",
+        dest="flexnet_servers",
+        help="an ArcGIS License Manager to poll too, e.g. 27000@licsrv; repeatable",
+    )
+    record.add_argument(
+        "--lmutil", metavar="PATH", help="FlexNet's lmutil (default: on PATH, or ArcGIS's)"
+    )
     imported = command(
         verbs,
         "import-log",
@@ -148,10 +158,21 @@ def _history(context: Context) -> History:
 
 def _sources(context: Context) -> list[tuple[str, Any]]:
     """The sources a recording run polls: the sandbox's two servers, every profile named
-    (both kinds), or --url."""
+    (every kind: OpenLM, portal, License Manager), --url, and each --flexnet."""
+    from gislicense.flexnet import FlexNet
+
     args = context.args
+    extra: dict[str, Any] = {} if args.timeout is None else {"timeout": args.timeout}
+    license_managers = [
+        (server, FlexNet(server, lmutil=args.lmutil, **extra))
+        for server in args.flexnet_servers or ()
+    ]
     if args.sandbox:
-        return [("sandbox openlm", context.openlm()), ("sandbox portal", context.portal())]
+        return [
+            ("sandbox openlm", context.openlm()),
+            ("sandbox portal", context.portal()),
+            *license_managers,
+        ]
     names = list(args.profile or [])
     if args.all_profiles:
         from gislicense import profiles
@@ -162,13 +183,16 @@ def _sources(context: Context) -> list[tuple[str, Any]]:
     if names:
         from gislicense import profiles
 
-        return [(n, context.client(profiles.load(n).kind, profile=n)) for n in names]
+        named = [(n, context.client(profiles.load(n).kind, profile=n)) for n in names]
+        return [*named, *license_managers]
     if not args.url:
+        if license_managers:
+            return license_managers
         raise UsageError(
             "name the sources: --profile (repeatable), --all-profiles, --url with --kind, "
-            "or --sandbox"
+            "--flexnet PORT@HOST, or --sandbox"
         )
-    return [(args.url, context.client(args.kind))]
+    return [(args.url, context.client(args.kind)), *license_managers]
 
 
 def run_record(context: Context) -> int:
@@ -205,16 +229,6 @@ def _format(path: str, chosen: str) -> str:
     return "lmgrd"
 
 
-def _flexnet(name: str) -> Any:
-    """The FlexNet reader ``name`` of gislicense, when this version has it."""
-    import gislicense
-
-    try:
-        return getattr(gislicense, name)
-    except AttributeError:
-        raise UsageError(f"this gislicense cannot read FlexNet files yet (no {name})") from None
-
-
 def _when(text: str | None) -> Any:
     import datetime as _dt
 
@@ -248,15 +262,24 @@ def _import_one(args: argparse.Namespace, history: History, path: str, kind: str
     if kind == "openlm-xml":
         return {"sessions": history.import_active_products(path, source=args.source, at=at)}
     if kind == "lmstat":
+        import datetime as _dt
         import os
 
+        from gislicense import parse_lmstat
+
         with open(path, encoding="utf-8", errors="replace") as file:
-            status = _flexnet("parse_lmstat")(file.read())
-        when = at if at is not None else os.stat(path).st_mtime
+            text = file.read()
+        when = at if at is not None else _dt.datetime.fromtimestamp(os.stat(path).st_mtime)
+        # Start times carry no year: an output without its status line is dated by --at
+        # (or the file's time), on the license server's clock.
+        day = when.astimezone().date() if when.tzinfo is not None else when.date()
+        status = parse_lmstat(text, date=day)
         return {"sessions": history.import_lmstat(status, source=args.source, at=when)}
-    events = _flexnet("parse_lmgrd_log")(path)
-    counts = history.import_log(events, source=args.source)
-    return {"events": sum(counts.values()), **{k.lower(): n for k, n in counts.items()}}
+    from gislicense import parse_lmgrd_log
+
+    counts = history.import_log(parse_lmgrd_log(path), source=args.source)
+    events = sum(n for k, n in counts.items() if k != "UNDATED")
+    return {"events": events, **{k.lower(): n for k, n in counts.items()}}
 
 
 #: The options each report takes: the command line's name, and the library's.

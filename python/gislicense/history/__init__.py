@@ -62,6 +62,11 @@ def _served(read: Any) -> list[Any]:
 def _kind(client: Any) -> str:
     """What a source of sessions is: ``openlm``, ``flexnet``, or ``sessions`` (another
     client with ``get_active_products()``)."""
+    from gislicense.flexnet import FlexNet
+    from gislicense.openlm import OpenLM
+
+    if isinstance(client, (FlexNet, OpenLM)):
+        return "flexnet" if isinstance(client, FlexNet) else "openlm"
     name = type(client).__name__.lower()
     return next((k for k in ("openlm", "flexnet") if k in name), "sessions")
 
@@ -160,10 +165,12 @@ class History(PlotMixin):
     # Recording
 
     def record(self, client: Any, *, at: When = None, source: str | None = None) -> dict[str, Any]:
-        """One poll of ``client``: the sessions open on an OpenLM (or FlexNet) server, or a
-        portal's members (a GIS). ``at`` is the poll's time (now by default); ``source``
-        names the source (by default the client's URL). A poll that fails is recorded as
-        one (a gap) and its error raised.
+        """One poll of ``client``: the sessions open on an OpenLM server, or on an ArcGIS
+        License Manager (a :class:`~gislicense.FlexNet`: its sessions and each feature's
+        issued count, from one ``lmstat``; its naive server-clock times are read as local
+        time), or a portal's members (a GIS). ``at`` is the poll's time (now by default);
+        ``source`` names the source (by default the client's URL, a License Manager's
+        ``port@host``). A poll that fails is recorded as one (a gap) and its error raised.
 
         Returns:
             ``{"source", "kind", "at", "sessions"}`` (``sessions`` None when the poll was
@@ -176,11 +183,16 @@ class History(PlotMixin):
             kind = _kind(client)
             sid = _record.source_id(self._db, kind, name, self.gap)
             try:
-                sessions = client.get_active_products()
+                # A License Manager's one lmstat gives the sessions and each feature's
+                # issued count (OpenLM does not know the count).
+                status = (
+                    client.status() if kind == "flexnet" and hasattr(client, "status") else None
+                )
+                sessions = status.sessions if status else client.get_active_products()
             except Exception as err:
                 _record.record_failure(self._db, sid, when, f"{type(err).__name__}: {err}")
                 raise
-            n = _record.record_poll(self._db, sid, when, sessions, self.gap)
+            n = self._poll(sid, when, sessions, status)
             return {"source": name, "kind": kind, "at": when, "sessions": n}
         if hasattr(client, "users") and hasattr(client, "admin"):
             return self._record_portal(client, name, when)
@@ -266,10 +278,21 @@ class History(PlotMixin):
         ``source`` at ``at``, with the issued counts it states."""
         when = _at(at)
         sid = _record.source_id(self._db, "flexnet", source, self.gap)
-        for feature in status.features:
+        return self._poll(sid, when, status.sessions, status)
+
+    def _poll(self, sid: int, when: int, sessions: Any, status: Any) -> int | None:
+        """Record one poll; with a License Manager's ``status``, first the issued counts
+        it states (a feature that gives an error instead of totals has none). Nothing is
+        written for a poll at or before the source's latest."""
+        row = self._db.execute(
+            "SELECT MAX(at) FROM polls WHERE source_id = ? AND error IS NULL", (sid,)
+        ).fetchone()
+        if row[0] is not None and when <= row[0]:
+            return None
+        for feature in getattr(status, "features", None) or ():
             if getattr(feature, "issued", None) is not None:
                 _record.set_issued(self._db, sid, feature.name, int(feature.issued), when)
-        return _record.record_poll(self._db, sid, when, status.sessions, self.gap)
+        return _record.record_poll(self._db, sid, when, sessions, self.gap)
 
     def set_issued(
         self,

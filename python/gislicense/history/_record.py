@@ -21,6 +21,8 @@ from gislicense.history import _rollup
 _SEP = "\x1f"
 #: Event kinds that open and close a log session; the others are kept as events only.
 _OUT, _IN = "OUT", "IN"
+#: The kind of a log line that is not a license event.
+_RAW = "RAW"
 
 
 @contextmanager
@@ -255,7 +257,9 @@ def import_events(
     ``workstation``, ``reason``, ``licenses``, ``raw``), ``batch`` to a transaction so a
     log of any size is read in bounded memory. An event already recorded (the same line
     imported twice) is skipped. Checked-out and checked-in events also make session
-    intervals and the in-use counts. Returns the counts of new events by kind."""
+    intervals and the in-use counts. Returns the counts of new events by kind, and
+    ``UNDATED``: license events before the log gives a date, which are not recorded.
+    Lines that are not license events (``RAW``) are not kept."""
     state = _LogState(db, source)
     counts: dict[str, int] = defaultdict(int)
     chunk: list[Any] = []
@@ -279,8 +283,14 @@ def _import_chunk(
     with writing(db):
         state.earliest, state.latest = None, None
         for event in chunk:
-            at = seconds(event.time)
             kind = str(event.kind).upper()
+            if event.time is None or kind == _RAW:
+                # A line before the log gives a date cannot be placed in time; a line
+                # that is not a license event (start-up, TIMESTAMP) is not one to keep.
+                if event.time is None and kind != _RAW:
+                    counts["UNDATED"] += 1
+                continue
+            at = seconds(event.time)
             user = getattr(event, "user", None)
             host = getattr(event, "workstation", None)
             licenses = getattr(event, "licenses", None) or 1

@@ -4,8 +4,8 @@ signed in to without a password ever being a parameter.
 - A portal is ``"pro"`` (the portal ArcGIS Pro is signed in to: ``GIS("pro")``, with
   Pro's own token, renewed by Pro) or the name of a saved portal profile.
 - A session source is an OpenLM server's URL (``http://host:7014/OpenLMServer``: OpenLM
-  without permissions needs no login), a saved OpenLM profile, or an ArcGIS License
-  Manager as ``port@host`` (:data:`LICENSE_MANAGER`), which gislicense does not read yet.
+  without permissions needs no login), an ArcGIS License Manager as ``port@host``
+  (:data:`LICENSE_MANAGER`, read with FlexNet's ``lmutil``), or a saved profile of either.
 
 A profile's secrets come from the system keyring or the environment, never from the tool:
 :func:`check_portal` and :func:`check_source` say so before anything runs.
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from gislicense.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
+    from gislicense.flexnet import FlexNet
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
 
@@ -29,6 +30,7 @@ __all__ = [
     "PROFILE",
     "check_portal",
     "check_source",
+    "is_license_manager",
     "portal",
     "portal_profiles",
     "session_source",
@@ -51,15 +53,22 @@ def portal_profiles() -> list[str]:
         return []
 
 
-def _profile(name: str, kind: str) -> None:
-    """Refuse a profile that is missing, of the other kind, or whose password (or client
-    secret) is nowhere a tool can read it: Pro has no terminal to ask in."""
+_SERVERS = {
+    "openlm": "an OpenLM server",
+    "flexnet": "an ArcGIS License Manager",
+    "portal": "a portal",
+}
+
+
+def _profile(name: str, *kinds: str) -> str:
+    """The kind of profile ``name``; refused when it is missing, of another kind, or its
+    password (or client secret) is nowhere a tool can read it: Pro has no terminal to ask
+    in."""
     from gislicense import profiles
 
     found = profiles.load(name)
-    if found.kind != kind:
-        other = "an OpenLM server" if found.kind == "openlm" else "a portal"
-        raise InvalidInputError(f"the profile {name!r} is for {other}")
+    if found.kind not in kinds:
+        raise InvalidInputError(f"the profile {name!r} is for {_SERVERS[found.kind]}")
     if found.username and found.password() is None:
         raise InvalidInputError(
             f"the profile {name!r} signs in as {found.username!r}, and its password is not "
@@ -67,6 +76,7 @@ def _profile(name: str, kind: str) -> None:
             f"--store-password`) or set {profiles.password_variable(name)}; a tool never "
             "asks for a password"
         )
+    return found.kind
 
 
 def check_portal(name: str) -> None:
@@ -103,21 +113,31 @@ def source_kind(source: str) -> str:
 
 def check_source(source: str) -> None:
     """Refuse a session source gislicense cannot read (no network)."""
+    if source_kind(source) == PROFILE:
+        _profile(source.strip(), "openlm", "flexnet")
+
+
+def is_license_manager(source: str) -> bool:
+    """Whether ``source`` is an ArcGIS License Manager: ``port@host`` or a saved profile of
+    kind flexnet (checked first with :func:`check_source`)."""
     kind = source_kind(source)
-    if kind == LICENSE_MANAGER:
-        raise InvalidInputError(
-            f"{source.strip()!r} is an ArcGIS License Manager (port@host), which gislicense "
-            "does not read yet: give the OpenLM server that watches it, or its saved profile"
-        )
     if kind == PROFILE:
-        _profile(source.strip(), "openlm")
+        return _profile(source.strip(), "openlm", "flexnet") == "flexnet"
+    return kind == LICENSE_MANAGER
 
 
-def session_source(source: str) -> OpenLM:
-    """The client of the sessions ``source`` names."""
+def session_source(source: str, lmutil: str | None = None) -> OpenLM | FlexNet:
+    """The client of the sessions ``source`` names: OpenLM, or a License Manager read with
+    ``lmutil`` (by default FlexNet's: on ``PATH``, then the ArcGIS License Manager's)."""
+    from gislicense.flexnet import FlexNet
     from gislicense.openlm import OpenLM
 
     check_source(source)
+    name = source.strip()
+    if is_license_manager(source):
+        if source_kind(source) == LICENSE_MANAGER:
+            return FlexNet(name, lmutil=lmutil)
+        return FlexNet(profile=name, lmutil=lmutil)
     if source_kind(source) == OPENLM_URL:
-        return OpenLM(source.strip())
-    return OpenLM(profile=source.strip())
+        return OpenLM(name)
+    return OpenLM(profile=name)

@@ -18,6 +18,8 @@ from gislicense.toolbox.running import run_plan, write_table
 from gislicense.toolbox.usage import UsageReport
 
 if TYPE_CHECKING:
+    from gislicense.flexnet import FlexNet
+    from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
 
 __all__ = [
@@ -44,23 +46,41 @@ def _idle_days() -> Any:
     return parameters.number("idle_days", "Not signed in for (days)")
 
 
+def _no_idle_time() -> str:
+    """FlexNet's own reason for refusing an idle-time filter (it keeps no idle time)."""
+    from gislicense.flexnet import filter_sessions
+
+    try:
+        filter_sessions([], {"idle_time": lambda t: True})
+    except GisLicenseError as err:
+        return str(err)
+    raise AssertionError("FlexNet filtered on idle time")  # pragma: no cover
+
+
 class CloseSessions(Tool):
     label = "Close Sessions"
     description = (
-        "Close the applications holding concurrent licenses through OpenLM: the sessions "
-        "of the chosen features, idle for at least the hours given. Lists the plan unless "
-        "Apply is checked. Closes cannot be undone."
+        "Close the sessions holding concurrent licenses: through OpenLM (it closes the "
+        "application; the sessions of the chosen features, idle for at least the hours "
+        "given), or on an ArcGIS License Manager (port@host: lmremove takes the license "
+        "back; the chosen features, or as many as leave Keep free licenses free). Lists the "
+        "plan unless Apply is checked. Closes cannot be undone."
     )
 
     def parameters(self) -> list[Any]:
         return [
             parameters.text(
                 "source",
-                "Source (OpenLM URL, or a saved profile)",
+                "Source (OpenLM URL, License Manager port@host, or a saved profile)",
                 required=True,
             ),
             parameters.text("features", "Features", multi=True),
-            parameters.number("idle_hours", "Idle for at least (hours)", whole=False),
+            parameters.number("idle_hours", "Idle for at least (hours; OpenLM)", whole=False),
+            parameters.number("keep_free", "Keep this many licenses free (License Manager)"),
+            parameters.text(
+                "lmutil",
+                "lmutil program (License Manager; empty: on PATH, or ArcGIS License Manager's)",
+            ),
             parameters.apply(),
             parameters.journal(),
         ]
@@ -72,16 +92,22 @@ class CloseSessions(Tool):
             return str(err)
         return None
 
+    @staticmethod
+    def _key(values: Values) -> str:
+        """What the features read are kept under: the source, and the lmutil reading it."""
+        return " ".join(v for v in (values.text("source"), values.text("lmutil")) if v)
+
     def fill(self, values: Values) -> None:
         source = values.text("source")
         if source is None or self._source_problem(source):
             return
+        lmutil = values.text("lmutil")
 
         def features() -> list[str]:
-            found = sources.session_source(source).get_active_products()
+            found = sources.session_source(source, lmutil).get_active_products()
             return sorted({s.feature for s in found}, key=str.casefold)
 
-        fill(values["features"], choices("features", source, features))
+        fill(values["features"], choices("features", self._key(values), features))
 
     def problems(self, values: Values) -> list[Problem]:
         found: list[Problem] = []
@@ -89,17 +115,34 @@ class CloseSessions(Tool):
         problem = self._source_problem(source) if source else None
         if source and problem:
             found.append(("source", problem, "error"))
-        elif source and choice_error("features", source):
-            error = choice_error("features", source)
+        elif source and choice_error("features", self._key(values)):
+            error = choice_error("features", self._key(values))
             found.append(("source", f"could not list the sessions: {error}", "warning"))
-        hours = values.number("idle_hours")
-        if hours is not None and hours < 0:
+        manager = bool(source and not problem and sources.is_license_manager(source))
+        hours, keep = values.number("idle_hours"), values.number("keep_free")
+        if hours is not None and manager:
+            found.append(("idle_hours", _no_idle_time(), "error"))
+        elif hours is not None and hours < 0:
             found.append(("idle_hours", "idle hours is 0 or more", "error"))
-        if not values.texts("features") and hours is None:
+        if keep is not None and source and not problem and not manager:
+            found.append(
+                (
+                    "keep_free",
+                    "keeping licenses free needs each feature's issued total, which OpenLM "
+                    "does not give: it is for an ArcGIS License Manager (port@host)",
+                    "error",
+                )
+            )
+        elif keep is not None and keep < 0:
+            found.append(("keep_free", "licenses to keep free is 0 or more", "error"))
+        if values.text("lmutil") and source and not problem and not manager:
+            found.append(("lmutil", "lmutil is for an ArcGIS License Manager source", "error"))
+        if not values.texts("features") and hours is None and keep is None:
+            either = "keep free" if manager else "idle hours"
             found.append(
                 (
                     "features",
-                    "choose features or idle hours: without either every session would close",
+                    f"choose features or {either}: without either every session would close",
                     "error",
                 )
             )
@@ -107,7 +150,7 @@ class CloseSessions(Tool):
 
     def run(self, values: Values) -> None:
         source = values.text("source") or ""
-        client = sources.session_source(source)
+        client = sources.session_source(source, values.text("lmutil"))
         filters: dict[str, Any] = {}
         if values.texts("features"):
             filters["feature"] = values.texts("features")
@@ -115,12 +158,28 @@ class CloseSessions(Tool):
         if hours is not None:
             idle = _dt.timedelta(hours=hours)
             filters["idle_time"] = lambda t: t is not None and t >= idle
-        sessions = client.get_active_products(**filters)
-        if not sessions:
+        plan = _close_plan(client, filters, values.number("keep_free"))
+        if plan is None:
             _say("No session matches: nothing to close.")
             return
-        plan = client.plan_close(sessions)
         run_plan(plan, apply=values.flag("apply"), journal=values.text("journal"))
+
+
+def _close_plan(client: OpenLM | FlexNet, filters: dict[str, Any], keep: float | None) -> Any:
+    """The plan closing the sessions ``filters`` choose; None when none is open."""
+    from gislicense.flexnet import FlexNet
+
+    if isinstance(client, FlexNet):
+        found = client.get_active_products(**filters)
+        # Keep free alone chooses among every session: it leaves most of them open.
+        keep_free = None if keep is None else int(keep)
+        return (
+            client.plan_close(found, allow_all=keep is not None, keep_free=keep_free)
+            if found
+            else None
+        )
+    sessions = client.get_active_products(**filters)
+    return client.plan_close(sessions) if sessions else None
 
 
 class ChangeUserTypes(PortalTool):
