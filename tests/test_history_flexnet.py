@@ -129,11 +129,6 @@ def test_the_sandbox_license_managers_debug_log_is_imported_once(
     assert [(u, f) for u, f, _, o in rows if not o] == [(taken.username, taken.feature)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/flexnet/log.rs: a TIMESTAMP line written at midnight (0:00:00, after a later "
-    "line) both sets its date and rolls the day on, so what follows is dated a day late",
-)
 def test_the_debug_logs_check_out_times_agree_with_lmstat(
     lm: LicenseManagerSandbox, history: History
 ) -> None:

@@ -99,13 +99,14 @@ impl LogParser {
         let Some((day, clock, message)) = split_stamp(line) else {
             return event;
         };
-        if let Some(day) = day {
-            self.day = Some(day);
-        } else if let Some(day) = message_date(message) {
+        // A line that states its date (an ISO stamp, a TIMESTAMP line, the banner) sets the
+        // day outright; only an undated line after a later clock means midnight has passed.
+        let stated = day.or_else(|| message_date(message));
+        if let Some(day) = stated {
             self.day = Some(day);
         }
         let seconds = clock.0 * 3600 + clock.1 * 60 + clock.2;
-        if day.is_none() {
+        if stated.is_none() {
             if let (Some(last), Some(today)) = (self.last, self.day) {
                 if last > seconds + 3600 {
                     self.day = Some(today.next());
@@ -318,6 +319,16 @@ mod tests {
             .time
             .unwrap();
         assert_eq!(back.day, 1);
+    }
+
+    #[test]
+    fn a_timestamp_written_at_midnight_sets_the_day_without_rolling_it_again() {
+        let mut p = LogParser::new();
+        p.feed("23:58:00 (lmgrd) TIMESTAMP 11/25/2026");
+        p.feed("23:59:30 (ARCGIS) OUT: \"Editor\" a@b");
+        p.feed(" 0:00:00 (lmgrd) TIMESTAMP 11/26/2026");
+        let t = p.feed(" 0:05:00 (ARCGIS) IN: \"Editor\" a@b").time.unwrap();
+        assert_eq!((t.year, t.month, t.day, t.minute), (2026, 11, 26, 5));
     }
 
     #[test]
