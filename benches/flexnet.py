@@ -141,14 +141,6 @@ def _shown(result: dict[str, float]) -> str:
     return f"{result['seconds'] * 1000:9.1f} ms, peak +{result['peak_kib'] / 1024:.1f} MiB"
 
 
-def _seconds(result: dict[str, float]) -> float:
-    return result["seconds"]
-
-
-def _shown(result: dict[str, float]) -> str:
-    return f"{result['seconds'] * 1000:9.1f} ms, peak +{result['peak_kib'] / 1024:.1f} MiB"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=100_000)

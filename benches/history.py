@@ -10,7 +10,10 @@ Measures, against the targets of issue 31:
 - recording one poll of 10,000 open sessions (the sessions still open, a few ended and a
   few new, as a scheduler's poll finds them): under 100 ms;
 - the daily-peak report over that year: under 1 s;
-- exporting the year's in-use samples to CSV, and to Parquet when pyarrow is installed.
+- exporting the year's in-use samples to CSV, and to Parquet when pyarrow is installed;
+- importing a License Manager debug log of ``--log-mb`` MB (and one an eighth of that
+  size) through ``parse_lmgrd_log``: time and peak memory, which must not grow with the
+  log (each import in its own process).
 
 The year is written as recording writes it (the same tables and rows: one interval per
 session, one in-use sample per feature per poll), directly, in large transactions: a year
@@ -141,6 +144,7 @@ def main() -> None:
     parser.add_argument("--seats", type=int, default=2000)
     parser.add_argument("--open", type=int, default=10_000, help="open sessions in a poll")
     parser.add_argument("--keep", metavar="FOLDER", help="keep the files here")
+    parser.add_argument("--log-mb", type=int, default=1024, help="the debug log's size")
     args = parser.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="gislicense-history-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,11 +173,52 @@ def main() -> None:
     polls = bench_poll(folder, args.open, 10)
     results["poll_ms_median"] = statistics.median(polls)
     results["poll_ms_max"] = max(polls)
+    results["logs"] = [
+        bench_log_import(folder, mb) for mb in (max(1, args.log_mb // 8), args.log_mb)
+    ]
     print(report(results, args.scale))
     if not args.keep:
         for file in folder.iterdir():
             file.unlink()
         folder.rmdir()
+
+
+LOG_IMPORT = r"""
+import json, resource, sys, time
+from gislicense import parse_lmgrd_log
+from gislicense.history import History
+history = History(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+counts = history.import_log(parse_lmgrd_log(sys.argv[1]), source="27000@gislic01")
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "events": sum(counts.values()), "peak_kib": peak - before}))
+"""
+
+
+def bench_log_import(folder: Path, megabytes: int) -> dict[str, Any]:
+    """Import a generated debug log of ``megabytes`` MB into a new history, in a process
+    of its own: its time and peak memory above the process's before the import."""
+    import json
+    import subprocess
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from flexnet import write_log
+
+    log, target = folder / f"lmgrd-{megabytes}.log", folder / f"log-{megabytes}.sqlite"
+    write_log(log, megabytes)
+    out = subprocess.run(
+        [sys.executable, "-c", LOG_IMPORT, str(log), str(target)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["mb"] = log.stat().st_size / 1e6
+    for made in (log, target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+        made.unlink(missing_ok=True)
+    return result
 
 
 def report(r: dict[str, Any], scale: float) -> str:
@@ -196,9 +241,18 @@ minutes, {FEATURES} features: {r["sessions"]:,} sessions, written in {r["write_s
 | weekly peaks, best of 3 | {r["weeks_s"]:.2f} s | |
 | CSV export of every in-use sample | {r["csv_s"]:.2f} s, {r["csv_mb"]:.1f} MB | |
 | Parquet export | {parquet} | |
-
+{_log_rows(r["logs"])}
 Python {sys.version.split()[0]}, SQLite {__import__("sqlite3").sqlite_version}.
 """  # noqa: E501
+
+
+def _log_rows(logs: list[dict[str, Any]]) -> str:
+    return "".join(
+        f"| importing a {log['mb']:,.0f} MB debug log ({log['events']:,} events) | "
+        f"{log['seconds']:.1f} s, peak +{log['peak_kib'] / 1024:.0f} MiB | "
+        "memory bounded: the same at every size |\n"
+        for log in logs
+    )
 
 
 if __name__ == "__main__":
