@@ -292,3 +292,40 @@ def test_sessions_features_and_events_make_table_rows(flexnet: gislicense.FlexNe
     assert row(flexnet.get_features()[0])["name"] == "Editor"
     event = next(iter(gislicense.parse_lmgrd_log([' 8:00:00 (ARCGIS) OUT: "Editor" a@b'])))
     assert row(event)["kind"] == "OUT"
+
+
+def test_the_sandbox_command_runs_a_license_manager_the_commands_reach() -> None:
+    """`gislicense sandbox` prints its License Manager; sessions list reaches it as printed,
+    and it is gone once the sandbox stops."""
+    import re
+    import subprocess
+    import sys
+
+    started = ["sandbox", "--sessions", "1", "--license-manager-sessions", "7"]
+    command = subprocess.Popen(
+        [sys.executable, "-m", "gislicense", *started],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert command.stdout is not None
+        out = ""
+        for line in command.stdout:
+            out += line
+            if line.startswith("Press Ctrl-C"):
+                break
+        server = re.search(r"ArcGIS License Manager: (\S+)", out)
+        lmutil = re.search(r"lmutil \(--lmutil\): (\S+)", out)
+        assert server and lmutil, out
+        where = ["--flexnet", server.group(1), "--lmutil", lmutil.group(1)]
+        listed = subprocess.run(
+            [sys.executable, "-m", "gislicense", "sessions", "list", "--json", *where],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert len(json.loads(listed.stdout)) == 7
+    finally:
+        command.terminate()
+        command.communicate(timeout=30)
+    assert not Path(lmutil.group(1)).exists()

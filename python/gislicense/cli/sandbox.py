@@ -1,5 +1,5 @@
-"""``gislicense sandbox``: the emulated OpenLM server and portal, run until Ctrl-C (or
-SIGTERM), with what to sign in with printed."""
+"""``gislicense sandbox``: the emulated OpenLM server, portal and ArcGIS License Manager,
+run until Ctrl-C (or SIGTERM), with what to sign in with printed."""
 
 from __future__ import annotations
 
@@ -71,6 +71,14 @@ def add_options(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument(
         "--token-lifetime", type=float, default=1_209_600.0, help="longest token life, seconds"
     )
+    sandbox.add_argument(
+        "--license-manager-sessions",
+        type=int,
+        default=25,
+        metavar="N",
+        help="licenses checked out of the sandbox's ArcGIS License Manager (25): reach it "
+        "with --flexnet and --lmutil as printed",
+    )
     for fault in ("error", "http500", "http503", "drop"):
         sandbox.add_argument(f"--{fault}-rate", type=float, default=0.0, metavar="RATE")
 
@@ -85,8 +93,18 @@ def run(args: argparse.Namespace) -> int:
 
     # Warnings (a sandbox reachable from other machines, say) go to stderr.
     logging.basicConfig(level=logging.WARNING, format="gislicense: %(levelname)s: %(message)s")
+    from gislicense.sandbox import LicenseManagerSandbox
+
+    if args.license_manager_sessions < 0:
+        raise SystemExit("gislicense sandbox: --license-manager-sessions is 0 or more")
     sandbox = _started(args)
+    manager = LicenseManagerSandbox(args.license_manager_sessions, seed=args.seed)
     _print_how_to_use(sandbox, args)
+    # The License Manager is a stand-in lmutil (a small program reading a state file), so
+    # it is reached as a real one is: --flexnet PORT@HOST --lmutil PATH.
+    print(f"  ArcGIS License Manager: {manager.server}", flush=True)
+    print(f"    lmutil (--lmutil): {manager.lmutil_path}", flush=True)
+    print(f"    debug log: {manager.log_path}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     # A service manager stops with SIGTERM: stop as for Ctrl-C, removing the CA and the
     # client certificates' folder.
@@ -98,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         sandbox.stop()
+        manager.stop()
     return 0
 
 
