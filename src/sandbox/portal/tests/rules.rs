@@ -236,3 +236,46 @@ fn a_member_is_deleted_once_their_licenses_are_revoked() {
     let again = ask(&site, &delete, &[], Some(&token));
     assert_eq!(again["error"]["code"], 400);
 }
+
+#[test]
+fn remove_users_removes_each_as_a_delete_would_and_lists_the_rest() {
+    let site = site();
+    let token = admin_token(&site);
+    let admin = site.options.admin_username.clone();
+    let members = site.members();
+    let plain: Vec<_> = members
+        .iter()
+        .filter(|m| m.licenses.iter().all(|l| l.is_empty()))
+        .filter(|m| m.username != admin && m.username != site.options.user_username)
+        .take(2)
+        .map(|m| m.username.clone())
+        .collect();
+    let holder = members
+        .iter()
+        .find(|m| !m.licenses[0].is_empty() && m.role_id != "org_admin")
+        .unwrap();
+    let users = format!(
+        "{}, {},{},no-such-member,{admin}",
+        plain[0], plain[1], holder.username
+    );
+    let path = format!("{SHARING}/portals/self/removeUsers");
+    let reply = ask(&site, &path, &[("users", &users)], Some(&token));
+    assert_eq!(
+        reply,
+        json!({"notRemoved": [holder.username, "no-such-member", admin]})
+    );
+    assert!(site.member(&plain[0]).is_none() && site.member(&plain[1]).is_none());
+    assert!(site.member(&holder.username).is_some() && site.member(&admin).is_some());
+    assert_eq!(site.members().len(), members.len() - 2);
+    // Nothing named, a member who is no administrator, or a GET: refused, nothing removed.
+    let empty = ask(&site, &path, &[("users", " , ")], Some(&token));
+    assert_eq!(empty["error"]["code"], 400, "{empty}");
+    let (user, password) = (
+        site.options.user_username.clone(),
+        site.options.user_password.clone(),
+    );
+    let theirs = sign_in(&site, &user, &password);
+    let refused = ask(&site, &path, &[("users", &holder.username)], Some(&theirs));
+    assert_eq!(refused["error"]["code"], 403, "{refused}");
+    assert_eq!(site.members().len(), members.len() - 2);
+}
