@@ -279,3 +279,65 @@ fn remove_users_removes_each_as_a_delete_would_and_lists_the_rest() {
     assert_eq!(refused["error"]["code"], 403, "{refused}");
     assert_eq!(site.members().len(), members.len() - 2);
 }
+
+#[test]
+fn create_user_adds_a_member_as_esri_documents_and_refuses_what_cannot_be() {
+    let site = site();
+    let token = admin_token(&site);
+    let path = "/portal/portaladmin/security/users/createUser";
+    let form = |username: &'static str, role: &'static str, user_type: &'static str| {
+        vec![
+            ("username", username),
+            ("password", "S3cret-pass!"),
+            ("firstname", "New"),
+            ("lastname", "Member"),
+            ("email", "new.member@example.gov"),
+            ("role", role),
+            ("userLicenseTypeId", user_type),
+            ("provider", "arcgis"),
+        ]
+    };
+    let before = site.members().len();
+    let reply = ask(
+        &site,
+        path,
+        &form("newmember1", "org_user", "creatorUT"),
+        Some(&token),
+    );
+    assert_eq!(reply, json!({"status": "success"}));
+    let created = site.member("newmember1").unwrap();
+    assert_eq!(
+        (
+            created.user_type.as_str(),
+            created.role_id.as_str(),
+            created.full_name.as_str()
+        ),
+        ("creatorUT", "org_user", "New Member")
+    );
+    assert_eq!(site.members().len(), before + 1);
+    // Found by id too.
+    assert!(site.member(&created.id).is_some());
+    for (params, expected) in [
+        (
+            form("NEWMEMBER1", "org_user", "creatorUT"),
+            "already exists",
+        ),
+        (
+            form("newmember2", "org_publisher", "viewerUT"),
+            "not compatible",
+        ),
+        (form("newmember3", "no_such_role", "creatorUT"), "role"),
+        (form("newmember4", "org_user", "noSuchUT"), "user type"),
+        (form("", "org_user", "creatorUT"), "'username' is required"),
+    ] {
+        let refused = ask(&site, path, &params, Some(&token));
+        // The Portal Administrator API's envelope: status, code, messages.
+        assert_eq!(
+            (&refused["status"], &refused["code"]),
+            (&json!("error"), &json!(400))
+        );
+        let message = refused["messages"][0].as_str().unwrap_or("");
+        assert!(message.contains(expected), "{refused}");
+    }
+    assert_eq!(site.members().len(), before + 1);
+}
