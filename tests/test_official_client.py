@@ -451,3 +451,70 @@ def test_the_official_clients_user_delete_revokes_then_deletes(
     assert out == {"deleted": True}
     assert holder["username"] not in {u["username"] for u in fresh_sb.portal_users()}
     assert len(fresh_sb.portal_users()) == len(users) - 1
+
+
+REMOVE_USERS = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password, *names = sys.argv[1:]
+    gis = GIS(url, username, password, use_gen_token=True)
+    users = [gis.users.get(name) for name in names]
+    print(json.dumps({"not_removed": gis.users.delete_users(users)}))
+    """
+)
+
+
+def test_the_official_clients_delete_users_removes_those_a_delete_would(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    users = fresh_sb.portal_users()
+    others = [u for u in users if u["role"] != "org_admin"]
+    plain = [u["username"] for u in others if not any(u["entitlements"].values())][:2]
+    holder = next(u["username"] for u in others if u["entitlements"]["ArcGIS Pro"])
+    out = run_official(fresh_sb, REMOVE_USERS, *plain, holder)
+    # portals/self/removeUsers answers {"notRemoved": [...]}; the official client returns it.
+    assert out == {"not_removed": [holder]}
+    left = {u["username"] for u in fresh_sb.portal_users()}
+    assert holder in left and not left & set(plain)
+    assert len(left) == len(users) - 2
+
+
+CREATE = textwrap.dedent(
+    """
+    import json, sys
+    from arcgis.gis import GIS
+
+    url, username, password = sys.argv[1:4]
+    gis = GIS(url, username, password, use_gen_token=True)
+    user = gis.users.create(
+        "fieldtech01", "S3cret-pass!", "Field", "Technician", "fieldtech01@example.gov",
+        role="org_user", user_type="creatorUT",
+    )
+    print(json.dumps({
+        "type": type(user).__name__,
+        "username": user.username,
+        "user_type": user.userLicenseTypeId,
+        "role": user.role,
+    }))
+    """
+)
+
+
+def test_the_official_clients_users_create_returns_the_new_member(
+    fresh_sb: gislicense.Sandbox,
+) -> None:
+    before = len(fresh_sb.portal_users())
+    out = run_official(fresh_sb, CREATE)
+    # portaladmin/security/users/createUser, then users.get: a User, as the sandbox holds it.
+    assert out["type"] == "User"
+    made = fresh_sb.portal_user("fieldtech01")
+    assert out == {
+        "type": "User",
+        "username": made["username"],
+        "user_type": made["userLicenseTypeId"],
+        "role": made["role"],
+    }
+    assert (made["userLicenseTypeId"], made["role"]) == ("creatorUT", "org_user")
+    assert len(fresh_sb.portal_users()) == before + 1

@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     )
     from gislicense.history import History
     from gislicense.licenses import EntitlementCount, License, UserEntitlement
-    from gislicense.openlm import OpenLM
+    from gislicense.openlm import OpenLM, OpenLMServer, OpenLMVendor
     from gislicense.portal import GIS
     from gislicense.sandbox import Sandbox
     from gislicense.tables import to_dataframe
@@ -91,6 +91,8 @@ _WHERE = {
     "License": "licenses",
     "UserEntitlement": "licenses",
     "OpenLM": "openlm",
+    "OpenLMServer": "openlm",
+    "OpenLMVendor": "openlm",
     "GIS": "portal",
     "Role": "users",
     "User": "users",
@@ -142,6 +144,8 @@ __all__ = [
     "ListingCutOffError",
     "NotFoundError",
     "OpenLM",
+    "OpenLMServer",
+    "OpenLMVendor",
     "Outcome",
     "OutcomeUnknownError",
     "PermissionDeniedError",

@@ -35,6 +35,8 @@ __all__ = [
     "LmgrdLogFile",
     "LmgrdLogParser",
     "OpenLMClient",
+    "OpenLMServer",
+    "OpenLMVendor",
     "PortalClient",
     "Role",
     "Sandbox",
@@ -406,6 +408,64 @@ _Step = tuple[str, str, str | None, GisLicenseError | None]
 _StepResult = tuple[str, str | None, GisLicenseError | None, list[_Step]]
 
 @final
+class OpenLMServer:
+    """A license server OpenLM watches, from a GetServerList reply.
+
+    The reply's shape is unverified: fields the reply did not give are None, and every
+    attribute not read into a field is in :attr:`extra`, as received.
+    """
+
+    @property
+    def name(self) -> str:
+        """The descriptive name configured in OpenLM (what ``close_application`` wants)."""
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def port(self) -> int | None: ...
+    @property
+    def vendor(self) -> str | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def issued(self) -> int | None:
+        """Licenses the server issues, over all its features."""
+    @property
+    def in_use(self) -> int | None:
+        """Licenses in use now."""
+    @property
+    def tag(self) -> str:
+        """The reply element's tag, as received."""
+    @property
+    def extra(self) -> dict[str, str]:
+        """Every attribute not read into a field, as received."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class OpenLMVendor:
+    """A vendor (license manager daemon) OpenLM watches, from a GetVendorList reply.
+
+    The reply's shape is unverified: fields the reply did not give are None, and every
+    attribute not read into a field is in :attr:`extra`, as received.
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def servers(self) -> int | None:
+        """How many of OpenLM's license servers serve it."""
+    @property
+    def issued(self) -> int | None: ...
+    @property
+    def in_use(self) -> int | None: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def extra(self) -> dict[str, str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
 class OpenLMClient:
     """The OpenLM protocol client behind :class:`gislicense.OpenLM`. Each operation
     returns a :class:`Call`."""
@@ -428,6 +488,10 @@ class OpenLMClient:
         fields: Sequence[tuple[str, Sequence[_Scalar]]],
         attributes: Sequence[tuple[str, Sequence[str]]],
     ) -> Call[list[ActiveProduct]]: ...
+    def get_servers(self) -> Call[list[OpenLMServer]]:
+        """GetServerList."""
+    def get_vendors(self) -> Call[list[OpenLMVendor]]:
+        """GetVendorList."""
     def close_application(
         self, username: str, workstation: str, server: str, vendor: str, feature: str
     ) -> Call[None]: ...

@@ -8,7 +8,7 @@ from typing import Any, Callable, Union
 
 from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
-from gislicense._core import ActiveProduct
+from gislicense._core import ActiveProduct, OpenLMServer, OpenLMVendor
 from gislicense._credentials import password_for
 from gislicense._http import (
     DEFAULT_BACKOFF,
@@ -24,7 +24,7 @@ from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
 from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change
 
-__all__ = ["ActiveProduct", "OpenLM"]
+__all__ = ["ActiveProduct", "OpenLM", "OpenLMServer", "OpenLMVendor"]
 
 Scalar = Union[str, int, bool]
 #: A filter: a value, several values (any matches), or a function of the field's value.
@@ -210,6 +210,41 @@ class OpenLM:
 
     get_active_products = blocking(_get_active_products)
     get_active_products_async = awaiting(_get_active_products)
+
+    def _get_servers(self) -> Pending[list[OpenLMServer]]:
+        """The license servers OpenLM watches (the Open API's GetServerList).
+
+        Each has its ``name`` in OpenLM (what :meth:`close_application` takes as
+        ``server``), ``host``, ``port``, ``vendor``, ``status`` and the licenses it
+        ``issued`` and has ``in_use`` where the reply gives them. OpenLM publishes no reply
+        shape for this operation: a field the reply did not give is None, and every
+        attribute not read into a field is kept in ``extra`` as received.
+
+        Raises:
+            AuthenticationError: The server wants a login that failed or was not given.
+            ServerError: OpenLM refused (a version without this operation answers
+                "Unknown message type").
+        """
+        return self._client.get_servers()
+
+    get_servers = blocking(_get_servers)
+    get_servers_async = awaiting(_get_servers)
+
+    def _get_vendors(self) -> Pending[list[OpenLMVendor]]:
+        """The vendors (license manager daemons) OpenLM watches (GetVendorList).
+
+        Each has its ``name`` (``ARCGIS`` for Esri), how many ``servers`` serve it, and the
+        licenses ``issued`` and ``in_use`` where the reply gives them; unknown attributes
+        are kept in ``extra``, as for :meth:`get_servers`.
+
+        Raises:
+            AuthenticationError: The server wants a login that failed or was not given.
+            ServerError: OpenLM refused.
+        """
+        return self._client.get_vendors()
+
+    get_vendors = blocking(_get_vendors)
+    get_vendors_async = awaiting(_get_vendors)
 
     def _close_application(
         self, *, username: str, workstation: str, server: str, vendor: str, feature: str

@@ -194,7 +194,7 @@ impl OpenLm {
 
     /// Send a request that needs a session; log in again once if the session has expired.
     /// An `Error` reply becomes an error.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         effect: Effect,
         build: impl Fn(&str) -> Result<String>,

@@ -5,6 +5,7 @@ mod bulk;
 mod errors;
 mod exit;
 mod flexnet;
+mod inventory;
 mod json;
 mod keywords;
 mod licenses;
@@ -39,6 +40,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<options::HttpOptions>()?;
     m.add_class::<openlm::OpenLMClient>()?;
     m.add_class::<openlm::ActiveProduct>()?;
+    m.add_class::<inventory::OpenLMServer>()?;
+    m.add_class::<inventory::OpenLMVendor>()?;
     m.add_function(wrap_pyfunction!(openlm::parse_active_products, m)?)?;
     m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
     m.add_class::<portal::PortalClient>()?;

@@ -10,6 +10,7 @@ use crate::openlm::product::Kind;
 use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductFilter};
 use crate::plan;
 use crate::python::errors::to_pyerr;
+use crate::python::inventory::{OpenLMServer, OpenLMVendor};
 use crate::python::options::HttpOptions;
 use crate::python::plans;
 use crate::python::text::{text, type_name};
@@ -409,6 +410,30 @@ impl OpenLMClient {
     #[getter]
     fn username(&self) -> Option<&str> {
         self.client.username()
+    }
+
+    /// The license servers OpenLM watches (GetServerList).
+    fn get_servers(&self) -> Call {
+        let client = self.client.clone();
+        Call::new(async move {
+            let servers = client.get_servers().await?;
+            Ok(servers
+                .into_iter()
+                .map(|inner| OpenLMServer { inner })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    /// The vendors OpenLM watches (GetVendorList).
+    fn get_vendors(&self) -> Call {
+        let client = self.client.clone();
+        Call::new(async move {
+            let vendors = client.get_vendors().await?;
+            Ok(vendors
+                .into_iter()
+                .map(|inner| OpenLMVendor { inner })
+                .collect::<Vec<_>>())
+        })
     }
 
     #[pyo3(signature = (page_size, fields, attributes))]

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::sandbox::seed;
 
 mod checkout;
+mod inventory;
 mod wire;
 
 pub use checkout::Checkout;
@@ -65,6 +66,8 @@ impl Default for OpenLmOptions {
 
 struct SiteState {
     checkouts: Vec<Checkout>,
+    /// What each license server issues (fixed at seeding).
+    issued: Vec<inventory::Issued>,
     /// Workstations (lower case) without the OpenLM Agent: closing there fails.
     no_agent: HashSet<String>,
     /// Workstations (lower case) whose Agent never acts: closes there are acknowledged and
@@ -151,6 +154,7 @@ impl OpenLmSite {
         Ok(OpenLmSite {
             options,
             state: Mutex::new(SiteState {
+                issued: inventory::seeded_issued(&checkouts),
                 checkouts,
                 no_agent,
                 stalled: HashSet::new(),
@@ -274,7 +278,9 @@ impl OpenLmSite {
         } else if kind.is_empty() {
             error_reply("The request has no MESSAGE type")
         } else {
-            error_reply(&format!("Unknown message type: {kind}"))
+            let state = self.state();
+            inventory::reply(kind, &state.issued, &state.checkouts)
+                .unwrap_or_else(|| error_reply(&format!("Unknown message type: {kind}")))
         }
     }
 

@@ -143,3 +143,112 @@ fn permissions_mode_wants_a_login() {
     );
     assert_eq!(reply.records.len(), 5);
 }
+
+fn listing(site: &OpenLmSite, kind: &str, session_id: &str) -> Message {
+    ask(
+        site,
+        RequestDoc {
+            message_type: kind,
+            session_id,
+            ..Default::default()
+        },
+    )
+}
+
+/// GetServerList and GetVendorList say what is in use as the sessions listing does, and
+/// issue at least that; a close shows in both.
+#[test]
+fn server_and_vendor_lists_count_what_the_sessions_hold() {
+    use crate::openlm::{LicenseServer, Vendor};
+    let site = OpenLmSite::seeded(OpenLmOptions::default(), 3).unwrap();
+    let servers: Vec<_> = listing(&site, "GetServerList", "0")
+        .records
+        .iter()
+        .map(LicenseServer::from_record)
+        .collect();
+    assert_eq!(servers.len(), seed::LICENSE_SERVERS.len());
+    let checkouts = site.checkouts();
+    for server in &servers {
+        let held: u64 = checkouts
+            .iter()
+            .filter(|c| c.server == server.name)
+            .map(|c| u64::from(c.licenses))
+            .sum();
+        assert_eq!(server.in_use, Some(held), "{}", server.name);
+        assert!(server.issued.unwrap() >= held, "{}", server.name);
+        assert!(server.host.is_some() && server.port.is_some() && server.extra.is_empty());
+    }
+    let vendors: Vec<_> = listing(&site, "GetVendorList", "0")
+        .records
+        .iter()
+        .map(Vendor::from_record)
+        .collect();
+    let names: Vec<_> = vendors.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["ARCGIS", "MLM", "adskflex"]);
+    let arcgis = &vendors[0];
+    assert_eq!(arcgis.servers, Some(2));
+    let arcgis_servers = servers
+        .iter()
+        .filter(|s| s.vendor.as_deref() == Some("ARCGIS"));
+    assert_eq!(
+        arcgis.in_use,
+        Some(arcgis_servers.map(|s| s.in_use.unwrap()).sum())
+    );
+    // Take one session away: the counts follow, what is issued does not.
+    let gone = &checkouts[0];
+    site.state().checkouts.retain(|c| c.handle != gone.handle);
+    let after: Vec<_> = listing(&site, "GetServerList", "0")
+        .records
+        .iter()
+        .map(LicenseServer::from_record)
+        .collect();
+    let (before, now) = (
+        servers.iter().find(|s| s.name == gone.server).unwrap(),
+        after.iter().find(|s| s.name == gone.server).unwrap(),
+    );
+    assert_eq!(
+        now.in_use,
+        Some(before.in_use.unwrap() - u64::from(gone.licenses))
+    );
+    assert_eq!(now.issued, before.issued);
+}
+
+#[test]
+fn usage_licenses_and_denials_are_served_and_need_the_login() {
+    let site = OpenLmSite::seeded(OpenLmOptions::default(), 3).unwrap();
+    let usage = listing(&site, "GetLicenseUsage", "0");
+    let held: u64 = usage
+        .records
+        .iter()
+        .map(|r| r.get("in_use").unwrap().parse::<u64>().unwrap())
+        .sum();
+    let total: u64 = site.checkouts().iter().map(|c| u64::from(c.licenses)).sum();
+    assert_eq!(held, total);
+    let licenses = listing(&site, "LicensesList", "0");
+    assert_eq!(licenses.records.len(), usage.records.len());
+    assert!(licenses.records.iter().all(|r| r.tag() == "LICENSE"));
+    let denials = listing(&site, "GetDenials", "0");
+    assert_eq!(
+        (denials.kind.as_str(), denials.records.len()),
+        ("GetDenials", 0)
+    );
+    assert_eq!(listing(&site, "GetSomethingElse", "0").kind, "Error");
+    let guarded = OpenLmSite::seeded(
+        OpenLmOptions {
+            sessions: 5,
+            permissions: true,
+            ..Default::default()
+        },
+        1,
+    )
+    .unwrap();
+    for kind in [
+        "GetServerList",
+        "GetVendorList",
+        "GetLicenseUsage",
+        "LicensesList",
+        "GetDenials",
+    ] {
+        assert_eq!(listing(&guarded, kind, "0").kind, "Error", "{kind}");
+    }
+}

@@ -8,7 +8,10 @@
 //! `title` and `entitlements` are unverified), and deleting a member
 //! (`community/users/<u>/delete`, administrators, POST: `{"success": true, "username"}`),
 //! refused while they hold add-on licenses (the official client's `User.delete` revokes
-//! them first; the refusal is unverified) and for the signed-in account itself.
+//! them first; the refusal is unverified) and for the signed-in account itself; removing
+//! several (`portals/self/removeUsers`, administrators, POST, `users=a,b`: Esri's "Remove
+//! Users" answers `{"notRemoved": [...]}`), each refused as a delete is (refused ones, and
+//! names that are no member, are listed in `notRemoved`: unverified).
 
 use serde_json::{json, Value};
 
@@ -26,6 +29,9 @@ type Reply = std::result::Result<Answer, Answer>;
 impl PortalSite {
     /// The endpoints of this module, or None for a path that is none of them.
     pub(super) fn leavers(&self, request: &PortalRequest<'_>, path: &str) -> Option<Reply> {
+        if path.eq_ignore_ascii_case("portals/self/removeUsers") {
+            return Some(self.remove_users(request));
+        }
         if let Some(id) = path
             .strip_prefix("portals/self/roles/")
             .and_then(|rest| rest.strip_suffix("/privileges"))
@@ -96,33 +102,52 @@ impl PortalSite {
         let Some(i) = state.find(&path_segment(name)) else {
             return Ok(user_missing());
         };
-        let member = &state.members[i];
-        let refusal = if i == caller {
-            Some(format!(
-                "Unable to delete '{}': an account cannot delete itself.",
-                member.username
-            ))
-        } else {
-            LISTINGS
-                .iter()
-                .zip(&member.licenses)
-                .find(|(_, held)| !held.is_empty())
-                .map(|(listing, _)| {
-                    format!(
-                        "Unable to delete '{}': they hold {} licenses. Revoke them first.",
-                        member.username, listing.title
-                    )
-                })
-        };
-        if let Some(message) = refusal {
+        if let Some(message) = delete_refusal(&state, caller, i) {
             return Ok(error_answer(Api::Sharing, 400, &message, &[]));
         }
-        let username = member.username.clone();
+        let username = state.members[i].username.clone();
         state.remove(i);
         Ok(formatted(
             request,
             &json!({"success": true, "username": username}),
         ))
+    }
+
+    /// `portals/self/removeUsers`: each name removed as a delete would, or listed in
+    /// `notRemoved`.
+    fn remove_users(&self, request: &PortalRequest<'_>) -> Reply {
+        let caller = self.admin(request, Api::Sharing)?;
+        only_post(request, Api::Sharing)?;
+        let names: Vec<&str> = request
+            .param("users")
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Ok(error_answer(
+                Api::Sharing,
+                400,
+                "Unable to remove users: 'users' is required.",
+                &[],
+            ));
+        }
+        let mut state = self.state();
+        let caller_name = state.members[caller].username.clone();
+        let mut not_removed = Vec::new();
+        for name in names {
+            // Removing a member moves the others: the caller is found again each time.
+            let caller = state.find(&caller_name).unwrap_or(usize::MAX);
+            let removable = state
+                .find(name)
+                .filter(|&i| delete_refusal(&state, caller, i).is_none());
+            match removable {
+                Some(i) => state.remove(i),
+                None => not_removed.push(name.to_owned()),
+            }
+        }
+        Ok(formatted(request, &json!({"notRemoved": not_removed})))
     }
 
     fn provisioned(&self, request: &PortalRequest<'_>, name: &str) -> Reply {
@@ -154,4 +179,26 @@ impl PortalSite {
             &page(request, held, "provisionedListings", |v| v),
         ))
     }
+}
+
+/// Why deleting member `i` is refused, if it is: the account signed in cannot delete itself,
+/// and a member holding add-on licenses must have them revoked first.
+fn delete_refusal(state: &super::org::PortalState, caller: usize, i: usize) -> Option<String> {
+    let member = &state.members[i];
+    if i == caller {
+        return Some(format!(
+            "Unable to delete '{}': an account cannot delete itself.",
+            member.username
+        ));
+    }
+    LISTINGS
+        .iter()
+        .zip(&member.licenses)
+        .find(|(_, held)| !held.is_empty())
+        .map(|(listing, _)| {
+            format!(
+                "Unable to delete '{}': they hold {} licenses. Revoke them first.",
+                member.username, listing.title
+            )
+        })
 }

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use crate::portal::versions::{release_of, Feature};
 
 mod auth;
+mod create;
 mod leavers;
 mod licenses;
 mod oauth;
@@ -263,6 +264,11 @@ impl PortalSite {
             }),
             "/license" if self.options.serves(Feature::UserTypes) => {
                 self.admin(request, Api::Admin).map(|_| self.license(request))
+            }
+            p if p.eq_ignore_ascii_case("/security/users/createUser")
+                && self.options.serves(Feature::UserTypes) =>
+            {
+                self.create_user(request)
             }
             "/license/releaselicense" if self.options.serves(Feature::UserTypes) => {
                 self.release_license(request, true)

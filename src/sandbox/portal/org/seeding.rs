@@ -243,6 +243,16 @@ fn give_offline_licenses(members: &mut [PortalMember], count: usize) {
 }
 
 impl PortalState {
+    /// Add a new member (a created account), keeping the counts and the index.
+    pub(in crate::sandbox::portal) fn add(&mut self, member: PortalMember) {
+        let i = self.members.len();
+        *self.counts.entry(member.user_type.clone()).or_insert(0) += 1;
+        *self.level_counts.entry(member.level()).or_insert(0) += 1;
+        self.index.insert(member.username.to_lowercase(), i);
+        self.index.insert(member.id.clone(), i);
+        self.members.push(member);
+    }
+
     /// Remove member `i` (a deleted account), keeping the counts and the index.
     pub(in crate::sandbox::portal) fn remove(&mut self, i: usize) {
         let member = self.members.remove(i);

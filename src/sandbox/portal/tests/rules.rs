@@ -236,3 +236,108 @@ fn a_member_is_deleted_once_their_licenses_are_revoked() {
     let again = ask(&site, &delete, &[], Some(&token));
     assert_eq!(again["error"]["code"], 400);
 }
+
+#[test]
+fn remove_users_removes_each_as_a_delete_would_and_lists_the_rest() {
+    let site = site();
+    let token = admin_token(&site);
+    let admin = site.options.admin_username.clone();
+    let members = site.members();
+    let plain: Vec<_> = members
+        .iter()
+        .filter(|m| m.licenses.iter().all(|l| l.is_empty()))
+        .filter(|m| m.username != admin && m.username != site.options.user_username)
+        .take(2)
+        .map(|m| m.username.clone())
+        .collect();
+    let holder = members
+        .iter()
+        .find(|m| !m.licenses[0].is_empty() && m.role_id != "org_admin")
+        .unwrap();
+    let users = format!(
+        "{}, {},{},no-such-member,{admin}",
+        plain[0], plain[1], holder.username
+    );
+    let path = format!("{SHARING}/portals/self/removeUsers");
+    let reply = ask(&site, &path, &[("users", &users)], Some(&token));
+    assert_eq!(
+        reply,
+        json!({"notRemoved": [holder.username, "no-such-member", admin]})
+    );
+    assert!(site.member(&plain[0]).is_none() && site.member(&plain[1]).is_none());
+    assert!(site.member(&holder.username).is_some() && site.member(&admin).is_some());
+    assert_eq!(site.members().len(), members.len() - 2);
+    // Nothing named, a member who is no administrator, or a GET: refused, nothing removed.
+    let empty = ask(&site, &path, &[("users", " , ")], Some(&token));
+    assert_eq!(empty["error"]["code"], 400, "{empty}");
+    let (user, password) = (
+        site.options.user_username.clone(),
+        site.options.user_password.clone(),
+    );
+    let theirs = sign_in(&site, &user, &password);
+    let refused = ask(&site, &path, &[("users", &holder.username)], Some(&theirs));
+    assert_eq!(refused["error"]["code"], 403, "{refused}");
+    assert_eq!(site.members().len(), members.len() - 2);
+}
+
+#[test]
+fn create_user_adds_a_member_as_esri_documents_and_refuses_what_cannot_be() {
+    let site = site();
+    let token = admin_token(&site);
+    let path = "/portal/portaladmin/security/users/createUser";
+    let form = |username: &'static str, role: &'static str, user_type: &'static str| {
+        vec![
+            ("username", username),
+            ("password", "S3cret-pass!"),
+            ("firstname", "New"),
+            ("lastname", "Member"),
+            ("email", "new.member@example.gov"),
+            ("role", role),
+            ("userLicenseTypeId", user_type),
+            ("provider", "arcgis"),
+        ]
+    };
+    let before = site.members().len();
+    let reply = ask(
+        &site,
+        path,
+        &form("newmember1", "org_user", "creatorUT"),
+        Some(&token),
+    );
+    assert_eq!(reply, json!({"status": "success"}));
+    let created = site.member("newmember1").unwrap();
+    assert_eq!(
+        (
+            created.user_type.as_str(),
+            created.role_id.as_str(),
+            created.full_name.as_str()
+        ),
+        ("creatorUT", "org_user", "New Member")
+    );
+    assert_eq!(site.members().len(), before + 1);
+    // Found by id too.
+    assert!(site.member(&created.id).is_some());
+    for (params, expected) in [
+        (
+            form("NEWMEMBER1", "org_user", "creatorUT"),
+            "already exists",
+        ),
+        (
+            form("newmember2", "org_publisher", "viewerUT"),
+            "not compatible",
+        ),
+        (form("newmember3", "no_such_role", "creatorUT"), "role"),
+        (form("newmember4", "org_user", "noSuchUT"), "user type"),
+        (form("", "org_user", "creatorUT"), "'username' is required"),
+    ] {
+        let refused = ask(&site, path, &params, Some(&token));
+        // The Portal Administrator API's envelope: status, code, messages.
+        assert_eq!(
+            (&refused["status"], &refused["code"]),
+            (&json!("error"), &json!(400))
+        );
+        let message = refused["messages"][0].as_str().unwrap_or("");
+        assert!(message.contains(expected), "{refused}");
+    }
+    assert_eq!(site.members().len(), before + 1);
+}
