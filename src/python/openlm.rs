@@ -212,6 +212,8 @@ fn to_python_products(
     py: Python<'_>,
     products: Vec<core::ActiveProduct>,
 ) -> PyResult<Bound<'_, PyList>> {
+    // The objects hold no others: the cycle collector has nothing to find among them.
+    let _paused = crate::python::listing::CollectorPause::start();
     let objects = products
         .into_iter()
         .map(|inner| Bound::new(py, ActiveProduct { inner }))
