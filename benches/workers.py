@@ -150,19 +150,25 @@ def close_seed(url: str) -> int:
     return sent
 
 
-def close_gislicense(url: str) -> int:
-    import gislicense
-
-    openlm = gislicense.OpenLM(url)
+def close_gislicense(openlm: Any) -> int:
     # Every open session, on purpose: without allow_all the plan refuses it as an accident.
     report = openlm.close_applications(openlm.get_active_products(), allow_all=True)
     return len(report)
 
 
 def run_close(contender: str, url: str) -> dict[str, Any]:
-    close = close_seed if contender == "seed" else close_gislicense
-    start = time.perf_counter()
-    sent = close(url)
+    """The listing and the closes; making the client is not timed (as signing in is not for
+    the portal contenders, and as the floor's client is made before its clock starts):
+    `import gislicense` and its first use are a benchmark of their own."""
+    if contender == "seed":
+        start = time.perf_counter()
+        sent = close_seed(url)
+    else:
+        import gislicense
+
+        openlm = gislicense.OpenLM(url)
+        start = time.perf_counter()
+        sent = close_gislicense(openlm)
     return {"times": [time.perf_counter() - start], "rows": sent}
 
 

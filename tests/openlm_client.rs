@@ -18,7 +18,7 @@ async fn close(
     let plan = plan::openlm::plan_close(client, items, false)
         .await
         .unwrap();
-    let executor = plan::openlm::CloseExecutor(client);
+    let executor = plan::openlm::CloseExecutor::new(client);
     let applied = plan::apply(&plan, &executor, None, concurrency, None).await;
     applied
         .unwrap()

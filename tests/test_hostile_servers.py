@@ -345,9 +345,10 @@ def test_lost_closes_are_settled_together_by_one_listing() -> None:
         settled = [o for o in report if "re-reading the state showed it done" in (o.reason or "")]
         assert len(settled) == 3
         assert all("still open" in (o.reason or "") for o in report.unknown)
-        # One listing to plan, one to check before closing, one to settle all twelve closes
-        # (the six acknowledged, and the six whose answers were lost).
-        assert len(sb.requests(operation="GetActiveProducts2")) == 3
+        # One listing to plan (planned by this call, it is the check before closing too),
+        # one to settle all twelve closes (the six acknowledged, and the six whose answers
+        # were lost).
+        assert len(sb.requests(operation="GetActiveProducts2")) == 2
 
 
 def test_a_close_dropped_before_the_server_acted_is_unknown_not_failed() -> None:

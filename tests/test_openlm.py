@@ -331,6 +331,27 @@ def test_a_plan_applied_later_finds_the_sessions_closed_meanwhile(
     assert journal.finished and journal.report.counts() == {"unchanged": 3, "closed": 7}
 
 
+def test_a_call_that_plans_its_closes_lists_once_before_them_a_saved_plan_twice(
+    sandbox: Sandbox, openlm: OpenLM
+) -> None:
+    # The listing a call plans from, moments before its closes, is the re-read before them
+    # (issue 33: a second listing there cost a round trip and a parse of every session); a
+    # plan made earlier is listed again before its closes go.
+    targets = [p for p in openlm.get_active_products() if p.closable][:4]
+
+    def listings_before_the_first_close() -> int:
+        sent = [r.operation for r in sandbox.requests(service="openlm")]
+        return sent[: sent.index("CloseApplication")].count("GetActiveProducts2")
+
+    sandbox.clear_requests()
+    assert openlm.close_applications(targets[:2]).counts() == {"closed": 2}
+    assert listings_before_the_first_close() == 1
+    plan = openlm.plan_close(targets[2:])
+    sandbox.clear_requests()
+    assert plan.apply().counts() == {"closed": 2}
+    assert listings_before_the_first_close() == 1
+
+
 def look_alike_pairs(openlm: OpenLM) -> list[tuple[ActiveProduct, ActiveProduct]]:
     """Sessions of one user, workstation, vendor and feature on two license servers (a
     primary and its DR server): the sandbox makes such pairs."""

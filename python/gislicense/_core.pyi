@@ -507,8 +507,10 @@ class OpenLMClient:
         journal: str | None,
         concurrency: int,
         progress: ApplyProgress | None = None,
+        recheck: bool = True,
     ) -> Call[list[_StepResult]]:
-        """Apply a plan (the core's, or JSON text), journaled to ``journal`` when given."""
+        """Apply a plan (the core's, or JSON text), journaled to ``journal`` when given;
+        ``recheck``: list the open sessions again before the closes go."""
 
 @final
 class Authorization:

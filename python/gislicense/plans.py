@@ -405,11 +405,16 @@ class Plan:
         # Told apart by the core client: importing the OpenLM facade to ask would cost a
         # portal change the module's load.
         call: Pending[Any]
-        if isinstance(core, (_core.OpenLMClient, _core.FlexNetClient)):
-            # Closes re-check in the core: the open sessions are listed before they go.
+        # A plan this same call made a moment ago was read just now: its read is the
+        # re-read before the change (once: applying it again reads afresh).
+        recheck, self._read_now = not self._read_now, False
+        if isinstance(core, _core.FlexNetClient):
+            # Removes re-check in the core: lmstat is read again before they go, always.
             call = core.apply_plan(plan, path, concurrency, counter)
+        elif isinstance(core, _core.OpenLMClient):
+            # Closes re-check in the core: the open sessions are listed before they go.
+            call = core.apply_plan(plan, path, concurrency, counter, recheck)
         else:
-            recheck, self._read_now = not self._read_now, False
             call = core.apply_plan(plan, path, batch_size, concurrency, counter, recheck)
         if hook is not None and counter is not None:
             call = Ticking(call, _on_change(counter, hook))

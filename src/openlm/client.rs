@@ -354,13 +354,23 @@ impl OpenLm {
     }
 
     /// Whether each target's session has ended, looking at the open sessions again (after a
-    /// quarter of a second, then less often) until none of them is open or `close_wait` is
+    /// fortieth of a second, then less often) until none of them is open or `close_wait` is
     /// over. A session still open then is not called closed: the Agent has not acted (yet).
     pub(crate) async fn await_closed(&self, targets: &[&CloseTarget]) -> Vec<Reread> {
         let started = Instant::now();
-        let mut pause = Duration::from_millis(250);
+        let mut late_pause = Duration::from_millis(250);
         loop {
+            let listing = Instant::now();
             let open = self.open_sessions().await;
+            // Agents take a fraction of a second: look again soon while that is what it
+            // takes, never listing more than half the time; after the first second, less often.
+            let pause = if started.elapsed() < Duration::from_secs(1) {
+                listing.elapsed().max(Duration::from_millis(25))
+            } else {
+                let pause = late_pause;
+                late_pause = (late_pause * 2).min(Duration::from_secs(2));
+                pause
+            };
             let still: Vec<bool> = match &open {
                 Ok(open) => targets.iter().map(|t| open.contains(t)).collect(),
                 Err(_) => vec![false; targets.len()],
@@ -368,7 +378,6 @@ impl OpenLm {
             let waited = started.elapsed();
             if open.is_ok() && still.contains(&true) && waited + pause <= self.close_wait {
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(2));
                 continue;
             }
             return targets

@@ -126,7 +126,34 @@ pub async fn plan_resume(client: &OpenLm, read: &JournalRead) -> Result<Plan> {
 /// together by watching the open sessions (one listing at a time, not one each) until
 /// their sessions end or the client's `close_wait` is over. Closed is said only of a
 /// session seen gone; one still open then stays unknown, with why.
-pub struct CloseExecutor<'a>(pub &'a OpenLm);
+pub struct CloseExecutor<'a> {
+    client: &'a OpenLm,
+    /// Whether the open sessions are listed again before the closes go (see `recheck`).
+    reread: bool,
+}
+
+impl<'a> CloseExecutor<'a> {
+    /// Closes of a plan made earlier (saved, selected, resumed): the open sessions are
+    /// listed again before they go.
+    pub fn new(client: &'a OpenLm) -> Self {
+        CloseExecutor {
+            client,
+            reread: true,
+        }
+    }
+
+    /// Closes of a plan this same call made a moment ago: its listing is the re-read just
+    /// before the closes, so they go without a second one. Sound because the re-read only
+    /// tells "closed meanwhile" from "refused": a session that ends between the plan's
+    /// listing and its close is still told apart, by the one look a refused close takes
+    /// (`run`), and every acknowledged close is still confirmed by the listings after it.
+    pub fn planned_just_now(client: &'a OpenLm) -> Self {
+        CloseExecutor {
+            client,
+            reread: false,
+        }
+    }
+}
 
 impl Executor for CloseExecutor<'_> {
     fn batch_key(&self, action: &Action) -> (String, usize) {
@@ -138,11 +165,11 @@ impl Executor for CloseExecutor<'_> {
         for action in batch {
             outcomes.push(match action {
                 // Acknowledged is queued, not done: settled by watching the session end.
-                Action::Close { session } => match self.0.send_close(&session).await {
-                    Ok(()) => Outcome::Unknown(self.0.queued()),
+                Action::Close { session } => match self.client.send_close(&session).await {
+                    Ok(()) => Outcome::Unknown(self.client.queued()),
                     // Refused: a session that ended meanwhile (its Agent acting on an
                     // earlier close) is no failure. Refusals are few: one look each.
-                    Err(err @ Error::Server { .. }) => match self.0.open_sessions().await {
+                    Err(err @ Error::Server { .. }) => match self.client.open_sessions().await {
                         Ok(open) if !open.contains(&session) => Outcome::Unchanged(format!(
                             "the session had already ended (the server answered: {})",
                             err.reason()
@@ -168,12 +195,15 @@ impl Executor for CloseExecutor<'_> {
     /// listed (or a listing that cannot be read) leaves the close as planned: the server
     /// judges it, as it would have without this look.
     async fn recheck(&self, items: Vec<(Action, Vec<Action>)>) -> Vec<Recheck> {
-        let open = match self.0.open_sessions().await {
+        if !self.reread {
+            return items.iter().map(|_| Recheck::AsPlanned).collect();
+        }
+        let open = match self.client.open_sessions().await {
             Ok(open) => open,
             Err(err) => {
                 log::warn!(
                     "{}: the open sessions could not be listed again before closing ({}); closing as planned",
-                    self.0.url(),
+                    self.client.url(),
                     err.reason()
                 );
                 return items.iter().map(|_| Recheck::AsPlanned).collect();
@@ -205,7 +235,7 @@ impl Executor for CloseExecutor<'_> {
                 _ => None,
             },
             "closed",
-            |sessions| async move { self.0.await_closed(&sessions).await },
+            |sessions| async move { self.client.await_closed(&sessions).await },
         )
         .await;
         // A close acknowledged and seen done is plainly closed; only a lost answer settled

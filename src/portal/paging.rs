@@ -33,6 +33,12 @@ pub(crate) trait Listing {
     fn key<'i>(&self, item: &'i Self::Item) -> Option<&'i str>;
     /// The path it lists: whether the portal windows it depends on it ([`windowed`]).
     fn path(&self) -> &str;
+    /// Pages read at once after the first. A listing that reads a page after its request
+    /// is done (the Python binding) keeps more than [`PAGE_CONCURRENCY`] under way, still
+    /// holding its requests in flight to that many itself.
+    fn pages_at_once(&self) -> usize {
+        PAGE_CONCURRENCY
+    }
 }
 
 /// The field that tells a listing's items apart, which each item must have once, and what
@@ -171,7 +177,7 @@ async fn read_counted<L: Listing>(
     let pages = paging::fetch_pages(
         url,
         starts,
-        PAGE_CONCURRENCY,
+        listing.pages_at_once(),
         |start| async move {
             let mut page = listing.page(start as usize).await?;
             Ok((start as usize, listing.take(&mut page)))

@@ -1,15 +1,21 @@
 //! Member listings read straight into Python objects as their pages arrive: each reply is
-//! parsed from its bytes into dicts and wrapped (as `gislicense.User`) by the runtime thread
-//! that received it, while other pages are still on their way. No JSON tree is built and
-//! nothing is left to convert after the last page; Python's cycle collector is paused until
-//! the last wrapper exists.
+//! parsed from its bytes into dicts and wrapped (as `gislicense.User`) while other pages are
+//! still on their way. No JSON tree is built and nothing is left to convert after the last
+//! page; Python's cycle collector is paused until the last wrapper exists.
+//!
+//! A page is read after its request has let go of its place among the requests in flight,
+//! on a thread of its own (one page at a time: they all need the GIL), so that the runtime
+//! thread goes on sending the next requests meanwhile. Read inside the request's place, as
+//! it once was, each wave of requests waited for the previous wave's pages to be read.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 use crate::http::{Effect, Response};
@@ -27,10 +33,13 @@ pub async fn members(
     wrap: &Py<PyAny>,
 ) -> Result<Vec<Py<PyAny>>> {
     let _paused = CollectorPause::start();
+    let wrap = Arc::new(Python::attach(|py| wrap.clone_ref(py)));
     let listing = |search| PyListing {
         portal,
         search,
-        wrap,
+        wrap: wrap.clone(),
+        requests: Semaphore::new(paging::PAGE_CONCURRENCY),
+        reading: Arc::new(Semaphore::new(1)),
     };
     let items = paging::search(portal.url(), search, &listing).await?;
     let kept = search.kept(items, |item| item.role_id.as_deref());
@@ -52,9 +61,9 @@ impl<'py> IntoPyObject<'py> for PyObjects {
 
 /// Python's cycle collector, paused while listings make their objects: 10,000 members
 /// are some 40,000 containers that cannot form cycles, and every 700 new ones would start
-/// a collection over them. Pauses nest (listings of several portals at once): the
+/// a collection over them (100,000 OpenLM sessions started 143). Pauses nest (listings of several portals at once): the
 /// collector comes back when the last ends, if it was on when the first began.
-struct CollectorPause {
+pub(crate) struct CollectorPause {
     counted: bool,
 }
 
@@ -65,7 +74,7 @@ static PAUSES: AtomicUsize = AtomicUsize::new(0);
 static WAS_ON: AtomicBool = AtomicBool::new(false);
 
 impl CollectorPause {
-    fn start() -> CollectorPause {
+    pub(crate) fn start() -> CollectorPause {
         let Some(_inside) = exit::enter() else {
             return CollectorPause { counted: false };
         };
@@ -124,7 +133,11 @@ struct PyPage {
 struct PyListing<'a> {
     portal: &'a Portal,
     search: MemberSearch,
-    wrap: &'a Py<PyAny>,
+    wrap: Arc<Py<PyAny>>,
+    /// Requests in flight: as many as any listing has.
+    requests: Semaphore,
+    /// Pages being read into Python objects: one at a time, in the order they came.
+    reading: Arc<Semaphore>,
 }
 
 impl Listing for PyListing<'_> {
@@ -133,10 +146,28 @@ impl Listing for PyListing<'_> {
 
     async fn page(&self, start: usize) -> Result<PyPage> {
         let fields = paging::page_fields(&self.search.params, start);
-        let read = |response: &Response| self.read(response);
-        self.portal
+        let request = self.requests.acquire().await;
+        // A reply that cannot be an error envelope (no "error" or "status" in it) is taken
+        // as bytes, to be read once the request's place is free; any other is judged and
+        // read here, by the envelope check, as every portal reply is.
+        let read = |response: &Response| match maybe_marked(response) {
+            false => Ok(Reply::Bytes(response.clone())),
+            true => self.read(response).map(Reply::Page),
+        };
+        let reply = self
+            .portal
             .call_reading(Root::Sharing, self.search.path, &fields, Effect::Read, read)
-            .await
+            .await?;
+        drop(request);
+        match reply {
+            Reply::Page(page) => Ok(page),
+            Reply::Bytes(response) => self.read_apart(response).await,
+        }
+    }
+
+    fn pages_at_once(&self) -> usize {
+        // Room for a wave of pages waiting to be read while the next wave is sent.
+        2 * paging::PAGE_CONCURRENCY
     }
 
     fn total(&self, page: &PyPage) -> Option<i64> {
@@ -164,31 +195,84 @@ impl Listing for PyListing<'_> {
     }
 }
 
+/// A reply as `PyListing::page` receives it.
+enum Reply {
+    Page(PyPage),
+    Bytes(Response),
+}
+
+/// Whether a successful reply may carry an error envelope's marks: the words `"error"` or
+/// `"status"` anywhere in it (a member's text may hold them too; such a page is only read
+/// sooner). An unsuccessful reply is always judged at once.
+fn maybe_marked(response: &Response) -> bool {
+    let body = &response.body[..];
+    // One pass over the quotes: what follows each is compared, not the whole page twice.
+    let marked = body.iter().enumerate().any(|(at, &b)| {
+        b == b'"' && {
+            let after = &body[at + 1..];
+            after.starts_with(b"error\"") || after.starts_with(b"status\"")
+        }
+    });
+    !response.is_success() || marked
+}
+
 impl PyListing<'_> {
     /// A reply read into Python objects, or the error it stands for.
     fn read(&self, response: &Response) -> Result<PyPage> {
-        let Some(_inside) = exit::enter() else {
-            return Err(Error::Transport {
-                url: response.url.clone(),
-                cause: "the listing stopped: Python is exiting".into(),
-            });
-        };
-        Python::attach(|py| {
-            envelope::check_read(response, |body| {
-                let wrap = self.wrap.bind(py);
-                let seed = PageSeed {
-                    py,
-                    list_key: self.search.list_key,
-                    wrap,
-                    role_ids: self.search.only_role.is_some(),
-                };
-                let mut text = serde_json::Deserializer::from_slice(body);
-                let page = seed.deserialize(&mut text).ok()?;
-                text.end().ok()?;
-                (!page.marked).then_some(page)
+        read_reply(
+            response,
+            &self.wrap,
+            self.search.list_key,
+            self.search.only_role.is_some(),
+        )
+    }
+
+    /// A reply taken as bytes, read on a blocking thread, after the pages that came before it.
+    async fn read_apart(&self, response: Response) -> Result<PyPage> {
+        let url = response.url.clone();
+        let reading = self.reading.clone().acquire_owned().await;
+        let (wrap, list_key) = (self.wrap.clone(), self.search.list_key);
+        let role_ids = self.search.only_role.is_some();
+        let read = tokio::task::spawn_blocking(move || {
+            let _reading = reading;
+            read_reply(&response, &wrap, list_key, role_ids)
+        });
+        read.await.unwrap_or_else(|err| {
+            Err(Error::Transport {
+                url,
+                cause: format!("reading the page stopped: {err}"),
             })
         })
     }
+}
+
+/// A reply read into Python objects, or the error it stands for.
+fn read_reply(
+    response: &Response,
+    wrap: &Py<PyAny>,
+    list_key: &str,
+    role_ids: bool,
+) -> Result<PyPage> {
+    let Some(_inside) = exit::enter() else {
+        return Err(Error::Transport {
+            url: response.url.clone(),
+            cause: "the listing stopped: Python is exiting".into(),
+        });
+    };
+    Python::attach(|py| {
+        envelope::check_read(response, |body| {
+            let seed = PageSeed {
+                py,
+                list_key,
+                wrap: wrap.bind(py),
+                role_ids,
+            };
+            let mut text = serde_json::Deserializer::from_slice(body);
+            let page = seed.deserialize(&mut text).ok()?;
+            text.end().ok()?;
+            (!page.marked).then_some(page)
+        })
+    })
 }
 
 /// Reads a listing page: its total and next start, and its items under `list_key`, each

@@ -213,6 +213,8 @@ fn to_python_products(
     py: Python<'_>,
     products: Vec<core::ActiveProduct>,
 ) -> PyResult<Bound<'_, PyList>> {
+    // The objects hold no others: the cycle collector has nothing to find among them.
+    let _paused = crate::python::listing::CollectorPause::start();
     let objects = products
         .into_iter()
         .map(|inner| Bound::new(py, ActiveProduct { inner }))
@@ -502,20 +504,27 @@ impl OpenLMClient {
         })
     }
 
-    /// Apply a plan (its JSON text), journaled to `journal` when given.
-    #[pyo3(signature = (plan, journal, concurrency, progress=None))]
+    /// Apply a plan (its JSON text), journaled to `journal` when given. `recheck`: list the
+    /// open sessions again before the closes go (a plan made moments ago by the same call
+    /// passes False: its listing is that re-read).
+    #[pyo3(signature = (plan, journal, concurrency, progress=None, recheck=true))]
     fn apply_plan(
         &self,
         plan: &Bound<'_, PyAny>,
         journal: Option<std::path::PathBuf>,
         concurrency: usize,
         progress: Option<PyRef<'_, plans::ApplyProgress>>,
+        recheck: bool,
     ) -> PyResult<Call> {
         let plan = plans::plan_for(plan, self.client.url())?;
         let client = self.client.clone();
         let progress = progress.map(|p| p.0.clone());
         Ok(Call::new(async move {
-            let executor = plan::openlm::CloseExecutor(&client);
+            let executor = if recheck {
+                plan::openlm::CloseExecutor::new(&client)
+            } else {
+                plan::openlm::CloseExecutor::planned_just_now(&client)
+            };
             plans::apply_journaled(plan, &executor, journal, concurrency, progress).await
         }))
     }
