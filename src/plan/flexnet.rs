@@ -173,17 +173,7 @@ fn keep_free(items: &mut [PlanItem], status: &Status, keep: u32) {
 /// Plan again the removes a journal left unfinished.
 pub async fn plan_resume(client: &FlexNet, read: &JournalRead) -> Result<Plan> {
     read.plans[0].check_service(client.server())?;
-    let last = &read.plans[read.plans.len() - 1];
-    let mut items = Vec::new();
-    for report in read.unfinished() {
-        if let Some(item) = last.items.iter().find(|i| i.index == report.index) {
-            let target: RemoveTarget = serde_json::from_value((*item.wanted).clone())
-                .map_err(|e| Error::invalid(format!("the journal's plan cannot be read: {e}")))?;
-            items.push((item.index, Ok(target)));
-        }
-    }
-    let mut options = last.options.clone();
-    options.insert("resumes".into(), json!(read.plans.len()));
+    let (items, mut options) = read.unfinished_targets::<RemoveTarget>()?;
     // A resume finishes what was planned: the threshold was applied then.
     options.remove("keep_free");
     plan_indexed(client, items, true, options).await

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::journal::JournalRead;
 use super::{skip_repeats, Action, Executor, Operation, Plan, PlanItem, Predicted, Recheck, Verb};
@@ -106,17 +106,7 @@ async fn plan_indexed(
 /// Plan again the closes a journal left unfinished.
 pub async fn plan_resume(client: &OpenLm, read: &JournalRead) -> Result<Plan> {
     read.plans[0].check_service(client.url())?;
-    let last = &read.plans[read.plans.len() - 1];
-    let mut items = Vec::new();
-    for report in read.unfinished() {
-        if let Some(item) = last.items.iter().find(|i| i.index == report.index) {
-            let target: CloseTarget = serde_json::from_value((*item.wanted).clone())
-                .map_err(|e| Error::invalid(format!("the journal's plan cannot be read: {e}")))?;
-            items.push((item.index, Ok(target)));
-        }
-    }
-    let mut options = last.options.clone();
-    options.insert("resumes".into(), json!(read.plans.len()));
+    let (items, options) = read.unfinished_targets::<CloseTarget>()?;
     plan_indexed(client, items, true, options).await
 }
 

@@ -3,7 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
 use super::JournalRecord;
+use crate::error::{Error, Result};
 use crate::plan::{Action, Plan, PlanItem, Predicted};
 
 /// What one step of one item came to, as the journal tells.
@@ -36,6 +40,9 @@ pub struct ItemReport {
     /// False when the run stopped before the item's outcome was known: a resume plans it again.
     pub finished: bool,
 }
+
+/// What a resume plans again: (item index, target) pairs and the plan's options.
+pub type Resumed<T> = (Vec<(usize, Result<T>)>, Map<String, Value>);
 
 /// A journal, read.
 pub struct JournalRead {
@@ -160,6 +167,25 @@ impl JournalRead {
     /// The items a resume should plan again: sent and unanswered, unknown, or not reached.
     pub fn unfinished(&self) -> Vec<ItemReport> {
         self.report().into_iter().filter(|r| !r.finished).collect()
+    }
+
+    /// What a resume of one-target-per-item plans (closes, removes) plans again: each
+    /// unfinished item's index with the target the last plan wanted, and that plan's
+    /// options marked with the number of resumes.
+    pub fn unfinished_targets<T: DeserializeOwned>(&self) -> Result<Resumed<T>> {
+        let last = &self.plans[self.plans.len() - 1];
+        let mut targets = Vec::new();
+        for report in self.unfinished() {
+            if let Some(item) = last.items.iter().find(|i| i.index == report.index) {
+                let target: T = serde_json::from_value((*item.wanted).clone()).map_err(|e| {
+                    Error::invalid(format!("the journal's plan cannot be read: {e}"))
+                })?;
+                targets.push((item.index, Ok(target)));
+            }
+        }
+        let mut options = last.options.clone();
+        options.insert("resumes".into(), json!(self.plans.len()));
+        Ok((targets, options))
     }
 }
 
