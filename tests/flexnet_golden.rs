@@ -66,9 +66,9 @@ fn status_json(status: &lmstat::Status) -> Value {
         .sessions
         .iter()
         .map(|s| {
-            json!({"feature": s.feature, "username": s.username, "workstation": s.workstation,
-                   "display": s.display, "version": s.version, "server": s.server, "port": s.port,
-                   "handle": s.handle, "start_time": time(s.start), "licenses": s.licenses,
+            json!({"feature": s.feature(), "username": s.username(), "workstation": s.workstation(),
+                   "display": s.display(), "version": s.version(), "server": s.server(), "port": s.port,
+                   "handle": s.handle(), "start_time": time(s.start), "licenses": s.licenses,
                    "borrowed": s.borrowed, "pid": s.pid})
         })
         .collect();

@@ -5,6 +5,7 @@ Manager."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,21 @@ def test_parse_lmstat_takes_a_date_for_output_without_a_status_line() -> None:
     assert dated.sessions[0].start_time == dt.datetime(2019, 12, 31, 8, 33)
     with pytest.raises(InvalidInputError):
         gislicense.parse_lmstat(b"bytes")  # type: ignore[arg-type]
+
+
+def test_parsed_records_stand_alone_and_outside_the_cycle_collector() -> None:
+    text = (GOLDEN / "lmstat-quirks.txt").read_text()
+    status = gislicense.parse_lmstat(text)
+    session, feature = status.sessions[0], status.features[0]
+    # They hold no Python object, so the collector has nothing to visit in them...
+    assert not gc.is_tracked(session) and not gc.is_tracked(feature)
+    assert all(isinstance(r, type) for r in gc.get_referents(session))  # its class only
+    # ...and each keeps its own words: one kept alone is whole after the rest are gone.
+    kept = session.to_dict()
+    del status
+    gc.collect()
+    assert session.to_dict() == kept
+    assert session == gislicense.parse_lmstat(text).sessions[0]
 
 
 def test_parse_lmgrd_log_streams_events_from_a_path_or_lines(tmp_path: Path) -> None:

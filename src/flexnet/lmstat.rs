@@ -27,28 +27,120 @@ pub struct Feature {
 }
 
 /// One session: a user's check-out of a feature.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Its words (feature, user, workstation...) are kept in one buffer, one allocation per
+/// session: a status of 100,000 sessions is read in the time a bare scan of it takes, and
+/// a session kept alone does not keep the whole output alive.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Session {
-    pub feature: String,
-    pub vendor: Option<String>,
-    pub username: String,
-    pub workstation: String,
-    /// The display field: often the workstation again, for ArcMap an encoded string.
-    pub display: String,
-    pub version: String,
-    /// The license server host and port the handle belongs to (what `lmremove -h` takes).
-    pub server: String,
+    words: Box<str>,
+    /// Where each of `Word`'s fields ends in `words`.
+    ends: [u32; WORDS],
+    has_vendor: bool,
     pub port: u32,
-    pub handle: String,
     /// The start, dated by the status line (None when the output has no status date).
     pub start: Option<LocalTime>,
-    /// The start as written (`Wed 12/18 8:33`).
-    pub start_text: String,
     pub licenses: u32,
     /// Borrowed for offline use (a `(linger: ...)` tail or an `ACTIVATED LICENSE(S)` line):
     /// lmremove cannot return it before its borrow period ends.
     pub borrowed: bool,
     pub pid: Option<u32>,
+}
+
+/// The words of a session, in the order `Session::words` holds them.
+#[derive(Clone, Copy)]
+enum Word {
+    Feature,
+    Vendor,
+    Username,
+    Workstation,
+    Display,
+    Version,
+    Server,
+    Handle,
+    StartText,
+}
+const WORDS: usize = 9;
+
+impl Session {
+    fn word(&self, word: Word) -> &str {
+        let at = word as usize;
+        let start = if at == 0 { 0 } else { self.ends[at - 1] };
+        &self.words[start as usize..self.ends[at] as usize]
+    }
+    pub fn feature(&self) -> &str {
+        self.word(Word::Feature)
+    }
+    /// The vendor daemon, from the feature's description line when shown.
+    pub fn vendor(&self) -> Option<&str> {
+        self.has_vendor.then(|| self.word(Word::Vendor))
+    }
+    pub fn username(&self) -> &str {
+        self.word(Word::Username)
+    }
+    pub fn workstation(&self) -> &str {
+        self.word(Word::Workstation)
+    }
+    /// The display field: often the workstation again, for ArcMap an encoded string.
+    pub fn display(&self) -> &str {
+        self.word(Word::Display)
+    }
+    pub fn version(&self) -> &str {
+        self.word(Word::Version)
+    }
+    /// The license server host the handle belongs to (what `lmremove -h` takes, with the
+    /// port).
+    pub fn server(&self) -> &str {
+        self.word(Word::Server)
+    }
+    pub fn handle(&self) -> &str {
+        self.word(Word::Handle)
+    }
+    /// The start as written (`Wed 12/18 8:33`).
+    pub fn start_text(&self) -> &str {
+        self.word(Word::StartText)
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("feature", &self.feature())
+            .field("vendor", &self.vendor())
+            .field("username", &self.username())
+            .field("workstation", &self.workstation())
+            .field("display", &self.display())
+            .field("version", &self.version())
+            .field("server", &self.server())
+            .field("port", &self.port)
+            .field("handle", &self.handle())
+            .field("start", &self.start)
+            .field("start_text", &self.start_text())
+            .field("licenses", &self.licenses)
+            .field("borrowed", &self.borrowed)
+            .field("pid", &self.pid)
+            .finish()
+    }
+}
+
+/// A session's words as slices of its line, before they are copied into one buffer.
+#[derive(Default)]
+struct Words<'a>([&'a str; WORDS]);
+
+impl<'a> Words<'a> {
+    fn set(&mut self, word: Word, text: &'a str) {
+        self.0[word as usize] = text;
+    }
+
+    fn into_session(self, mut session: Session) -> Option<Session> {
+        let mut words = String::with_capacity(self.0.iter().map(|w| w.len()).sum());
+        for (at, word) in self.0.iter().enumerate() {
+            words.push_str(word);
+            session.ends[at] = u32::try_from(words.len()).ok()?;
+        }
+        session.words = words.into_boxed_str();
+        Some(session)
+    }
 }
 
 /// What one `lmstat -a` told.
@@ -85,9 +177,18 @@ impl StatusReader {
 
     pub fn feed(&mut self, line: &str) {
         let line = line.trim_end_matches(['\r', '\n']);
-        let trimmed = line.trim();
+        let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
             return;
+        }
+        // Session lines are nearly all of a big status: tried first, by their tail.
+        if self.in_feature && trimmed.ends_with(|c: char| c.is_ascii_alphanumeric() || c == ')') {
+            if let Some(feature) = self.status.features.last() {
+                if let Some(session) = parse_session(trimmed, self.status.date, feature) {
+                    self.status.sessions.push(session);
+                    return;
+                }
+            }
         }
         if let Some(rest) = trimmed.strip_prefix("Users of ") {
             self.status.features.push(parse_header(rest));
@@ -106,6 +207,17 @@ impl StatusReader {
         }
     }
 
+    /// The sessions read since the last call, taken out: a caller making its own records
+    /// of them as it reads keeps only a few sessions at a time.
+    pub fn take_sessions(&mut self) -> std::vec::Drain<'_, Session> {
+        self.status.sessions.drain(..)
+    }
+
+    /// How many sessions were read and not yet taken.
+    pub fn sessions_waiting(&self) -> usize {
+        self.status.sessions.len()
+    }
+
     pub fn finish(self) -> Status {
         self.status
     }
@@ -113,13 +225,25 @@ impl StatusReader {
 
 /// Reads a whole output.
 pub fn parse(text: &str) -> Status {
-    let mut reader = StatusReader::new();
+    parse_dated(text, None)
+}
+
+/// Reads a whole output, dating start times by `day` when it has no status line.
+pub fn parse_dated(text: &str, day: Option<Day>) -> Status {
+    let mut reader = match day {
+        Some(day) => StatusReader::dated(day),
+        None => StatusReader::new(),
+    };
+    // Room made once (a session line is longer than 32 bytes): growing the list would
+    // move every session already read. Pages not used are never touched.
+    reader.status.sessions.reserve(text.len() / 32);
     for line in text.lines() {
         reader.feed(line);
     }
     reader.finish()
 }
 
+/// A line under a feature that is not a session.
 fn read_feature_line(status: &mut Status, trimmed: &str, line: &str) {
     let Some(feature) = status.features.last_mut() else {
         return;
@@ -128,16 +252,7 @@ fn read_feature_line(status: &mut Status, trimmed: &str, line: &str) {
         read_description(feature, trimmed);
     } else if let Some(n) = reservation(trimmed) {
         feature.reserved += n;
-    } else if trimmed.contains(", start ") {
-        match parse_session(trimmed, status.date) {
-            Some(mut session) => {
-                session.feature.clone_from(&feature.name);
-                session.vendor.clone_from(&feature.vendor);
-                status.sessions.push(session);
-            }
-            None => status.unread.push(line.to_owned()),
-        }
-    } else if !is_known_filler(trimmed) {
+    } else if trimmed.contains(", start ") || !is_known_filler(trimmed) {
         status.unread.push(line.to_owned());
     }
 }
@@ -203,67 +318,90 @@ fn reservation(line: &str) -> Option<u32> {
     count.parse().ok()
 }
 
-/// One session line, read from the right.
-pub fn parse_session(line: &str, date: Option<Day>) -> Option<Session> {
-    let mut rest = line.trim();
+/// One session line of `feature`, read from the right.
+fn parse_session(line: &str, date: Option<Day>, feature: &Feature) -> Option<Session> {
+    let mut rest = line.trim_ascii();
     let mut session = Session {
         licenses: 1,
+        has_vendor: feature.vendor.is_some(),
         ..Session::default()
     };
+    let mut words = Words::default();
+    words.set(Word::Feature, &feature.name);
+    words.set(Word::Vendor, feature.vendor.as_deref().unwrap_or(""));
     if rest.ends_with(')') {
         if let Some(at) = rest.rfind(" (linger:") {
             session.borrowed = true;
             rest = rest[..at].trim_end();
         }
     }
-    if let Some(at) = rest.rfind(", PID: ") {
-        if let Ok(pid) = rest[at + 7..].trim().parse() {
+    // The tail, peeled from the right: `, PID: n`, then `, N licenses`, then the start
+    // (each found at the last `, `: no search of the whole line for a suffix it lacks).
+    let (mut before, mut last) = last_comma(rest)?;
+    if let Some(pid) = last.strip_prefix("PID: ") {
+        if let Ok(pid) = pid.trim().parse() {
             session.pid = Some(pid);
-            rest = &rest[..at];
+            (before, last) = last_comma(before)?;
         }
     }
-    if let Some(at) = rest.rfind(", ") {
-        if let Some(n) = license_count(&rest[at + 2..]) {
-            session.licenses = n;
-            rest = &rest[..at];
-        }
+    if let Some(n) = license_count(last) {
+        session.licenses = n;
+        (before, last) = last_comma(before)?;
     }
-    let at = rest.rfind(", start ")?;
-    session.start_text = rest[at + 8..].trim().to_owned();
-    session.start = date.and_then(|d| start_of(&session.start_text, d));
-    rest = rest[..at].trim_end();
+    let start = match last.strip_prefix("start ") {
+        Some(start) => start.trim(),
+        None => {
+            // An unknown tail after the start: kept in the start's text, as written.
+            let unpeeled = &rest[..before.len() + 2 + last.len()];
+            let (at, start) = unpeeled.rsplit_once(", start ")?;
+            before = at;
+            start.trim()
+        }
+    };
+    words.set(Word::StartText, start);
+    session.start = date.and_then(|d| start_of(start, d));
     // (server/port handle)
-    let inner = rest.strip_suffix(')')?;
+    let inner = before.trim_end().strip_suffix(')')?;
     let open = inner.rfind('(')?;
     let (place, handle) = inner[open + 1..].trim().rsplit_once(' ')?;
     let (server, port) = place.rsplit_once('/')?;
-    session.server = server.to_owned();
+    words.set(Word::Server, server);
     session.port = port.parse().ok()?;
-    session.handle = handle.trim().to_owned();
-    rest = inner[..open].trim_end();
+    words.set(Word::Handle, handle.trim());
     // (vVERSION)
-    let inner = rest.strip_suffix(')')?;
+    let inner = inner[..open].trim_end().strip_suffix(')')?;
     let open = inner.rfind("(v")?;
-    session.version = inner[open + 2..].to_owned();
-    rest = inner[..open].trim_end();
-    read_who(&mut session, rest);
-    Some(session)
+    words.set(Word::Version, &inner[open + 2..]);
+    read_who(&mut session, &mut words, inner[..open].trim_end());
+    words.into_session(session)
 }
 
 /// `user user_host display`: the first two words, then the rest. A borrowed license is
 /// shown as `ACTIVATED LICENSE(S)` where the user would be (unverified: public parsers).
-fn read_who(session: &mut Session, who: &str) {
+fn read_who<'a>(session: &mut Session, words: &mut Words<'a>, who: &'a str) {
     if who.contains("ACTIVATED LICENSE") {
         session.borrowed = true;
     }
     if who.starts_with("ACTIVATED LICENSE") {
-        session.display = who.to_owned();
+        words.set(Word::Display, who);
         return;
     }
-    let mut words = who.splitn(3, ' ');
-    session.username = words.next().unwrap_or("").to_owned();
-    session.workstation = words.next().unwrap_or("").trim().to_owned();
-    session.display = words.next().unwrap_or("").trim().to_owned();
+    let mut parts = who.splitn(3, ' ');
+    words.set(Word::Username, parts.next().unwrap_or(""));
+    words.set(Word::Workstation, parts.next().unwrap_or("").trim());
+    words.set(Word::Display, parts.next().unwrap_or("").trim());
+}
+
+/// Split at the last `, ` (found by its comma: a byte search, not a substring search).
+fn last_comma(text: &str) -> Option<(&str, &str)> {
+    let mut end = text.len();
+    loop {
+        let at = text[..end].rfind(',')?;
+        if text.as_bytes().get(at + 1) == Some(&b' ') {
+            return Some((&text[..at], &text[at + 2..]));
+        }
+        end = at;
+    }
 }
 
 /// `2 licenses` / `1 license`.
@@ -289,21 +427,45 @@ mod tests {
     #[test]
     fn reads_a_session_from_the_right() {
         let day = Day::new(2019, 12, 18);
+        let feature = Feature {
+            name: "Editor".into(),
+            vendor: Some("ARCGIS".into()),
+            ..Feature::default()
+        };
         let s = parse_session(
             "    akhan LAPTOP-7 ,_6!/#bE-mN*5 (v9) (x/1 2), start kgRxhN~xU (v10.1) (gislic01/27000 517), start Wed 12/18 9:05, 2 licenses, PID: 4411",
             day,
+            &feature,
         )
         .unwrap();
-        assert_eq!(s.username, "akhan");
-        assert_eq!(s.workstation, "LAPTOP-7");
-        assert_eq!(s.display, ",_6!/#bE-mN*5 (v9) (x/1 2), start kgRxhN~xU");
-        assert_eq!(
-            (s.server.as_str(), s.port, s.handle.as_str()),
-            ("gislic01", 27000, "517")
-        );
-        assert_eq!(s.version, "10.1");
+        assert_eq!((s.feature(), s.vendor()), ("Editor", Some("ARCGIS")));
+        assert_eq!(s.username(), "akhan");
+        assert_eq!(s.workstation(), "LAPTOP-7");
+        assert_eq!(s.display(), ",_6!/#bE-mN*5 (v9) (x/1 2), start kgRxhN~xU");
+        assert_eq!((s.server(), s.port, s.handle()), ("gislic01", 27000, "517"));
+        assert_eq!(s.version(), "10.1");
+        assert_eq!(s.start_text(), "Wed 12/18 9:05");
         assert_eq!((s.licenses, s.pid), (2, Some(4411)));
         assert_eq!(s.start.unwrap().hour, 9);
+    }
+
+    #[test]
+    fn an_unknown_tail_after_the_start_is_kept_with_it() {
+        let feature = Feature::default();
+        let line =
+            "    jsmith WS-1 WS-1 (v10.1) (gislic01/27000 412), start Wed 12/18 8:33, queued";
+        let s = parse_session(line, Day::new(2019, 12, 18), &feature).unwrap();
+        assert_eq!(
+            (s.handle(), s.start_text()),
+            ("412", "Wed 12/18 8:33, queued")
+        );
+        let line =
+            "    jsmith WS-1 WS-1 (v10.1) (gislic01/27000 412), start Wed 12/18 8:33, 3 licenses";
+        let s = parse_session(line, Day::new(2019, 12, 18), &feature).unwrap();
+        assert_eq!(
+            (s.licenses, s.start_text(), s.pid),
+            (3, "Wed 12/18 8:33", None)
+        );
     }
 
     #[test]

@@ -46,12 +46,12 @@ pub struct RemoveTarget {
 impl RemoveTarget {
     pub fn of(session: &Session) -> RemoveTarget {
         RemoveTarget {
-            feature: session.feature.clone(),
-            server: session.server.clone(),
+            feature: session.feature().to_owned(),
+            server: session.server().to_owned(),
             port: session.port,
-            handle: session.handle.clone(),
-            username: session.username.clone(),
-            workstation: session.workstation.clone(),
+            handle: session.handle().to_owned(),
+            username: session.username().to_owned(),
+            workstation: session.workstation().to_owned(),
         }
     }
 
@@ -93,10 +93,10 @@ impl RemoveTarget {
 
     /// Whether a listed session is this one.
     pub fn is(&self, session: &Session) -> bool {
-        session.handle == self.handle
-            && session.feature == self.feature
+        session.handle() == self.handle
+            && session.feature() == self.feature
             && session.port == self.port
-            && session.server.eq_ignore_ascii_case(&self.server)
+            && session.server().eq_ignore_ascii_case(&self.server)
     }
 }
 

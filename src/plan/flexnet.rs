@@ -135,7 +135,7 @@ fn keep_free(items: &mut [PlanItem], status: &Status, keep: u32) {
             target_of(item).and_then(|t| status.sessions.iter().find(|s| t.is(s)))
         {
             by_feature
-                .entry(session.feature.clone())
+                .entry(session.feature().to_owned())
                 .or_default()
                 .push((at, session));
         }

@@ -17,7 +17,7 @@ use pyo3::types::PyMapping;
 use crate::error::Error;
 use crate::flexnet::log::{LogParser, LogReader};
 use crate::flexnet::time::Day;
-use crate::flexnet::{self as core, lmstat, RemoveTarget};
+use crate::flexnet::{self as core, RemoveTarget};
 use crate::plan;
 use crate::python::errors::to_pyerr;
 use crate::python::plans;
@@ -41,17 +41,7 @@ pub fn parse_lmstat(
         ),
         None => None,
     };
-    let status = py.detach(|| {
-        let mut reader = match day {
-            Some(day) => lmstat::StatusReader::dated(day),
-            None => lmstat::StatusReader::new(),
-        };
-        for line in text.lines() {
-            reader.feed(line);
-        }
-        reader.finish()
-    });
-    LicenseStatus::of(py, status)
+    LicenseStatus::read(py, text, day)
 }
 
 /// Events read from a debug log file, one line at a time.

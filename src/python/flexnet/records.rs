@@ -6,9 +6,11 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
+use crate::flexnet::lmstat::StatusReader;
 use crate::flexnet::log::Event;
 use crate::flexnet::time::{Day, LocalTime};
 use crate::flexnet::{Feature, Session, Status};
+use crate::python::listing::CollectorPause;
 
 /// A naive `datetime.datetime` (None for no time).
 pub fn naive(py: Python<'_>, time: Option<LocalTime>) -> PyResult<Py<PyAny>> {
@@ -123,37 +125,37 @@ pub struct FlexNetSession {
 impl FlexNetSession {
     #[getter]
     fn feature(&self) -> &str {
-        &self.inner.feature
+        self.inner.feature()
     }
     /// The feature again (OpenLM's sessions name a product; FlexNet knows features).
     #[getter]
     fn product(&self) -> &str {
-        &self.inner.feature
+        self.inner.feature()
     }
     #[getter]
     fn vendor(&self) -> Option<&str> {
-        self.inner.vendor.as_deref()
+        self.inner.vendor()
     }
     #[getter]
     fn username(&self) -> &str {
-        &self.inner.username
+        self.inner.username()
     }
     #[getter]
     fn workstation(&self) -> &str {
-        &self.inner.workstation
+        self.inner.workstation()
     }
     #[getter]
     fn display(&self) -> &str {
-        &self.inner.display
+        self.inner.display()
     }
     #[getter]
     fn version(&self) -> &str {
-        &self.inner.version
+        self.inner.version()
     }
     /// The license server host the handle belongs to.
     #[getter]
     fn server(&self) -> &str {
-        &self.inner.server
+        self.inner.server()
     }
     #[getter]
     fn port(&self) -> u32 {
@@ -161,7 +163,7 @@ impl FlexNetSession {
     }
     #[getter]
     fn handle(&self) -> &str {
-        &self.inner.handle
+        self.inner.handle()
     }
     /// A naive datetime on the license server's clock (None when the output had no date).
     #[getter]
@@ -171,7 +173,7 @@ impl FlexNetSession {
     /// The start as lmstat wrote it (``Wed 12/18 8:33``).
     #[getter]
     fn start_text(&self) -> &str {
-        &self.inner.start_text
+        self.inner.start_text()
     }
     #[getter]
     fn licenses(&self) -> u32 {
@@ -212,7 +214,10 @@ impl FlexNetSession {
         let s = &self.inner;
         format!(
             "FlexNetSession(feature={:?}, username={:?}, workstation={:?}, handle={:?})",
-            s.feature, s.username, s.workstation, s.handle
+            s.feature(),
+            s.username(),
+            s.workstation(),
+            s.handle()
         )
     }
 }
@@ -229,21 +234,81 @@ pub struct LicenseStatus {
 impl LicenseStatus {
     /// The records made once, moved (not copied) into their Python objects.
     pub fn of(py: Python<'_>, status: Status) -> PyResult<LicenseStatus> {
-        let features = status
-            .features
-            .into_iter()
-            .map(|inner| FlexNetFeature { inner });
+        let _paused = CollectorPause::start();
         let sessions = status
             .sessions
             .into_iter()
-            .map(|inner| FlexNetSession { inner });
+            .map(|inner| untracked(Bound::new(py, FlexNetSession { inner })?))
+            .collect::<PyResult<Vec<_>>>()?;
+        LicenseStatus::with(py, status.features, sessions, status.date, status.unread)
+    }
+
+    /// Reads a whole output, making each session's record a few thousand lines after it
+    /// is read: the sessions never wait in one long list of their own (10 MB for 100,000),
+    /// so memory is touched once, and the reading itself lets go of the GIL.
+    pub fn read(py: Python<'_>, text: &str, day: Option<Day>) -> PyResult<LicenseStatus> {
+        const CHUNK: usize = 4096;
+        let _paused = CollectorPause::start();
+        let mut reader = match day {
+            Some(day) => StatusReader::dated(day),
+            None => StatusReader::new(),
+        };
+        let mut lines = text.lines();
+        let mut sessions = Vec::with_capacity(text.len() / 80);
+        loop {
+            let more = py.detach(|| {
+                for line in lines.by_ref() {
+                    reader.feed(line);
+                    if reader.sessions_waiting() == CHUNK {
+                        return true;
+                    }
+                }
+                false
+            });
+            for inner in reader.take_sessions() {
+                sessions.push(untracked(Bound::new(py, FlexNetSession { inner })?)?);
+            }
+            if !more {
+                break;
+            }
+        }
+        let status = reader.finish();
+        LicenseStatus::with(py, status.features, sessions, status.date, status.unread)
+    }
+
+    fn with(
+        py: Python<'_>,
+        features: Vec<Feature>,
+        sessions: Vec<Bound<'_, FlexNetSession>>,
+        date: Option<Day>,
+        unread: Vec<String>,
+    ) -> PyResult<LicenseStatus> {
+        let features = features
+            .into_iter()
+            .map(|inner| untracked(Bound::new(py, FlexNetFeature { inner })?))
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(LicenseStatus {
             features: PyList::new(py, features)?.unbind(),
             sessions: PyList::new(py, sessions)?.unbind(),
-            date: status.date,
-            unread: status.unread,
+            date,
+            unread,
         })
     }
+}
+
+/// A record left out of the cycle collector's watch: it holds no Python object, so it can
+/// be in no cycle, and the collector would only visit it, over and over (100,000 sessions
+/// read are 100,000 objects visited by every collection of the young generation after).
+fn untracked<T>(record: Bound<'_, T>) -> PyResult<Bound<'_, T>> {
+    // SAFETY: a live object of ours, the GIL held; only a tracked object (PyO3 makes its
+    // classes collectable) is untracked, as CPython itself untracks tuples and dicts of
+    // plain values.
+    unsafe {
+        if pyo3::ffi::PyObject_GC_IsTracked(record.as_ptr()) == 1 {
+            pyo3::ffi::PyObject_GC_UnTrack(record.as_ptr().cast());
+        }
+    }
+    Ok(record)
 }
 
 /// A status read by the core, made into Python objects once the GIL is held.
