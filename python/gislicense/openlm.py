@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
@@ -18,11 +18,14 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
-from gislicense._progress import ProgressArg
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
-from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change
+from gislicense.plans import DEFAULT_CONCURRENCY, Plan, change
+
+if TYPE_CHECKING:
+    from gislicense._progress import ProgressArg
+    from gislicense.plans import JournalArg
 
 __all__ = ["ActiveProduct", "OpenLM", "OpenLMServer", "OpenLMVendor"]
 

@@ -7,30 +7,45 @@ Names follow the official ArcGIS API for Python (``gis.users.get``, ``gis.users.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import partial
-from typing import TYPE_CHECKING, Any, Union
-
 from gislicense import _core
 from gislicense._calls import NoneWhen, Pending, Then, awaiting, blocking
 from gislicense._core import Role, UserType
+from gislicense._generic import partial
 from gislicense._official import Roles
-from gislicense._progress import ProgressArg
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError, NotFoundError
-from gislicense.plans import JournalArg, Plan, change, plan_members
+from gislicense.plans import Plan, change, plan_members
 
+# typing's names for type checkers only (see _generic.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import Any, Union
 
+    from gislicense._progress import ProgressArg
+    from gislicense.plans import JournalArg
     from gislicense.portal import GIS
     from gislicense.selection import Selection
 
-__all__ = ["Role", "User", "UserManager", "UserType"]
+    #: What bulk changes take: user names or :class:`User` objects.
+    UserItem = Union[str, "User"]
+else:
+    # collections.abc's Mapping itself: collections.abc re-exports _collections_abc, which
+    # Python loads at start, and importing it would load all of collections.
+    from _collections_abc import Mapping
 
-#: What bulk changes take: user names or :class:`User` objects.
-UserItem = Union[str, "User"]
+    def __getattr__(name: str) -> object:
+        # UserItem for code that reads it at run time, made on first use.
+        if name == "UserItem":
+            from typing import Union
+
+            return Union[str, "User"]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Role", "User", "UserManager", "UserType"]
 
 #: sort_field values, as the official client takes them, and the member field each sorts by.
 _SORT_FIELDS = {
@@ -70,7 +85,7 @@ def _utc(ms: Any) -> _dt.datetime | None:
     return _core.utc_from_ms(ms)
 
 
-class User(Mapping[str, Any]):
+class User(Mapping[str, "Any"]):  # Any in quotes: typing is not imported at run time
     """A member of the organization.
 
     Attributes are typed views over :attr:`raw`, the user exactly as the portal described
