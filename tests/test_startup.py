@@ -54,6 +54,7 @@ def loaded_by(code: str) -> set[str]:
     "code",
     [
         "import gislicense; gislicense.GIS",
+        "import gislicense; gislicense.OpenLM",
         # The names a script for a portal imports.
         "from gislicense import GIS, BulkReport, GisLicenseError, Outcome, Role, User, UserType",
     ],
@@ -83,9 +84,10 @@ def test_import_alone_loads_neither_the_core_nor_a_heavy_module() -> None:
 
 def test_aliases_for_the_type_checker_are_still_there_at_run_time() -> None:
     # Made on first access, for code that evaluates annotations (they need typing then).
-    from gislicense import plans, users
+    from gislicense import openlm, plans, users
 
     assert "os.PathLike[str]" in repr(plans.JournalArg)
     assert "User" in repr(users.UserItem)
+    assert "ActiveProduct" in repr(openlm.CloseItem)
     with pytest.raises(AttributeError, match="no attribute 'Missing'"):
         plans.Missing  # noqa: B018
