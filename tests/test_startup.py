@@ -75,6 +75,12 @@ def test_first_use_loads_no_heavy_module(code: str) -> None:
     )
 
 
+def test_reading_members_loads_no_plan_machinery() -> None:
+    # Plans, reports and progress display are loaded by the first change, not by GIS.
+    loaded = loaded_by("import gislicense; gislicense.GIS")
+    assert not loaded & {"gislicense.plans", "gislicense.bulk", "gislicense._progress"}
+
+
 def test_import_alone_loads_neither_the_core_nor_a_heavy_module() -> None:
     # `gislicense --help` and an ArcGIS Pro toolbox import the package without using it.
     loaded = loaded_by("import gislicense")

@@ -13,11 +13,10 @@ from gislicense._core import Role, UserType
 from gislicense._generic import partial
 from gislicense._official import Roles
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError, NotFoundError
-from gislicense.plans import Plan, change, plan_members
 
-# typing's names for type checkers only (see _generic.py).
+# typing's names for type checkers only (see _generic.py). The methods that change members
+# import plans themselves: reading members does not need it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
@@ -25,7 +24,8 @@ if TYPE_CHECKING:
     from typing import Any, Union
 
     from gislicense._progress import ProgressArg
-    from gislicense.plans import JournalArg
+    from gislicense.bulk import BulkReport
+    from gislicense.plans import JournalArg, Plan
     from gislicense.portal import GIS
     from gislicense.selection import Selection
 
@@ -515,6 +515,8 @@ class UserManager:
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
+        from gislicense.plans import plan_members
+
         return plan_members(self._gis, users, request)
 
     plan_license_type = blocking(_plan_license_type)
@@ -539,6 +541,8 @@ class UserManager:
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
+        from gislicense.plans import plan_members
+
         return plan_members(self._gis, users, request)
 
     plan_role = blocking(_plan_role)
@@ -579,6 +583,8 @@ class UserManager:
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
+        from gislicense.plans import plan_members
+
         return plan_members(self._gis, users, request)
 
     plan_level = blocking(_plan_level)
@@ -633,6 +639,8 @@ class UserManager:
             allow_admin_demotion=allow_admin_demotion,
             allow_all=allow_all,
         )
+        from gislicense.plans import change
+
         return change(
             plan,
             dry_run=dry_run,
@@ -663,6 +671,8 @@ class UserManager:
         plan = self._plan_role(
             users, role, allow_admin_demotion=allow_admin_demotion, allow_all=allow_all
         )
+        from gislicense.plans import change
+
         return change(
             plan,
             dry_run=dry_run,
@@ -697,6 +707,8 @@ class UserManager:
             allow_admin_demotion=allow_admin_demotion,
             allow_all=allow_all,
         )
+        from gislicense.plans import change
+
         return change(
             plan,
             dry_run=dry_run,
