@@ -1,5 +1,5 @@
-"""Stand-ins for ``typing.Generic``, ``typing.Protocol`` and ``typing.TypeVar`` at run time,
-and ``functools.partial`` without functools.
+"""Stand-ins for ``typing.Generic``, ``Protocol``, ``TypeVar`` and ``Any`` at run time, and
+``functools.partial`` without functools.
 
 Importing :mod:`typing` costs more than all of gislicense's own start: it pulls in ``re``,
 ``enum``, ``collections``, ``contextlib`` and ``functools``, about two-thirds of what
@@ -34,6 +34,9 @@ else:
 
     # types.GenericAlias, without importing types (not loaded when Python starts).
     GenericAlias = type(list[int])
+    # Any where a class statement reads it at run time (`class User(Mapping[str, Any])`):
+    # there it only fills a subscript that makes no difference to the class.
+    Any = object
 
 
 class Generic:

@@ -36,6 +36,8 @@ else:
     # Python loads at start, and importing it would load all of collections.
     from _collections_abc import Mapping
 
+    from gislicense._generic import Any
+
     def __getattr__(name: str) -> object:
         # UserItem for code that reads it at run time, made on first use.
         if name == "UserItem":
@@ -85,7 +87,7 @@ def _utc(ms: Any) -> _dt.datetime | None:
     return _core.utc_from_ms(ms)
 
 
-class User(Mapping[str, "Any"]):  # Any in quotes: typing is not imported at run time
+class User(Mapping[str, Any]):
     """A member of the organization.
 
     Attributes are typed views over :attr:`raw`, the user exactly as the portal described
