@@ -16,12 +16,13 @@ import os
 
 from gislicense import _core
 from gislicense._calls import Chain, Done, Pending, Then, Ticking, awaiting, blocking
+from gislicense._generic import partial
 from gislicense._progress import check_progress, hook_for
 from gislicense.bulk import BulkReport, Outcome
 from gislicense.exceptions import InvalidInputError
 
-# typing's names for type checkers only (see _generic.py). pathlib, datetime, json and
-# functools are imported where used: each costs more than importing this module.
+# typing's names for type checkers only (see _generic.py). pathlib, datetime and json are
+# imported where used: each costs more than importing this module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
@@ -220,14 +221,12 @@ class Plan:
     def items(self) -> list[PlanItem]:
         """One :class:`PlanItem` per item, in the order given."""
         if self._items is None:
-            import functools
-
             names = self._data.get("names") or {}
             session = self.operation == "close_applications"
             # Each item's status in the core's words, as a dry run and applying say them.
             statuses = _core.item_statuses(self._for_core())
             self._items = [
-                PlanItem(data, status, names, functools.partial(self._words_of, n), session)
+                PlanItem(data, status, names, partial(self._words_of, n), session)
                 for n, (data, status) in enumerate(zip(self._data["items"], statuses))
             ]
             if self._given is not None and len(self._given) != len(self._items):
@@ -532,14 +531,12 @@ def _core_of(client: GIS | OpenLM | FlexNet) -> Any:
 
 def _report(plan: Plan, items: list[Any], results: list[tuple[Any, ...]]) -> BulkReport[Any]:
     """The outcomes, each knowing its item of ``plan`` (its fields and steps, for rows)."""
-    import functools
-
     report: BulkReport[Any] = BulkReport.from_results(items, results)
     report.journal = plan.journal
     for position, outcome in enumerate(report):
         # Looked up when a row is made: a plan made and applied at once is never read
         # into Python unless someone asks for its rows.
-        outcome._planned = functools.partial(_item_at, plan, position)
+        outcome._planned = partial(_item_at, plan, position)
     return report
 
 
@@ -561,7 +558,6 @@ class Journal:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        import functools
         import json
         from pathlib import Path
 
@@ -577,7 +573,7 @@ class Journal:
         for index, item, status, reason, _done in rows:
             outcome = Outcome(item, status, reason)
             if index in positions:
-                outcome._planned = functools.partial(_item_at, first, positions[index])
+                outcome._planned = partial(_item_at, first, positions[index])
             report.append(outcome)
         self.report = report
         #: Items whose outcome the run did not learn (a resume plans them again).
