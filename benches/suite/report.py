@@ -347,6 +347,16 @@ def sandbox_section(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def bytecode(result: dict[str, Any]) -> str:
+    """How the package's bytecode stood: a start without it compiles every module's source."""
+    made = (
+        "the bench compiled it first: this install had none (PYTHONDONTWRITEBYTECODE=1)"
+        if result.get("compiled")
+        else "as installed"
+    )
+    return f"With the package's bytecode, as pip installs it ({made})."
+
+
 def import_section(i: dict[str, Any], limits: list[str]) -> list[str]:
     best = i["best"]
     lines = [
@@ -360,7 +370,8 @@ def import_section(i: dict[str, Any], limits: list[str]) -> list[str]:
         f"{best['bare'] * 1000:.1f} ms = **{i['best_cost'] * 1000:.1f} ms**. "
         f"`import gislicense` alone: {i['import_cost'] * 1000:.1f} ms over bare Python; "
         f"`import gislicense._core` (the native module): "
-        f"{(i['native'] - i['bare']) * 1000:.1f} ms over it (medians).",
+        f"{(i['native'] - i['bare']) * 1000:.1f} ms over it (medians). "
+        f"{bytecode(i)}",
         "",
         f"Target: at most 50 ms: {verdict(i['cost'] <= 0.050)}. Target (issue 33): at most "
         f"10 ms over bare Python. Result: {i['cost'] * 1000:.1f} ms (median), "
@@ -381,7 +392,7 @@ def help_section(h: dict[str, Any]) -> list[str]:
         "",
         f"Whole-process time of the `gislicense` command pip installs, median of "
         f"{h['runs']} runs: **{h['help'] * 1000:.1f} ms** (Python itself, `python -c pass`: "
-        f"{h['bare'] * 1000:.1f} ms).",
+        f"{h['bare'] * 1000:.1f} ms). {bytecode(h)}",
         "",
         f"Target: under 100 ms: {verdict(h['help'] < 0.100)}.",
         "",

@@ -107,15 +107,20 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
+def _load(module: str) -> Any:
+    # __import__ rather than importlib.import_module: importing importlib (and the warnings
+    # module it imports) would cost more than the rest of this module. With a fromlist it
+    # returns the submodule itself.
+    return __import__(f"gislicense.{module}", fromlist=["__name__"])
 
+
+def __getattr__(name: str) -> Any:
     if name in _MODULES:
-        return importlib.import_module(f"gislicense.{name}")
+        return _load(name)
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module 'gislicense' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"gislicense.{where}"), name)
+    value = getattr(_load(where), name)
     globals()[name] = value
     return value
 

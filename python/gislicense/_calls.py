@@ -8,14 +8,16 @@ when the facade shapes the result (pairing outcomes with the items given, say).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine, Generator
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
-
+# Not `from typing import ...`, nor functools: each costs more than importing gislicense
+# (see _generic.py; type checkers read the name TYPE_CHECKING as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Concatenate, ParamSpec
+    from collections.abc import Callable, Coroutine, Generator
+    from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
     P = ParamSpec("P")
+else:
+    from gislicense._generic import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -143,6 +145,13 @@ def _public(op: Callable[..., Any]) -> str:
 
 
 def _name(run: Callable[..., Any], op: Callable[..., Any], name: str) -> None:
+    """Make ``run`` look like ``op`` named ``name``, as ``functools.wraps`` would (for
+    help(), the docs and inspect.signature, which follows ``__wrapped__``)."""
+    run.__module__ = op.__module__
+    run.__doc__ = op.__doc__
+    run.__annotations__ = op.__annotations__
+    run.__dict__.update(op.__dict__)
+    run.__wrapped__ = op  # type: ignore[attr-defined]
     run.__name__ = name
     owner = op.__qualname__.rpartition(".")[0]
     run.__qualname__ = f"{owner}.{name}" if owner else name
@@ -151,7 +160,6 @@ def _name(run: Callable[..., Any], op: Callable[..., Any], name: str) -> None:
 def blocking(op: Callable[Concatenate[S, P], Pending[T]]) -> Callable[Concatenate[S, P], T]:
     """The sync form of an operation: run it and wait for the result."""
 
-    @functools.wraps(op)
     def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return op(self, *args, **kwargs).wait()
 
@@ -164,7 +172,6 @@ def awaiting(
 ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
     """The ``_async`` form of an operation: a coroutine for asyncio."""
 
-    @functools.wraps(op)
     async def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await op(self, *args, **kwargs)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 
 from gislicense import _core
 from gislicense._text import check_seconds, check_whole
@@ -47,6 +46,8 @@ def http_options(
             f"not {max_reply_bytes!r}"
         )
     if not verify:
+        import warnings  # here: not loaded when Python starts, and rarely needed
+
         warnings.warn(
             "verify=False: TLS certificates are not checked, so anyone on the network path can "
             "read and change this traffic, tokens and passwords included. Pass ca_bundle= with "

@@ -5,9 +5,11 @@ official client's ``RoleManager``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from gislicense._core import Role
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 #: (class, the official client's attribute) -> what to use in gislicense.
 _INSTEAD = {

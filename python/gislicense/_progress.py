@@ -9,12 +9,17 @@ a terminal), nothing in scripts, scheduled jobs and logs.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import IO, Any, Union
 
 from gislicense.exceptions import InvalidInputError
 
-ProgressArg = Union[bool, Callable[[int, int], object], None]
+# typing's names for type checkers only: importing typing costs more than gislicense's start
+# (see _generic.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO, Any, Union
+
+    ProgressArg = Union[bool, Callable[[int, int], object], None]
 
 
 def watched() -> bool:

@@ -3,11 +3,19 @@ reason, or unknown (the change was sent and its answer lost)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
 from gislicense._calls import Pending, Then
 from gislicense.exceptions import BulkOperationError, GisLicenseError
+
+# typing's names for type checkers only (see _generic.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+    from typing import Any, Generic, TypeVar
+
+    from gislicense.plans import PlanItem
+else:
+    from gislicense._generic import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -18,12 +26,6 @@ FAILED = "failed"
 SKIPPED = "skipped"
 #: The change was sent, its answer was lost, and a second look could not confirm it.
 UNKNOWN = "unknown"
-
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from gislicense.plans import PlanItem
 
 
 class Outcome(Generic[T]):

@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import FlexNetFeature, FlexNetSession, LicenseEvent, LicenseStatus
 from gislicense._http import DEFAULT_TIMEOUT
-from gislicense._progress import ProgressArg
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
-from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change
+from gislicense.plans import DEFAULT_CONCURRENCY, Plan, change
+
+if TYPE_CHECKING:
+    from gislicense._progress import ProgressArg
+    from gislicense.plans import JournalArg
 
 __all__ = [
     "FlexNet",

@@ -13,13 +13,14 @@ from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
 from gislicense._core import EntitlementCount, UserEntitlement
 from gislicense._official import missing
-from gislicense._progress import ProgressArg
 from gislicense._text import check_text
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
-from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change, plan_members
+from gislicense.plans import DEFAULT_CONCURRENCY, Plan, change, plan_members
 
 if TYPE_CHECKING:
+    from gislicense._progress import ProgressArg
+    from gislicense.plans import JournalArg
     from gislicense.portal import GIS
     from gislicense.users import User
 

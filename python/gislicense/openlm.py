@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Union
 
 from gislicense import _core
 from gislicense._calls import Pending, Then, awaiting, blocking
@@ -18,19 +16,45 @@ from gislicense._http import (
     DEFAULT_TIMEOUT,
     http_options,
 )
-from gislicense._progress import ProgressArg
 from gislicense._text import check_text, check_whole
 from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError
-from gislicense.plans import DEFAULT_CONCURRENCY, JournalArg, Plan, change
+from gislicense.plans import DEFAULT_CONCURRENCY, Plan, change
+
+# typing's names for type checkers only (see _generic.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any, Callable, Union
+
+    from gislicense._progress import ProgressArg
+    from gislicense.plans import JournalArg
+
+    Scalar = Union[str, int, bool]
+    #: A filter: a value, several values (any matches), or a function of the field's value.
+    FilterValue = Union[Scalar, Iterable[Scalar], Callable[[Any], bool]]
+    #: What :meth:`OpenLM.close_applications` takes: products, or mappings with the five keys.
+    CloseItem = Union[ActiveProduct, Mapping[str, Any]]
+else:
+    # collections.abc's Iterable itself (see users.py's Mapping).
+    from _collections_abc import Iterable
+
+    def __getattr__(name: str) -> object:
+        # The aliases above for code that reads them at run time, made on first use.
+        if name not in ("Scalar", "FilterValue", "CloseItem"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from collections.abc import Callable, Mapping
+        from typing import Any, Union
+
+        scalar = Union[str, int, bool]
+        return {
+            "Scalar": scalar,
+            "FilterValue": Union[scalar, Iterable[scalar], Callable[[Any], bool]],
+            "CloseItem": Union[ActiveProduct, Mapping[str, Any]],
+        }[name]
+
 
 __all__ = ["ActiveProduct", "OpenLM", "OpenLMServer", "OpenLMVendor"]
-
-Scalar = Union[str, int, bool]
-#: A filter: a value, several values (any matches), or a function of the field's value.
-FilterValue = Union[Scalar, Iterable[Scalar], Callable[[Any], bool]]
-#: What :meth:`OpenLM.close_applications` takes: products, or mappings with the five keys.
-CloseItem = Union[ActiveProduct, Mapping[str, Any]]
 
 _FIELDS = dict(_core.active_product_fields())
 

@@ -12,33 +12,44 @@ undone (:meth:`Plan.undo`) from its journal.
 
 from __future__ import annotations
 
-import functools
-import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Union
 
 from gislicense import _core
 from gislicense._calls import Chain, Done, Pending, Then, Ticking, awaiting, blocking
-from gislicense._progress import ProgressArg, check_progress, hook_for
+from gislicense._generic import partial
+from gislicense._progress import check_progress, hook_for
 from gislicense.bulk import BulkReport, Outcome
 from gislicense.exceptions import InvalidInputError
 
+# typing's names for type checkers only (see _generic.py). pathlib, datetime and json are
+# imported where used: each costs more than importing this module.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from pathlib import Path
+    from typing import Any, Union
 
+    from gislicense._progress import ProgressArg
     from gislicense.flexnet import FlexNet
     from gislicense.openlm import OpenLM
     from gislicense.portal import GIS
 
-# pathlib and datetime are imported where used: they would double `import gislicense`.
+    #: What a journal argument takes: a path, None for a new file in the journal folder, or
+    #: False for none.
+    JournalArg = Union[str, "os.PathLike[str]", None, bool]
+else:
+
+    def __getattr__(name: str) -> object:
+        # JournalArg for code that reads it at run time, made on first use.
+        if name == "JournalArg":
+            from typing import Union
+
+            return Union[str, "os.PathLike[str]", None, bool]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Journal", "Plan", "PlanItem", "default_journal_dir"]
-
-#: What a journal argument takes: a path, None for a new file in the journal folder, or
-#: False for none.
-JournalArg = Union[str, "os.PathLike[str]", None, bool]
 
 
 #: Requests in flight when applying, by operation: the defaults of the calls that plan and
@@ -192,13 +203,19 @@ class Plan:
     @property
     def _data(self) -> dict[str, Any]:
         if self._parsed is None:
+            import json
+
             assert self._core_plan is not None  # one of the two is always there
             self._parsed = json.loads(self._core_plan.json())
         return self._parsed
 
     def _for_core(self) -> _core.CorePlan | str:
         """What the core applies: its own plan, else the plan's JSON text."""
-        return self._core_plan if self._core_plan is not None else json.dumps(self._data)
+        if self._core_plan is not None:
+            return self._core_plan
+        import json
+
+        return json.dumps(self._data)
 
     @property
     def items(self) -> list[PlanItem]:
@@ -209,7 +226,7 @@ class Plan:
             # Each item's status in the core's words, as a dry run and applying say them.
             statuses = _core.item_statuses(self._for_core())
             self._items = [
-                PlanItem(data, status, names, functools.partial(self._words_of, n), session)
+                PlanItem(data, status, names, partial(self._words_of, n), session)
                 for n, (data, status) in enumerate(zip(self._data["items"], statuses))
             ]
             if self._given is not None and len(self._given) != len(self._items):
@@ -287,6 +304,8 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as saved: a copy of its JSON object."""
+        import json
+
         return json.loads(json.dumps(self._data))  # type: ignore[no-any-return]
 
     def report(self) -> BulkReport[Any]:
@@ -315,6 +334,7 @@ class Plan:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the plan to ``path`` (JSON) and return the path. A new file is readable by
         its owner only (0600 on Linux and macOS): it names members and their roles."""
+        import json
         from pathlib import Path
 
         from gislicense._folders import open_private
@@ -335,6 +355,8 @@ class Plan:
         (see :meth:`apply`): what changed on the server since it was made is found before
         anything is sent.
         """
+        import json
+
         with open(path, encoding="utf-8") as file:
             text = file.read()
         try:
@@ -514,7 +536,7 @@ def _report(plan: Plan, items: list[Any], results: list[tuple[Any, ...]]) -> Bul
     for position, outcome in enumerate(report):
         # Looked up when a row is made: a plan made and applied at once is never read
         # into Python unless someone asks for its rows.
-        outcome._planned = functools.partial(_item_at, plan, position)
+        outcome._planned = partial(_item_at, plan, position)
     return report
 
 
@@ -536,6 +558,7 @@ class Journal:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import json
         from pathlib import Path
 
         self.path = Path(path)
@@ -550,7 +573,7 @@ class Journal:
         for index, item, status, reason, _done in rows:
             outcome = Outcome(item, status, reason)
             if index in positions:
-                outcome._planned = functools.partial(_item_at, first, positions[index])
+                outcome._planned = partial(_item_at, first, positions[index])
             report.append(outcome)
         self.report = report
         #: Items whose outcome the run did not learn (a resume plans them again).

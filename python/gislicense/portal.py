@@ -8,8 +8,6 @@ Names follow the official ArcGIS API for Python (``GIS``, ``gis.users.get``,
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from gislicense import _core
 from gislicense._calls import Pending, awaiting, blocking
@@ -27,7 +25,12 @@ from gislicense._text import check_text
 from gislicense.exceptions import InvalidInputError
 from gislicense.users import User, UserManager
 
+# typing's names for type checkers only (see _generic.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from gislicense.licenses import AdminManager
 
 __all__ = ["GIS", "Role", "User", "UserManager", "UserType"]

@@ -7,30 +7,47 @@ Names follow the official ArcGIS API for Python (``gis.users.get``, ``gis.users.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import partial
-from typing import TYPE_CHECKING, Any, Union
-
 from gislicense import _core
 from gislicense._calls import NoneWhen, Pending, Then, awaiting, blocking
 from gislicense._core import Role, UserType
+from gislicense._generic import partial
 from gislicense._official import Roles
-from gislicense._progress import ProgressArg
 from gislicense._text import check_text, check_whole
-from gislicense.bulk import BulkReport
 from gislicense.exceptions import InvalidInputError, NotFoundError
-from gislicense.plans import JournalArg, Plan, change, plan_members
 
+# typing's names for type checkers only (see _generic.py). The methods that change members
+# import plans themselves: reading members does not need it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import Any, Union
 
+    from gislicense._progress import ProgressArg
+    from gislicense.bulk import BulkReport
+    from gislicense.plans import JournalArg, Plan
     from gislicense.portal import GIS
     from gislicense.selection import Selection
 
-__all__ = ["Role", "User", "UserManager", "UserType"]
+    #: What bulk changes take: user names or :class:`User` objects.
+    UserItem = Union[str, "User"]
+else:
+    # collections.abc's Mapping itself: collections.abc re-exports _collections_abc, which
+    # Python loads at start, and importing it would load all of collections.
+    from _collections_abc import Mapping
 
-#: What bulk changes take: user names or :class:`User` objects.
-UserItem = Union[str, "User"]
+    from gislicense._generic import Any
+
+    def __getattr__(name: str) -> object:
+        # UserItem for code that reads it at run time, made on first use.
+        if name == "UserItem":
+            from typing import Union
+
+            return Union[str, "User"]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Role", "User", "UserManager", "UserType"]
 
 #: sort_field values, as the official client takes them, and the member field each sorts by.
 _SORT_FIELDS = {
@@ -500,6 +517,8 @@ class UserManager:
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
+        from gislicense.plans import plan_members
+
         return plan_members(self._gis, users, request)
 
     plan_license_type = blocking(_plan_license_type)
@@ -524,6 +543,8 @@ class UserManager:
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
+        from gislicense.plans import plan_members
+
         return plan_members(self._gis, users, request)
 
     plan_role = blocking(_plan_role)
@@ -564,6 +585,8 @@ class UserManager:
             "allow_admin_demotion": allow_admin_demotion,
             "allow_all": allow_all,
         }
+        from gislicense.plans import plan_members
+
         return plan_members(self._gis, users, request)
 
     plan_level = blocking(_plan_level)
@@ -618,6 +641,8 @@ class UserManager:
             allow_admin_demotion=allow_admin_demotion,
             allow_all=allow_all,
         )
+        from gislicense.plans import change
+
         return change(
             plan,
             dry_run=dry_run,
@@ -648,6 +673,8 @@ class UserManager:
         plan = self._plan_role(
             users, role, allow_admin_demotion=allow_admin_demotion, allow_all=allow_all
         )
+        from gislicense.plans import change
+
         return change(
             plan,
             dry_run=dry_run,
@@ -682,6 +709,8 @@ class UserManager:
             allow_admin_demotion=allow_admin_demotion,
             allow_all=allow_all,
         )
+        from gislicense.plans import change
+
         return change(
             plan,
             dry_run=dry_run,
