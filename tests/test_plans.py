@@ -98,3 +98,52 @@ def test_a_plan_request_is_read_strictly() -> None:
     for words, request in refused.items():
         with pytest.raises(InvalidInputError, match=words):
             core.plan(request, [])
+
+
+def test_the_collector_is_paused_while_a_report_is_made_and_back_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A report of thousands of outcomes is made with the cycle collector paused (they hold
+    no cycles), and the collector is as the caller left it afterwards."""
+    import gc
+
+    from gislicense.bulk import BulkReport
+
+    seen: list[bool] = []
+    made = BulkReport.from_results.__func__  # type: ignore[attr-defined]
+
+    def watched(cls: type[BulkReport[object]], *args: object) -> BulkReport[object]:
+        seen.append(gc.isenabled())
+        return made(cls, *args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(BulkReport, "from_results", classmethod(watched))
+    with gislicense.Sandbox() as sb:
+        gis = admin_of(sb)
+        names = [u["username"] for u in sb.portal_users() if u["role"] != "org_admin"][:5]
+        try:
+            assert gc.isenabled()
+            report = gis.users.update_license_type(names, "creator", dry_run=True)
+            assert len(report) == 5 and gc.isenabled()
+            # A script that turned the collector off keeps it off.
+            gc.disable()
+            gis.users.update_license_type(names, "creator", dry_run=True)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    assert seen == [False, False]
+
+
+def test_a_new_journal_is_named_by_the_local_time_to_the_microsecond() -> None:
+    import datetime
+    import re
+
+    from gislicense.plans import _journal_path, default_journal_dir
+
+    before = datetime.datetime.now().replace(microsecond=0)
+    path = Path(_journal_path(None, "update_license_type") or "")
+    after = datetime.datetime.now()
+    assert path.parent == default_journal_dir()
+    found = re.fullmatch(r"(\d{8}-\d{6}-\d{6})-update_license_type\.jsonl", path.name)
+    assert found, path.name
+    assert before <= datetime.datetime.strptime(found.group(1), "%Y%m%d-%H%M%S-%f") <= after
+    assert _journal_path(False, "update_license_type") is None
