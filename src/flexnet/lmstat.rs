@@ -176,7 +176,6 @@ impl StatusReader {
     }
 
     pub fn feed(&mut self, line: &str) {
-        let line = line.trim_end_matches(['\r', '\n']);
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
             return;
@@ -203,6 +202,7 @@ impl StatusReader {
                 self.status.date = Some(day);
             }
         } else if self.in_feature {
+            let line = line.trim_end_matches(['\r', '\n']);
             read_feature_line(&mut self.status, trimmed, line);
         }
     }
@@ -349,31 +349,51 @@ fn parse_session(line: &str, date: Option<Day>, feature: &Feature) -> Option<Ses
         (before, last) = last_comma(before)?;
     }
     let start = match last.strip_prefix("start ") {
-        Some(start) => start.trim(),
+        Some(start) => start.trim_ascii(),
         None => {
             // An unknown tail after the start: kept in the start's text, as written.
             let unpeeled = &rest[..before.len() + 2 + last.len()];
             let (at, start) = unpeeled.rsplit_once(", start ")?;
             before = at;
-            start.trim()
+            start.trim_ascii()
         }
     };
     words.set(Word::StartText, start);
     session.start = date.and_then(|d| start_of(start, d));
     // (server/port handle)
-    let inner = before.trim_end().strip_suffix(')')?;
-    let open = inner.rfind('(')?;
-    let (place, handle) = inner[open + 1..].trim().rsplit_once(' ')?;
-    let (server, port) = place.rsplit_once('/')?;
+    let inner = before.trim_ascii_end().strip_suffix(')')?;
+    let (inner, place) = rsplit_byte(inner, b'(')?;
+    let (place, handle) = rsplit_byte(place.trim_ascii(), b' ')?;
+    let (server, port) = rsplit_byte(place, b'/')?;
     words.set(Word::Server, server);
     session.port = port.parse().ok()?;
-    words.set(Word::Handle, handle.trim());
+    words.set(Word::Handle, handle.trim_ascii());
     // (vVERSION)
-    let inner = inner[..open].trim_end().strip_suffix(')')?;
-    let open = inner.rfind("(v")?;
-    words.set(Word::Version, &inner[open + 2..]);
-    read_who(&mut session, &mut words, inner[..open].trim_end());
+    let mut inner = inner.trim_ascii_end().strip_suffix(')')?;
+    let version = loop {
+        let (before, version) = rsplit_byte(inner, b'(')?;
+        if let Some(version) = version.strip_prefix('v') {
+            inner = before;
+            break version;
+        }
+        inner = before;
+    };
+    words.set(Word::Version, version);
+    read_who(&mut session, &mut words, inner.trim_ascii_end());
     words.into_session(session)
+}
+
+/// Split at the last `byte` (an ASCII byte: never inside a character), found by a plain
+/// loop: the byte is a few places from the end, nearer than a vectorised search's set-up.
+fn rsplit_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == byte)?;
+    Some((&text[..at], &text[at + 1..]))
+}
+
+/// Split at the first `byte` (ASCII), as `rsplit_byte` from the left.
+fn split_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((&text[..at], &text[at + 1..]))
 }
 
 /// `user user_host display`: the first two words, then the rest. A borrowed license is
@@ -386,22 +406,20 @@ fn read_who<'a>(session: &mut Session, words: &mut Words<'a>, who: &'a str) {
         words.set(Word::Display, who);
         return;
     }
-    let mut parts = who.splitn(3, ' ');
-    words.set(Word::Username, parts.next().unwrap_or(""));
-    words.set(Word::Workstation, parts.next().unwrap_or("").trim());
-    words.set(Word::Display, parts.next().unwrap_or("").trim());
+    let (user, rest) = split_byte(who, b' ').unwrap_or((who, ""));
+    let (host, display) = split_byte(rest, b' ').unwrap_or((rest, ""));
+    words.set(Word::Username, user);
+    words.set(Word::Workstation, host.trim_ascii());
+    words.set(Word::Display, display.trim_ascii());
 }
 
-/// Split at the last `, ` (found by its comma: a byte search, not a substring search).
+/// Split at the last `, ` (a byte loop: it is a few places from the end).
 fn last_comma(text: &str) -> Option<(&str, &str)> {
-    let mut end = text.len();
-    loop {
-        let at = text[..end].rfind(',')?;
-        if text.as_bytes().get(at + 1) == Some(&b' ') {
-            return Some((&text[..at], &text[at + 2..]));
-        }
-        end = at;
-    }
+    let bytes = text.as_bytes();
+    let at = (0..bytes.len().saturating_sub(1))
+        .rev()
+        .find(|&at| bytes[at] == b',' && bytes[at + 1] == b' ')?;
+    Some((&text[..at], &text[at + 2..]))
 }
 
 /// `2 licenses` / `1 license`.
@@ -414,9 +432,11 @@ fn license_count(text: &str) -> Option<u32> {
 
 /// `Wed 12/18 8:33` (the weekday is optional), dated by the status day.
 fn start_of(text: &str, status: Day) -> Option<LocalTime> {
-    let mut words = text.split_whitespace().rev();
-    let clock = parse_clock(words.next()?)?;
-    let (month, day) = words.next()?.split_once('/')?;
+    let (rest, clock) = rsplit_byte(text.trim_ascii(), b' ')?;
+    let clock = parse_clock(clock)?;
+    let date = rest.trim_ascii_end();
+    let date = rsplit_byte(date, b' ').map_or(date, |(_, date)| date);
+    let (month, day) = split_byte(date, b'/')?;
     date_start(status, month.parse().ok()?, day.parse().ok()?, clock)
 }
 
