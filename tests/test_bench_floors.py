@@ -19,7 +19,7 @@ from gislicense.history import History
 def test_floor_poll_writes_what_history_record_writes(tmp_path: Path) -> None:
     # bench_poll checks both files equal after the polls (sessions ended and begun, idle
     # time, samples, polls) and fails otherwise.
-    result = bench.bench_poll(tmp_path, open_sessions=300, polls=3)
+    result = bench.bench_poll(tmp_path, open_sessions=200, polls=3)
     assert len(result["results"]["gislicense"]) == len(result["results"]["floor"]) == 3
 
 
@@ -34,14 +34,22 @@ def test_floor_poll_differs_when_a_row_is_left_out(tmp_path: Path) -> None:
     bench.floor_rows = fewer  # type: ignore[assignment]
     try:
         with pytest.raises(AssertionError):
-            bench.bench_poll(tmp_path, open_sessions=300, polls=2)
+            bench.bench_poll(tmp_path, open_sessions=200, polls=2)
     finally:
         bench.floor_rows = original
 
 
-def test_the_peaks_statement_is_the_daily_peaks_report(tmp_path: Path) -> None:
-    with History(tmp_path / "year.sqlite") as history:
-        assert bench.make_year(history, seats=40, days=9) > 0
+@pytest.fixture(scope="module")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Nine days of a small site, written as the benchmark writes its year."""
+    path = tmp_path_factory.mktemp("year") / "year.sqlite"
+    with History(path) as history:
+        assert bench.make_year(history, seats=20, days=9) > 0
+    return path
+
+
+def test_the_peaks_statement_is_the_daily_peaks_report(year: Path) -> None:
+    with History(year) as history:
         made = history.rows("peaks", by="day")
         bare = history._db.execute(bench.PEAKS_SQL).fetchall()
         assert made and bench._same_peaks(made, bare)
@@ -55,17 +63,16 @@ def test_the_peaks_statement_is_the_daily_peaks_report(tmp_path: Path) -> None:
         assert len(hours) == len(history._db.execute(bench.HOURS_SQL).fetchall())
 
 
-def test_report_writes_both_sections_and_their_rows(tmp_path: Path) -> None:
-    with History(tmp_path / "year.sqlite") as history:
-        bench.make_year(history, seats=40, days=8)
+def test_report_writes_both_sections_and_their_rows(year: Path, tmp_path: Path) -> None:
+    with History(year) as history:
         reports = bench.bench_reports(history, repeats=1)
     history_result = {
-        "seats": 40,
-        "days": 8,
+        "seats": 20,
+        "days": 9,
         "sessions": 1,
         "bytes": 1_000_000,
         "reports": reports,
-        "poll": bench.bench_poll(tmp_path, 200, 2),
+        "poll": bench.bench_poll(tmp_path, 100, 1),
     }
     flexnet_result = {
         "lmstat": {
@@ -96,6 +103,6 @@ def test_report_writes_both_sections_and_their_rows(tmp_path: Path) -> None:
     assert "| FlexNet: parse `lmstat -a`, 99,996 session lines | 250.0 ms | 20.0 ms" in text
     assert "12.50x | 10x the regex parser (2.0x), lower memory: NOT MET |" in text
     assert "bounded memory: met |" in text
-    assert "| history: record a poll of 200 open sessions |" in text
-    assert "| history: daily peaks over 8 days |" in text
+    assert "| history: record a poll of 100 open sessions |" in text
+    assert "| history: daily peaks over 9 days |" in text
     assert f"SQLite {sqlite3.sqlite_version}" in text

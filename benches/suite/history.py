@@ -296,13 +296,12 @@ GROUP BY c.source_id, c.feature, c.day
 ORDER BY c.day, src.name, c.feature
 """
 
-#: What the daily-peak report reads, and no more: the same histograms (rolled up, and of
-#: the samples not yet rolled up), in the report's order, as tuples.
+#: What the daily-peak report reads, and no more: the same histograms, the rolled-up days
+#: in the table's own order (its key: source, feature, day, count, as the report reads
+#: them) and those of the samples not yet rolled up, as tuples.
 PEAKS_READ_SQL = (
-    PEAKS_SQL[: PEAKS_SQL.index("g AS MATERIALIZED")].rstrip().rstrip(",")
-    + """
-SELECT * FROM h ORDER BY source_id, feature, day, in_use
-"""
+    PEAKS_SQL[: PEAKS_SQL.index("h AS MATERIALIZED")].rstrip().rstrip(",")
+    + PEAKS_SQL[PEAKS_SQL.index("h AS MATERIALIZED") :].split("(", 1)[1].split("\n),\ng AS", 1)[0]
 )
 
 #: The hours-per-user report's own statement (``_reports.hours``), whole time range.
