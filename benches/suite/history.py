@@ -246,19 +246,20 @@ def bench_poll(folder: Path, open_sessions: int, polls: int) -> dict[str, Any]:
     return {"open": open_sessions, "polls": polls, "results": times}
 
 
-#: The daily-peak report as one SQL statement: the daily histograms rolled up, and those of
-#: the samples not yet rolled up (each weighing the time to the next of its series, nothing
-#: across a gap); per day and feature the peak, the count the time at or below reaches 95%
-#: of, the issued count at the day's latest sample and the time at or above it.
-PEAKS_SQL = f"""
+#: The samples not yet rolled up, each with the time of the next of its series.
+_SAMPLES = """
 WITH s AS (
     SELECT u.source_id, u.feature, u.at, u.in_use,
            LEAD(u.at) OVER (PARTITION BY u.source_id, u.feature ORDER BY u.at) AS next
     FROM sources src CROSS JOIN features f ON f.source_id = src.id
     CROSS JOIN usage u ON u.source_id = f.source_id AND u.feature = f.feature
                       AND u.at >= COALESCE(src.rolled_until, 0)
-),
-h AS MATERIALIZED (
+)
+"""
+
+#: The daily histograms: the rolled-up days, and those of the samples not yet rolled up
+#: (each sample weighing the time to the next of its series, nothing across a gap).
+_HISTOGRAMS = f"""
     SELECT source_id, feature, day, in_use, seconds, last_at FROM daily
     UNION ALL
     SELECT s.source_id, s.feature, strftime('%Y-%m-%d', s.at, 'unixepoch', 'localtime'),
@@ -268,7 +269,16 @@ h AS MATERIALIZED (
            MAX(s.at)
     FROM s JOIN sources src ON src.id = s.source_id
     GROUP BY 1, 2, 3, 4
-),
+"""
+
+#: The daily-peak report as one SQL statement: the daily histograms rolled up, and those of
+#: the samples not yet rolled up (each weighing the time to the next of its series, nothing
+#: across a gap); per day and feature the peak, the count the time at or below reaches 95%
+#: of, the issued count at the day's latest sample and the time at or above it.
+PEAKS_SQL = f"""
+{_SAMPLES},
+h AS MATERIALIZED (
+{_HISTOGRAMS}),
 g AS MATERIALIZED (
     SELECT source_id, feature, day, covered, latest,
            COALESCE(
@@ -299,10 +309,7 @@ ORDER BY c.day, src.name, c.feature
 #: What the daily-peak report reads, and no more: the same histograms, the rolled-up days
 #: in the table's own order (its key: source, feature, day, count, as the report reads
 #: them) and those of the samples not yet rolled up, as tuples.
-PEAKS_READ_SQL = (
-    PEAKS_SQL[: PEAKS_SQL.index("h AS MATERIALIZED")].rstrip().rstrip(",")
-    + PEAKS_SQL[PEAKS_SQL.index("h AS MATERIALIZED") :].split("(", 1)[1].split("\n),\ng AS", 1)[0]
-)
+PEAKS_READ_SQL = _SAMPLES + _HISTOGRAMS
 
 #: The hours-per-user report's own statement (``_reports.hours``), whole time range.
 HOURS_SQL = f"""
