@@ -18,115 +18,33 @@ Measures, against the targets of issue 31:
 The year is written as recording writes it (the same tables and rows: one interval per
 session, one in-use sample per feature per poll), directly, in large transactions: a year
 of polls through ``History.record`` would take hours, and what is measured is the file and
-the reports, not the writing of a year. Prints a Markdown section for BENCHMARKS.md.
+the reports, not the writing of a year. Prints a Markdown section for BENCHMARKS.md. The
+year's writer and the poll are those of ``benches/suite/history.py``, which
+``python benches/run.py --only history`` runs beside their floors.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from gislicense.history import History, _record, _rollup
+from suite.flexnet import write_log
+from suite.history import FEATURES, make_year
+from suite.history import bench_poll as suite_poll
 
-FEATURES = 20
-POLL = 300  # seconds between polls
-DAY = 86_400
-
-
-def make_year(history: History, seats: int, days: int, seed: int = 1) -> int:
-    """Write ``days`` of a site with ``seats`` people as recording would; the sessions."""
-    rng = random.Random(seed)
-    db = history._db
-    source = _record.source_id(db, "openlm", "http://lm:7014/OpenLMServer", history.gap)
-    start = int(_dt.datetime(2025, 1, 6).timestamp())
-    features = [f"feature{n:02d}" for n in range(FEATURES)]
-    sessions = 0
-    for day in range(days):
-        midnight = start + day * DAY
-        weekday = (day % 7) < 5
-        rows = []
-        counts = [[0] * FEATURES for _ in range(DAY // POLL)]
-        for person in range(seats if weekday else seats // 20):
-            for _ in range(2 if rng.random() < 0.9 else 3):  # ~2.1 sessions a working day
-                begin = midnight + rng.randrange(7 * 3600, 17 * 3600, POLL)
-                end = min(begin + rng.randrange(1800, 5 * 3600, POLL), midnight + DAY - POLL)
-                f = rng.randrange(FEATURES)
-                rows.append(
-                    (source, "lm", features[f], f"user{person:05d}", f"ws-{person:05d}", "", 1,
-                     begin, begin, end, 0, rng.randrange(0, end - begin + 1))
-                )  # fmt: skip
-                for slot in range((begin - midnight) // POLL, (end - midnight) // POLL + 1):
-                    counts[slot][f] += 1
-        sessions += len(rows)
-        with _record.writing(db):
-            db.executemany(
-                "INSERT INTO sessions (source_id, server, feature, username, workstation, key, "
-                "licenses, start_time, first_seen, last_seen, open, idle_seconds) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            db.executemany(
-                "INSERT INTO polls (source_id, at, sessions) VALUES (?, ?, ?)",
-                [(source, midnight + s * POLL, sum(c)) for s, c in enumerate(counts)],
-            )
-            db.executemany(
-                "INSERT INTO usage (source_id, feature, at, in_use) VALUES (?, ?, ?, ?)",
-                [
-                    (source, features[f], midnight + s * POLL, c[f])
-                    for s, c in enumerate(counts)
-                    for f in range(FEATURES)
-                ],
-            )
-            if day == 0:
-                db.executemany(
-                    "INSERT OR IGNORE INTO features (source_id, feature) VALUES (?, ?)",
-                    [(source, f) for f in features],
-                )
-            # As a recorder does once a day is over: the day's histograms.
-            _rollup.sampled(db, source, midnight, midnight + DAY - POLL)
-            _rollup.roll_up(db, source)
-    with _record.writing(db):
-        for f in features:
-            _record._issued(db, source, f, seats // 10, 0)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return sessions
-
-
-def open_session(n: int, start: _dt.datetime) -> Any:
-    return SimpleNamespace(
-        feature=f"feature{n % FEATURES:02d}", username=f"u{n}", workstation=f"ws{n}",
-        server="lm", handle=str(n), start_time=start, licenses=1,
-        idle_time=_dt.timedelta(seconds=0 if n % 3 else 400),
-    )  # fmt: skip
+from gislicense.history import History
 
 
 def bench_poll(folder: Path, open_sessions: int, polls: int) -> list[float]:
-    """Milliseconds per poll of ``open_sessions`` (1% ended and 1% new at each poll)."""
-    start = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
-    listed = [open_session(n, start) for n in range(open_sessions)]
-    took = []
-    with History(folder / "poll.sqlite") as history:
-        at = 1_750_000_000
-        history.record_sessions(listed, source="lm", at=at)
-        for k in range(polls):
-            churn = open_sessions // 100
-            listed = listed[churn:] + [
-                open_session(open_sessions * (k + 2) + n, start) for n in range(churn)
-            ]
-            at += POLL
-            began = time.perf_counter()
-            history.record_sessions(listed, source="lm", at=at)
-            took.append((time.perf_counter() - began) * 1000)
-    return took
+    """Milliseconds per poll of ``open_sessions`` (1% ended and 1% new at each poll),
+    through ``History.record`` (the suite's measure, without its floor's times)."""
+    return [t * 1000 for t in suite_poll(folder, open_sessions, polls)["results"]["gislicense"]]
 
 
 def timed(run: Any, repeats: int = 3) -> tuple[float, Any]:
@@ -202,9 +120,6 @@ def bench_log_import(folder: Path, megabytes: int) -> dict[str, Any]:
     of its own: its time and peak memory above the process's before the import."""
     import json
     import subprocess
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from flexnet import write_log
 
     log, target = folder / f"lmgrd-{megabytes}.log", folder / f"log-{megabytes}.sqlite"
     write_log(log, megabytes)

@@ -6,6 +6,8 @@
 //!     target/release/examples/floors list PORTAL.json CONCURRENCY
 //!     target/release/examples/floors change PORTAL.json NAMES.json BATCH IN_FLIGHT
 //!     target/release/examples/floors close OPENLM_URL CONCURRENCY AGENT_DELAY_SECONDS
+//!     target/release/examples/floors lmstat FILE REPEATS
+//!     target/release/examples/floors lmgrd FILE
 //!
 //! `list` and `change` go through the crate's own HTTP layer (`gislicense::http`), so the
 //! same connection pool, TLS and timeouts: what they leave out is everything above it.
@@ -39,6 +41,8 @@ fn main() -> Fallible<()> {
             runtime.block_on(change(arg(1)?, arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?))?
         }
         "close" => runtime.block_on(close(arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?))?,
+        "lmstat" => lmstat(arg(1)?, arg(2)?.parse()?)?,
+        "lmgrd" => lmgrd(arg(1)?)?,
         other => return Err(format!("no floor called {other:?}").into()),
     };
     println!("{result}");
@@ -275,4 +279,164 @@ fn products(data: &[u8]) -> Fallible<Vec<[String; 5]>> {
         }
     }
     Ok(found)
+}
+
+/// A bare scan of `lmutil lmstat -a` output: the file read and checked as UTF-8, split into
+/// lines, and each session line's fields found from the right (licenses, start, server/port
+/// and handle, version, then user, host and display from the left), without allocating per
+/// line. Each field's length and first byte go into a checksum, printed, so that the work
+/// cannot be optimised away. No records, no dates, no Python objects.
+fn lmstat(path: &str, repeats: usize) -> Fallible<Value> {
+    let mut times = Vec::new();
+    let (mut rows, mut features, mut sum) = (0, 0, 0u64);
+    for _ in 0..repeats {
+        let started = Instant::now();
+        let data = std::fs::read(path)?;
+        let text = std::str::from_utf8(&data)?;
+        (rows, features, sum) = (0, 0, 0);
+        for line in text.split('\n') {
+            if let Some(header) = line.strip_prefix("Users of ") {
+                let name = header.split(':').next().unwrap_or("");
+                features += 1;
+                sum = sum.wrapping_add(name.len() as u64);
+            } else if line.starts_with(' ') {
+                if let Some(fields) = session_fields(line) {
+                    rows += 1;
+                    sum = fields.iter().fold(sum, |s, f| {
+                        s.wrapping_mul(31)
+                            .wrapping_add(f.len() as u64 + u64::from(*f.first().unwrap_or(&0)))
+                    });
+                }
+            }
+        }
+        times.push(started.elapsed().as_secs_f64());
+    }
+    Ok(json!({"times": times, "rows": rows, "features": features, "checksum": sum}))
+}
+
+/// A session line's user, host, display, version, server, port, handle, start and licenses
+/// (as the bytes of each), found from the right; None for any other line.
+fn session_fields(line: &str) -> Option<[&[u8]; 9]> {
+    let mut rest = line.trim();
+    let mut licenses = "1";
+    if let Some(at) = rest.rfind(", ") {
+        let tail = &rest[at + 2..];
+        if let Some(n) = tail
+            .strip_suffix(" licenses")
+            .or(tail.strip_suffix(" license"))
+        {
+            licenses = n;
+            rest = &rest[..at];
+        }
+    }
+    let at = rest.rfind(", start ")?;
+    let start = &rest[at + 8..];
+    let inner = rest[..at].strip_suffix(')')?;
+    let open = inner.rfind('(')?;
+    let (place, handle) = inner[open + 1..].rsplit_once(' ')?;
+    let (server, port) = place.rsplit_once('/')?;
+    let inner = inner[..open].trim_end().strip_suffix(')')?;
+    let open = inner.rfind("(v")?;
+    let version = &inner[open + 2..];
+    let mut who = inner[..open].trim_end().splitn(3, ' ');
+    let (user, host) = (who.next()?, who.next()?);
+    let display = who.next().unwrap_or("");
+    Some(
+        [
+            user, host, display, version, server, port, handle, start, licenses,
+        ]
+        .map(str::as_bytes),
+    )
+}
+
+/// A bare streaming scan of a License Manager debug log: read in 64 KiB chunks, split into
+/// lines (one buffer, reused), each line's clock and daemon skipped and its message
+/// classified (OUT, IN, DENIED, TIMESTAMP, other); for OUT, IN and DENIED the feature and
+/// user@host found. Counts and a checksum of the fields, and the process's peak memory.
+fn lmgrd(path: &str) -> Fallible<Value> {
+    use std::io::BufRead;
+    let started = Instant::now();
+    let mut input = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let mut line = Vec::with_capacity(256);
+    let mut counts = [0u64; 5];
+    let mut sum = 0u64;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let (kind, fields) = log_line(&line);
+        counts[kind] += 1;
+        for field in fields {
+            sum = sum
+                .wrapping_mul(31)
+                .wrapping_add(field.len() as u64 + u64::from(*field.first().unwrap_or(&0)));
+        }
+    }
+    let took = started.elapsed().as_secs_f64();
+    let [out, in_, denied, timestamp, other] = counts;
+    Ok(json!({
+        "times": [took],
+        "rows": out + in_ + denied,
+        "kinds": {"OUT": out, "IN": in_, "DENIED": denied, "TIMESTAMP": timestamp, "other": other},
+        "checksum": sum,
+        "peak_kib": peak_kib(),
+    }))
+}
+
+/// The kind of a log line (0 OUT, 1 IN, 2 DENIED, 3 TIMESTAMP, 4 other) and its feature,
+/// user and host, for a license event.
+fn log_line(line: &[u8]) -> (usize, [&[u8]; 3]) {
+    let none: [&[u8]; 3] = [b"", b"", b""];
+    let line = line.trim_ascii();
+    // `HH:MM:SS (daemon) message`
+    let Some(space) = line.iter().position(|&b| b == b' ') else {
+        return (4, none);
+    };
+    let mut message = line[space + 1..].trim_ascii_start();
+    if message.first() == Some(&b'(') {
+        let Some(close) = message.iter().position(|&b| b == b')') else {
+            return (4, none);
+        };
+        message = message[close + 1..].trim_ascii_start();
+    }
+    let (kind, body) = if let Some(body) = message.strip_prefix(b"OUT:") {
+        (0, body)
+    } else if let Some(body) = message.strip_prefix(b"IN:") {
+        (1, body)
+    } else if let Some(body) = message.strip_prefix(b"DENIED:") {
+        (2, body)
+    } else if let Some(date) = message.strip_prefix(b"TIMESTAMP ") {
+        return (3, [date, b"", b""]);
+    } else {
+        return (4, none);
+    };
+    let body = body.trim_ascii_start();
+    let (feature, rest) = match body.strip_prefix(b"\"") {
+        Some(quoted) => match quoted.iter().position(|&b| b == b'"') {
+            Some(end) => (&quoted[..end], &quoted[end + 1..]),
+            None => return (4, none),
+        },
+        None => return (4, none),
+    };
+    let who = rest
+        .trim_ascii_start()
+        .split(|&b| b == b' ')
+        .next()
+        .unwrap_or(b"");
+    let (user, host) = match who.iter().rposition(|&b| b == b'@') {
+        Some(at) => (&who[..at], &who[at + 1..]),
+        None => (who, &b""[..]),
+    };
+    (kind, [feature, user, host])
+}
+
+/// The process's peak resident memory (VmHWM), in KiB; 0 where /proc does not say.
+fn peak_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
 }

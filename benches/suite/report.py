@@ -416,6 +416,13 @@ def report(results: dict[str, Any]) -> str:
         sections += release_section(results["release"])
     if "sandbox" in results:
         sections += sandbox_section(results["sandbox"])
+    # The License Manager's and the history's sections (they use this module's helpers).
+    from suite.report_flexnet_history import flexnet_section, history_section
+
+    if "flexnet" in results:
+        sections += flexnet_section(results["flexnet"], limits)
+    if "history" in results:
+        sections += history_section(results["history"], limits)
     if "import" in results:
         sections += import_section(results["import"], limits)
     if "help" in results:
