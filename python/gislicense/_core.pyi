@@ -32,6 +32,7 @@ __all__ = [
     "LicenseAdmin",
     "LicenseEvent",
     "LicenseStatus",
+    "ListedMember",
     "LmgrdLogFile",
     "LmgrdLogParser",
     "OpenLMClient",
