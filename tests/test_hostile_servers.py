@@ -823,6 +823,27 @@ def test_items_that_are_not_members_are_skipped(server: Server) -> None:
     assert [u.username for u in gis.users.search()] == ["ann", "cy"]
 
 
+def test_listed_members_read_their_fields_once_when_first_used(server: Server) -> None:
+    # The user name the listing checks is the one the dict holds: its key unescaped, the
+    # last of a repeated key.
+    texts = [json.dumps(member("ann")), '{"username": 7, "user\\u006eame": "bob", "id": "b"}']
+    gis = _serve(server, _pages(texts), [])
+    ann, bob = gis.users.search()
+    assert bob.username == "bob" and bob.raw == {"username": "bob", "id": "b"}
+    assert ann.raw is ann.raw and dict(ann) == member("ann")
+    assert ann == gis.users.get("ann") and hash(ann) == hash("ann")
+    assert repr(ann) == "<User 'ann' type='creatorUT' role='org_user'>"
+    # Threads reading a member at once all get its one dict.
+    fresh = gis.users.search()[0]
+    read: list[dict[str, Any]] = []
+    threads = [threading.Thread(target=lambda: read.append(fresh.raw)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(read) == 8 and all(raw is fresh.raw for raw in read)
+
+
 def test_a_listing_without_its_list_is_empty(server: Server) -> None:
     for users in ("null", "{}", '"none"', "3"):
         collector: list[bool] = []

@@ -36,6 +36,8 @@ def bench_list(
                 got = results.setdefault(contender, {"times": [], "cpu": []})
                 got["times"] += result["times"]
                 got["cpu"].append(result["cpu"])
+                if "read" in result:
+                    got.setdefault("read", []).extend(result["read"])
             result = floor("list", portal, str(CONCURRENCY))
             assert result["rows"] == members, result
             results["floor"]["times"] += result["times"]
@@ -45,6 +47,8 @@ def bench_list(
             result = worker("list", contender, portal)
             assert result["rows"] == memory_members, result
             results[contender]["peak"] = result["peak"]
+            if "peak_read" in result:
+                results[contender]["peak_read"] = result["peak_read"]
     return {
         "members": members,
         "memory_members": memory_members,

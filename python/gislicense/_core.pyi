@@ -32,6 +32,7 @@ __all__ = [
     "LicenseAdmin",
     "LicenseEvent",
     "LicenseStatus",
+    "ListedMember",
     "LmgrdLogFile",
     "LmgrdLogParser",
     "OpenLMClient",
@@ -551,6 +552,16 @@ def sign_in_way(
     are not one way: :class:`gislicense.GIS` asks before it opens a sign-in page."""
 
 @final
+class ListedMember:
+    """A member of a listing as the portal sent it: the slice of its page's text, which
+    the listing has read and checked. ``gislicense.User`` reads its dict from it when its
+    fields are first used."""
+
+    def fields(self) -> dict[str, Any]:
+        """The member's fields as the dict of its JSON: read the first time, the same dict
+        every time after."""
+
+@final
 class PortalClient:
     """The Portal client behind :class:`gislicense.GIS`. Each operation returns a
     :class:`Call`. Members come back as dicts of the portal's JSON (the facade's ``User``
@@ -581,9 +592,10 @@ class PortalClient:
         user_type: str | None,
         role: str | None,
         max_users: int | None,
-        wrap: Callable[[dict[str, Any]], _T],
+        wrap: Callable[[ListedMember], _T],
     ) -> Call[list[_T]]:
-        """Members, each made by ``wrap`` from its raw dict as its page arrives."""
+        """Members, each made by ``wrap`` from its :class:`ListedMember` as its page
+        arrives (every member checked first: a user name, once)."""
     def user_types(self) -> Call[list[UserType]]: ...
     def roles(self) -> Call[list[Role]]: ...
     def user_type(self, wanted: str) -> Call[UserType]:

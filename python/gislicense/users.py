@@ -95,13 +95,22 @@ class User(Mapping[str, Any]):
     key (``user["fullName"]``), as with the official client. A member is a read-only
     mapping of its portal fields, as the official client's ``User`` (a dict) is: ``dict(user)``,
     ``user.get("email")``, ``pandas.DataFrame(users)`` work.
+
+    A member from a listing keeps the portal's text of it until its fields are first used
+    (any attribute, key, comparison or ``repr``), and reads them then: the listing itself
+    has already checked every member, so this cannot fail.
     """
 
-    __slots__ = ("_gis", "_raw")
+    __slots__ = ("_gis", "_listed", "_raw")
 
-    def __init__(self, gis: GIS, raw: dict[str, Any]) -> None:
+    def __init__(self, gis: GIS, raw: dict[str, Any] | _core.ListedMember) -> None:
         self._gis = gis
-        self._raw = raw
+        if isinstance(raw, dict):
+            self._raw = raw
+            self._listed: _core.ListedMember | None = None
+        else:
+            # Listed: `_raw` is left unset, and read from the text on first use.
+            self._listed = raw
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -178,13 +187,28 @@ class User(Mapping[str, Any]):
         return len(self._raw)
 
     def __getattr__(self, name: str) -> Any:
-        # Only called for names that are not attributes: portal fields, arcgis-style.
+        # Only called for names that are not attributes: `_raw` not yet read, and portal
+        # fields, arcgis-style.
+        if name == "_raw":
+            return self._read_listed()
         if name.startswith("_"):
             raise AttributeError(name)
         try:
             return self._raw[name]
         except KeyError:
             raise AttributeError(f"a User has no attribute or portal field {name!r}") from None
+
+    def _read_listed(self) -> dict[str, Any]:
+        """A listed member's fields, read from its text once (the same dict every time)."""
+        listed = self._listed
+        if listed is None:
+            # Read meanwhile by another thread, which set `_raw` first.
+            raw: dict[str, Any] = object.__getattribute__(self, "_raw")
+            return raw
+        raw = listed.fields()
+        self._raw = raw
+        self._listed = None  # lets the page's text go once its members are all read
+        return raw
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, User) and other._raw == self._raw
@@ -300,8 +324,8 @@ class UserManager:
     def _user(self, raw: dict[str, Any]) -> User:
         return User(self._gis, raw)
 
-    def _wrap(self) -> Callable[[dict[str, Any]], User]:
-        """How the core makes a member of each raw dict, as its page arrives."""
+    def _wrap(self) -> Callable[[_core.ListedMember], User]:
+        """How the core makes a member of each listed member, as its page arrives."""
         return partial(User, self._gis)
 
     def _get(self, username: str) -> Pending[User | None]:

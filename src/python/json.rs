@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -72,17 +73,33 @@ impl<'py> IntoPyObject<'py> for JsonObject {
 // ---------------------------------------------------------------------------------------------
 // JSON text straight to Python objects: no `serde_json::Value` tree in between.
 
-/// Key strings made once per reply, by the text they were read from: 100 members share
-/// some 30 field names.
-pub type TextKeys<'de, 'py> = HashMap<&'de str, Bound<'py, PyString>>;
+/// Key strings made once per listing and shared by all its members: 10,000 members share
+/// some 30 field names, and a reused key object also keeps its hash. Used only while
+/// attached to Python; the lock is never held across anything that could run Python code.
+#[derive(Default)]
+pub struct KeyStrings(Mutex<HashMap<Box<str>, Py<PyString>>>);
 
-/// Reads one JSON value into its Python form.
-pub struct PyValue<'k, 'de, 'py> {
-    pub py: Python<'py>,
-    pub keys: &'k mut TextKeys<'de, 'py>,
+impl KeyStrings {
+    fn get<'py>(&self, py: Python<'py>, key: &str) -> Bound<'py, PyString> {
+        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(made) = keys.get(key) {
+            return made.bind(py).clone();
+        }
+        // Making a str runs no Python code (a str is no container the collector tracks).
+        let made = PyString::new(py, key);
+        keys.insert(key.into(), made.clone().unbind());
+        made
+    }
 }
 
-impl<'de, 'py> DeserializeSeed<'de> for PyValue<'_, 'de, 'py> {
+/// Reads one JSON value into its Python form.
+#[derive(Clone, Copy)]
+pub struct PyValue<'k, 'py> {
+    pub py: Python<'py>,
+    pub keys: &'k KeyStrings,
+}
+
+impl<'de, 'py> DeserializeSeed<'de> for PyValue<'_, 'py> {
     type Value = Bound<'py, PyAny>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -94,7 +111,7 @@ fn py_error<E: de::Error>(err: PyErr) -> E {
     E::custom(err)
 }
 
-impl<'de, 'py> Visitor<'de> for PyValue<'_, 'de, 'py> {
+impl<'de, 'py> Visitor<'de> for PyValue<'_, 'py> {
     type Value = Bound<'py, PyAny>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -120,37 +137,25 @@ impl<'de, 'py> Visitor<'de> for PyValue<'_, 'de, 'py> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(PyValue {
-            py: self.py,
-            keys: &mut *self.keys,
-        })? {
+        while let Some(item) = seq.next_element_seed(self)? {
             items.push(item);
         }
         Ok(PyList::new(self.py, items).map_err(py_error)?.into_any())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let dict = PyDict::new(self.py);
-        while let Some(key) = map.next_key_seed(PyKey {
-            py: self.py,
-            keys: &mut *self.keys,
-        })? {
-            let value = map.next_value_seed(PyValue {
-                py: self.py,
-                keys: &mut *self.keys,
-            })?;
+        while let Some(key) = map.next_key_seed(PyKey(self))? {
+            let value = map.next_value_seed(self)?;
             dict.set_item(key, value).map_err(py_error)?;
         }
         Ok(dict.into_any())
     }
 }
 
-/// Reads an object's key: a key read from the text as it is (no escapes) is made once.
-struct PyKey<'k, 'de, 'py> {
-    py: Python<'py>,
-    keys: &'k mut TextKeys<'de, 'py>,
-}
+/// Reads an object's key, made once per listing ([`KeyStrings`]).
+struct PyKey<'k, 'py>(PyValue<'k, 'py>);
 
-impl<'de, 'py> DeserializeSeed<'de> for PyKey<'_, 'de, 'py> {
+impl<'de, 'py> DeserializeSeed<'de> for PyKey<'_, 'py> {
     type Value = Bound<'py, PyString>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -158,21 +163,13 @@ impl<'de, 'py> DeserializeSeed<'de> for PyKey<'_, 'de, 'py> {
     }
 }
 
-impl<'de, 'py> Visitor<'de> for PyKey<'_, 'de, 'py> {
+impl<'de, 'py> Visitor<'de> for PyKey<'_, 'py> {
     type Value = Bound<'py, PyString>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("an object key")
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        let py = self.py;
-        Ok(self
-            .keys
-            .entry(v)
-            .or_insert_with(|| PyString::new(py, v))
-            .clone())
-    }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(PyString::new(self.py, v))
+        Ok(self.0.keys.get(self.0.py, v))
     }
 }

@@ -1,19 +1,19 @@
-//! Member listings read straight into Python objects as their pages arrive: each reply is
-//! parsed from its bytes into dicts and wrapped (as `gislicense.User`) while other pages are
-//! still on their way. No JSON tree is built and nothing is left to convert after the last
-//! page; Python's cycle collector is paused until the last wrapper exists.
+//! Member listings read as their pages arrive: each reply is read without Python into its
+//! members' texts and the fields the listing checks (`python/member.rs`), then each member
+//! is wrapped (as `gislicense.User`) while other pages are still on their way; a member's
+//! dict is made from its text when it is first used. Python's cycle collector is paused
+//! until the last wrapper exists.
 //!
 //! A page is read after its request has let go of its place among the requests in flight,
-//! on a thread of its own (one page at a time: they all need the GIL), so that the runtime
-//! thread goes on sending the next requests meanwhile. Read inside the request's place, as
-//! it once was, each wave of requests waited for the previous wave's pages to be read.
+//! on a thread of its own, so that the runtime thread goes on sending the next requests
+//! meanwhile. Read inside the request's place, as it once was, each wave of requests waited
+//! for the previous wave's pages to be read.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use pyo3::types::PyList;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -24,9 +24,11 @@ use crate::portal::envelope::{self, number};
 use crate::portal::paging::{self, ItemKey, Listing};
 use crate::portal::users::MemberSearch;
 use crate::python::exit;
-use crate::python::json::{PyValue, TextKeys};
+use crate::python::json::KeyStrings;
+use crate::python::member::{self, MemberPage};
 
-/// Every member a search finds, each made by `wrap` from its dict, in the server's order.
+/// Every member a search finds, each made by `wrap` from its `ListedMember`, in the
+/// server's order.
 pub async fn members(
     portal: &Portal,
     search: &MemberSearch,
@@ -34,10 +36,12 @@ pub async fn members(
 ) -> Result<Vec<Py<PyAny>>> {
     let _paused = CollectorPause::start();
     let wrap = Arc::new(Python::attach(|py| wrap.clone_ref(py)));
+    let keys = Arc::new(KeyStrings::default());
     let listing = |search| PyListing {
         portal,
         search,
         wrap: wrap.clone(),
+        keys: keys.clone(),
         requests: Semaphore::new(paging::PAGE_CONCURRENCY),
         reading: Arc::new(Semaphore::new(1)),
     };
@@ -126,17 +130,17 @@ struct PyPage {
     total: Option<Value>,
     next_start: Option<Value>,
     items: Vec<PyItem>,
-    /// The envelope's marks (`error`, `status`): such a reply is judged by the envelope check.
-    marked: bool,
 }
 
 struct PyListing<'a> {
     portal: &'a Portal,
     search: MemberSearch,
     wrap: Arc<Py<PyAny>>,
+    /// The field names of the members' dicts, made once for the whole listing.
+    keys: Arc<KeyStrings>,
     /// Requests in flight: as many as any listing has.
     requests: Semaphore,
-    /// Pages being read into Python objects: one at a time, in the order they came.
+    /// Pages being read: one at a time, in the order they came.
     reading: Arc<Semaphore>,
 }
 
@@ -217,11 +221,12 @@ fn maybe_marked(response: &Response) -> bool {
 }
 
 impl PyListing<'_> {
-    /// A reply read into Python objects, or the error it stands for.
+    /// A reply's members, wrapped, or the error it stands for.
     fn read(&self, response: &Response) -> Result<PyPage> {
         read_reply(
             response,
             &self.wrap,
+            &self.keys,
             self.search.list_key,
             self.search.only_role.is_some(),
         )
@@ -231,11 +236,11 @@ impl PyListing<'_> {
     async fn read_apart(&self, response: Response) -> Result<PyPage> {
         let url = response.url.clone();
         let reading = self.reading.clone().acquire_owned().await;
-        let (wrap, list_key) = (self.wrap.clone(), self.search.list_key);
+        let (wrap, keys, list_key) = (self.wrap.clone(), self.keys.clone(), self.search.list_key);
         let role_ids = self.search.only_role.is_some();
         let read = tokio::task::spawn_blocking(move || {
             let _reading = reading;
-            read_reply(&response, &wrap, list_key, role_ids)
+            read_reply(&response, &wrap, &keys, list_key, role_ids)
         });
         read.await.unwrap_or_else(|err| {
             Err(Error::Transport {
@@ -246,177 +251,50 @@ impl PyListing<'_> {
     }
 }
 
-/// A reply read into Python objects, or the error it stands for.
+/// A reply's members, each wrapped, or the error it stands for: the page is read without
+/// Python, then attached only to wrap its members.
 fn read_reply(
     response: &Response,
     wrap: &Py<PyAny>,
+    keys: &Arc<KeyStrings>,
     list_key: &str,
     role_ids: bool,
 ) -> Result<PyPage> {
+    let page = envelope::check_read(response, |_| {
+        let page = member::read_page(&response.body, list_key, role_ids)?;
+        (!page.marked).then_some(page)
+    })?;
+    let MemberPage {
+        total,
+        next_start,
+        members,
+        marked: _,
+    } = page;
     let Some(_inside) = exit::enter() else {
         return Err(Error::Transport {
             url: response.url.clone(),
             cause: "the listing stopped: Python is exiting".into(),
         });
     };
-    Python::attach(|py| {
-        envelope::check_read(response, |body| {
-            let seed = PageSeed {
-                py,
-                list_key,
-                wrap: wrap.bind(py),
-                role_ids,
-            };
-            let mut text = serde_json::Deserializer::from_slice(body);
-            let page = seed.deserialize(&mut text).ok()?;
-            text.end().ok()?;
-            (!page.marked).then_some(page)
-        })
+    let items = Python::attach(|py| {
+        let wrap = wrap.bind(py);
+        members
+            .into_iter()
+            .map(|mut member| {
+                let (key, role_id) = (member.key.take(), member.role_id.take());
+                let object = wrap.call1((member.into_py(py, keys)?,))?.unbind();
+                Ok(PyItem {
+                    key,
+                    role_id,
+                    object,
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()
     })
-}
-
-/// Reads a listing page: its total and next start, and its items under `list_key`, each
-/// made into a dict and wrapped as it is read. Other fields are skipped unread.
-struct PageSeed<'a, 'py> {
-    py: Python<'py>,
-    list_key: &'a str,
-    wrap: &'a Bound<'py, PyAny>,
-    /// Whether to read each member's role id too.
-    role_ids: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for PageSeed<'_, '_> {
-    type Value = PyPage;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PyPage, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PageSeed<'_, '_> {
-    type Value = PyPage;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a listing page (a JSON object)")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PyPage, A::Error> {
-        let mut page = PyPage::default();
-        let mut keys = TextKeys::new();
-        while let Some(field) = map.next_key::<String>()? {
-            match field.as_str() {
-                "total" => page.total = Some(map.next_value()?),
-                "nextStart" => page.next_start = Some(map.next_value()?),
-                "error" | "status" => {
-                    map.next_value::<IgnoredAny>()?;
-                    page.marked = true;
-                }
-                name if name == self.list_key => {
-                    page.items = map.next_value_seed(Items {
-                        py: self.py,
-                        keys: &mut keys,
-                        wrap: self.wrap,
-                        role_ids: self.role_ids,
-                    })?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(page)
-    }
-}
-
-/// A page's items: the objects among them, wrapped; anything else is skipped (and a list
-/// that is not a list reads as empty), as the whole-JSON listing does.
-struct Items<'k, 'de, 'py> {
-    py: Python<'py>,
-    keys: &'k mut TextKeys<'de, 'py>,
-    wrap: &'k Bound<'py, PyAny>,
-    role_ids: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Items<'_, 'de, '_> {
-    type Value = Vec<PyItem>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Items<'_, 'de, '_> {
-    type Value = Vec<PyItem>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of items")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(100));
-        while let Some(value) = seq.next_element_seed(PyValue {
-            py: self.py,
-            keys: &mut *self.keys,
-        })? {
-            let Ok(dict) = value.cast_into::<PyDict>() else {
-                continue;
-            };
-            let key = text_field(&dict, ItemKey::MEMBERS.field).map_err(de::Error::custom)?;
-            let role_id = if self.role_ids {
-                role_id(&dict).map_err(de::Error::custom)?
-            } else {
-                None
-            };
-            let object = self.wrap.call1((dict,)).map_err(de::Error::custom)?;
-            items.push(PyItem {
-                key,
-                role_id,
-                object: object.unbind(),
-            });
-        }
-        Ok(items)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(vec![])
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(vec![])
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(vec![])
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(vec![])
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(vec![])
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(vec![])
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(vec![])
-    }
-}
-
-/// A member's role id, as `User::role_id` reads it: `roleId`, else `role`.
-fn role_id(dict: &Bound<'_, PyDict>) -> PyResult<Option<String>> {
-    match text_field(dict, "roleId")? {
-        Some(id) => Ok(Some(id)),
-        None => text_field(dict, "role"),
-    }
-}
-
-/// A member's text field: its user name (see [`ItemKey::MEMBERS`]; None when it has no
-/// text there, which the listing refuses), or its role.
-fn text_field(dict: &Bound<'_, PyDict>, field: &str) -> PyResult<Option<String>> {
-    let Some(value) = dict.get_item(field)? else {
-        return Ok(None);
-    };
-    match value.cast::<PyString>() {
-        Ok(text) => Ok(Some(text.to_cow()?.into_owned())),
-        Err(_) => Ok(None),
-    }
+    .map_err(|err| response.unreadable(format!("a member could not be made: {err}")))?;
+    Ok(PyPage {
+        total,
+        next_start,
+        items,
+    })
 }

@@ -10,6 +10,7 @@ mod json;
 mod keywords;
 mod licenses;
 mod listing;
+mod member;
 mod oauth;
 mod openlm;
 mod options;
@@ -45,6 +46,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(openlm::parse_active_products, m)?)?;
     m.add_function(wrap_pyfunction!(openlm::active_product_fields, m)?)?;
     m.add_class::<portal::PortalClient>()?;
+    m.add_class::<member::ListedMember>()?;
     m.add_function(wrap_pyfunction!(portal::sign_in_way, m)?)?;
     m.add_class::<oauth::Authorization>()?;
     m.add_class::<oauth::Code>()?;
