@@ -18,6 +18,7 @@ mod portal;
 mod records;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod strings;
 mod text;
 mod time;
 mod wait;

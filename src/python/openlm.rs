@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyMapping};
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString};
 
 use crate::error::Error;
 use crate::openlm::product::Kind;
@@ -13,6 +13,7 @@ use crate::python::errors::to_pyerr;
 use crate::python::inventory::{OpenLMServer, OpenLMVendor};
 use crate::python::options::HttpOptions;
 use crate::python::plans;
+use crate::python::strings::StringCache;
 use crate::python::text::{text, type_name};
 use crate::python::time::{timedelta, utc_datetime};
 use crate::python::wait::Call;
@@ -22,9 +23,45 @@ use crate::python::wait::Call;
 /// Typed attributes for the fields OpenLM reports; ``attributes`` holds every attribute
 /// exactly as received, including ones this version of gislicense does not know.
 #[pyclass(frozen, eq, module = "gislicense", name = "ActiveProduct")]
-#[derive(PartialEq)]
 pub struct ActiveProduct {
     pub inner: core::ActiveProduct,
+    // The three fields every caller reads, made as Python strings once: a frozen class's
+    // `Py` fields are read by Python as struct members, without a call into Rust.
+    /// The product name (for ArcGIS, the feature: ``Editor``, ``Viewer``, ``ARC/INFO``).
+    #[pyo3(get)]
+    product: Py<PyString>,
+    /// The user holding the license.
+    #[pyo3(get)]
+    username: Py<PyString>,
+    /// The workstation the license is used on.
+    #[pyo3(get)]
+    workstation: Py<PyString>,
+}
+
+impl PartialEq for ActiveProduct {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+}
+
+/// Makes the Python objects of a reply's products; rows with the same product, user or
+/// workstation share one string of it.
+#[derive(Default)]
+struct ProductMaker {
+    product: StringCache,
+    username: StringCache,
+    workstation: StringCache,
+}
+
+impl ProductMaker {
+    fn make(&mut self, py: Python<'_>, inner: core::ActiveProduct) -> ActiveProduct {
+        ActiveProduct {
+            product: self.product.get(py, inner.product()),
+            username: self.username.get(py, inner.username()),
+            workstation: self.workstation.get(py, inner.workstation()),
+            inner,
+        }
+    }
 }
 
 impl ActiveProduct {
@@ -64,21 +101,6 @@ impl ActiveProduct {
 
 #[pymethods]
 impl ActiveProduct {
-    /// The product name (for ArcGIS, the feature: ``Editor``, ``Viewer``, ``ARC/INFO``).
-    #[getter]
-    fn product(&self) -> &str {
-        self.inner.product()
-    }
-    /// The user holding the license.
-    #[getter]
-    fn username(&self) -> &str {
-        self.inner.username()
-    }
-    /// The workstation the license is used on.
-    #[getter]
-    fn workstation(&self) -> &str {
-        self.inner.workstation()
-    }
     /// The license server's descriptive name in OpenLM, or None.
     #[getter]
     fn server(&self) -> Option<&str> {
@@ -211,15 +233,12 @@ impl ActiveProduct {
 
 fn to_python_products(
     py: Python<'_>,
-    products: Vec<core::ActiveProduct>,
+    products: impl ExactSizeIterator<Item = core::ActiveProduct>,
 ) -> PyResult<Bound<'_, PyList>> {
-    // The objects hold no others: the cycle collector has nothing to find among them.
+    // The objects hold only strings: the cycle collector has nothing to find among them.
     let _paused = crate::python::listing::CollectorPause::start();
-    let objects = products
-        .into_iter()
-        .map(|inner| Bound::new(py, ActiveProduct { inner }))
-        .collect::<PyResult<Vec<_>>>()?;
-    PyList::new(py, objects)
+    let mut maker = ProductMaker::default();
+    PyList::new(py, products.map(|inner| maker.make(py, inner)))
 }
 
 /// Read a GetActiveProducts reply (bytes of XML) into ActiveProduct objects.
@@ -229,9 +248,8 @@ pub fn parse_active_products<'py>(
     data: &Bound<'py, PyBytes>,
 ) -> PyResult<Bound<'py, PyList>> {
     let bytes = data.as_bytes();
-    let parsed =
-        py.detach(|| xml::read(bytes).map(|m| core::ActiveProduct::from_records(m.records)));
-    let products = parsed.map_err(|problem| {
+    let parsed = py.detach(|| xml::read(bytes).map(|m| m.records));
+    let records = parsed.map_err(|problem| {
         to_pyerr(Error::UnreadableReply {
             url: "(bytes)".into(),
             status: 200,
@@ -239,7 +257,7 @@ pub fn parse_active_products<'py>(
             body_start: crate::error::body_start(bytes, 200),
         })
     })?;
-    to_python_products(py, products)
+    to_python_products(py, core::ActiveProduct::of_records(records))
 }
 
 /// The typed fields of ActiveProduct, with their kinds: (name, kind) pairs.
@@ -369,7 +387,7 @@ impl<'py> IntoPyObject<'py> for Products {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        to_python_products(py, self.0)
+        to_python_products(py, self.0.into_iter())
     }
 }
 
