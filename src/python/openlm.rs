@@ -25,17 +25,14 @@ use crate::python::wait::Call;
 #[pyclass(frozen, eq, module = "gislicense", name = "ActiveProduct")]
 pub struct ActiveProduct {
     pub inner: core::ActiveProduct,
-    // The three fields every caller reads, made as Python strings once: a frozen class's
-    // `Py` fields are read by Python as struct members, without a call into Rust.
     /// The product name (for ArcGIS, the feature: ``Editor``, ``Viewer``, ``ARC/INFO``).
+    // A reply names a handful of products: each row's is one of a few shared strings, made
+    // once, and read by Python as a struct member (a frozen class's `Py` field) without a
+    // call into Rust. Users and workstations are not shared so: tens of thousands of
+    // distinct ones made a table lookup per row miss the CPU's caches, costing more than
+    // making each string when it is read.
     #[pyo3(get)]
     product: Py<PyString>,
-    /// The user holding the license.
-    #[pyo3(get)]
-    username: Py<PyString>,
-    /// The workstation the license is used on.
-    #[pyo3(get)]
-    workstation: Py<PyString>,
 }
 
 impl PartialEq for ActiveProduct {
@@ -44,21 +41,17 @@ impl PartialEq for ActiveProduct {
     }
 }
 
-/// Makes the Python objects of a reply's products; rows with the same product, user or
-/// workstation share one string of it.
+/// Makes the Python objects of a reply's products; rows with the same product share one
+/// string of it.
 #[derive(Default)]
 struct ProductMaker {
     product: StringCache,
-    username: StringCache,
-    workstation: StringCache,
 }
 
 impl ProductMaker {
     fn make(&mut self, py: Python<'_>, inner: core::ActiveProduct) -> ActiveProduct {
         ActiveProduct {
             product: self.product.get(py, inner.product()),
-            username: self.username.get(py, inner.username()),
-            workstation: self.workstation.get(py, inner.workstation()),
             inner,
         }
     }
@@ -101,6 +94,16 @@ impl ActiveProduct {
 
 #[pymethods]
 impl ActiveProduct {
+    /// The user holding the license.
+    #[getter]
+    fn username(&self) -> &str {
+        self.inner.username()
+    }
+    /// The workstation the license is used on.
+    #[getter]
+    fn workstation(&self) -> &str {
+        self.inner.workstation()
+    }
     /// The license server's descriptive name in OpenLM, or None.
     #[getter]
     fn server(&self) -> Option<&str> {
