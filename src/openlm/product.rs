@@ -110,6 +110,62 @@ impl FieldIndex {
     }
 }
 
+/// The products of a reply's records, as `ActiveProduct::of_records` gives them.
+pub struct ProductsOf {
+    records: std::vec::IntoIter<Record>,
+    left: usize,
+    /// One index per schema, found by the schema's address (records keep their schemas
+    /// alive, so an address stays theirs). Bounded like the reader's interning: a reply
+    /// whose rows all have their own names gets an index per row, not a table search per row.
+    indexes: HashMap<*const [Box<str>], Arc<FieldIndex>>,
+    /// Rows of a reply share their schema: the last row's index is tried first.
+    last: Option<Arc<FieldIndex>>,
+}
+
+impl ProductsOf {
+    const MAX_INDEXES: usize = 1024;
+
+    fn index(&mut self, schema: &Schema) -> Arc<FieldIndex> {
+        if let Some(last) = &self.last {
+            if Arc::ptr_eq(&last.schema, schema) {
+                return last.clone();
+            }
+        }
+        let index = match self.indexes.get(&Arc::as_ptr(schema)) {
+            Some(index) => index.clone(),
+            None => {
+                let index = Arc::new(FieldIndex::new(schema));
+                if self.indexes.len() < Self::MAX_INDEXES {
+                    self.indexes
+                        .insert(Arc::as_ptr(&index.schema), index.clone());
+                }
+                index
+            }
+        };
+        self.last = Some(index.clone());
+        index
+    }
+}
+
+impl Iterator for ProductsOf {
+    type Item = ActiveProduct;
+
+    fn next(&mut self) -> Option<ActiveProduct> {
+        let record = self
+            .records
+            .find(|r| r.tag().eq_ignore_ascii_case("PRODUCT"))?;
+        self.left -= 1;
+        let index = self.index(record.schema());
+        Some(ActiveProduct { record, index })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for ProductsOf {}
+
 /// One license in use.
 #[derive(Debug, Clone)]
 pub struct ActiveProduct {
@@ -126,29 +182,22 @@ impl PartialEq for ActiveProduct {
 impl ActiveProduct {
     /// The PRODUCT records of a reply, in order.
     pub fn from_records(records: Vec<Record>) -> Vec<ActiveProduct> {
-        // One index per schema, found by the schema's address (records keep their schemas
-        // alive, so an address stays theirs). Bounded like the reader's interning: a reply
-        // whose rows all have their own names gets an index per row, not a table search per row.
-        const MAX_INDEXES: usize = 1024;
-        let mut indexes: HashMap<*const [Box<str>], Arc<FieldIndex>> = HashMap::new();
-        records
-            .into_iter()
+        ActiveProduct::of_records(records).collect()
+    }
+
+    /// The PRODUCT records of a reply, in order, one at a time: the bindings make each
+    /// one's Python object as it comes, with no list of products between.
+    pub fn of_records(records: Vec<Record>) -> ProductsOf {
+        let left = records
+            .iter()
             .filter(|r| r.tag().eq_ignore_ascii_case("PRODUCT"))
-            .map(|record| {
-                let key = Arc::as_ptr(record.schema());
-                let index = match indexes.get(&key) {
-                    Some(index) => index.clone(),
-                    None => {
-                        let index = Arc::new(FieldIndex::new(record.schema()));
-                        if indexes.len() < MAX_INDEXES {
-                            indexes.insert(Arc::as_ptr(&index.schema), index.clone());
-                        }
-                        index
-                    }
-                };
-                ActiveProduct { record, index }
-            })
-            .collect()
+            .count();
+        ProductsOf {
+            records: records.into_iter(),
+            left,
+            indexes: HashMap::new(),
+            last: None,
+        }
     }
 
     /// A product from attribute pairs (tests, and dicts handed in from Python).

@@ -19,6 +19,7 @@ mod portal;
 mod records;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod strings;
 mod text;
 mod time;
 mod wait;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyMapping};
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString};
 
 use crate::error::Error;
 use crate::openlm::product::Kind;
@@ -13,6 +13,7 @@ use crate::python::errors::to_pyerr;
 use crate::python::inventory::{OpenLMServer, OpenLMVendor};
 use crate::python::options::HttpOptions;
 use crate::python::plans;
+use crate::python::strings::StringCache;
 use crate::python::text::{text, type_name};
 use crate::python::time::{timedelta, utc_datetime};
 use crate::python::wait::Call;
@@ -22,9 +23,38 @@ use crate::python::wait::Call;
 /// Typed attributes for the fields OpenLM reports; ``attributes`` holds every attribute
 /// exactly as received, including ones this version of gislicense does not know.
 #[pyclass(frozen, eq, module = "gislicense", name = "ActiveProduct")]
-#[derive(PartialEq)]
 pub struct ActiveProduct {
     pub inner: core::ActiveProduct,
+    /// The product name (for ArcGIS, the feature: ``Editor``, ``Viewer``, ``ARC/INFO``).
+    // A reply names a handful of products: each row's is one of a few shared strings, made
+    // once, and read by Python as a struct member (a frozen class's `Py` field) without a
+    // call into Rust. Users and workstations are not shared so: tens of thousands of
+    // distinct ones made a table lookup per row miss the CPU's caches, costing more than
+    // making each string when it is read.
+    #[pyo3(get)]
+    product: Py<PyString>,
+}
+
+impl PartialEq for ActiveProduct {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+}
+
+/// Makes the Python objects of a reply's products; rows with the same product share one
+/// string of it.
+#[derive(Default)]
+struct ProductMaker {
+    product: StringCache,
+}
+
+impl ProductMaker {
+    fn make(&mut self, py: Python<'_>, inner: core::ActiveProduct) -> ActiveProduct {
+        ActiveProduct {
+            product: self.product.get(py, inner.product()),
+            inner,
+        }
+    }
 }
 
 impl ActiveProduct {
@@ -64,11 +94,6 @@ impl ActiveProduct {
 
 #[pymethods]
 impl ActiveProduct {
-    /// The product name (for ArcGIS, the feature: ``Editor``, ``Viewer``, ``ARC/INFO``).
-    #[getter]
-    fn product(&self) -> &str {
-        self.inner.product()
-    }
     /// The user holding the license.
     #[getter]
     fn username(&self) -> &str {
@@ -211,15 +236,12 @@ impl ActiveProduct {
 
 fn to_python_products(
     py: Python<'_>,
-    products: Vec<core::ActiveProduct>,
+    products: impl ExactSizeIterator<Item = core::ActiveProduct>,
 ) -> PyResult<Bound<'_, PyList>> {
-    // The objects hold no others: the cycle collector has nothing to find among them.
+    // The objects hold only strings: the cycle collector has nothing to find among them.
     let _paused = crate::python::listing::CollectorPause::start();
-    let objects = products
-        .into_iter()
-        .map(|inner| Bound::new(py, ActiveProduct { inner }))
-        .collect::<PyResult<Vec<_>>>()?;
-    PyList::new(py, objects)
+    let mut maker = ProductMaker::default();
+    PyList::new(py, products.map(|inner| maker.make(py, inner)))
 }
 
 /// Read a GetActiveProducts reply (bytes of XML) into ActiveProduct objects.
@@ -229,9 +251,8 @@ pub fn parse_active_products<'py>(
     data: &Bound<'py, PyBytes>,
 ) -> PyResult<Bound<'py, PyList>> {
     let bytes = data.as_bytes();
-    let parsed =
-        py.detach(|| xml::read(bytes).map(|m| core::ActiveProduct::from_records(m.records)));
-    let products = parsed.map_err(|problem| {
+    let parsed = py.detach(|| xml::read(bytes).map(|m| m.records));
+    let records = parsed.map_err(|problem| {
         to_pyerr(Error::UnreadableReply {
             url: "(bytes)".into(),
             status: 200,
@@ -239,7 +260,7 @@ pub fn parse_active_products<'py>(
             body_start: crate::error::body_start(bytes, 200),
         })
     })?;
-    to_python_products(py, products)
+    to_python_products(py, core::ActiveProduct::of_records(records))
 }
 
 /// The typed fields of ActiveProduct, with their kinds: (name, kind) pairs.
@@ -369,7 +390,7 @@ impl<'py> IntoPyObject<'py> for Products {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        to_python_products(py, self.0)
+        to_python_products(py, self.0.into_iter())
     }
 }
 

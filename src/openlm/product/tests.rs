@@ -108,3 +108,31 @@ fn close_target_needs_every_field() {
     ]);
     assert!(blank.close_target(Some("s"), Some("v")).is_err());
 }
+
+#[test]
+fn products_of_records_are_the_product_rows_in_order_with_their_count_known() {
+    let reply = concat!(
+        r#"<ULM><MESSAGE type="GetActiveProducts"/>"#,
+        r#"<PRODUCT product="Editor" username="a" workstation="WS-1"/>"#,
+        r#"<SERVER name="GIS Licenses"/>"#,
+        r#"<product product="Viewer" username="b"/>"#,
+        r#"<PRODUCT Product="Advanced" UserName="c" HostName="WS-3"/>"#,
+        r#"<PRODUCT product="Editor" username="d" workstation="WS-4"/>"#,
+        "</ULM>"
+    );
+    let records = crate::openlm::xml::read(reply.as_bytes()).unwrap().records;
+    let mut products = ActiveProduct::of_records(records);
+    assert_eq!(products.len(), 4);
+    let first = products.next().unwrap();
+    assert_eq!(products.len(), 3);
+    let rest: Vec<ActiveProduct> = products.collect();
+    let users: Vec<&str> = std::iter::once(&first)
+        .chain(&rest)
+        .map(|p| p.username())
+        .collect();
+    assert_eq!(users, ["a", "b", "c", "d"]);
+    // Each row's fields are found by its own schema, whichever schema came before it.
+    assert_eq!(rest[1].workstation(), "WS-3");
+    assert_eq!(rest[2].workstation(), "WS-4");
+    assert_eq!(rest[0].workstation(), "");
+}

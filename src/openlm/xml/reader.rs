@@ -89,7 +89,9 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
     reader.config_mut().trim_text(false);
     let mut message = Message::default();
     let mut parser = Parser::default();
+    let mut reserved = false;
     loop {
+        let at = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
             XmlError(format!(
                 "not well-formed XML at byte {}: {e}",
@@ -117,6 +119,15 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
             Event::Eof => break,
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
+        if !reserved && !message.records.is_empty() {
+            reserved = true;
+            reserve_records(
+                &mut message.records,
+                text.len(),
+                at,
+                reader.buffer_position(),
+            );
+        }
     }
     if !parser.stack.is_empty() {
         return Err(XmlError(format!(
@@ -136,6 +147,15 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
         .take()
         .or_else(|| message.text_of("SESSIONID").map(|s| s.trim().to_owned()));
     Ok(message)
+}
+
+/// Room for as many records as the rest of the text holds if they are all the size of the
+/// first (`start..end`): rows of a reply are alike, and a list that grew by doubling was
+/// copied as it grew. At most one per 16 bytes of text, whatever the first record's size.
+fn reserve_records(records: &mut Vec<Record>, len: usize, start: u64, end: u64) {
+    let span = usize::try_from(end - start).unwrap_or(usize::MAX).max(1);
+    let rest = len.saturating_sub(usize::try_from(end).unwrap_or(len));
+    records.reserve((rest / span).min(len / 16));
 }
 
 /// How many distinct tags and attribute-name lists one document may intern. Real replies have
@@ -169,10 +189,10 @@ pub(super) struct Parser {
     /// The attribute names of the record being read, as an unambiguous key:
     /// each name preceded by its length.
     schema_key: String,
-    /// The last record's tag and schema (with its key): rows of a reply share them, and
-    /// comparing with the last is cheaper than hashing into the tables for every row.
+    /// The last record's tag and schema: rows of a reply share them, and comparing with
+    /// the last is cheaper than hashing into the tables for every row.
     last_tag: Option<Arc<str>>,
-    last_schema: Option<(String, Schema)>,
+    last_schema: Option<Schema>,
     names: Vec<(usize, usize)>,
     values: String,
     ends: Vec<u32>,
@@ -287,26 +307,10 @@ impl Parser {
         start: &BytesStart<'_>,
         message: &mut Message,
     ) -> Result<(), XmlError> {
-        self.names.clear();
-        self.schema_key.clear();
         self.values.clear();
         self.ends.clear();
-        let mut attrs = start.attributes();
-        attrs.with_checks(false);
-        for attr in attrs {
-            let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{tag}>: {e}")))?;
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
-            let name: &str = attr.key.as_ref();
-            push_length(&mut self.schema_key, name.len());
-            let at = self.schema_key.len();
-            self.schema_key.push_str(name);
-            self.names.push((at, name.len()));
-            self.values.push_str(&value);
-            self.ends.push(self.values.len() as u32);
-        }
-        if self.names.is_empty() {
+        let count = self.read_attributes(tag, start)?;
+        if count == 0 {
             return Ok(());
         }
         let tag = match &self.last_tag {
@@ -318,12 +322,12 @@ impl Parser {
             }
         };
         let schema = match &self.last_schema {
-            Some((key, last)) if *key == self.schema_key => last.clone(),
-            _ => {
-                let s = self.intern_schema();
-                self.last_schema = Some((self.schema_key.clone(), s.clone()));
-                s
+            Some(last) if self.names.is_empty() && last.len() == count => last.clone(),
+            Some(last) if self.names.is_empty() => {
+                key_names(&mut self.schema_key, &mut self.names, &last[..count]);
+                self.new_schema()
             }
+            _ => self.new_schema(),
         };
         message.records.push(Record {
             tag,
@@ -332,6 +336,51 @@ impl Parser {
             ends: Box::from(self.ends.as_slice()),
         });
         Ok(())
+    }
+
+    /// Read an element's attributes into `values` and `ends`, and how many there were. While
+    /// the names are the last record's, they are only compared with it; from the first one
+    /// that differs, all are written into `names` and `schema_key` (empty if none differed).
+    fn read_attributes(&mut self, tag: &str, start: &BytesStart<'_>) -> Result<usize, XmlError> {
+        let Parser {
+            last_schema,
+            schema_key,
+            names,
+            values,
+            ends,
+            ..
+        } = self;
+        names.clear();
+        schema_key.clear();
+        let last: &[Box<str>] = last_schema.as_deref().unwrap_or_default();
+        let mut same = last_schema.is_some();
+        let mut attrs = start.attributes();
+        attrs.with_checks(false);
+        for attr in attrs {
+            let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{tag}>: {e}")))?;
+            let value = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
+            let name: &str = attr.key.as_ref();
+            if same && last.get(ends.len()).is_none_or(|n| **n != *name) {
+                same = false;
+                key_names(schema_key, names, &last[..ends.len()]);
+            }
+            if !same {
+                key_names(schema_key, names, [name]);
+            }
+            values.push_str(&value);
+            ends.push(values.len() as u32);
+        }
+        Ok(ends.len())
+    }
+
+    /// The schema of the record whose names are in `names` and `schema_key`, interned, and
+    /// now the last.
+    fn new_schema(&mut self) -> Schema {
+        let s = self.intern_schema();
+        self.last_schema = Some(s.clone());
+        s
     }
 
     fn intern_tag(&mut self, tag: &str) -> Arc<str> {
@@ -400,6 +449,20 @@ impl Parser {
             }
         }
         Ok(())
+    }
+}
+
+/// Names written into a schema key, each preceded by its length, and where each is in it.
+fn key_names<'a, N: AsRef<str> + ?Sized + 'a>(
+    key: &mut String,
+    at: &mut Vec<(usize, usize)>,
+    names: impl IntoIterator<Item = &'a N>,
+) {
+    for name in names {
+        let name = name.as_ref();
+        push_length(key, name.len());
+        at.push((key.len(), name.len()));
+        key.push_str(name);
     }
 }
 
