@@ -6,7 +6,7 @@
 (a) ``lmstat -a`` output with N session lines, read by ``gislicense.parse_lmstat`` and by a
     plain Python regular-expression parser of the kind public projects use (a line-by-line
     loop with ``re``, as ArcGIS-License-Tracker and LicenseStatus do). Each runs in its own
-    process, which reports its time and its peak memory (ru_maxrss) above the process's
+    process, which reports its time and its peak memory (VmHWM) above the process's
     memory before it read; both read the same file, in this run, on this machine.
 (b) A debug log of ``--log-mb`` MB read through ``gislicense.parse_lmgrd_log``: time and
     peak memory, which must not grow with the log's size.

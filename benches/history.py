@@ -105,12 +105,19 @@ LOG_IMPORT = r"""
 import json, resource, sys, time
 from gislicense import parse_lmgrd_log
 from gislicense.history import History
+def hwm():
+    # The process's own peak (VmHWM): ru_maxrss keeps the parent's peak across exec.
+    try:
+        with open("/proc/self/status") as status:
+            return int(next(l for l in status if l.startswith("VmHWM:")).split()[1])
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 history = History(sys.argv[2])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = hwm()
 start = time.perf_counter()
 counts = history.import_log(parse_lmgrd_log(sys.argv[1]), source="27000@gislic01")
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 print(json.dumps({"seconds": seconds, "events": sum(counts.values()), "peak_kib": peak - before}))
 """
 

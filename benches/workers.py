@@ -78,8 +78,16 @@ PARSERS: dict[str, Callable[[bytes], list[Any]]] = {
 
 
 def peak_rss_bytes() -> int:
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: a child keeps its
+    parent's peak in it across exec, so a worker of a big benchmark process would report
+    the parent's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+    except (OSError, StopIteration):
+        # Elsewhere ru_maxrss is in KiB on Linux, bytes on macOS; KiB is assumed.
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def run_parse(contender: str, path: str, repeats: int) -> dict[str, Any]:

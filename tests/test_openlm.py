@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gc
 import threading
 import time
 from typing import Any
@@ -161,6 +162,14 @@ def test_parse_active_products_reads_saved_replies(sandbox: Sandbox) -> None:
         data = reply.read()
     products = gislicense.parse_active_products(data)
     assert len(products) == 300
+    # The records hold strings only: left out of the cycle collector's watch, and whole
+    # when kept alone.
+    kept = products[7]
+    assert not gc.is_tracked(kept)
+    fields = (kept.product, kept.username, kept.workstation, kept.attributes)
+    del products
+    gc.collect()
+    assert (kept.product, kept.username, kept.workstation, kept.attributes) == fields
     with pytest.raises(UnreadableReplyError) as caught:
         gislicense.parse_active_products(b"<html><body>Bad gateway</body></html>")
     assert caught.value.body_start.startswith("<html>")

@@ -42,7 +42,7 @@ def flexnet_section(f: dict[str, Any], limits: list[str]) -> list[str]:
         "",
         f"`lmstat -a` output of {s['bytes'] / 2**20:.0f} MiB (half the displays obfuscated, "
         "every 17th line holding 2 licenses), each contender in its own process reading the "
-        "file and every session line; time and peak memory (ru_maxrss) above the process's "
+        "file and every session line; time and peak memory (VmHWM) above the process's "
         f"before it read, best of {rounds} (the three in turn). The limit: a bare Rust scan "
         "of the same text (`examples/floors.rs lmstat`): the file read and checked as "
         "UTF-8, split into lines, each session line's user, host, display, version, "

@@ -109,6 +109,21 @@ impl Drop for CollectorPause {
     }
 }
 
+/// A record left out of the cycle collector's watch, for records that hold no Python
+/// object but strings: they can be in no cycle, and the collector would only visit them,
+/// over and over (100,000 records read are 100,000 objects visited by each collection of
+/// the young generation after the pause ends; PyO3's classes are all collectable).
+pub(crate) fn untracked<T>(record: Bound<'_, T>) -> Bound<'_, T> {
+    // SAFETY: a live object, the GIL held; only a tracked object is untracked, as CPython
+    // itself untracks tuples and dicts of plain values.
+    unsafe {
+        if pyo3::ffi::PyObject_GC_IsTracked(record.as_ptr()) == 1 {
+            pyo3::ffi::PyObject_GC_UnTrack(record.as_ptr().cast());
+        }
+    }
+    record
+}
+
 /// Call `gc.<method>()`: whether it went through and answered true (or None).
 fn collector(py: Python<'_>, method: &str) -> bool {
     py.import("gc")

@@ -11,6 +11,7 @@ use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductF
 use crate::plan;
 use crate::python::errors::to_pyerr;
 use crate::python::inventory::{OpenLMServer, OpenLMVendor};
+use crate::python::listing::untracked;
 use crate::python::options::HttpOptions;
 use crate::python::plans;
 use crate::python::strings::StringCache;
@@ -238,10 +239,15 @@ fn to_python_products(
     py: Python<'_>,
     products: impl ExactSizeIterator<Item = core::ActiveProduct>,
 ) -> PyResult<Bound<'_, PyList>> {
-    // The objects hold only strings: the cycle collector has nothing to find among them.
+    // The objects hold only strings: the cycle collector has nothing to find among them,
+    // neither while they are made nor after.
     let _paused = crate::python::listing::CollectorPause::start();
     let mut maker = ProductMaker::default();
-    PyList::new(py, products.map(|inner| maker.make(py, inner)))
+    let list = PyList::new(py, products.map(|inner| maker.make(py, inner)))?;
+    for product in list.iter() {
+        untracked(product);
+    }
+    Ok(list)
 }
 
 /// Read a GetActiveProducts reply (bytes of XML) into ActiveProduct objects.

@@ -10,7 +10,7 @@ use crate::flexnet::lmstat::StatusReader;
 use crate::flexnet::log::Event;
 use crate::flexnet::time::{Day, LocalTime};
 use crate::flexnet::{Feature, Session, Status};
-use crate::python::listing::CollectorPause;
+use crate::python::listing::{untracked, CollectorPause};
 
 /// A naive `datetime.datetime` (None for no time).
 pub fn naive(py: Python<'_>, time: Option<LocalTime>) -> PyResult<Py<PyAny>> {
@@ -238,7 +238,7 @@ impl LicenseStatus {
         let sessions = status
             .sessions
             .into_iter()
-            .map(|inner| untracked(Bound::new(py, FlexNetSession { inner })?))
+            .map(|inner| Ok(untracked(Bound::new(py, FlexNetSession { inner })?)))
             .collect::<PyResult<Vec<_>>>()?;
         LicenseStatus::with(py, status.features, sessions, status.date, status.unread)
     }
@@ -266,7 +266,7 @@ impl LicenseStatus {
                 false
             });
             for inner in reader.take_sessions() {
-                sessions.push(untracked(Bound::new(py, FlexNetSession { inner })?)?);
+                sessions.push(untracked(Bound::new(py, FlexNetSession { inner })?));
             }
             if !more {
                 break;
@@ -285,7 +285,7 @@ impl LicenseStatus {
     ) -> PyResult<LicenseStatus> {
         let features = features
             .into_iter()
-            .map(|inner| untracked(Bound::new(py, FlexNetFeature { inner })?))
+            .map(|inner| Ok(untracked(Bound::new(py, FlexNetFeature { inner })?)))
             .collect::<PyResult<Vec<_>>>()?;
         Ok(LicenseStatus {
             features: PyList::new(py, features)?.unbind(),
@@ -294,21 +294,6 @@ impl LicenseStatus {
             unread,
         })
     }
-}
-
-/// A record left out of the cycle collector's watch: it holds no Python object, so it can
-/// be in no cycle, and the collector would only visit it, over and over (100,000 sessions
-/// read are 100,000 objects visited by every collection of the young generation after).
-fn untracked<T>(record: Bound<'_, T>) -> PyResult<Bound<'_, T>> {
-    // SAFETY: a live object of ours, the GIL held; only a tracked object (PyO3 makes its
-    // classes collectable) is untracked, as CPython itself untracks tuples and dicts of
-    // plain values.
-    unsafe {
-        if pyo3::ffi::PyObject_GC_IsTracked(record.as_ptr()) == 1 {
-            pyo3::ffi::PyObject_GC_UnTrack(record.as_ptr().cast());
-        }
-    }
-    Ok(record)
 }
 
 /// A status read by the core, made into Python objects once the GIL is held.
