@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from suite.flexnet import write_log
+from suite.flexnet import PEAK_KIB, write_log
 from suite.history import FEATURES, make_year
 from suite.history import bench_poll as suite_poll
 
@@ -101,17 +101,12 @@ def main() -> None:
         folder.rmdir()
 
 
-LOG_IMPORT = r"""
+LOG_IMPORT = (
+    PEAK_KIB
+    + r"""
 import json, resource, sys, time
 from gislicense import parse_lmgrd_log
 from gislicense.history import History
-def hwm():
-    # The process's own peak (VmHWM): ru_maxrss keeps the parent's peak across exec.
-    try:
-        with open("/proc/self/status") as status:
-            return int(next(l for l in status if l.startswith("VmHWM:")).split()[1])
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 history = History(sys.argv[2])
 before = hwm()
 start = time.perf_counter()
@@ -120,6 +115,7 @@ seconds = time.perf_counter() - start
 peak = hwm()
 print(json.dumps({"seconds": seconds, "events": sum(counts.values()), "peak_kib": peak - before}))
 """
+)
 
 
 def bench_log_import(folder: Path, megabytes: int) -> dict[str, Any]:

@@ -28,17 +28,25 @@ from suite.common import DATA, Load, floor
 
 FEATURES = ["ARC/INFO", "Editor", "Viewer", "desktopAdvP", "desktopStdP", "Spatial"]
 
-#: A plain Python regular-expression parser of the public projects' kind (no dates, no
-#: quirks): the contender of issue 30's target.
-BASELINE = r"""
-import re, sys, time, resource, json
+#: Put before each worker's code: `hwm()`, the worker's own peak resident memory in KiB
+#: (VmHWM). Not ru_maxrss: a child keeps its parent's peak in it across exec, so a worker
+#: of a big benchmark process would report the parent's peak.
+PEAK_KIB = r"""
+import resource
 def hwm():
-    # The process's own peak (VmHWM): ru_maxrss keeps the parent's peak across exec.
     try:
         with open("/proc/self/status") as status:
             return int(next(l for l in status if l.startswith("VmHWM:")).split()[1])
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+
+#: A plain Python regular-expression parser of the public projects' kind (no dates, no
+#: quirks): the contender of issue 30's target.
+BASELINE = (
+    PEAK_KIB
+    + r"""
+import re, sys, time, resource, json
 USERS = re.compile(
     r"Users of (?P<feature>[^:]+):\s+\(Total of (?P<issued>\d+) licenses? issued;"
     r"\s+Total of (?P<used>\d+) licenses? in use\)"
@@ -67,17 +75,13 @@ seconds = time.perf_counter() - start
 peak = hwm()
 print(json.dumps({"seconds": seconds, "sessions": len(sessions), "peak_kib": peak - before}))
 """
+)
 
-GISLICENSE = r"""
+GISLICENSE = (
+    PEAK_KIB
+    + r"""
 import sys, time, resource, json
 import gislicense
-def hwm():
-    # The process's own peak (VmHWM): ru_maxrss keeps the parent's peak across exec.
-    try:
-        with open("/proc/self/status") as status:
-            return int(next(l for l in status if l.startswith("VmHWM:")).split()[1])
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 gislicense.parse_lmstat("")  # the core loaded before measuring
 before = hwm()
 start = time.perf_counter()
@@ -87,17 +91,13 @@ seconds = time.perf_counter() - start
 peak = hwm()
 print(json.dumps({"seconds": seconds, "sessions": len(sessions), "peak_kib": peak - before}))
 """
+)
 
-LOG = r"""
+LOG = (
+    PEAK_KIB
+    + r"""
 import sys, time, resource, json
 import gislicense
-def hwm():
-    # The process's own peak (VmHWM): ru_maxrss keeps the parent's peak across exec.
-    try:
-        with open("/proc/self/status") as status:
-            return int(next(l for l in status if l.startswith("VmHWM:")).split()[1])
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 before = hwm()
 start = time.perf_counter()
 counts = {}
@@ -109,6 +109,7 @@ usage = sum(counts.get(k, 0) for k in ("OUT", "IN", "DENIED"))
 print(json.dumps({"seconds": seconds, "events": sum(counts.values()), "usage": usage,
                   "peak_kib": peak - before}))
 """
+)
 
 
 def lmstat_text(sessions: int, rng: random.Random) -> str:
