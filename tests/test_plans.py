@@ -100,6 +100,32 @@ def test_a_plan_request_is_read_strictly() -> None:
             core.plan(request, [])
 
 
+def test_the_collectors_pause_from_python_nests_and_ends_as_the_caller_left_it() -> None:
+    """The pause a report takes is the core's own: pauses nest, an error passes through,
+    and a collector the caller had turned off stays off."""
+    import gc
+
+    from gislicense import _core
+
+    try:
+        assert gc.isenabled()
+        with _core.collector_paused():
+            assert not gc.isenabled()
+            with _core.collector_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the outer pause still holds
+        assert gc.isenabled()
+        with pytest.raises(ZeroDivisionError), _core.collector_paused():
+            1 / 0  # noqa: B018
+        assert gc.isenabled()
+        gc.disable()
+        with _core.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_the_collector_is_paused_while_a_report_is_made_and_back_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "Authorization",
     "Call",
     "Code",
+    "CollectorPaused",
     "CorePlan",
     "EntitlementCount",
     "FlexNetClient",
@@ -48,6 +49,7 @@ __all__ = [
     "active_product_fields",
     "check_batch_size",
     "check_concurrency",
+    "collector_paused",
     "flexnet_create",
     "flexnet_lmutil",
     "flexnet_seeded",
@@ -286,6 +288,18 @@ def item_statuses(plan: CorePlan | str) -> list[str]:
 def check_batch_size(operation: str, batch_size: object) -> int:
     """The batch size, refused unless a whole number from 1 to what one request of
     ``operation`` carries (100 user types, 25 entitlements)."""
+
+@final
+class CollectorPaused:
+    """Python's cycle collector paused for a ``with`` block: the pause the core's listings
+    and readers take, so that pauses from Python and from the core nest; the collector
+    comes back when the last ends, if it was on when the first began."""
+
+    def __enter__(self) -> CollectorPaused: ...
+    def __exit__(self, kind: object, error: object, trace: object) -> bool: ...
+
+def collector_paused() -> CollectorPaused:
+    """``with collector_paused():`` pauses the cycle collector for the block."""
 
 def check_concurrency(concurrency: object) -> int:
     """The concurrency (requests in flight at once), refused unless a whole number from 1

@@ -535,22 +535,16 @@ def _core_of(client: GIS | OpenLM | FlexNet) -> Any:
 
 def _report(plan: Plan, items: list[Any], results: list[tuple[Any, ...]]) -> BulkReport[Any]:
     """The outcomes, each knowing its item of ``plan`` (its fields and steps, for rows)."""
-    import gc
-
     # 5,000 outcomes are some 10,000 new objects that hold no cycles: left on, the cycle
     # collector starts a collection every 700 of them (twice the time of making them).
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
+    # The core's pause, so that it nests with the pauses of listings in other threads.
+    with _core.collector_paused():
         report: BulkReport[Any] = BulkReport.from_results(items, results)
         report.journal = plan.journal
         for position, outcome in enumerate(report):
             # Looked up when a row is made: a plan made and applied at once is never read
             # into Python unless someone asks for its rows.
             outcome._planned = partial(_item_at, plan, position)
-    finally:
-        if was_on:
-            gc.enable()
     return report
 
 

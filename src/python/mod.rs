@@ -2,6 +2,7 @@
 //! types and errors at the edge and release the GIL around every network wait.
 
 mod bulk;
+mod collector;
 mod errors;
 mod exit;
 mod flexnet;
@@ -65,6 +66,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plans::item_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(plans::check_batch_size, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::check_concurrency, m)?)?;
+    m.add_class::<collector::CollectorPaused>()?;
+    m.add_function(wrap_pyfunction!(collector::collector_paused, m)?)?;
     m.add_class::<plans::ApplyProgress>()?;
     m.add_class::<plans::CorePlan>()?;
     m.add_class::<flexnet::FlexNetClient>()?;

@@ -9,9 +9,9 @@ use crate::error::Error;
 use crate::openlm::product::Kind;
 use crate::openlm::{self as core, xml, CloseTarget, Field, FilterValue, ProductFilter};
 use crate::plan;
+use crate::python::collector::{untracked, CollectorPause};
 use crate::python::errors::to_pyerr;
 use crate::python::inventory::{OpenLMServer, OpenLMVendor};
-use crate::python::listing::untracked;
 use crate::python::options::HttpOptions;
 use crate::python::plans;
 use crate::python::strings::StringCache;
@@ -241,7 +241,7 @@ fn to_python_products(
 ) -> PyResult<Bound<'_, PyList>> {
     // The objects hold only strings: the cycle collector has nothing to find among them,
     // neither while they are made nor after.
-    let _paused = crate::python::listing::CollectorPause::start();
+    let _paused = CollectorPause::start();
     let mut maker = ProductMaker::default();
     let list = PyList::new(py, products.map(|inner| maker.make(py, inner)))?;
     for product in list.iter() {

@@ -10,7 +10,7 @@ use crate::flexnet::lmstat::StatusReader;
 use crate::flexnet::log::Event;
 use crate::flexnet::time::{Day, LocalTime};
 use crate::flexnet::{Feature, Session, Status};
-use crate::python::listing::{untracked, CollectorPause};
+use crate::python::collector::{untracked, CollectorPause};
 
 /// A naive `datetime.datetime` (None for no time).
 pub fn naive(py: Python<'_>, time: Option<LocalTime>) -> PyResult<Py<PyAny>> {
