@@ -168,10 +168,11 @@ impl StatusReader {
         StatusReader::default()
     }
 
-    /// Starts with a date for output that has no status line (a saved excerpt).
-    pub fn dated(day: Day) -> StatusReader {
+    /// Starts with the date, if given, for output that has no status line (a saved
+    /// excerpt); a status line read later still dates what follows it.
+    pub fn dated(day: Option<Day>) -> StatusReader {
         let mut reader = StatusReader::default();
-        reader.status.date = Some(day);
+        reader.status.date = day;
         reader
     }
 
@@ -225,15 +226,7 @@ impl StatusReader {
 
 /// Reads a whole output.
 pub fn parse(text: &str) -> Status {
-    parse_dated(text, None)
-}
-
-/// Reads a whole output, dating start times by `day` when it has no status line.
-pub fn parse_dated(text: &str, day: Option<Day>) -> Status {
-    let mut reader = match day {
-        Some(day) => StatusReader::dated(day),
-        None => StatusReader::new(),
-    };
+    let mut reader = StatusReader::new();
     // Room made once (a session line is longer than 32 bytes): growing the list would
     // move every session already read. Pages not used are never touched.
     reader.status.sessions.reserve(text.len() / 32);

@@ -249,10 +249,7 @@ impl LicenseStatus {
     pub fn read(py: Python<'_>, text: &str, day: Option<Day>) -> PyResult<LicenseStatus> {
         const CHUNK: usize = 4096;
         let _paused = CollectorPause::start();
-        let mut reader = match day {
-            Some(day) => StatusReader::dated(day),
-            None => StatusReader::new(),
-        };
+        let mut reader = StatusReader::dated(day);
         let mut lines = text.lines();
         let mut sessions = Vec::with_capacity(text.len() / 80);
         loop {
