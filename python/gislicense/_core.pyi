@@ -234,6 +234,9 @@ class ActiveProduct:
 def parse_active_products(data: bytes) -> list[ActiveProduct]:
     """Read a GetActiveProducts reply (the XML bytes) into ActiveProduct objects.
 
+    The objects share one buffer of the reply's values (about 150 bytes a row): one kept
+    alone keeps that buffer alive; keep ``to_dict()`` of the few kept long.
+
     Raises:
         UnreadableReplyError: The bytes are not an OpenLM reply.
     """

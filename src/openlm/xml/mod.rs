@@ -8,8 +8,6 @@
 //! Here: the document's parts (records, paging, messages); `writer`: requests and replies out;
 //! `reader`: any document in.
 
-use std::sync::Arc;
-
 use crate::error::Error;
 
 /// Why a document could not be read; the client adds the URL and the body start.
@@ -23,9 +21,11 @@ impl std::fmt::Display for XmlError {
 }
 
 mod reader;
+mod record;
 mod writer;
 
 pub use reader::{decode, read, read_str, MAX_DEPTH};
+pub use record::{Record, Schema};
 pub use writer::{RequestDoc, XmlOut};
 
 /// XML 1.0 cannot carry these characters, escaped or not.
@@ -52,85 +52,6 @@ pub struct Paging {
     pub sort: String,
     pub dir: String,
     pub search: String,
-}
-
-/// The attribute names of records that carry the same attributes in the same order;
-/// shared between records so that 100,000 rows do not hold 100,000 copies of the names.
-pub type Schema = Arc<[Box<str>]>;
-
-/// One data element (PRODUCT, USER, SERVER...): its tag and its attributes as received.
-#[derive(Debug, Clone)]
-pub struct Record {
-    tag: Arc<str>,
-    schema: Schema,
-    /// All values, one after another; `ends[i]` is where value `i` ends.
-    values: Box<str>,
-    ends: Box<[u32]>,
-}
-
-impl Record {
-    pub fn new(tag: &str, attrs: &[(&str, &str)]) -> Record {
-        let schema: Schema = attrs.iter().map(|(n, _)| Box::from(*n)).collect();
-        let mut values = String::new();
-        let mut ends = Vec::with_capacity(attrs.len());
-        for (_, value) in attrs {
-            values.push_str(value);
-            ends.push(values.len() as u32);
-        }
-        Record {
-            tag: Arc::from(tag),
-            schema,
-            values: values.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
-        }
-    }
-
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
-
-    pub fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    pub fn name(&self, index: usize) -> &str {
-        &self.schema[index]
-    }
-
-    pub fn value(&self, index: usize) -> &str {
-        let start = if index == 0 {
-            0
-        } else {
-            self.ends[index - 1] as usize
-        };
-        &self.values[start..self.ends[index] as usize]
-    }
-
-    /// The value of the first attribute with exactly this name.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.schema
-            .iter()
-            .position(|n| &**n == name)
-            .map(|i| self.value(i))
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        (0..self.len()).map(move |i| (self.name(i), self.value(i)))
-    }
-}
-
-impl PartialEq for Record {
-    fn eq(&self, other: &Self) -> bool {
-        self.tag == other.tag && self.iter().eq(other.iter())
-    }
 }
 
 /// A whole OpenLM document: a reply for the client, or a request for the sandbox.

@@ -9,6 +9,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
 use quick_xml::{Reader, XmlVersion};
 
+use super::record::{Document, OwnValues, Values};
 use super::{normalize_name, Message, Paging, Record, Schema, XmlError};
 
 /// Turn reply bytes into text: UTF-8 (with or without BOM), UTF-16 with a BOM,
@@ -121,7 +122,7 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
         }
         if !reserved && !message.records.is_empty() {
             reserved = true;
-            reserve_records(
+            parser.reserve(
                 &mut message.records,
                 text.len(),
                 at,
@@ -146,16 +147,18 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
         .session_attr
         .take()
         .or_else(|| message.text_of("SESSIONID").map(|s| s.trim().to_owned()));
+    parser.finish(&mut message);
     Ok(message)
 }
 
-/// Room for as many records as the rest of the text holds if they are all the size of the
-/// first (`start..end`): rows of a reply are alike, and a list that grew by doubling was
-/// copied as it grew. At most one per 16 bytes of text, whatever the first record's size.
-fn reserve_records(records: &mut Vec<Record>, len: usize, start: u64, end: u64) {
+/// How many records of the first one's size the rest of the text could hold
+/// (`start..end` is the first): rows of a reply are alike, and a list that grew by
+/// doubling was copied as it grew. At most one per 16 bytes of text, whatever the first
+/// record's size.
+fn records_left(len: usize, start: u64, end: u64) -> usize {
     let span = usize::try_from(end - start).unwrap_or(usize::MAX).max(1);
     let rest = len.saturating_sub(usize::try_from(end).unwrap_or(len));
-    records.reserve((rest / span).min(len / 16));
+    (rest / span).min(len / 16)
 }
 
 /// How many distinct tags and attribute-name lists one document may intern. Real replies have
@@ -194,11 +197,36 @@ pub(super) struct Parser {
     last_tag: Option<Arc<str>>,
     last_schema: Option<Schema>,
     names: Vec<(usize, usize)>,
-    values: String,
-    ends: Vec<u32>,
+    /// The values of the records read so far, and where each ends.
+    document: Document,
+    /// What the records point to while the document is read: it is whole only at its end,
+    /// and then `finish` puts it in their place.
+    unfinished: Arc<Document>,
 }
 
 impl Parser {
+    /// Room for the records the rest of the text holds if they are all like the first,
+    /// read from `start` to `end`, and for all the values it can hold: a value is never
+    /// longer than its text, and an attribute takes at least four bytes (`a=""`). Room not
+    /// used is never touched, so it costs address space, not memory; a buffer that grew
+    /// instead was copied as it grew.
+    fn reserve(&mut self, records: &mut Vec<Record>, len: usize, start: u64, end: u64) {
+        records.reserve(records_left(len, start, end));
+        let rest = len.saturating_sub(usize::try_from(end).unwrap_or(len));
+        self.document.values.reserve(rest);
+        self.document.ends.reserve(rest / 4);
+    }
+
+    /// The document is read: its records now point to it.
+    pub(super) fn finish(&mut self, message: &mut Message) {
+        let document = Arc::new(std::mem::take(&mut self.document));
+        for record in &mut message.records {
+            if let Values::InDocument { document: d, .. } = &mut record.values {
+                *d = document.clone();
+            }
+        }
+    }
+
     pub(super) fn start(
         &mut self,
         start: &BytesStart<'_>,
@@ -307,8 +335,7 @@ impl Parser {
         start: &BytesStart<'_>,
         message: &mut Message,
     ) -> Result<(), XmlError> {
-        self.values.clear();
-        self.ends.clear();
+        let (base, first) = (self.document.values.len(), self.document.ends.len());
         let count = self.read_attributes(tag, start)?;
         if count == 0 {
             return Ok(());
@@ -329,50 +356,88 @@ impl Parser {
             }
             _ => self.new_schema(),
         };
+        let values = match self.in_document(base, first) {
+            Some(values) => values,
+            None => Values::Own(Box::new(own_values(&tag, start)?)),
+        };
         message.records.push(Record {
             tag,
             schema,
-            values: Box::from(self.values.as_str()),
-            ends: Box::from(self.ends.as_slice()),
+            values,
         });
         Ok(())
     }
 
-    /// Read an element's attributes into `values` and `ends`, and how many there were. While
-    /// the names are the last record's, they are only compared with it; from the first one
-    /// that differs, all are written into `names` and `schema_key` (empty if none differed).
+    /// The values just read, from `base` in the document's buffer and their ends from
+    /// `first`, as a record's; None, and taken back out, when they do not fit two-byte ends
+    /// (64 KiB together) or four-byte places.
+    fn in_document(&mut self, base: usize, first: usize) -> Option<Values> {
+        let Document { values, ends } = &mut self.document;
+        let fits = (
+            u16::try_from(values.len() - base),
+            u32::try_from(base),
+            u32::try_from(first),
+        );
+        match fits {
+            (Ok(_), Ok(base), Ok(first)) => Some(Values::InDocument {
+                document: self.unfinished.clone(),
+                base,
+                first,
+            }),
+            _ => {
+                values.truncate(base);
+                ends.truncate(first);
+                None
+            }
+        }
+    }
+
+    /// Read an element's attributes: their values (normalized) onto the document's, and
+    /// how many there were. While the names are the last record's, they are only compared
+    /// with it; from the first one that differs, all are written into `names` and
+    /// `schema_key` (empty if none differed).
     fn read_attributes(&mut self, tag: &str, start: &BytesStart<'_>) -> Result<usize, XmlError> {
         let Parser {
             last_schema,
             schema_key,
             names,
-            values,
-            ends,
+            document: Document { values, ends },
             ..
         } = self;
         names.clear();
         schema_key.clear();
+        let (base, first) = (values.len(), ends.len());
         let last: &[Box<str>] = last_schema.as_deref().unwrap_or_default();
         let mut same = last_schema.is_some();
         let mut attrs = start.attributes();
         attrs.with_checks(false);
         for attr in attrs {
             let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{tag}>: {e}")))?;
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
             let name: &str = attr.key.as_ref();
-            if same && last.get(ends.len()).is_none_or(|n| **n != *name) {
+            let count = ends.len() - first;
+            if same && last.get(count).is_none_or(|n| **n != *name) {
                 same = false;
-                key_names(schema_key, names, &last[..ends.len()]);
+                key_names(schema_key, names, &last[..count]);
             }
             if !same {
                 key_names(schema_key, names, [name]);
             }
-            values.push_str(&value);
-            ends.push(values.len() as u32);
+            // Attribute-value normalization changes only entities and line breaks (and other
+            // control characters, which XML does not allow): without them, a value is its
+            // raw text, copied as it is.
+            if attr.value.bytes().any(|b| b == b'&' || b < 0x20) {
+                let value = attr
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
+                values.push_str(&value);
+            } else {
+                values.push_str(&attr.value);
+            }
+            // Truncated when too long: `in_document` then finds the values too long and
+            // takes them back out.
+            ends.push((values.len() - base) as u16);
         }
-        Ok(ends.len())
+        Ok(ends.len() - first)
     }
 
     /// The schema of the record whose names are in `names` and `schema_key`, interned, and
@@ -483,6 +548,29 @@ fn push_length(key: &mut String, mut n: usize) {
         key.push(char::from(digit));
     }
     key.push(':');
+}
+
+/// The values of an element whose values had to be rewritten, normalized, as its own.
+fn own_values(tag: &str, start: &BytesStart<'_>) -> Result<OwnValues, XmlError> {
+    let mut values = String::new();
+    let mut ends = Vec::new();
+    let mut attrs = start.attributes();
+    attrs.with_checks(false);
+    for attr in attrs {
+        let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{tag}>: {e}")))?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| XmlError(format!("bad attribute value in <{tag}>: {e}")))?;
+        values.push_str(&value);
+        ends.push(
+            u32::try_from(values.len())
+                .map_err(|_| XmlError(format!("the values of <{tag}> are over 4 GiB")))?,
+        );
+    }
+    Ok(OwnValues {
+        values: values.into_boxed_str(),
+        ends: ends.into_boxed_slice(),
+    })
 }
 
 fn attributes(start: &BytesStart<'_>) -> Result<Vec<(String, String)>, XmlError> {

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -276,6 +278,44 @@ fn whitespace_only_values_are_kept_exactly() {
     assert_eq!(message.texts, vec![("NAME".to_owned(), " a ".to_owned())]);
 }
 
+#[test]
+fn records_keep_their_values_in_the_document_or_their_own() {
+    // A byte-order mark, an entity, a line break in a value, and values of over 64 KiB
+    // together (kept by their record): each record reads the same as one made from pairs.
+    let long = "x".repeat(70_000);
+    let xml = format!(
+        "{}<ULM><PRODUCT product='Editor' username='ann'/>\
+         <PRODUCT product='Editor' username='O&apos;Brien' note='a\nb'/>\
+         <PRODUCT product='Viewer' note='{long}' username='bob'/></ULM>",
+        '\u{FEFF}'
+    );
+    let records = read(xml.as_bytes()).unwrap().records;
+    let expected = [
+        Record::new("PRODUCT", &[("product", "Editor"), ("username", "ann")]),
+        Record::new(
+            "PRODUCT",
+            &[
+                ("product", "Editor"),
+                ("username", "O'Brien"),
+                ("note", "a b"),
+            ],
+        ),
+        Record::new(
+            "PRODUCT",
+            &[("product", "Viewer"), ("note", &long), ("username", "bob")],
+        ),
+    ];
+    assert_eq!(records, expected);
+    let in_document: Vec<bool> = records
+        .iter()
+        .map(|r| matches!(r.values, record::Values::InDocument { .. }))
+        .collect();
+    assert_eq!(in_document, [true, true, false]);
+    // A record kept alone still has its reply.
+    let first = records.into_iter().next().unwrap();
+    assert_eq!(first.get("username"), Some("ann"));
+}
+
 /// Strings XML can carry: everything but the control characters it forbids.
 fn xml_string() -> impl Strategy<Value = String> {
     any::<String>().prop_map(|s| s.chars().filter(|c| is_xml_char(*c)).collect())
@@ -313,7 +353,8 @@ proptest! {
         out.open("ULM", []);
         out.empty("PRODUCT", [("username", value.as_str())]);
         out.close("ULM");
-        let message = read(out.finish().as_bytes()).unwrap();
+        let xml = out.finish();
+        let message = read(xml.as_bytes()).unwrap();
         prop_assert_eq!(message.records[0].get("username"), Some(value.as_str()));
     }
 
