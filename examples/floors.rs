@@ -4,7 +4,7 @@
 //!     cargo build --release --example floors
 //!     target/release/examples/floors parse FILE REPEATS
 //!     target/release/examples/floors list PORTAL.json CONCURRENCY
-//!     target/release/examples/floors change PORTAL.json NAMES.json BATCH IN_FLIGHT
+//!     target/release/examples/floors change PORTAL.json NAMES.json BATCH IN_FLIGHT [LIST_CONCURRENCY]
 //!     target/release/examples/floors close OPENLM_URL CONCURRENCY AGENT_DELAY_SECONDS
 //!     target/release/examples/floors lmstat FILE REPEATS
 //!     target/release/examples/floors lmgrd FILE
@@ -38,7 +38,13 @@ fn main() -> Fallible<()> {
         "parse" => parse(arg(1)?, arg(2)?.parse()?)?,
         "list" => runtime.block_on(list(arg(1)?, arg(2)?.parse()?))?,
         "change" => {
-            runtime.block_on(change(arg(1)?, arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?))?
+            let list_concurrency = match args.get(5) {
+                Some(n) => Some(n.parse()?),
+                None => None,
+            };
+            let (file, names) = (arg(1)?, arg(2)?);
+            let (batch, in_flight) = (arg(3)?.parse()?, arg(4)?.parse()?);
+            runtime.block_on(change(file, names, batch, in_flight, list_concurrency))?
         }
         "close" => runtime.block_on(close(arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?))?,
         "lmstat" => lmstat(arg(1)?, arg(2)?.parse()?)?,
@@ -151,35 +157,50 @@ impl Portal {
 /// `concurrency` in flight, kept in order. Only the first page is parsed.
 async fn list(file: &str, concurrency: usize) -> Fallible<Value> {
     let portal = Portal::sign_in(file).await?;
-    let page = |start: usize| {
-        let portal = &portal;
-        async move {
-            let fields = vec![("start", start.to_string()), ("num", "100".to_owned())];
-            portal
-                .post("portals/self/users", fields, Effect::Read)
-                .await
-        }
-    };
     let started = Instant::now();
+    let (total, bytes) = all_members(&portal, concurrency).await?;
+    let took = started.elapsed().as_secs_f64();
+    Ok(json!({"times": [took], "rows": total, "bytes": bytes}))
+}
+
+/// Every page of the organization's members as bytes, `concurrency` in flight after the
+/// first: the number of members and the bytes read.
+async fn all_members(portal: &Portal, concurrency: usize) -> Fallible<(usize, usize)> {
+    let page = |start: usize| async move {
+        let fields = vec![("start", start.to_string()), ("num", "100".to_owned())];
+        portal
+            .post("portals/self/users", fields, Effect::Read)
+            .await
+    };
     let first: Value = serde_json::from_slice(&page(1).await?)?;
     let total = first["total"].as_u64().ok_or("no total")? as usize;
     let pages: Vec<Fallible<bytes::Bytes>> = stream::iter((101..=total).step_by(100).map(page))
         .buffered(concurrency)
         .collect()
         .await;
-    let took = started.elapsed().as_secs_f64();
     let mut bytes = 0;
     for page in pages {
         bytes += page?.len();
     }
-    Ok(json!({"times": [took], "rows": total, "bytes": bytes}))
+    Ok((total, bytes))
 }
 
-/// The user type changes alone: batches of `batch` names, `in_flight` at a time.
-async fn change(file: &str, names: &str, batch: usize, in_flight: usize) -> Fallible<Value> {
+/// The user type changes alone: batches of `batch` names, `in_flight` at a time. With
+/// `list_concurrency`, every member is first listed as bytes at that concurrency: the least
+/// a change must do when its whole plan is made before anything is sent.
+async fn change(
+    file: &str,
+    names: &str,
+    batch: usize,
+    in_flight: usize,
+    list_concurrency: Option<usize>,
+) -> Fallible<Value> {
     let portal = Portal::sign_in(file).await?;
     let names: Vec<String> = serde_json::from_str(&std::fs::read_to_string(names)?)?;
     let started = Instant::now();
+    if let Some(concurrency) = list_concurrency {
+        all_members(&portal, concurrency).await?;
+    }
     let replies: Vec<Fallible<bytes::Bytes>> = stream::iter(names.chunks(batch).map(|chunk| {
         let portal = &portal;
         async move {

@@ -1,5 +1,7 @@
-"""Changing the user type of many members, and its floor: the same batches of 25, 8 in
-flight, through the crate's own HTTP layer, and nothing else (`examples/floors.rs change`)."""
+"""Changing the user type of many members, and its floors: the same batches of 25, 8 in
+flight, through the crate's own HTTP layer, and nothing else (`examples/floors.rs change`);
+and the same after listing every member as bytes, the least a change does whose whole plan
+is made before anything is sent (`examples/floors.rs change ... LIST_CONCURRENCY`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sys
 from typing import Any
 
 from suite.common import DATA, Load, SandboxProcess, floor, not_creators, portal_contenders, worker
+from suite.listing import CONCURRENCY as LIST_CONCURRENCY
 
 # What gislicense sends by default: batches of 25 members, 8 requests in flight.
 BATCH, IN_FLIGHT = 25, 8
@@ -33,6 +36,9 @@ def bench_change(
             names_file.write_text(json.dumps(not_creators(sb.portal, count)))
             if contender == "floor":
                 result = floor("change", portal, str(names_file), str(BATCH), str(IN_FLIGHT))
+            elif contender == "listed_floor":
+                sizes = (str(BATCH), str(IN_FLIGHT), str(LIST_CONCURRENCY))
+                result = floor("change", portal, str(names_file), *sizes)
             else:
                 result = worker("change", contender, portal, str(names_file), python=python)
             assert result["rows"] == count, result
@@ -44,7 +50,7 @@ def bench_change(
             results[contender] = {"times": [once(contender, python)]}
     # Run after run, in turn, so that every build meets the same moments of a noisy machine;
     # the cost of planning is the median of the paired ratios.
-    turns = [("gislicense", sys.executable), ("floor", "")]
+    turns = [("gislicense", sys.executable), ("floor", ""), ("listed_floor", "")]
     if before_plans:
         turns.insert(0, ("before_plans", before_plans))
     for name, _ in turns:
