@@ -5,8 +5,9 @@
 //! resolved, `sessionid` is matched in any letter case, PARAMs are found wherever they are.
 //! On malformed input it returns an error; it never panics.
 //!
-//! Here: the document's parts (records, paging, messages); `writer`: requests and replies out;
-//! `reader`: any document in.
+//! Here: the document's parts (paging, messages); `record`: the records and the buffer their
+//! values share; `writer`: requests and replies out; `reader`: any document in; `encoding`:
+//! its bytes as text.
 
 use crate::error::Error;
 
@@ -20,11 +21,13 @@ impl std::fmt::Display for XmlError {
     }
 }
 
+mod encoding;
 mod reader;
 mod record;
 mod writer;
 
-pub use reader::{decode, read, read_str, MAX_DEPTH};
+pub use encoding::decode;
+pub use reader::{read, read_str, MAX_DEPTH};
 pub use record::{Record, Schema};
 pub use writer::{RequestDoc, XmlOut};
 

@@ -1,7 +1,6 @@
 //! Reading OpenLM documents, streaming: tolerant of what servers vary in, bounded against
 //! hostile input.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -9,66 +8,9 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
 use quick_xml::{Reader, XmlVersion};
 
+use super::encoding::decode;
 use super::record::{Document, OwnValues, Values};
 use super::{normalize_name, Message, Paging, Record, Schema, XmlError};
-
-/// Turn reply bytes into text: UTF-8 (with or without BOM), UTF-16 with a BOM,
-/// or the encoding the XML declaration names.
-pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return std::str::from_utf8(rest)
-            .map(Cow::Borrowed)
-            .map_err(|e| XmlError(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 3)));
-    }
-    for (bom, encoding) in [
-        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE),
-        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE),
-    ] {
-        if bytes.starts_with(bom) {
-            let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[2..]);
-            if had_errors {
-                return Err(XmlError(format!("invalid {}", encoding.name())));
-            }
-            return Ok(text);
-        }
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Cow::Borrowed(text)),
-        Err(utf8_error) => {
-            let declared = declared_encoding(bytes)
-                .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
-                .filter(|e| *e != encoding_rs::UTF_8);
-            match declared {
-                Some(encoding) => {
-                    let (text, _, had_errors) = encoding.decode(bytes);
-                    if had_errors {
-                        return Err(XmlError(format!("invalid {}", encoding.name())));
-                    }
-                    Ok(text)
-                }
-                None => Err(XmlError(format!(
-                    "not UTF-8 text (invalid byte at {})",
-                    utf8_error.valid_up_to()
-                ))),
-            }
-        }
-    }
-}
-
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let head = &bytes[..bytes.len().min(200)];
-    let head = String::from_utf8_lossy(head);
-    let decl = head.strip_prefix("<?xml")?;
-    let decl = &decl[..decl.find("?>")?];
-    let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-    let rest = &rest[1..];
-    Some(rest[..rest.find(quote)?].to_owned())
-}
 
 /// What kind of element is open, so its text goes to the right place.
 #[derive(Clone, Copy, PartialEq)]
@@ -205,16 +147,19 @@ pub(super) struct Parser {
 }
 
 impl Parser {
-    /// Room for the records the rest of the text holds if they are all like the first,
-    /// read from `start` to `end`, and for all the values it can hold: a value is never
-    /// longer than its text, and an attribute takes at least four bytes (`a=""`). Room not
-    /// used is never touched, so it costs address space, not memory; a buffer that grew
-    /// instead was copied as it grew.
+    /// Room for the records the rest of the text holds if they are all like the first, read
+    /// from `start` to `end`, and for their values as if each were a quarter bigger than the
+    /// first's: rows of a reply are alike, and a buffer that grew was copied as it grew. No
+    /// more than the rest of the text, which values never outgrow (an attribute takes at
+    /// least four bytes, `a=""`); a record kept alone keeps the room with its buffer.
     fn reserve(&mut self, records: &mut Vec<Record>, len: usize, start: u64, end: u64) {
-        records.reserve(records_left(len, start, end));
+        let left = records_left(len, start, end);
+        records.reserve(left);
         let rest = len.saturating_sub(usize::try_from(end).unwrap_or(len));
-        self.document.values.reserve(rest);
-        self.document.ends.reserve(rest / 4);
+        let room = |first: usize| left.saturating_mul(first).saturating_mul(5) / 4;
+        let Document { values, ends } = &mut self.document;
+        values.reserve(room(values.len()).min(rest));
+        ends.reserve(room(ends.len()).min(rest / 4));
     }
 
     /// The document is read: its records now point to it.
@@ -422,9 +367,9 @@ impl Parser {
             if !same {
                 key_names(schema_key, names, [name]);
             }
-            // Attribute-value normalization changes only entities and line breaks (and other
-            // control characters, which XML does not allow): without them, a value is its
-            // raw text, copied as it is.
+            // Attribute-value normalization changes only references (`&...;`) and tabs and
+            // line breaks: without them, a value is its raw text, copied as it is. (Other
+            // control characters take the normalizing path too, which leaves them be.)
             if attr.value.bytes().any(|b| b == b'&' || b < 0x20) {
                 let value = attr
                     .normalized_value(XmlVersion::Implicit1_0)

@@ -32,7 +32,8 @@ pub(super) enum Values {
         first: u32,
     },
     /// Values of its own, one after another; `ends[i]` is where value `i` ends. For records
-    /// made from pairs, and for the rare one too big for the document's two-byte ends.
+    /// made from pairs, and for the rare one too big for the document's two-byte ends (or
+    /// past its first 4 GiB).
     Own(Box<OwnValues>),
 }
 
@@ -97,7 +98,8 @@ impl Record {
                 base,
                 first,
             } => {
-                let ends = &document.ends[*first as usize..];
+                let first = *first as usize;
+                let ends = &document.ends[first..first + self.len()];
                 let start = if index == 0 { 0 } else { ends[index - 1] };
                 let base = *base as usize;
                 &document.values[base + usize::from(start)..base + usize::from(ends[index])]

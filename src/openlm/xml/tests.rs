@@ -234,7 +234,9 @@ fn interning_tables_stay_bounded_whatever_the_names() {
             _ => {}
         }
     }
+    parser.finish(&mut message);
     assert_eq!(message.records.len(), 5_000);
+    assert_eq!(message.records[4_999].value(0), "Editor");
     assert!(parser.schemas.len() <= MAX_INTERNED);
     assert!(parser.tags.len() <= MAX_INTERNED);
     // Rows past the bound keep their own names.
@@ -280,13 +282,19 @@ fn whitespace_only_values_are_kept_exactly() {
 
 #[test]
 fn records_keep_their_values_in_the_document_or_their_own() {
-    // A byte-order mark, an entity, a line break in a value, and values of over 64 KiB
-    // together (kept by their record): each record reads the same as one made from pairs.
+    // A byte-order mark; an entity and line breaks in values (each tab, CR LF and lone CR
+    // one space; a character reference kept); values of over 64 KiB together, kept by their
+    // record, with rows after it; empty values, the last one too; an element without
+    // attributes between rows; rows of different lengths; and the exact limit.
     let long = "x".repeat(70_000);
+    let (fits, over) = ("y".repeat(65_534), "y".repeat(65_535));
     let xml = format!(
         "{}<ULM><PRODUCT product='Editor' username='ann'/>\
          <PRODUCT product='Editor' username='O&apos;Brien' note='a\nb'/>\
-         <PRODUCT product='Viewer' note='{long}' username='bob'/></ULM>",
+         <PRODUCT product='Viewer' note='{long}' username='bob'/>\
+         <PRODUCT a='' b='x' c=''/><GROUP></GROUP><EMPTY/>\
+         <PRODUCT t='a\tb' crlf='a\r\nb' cr='a\rb' lf='a&#10;b'/>\
+         <PRODUCT p='X' note='{fits}'/><PRODUCT p='X' note='{over}'/><PRODUCT last='z'/></ULM>",
         '\u{FEFF}'
     );
     let records = read(xml.as_bytes()).unwrap().records;
@@ -304,14 +312,25 @@ fn records_keep_their_values_in_the_document_or_their_own() {
             "PRODUCT",
             &[("product", "Viewer"), ("note", &long), ("username", "bob")],
         ),
+        Record::new("PRODUCT", &[("a", ""), ("b", "x"), ("c", "")]),
+        Record::new(
+            "PRODUCT",
+            &[("t", "a b"), ("crlf", "a b"), ("cr", "a b"), ("lf", "a\nb")],
+        ),
+        Record::new("PRODUCT", &[("p", "X"), ("note", &fits)]),
+        Record::new("PRODUCT", &[("p", "X"), ("note", &over)]),
+        Record::new("PRODUCT", &[("last", "z")]),
     ];
     assert_eq!(records, expected);
     let in_document: Vec<bool> = records
         .iter()
         .map(|r| matches!(r.values, record::Values::InDocument { .. }))
         .collect();
-    assert_eq!(in_document, [true, true, false]);
-    // A record kept alone still has its reply.
+    assert_eq!(
+        in_document,
+        [true, true, false, true, true, true, false, true]
+    );
+    // A record kept alone still has its values.
     let first = records.into_iter().next().unwrap();
     assert_eq!(first.get("username"), Some("ann"));
 }
