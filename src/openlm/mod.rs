@@ -3,6 +3,7 @@
 pub mod client;
 pub mod inventory;
 pub mod product;
+mod reply;
 pub(crate) mod sessions;
 pub mod xml;
 
