@@ -345,3 +345,47 @@ def test_the_sandbox_command_runs_a_license_manager_the_commands_reach() -> None
         command.terminate()
         command.communicate(timeout=30)
     assert not Path(lmutil.group(1)).exists()
+
+
+def test_a_run_cut_short_after_its_plan_is_resumed_from_the_state_read_again(
+    flexnet: gislicense.FlexNet, sb: LicenseManagerSandbox, tmp_path: Path
+) -> None:
+    """A journal whose run stopped right after its plan line (the process killed): resume
+    plans every item again from lmstat read now, and applying appends to the journal."""
+    chosen = flexnet.get_active_products(username=["akhan", "lchen"])
+    plan = flexnet.plan_close(chosen)
+    journal = tmp_path / "cut.jsonl"
+    line = {"event": "plan", "time_ms": 0, "plan": plan.to_dict()}
+    journal.write_text(json.dumps(line) + "\n")
+    cut = gislicense.plans.Journal(journal)
+    assert not cut.ended and not cut.finished
+    assert len(cut.unfinished) == 2
+    # Meanwhile lchen's session is closed by someone else.
+    lchen = [s for s in chosen if s.username == "lchen"]
+    assert flexnet.close_applications(lchen, journal=False)[0].status == "closed"
+    resumed = Plan.resume(journal, flexnet)
+    by_user = {i.item.split(" held by ")[1].split(" ")[0]: i.status for i in resumed.items}
+    assert by_user == {"akhan": "would_close", "lchen": "unchanged"}
+    report = resumed.apply(journal=journal)
+    assert sorted(o.status for o in report) == ["closed", "unchanged"]
+    assert {s["username"] for s in sb.sessions()} == {"jsmith", "pnovak"}
+    done = gislicense.plans.Journal(journal)
+    assert done.finished and done.ended
+    plans = [json.loads(x) for x in journal.read_text().splitlines()]
+    assert [p["event"] for p in plans].count("plan") == 2
+
+
+def test_a_saved_license_manager_connection_is_used_by_profile(
+    sb: LicenseManagerSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GISLICENSE_CONFIG_DIR", str(tmp_path / "config"))
+    assert main(["profile", "add", "lm", "--url", sb.server, "--kind", "flexnet"]) == 0
+    assert main(["profile", "add", "lic", "--url", "http://lic01:7014"]) == 0
+    flexnet = gislicense.FlexNet(profile="lm", lmutil=sb.lmutil_path)
+    assert flexnet.server == sb.server
+    assert len(flexnet.get_active_products()) == 4
+    # What the caller gives wins over the profile.
+    other = gislicense.FlexNet("27001@other", lmutil=sb.lmutil_path, profile="lm")
+    assert other.server == "27001@other"
+    with pytest.raises(InvalidInputError, match=r"for an OpenLM server: use OpenLM"):
+        gislicense.FlexNet(profile="lic")
