@@ -121,30 +121,9 @@ pub fn find_lmutil(given: Option<&Path>) -> Result<PathBuf> {
             )))
         };
     }
-    let names: &[&str] = if cfg!(windows) {
-        &["lmutil.exe", "lmutil"]
-    } else {
-        &["lmutil"]
-    };
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let mut places: Vec<PathBuf> = on_path;
-    if cfg!(windows) {
-        for variable in ["ProgramFiles(x86)", "ProgramFiles"] {
-            if let Some(root) = std::env::var_os(variable) {
-                places.push(
-                    PathBuf::from(root)
-                        .join("ArcGIS")
-                        .join("LicenseManager")
-                        .join("bin"),
-                );
-            }
-        }
-    }
-    places
-        .iter()
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+    let windows = cfg!(windows);
+    lmutil_places(std::env::var_os("PATH"), |v| std::env::var_os(v), windows)
+        .into_iter()
         .find(|p| p.is_file())
         .ok_or_else(|| {
             Error::invalid(
@@ -154,9 +133,75 @@ pub fn find_lmutil(given: Option<&Path>) -> Result<PathBuf> {
         })
 }
 
+/// Where `lmutil` is looked for, in order: each folder on `path`, then on Windows the
+/// ArcGIS License Manager's `bin` under each Program Files folder `var` names. Apart from
+/// the system, so that the Windows order is tested everywhere.
+fn lmutil_places(
+    path: Option<std::ffi::OsString>,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    windows: bool,
+) -> Vec<PathBuf> {
+    let names: &[&str] = if windows {
+        &["lmutil.exe", "lmutil"]
+    } else {
+        &["lmutil"]
+    };
+    let mut folders: Vec<PathBuf> = path
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if windows {
+        for variable in ["ProgramFiles(x86)", "ProgramFiles"] {
+            if let Some(root) = var(variable) {
+                folders.push(
+                    PathBuf::from(root)
+                        .join("ArcGIS")
+                        .join("LicenseManager")
+                        .join("bin"),
+                );
+            }
+        }
+    }
+    folders
+        .iter()
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .collect()
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lmutil_is_looked_for_on_path_then_in_the_license_managers_folders_on_windows() {
+        let path = Some(std::ffi::OsString::from("/opt/a:/opt/b"));
+        let var = |v: &str| match v {
+            "ProgramFiles(x86)" => Some("/pf86".into()),
+            "ProgramFiles" => Some("/pf".into()),
+            _ => None,
+        };
+        let shown = |places: Vec<PathBuf>| -> Vec<String> {
+            places.iter().map(|p| p.display().to_string()).collect()
+        };
+        assert_eq!(
+            shown(lmutil_places(path.clone(), var, false)),
+            ["/opt/a/lmutil", "/opt/b/lmutil"]
+        );
+        assert_eq!(
+            shown(lmutil_places(path, var, true)),
+            [
+                "/opt/a/lmutil.exe",
+                "/opt/a/lmutil",
+                "/opt/b/lmutil.exe",
+                "/opt/b/lmutil",
+                "/pf86/ArcGIS/LicenseManager/bin/lmutil.exe",
+                "/pf86/ArcGIS/LicenseManager/bin/lmutil",
+                "/pf/ArcGIS/LicenseManager/bin/lmutil.exe",
+                "/pf/ArcGIS/LicenseManager/bin/lmutil",
+            ]
+        );
+        // Nothing on PATH and no Program Files: nowhere to look.
+        assert!(lmutil_places(None, |_| None, true).is_empty());
+    }
 
     #[test]
     fn runs_without_a_shell_with_a_timeout_and_a_bound() {
