@@ -10,6 +10,7 @@ pub mod flexnet;
 pub mod http;
 mod http_trust;
 pub mod openlm;
+mod packed;
 pub mod paging;
 pub mod plan;
 pub mod portal;

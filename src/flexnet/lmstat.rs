@@ -8,6 +8,7 @@
 //! a start after that date belongs to the year before.
 
 use super::time::{date_start, parse_clock, Day, LocalTime};
+use crate::packed::nth;
 
 /// A feature as `Users of FEATURE:` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -64,9 +65,7 @@ const WORDS: usize = 9;
 
 impl Session {
     fn word(&self, word: Word) -> &str {
-        let at = word as usize;
-        let start = if at == 0 { 0 } else { self.ends[at - 1] };
-        &self.words[start as usize..self.ends[at] as usize]
+        nth(&self.words, &self.ends, word as usize)
     }
     pub fn feature(&self) -> &str {
         self.word(Word::Feature)

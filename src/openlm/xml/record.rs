@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use crate::packed::nth;
+
 /// The attribute names of records that carry the same attributes in the same order;
 /// shared between records so that 100,000 rows do not hold 100,000 copies of the names.
 pub type Schema = Arc<[Box<str>]>;
@@ -100,18 +102,9 @@ impl Record {
             } => {
                 let first = *first as usize;
                 let ends = &document.ends[first..first + self.len()];
-                let start = if index == 0 { 0 } else { ends[index - 1] };
-                let base = *base as usize;
-                &document.values[base + usize::from(start)..base + usize::from(ends[index])]
+                nth(&document.values[*base as usize..], ends, index)
             }
-            Values::Own(own) => {
-                let start = if index == 0 {
-                    0
-                } else {
-                    own.ends[index - 1] as usize
-                };
-                &own.values[start..own.ends[index] as usize]
-            }
+            Values::Own(own) => nth(&own.values, &own.ends, index),
         }
     }
 
