@@ -93,16 +93,6 @@ pub fn read_str(text: &str) -> Result<Message, XmlError> {
     Ok(message)
 }
 
-/// How many records of the first one's size the rest of the text could hold
-/// (`start..end` is the first): rows of a reply are alike, and a list that grew by
-/// doubling was copied as it grew. At most one per 16 bytes of text, whatever the first
-/// record's size.
-fn records_left(len: usize, start: u64, end: u64) -> usize {
-    let span = usize::try_from(end - start).unwrap_or(usize::MAX).max(1);
-    let rest = len.saturating_sub(usize::try_from(end).unwrap_or(len));
-    (rest / span).min(len / 16)
-}
-
 /// How many distinct tags and attribute-name lists one document may intern. Real replies have
 /// a handful; a hostile one may give every row its own names, and then the rows past these
 /// bounds keep their names to themselves instead of growing the tables without end.
@@ -148,14 +138,16 @@ pub(super) struct Parser {
 
 impl Parser {
     /// Room for the records the rest of the text holds if they are all like the first, read
-    /// from `start` to `end`, and for their values as if each were a quarter bigger than the
-    /// first's: rows of a reply are alike, and a buffer that grew was copied as it grew. No
-    /// more than the rest of the text, which values never outgrow (an attribute takes at
-    /// least four bytes, `a=""`); a record kept alone keeps the room with its buffer.
+    /// from `start` to `end` (at most one per 16 bytes of text, whatever the first's size),
+    /// and for their values as if each were a quarter bigger than the first's: rows of a
+    /// reply are alike, and a list or buffer that grew was copied as it grew. No more than
+    /// the rest of the text, which values never outgrow (an attribute takes at least four
+    /// bytes, `a=""`); a record kept alone keeps the room with its buffer.
     fn reserve(&mut self, records: &mut Vec<Record>, len: usize, start: u64, end: u64) {
-        let left = records_left(len, start, end);
-        records.reserve(left);
+        let span = usize::try_from(end - start).unwrap_or(usize::MAX).max(1);
         let rest = len.saturating_sub(usize::try_from(end).unwrap_or(len));
+        let left = (rest / span).min(len / 16);
+        records.reserve(left);
         let room = |first: usize| left.saturating_mul(first).saturating_mul(5) / 4;
         let Document { values, ends } = &mut self.document;
         values.reserve(room(values.len()).min(rest));
