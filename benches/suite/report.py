@@ -36,11 +36,15 @@ def load(result: dict[str, Any]) -> str:
     )
 
 
-def limit_row(path: str, ours: float, limit: float, what: str, target: float) -> str:
+def limit_row(
+    path: str, ours: float, limit: float, what: str, target: float, *, proposed: bool = False
+) -> str:
+    """A row of the limits table; a `proposed` target is one the issue did not set."""
     ratio = ours / limit
+    label = f"{target:.1f}x (proposed)" if proposed else f"{target:.1f}x"
     return (
         f"| {path} | {fmt(ours)} | {fmt(limit)}: {what} | {ratio:.2f}x | "
-        f"{target:.1f}x: {verdict(ratio <= target)} |"
+        f"{label}: {verdict(ratio <= target)} |"
     )
 
 
@@ -306,15 +310,17 @@ def change_section(ch: dict[str, Any], limits: list[str]) -> list[str]:
     )
     if listed:
         # Not the issue's limit: what the rule that a plan is whole before anything is sent
-        # leaves as the least to do; the target here is the one proposed for it.
-        row = limit_row(
-            "the same change, against a plan made before anything is sent",
-            best,
-            min(listed["times"]),
-            "every member listed as bytes, then the same batches",
-            1.1,
+        # leaves as the least to do.
+        limits.append(
+            limit_row(
+                "the same change, against a plan made before anything is sent",
+                best,
+                min(listed["times"]),
+                "every member listed as bytes, then the same batches",
+                1.1,
+                proposed=True,
+            )
         )
-        limits.append(row.replace(" | 1.1x: ", " | 1.1x (proposed): "))
     return lines
 
 
